@@ -1,0 +1,43 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+// Heavy server packages (NIO, crypto, GRDB, Hummingbird…) stay out of Jinja,
+// BrineCore, BrineModules and BrineState so that `brine call --local` and its
+// tests build in a minute or two (see DESIGN.md, "Build cost").
+let package = Package(
+    name: "brine",
+    products: [
+        .executable(name: "brine", targets: ["brine"]),
+        .library(name: "Jinja", targets: ["Jinja"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+    ],
+    targets: [
+        .target(name: "Jinja"),
+        .target(
+            name: "BrineCore",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(name: "CBrineShims"),
+        .target(name: "BrineModules", dependencies: ["BrineCore", "CBrineShims"]),
+        .executableTarget(
+            name: "brine",
+            dependencies: [
+                "BrineCore", "BrineModules",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "JinjaTests", dependencies: ["Jinja"]),
+        .testTarget(name: "BrineCoreTests", dependencies: ["BrineCore"]),
+        .testTarget(name: "BrineModulesTests", dependencies: ["BrineModules"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

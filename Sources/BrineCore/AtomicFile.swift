@@ -1,0 +1,56 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Writes files so that a reader never sees half of one: the content goes
+/// to a temporary file in the same directory, is flushed, then renamed over
+/// the target. An existing file's mode and owner carry over.
+public enum AtomicFile {
+    public static func write(_ data: some Collection<UInt8>, to path: String, mode: mode_t? = nil) throws(BrineError) {
+        let directory = (path as NSString).deletingLastPathComponent
+        let base = (path as NSString).lastPathComponent
+        var template = Array("\(directory.isEmpty ? "." : directory)/.\(base).brine-XXXXXX".utf8CString)
+        let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
+        guard fd >= 0 else {
+            throw BrineError(.io, "cannot write \(path): \(systemError(errno))")
+        }
+        let tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var ok = false
+        defer {
+            if !ok { unlink(tempPath) }
+        }
+        let bytes = Array(data)
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                let message = systemError(errno)
+                close(fd)
+                throw BrineError(.io, "cannot write \(path): \(message)")
+            }
+            offset += written
+        }
+        var existing = stat()
+        if stat(path, &existing) == 0 {
+            fchmod(fd, mode ?? (existing.st_mode & 0o7777))
+            if geteuid() == 0 { fchown(fd, existing.st_uid, existing.st_gid) }
+        } else {
+            let mask = umask(0)
+            umask(mask)
+            fchmod(fd, mode ?? (0o666 & ~mask))
+        }
+        fsync(fd)
+        close(fd)
+        guard rename(tempPath, path) == 0 else {
+            throw BrineError(.io, "cannot replace \(path): \(systemError(errno))")
+        }
+        ok = true
+    }
+
+    public static func write(_ text: String, to path: String, mode: mode_t? = nil) throws(BrineError) {
+        try write(Array(text.utf8), to: path, mode: mode)
+    }
+}

@@ -1,0 +1,52 @@
+import Crypto
+import Foundation
+
+/// File and data digests by Salt's algorithm names (`hash_type`).
+public enum Hashing {
+    public static let algorithms = ["md5", "sha1", "sha256", "sha384", "sha512"]
+
+    public static func hexDigest(_ data: some DataProtocol, algorithm: String = "sha256") throws(BrineError) -> String {
+        switch algorithm.lowercased() {
+        case "md5": return hex(Insecure.MD5.hash(data: data))
+        case "sha1": return hex(Insecure.SHA1.hash(data: data))
+        case "sha256": return hex(SHA256.hash(data: data))
+        case "sha384": return hex(SHA384.hash(data: data))
+        case "sha512": return hex(SHA512.hash(data: data))
+        default:
+            throw BrineError(.arguments, "unsupported hash type '\(algorithm)'",
+                             hint: "use one of \(algorithms.joined(separator: ", "))")
+        }
+    }
+
+    /// Hashes a file in chunks, so large files are not read into memory.
+    public static func fileDigest(_ path: String, algorithm: String = "sha256") throws(BrineError) -> String {
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw BrineError(.io, "cannot read \(path)")
+        }
+        defer { try? handle.close() }
+        func run<H: HashFunction>(_ hasher: inout H) -> String {
+            while let chunk = try? handle.read(upToCount: 1 << 16), !chunk.isEmpty { hasher.update(data: chunk) }
+            return hex(hasher.finalize())
+        }
+        switch algorithm.lowercased() {
+        case "md5": var h = Insecure.MD5(); return run(&h)
+        case "sha1": var h = Insecure.SHA1(); return run(&h)
+        case "sha256": var h = SHA256(); return run(&h)
+        case "sha384": var h = SHA384(); return run(&h)
+        case "sha512": var h = SHA512(); return run(&h)
+        default:
+            throw BrineError(.arguments, "unsupported hash type '\(algorithm)'",
+                             hint: "use one of \(algorithms.joined(separator: ", "))")
+        }
+    }
+
+    static func hex(_ digest: some Sequence<UInt8>) -> String {
+        let digits = Array("0123456789abcdef".utf8)
+        var out = [UInt8]()
+        for byte in digest {
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 0xf)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

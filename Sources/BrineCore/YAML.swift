@@ -1,0 +1,319 @@
+import OrderedCollections
+import Yams
+
+/// YAML as Salt reads and writes it.
+///
+/// Yams parses the text into nodes (keeping order and line marks); the scalar
+/// resolution is ours, because Salt users rely on PyYAML's YAML 1.1 rules plus
+/// Salt's own twist: `yes/no/on/off` are booleans, `~` is null, `1:30` is
+/// sexagesimal, and an integer written with a leading zero (`0644`) is read as
+/// the decimal digits (`644`) so that file modes survive as typed.
+public enum YAML {
+    /// Parses one YAML document. `file` names the source in error messages.
+    public static func decode(_ text: String, file: String = "<string>") throws(BrineError) -> Value {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw translate(error, file: file)
+        } catch {
+            throw BrineError(.yaml, "\(error)", at: SourceLocation(file: file))
+        }
+        guard let root else { return .null }
+        return try value(of: root, file: file, depth: 0)
+    }
+
+    /// Salt's YAML 1.1 resolution of a plain (unquoted) scalar.
+    public static func resolvePlain(_ text: String) -> Value {
+        if text.isEmpty { return .null }
+        switch text {
+        case "~", "null", "Null", "NULL": return .null
+        case "yes", "Yes", "YES", "true", "True", "TRUE", "on", "On", "ON": return .bool(true)
+        case "no", "No", "NO", "false", "False", "FALSE", "off", "Off", "OFF": return .bool(false)
+        case ".inf", ".Inf", ".INF", "+.inf", "+.Inf", "+.INF": return .float(.infinity)
+        case "-.inf", "-.Inf", "-.INF": return .float(-.infinity)
+        case ".nan", ".NaN", ".NAN": return .float(.nan)
+        default: break
+        }
+        guard let first = text.utf8.first, first == UInt8(ascii: "-") || first == UInt8(ascii: "+")
+            || first == UInt8(ascii: ".") || (first >= UInt8(ascii: "0") && first <= UInt8(ascii: "9"))
+        else { return .string(text) }
+        if let int = resolveInt(text) { return .int(int) }
+        if let float = resolveFloat(text) { return .float(float) }
+        return .string(text)
+    }
+
+    // MARK: - Nodes to values
+
+    private static func value(of node: Node, file: String, depth: Int) throws(BrineError) -> Value {
+        guard depth < 512 else {
+            throw BrineError(.yaml, "nesting deeper than 512 levels", at: location(node, file))
+        }
+        switch node {
+        case .scalar(let scalar):
+            return scalarValue(scalar)
+        case .sequence(let sequence):
+            var items: [Value] = []
+            items.reserveCapacity(sequence.count)
+            for child in sequence { items.append(try value(of: child, file: file, depth: depth + 1)) }
+            return .list(items)
+        case .mapping(let mapping):
+            return try mapValue(mapping, node: node, file: file, depth: depth)
+        case .alias:
+            // Yams dereferences aliases while composing; a bare alias node
+            // should not reach us, but treat it as an error rather than crash.
+            throw BrineError(.yaml, "unresolved alias", at: location(node, file))
+        }
+    }
+
+    private static func mapValue(_ mapping: Node.Mapping, node: Node, file: String, depth: Int) throws(BrineError) -> Value {
+        var result = OrderedDictionary<String, Value>()
+        var merged = OrderedDictionary<String, Value>()
+        for (keyNode, valueNode) in mapping {
+            if case .scalar(let s) = keyNode, s.string == "<<", s.style == .plain {
+                // YAML merge key: `<<: *defaults` or `<<: [*a, *b]`.
+                let source = try value(of: valueNode, file: file, depth: depth + 1)
+                for case .map(let m) in (source.listValue ?? [source]) {
+                    for (k, v) in m where merged[k] == nil { merged[k] = v }
+                }
+                continue
+            }
+            let key = try keyString(keyNode, file: file, depth: depth)
+            if result[key] != nil {
+                throw BrineError(.yaml, "found conflicting ID '\(key)' (a key appears twice in one mapping)",
+                                 at: location(keyNode, file), hint: "rename or remove one of them")
+            }
+            result[key] = try value(of: valueNode, file: file, depth: depth + 1)
+        }
+        for (k, v) in merged where result[k] == nil { result[k] = v }
+        return .map(result)
+    }
+
+    /// Map keys are strings in `Value`; scalars keep the text the user typed
+    /// except booleans and null, which Python would print as `True`/`None`.
+    private static func keyString(_ node: Node, file: String, depth: Int) throws(BrineError) -> String {
+        switch node {
+        case .scalar(let scalar):
+            switch scalarValue(scalar) {
+            case .string(let s): return s
+            case .int(let i): return String(i)
+            case .bool(let b): return b ? "True" : "False"
+            case .null: return "None"
+            case let other: return other.pythonString
+            }
+        default:
+            let v = try value(of: node, file: file, depth: depth + 1)
+            return v.pythonRepr
+        }
+    }
+
+    private static func scalarValue(_ scalar: Node.Scalar) -> Value {
+        switch scalar.tag.rawValue {
+        case Tag.Name.str.rawValue: return .string(scalar.string)
+        case Tag.Name.int.rawValue: return resolveInt(scalar.string).map(Value.int) ?? .string(scalar.string)
+        case Tag.Name.float.rawValue: return resolveFloat(scalar.string).map(Value.float) ?? .string(scalar.string)
+        case Tag.Name.bool.rawValue, Tag.Name.null.rawValue: return resolvePlain(scalar.string)
+        default: break
+        }
+        if scalar.style != .plain { return .string(scalar.string) }
+        return resolvePlain(scalar.string)
+    }
+
+    private static func location(_ node: Node, _ file: String) -> SourceLocation {
+        SourceLocation(file: file, line: node.mark?.line)
+    }
+
+    private static func translate(_ error: YamlError, file: String) -> BrineError {
+        switch error {
+        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
+            let .composer(context, problem, mark, _):
+            var message = problem
+            if let context { message = "\(context.text), \(problem)" }
+            return BrineError(.yaml, message, at: SourceLocation(file: file, line: mark.line),
+                              hint: "check the indentation and quoting on that line")
+        case let .duplicatedKeysInMapping(duplicates, context):
+            return BrineError(.yaml, "found conflicting ID '\(duplicates.joined(separator: "', '"))' (a key appears twice in one mapping)",
+                              at: SourceLocation(file: file, line: context.mark.line), hint: "rename or remove one of them")
+        case let .reader(problem, _, _, _):
+            return BrineError(.yaml, problem, at: SourceLocation(file: file))
+        default:
+            return BrineError(.yaml, "\(error)", at: SourceLocation(file: file))
+        }
+    }
+
+    // MARK: - Scalar resolution (PyYAML's implicit resolvers, by hand)
+
+    static func resolveInt(_ raw: String) -> Int? {
+        var text = Substring(raw)
+        var negative = false
+        if let sign = text.first, sign == "-" || sign == "+" {
+            negative = sign == "-"
+            text = text.dropFirst()
+        }
+        guard !text.isEmpty else { return nil }
+        func signed(_ v: Int?) -> Int? { v.map { negative ? -$0 : $0 } }
+        if text.hasPrefix("0b") {
+            return signed(digits(text.dropFirst(2), radix: 2))
+        }
+        if text.hasPrefix("0x") {
+            return signed(digits(text.dropFirst(2), radix: 16))
+        }
+        if text == "0" { return 0 }
+        if text.first == "0" {
+            // YAML 1.1 octal, which Salt reads as decimal digits.
+            guard text.allSatisfy({ ("0"..."7").contains($0) || $0 == "_" }) else { return nil }
+            let stripped = text.drop(while: { $0 == "0" || $0 == "_" })
+            return signed(stripped.isEmpty ? 0 : digits(stripped, radix: 10))
+        }
+        if text.contains(":") {
+            // Sexagesimal: 1:30 == 90.
+            let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+            guard let head = parts.first, let first = head.first, first != "0" else { return nil }
+            var total = digits(head, radix: 10) ?? -1
+            guard total >= 0 else { return nil }
+            for part in parts.dropFirst() {
+                guard (1...2).contains(part.count), let v = Int(part), v < 60 else { return nil }
+                total = total * 60 + v
+            }
+            return signed(total)
+        }
+        return signed(digits(text, radix: 10))
+    }
+
+    private static func digits(_ text: Substring, radix: Int) -> Int? {
+        let cleaned = text.filter { $0 != "_" }
+        guard !cleaned.isEmpty, text.first != "_" else { return nil }
+        return Int(cleaned, radix: radix)
+    }
+
+    static func resolveFloat(_ raw: String) -> Double? {
+        var text = Substring(raw)
+        var sign = 1.0
+        if let s = text.first, s == "-" || s == "+" {
+            if s == "-" { sign = -1 }
+            text = text.dropFirst()
+        }
+        guard text.contains("."), let first = text.first else { return nil }
+        guard first == "." || first.isASCII && first.isNumber else { return nil }
+        if text.contains(":") {
+            // Sexagesimal float: 1:30.5
+            let parts = text.split(separator: ":")
+            guard let last = parts.last, let tail = Double(last.filter { $0 != "_" }) else { return nil }
+            var total = 0.0
+            for part in parts.dropLast() {
+                guard let v = Int(part.filter { $0 != "_" }) else { return nil }
+                total = total * 60 + Double(v)
+            }
+            return sign * (total * 60 + tail)
+        }
+        // [0-9][0-9_]*\.[0-9_]*([eE][-+][0-9]+)?  or  \.[0-9_]+([eE][-+][0-9]+)?
+        var mantissa = text
+        var exponent: Substring = ""
+        if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+            mantissa = text[..<e]
+            exponent = text[text.index(after: e)...]
+            guard let s = exponent.first, s == "-" || s == "+", exponent.count > 1,
+                exponent.dropFirst().allSatisfy({ $0.isASCII && $0.isNumber })
+            else { return nil }
+        }
+        guard mantissa.allSatisfy({ $0 == "." || $0 == "_" || ($0.isASCII && $0.isNumber) }),
+            mantissa.filter({ $0 == "." }).count == 1
+        else { return nil }
+        if mantissa.first == "." && mantissa.count == 1 { return nil }
+        let literal = mantissa.filter { $0 != "_" } + (exponent.isEmpty ? "" : "e" + exponent)
+        return Double(literal).map { $0 * sign }
+    }
+}
+
+// MARK: - Encoding
+
+extension YAML {
+    /// Block-style YAML as PyYAML's `safe_dump(default_flow_style=False)`
+    /// writes it, which is what Salt's `yaml` outputter prints.
+    public static func encode(_ value: Value) -> String {
+        var out = ""
+        emit(value, indent: 0, into: &out, inlineStart: true)
+        if !out.hasSuffix("\n") { out += "\n" }
+        return out
+    }
+
+    private static func emit(_ value: Value, indent: Int, into out: inout String, inlineStart: Bool) {
+        let pad = String(repeating: " ", count: indent)
+        switch value {
+        case .map(let m) where !m.isEmpty:
+            var first = true
+            for (key, child) in m {
+                if !(first && inlineStart) { out += pad }
+                first = false
+                out += scalarText(.string(key)) + ":"
+                switch child {
+                case .map(let cm) where !cm.isEmpty:
+                    out += "\n" + String(repeating: " ", count: indent + 2)
+                    emit(child, indent: indent + 2, into: &out, inlineStart: true)
+                case .list(let cl) where !cl.isEmpty:
+                    out += "\n" + pad
+                    emit(child, indent: indent, into: &out, inlineStart: true)
+                default:
+                    out += " " + scalarText(child) + "\n"
+                }
+            }
+        case .list(let l) where !l.isEmpty:
+            var first = true
+            for child in l {
+                if !(first && inlineStart) { out += pad }
+                first = false
+                out += "- "
+                switch child {
+                case .map(let cm) where !cm.isEmpty:
+                    emit(child, indent: indent + 2, into: &out, inlineStart: true)
+                case .list(let cl) where !cl.isEmpty:
+                    emit(child, indent: indent + 2, into: &out, inlineStart: true)
+                default:
+                    out += scalarText(child) + "\n"
+                }
+            }
+        default:
+            out += scalarText(value) + "\n"
+        }
+    }
+
+    /// A scalar, quoted when plain text would read back as something else.
+    public static func scalarText(_ value: Value) -> String {
+        switch value {
+        case .null: return "null"
+        case .bool(let b): return b ? "true" : "false"
+        case .int(let i): return String(i)
+        case .float(let d):
+            if d.isNaN { return ".nan" }
+            if d.isInfinite { return d < 0 ? "-.inf" : ".inf" }
+            return Value.pythonFloat(d)
+        case .string(let s): return quoteIfNeeded(s)
+        case .list: return "[]"
+        case .map: return "{}"
+        }
+    }
+
+    static func quoteIfNeeded(_ s: String) -> String {
+        if s.isEmpty { return "''" }
+        let needsDouble = s.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
+        if needsDouble { return JSON.quote(s) }
+        if case .string = resolvePlain(s), isPlainSafe(s) { return s }
+        return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+    }
+
+    private static func isPlainSafe(_ s: String) -> Bool {
+        guard let first = s.first, let last = s.last else { return false }
+        if " \t".contains(last) || " \t".contains(first) { return false }
+        if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
+            // "-" alone or followed by space starts a list item; "-x" is fine.
+            if first == "-" || first == "?" || first == ":" {
+                let rest = s.dropFirst()
+                if rest.isEmpty || rest.first == " " { return false }
+            } else {
+                return false
+            }
+        }
+        if s.contains(": ") || s.contains(" #") || s.hasSuffix(":") { return false }
+        return true
+    }
+}

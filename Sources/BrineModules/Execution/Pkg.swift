@@ -1,0 +1,202 @@
+import BrineCore
+import Foundation
+import OrderedCollections
+
+/// Salt's `pkg` module for Debian: dpkg for what is installed, apt-get for
+/// installing and removing, `dpkg -i` for local `.deb` sources.
+public enum PkgModule: ExecutionModule {
+    public static let name = "pkg"
+
+    static let aptEnvironment = [
+        "DEBIAN_FRONTEND": "noninteractive", "APT_LISTBUGS_FRONTEND": "none", "APT_LISTCHANGES_FRONTEND": "none",
+    ]
+
+    public static let functions: [ExecutionFunction] = [
+        ExecutionFunction("version", doc: "Return the installed version of the named package(s); an empty string if not installed.",
+                          varargs: true, kwargs: true) { args, ctx in
+            let names = args.extra.map(\.pythonString)
+            guard !names.isEmpty else { throw BrineError(.arguments, "pkg.version needs at least one package name") }
+            let installed = try await listPackages(ctx)
+            if names.count == 1 { return .string(installed[names[0]] ?? "") }
+            return .map(OrderedDictionary(uniqueKeysWithValues: names.map { ($0, .string(installed[$0] ?? "")) }))
+        },
+        ExecutionFunction("list_pkgs", doc: "List the packages currently installed as a dict of name: version.",
+                          [Parameter("versions_as_list", default: false)], kwargs: true) { args, ctx in
+            let installed = try await listPackages(ctx)
+            let asList = args.bool("versions_as_list")
+            return .map(OrderedDictionary(uniqueKeysWithValues: installed.map {
+                ($0.key, asList ? .list([.string($0.value)]) : .string($0.value))
+            }))
+        },
+        ExecutionFunction("latest_version", doc: "Return the version apt would install for the named package(s), '' if current.",
+                          varargs: true, kwargs: true) { args, ctx in
+            let names = args.extra.map(\.pythonString)
+            let installed = try await listPackages(ctx)
+            var result = OrderedDictionary<String, Value>()
+            for name in names {
+                let policy = try await ctx.runner.run(Command(["apt-cache", "policy", name], environment: env()))
+                let candidate = policy.stdout.split(separator: "\n").first { $0.contains("Candidate:") }
+                    .map { $0.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces) } ?? ""
+                let value = candidate == "(none)" || candidate == installed[name] ? "" : candidate
+                result[name] = .string(value)
+            }
+            return names.count == 1 ? (result.values.first ?? "") : .map(result)
+        },
+        ExecutionFunction("install", doc: "Install the passed package(s) with apt-get, or local .deb files given as sources; returns the changes.",
+                          [Parameter("name", default: .null), Parameter("refresh", default: false),
+                           Parameter("pkgs", default: .null), Parameter("sources", default: .null),
+                           Parameter("version", default: .null), Parameter("fromrepo", default: .null),
+                           Parameter("reinstall", default: false)], kwargs: true) { args, ctx in
+            try await install(args, ctx)
+        },
+        ExecutionFunction("remove", doc: "Remove the named package(s), keeping configuration files; returns the changes.",
+                          [Parameter("name", default: .null), Parameter("pkgs", default: .null)], kwargs: true) { args, ctx in
+            try await remove(args, ctx, action: "remove")
+        },
+        ExecutionFunction("purge", doc: "Remove the named package(s) and their configuration files; returns the changes.",
+                          [Parameter("name", default: .null), Parameter("pkgs", default: .null)], kwargs: true) { args, ctx in
+            try await remove(args, ctx, action: "purge")
+        },
+        ExecutionFunction("refresh_db", doc: "Update the APT package index (apt-get update); returns each source and whether it was fetched.",
+                          [Parameter("cache_valid_time", default: 0), Parameter("failhard", default: false)], kwargs: true) { args, ctx in
+            try await refreshDatabase(ctx, failhard: args.bool("failhard"))
+        },
+    ]
+
+    static func env() -> [String: String] {
+        ProcessInfo.processInfo.environment.merging(aptEnvironment) { $1 }.merging(["LC_ALL": "C"]) { $1 }
+    }
+
+    /// Installed packages: name → version, from dpkg's database.
+    public static func listPackages(_ ctx: ExecutionContext) async throws -> OrderedDictionary<String, String> {
+        let native = try await nativeArchitecture(ctx)
+        let result = try await ctx.runner.run(Command(
+            ["dpkg-query", "--showformat=${Status}\t${Package}\t${Version}\t${Architecture}\n", "-W"], environment: env()))
+        guard result.retcode == 0 || !result.stdout.isEmpty else {
+            throw BrineError(.execution, "dpkg-query failed: \(result.stderr)")
+        }
+        var packages = OrderedDictionary<String, String>()
+        for line in result.stdout.split(separator: "\n") {
+            let fields = line.split(separator: "\t", omittingEmptySubsequences: false)
+            guard fields.count == 4, fields[0].hasSuffix(" installed") else { continue }
+            let arch = fields[3]
+            let name = arch == native || arch == "all" ? String(fields[1]) : "\(fields[1]):\(arch)"
+            packages[name] = String(fields[2])
+        }
+        packages.sort { $0.key < $1.key }
+        return packages
+    }
+
+    static func nativeArchitecture(_ ctx: ExecutionContext) async throws -> String {
+        let result = try await ctx.runner.run(Command(["dpkg", "--print-architecture"]))
+        return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    static func changes(from before: OrderedDictionary<String, String>, to after: OrderedDictionary<String, String>) -> Value {
+        var diff = OrderedDictionary<String, Value>()
+        for name in Set(before.keys).union(after.keys).sorted() where before[name] != after[name] {
+            diff[name] = ["old": .string(before[name] ?? ""), "new": .string(after[name] ?? "")]
+        }
+        return .map(diff)
+    }
+
+    /// Package names from `name`/`pkgs`, with versions (`pkgs: [{foo: 1.2}]`).
+    static func targets(_ args: Arguments) -> [(name: String, version: String?)] {
+        if case .list(let list) = args["pkgs"] {
+            return list.flatMap { item -> [(String, String?)] in
+                if case .map(let m) = item { return m.map { ($0.key, $0.value.isNull ? nil : $0.value.pythonString) } }
+                return [(item.pythonString, nil)]
+            }
+        }
+        if let names = args.stringList("pkgs") { return names.map { ($0, nil) } }
+        guard let name = args.string("name") else { return [] }
+        return name.split(separator: ",").map { (String($0).trimmingCharacters(in: .whitespaces), args.string("version")) }
+    }
+
+    static func install(_ args: Arguments, _ ctx: ExecutionContext) async throws -> Value {
+        var debs: [String] = []
+        if case .list(let sources) = args["sources"] {
+            for case .map(let entry) in sources {
+                for (pkg, source) in entry {
+                    let location = source.pythonString
+                    let path = location.hasPrefix("salt://")
+                        ? try await ctx.fileClient.cache(location, saltenv: ctx.saltenv) : location
+                    guard let path, FileManager.default.fileExists(atPath: path) else {
+                        throw BrineError(.execution, "source for package \(pkg) not found: \(location)")
+                    }
+                    debs.append(path)
+                }
+            }
+        }
+        let wanted = targets(args)
+        guard !wanted.isEmpty || !debs.isEmpty else {
+            throw BrineError(.arguments, "pkg.install needs a name, pkgs or sources")
+        }
+        if args.bool("refresh") { _ = try await refreshDatabase(ctx, failhard: true) }
+        let before = try await listPackages(ctx)
+        var errors: [String] = []
+        if !debs.isEmpty {
+            let result = try await ctx.runner.run(Command(["dpkg", "-i", "--force-confold"] + debs, environment: env()))
+            if result.retcode != 0 { errors.append(result.stderr.isEmpty ? result.stdout : result.stderr) }
+        }
+        if !wanted.isEmpty {
+            var command = ["apt-get", "-q", "-y", "-o", "DPkg::Options::=--force-confold",
+                           "-o", "DPkg::Options::=--force-confdef", "-o", "DPkg::Lock::Timeout=120"]
+            if let repo = args.string("fromrepo") { command += ["-t", repo] }
+            if args.bool("reinstall") { command.append("--reinstall") }
+            command.append("install")
+            command += wanted.map { target in target.version.map { "\(target.name)=\($0)" } ?? target.name }
+            let result = try await ctx.runner.run(Command(command, environment: env()))
+            if result.retcode != 0 { errors.append(result.stderr.isEmpty ? result.stdout : result.stderr) }
+        }
+        let diff = changes(from: before, to: try await listPackages(ctx))
+        if !errors.isEmpty {
+            ctx.outcome.fail(1)
+            throw BrineError(.execution, "Error occurred installing package(s): "
+                             + errors.joined(separator: "; ").trimmingCharacters(in: .whitespacesAndNewlines)
+                             + (diff.mapValue?.isEmpty == false ? " (changes made: \(diff.pythonRepr))" : ""))
+        }
+        return diff
+    }
+
+    static func remove(_ args: Arguments, _ ctx: ExecutionContext, action: String) async throws -> Value {
+        let wanted = targets(args).map(\.name)
+        guard !wanted.isEmpty else { throw BrineError(.arguments, "pkg.\(action) needs a name or pkgs") }
+        let before = try await listPackages(ctx)
+        let present = wanted.filter { before[$0] != nil }
+        if !present.isEmpty {
+            let result = try await ctx.runner.run(Command(
+                ["apt-get", "-q", "-y", "-o", "DPkg::Lock::Timeout=120", action] + present, environment: env()))
+            if result.retcode != 0 {
+                ctx.outcome.fail(1)
+                throw BrineError(.execution, "Error occurred removing package(s): \(result.stderr.isEmpty ? result.stdout : result.stderr)")
+            }
+        }
+        return changes(from: before, to: try await listPackages(ctx))
+    }
+
+    /// `apt-get update`; each source line → true (fetched), false (error),
+    /// null (ignored), as Salt's `refresh_db` reports them.
+    public static func refreshDatabase(_ ctx: ExecutionContext, failhard: Bool) async throws -> Value {
+        let result = try await ctx.runner.run(Command(["apt-get", "-q", "update", "-o", "DPkg::Lock::Timeout=120"], environment: env()))
+        var repos = OrderedDictionary<String, Value>()
+        for line in result.stdout.split(separator: "\n") {
+            let parts = line.split(separator: " ", maxSplits: 1)
+            guard parts.count == 2 else { continue }
+            let source = String(parts[1]).trimmingCharacters(in: .whitespaces)
+            switch parts[0] {
+            case let s where s.hasPrefix("Get:"), let s where s.hasPrefix("Hit:"): repos[source] = true
+            case let s where s.hasPrefix("Err:"): repos[source] = false
+            case let s where s.hasPrefix("Ign:"): repos[source] = .null
+            default: break
+            }
+        }
+        if result.retcode != 0 {
+            ctx.outcome.fail(1)
+            if failhard {
+                throw BrineError(.execution, "apt-get update failed: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+        }
+        return .map(repos)
+    }
+}

@@ -1,0 +1,55 @@
+import BrineCore
+
+/// Resolves `salt://` URLs to local files: through `file_roots` when
+/// masterless, through the master's file server on a minion.
+public protocol FileClient: Sendable {
+    /// A local path holding the file's content, or nil when there is none.
+    func cache(_ url: String, saltenv: String) async throws -> String?
+    /// Every file below `file_roots` of an environment, relative paths.
+    func listFiles(saltenv: String) async throws -> [String]
+}
+
+/// What an execution function can see of the world it runs in (Salt's
+/// `__opts__`, `__grains__`, `__pillar__`, `__salt__`, `__context__`).
+public struct ExecutionContext: Sendable {
+    public var opts: Config
+    public var grainsSource: Lazy<Value>
+    public var pillarSource: Lazy<Value>
+    public var loader: Loader
+    public var runner: ProcessRunner
+    public var fileClient: any FileClient
+    /// True when a user called the function directly (CLI, remote job);
+    /// false for calls from templates and states. Salt defaults
+    /// `python_shell` to True only for direct calls.
+    public var isDirectCall: Bool
+    public var saltenv: String
+    /// Shared by nested calls: a failing command sets the exit code.
+    public var outcome: Outcome
+
+    public init(opts: Config, grains: Lazy<Value>, pillar: Lazy<Value>, loader: Loader,
+                runner: ProcessRunner = ProcessRunner(), fileClient: any FileClient, isDirectCall: Bool = true,
+                saltenv: String = "base", outcome: Outcome = Outcome())
+    {
+        self.outcome = outcome
+        self.opts = opts
+        self.grainsSource = grains
+        self.pillarSource = pillar
+        self.loader = loader
+        self.runner = runner
+        self.fileClient = fileClient
+        self.isDirectCall = isDirectCall
+        self.saltenv = saltenv
+    }
+
+    public func grains() throws -> Value { try grainsSource.get() }
+    public func pillar() throws -> Value { try pillarSource.get() }
+
+    /// Calls another execution function the way `__salt__['mod.fun']` does.
+    public func call(_ name: String, _ positional: [Value] = [], _ keyword: [String: Value] = [:]) async throws -> Value {
+        var nested = self
+        nested.isDirectCall = false
+        var kw = CallArguments().keyword
+        for (k, v) in keyword.sorted(by: { $0.key < $1.key }) { kw[k] = v }
+        return try await loader.call(name, CallArguments(positional: positional, keyword: kw), context: nested)
+    }
+}

@@ -1,0 +1,208 @@
+import BrineCore
+import Foundation
+import OrderedCollections
+
+/// Detects Salt's core grains from the local system: files under /etc,
+/// /proc and /sys, uname(2) and getifaddrs(3). No process is started and
+/// no DNS lookup is made (Salt's start-up is slow partly because it does).
+public enum CoreGrains {
+    public static func detect(id configuredID: String? = nil, root: String = "") -> Value {
+        var g = OrderedDictionary<String, Value>()
+        let os = osRelease(root: root)
+        let hostname = hostName()
+        let short = String(hostname.split(separator: ".").first ?? Substring(hostname))
+        var uts = utsname()
+        uname(&uts)
+        let kernel = field(uts.sysname)
+        let kernelRelease = field(uts.release)
+        let machine = field(uts.machine)
+
+        g["id"] = .string(configuredID ?? hostname)
+        g["host"] = .string(short)
+        g["nodename"] = .string(field(uts.nodename))
+        g["fqdn"] = .string(hostname)
+        g["domain"] = .string(hostname.contains(".") ? String(hostname.drop(while: { $0 != "." }).dropFirst()) : "")
+        g["localhost"] = .string(hostname)
+        g["kernel"] = .string(kernel)
+        g["kernelrelease"] = .string(kernelRelease)
+        g["kernelversion"] = .string(field(uts.version))
+        g["cpuarch"] = .string(machine)
+        g["osarch"] = .string(debianArch(machine))
+
+        let name = os["NAME"] ?? kernel
+        let osID = os["ID"] ?? kernel.lowercased()
+        let osName = osNames[osID] ?? name.split(separator: " ").first.map(String.init) ?? name
+        g["os"] = .string(osName)
+        g["os_family"] = .string(osFamilies[osName] ?? osName)
+        g["osfullname"] = .string(name)
+        let version = osVersion(osID: osID, os: os, root: root)
+        g["osrelease"] = .string(version)
+        g["osrelease_info"] = .list(version.split(separator: ".").map { Int($0).map(Value.int) ?? .string(String($0)) })
+        g["osmajorrelease"] = Int(version.split(separator: ".").first ?? "").map(Value.int) ?? .string(version)
+        g["oscodename"] = .string(os["VERSION_CODENAME"] ?? "")
+        g["osfinger"] = .string("\(osName)-\(version.split(separator: ".").first.map(String.init) ?? version)")
+        g["lsb_distrib_id"] = .string(osName)
+        g["lsb_distrib_codename"] = .string(os["VERSION_CODENAME"] ?? "")
+        g["lsb_distrib_release"] = .string(version)
+
+        g["num_cpus"] = .int(ProcessInfo.processInfo.activeProcessorCount)
+        g["cpu_model"] = .string(cpuModel(root: root))
+        g["mem_total"] = .int(Int(ProcessInfo.processInfo.physicalMemory / 1_048_576))
+        g["swap_total"] = .int(swapTotal(root: root))
+        let addresses = interfaceAddresses()
+        g["ipv4"] = .list(addresses.v4.map(Value.string))
+        g["ipv6"] = .list(addresses.v6.map(Value.string))
+        g["ip_interfaces"] = .map(addresses.byInterface.mapValues { .list($0.map(Value.string)) })
+        let virt = virtual(root: root)
+        g["virtual"] = .string(virt.kind)
+        if let subtype = virt.subtype { g["virtual_subtype"] = .string(subtype) }
+        g["init"] = .string(initSystem(root: root))
+        g["shell"] = .string(ProcessInfo.processInfo.environment["SHELL"] ?? "/bin/sh")
+        g["path"] = .string(ProcessInfo.processInfo.environment["PATH"] ?? "")
+        g["machine_id"] = .string(read(root + "/etc/machine-id")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+        g["uid"] = .int(Int(geteuid()))
+        g["gid"] = .int(Int(getegid()))
+        if let pw = getpwuid(geteuid()) { g["username"] = .string(String(cString: pw.pointee.pw_name)) }
+        if let gr = getgrgid(getegid()) { g["groupname"] = .string(String(cString: gr.pointee.gr_name)) }
+        g["pid"] = .int(Int(getpid()))
+        g["saltversion"] = .string(Brine.version)
+        g["brineversion"] = .string(Brine.version)
+        g["saltpath"] = .string(CommandLine.arguments.first ?? "brine")
+        g["locale_info"] = ["defaultlanguage": .string(ProcessInfo.processInfo.environment["LANG"] ?? "C")]
+        return .map(g)
+    }
+
+    static let osNames = ["debian": "Debian", "ubuntu": "Ubuntu", "centos": "CentOS", "fedora": "Fedora",
+                          "rhel": "RedHat", "alpine": "Alpine", "arch": "Arch", "opensuse-leap": "Leap",
+                          "rocky": "Rocky", "almalinux": "AlmaLinux", "raspbian": "Raspbian", "devuan": "Devuan",
+                          "linuxmint": "Mint", "amzn": "Amazon"]
+    static let osFamilies = ["Debian": "Debian", "Ubuntu": "Debian", "Raspbian": "Debian", "Devuan": "Debian",
+                             "Mint": "Debian", "CentOS": "RedHat", "Fedora": "RedHat", "RedHat": "RedHat",
+                             "Rocky": "RedHat", "AlmaLinux": "RedHat", "Amazon": "RedHat", "Alpine": "Alpine",
+                             "Arch": "Arch", "Leap": "Suse"]
+
+    static func osRelease(root: String) -> [String: String] {
+        let text = read(root + "/etc/os-release") ?? read(root + "/usr/lib/os-release") ?? ""
+        var result: [String: String] = [:]
+        for line in text.split(separator: "\n") {
+            guard let eq = line.firstIndex(of: "=") else { continue }
+            var value = String(line[line.index(after: eq)...])
+            if value.count >= 2, let q = value.first, q == "\"" || q == "'", value.last == q {
+                value = String(value.dropFirst().dropLast())
+            }
+            result[String(line[..<eq])] = value
+        }
+        return result
+    }
+
+    /// Debian's `osrelease` is the major version ("12") as Salt 3008 reports
+    /// it; point releases come from /etc/debian_version elsewhere.
+    static func osVersion(osID: String, os: [String: String], root: String) -> String {
+        if let v = os["VERSION_ID"] { return v }
+        if osID == "debian", let dv = read(root + "/etc/debian_version") {
+            return dv.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        return ""
+    }
+
+    static func debianArch(_ machine: String) -> String {
+        ["x86_64": "amd64", "aarch64": "arm64", "armv7l": "armhf", "i686": "i386", "i386": "i386",
+         "ppc64le": "ppc64el", "s390x": "s390x"][machine] ?? machine
+    }
+
+    static func cpuModel(root: String) -> String {
+        for line in (read(root + "/proc/cpuinfo") ?? "").split(separator: "\n") where line.hasPrefix("model name") {
+            return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+        }
+        return ""
+    }
+
+    static func swapTotal(root: String) -> Int {
+        for line in (read(root + "/proc/meminfo") ?? "").split(separator: "\n") where line.hasPrefix("SwapTotal:") {
+            let kb = line.split(separator: " ").dropFirst().first.flatMap { Int($0) } ?? 0
+            return kb / 1024
+        }
+        return 0
+    }
+
+    /// `virtual`: "container" inside Docker/Podman/LXC (Salt reports
+    /// `container` with a `virtual_subtype`), a hypervisor name from DMI, or
+    /// "physical".
+    static func virtual(root: String) -> (kind: String, subtype: String?) {
+        let fm = FileManager.default
+        if fm.fileExists(atPath: root + "/.dockerenv") { return ("container", "Docker") }
+        if fm.fileExists(atPath: root + "/run/.containerenv") { return ("container", "Podman") }
+        let cgroup = read(root + "/proc/1/cgroup") ?? ""
+        if cgroup.contains("docker") { return ("container", "Docker") }
+        if cgroup.contains("lxc") { return ("container", "LXC") }
+        if let environ = read(root + "/proc/1/environ"), environ.contains("container=") {
+            return ("container", environ.contains("container=lxc") ? "LXC" : nil)
+        }
+        let product = (read(root + "/sys/class/dmi/id/product_name") ?? "") + (read(root + "/sys/class/dmi/id/sys_vendor") ?? "")
+        for (needle, name) in [("KVM", "kvm"), ("QEMU", "kvm"), ("VMware", "VMware"), ("VirtualBox", "VirtualBox"),
+                               ("Microsoft", "VirtualPC"), ("Xen", "xen"), ("Google", "gce"), ("Amazon EC2", "kvm")]
+        where product.contains(needle) {
+            return (name, nil)
+        }
+        return ("physical", nil)
+    }
+
+    static func initSystem(root: String) -> String {
+        if FileManager.default.fileExists(atPath: root + "/run/systemd/system") { return "systemd" }
+        let comm = read(root + "/proc/1/comm")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        switch comm {
+        case "systemd": return "systemd"
+        case "init": return FileManager.default.fileExists(atPath: root + "/sbin/openrc") ? "openrc" : "sysvinit"
+        case "": return "unknown"
+        default: return comm
+        }
+    }
+
+    static func hostName() -> String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        gethostname(&buffer, buffer.count)
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    static func field<T>(_ tuple: T) -> String {
+        withUnsafeBytes(of: tuple) { raw in
+            String(decoding: raw.prefix { $0 != 0 }, as: UTF8.self)
+        }
+    }
+
+    static func read(_ path: String) -> String? {
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    struct Addresses {
+        var v4: [String] = []
+        var v6: [String] = []
+        var byInterface = OrderedDictionary<String, [String]>()
+    }
+
+    static func interfaceAddresses() -> Addresses {
+        var result = Addresses()
+        var head: UnsafeMutablePointer<ifaddrs>?
+        guard getifaddrs(&head) == 0, let first = head else { return result }
+        defer { freeifaddrs(head) }
+        var cursor: UnsafeMutablePointer<ifaddrs>? = first
+        while let entry = cursor {
+            defer { cursor = entry.pointee.ifa_next }
+            guard let addr = entry.pointee.ifa_addr else { continue }
+            let family = Int32(addr.pointee.sa_family)
+            guard family == AF_INET || family == AF_INET6 else { continue }
+            var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
+            let length = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
+            guard getnameinfo(addr, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
+            var text = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if let percent = text.firstIndex(of: "%") { text = String(text[..<percent]) }
+            let name = String(cString: entry.pointee.ifa_name)
+            if family == AF_INET { result.v4.append(text) } else { result.v6.append(text) }
+            result.byInterface[name, default: []].append(text)
+        }
+        result.v4.sort()
+        result.v6.sort()
+        return result
+    }
+}

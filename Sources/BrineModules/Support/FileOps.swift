@@ -1,0 +1,140 @@
+import BrineCore
+import Foundation
+
+/// POSIX file facts and changes shared by the `file` execution and state
+/// modules: owners by name, modes in Salt's `0644` form, reading text.
+public enum FileOps {
+    public static func lstatInfo(_ path: String) -> stat? {
+        var info = stat()
+        return lstat(path, &info) == 0 ? info : nil
+    }
+
+    public static func statInfo(_ path: String) -> stat? {
+        var info = stat()
+        return stat(path, &info) == 0 ? info : nil
+    }
+
+    public static func isFile(_ path: String) -> Bool {
+        statInfo(path).map { $0.st_mode & S_IFMT == S_IFREG } ?? false
+    }
+
+    public static func isDirectory(_ path: String) -> Bool {
+        statInfo(path).map { $0.st_mode & S_IFMT == S_IFDIR } ?? false
+    }
+
+    public static func isLink(_ path: String) -> Bool {
+        lstatInfo(path).map { $0.st_mode & S_IFMT == S_IFLNK } ?? false
+    }
+
+    public static func exists(_ path: String) -> Bool { lstatInfo(path) != nil }
+
+    /// `0644` as Salt prints modes (`normalize_mode`): at least four digits.
+    public static func modeString(_ mode: mode_t) -> String {
+        let octal = String(mode & 0o7777, radix: 8)
+        return octal.count >= 4 ? octal : String(repeating: "0", count: 4 - octal.count) + octal
+    }
+
+    /// Parses a mode as users write it: `644`, `0644`, `"0o644"`, 420 (an
+    /// int from YAML `0644` is already 644 decimal digits, per Salt).
+    public static func parseMode(_ value: Value) throws(BrineError) -> mode_t? {
+        var text: String
+        switch value {
+        case .null: return nil
+        case .int(let i): text = String(i)
+        case .string(let s): text = s
+        default: throw BrineError(.arguments, "invalid mode \(value.pythonRepr)", hint: "write modes like 0644")
+        }
+        if text.hasPrefix("0o") { text.removeFirst(2) }
+        guard !text.isEmpty, let mode = mode_t(text, radix: 8), mode <= 0o7777 else {
+            throw BrineError(.arguments, "invalid mode \(value.pythonRepr)", hint: "write modes like 0644")
+        }
+        return mode
+    }
+
+    public static func userName(_ uid: uid_t) -> String {
+        guard let pw = getpwuid(uid) else { return String(uid) }
+        return String(cString: pw.pointee.pw_name)
+    }
+
+    public static func groupName(_ gid: gid_t) -> String {
+        guard let gr = getgrgid(gid) else { return String(gid) }
+        return String(cString: gr.pointee.gr_name)
+    }
+
+    public static func uid(_ user: String) -> uid_t? {
+        if let pw = getpwnam(user) { return pw.pointee.pw_uid }
+        return uid_t(user)
+    }
+
+    public static func gid(_ group: String) -> gid_t? {
+        if let gr = getgrnam(group) { return gr.pointee.gr_gid }
+        return gid_t(group)
+    }
+
+    public static func readText(_ path: String) throws(BrineError) -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            if isDirectory(path) { throw BrineError(.io, "\(path) is a directory") }
+            throw BrineError(.io, "\(path) does not exist or cannot be read")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Sets owner and group by name; nil leaves that part unchanged.
+    public static func chown(_ path: String, user: String?, group: String?, followLinks: Bool = true) throws(BrineError) {
+        var uidValue: uid_t = uid_t.max, gidValue: gid_t = gid_t.max
+        if let user {
+            guard let u = uid(user) else { throw BrineError(.execution, "User \(user) does not exist") }
+            uidValue = u
+        }
+        if let group {
+            guard let g = gid(group) else { throw BrineError(.execution, "Group \(group) does not exist") }
+            gidValue = g
+        }
+        let rc = followLinks ? Glibc.chown(path, uidValue, gidValue) : lchown(path, uidValue, gidValue)
+        guard rc == 0 else { throw BrineError(.io, "cannot chown \(path): \(systemError(errno))") }
+    }
+
+    public static func chmod(_ path: String, _ mode: mode_t) throws(BrineError) {
+        guard Glibc.chmod(path, mode) == 0 else {
+            throw BrineError(.io, "cannot chmod \(path): \(systemError(errno))")
+        }
+    }
+
+    /// `mkdir -p`, then owner and mode on the directories it made.
+    public static func makeDirectories(_ path: String, user: String? = nil, group: String? = nil, mode: mode_t? = nil)
+        throws(BrineError) -> [String]
+    {
+        var made: [String] = []
+        var current = ""
+        for part in path.split(separator: "/") {
+            current += "/" + part
+            if isDirectory(current) { continue }
+            guard mkdir(current, mode ?? 0o755) == 0 || errno == EEXIST else {
+                throw BrineError(.io, "cannot create directory \(current): \(systemError(errno))")
+            }
+            made.append(current)
+        }
+        for dir in made {
+            if user != nil || group != nil { try chown(dir, user: user, group: group) }
+            if let mode { try chmod(dir, mode) }
+        }
+        return made
+    }
+
+    public static func expandUser(_ path: String) -> String {
+        (path as NSString).expandingTildeInPath
+    }
+
+    /// Python's `posixpath.join`: an absolute part restarts the path.
+    public static func join(_ parts: [String]) -> String {
+        var result = ""
+        for part in parts {
+            if part.hasPrefix("/") || result.isEmpty {
+                result = part
+            } else {
+                result += (result.hasSuffix("/") ? "" : "/") + part
+            }
+        }
+        return result
+    }
+}

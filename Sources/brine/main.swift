@@ -1,0 +1,2 @@
+import BrineCore
+print("brine")
