@@ -28,16 +28,18 @@ let package = Package(
         ),
         .target(name: "CBrineShims"),
         .target(name: "BrineModules", dependencies: ["BrineCore", "CBrineShims"]),
+        .target(name: "BrineState", dependencies: ["Jinja", "BrineCore", "BrineModules"]),
         .executableTarget(
             name: "brine",
             dependencies: [
-                "BrineCore", "BrineModules",
+                "BrineCore", "BrineModules", "BrineState",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"]),
         .testTarget(name: "BrineCoreTests", dependencies: ["BrineCore"]),
         .testTarget(name: "BrineModulesTests", dependencies: ["BrineModules"]),
+        .testTarget(name: "BrineStateTests", dependencies: ["BrineState"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -175,7 +175,7 @@ extension Config {
         return (root.hasSuffix("/") ? root : root + "/") + relative
     }
 
-    static func absolutePath(_ path: String) -> String {
+    public static func absolutePath(_ path: String) -> String {
         var result = path
         if !result.hasPrefix("/") {
             result = FileManager.default.currentDirectoryPath + "/" + result

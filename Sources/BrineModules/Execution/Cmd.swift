@@ -23,39 +23,39 @@ public enum CmdModule: ExecutionModule {
     public static let functions: [ExecutionFunction] = [
         ExecutionFunction("run", doc: "Execute the passed command and return the output as a string (stderr included).",
                           params("cmd"), kwargs: true) { args, ctx in
-            let result = try await execute(args, ctx, mergeStderr: true)
+            let result = try execute(args, ctx, mergeStderr: true)
             return .string(result.stdout)
         },
         ExecutionFunction("run_all", doc: "Execute the passed command and return a dict of pid, retcode, stdout and stderr.",
                           params("cmd") + [Parameter("redirect_stderr", default: false)], kwargs: true) { args, ctx in
-            let result = try await execute(args, ctx, mergeStderr: args.bool("redirect_stderr"))
+            let result = try execute(args, ctx, mergeStderr: args.bool("redirect_stderr"))
             return resultMap(result)
         },
         ExecutionFunction("run_stdout", doc: "Execute a command, and only return the standard out.",
                           params("cmd"), kwargs: true) { args, ctx in
-            .string(try await execute(args, ctx, mergeStderr: false).stdout)
+            .string(try execute(args, ctx, mergeStderr: false).stdout)
         },
         ExecutionFunction("run_stderr", doc: "Execute a command and only return the standard error.",
                           params("cmd"), kwargs: true) { args, ctx in
-            .string(try await execute(args, ctx, mergeStderr: false).stderr)
+            .string(try execute(args, ctx, mergeStderr: false).stderr)
         },
         ExecutionFunction("retcode", doc: "Execute a shell command and return the command's return code.",
                           params("cmd"), kwargs: true) { args, ctx in
-            .int(try await execute(args, ctx, mergeStderr: false, failsCall: false).retcode)
+            .int(try execute(args, ctx, mergeStderr: false, failsCall: false).retcode)
         },
         ExecutionFunction("shell", doc: "Execute the passed command through a shell and return the output as a string.",
                           params("cmd"), kwargs: true) { args, ctx in
             var args = args
             args.values["python_shell"] = .bool(true)
-            return .string(try await execute(args, ctx, mergeStderr: true).stdout)
+            return .string(try execute(args, ctx, mergeStderr: true).stdout)
         },
         ExecutionFunction("script", doc: "Download a script from a remote location (salt:// or a local path) and execute it; returns run_all's dict.",
                           params("source") + [Parameter("args", default: .null)], kwargs: true) { args, ctx in
-            try await script(args, ctx)
+            try script(args, ctx)
         },
         ExecutionFunction("script_retcode", doc: "Run cmd.script and return only its return code.",
                           params("source") + [Parameter("args", default: .null)], kwargs: true) { args, ctx in
-            try await script(args, ctx)["retcode"] ?? .int(1)
+            try script(args, ctx)["retcode"] ?? .int(1)
         },
         ExecutionFunction("which", doc: "Returns the path of an executable available on the minion, None otherwise.",
                           [Parameter("cmd")]) { args, _ in
@@ -82,7 +82,7 @@ public enum CmdModule: ExecutionModule {
 
     /// Builds and runs the command that `cmd`-style arguments describe.
     static func execute(_ args: Arguments, _ ctx: ExecutionContext, mergeStderr: Bool, failsCall: Bool = true,
-                        argv explicit: [String]? = nil) async throws -> ProcessResult
+                        argv explicit: [String]? = nil) throws -> ProcessResult
     {
         let line = args.string("cmd") ?? ""
         let pythonShell = args.values["python_shell"].flatMap { $0.isNull ? nil : $0.asFlag } ?? ctx.isDirectCall
@@ -113,7 +113,7 @@ public enum CmdModule: ExecutionModule {
         var command = Command(argv, cwd: args.string("cwd") ?? home, stdin: args.string("stdin"),
                               timeout: args.double("timeout"), mergeStderr: mergeStderr)
         command.environment = try environment(args, home: home, user: runas)
-        var result = try await ctx.runner.run(command)
+        var result = try ctx.runner.run(command)
         if result.timedOut {
             result.stdout = "\(line.isEmpty ? argv.joined(separator: " ") : line) : Timed out after \(args.string("timeout") ?? "?") seconds"
             result.retcode = 1
@@ -187,12 +187,12 @@ public enum CmdModule: ExecutionModule {
         return ProcessInfo.processInfo.environment["HOME"] ?? "/"
     }
 
-    static func script(_ args: Arguments, _ ctx: ExecutionContext) async throws -> Value {
+    static func script(_ args: Arguments, _ ctx: ExecutionContext) throws -> Value {
         let source = args.string("source") ?? ""
         let saltenv = args.string("saltenv") ?? ctx.saltenv
         let local: String?
         if source.hasPrefix("salt://") {
-            local = try await ctx.fileClient.cache(source, saltenv: saltenv)
+            local = try ctx.fileClient.cache(source, saltenv: saltenv)
         } else {
             local = FileManager.default.fileExists(atPath: source) ? source : nil
         }
@@ -219,7 +219,7 @@ public enum CmdModule: ExecutionModule {
         }
         var bound = args
         bound.values["cmd"] = .string(([temp] + extra).map(Shlex.quote).joined(separator: " "))
-        let result = try await execute(bound, ctx, mergeStderr: false, argv: [temp] + extra)
+        let result = try execute(bound, ctx, mergeStderr: false, argv: [temp] + extra)
         return resultMap(result)
     }
 }

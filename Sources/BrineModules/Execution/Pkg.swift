@@ -16,13 +16,13 @@ public enum PkgModule: ExecutionModule {
                           varargs: true, kwargs: true) { args, ctx in
             let names = args.extra.map(\.pythonString)
             guard !names.isEmpty else { throw BrineError(.arguments, "pkg.version needs at least one package name") }
-            let installed = try await listPackages(ctx)
+            let installed = try listPackages(ctx)
             if names.count == 1 { return .string(installed[names[0]] ?? "") }
             return .map(OrderedDictionary(uniqueKeysWithValues: names.map { ($0, .string(installed[$0] ?? "")) }))
         },
         ExecutionFunction("list_pkgs", doc: "List the packages currently installed as a dict of name: version.",
                           [Parameter("versions_as_list", default: false)], kwargs: true) { args, ctx in
-            let installed = try await listPackages(ctx)
+            let installed = try listPackages(ctx)
             let asList = args.bool("versions_as_list")
             return .map(OrderedDictionary(uniqueKeysWithValues: installed.map {
                 ($0.key, asList ? .list([.string($0.value)]) : .string($0.value))
@@ -31,10 +31,10 @@ public enum PkgModule: ExecutionModule {
         ExecutionFunction("latest_version", doc: "Return the version apt would install for the named package(s), '' if current.",
                           varargs: true, kwargs: true) { args, ctx in
             let names = args.extra.map(\.pythonString)
-            let installed = try await listPackages(ctx)
+            let installed = try listPackages(ctx)
             var result = OrderedDictionary<String, Value>()
             for name in names {
-                let policy = try await ctx.runner.run(Command(["apt-cache", "policy", name], environment: env()))
+                let policy = try ctx.runner.run(Command(["apt-cache", "policy", name], environment: env()))
                 let candidate = policy.stdout.split(separator: "\n").first { $0.contains("Candidate:") }
                     .map { $0.split(separator: ":", maxSplits: 1)[1].trimmingCharacters(in: .whitespaces) } ?? ""
                 let value = candidate == "(none)" || candidate == installed[name] ? "" : candidate
@@ -47,19 +47,19 @@ public enum PkgModule: ExecutionModule {
                            Parameter("pkgs", default: .null), Parameter("sources", default: .null),
                            Parameter("version", default: .null), Parameter("fromrepo", default: .null),
                            Parameter("reinstall", default: false)], kwargs: true) { args, ctx in
-            try await install(args, ctx)
+            try install(args, ctx)
         },
         ExecutionFunction("remove", doc: "Remove the named package(s), keeping configuration files; returns the changes.",
                           [Parameter("name", default: .null), Parameter("pkgs", default: .null)], kwargs: true) { args, ctx in
-            try await remove(args, ctx, action: "remove")
+            try remove(args, ctx, action: "remove")
         },
         ExecutionFunction("purge", doc: "Remove the named package(s) and their configuration files; returns the changes.",
                           [Parameter("name", default: .null), Parameter("pkgs", default: .null)], kwargs: true) { args, ctx in
-            try await remove(args, ctx, action: "purge")
+            try remove(args, ctx, action: "purge")
         },
         ExecutionFunction("refresh_db", doc: "Update the APT package index (apt-get update); returns each source and whether it was fetched.",
                           [Parameter("cache_valid_time", default: 0), Parameter("failhard", default: false)], kwargs: true) { args, ctx in
-            try await refreshDatabase(ctx, failhard: args.bool("failhard"))
+            try refreshDatabase(ctx, failhard: args.bool("failhard"))
         },
     ]
 
@@ -68,9 +68,9 @@ public enum PkgModule: ExecutionModule {
     }
 
     /// Installed packages: name → version, from dpkg's database.
-    public static func listPackages(_ ctx: ExecutionContext) async throws -> OrderedDictionary<String, String> {
-        let native = try await nativeArchitecture(ctx)
-        let result = try await ctx.runner.run(Command(
+    public static func listPackages(_ ctx: ExecutionContext) throws -> OrderedDictionary<String, String> {
+        let native = try nativeArchitecture(ctx)
+        let result = try ctx.runner.run(Command(
             ["dpkg-query", "--showformat=${Status}\t${Package}\t${Version}\t${Architecture}\n", "-W"], environment: env()))
         guard result.retcode == 0 || !result.stdout.isEmpty else {
             throw BrineError(.execution, "dpkg-query failed: \(result.stderr)")
@@ -87,8 +87,8 @@ public enum PkgModule: ExecutionModule {
         return packages
     }
 
-    static func nativeArchitecture(_ ctx: ExecutionContext) async throws -> String {
-        let result = try await ctx.runner.run(Command(["dpkg", "--print-architecture"]))
+    static func nativeArchitecture(_ ctx: ExecutionContext) throws -> String {
+        let result = try ctx.runner.run(Command(["dpkg", "--print-architecture"]))
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
@@ -113,14 +113,14 @@ public enum PkgModule: ExecutionModule {
         return name.split(separator: ",").map { (String($0).trimmingCharacters(in: .whitespaces), args.string("version")) }
     }
 
-    static func install(_ args: Arguments, _ ctx: ExecutionContext) async throws -> Value {
+    static func install(_ args: Arguments, _ ctx: ExecutionContext) throws -> Value {
         var debs: [String] = []
         if case .list(let sources) = args["sources"] {
             for case .map(let entry) in sources {
                 for (pkg, source) in entry {
                     let location = source.pythonString
                     let path = location.hasPrefix("salt://")
-                        ? try await ctx.fileClient.cache(location, saltenv: ctx.saltenv) : location
+                        ? try ctx.fileClient.cache(location, saltenv: ctx.saltenv) : location
                     guard let path, FileManager.default.fileExists(atPath: path) else {
                         throw BrineError(.execution, "source for package \(pkg) not found: \(location)")
                     }
@@ -132,11 +132,11 @@ public enum PkgModule: ExecutionModule {
         guard !wanted.isEmpty || !debs.isEmpty else {
             throw BrineError(.arguments, "pkg.install needs a name, pkgs or sources")
         }
-        if args.bool("refresh") { _ = try await refreshDatabase(ctx, failhard: true) }
-        let before = try await listPackages(ctx)
+        if args.bool("refresh") { _ = try refreshDatabase(ctx, failhard: true) }
+        let before = try listPackages(ctx)
         var errors: [String] = []
         if !debs.isEmpty {
-            let result = try await ctx.runner.run(Command(["dpkg", "-i", "--force-confold"] + debs, environment: env()))
+            let result = try ctx.runner.run(Command(["dpkg", "-i", "--force-confold"] + debs, environment: env()))
             if result.retcode != 0 { errors.append(result.stderr.isEmpty ? result.stdout : result.stderr) }
         }
         if !wanted.isEmpty {
@@ -146,10 +146,10 @@ public enum PkgModule: ExecutionModule {
             if args.bool("reinstall") { command.append("--reinstall") }
             command.append("install")
             command += wanted.map { target in target.version.map { "\(target.name)=\($0)" } ?? target.name }
-            let result = try await ctx.runner.run(Command(command, environment: env()))
+            let result = try ctx.runner.run(Command(command, environment: env()))
             if result.retcode != 0 { errors.append(result.stderr.isEmpty ? result.stdout : result.stderr) }
         }
-        let diff = changes(from: before, to: try await listPackages(ctx))
+        let diff = changes(from: before, to: try listPackages(ctx))
         if !errors.isEmpty {
             ctx.outcome.fail(1)
             throw BrineError(.execution, "Error occurred installing package(s): "
@@ -159,26 +159,26 @@ public enum PkgModule: ExecutionModule {
         return diff
     }
 
-    static func remove(_ args: Arguments, _ ctx: ExecutionContext, action: String) async throws -> Value {
+    static func remove(_ args: Arguments, _ ctx: ExecutionContext, action: String) throws -> Value {
         let wanted = targets(args).map(\.name)
         guard !wanted.isEmpty else { throw BrineError(.arguments, "pkg.\(action) needs a name or pkgs") }
-        let before = try await listPackages(ctx)
+        let before = try listPackages(ctx)
         let present = wanted.filter { before[$0] != nil }
         if !present.isEmpty {
-            let result = try await ctx.runner.run(Command(
+            let result = try ctx.runner.run(Command(
                 ["apt-get", "-q", "-y", "-o", "DPkg::Lock::Timeout=120", action] + present, environment: env()))
             if result.retcode != 0 {
                 ctx.outcome.fail(1)
                 throw BrineError(.execution, "Error occurred removing package(s): \(result.stderr.isEmpty ? result.stdout : result.stderr)")
             }
         }
-        return changes(from: before, to: try await listPackages(ctx))
+        return changes(from: before, to: try listPackages(ctx))
     }
 
     /// `apt-get update`; each source line → true (fetched), false (error),
     /// null (ignored), as Salt's `refresh_db` reports them.
-    public static func refreshDatabase(_ ctx: ExecutionContext, failhard: Bool) async throws -> Value {
-        let result = try await ctx.runner.run(Command(["apt-get", "-q", "update", "-o", "DPkg::Lock::Timeout=120"], environment: env()))
+    public static func refreshDatabase(_ ctx: ExecutionContext, failhard: Bool) throws -> Value {
+        let result = try ctx.runner.run(Command(["apt-get", "-q", "update", "-o", "DPkg::Lock::Timeout=120"], environment: env()))
         var repos = OrderedDictionary<String, Value>()
         for line in result.stdout.split(separator: "\n") {
             let parts = line.split(separator: " ", maxSplits: 1)

@@ -8,7 +8,7 @@ public enum ServiceModule: ExecutionModule {
 
     static func action(_ verb: String, _ doc: String) -> ExecutionFunction {
         ExecutionFunction(verb, doc: doc, [Parameter("name")], kwargs: true) { a, ctx in
-            let result = try await run(verb, a.string("name") ?? "", ctx)
+            let result = try run(verb, a.string("name") ?? "", ctx)
             return .bool(result.retcode == 0)
         }
     }
@@ -20,28 +20,28 @@ public enum ServiceModule: ExecutionModule {
         action("reload", "Reload the named service; True on success."),
         ExecutionFunction("status", doc: "Return True if the service is running (or, with sig, if a process matches sig).",
                           [Parameter("name"), Parameter("sig", default: .null)], kwargs: true) { a, ctx in
-            .bool(try await isRunning(a.string("name") ?? "", sig: a.string("sig"), ctx))
+            .bool(try isRunning(a.string("name") ?? "", sig: a.string("sig"), ctx))
         },
         ExecutionFunction("enabled", doc: "Return True if the named service starts at boot.", [Parameter("name")], kwargs: true) { a, ctx in
-            .bool(try await isEnabled(a.string("name") ?? "", ctx))
+            .bool(try isEnabled(a.string("name") ?? "", ctx))
         },
         ExecutionFunction("disabled", doc: "Return True if the named service does not start at boot.", [Parameter("name")], kwargs: true) { a, ctx in
-            .bool(!(try await isEnabled(a.string("name") ?? "", ctx)))
+            .bool(!(try isEnabled(a.string("name") ?? "", ctx)))
         },
         ExecutionFunction("enable", doc: "Enable the named service to start at boot.", [Parameter("name")], kwargs: true) { a, ctx in
-            .bool(try await setEnabled(a.string("name") ?? "", true, ctx))
+            .bool(try setEnabled(a.string("name") ?? "", true, ctx))
         },
         ExecutionFunction("disable", doc: "Disable the named service from starting at boot.", [Parameter("name")], kwargs: true) { a, ctx in
-            .bool(try await setEnabled(a.string("name") ?? "", false, ctx))
+            .bool(try setEnabled(a.string("name") ?? "", false, ctx))
         },
         ExecutionFunction("available", doc: "Return True if the named service is available.", [Parameter("name")]) { a, ctx in
-            .bool(try await available(a.string("name") ?? "", ctx))
+            .bool(try available(a.string("name") ?? "", ctx))
         },
         ExecutionFunction("missing", doc: "Return True if the named service is not available.", [Parameter("name")]) { a, ctx in
-            .bool(!(try await available(a.string("name") ?? "", ctx)))
+            .bool(!(try available(a.string("name") ?? "", ctx)))
         },
         ExecutionFunction("get_all", doc: "Return a list of all available services.") { _, ctx in
-            .list(try await allServices(ctx).map(Value.string))
+            .list(try allServices(ctx).map(Value.string))
         },
     ]
 
@@ -54,37 +54,37 @@ public enum ServiceModule: ExecutionModule {
         }
     }
 
-    static func run(_ verb: String, _ name: String, _ ctx: ExecutionContext) async throws -> ProcessResult {
+    static func run(_ verb: String, _ name: String, _ ctx: ExecutionContext) throws -> ProcessResult {
         try validate(name)
         if usesSystemd {
-            return try await ctx.runner.run(Command(["systemctl", verb, name], timeout: 300))
+            return try ctx.runner.run(Command(["systemctl", verb, name], timeout: 300))
         }
         let script = "/etc/init.d/\(name)"
         if CmdModule.which("service") != nil {
-            return try await ctx.runner.run(Command(["service", name, verb], timeout: 300))
+            return try ctx.runner.run(Command(["service", name, verb], timeout: 300))
         }
         guard FileManager.default.isExecutableFile(atPath: script) else {
             throw BrineError(.execution, "The named service \(name) is not available")
         }
-        return try await ctx.runner.run(Command([script, verb], timeout: 300))
+        return try ctx.runner.run(Command([script, verb], timeout: 300))
     }
 
-    static func isRunning(_ name: String, sig: String?, _ ctx: ExecutionContext) async throws -> Bool {
+    static func isRunning(_ name: String, sig: String?, _ ctx: ExecutionContext) throws -> Bool {
         if let sig {
-            return try await ctx.runner.run(Command(["pgrep", "-f", sig])).retcode == 0
+            return try ctx.runner.run(Command(["pgrep", "-f", sig])).retcode == 0
         }
         try validate(name)
         if usesSystemd {
-            return try await ctx.runner.run(Command(["systemctl", "is-active", "--quiet", name])).retcode == 0
+            return try ctx.runner.run(Command(["systemctl", "is-active", "--quiet", name])).retcode == 0
         }
-        guard try await available(name, ctx) else { return false }
-        return try await run("status", name, ctx).retcode == 0
+        guard try available(name, ctx) else { return false }
+        return try run("status", name, ctx).retcode == 0
     }
 
-    static func isEnabled(_ name: String, _ ctx: ExecutionContext) async throws -> Bool {
+    static func isEnabled(_ name: String, _ ctx: ExecutionContext) throws -> Bool {
         try validate(name)
         if usesSystemd {
-            return try await ctx.runner.run(Command(["systemctl", "is-enabled", "--quiet", name])).retcode == 0
+            return try ctx.runner.run(Command(["systemctl", "is-enabled", "--quiet", name])).retcode == 0
         }
         // sysvinit: a start link in one of the default runlevels.
         for level in ["2", "3", "4", "5", "S"] {
@@ -95,33 +95,33 @@ public enum ServiceModule: ExecutionModule {
         return false
     }
 
-    static func setEnabled(_ name: String, _ enable: Bool, _ ctx: ExecutionContext) async throws -> Bool {
+    static func setEnabled(_ name: String, _ enable: Bool, _ ctx: ExecutionContext) throws -> Bool {
         try validate(name)
         if usesSystemd {
-            return try await ctx.runner.run(Command(["systemctl", enable ? "enable" : "disable", name])).retcode == 0
+            return try ctx.runner.run(Command(["systemctl", enable ? "enable" : "disable", name])).retcode == 0
         }
         let command = enable ? ["update-rc.d", name, "defaults"] : ["update-rc.d", name, "disable"]
-        let result = try await ctx.runner.run(Command(command))
+        let result = try ctx.runner.run(Command(command))
         if enable && result.retcode == 0 {
-            _ = try await ctx.runner.run(Command(["update-rc.d", name, "enable"]))
+            _ = try ctx.runner.run(Command(["update-rc.d", name, "enable"]))
         }
         return result.retcode == 0
     }
 
-    static func available(_ name: String, _ ctx: ExecutionContext) async throws -> Bool {
+    static func available(_ name: String, _ ctx: ExecutionContext) throws -> Bool {
         try validate(name)
         if usesSystemd {
-            let result = try await ctx.runner.run(Command(["systemctl", "list-unit-files", "\(name).service", "--no-legend"]))
+            let result = try ctx.runner.run(Command(["systemctl", "list-unit-files", "\(name).service", "--no-legend"]))
             if result.stdout.contains(name) { return true }
         }
         return FileManager.default.isExecutableFile(atPath: "/etc/init.d/\(name)")
     }
 
-    static func allServices(_ ctx: ExecutionContext) async throws -> [String] {
+    static func allServices(_ ctx: ExecutionContext) throws -> [String] {
         var names = Set((try? FileManager.default.contentsOfDirectory(atPath: "/etc/init.d")) ?? [])
         names.subtract(["README", "rc", "rcS", "skeleton", ".depend.boot", ".depend.start", ".depend.stop"])
         if usesSystemd {
-            let result = try await ctx.runner.run(Command(["systemctl", "list-unit-files", "--type=service", "--no-legend"]))
+            let result = try ctx.runner.run(Command(["systemctl", "list-unit-files", "--type=service", "--no-legend"]))
             for line in result.stdout.split(separator: "\n") {
                 if let unit = line.split(separator: " ").first, unit.hasSuffix(".service") {
                     names.insert(String(unit.dropLast(8)))

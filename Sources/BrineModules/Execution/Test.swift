@@ -32,7 +32,7 @@ public enum TestModule: ExecutionModule {
             guard let seconds = args.double("length"), seconds >= 0 else {
                 throw BrineError(.arguments, "test.sleep needs a number of seconds, got \(args["length"].pythonRepr)")
             }
-            try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+            Thread.sleep(forTimeInterval: seconds)
             return .bool(true)
         },
         ExecutionFunction("arg", doc: "Print out the data passed into the function ``*args`` and ``**kwargs``.",

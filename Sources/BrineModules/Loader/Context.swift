@@ -4,9 +4,9 @@ import BrineCore
 /// masterless, through the master's file server on a minion.
 public protocol FileClient: Sendable {
     /// A local path holding the file's content, or nil when there is none.
-    func cache(_ url: String, saltenv: String) async throws -> String?
+    func cache(_ url: String, saltenv: String) throws -> String?
     /// Every file below `file_roots` of an environment, relative paths.
-    func listFiles(saltenv: String) async throws -> [String]
+    func listFiles(saltenv: String) throws -> [String]
 }
 
 /// What an execution function can see of the world it runs in (Salt's
@@ -45,11 +45,11 @@ public struct ExecutionContext: Sendable {
     public func pillar() throws -> Value { try pillarSource.get() }
 
     /// Calls another execution function the way `__salt__['mod.fun']` does.
-    public func call(_ name: String, _ positional: [Value] = [], _ keyword: [String: Value] = [:]) async throws -> Value {
+    public func call(_ name: String, _ positional: [Value] = [], _ keyword: [String: Value] = [:]) throws -> Value {
         var nested = self
         nested.isDirectCall = false
         var kw = CallArguments().keyword
         for (k, v) in keyword.sorted(by: { $0.key < $1.key }) { kw[k] = v }
-        return try await loader.call(name, CallArguments(positional: positional, keyword: kw), context: nested)
+        return try loader.call(name, CallArguments(positional: positional, keyword: kw), context: nested)
     }
 }

@@ -70,7 +70,7 @@ public struct Arguments: Sendable {
 }
 
 /// The body of an execution function.
-public typealias FunctionBody = @Sendable (Arguments, ExecutionContext) async throws -> Value
+public typealias FunctionBody = @Sendable (Arguments, ExecutionContext) throws -> Value
 
 /// One execution function (`test.ping`), with what `sys.doc` shows.
 public struct ExecutionFunction: Sendable {

@@ -38,9 +38,9 @@ public struct Loader: Sendable {
         return function
     }
 
-    public func call(_ name: String, _ arguments: CallArguments, context: ExecutionContext) async throws -> Value {
+    public func call(_ name: String, _ arguments: CallArguments, context: ExecutionContext) throws -> Value {
         let function = try function(name)
         let bound = try function.bind(arguments, fullName: name)
-        return try await function.body(bound, context)
+        return try function.body(bound, context)
     }
 }

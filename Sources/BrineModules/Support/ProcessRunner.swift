@@ -51,22 +51,13 @@ public struct ProcessResult: Sendable, Equatable {
 public struct ProcessRunner: Sendable {
     public init() {}
 
-    public func run(_ command: Command) async throws(BrineError) -> ProcessResult {
-        let result: Result<ProcessResult, BrineError> = await withCheckedContinuation { continuation in
-            let thread = Thread {
-                do throws(BrineError) {
-                    continuation.resume(returning: .success(try ProcessRunner.runBlocking(command)))
-                } catch {
-                    continuation.resume(returning: .failure(error))
-                }
-            }
-            thread.stackSize = 1 << 20
-            thread.start()
-        }
-        return try result.get()
+    /// Runs the command to completion on the calling thread. Execution
+    /// functions are synchronous (as Salt's are, and as Jinja templates call
+    /// them); daemons run jobs on their own threads.
+    public func run(_ command: Command) throws(BrineError) -> ProcessResult {
+        try ProcessRunner.runBlocking(command)
     }
 
-    /// Blocking form, for callers that already own a thread.
     public static func runBlocking(_ command: Command) throws(BrineError) -> ProcessResult {
         guard let program = command.arguments.first, !program.isEmpty else {
             throw BrineError(.execution, "no command given")

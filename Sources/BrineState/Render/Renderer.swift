@@ -1,0 +1,90 @@
+import BrineCore
+import BrineModules
+import Foundation
+import Jinja
+
+/// Salt's render pipeline for SLS, top and pillar files: the `#!` line
+/// (or the `renderer` option) names the steps, `jinja|yaml` by default.
+public struct Renderer: Sendable {
+    public enum Step: String, Sendable {
+        case jinja, yaml, json
+    }
+
+    /// The variables templates see besides `salt` (grains, pillar, opts,
+    /// saltenv, sls, slspath, tpldir, …).
+    public typealias Variables = [String: BrineCore.Value]
+
+    let environment: Jinja.Environment
+    let defaultPipeline: [Step]
+    let salt: SaltFunctions
+
+    /// - Parameters:
+    ///   - roots: the directories `{% include %}`/`{% import %}` search
+    ///     (the saltenv's file or pillar roots).
+    public init(roots: [String], context: ExecutionContext) throws(BrineError) {
+        let env = Jinja.Environment(loader: FileSystemLoader(searchPath: roots))
+        env.undefined = .strict
+        env.extensions = [.do, .loopControls]
+        env.trimBlocks = context.opts.bool("jinja_trim_blocks")
+        env.lstripBlocks = context.opts.bool("jinja_lstrip_blocks")
+        environment = env
+        defaultPipeline = try Renderer.pipeline(context.opts.string("renderer") ?? "jinja|yaml", file: "renderer option")
+        salt = SaltFunctions(context: context)
+    }
+
+    static func pipeline(_ spec: String, file: String) throws(BrineError) -> [Step] {
+        var steps: [Step] = []
+        for word in spec.split(separator: "|") {
+            let name = word.trimmingCharacters(in: .whitespaces)
+            guard let step = Step(rawValue: name) else {
+                throw BrineError(.template, "unknown renderer '\(name)'", at: SourceLocation(file: file, line: 1),
+                                 hint: "Brine renders jinja, yaml and json")
+            }
+            steps.append(step)
+        }
+        return steps
+    }
+
+    /// Renders a file's text to data. `name` is the template name relative
+    /// to the roots (for relative imports and messages), `file` the path
+    /// shown in errors.
+    public func render(_ text: String, name: String, file: String, variables: Variables) throws(BrineError) -> BrineCore.Value {
+        var body = text
+        var steps = defaultPipeline
+        if text.hasPrefix("#!") {
+            let firstLine = text.prefix { $0 != "\n" }
+            steps = try Renderer.pipeline(String(firstLine.dropFirst(2)), file: file)
+            // Keep the line count so error lines still match the file.
+            body = "\n" + text.dropFirst(firstLine.count + (text.count > firstLine.count ? 1 : 0))
+        }
+        var data: BrineCore.Value? = nil
+        for step in steps {
+            switch step {
+            case .jinja:
+                body = try renderJinja(body, name: name, file: file, variables: variables)
+            case .yaml:
+                data = try YAML.decode(body, file: file)
+            case .json:
+                data = try JSON.decode(body, file: file)
+            }
+        }
+        return data ?? .string(body)
+    }
+
+    public func renderJinja(_ text: String, name: String, file: String, variables: Variables) throws(BrineError) -> String {
+        do {
+            let template = try environment.fromString(text, name: name)
+            var context: [String: Jinja.Value] = ["salt": .object(salt)]
+            for (key, value) in variables { context[key] = JinjaBridge.toJinja(value) }
+            return try template.render(context)
+        } catch let error as JinjaError {
+            let where_ = error.templateName.map { $0 == name ? file : $0 } ?? file
+            throw BrineError(.template, "Jinja \(error.kind.rawValue): \(error.message)",
+                             at: SourceLocation(file: where_, line: error.line))
+        } catch let error as BrineError {
+            throw error
+        } catch {
+            throw BrineError(.template, "\(error)", at: SourceLocation(file: file))
+        }
+    }
+}

@@ -1,0 +1,54 @@
+import ArgumentParser
+import BrineCore
+import Foundation
+
+/// `brine`: one executable for every role. Invoked through a link named
+/// `salt-call`, `salt-master`, … it behaves as that Salt command, so the
+/// seed's command lines run as written.
+@main
+struct BrineCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "brine",
+        abstract: "Configuration management and remote execution in the spirit of SaltStack.",
+        version: Brine.version,
+        subcommands: [Call.self, Master.self, Minion.self]
+    )
+
+    /// Salt's command names mapped to Brine's subcommands.
+    static let aliases = ["salt-call": "call", "salt-master": "master", "salt-minion": "minion",
+                          "salt-key": "key", "salt": "run"]
+
+    static func main() async {
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        let invokedAs = (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) ?? "brine"
+        if let subcommand = aliases[invokedAs] {
+            arguments.insert(subcommand, at: 0)
+        }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}
+
+/// Prints a user error as one line on stderr and exits non-zero: no Swift
+/// backtrace ever reaches a user.
+func fail(_ error: any Error, code: Int32 = 1) -> ExitCode {
+    let message: String
+    switch error {
+    case let brine as BrineError: message = "Error: \(brine.description)"
+    default: message = "Error: \(error)"
+    }
+    FileHandle.standardError.write(Data((message + "\n").utf8))
+    return ExitCode(code)
+}
+
+func printError(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}

@@ -1,0 +1,28 @@
+import ArgumentParser
+import BrineCore
+import Foundation
+
+/// `-c DIR` and the environment variables that replace it.
+struct ConfigOptions: ParsableArguments {
+    @Option(name: [.customShort("c"), .customLong("config-dir")],
+            help: "Configuration directory (default: $BRINE_CONFIG_DIR, $SALT_CONFIG_DIR, /etc/brine).")
+    var configDir: String?
+
+    @Option(name: [.customShort("l"), .customLong("log-level")], help: "Console log level: quiet, critical, error, warning, info, debug.")
+    var logLevel: String?
+
+    var directory: String {
+        Config.configDirectory(explicit: configDir, environment: ProcessInfo.processInfo.environment)
+    }
+
+    func load(_ role: Role, overrides: [String: Value] = [:]) throws -> Config {
+        var ordered = Config(role: role, options: [:], configDir: "").options
+        for (k, v) in overrides.sorted(by: { $0.key < $1.key }) { ordered[k] = v }
+        let config = try Config.load(role: role, configDir: directory, overrides: ordered)
+        let level = logLevel ?? config.string("log_level") ?? "warning"
+        if ["warning", "info", "debug", "trace", "all", "garbage"].contains(level) {
+            for warning in config.warnings { printError("[WARNING ] \(warning)") }
+        }
+        return config
+    }
+}

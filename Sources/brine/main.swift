@@ -1,2 +1,0 @@
-import BrineCore
-print("brine")
