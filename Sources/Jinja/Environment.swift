@@ -1,0 +1,145 @@
+import Foundation
+
+/// A filter: input value, call arguments, and the render context.
+public typealias FilterFunction = @Sendable (Value, Arguments, CallContext) throws -> Value
+/// A test (`x is odd`): input value, arguments, render context.
+public typealias TestFunction = @Sendable (Value, Arguments, CallContext) throws -> Bool
+
+/// Jinja2's optional built-in extensions.
+public enum BuiltinExtension: String, Sendable, Hashable {
+    case `do` = "jinja2.ext.do"
+    case loopControls = "jinja2.ext.loopcontrols"
+    case debug = "jinja2.ext.debug"
+}
+
+/// Whether output is HTML-escaped, possibly per template name.
+public enum Autoescape: Sendable {
+    case disabled
+    case enabled
+    case byName(@Sendable (String?) -> Bool)
+
+    func enabled(for name: String?) -> Bool {
+        switch self {
+        case .disabled: return false
+        case .enabled: return true
+        case .byName(let f): return f(name)
+        }
+    }
+}
+
+/// Shared configuration, host filters/tests/globals/tags, loader and the
+/// parsed-template cache. Configure it before rendering; rendering only
+/// reads it (the cache has its own lock), so one environment can serve
+/// concurrent renders.
+public final class Environment: @unchecked Sendable {
+    public var blockStartString = "{%"
+    public var blockEndString = "%}"
+    public var variableStartString = "{{"
+    public var variableEndString = "}}"
+    public var commentStartString = "{#"
+    public var commentEndString = "#}"
+    public var lineStatementPrefix: String? = nil
+    public var lineCommentPrefix: String? = nil
+    public var trimBlocks = false
+    public var lstripBlocks = false
+    public var newlineSequence = "\n"
+    public var keepTrailingNewline = false
+    public var autoescape: Autoescape = .disabled
+    public var undefined: UndefinedKind = .default
+    public var extensions: Set<BuiltinExtension> = []
+    /// Host tags by tag name.
+    public var tagExtensions: [String: any TagExtension] = [:]
+    public var filters: [String: FilterFunction]
+    public var tests: [String: TestFunction]
+    public var globals: [String: Value]
+    public var loader: (any Loader)?
+    /// Applied to every `{{ }}` result before it is printed.
+    public var finalize: (@Sendable (Value) throws -> Value)? = nil
+    /// Jinja2 policies (`json.dumps_kwargs`, `truncate.leeway`, `urlize.rel`, …).
+    public var policies: [String: Value] = [:]
+    /// Maximum nesting of macro calls/includes before a RecursionError.
+    public var maxRecursionDepth = 200
+
+    private let cacheLock = NSLock()
+    private var cache: [String: (Template, Double?)] = [:]
+
+    public init(loader: (any Loader)? = nil) {
+        self.loader = loader
+        filters = BuiltinFilters.all
+        tests = BuiltinTests.all
+        globals = BuiltinGlobals.all
+        policies = [
+            "truncate.leeway": .int(5),
+            "urlize.rel": .string("noopener"),
+            "urlize.target": .none,
+            "urlize.extra_schemes": .none,
+            "json.dumps_kwargs": .dict([(.string("sort_keys"), .bool(true))]),
+        ]
+    }
+
+    var lexerConfig: LexerConfig {
+        LexerConfig(blockStart: blockStartString, blockEnd: blockEndString,
+                    variableStart: variableStartString, variableEnd: variableEndString,
+                    commentStart: commentStartString, commentEnd: commentEndString,
+                    lineStatementPrefix: lineStatementPrefix, lineCommentPrefix: lineCommentPrefix,
+                    trimBlocks: trimBlocks, lstripBlocks: lstripBlocks,
+                    newlineSequence: newlineSequence, keepTrailingNewline: keepTrailingNewline)
+    }
+
+    /// Parses a template from source text (not cached).
+    public func fromString(_ source: String, name: String? = nil, globals: [String: Value] = [:]) throws -> Template {
+        let parsed = try parse(source, name: name)
+        return Template(environment: self, name: name, source: source, parsed: parsed, globals: globals)
+    }
+
+    func parse(_ source: String, name: String?) throws -> ParsedTemplate {
+        var lexer = Lexer(config: lexerConfig, name: name)
+        let tokens = try lexer.tokenize(source)
+        var parser = Parser(tokens: tokens, name: name, environment: self)
+        return try parser.parseTemplate()
+    }
+
+    /// Loads (or returns the cached) template by name. A cached template is
+    /// reused while the loader reports the same version stamp.
+    public func getTemplate(_ name: String) throws -> Template {
+        cacheLock.lock()
+        let cached = cache[name]
+        cacheLock.unlock()
+        if let (t, version) = cached {
+            if version == nil || loader?.version(of: name) == version { return t }
+        }
+        guard let loader = loader else {
+            throw JinjaError(.templateNotFound, name, templateName: name)
+        }
+        guard let src = try loader.load(name) else {
+            throw JinjaError(.templateNotFound, name, templateName: name)
+        }
+        let parsed = try parse(src.source, name: name)
+        let t = Template(environment: self, name: name, source: src.source, parsed: parsed, globals: [:])
+        cacheLock.lock()
+        cache[name] = (t, src.version)
+        cacheLock.unlock()
+        return t
+    }
+
+    /// The first template of `names` that exists.
+    public func selectTemplate(_ names: [Value]) throws -> Template {
+        if names.isEmpty {
+            throw JinjaError(.templatesNotFound, "Tried to select from an empty list of templates.")
+        }
+        for n in names {
+            if case .object(let o) = n, let t = o as? Template { return t }
+            guard let s = n.stringValue else { continue }
+            do { return try getTemplate(s) } catch let e as JinjaError where e.kind == .templateNotFound { continue }
+        }
+        let list = names.map { (try? $0.str()) ?? "" }
+        throw JinjaError(.templatesNotFound, "none of the templates given were found: \(list.joined(separator: ", "))")
+    }
+
+    /// Drops all cached templates.
+    public func clearCache() {
+        cacheLock.lock()
+        cache = [:]
+        cacheLock.unlock()
+    }
+}

@@ -1,0 +1,97 @@
+import Foundation
+
+/// What a loader returns for a template name.
+public struct TemplateSource: Sendable {
+    public var source: String
+    /// A path or other identifier, for messages.
+    public var filename: String?
+    /// A version stamp (file modification time); a cached template is
+    /// reused while the loader reports the same stamp.
+    public var version: Double?
+
+    public init(source: String, filename: String? = nil, version: Double? = nil) {
+        self.source = source
+        self.filename = filename
+        self.version = version
+    }
+}
+
+/// Finds template source by name. Return nil when the template does not exist.
+public protocol Loader: Sendable {
+    func load(_ name: String) throws -> TemplateSource?
+    /// The current version stamp for a cached template, or nil if unknown
+    /// (then the cached parse is reused).
+    func version(of name: String) -> Double?
+}
+
+extension Loader {
+    public func version(of name: String) -> Double? { nil }
+}
+
+/// Templates held in memory by name.
+public struct DictLoader: Loader {
+    public var templates: [String: String]
+    public init(_ templates: [String: String]) { self.templates = templates }
+    public func load(_ name: String) throws -> TemplateSource? {
+        templates[name].map { TemplateSource(source: $0, filename: name) }
+    }
+}
+
+/// Templates read from one or more directories, first match wins, like
+/// Jinja2's FileSystemLoader. Names use `/` and may not escape the root.
+public struct FileSystemLoader: Loader {
+    public var searchPath: [String]
+    public init(searchPath: [String]) { self.searchPath = searchPath }
+    public init(searchPath: String) { self.searchPath = [searchPath] }
+
+    func resolve(_ name: String) -> String? {
+        var pieces: [String] = []
+        for p in name.split(separator: "/") where p != "." && !p.isEmpty {
+            if p == ".." { return nil }
+            pieces.append(String(p))
+        }
+        for dir in searchPath {
+            let path = ([dir] + pieces).joined(separator: "/")
+            var isDir: ObjCBool = false
+            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue { return path }
+        }
+        return nil
+    }
+
+    public func load(_ name: String) throws -> TemplateSource? {
+        guard let path = resolve(name) else { return nil }
+        guard let data = FileManager.default.contents(atPath: path) else { return nil }
+        let text = String(decoding: data, as: UTF8.self)
+        return TemplateSource(source: text, filename: path, version: mtime(path))
+    }
+
+    public func version(of name: String) -> Double? {
+        resolve(name).flatMap(mtime)
+    }
+
+    func mtime(_ path: String) -> Double? {
+        let attrs = try? FileManager.default.attributesOfItem(atPath: path)
+        return (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970
+    }
+}
+
+/// Tries several loaders in order.
+public struct ChoiceLoader: Loader {
+    public var loaders: [any Loader]
+    public init(_ loaders: [any Loader]) { self.loaders = loaders }
+    public func load(_ name: String) throws -> TemplateSource? {
+        for l in loaders { if let s = try l.load(name) { return s } }
+        return nil
+    }
+    public func version(of name: String) -> Double? {
+        for l in loaders { if let v = l.version(of: name) { return v } }
+        return nil
+    }
+}
+
+/// Wraps a closure, for hosts with their own storage (Salt's fileserver).
+public struct FunctionLoader: Loader {
+    let fn: @Sendable (String) throws -> TemplateSource?
+    public init(_ fn: @escaping @Sendable (String) throws -> TemplateSource?) { self.fn = fn }
+    public func load(_ name: String) throws -> TemplateSource? { try fn(name) }
+}

@@ -1,0 +1,317 @@
+import Foundation
+
+/// Python `%`-formatting (`"%s-%05.2f" % (a, b)`), used by the `%`
+/// operator and the `format` filter.
+func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String {
+    let chars = Array(fmt.unicodeScalars)
+    var positional: [Value]
+    var mapping: DictBox? = nil
+    switch args {
+    case .tuple(let t): positional = t
+    case .dict(let d): positional = [args]; mapping = d
+    default: positional = [args]
+    }
+    var argIndex = 0
+    var out = ""
+    var i = 0
+    var usedMapping = false
+    func nextArg() throws -> Value {
+        guard argIndex < positional.count else { throw JinjaError.type("not enough arguments for format string") }
+        defer { argIndex += 1 }
+        return positional[argIndex]
+    }
+    while i < chars.count {
+        let c = chars[i]
+        if c != "%" { out.unicodeScalars.append(c); i += 1; continue }
+        i += 1
+        guard i < chars.count else { throw JinjaError.value("incomplete format") }
+        if chars[i] == "%" { out += "%"; i += 1; continue }
+        var keyed: Value? = nil
+        if chars[i] == "(" {
+            var depth = 1
+            var j = i + 1
+            var key = ""
+            while j < chars.count {
+                if chars[j] == "(" { depth += 1 } else if chars[j] == ")" { depth -= 1; if depth == 0 { break } }
+                key.unicodeScalars.append(chars[j]); j += 1
+            }
+            guard let m = mapping else { throw JinjaError.type("format requires a mapping") }
+            guard let v = m[key] else { throw JinjaError(.keyError, pyRepr(key)) }
+            keyed = v
+            usedMapping = true
+            i = j + 1
+        }
+        var flags = Set<Character>()
+        while i < chars.count, "-+ #0".unicodeScalars.contains(chars[i]) { flags.insert(Character(chars[i])); i += 1 }
+        var width = 0
+        if i < chars.count && chars[i] == "*" {
+            if case .int(let w) = try nextArg() { width = w }
+            i += 1
+        } else {
+            while i < chars.count, let d = Int(String(chars[i])), chars[i].isASCII { width = width * 10 + d; i += 1 }
+        }
+        var precision: Int? = nil
+        if i < chars.count && chars[i] == "." {
+            i += 1
+            var p = 0
+            if i < chars.count && chars[i] == "*" {
+                if case .int(let w) = try nextArg() { p = w }
+                i += 1
+            } else {
+                while i < chars.count, let d = Int(String(chars[i])), chars[i].isASCII { p = p * 10 + d; i += 1 }
+            }
+            precision = p
+        }
+        while i < chars.count && "hlL".unicodeScalars.contains(chars[i]) { i += 1 }
+        guard i < chars.count else { throw JinjaError.value("incomplete format") }
+        let conv = Character(chars[i])
+        i += 1
+        let arg = try keyed ?? nextArg()
+        var body: String
+        var numeric = false
+        var negative = false
+        switch conv {
+        case "s":
+            body = escape && !arg.isMarkup ? escapeHTML(try arg.str()) : try arg.str()
+            if let p = precision { body = String(body.unicodeScalars.prefix(p).map(Character.init)) }
+        case "r", "a":
+            body = escape ? escapeHTML(try arg.repr()) : try arg.repr()
+            if let p = precision { body = String(body.prefix(p)) }
+        case "d", "i", "u":
+            numeric = true
+            let n = try intForFormat(arg, conv)
+            negative = n < 0
+            body = String(n.magnitude)
+            if let p = precision, body.count < p { body = String(repeating: "0", count: p - body.count) + body }
+        case "x", "X", "o":
+            numeric = true
+            let n = try intForFormat(arg, conv)
+            negative = n < 0
+            body = String(n.magnitude, radix: conv == "o" ? 8 : 16, uppercase: conv == "X")
+            if flags.contains("#") { body = (conv == "o" ? "0o" : conv == "x" ? "0x" : "0X") + body }
+        case "f", "F", "e", "E", "g", "G":
+            numeric = true
+            guard let num = Num(arg) else {
+                throw JinjaError.type("must be real number, not \(arg.typeName)")
+            }
+            let d = num.double
+            negative = d < 0 || (d == 0 && d.sign == .minus)
+            body = cFormat(abs(d), conv, precision ?? 6, alt: flags.contains("#"))
+        case "c":
+            if case .int(let n) = arg, let u = Unicode.Scalar(n) { body = String(Character(u)) }
+            else if let s = arg.stringValue, s.count == 1 { body = s }
+            else { throw JinjaError.type("%c requires int or char") }
+        default:
+            throw JinjaError.value("unsupported format character '\(conv)'")
+        }
+        if numeric {
+            let sign = negative ? "-" : flags.contains("+") ? "+" : flags.contains(" ") ? " " : ""
+            if flags.contains("0") && !flags.contains("-") {
+                let padCount = width - sign.count - body.count
+                body = sign + String(repeating: "0", count: max(0, padCount)) + body
+            } else {
+                body = sign + body
+            }
+        }
+        let padCount = width - body.count
+        if padCount > 0 {
+            body = flags.contains("-") ? body + String(repeating: " ", count: padCount) : String(repeating: " ", count: padCount) + body
+        }
+        out += body
+    }
+    if !usedMapping && mapping == nil && argIndex < positional.count {
+        throw JinjaError.type("not all arguments converted during string formatting")
+    }
+    return out
+}
+
+func intForFormat(_ v: Value, _ conv: Character) throws -> Int {
+    switch v {
+    case .int(let i): return i
+    case .bool(let b): return b ? 1 : 0
+    case .float(let d) where conv == "d" || conv == "i" || conv == "u":
+        guard d.isFinite else { throw JinjaError(.overflowError, "cannot convert float infinity to integer") }
+        return Int(d)
+    default:
+        throw JinjaError.type("%\(conv) format: a real number is required, not \(v.typeName)")
+    }
+}
+
+/// C printf-style float formatting for non-negative finite or special values.
+func cFormat(_ d: Double, _ conv: Character, _ precision: Int, alt: Bool = false) -> String {
+    if d.isNaN { return conv.isUppercase ? "NAN" : "nan" }
+    if d.isInfinite { return conv.isUppercase ? "INF" : "inf" }
+    return String(format: "%\(alt ? "#" : "").\(precision)\(conv)", d)
+}
+
+/// Python's `str.format` / `format()` mini-language for one value.
+func formatSpec(_ v: Value, _ spec: String) throws -> String {
+    if spec.isEmpty { return try v.str() }
+    var chars = Array(spec)
+    var fill: Character = " "
+    var align: Character? = nil
+    if chars.count >= 2 && "<>=^".contains(chars[1]) {
+        fill = chars[0]; align = chars[1]; chars.removeFirst(2)
+    } else if let c = chars.first, "<>=^".contains(c) {
+        align = c; chars.removeFirst()
+    }
+    var sign: Character = "-"
+    if let c = chars.first, "+- ".contains(c) { sign = c; chars.removeFirst() }
+    var alt = false
+    if chars.first == "#" { alt = true; chars.removeFirst() }
+    if chars.first == "0" {
+        if align == nil { fill = "0"; align = "=" }
+        chars.removeFirst()
+    }
+    var width = 0
+    while let c = chars.first, let d = c.wholeNumberValue, c.isASCII { width = width * 10 + d; chars.removeFirst() }
+    var grouping: Character? = nil
+    if let c = chars.first, c == "," || c == "_" { grouping = c; chars.removeFirst() }
+    var precision: Int? = nil
+    if chars.first == "." {
+        chars.removeFirst()
+        var p = 0
+        while let c = chars.first, let d = c.wholeNumberValue, c.isASCII { p = p * 10 + d; chars.removeFirst() }
+        precision = p
+    }
+    let type: Character? = chars.first
+    var body: String
+    var negative = false
+    var isNumber = false
+    switch v {
+    case .int, .bool, .float:
+        isNumber = true
+        let num = Num(v) ?? .i(0)
+        var t = type
+        if t == nil, case .f = num { t = precision == nil ? "r" : "g" }
+        switch (t, num) {
+        case (nil, .i(let n)), ("d", .i(let n)), ("n", .i(let n)):
+            negative = n < 0; body = String(n.magnitude)
+        case ("x", .i(let n)), ("X", .i(let n)), ("o", .i(let n)), ("b", .i(let n)):
+            negative = n < 0
+            let radix = t == "o" ? 8 : t == "b" ? 2 : 16
+            body = String(n.magnitude, radix: radix, uppercase: t == "X")
+            if alt { body = "0" + String(t ?? "x") + body }
+        case ("c", .i(let n)):
+            body = Unicode.Scalar(UInt32(max(0, n))).map { String(Character($0)) } ?? ""
+        case ("r", let n):
+            negative = n.double < 0
+            body = formatFloat(abs(n.double))
+        case ("%", let n):
+            negative = n.double < 0
+            body = cFormat(abs(n.double * 100), "f", precision ?? 6) + "%"
+        case (let tt?, let n) where "eEfFgG".contains(tt):
+            negative = n.double < 0 || (n.double == 0 && n.double.sign == .minus)
+            body = cFormat(abs(n.double), tt, precision ?? 6, alt: alt)
+        default:
+            throw JinjaError.value("Unknown format code '\(type.map(String.init) ?? "")' for object of type '\(v.typeName)'")
+        }
+        if let g = grouping {
+            let parts = body.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
+            var intPart = Array(parts[0])
+            var grouped = ""
+            while intPart.count > 3 {
+                grouped = String(g) + String(intPart.suffix(3)) + grouped
+                intPart.removeLast(3)
+            }
+            grouped = String(intPart) + grouped
+            body = parts.count > 1 ? grouped + "." + parts[1] : grouped
+        }
+    default:
+        if let t = type, t != "s" {
+            throw JinjaError.value("Unknown format code '\(t)' for object of type '\(v.typeName)'")
+        }
+        body = try v.str()
+        if let p = precision { body = String(body.prefix(p)) }
+    }
+    var signStr = ""
+    if isNumber {
+        signStr = negative ? "-" : sign == "+" ? "+" : sign == " " ? " " : ""
+    }
+    let total = signStr.count + body.count
+    let pad = max(0, width - total)
+    let a = align ?? (isNumber ? ">" : "<")
+    let padStr = String(repeating: fill, count: pad)
+    switch a {
+    case "<": return signStr + body + padStr
+    case "^":
+        let left = String(repeating: fill, count: pad / 2)
+        let right = String(repeating: fill, count: pad - pad / 2)
+        return left + signStr + body + right
+    case "=": return signStr + padStr + body
+    default: return padStr + signStr + body
+    }
+}
+
+/// `str.format(*args, **kwargs)`.
+func strFormat(_ fmt: String, _ args: Arguments, _ ctx: CallContext) throws -> String {
+    let chars = Array(fmt)
+    var out = ""
+    var i = 0
+    var auto = 0
+    while i < chars.count {
+        let c = chars[i]
+        if c == "{" {
+            if i + 1 < chars.count && chars[i + 1] == "{" { out.append("{"); i += 2; continue }
+            var j = i + 1
+            var depth = 1
+            var field = ""
+            while j < chars.count {
+                if chars[j] == "{" { depth += 1 }
+                if chars[j] == "}" { depth -= 1; if depth == 0 { break } }
+                field.append(chars[j]); j += 1
+            }
+            guard j < chars.count else { throw JinjaError.value("Single '{' encountered in format string") }
+            i = j + 1
+            var spec = ""
+            var conversion: Character? = nil
+            if let colon = field.firstIndex(of: ":") {
+                spec = String(field[field.index(after: colon)...])
+                field = String(field[..<colon])
+            }
+            if let bang = field.firstIndex(of: "!") {
+                conversion = field[field.index(after: bang)...].first
+                field = String(field[..<bang])
+            }
+            // field name: first part then .attr / [key]
+            var nameEnd = field.endIndex
+            if let k = field.firstIndex(where: { $0 == "." || $0 == "[" }) { nameEnd = k }
+            let first = String(field[..<nameEnd])
+            var value: Value
+            if first.isEmpty {
+                guard auto < args.positional.count else { throw JinjaError(.indexError, "Replacement index \(auto) out of range for positional args tuple") }
+                value = args.positional[auto]; auto += 1
+            } else if let n = Int(first) {
+                guard n < args.positional.count else { throw JinjaError(.indexError, "Replacement index \(n) out of range for positional args tuple") }
+                value = args.positional[n]
+            } else {
+                guard let v = args.keyword(first) else { throw JinjaError(.keyError, pyRepr(first)) }
+                value = v
+            }
+            var rest = field[nameEnd...]
+            while let c0 = rest.first {
+                if c0 == "." {
+                    rest = rest.dropFirst()
+                    let e = rest.firstIndex(where: { $0 == "." || $0 == "[" }) ?? rest.endIndex
+                    value = try ctx.getattr(value, String(rest[..<e]))
+                    rest = rest[e...]
+                } else if c0 == "[" {
+                    guard let e = rest.firstIndex(of: "]") else { break }
+                    let key = String(rest[rest.index(after: rest.startIndex)..<e])
+                    value = try ctx.getitem(value, Int(key).map { .int($0) } ?? .string(key))
+                    rest = rest[rest.index(after: e)...]
+                } else { break }
+            }
+            if conversion == "r" { value = .string(try value.repr()) }
+            else if conversion == "s" { value = .string(try value.str()) }
+            if spec.contains("{") { spec = try strFormat(spec, args, ctx) }
+            out += try formatSpec(value, spec)
+        } else if c == "}" {
+            if i + 1 < chars.count && chars[i + 1] == "}" { out.append("}"); i += 2; continue }
+            throw JinjaError.value("Single '}' encountered in format string")
+        } else {
+            out.append(c); i += 1
+        }
+    }
+    return out
+}

@@ -1,0 +1,382 @@
+/// Executes parsed statements. One `Runtime` per render call; it holds
+/// only per-render bookkeeping (recursion depth), so parsed templates stay
+/// immutable and shareable.
+final class Runtime {
+    let env: Environment
+    var depth = 0
+    /// Raw output values per capture level when rendering natively.
+    var nativeStack: [[Value]]? = nil
+
+    init(env: Environment) { self.env = env }
+
+    func nativeAppend(_ v: Value) {
+        guard let n = nativeStack?.count, n > 0 else { return }
+        nativeStack?[n - 1].append(v)
+    }
+
+    /// Runs a capturing render without leaking raw values into native output.
+    func capturing(_ body: () throws -> Void) rethrows {
+        if nativeStack == nil { return try body() }
+        nativeStack?.append([])
+        defer { _ = nativeStack?.popLast() }
+        try body()
+    }
+
+    func cc(_ f: Frame) -> CallContext { CallContext(runtime: self, frame: f) }
+
+    func enter() throws {
+        depth += 1
+        if depth > env.maxRecursionDepth {
+            depth -= 1
+            throw JinjaError(.recursionError, "maximum recursion depth exceeded")
+        }
+    }
+
+    /// Renders a template as the root of an extends chain and returns its context.
+    @discardableResult
+    func renderRoot(_ t: Template, parentScope: Scope, _ out: inout String) throws -> Context {
+        try enter()
+        defer { depth -= 1 }
+        let top = Scope(parent: parentScope)
+        let ctx = Context(top: top)
+        for (n, b) in t.parsed.blocks { ctx.blocks[n] = [(b, t)] }
+        var f = Frame(scope: top, ctx: ctx, template: t, autoescape: env.autoescape.enabled(for: t.name), rootLevel: true, topLevel: true)
+        top.vars["self"] = .object(TemplateReference(ctx: ctx, frame: f))
+        try exec(t.parsed.body, f, &out)
+        var guardCount = 0
+        while let parent = ctx.parentTemplate {
+            guardCount += 1
+            if guardCount > env.maxRecursionDepth { throw JinjaError(.recursionError, "extends chain too deep") }
+            ctx.parentTemplate = nil
+            f = Frame(scope: top, ctx: ctx, template: parent, autoescape: env.autoescape.enabled(for: parent.name), rootLevel: true, topLevel: true)
+            try exec(parent.parsed.body, f, &out)
+        }
+        return ctx
+    }
+
+    func makeModule(_ t: Template, parentScope: Scope) throws -> TemplateModule {
+        var out = ""
+        let ctx = try renderRoot(t, parentScope: parentScope, &out)
+        let exports = ctx.exported.compactMap { n in ctx.top.vars[n].map { (n, $0) } }
+        return TemplateModule(exports: exports, body: out, templateName: t.name)
+    }
+
+    func annotate(_ error: Error, _ line: Int, _ f: Frame) -> Error {
+        guard var e = error as? JinjaError else { return error }
+        if e.line == nil { e.line = line; e.templateName = f.template.name }
+        return e
+    }
+
+    func exec(_ body: [Stmt], _ f: Frame, _ out: inout String) throws {
+        for s in body {
+            switch s {
+            case .text(let t):
+                if f.rootLevel && f.ctx.parentTemplate != nil { continue }
+                out += t
+                nativeAppend(.string(t))
+            case .output(let e, let line):
+                if f.rootLevel && f.ctx.parentTemplate != nil { continue }
+                do {
+                    try write(try eval(e, f), f, &out)
+                } catch {
+                    throw annotate(error, line, f)
+                }
+            default:
+                try execStmt(s, f, &out)
+            }
+        }
+    }
+
+    /// Prints a value: finalize, then str(), escaping unless markup when autoescaping.
+    func write(_ value: Value, _ f: Frame, _ out: inout String) throws {
+        var v = value
+        if let fin = env.finalize { v = try fin(v) }
+        nativeAppend(v)
+        switch v {
+        case .string(let s): out += f.autoescape ? escapeHTML(s) : s
+        case .markup(let s): out += s
+        case .int(let i): out += String(i)
+        default:
+            let s = try v.str()
+            out += f.autoescape ? escapeHTML(s) : s
+        }
+    }
+
+    func execStmt(_ s: Stmt, _ f: Frame, _ out: inout String) throws {
+        switch s {
+        case .text, .output:
+            try exec([s], f, &out)
+        case .ifs(let branches, let elseBody, let line):
+            for (test, body) in branches {
+                let ok: Bool
+                do { ok = try eval(test, f).truthy() } catch { throw annotate(error, line, f) }
+                if ok { try exec(body, f, &out); return }
+            }
+            if let e = elseBody { try exec(e, f, &out) }
+        case .forLoop(let node, let line):
+            let iterValue: Value
+            do { iterValue = try eval(node.iter, f) } catch { throw annotate(error, line, f) }
+            try runFor(node, iterValue, depth0: 0, f, &out, line: line)
+        case .assign(let target, let e, let line):
+            do { try assign(target, try eval(e, f), f) } catch { throw annotate(error, line, f) }
+        case .assignBlock(let target, let filter, let body, let line):
+            var buf = ""
+            try capturing { try exec(body, f.with(scope: f.scope, topLevel: f.topLevel).asNonRoot, &buf) }
+            do {
+                var v: Value = f.autoescape ? .markup(buf) : .string(buf)
+                if let fl = filter { v = try evalFilterChain(fl, input: v, f) }
+                try assign(target, v, f)
+            } catch { throw annotate(error, line, f) }
+        case .macro(let def, let line):
+            let m = MacroObject(def: def, scope: f.scope, ctx: f.ctx, template: f.template, autoescape: f.autoescape)
+            do { try assign(.name(def.name), .object(m), f) } catch { throw annotate(error, line, f) }
+        case .callBlock(let callExpr, let def, let line):
+            if f.rootLevel && f.ctx.parentTemplate != nil { return }
+            do {
+                let caller = MacroObject(def: def, scope: f.scope, ctx: f.ctx, template: f.template, autoescape: f.autoescape)
+                guard case .call(let fnE, let argsE) = callExpr else { return }
+                let fn = try eval(fnE, f)
+                var args = try evalArgs(argsE, f)
+                args.keywords.append((name: "caller", value: .object(caller)))
+                try write(try call(fn, args, f), f, &out)
+            } catch { throw annotate(error, line, f) }
+        case .filterBlock(let filterE, let body, let line):
+            var buf = ""
+            try capturing { try exec(body, f.asNonRoot, &buf) }
+            if f.rootLevel && f.ctx.parentTemplate != nil { return }
+            do {
+                let v = try evalFilterChain(filterE, input: f.autoescape ? .markup(buf) : .string(buf), f)
+                try write(v, f, &out)
+            } catch { throw annotate(error, line, f) }
+        case .with(let pairs, let body, let line):
+            let scope = Scope(parent: f.scope)
+            let inner = f.with(scope: scope)
+            do {
+                for (t, e) in pairs { try assign(t, try eval(e, f), inner) }
+            } catch { throw annotate(error, line, f) }
+            try exec(body, inner, &out)
+        case .block(let name, let line):
+            if f.rootLevel && f.ctx.parentTemplate != nil { return }
+            do { try renderBlock(name, index: 0, f, &out) } catch { throw annotate(error, line, f) }
+        case .extends(let e, let line):
+            do {
+                if f.ctx.parentTemplate != nil { throw JinjaError.runtime("extended multiple times") }
+                let parent = try resolveTemplate(try eval(e, f))
+                for (n, b) in parent.parsed.blocks { f.ctx.blocks[n, default: []].append((b, parent)) }
+                f.ctx.parentTemplate = parent
+            } catch { throw annotate(error, line, f) }
+        case .include(let e, let ignoreMissing, let withContext, let line):
+            if f.rootLevel && f.ctx.parentTemplate != nil { return }
+            do {
+                let t: Template
+                do { t = try resolveTemplate(try eval(e, f)) } catch let err as JinjaError
+                    where ignoreMissing && (err.kind == .templateNotFound || err.kind == .templatesNotFound) {
+                    return
+                }
+                try renderInclude(t, f, withContext: withContext, &out)
+            } catch { throw annotate(error, line, f) }
+        case .importStmt(let e, let names, let withContext, let line):
+            do {
+                let t = try resolveTemplate(try eval(e, f))
+                let module = withContext ? try makeModule(t, parentScope: f.scope) : try t.defaultModule(self)
+                switch names {
+                case .module(let n):
+                    try assign(.name(n), .object(module), f)
+                case .names(let pairs):
+                    for (n, alias) in pairs {
+                        let v = module.lookup[n] ?? .undefined(Undefined(name: pyRepr(n),
+                            hint: "the template \(pyRepr(t.name ?? "None")) (imported on line \(line)) does not export the requested name \(pyRepr(n))",
+                            kind: env.undefined))
+                        try assign(.name(alias), v, f)
+                    }
+                }
+            } catch { throw annotate(error, line, f) }
+        case .exprStmt(let e, let line):
+            do { _ = try eval(e, f) } catch { throw annotate(error, line, f) }
+        case .breakLoop: throw LoopControl.breakLoop
+        case .continueLoop: throw LoopControl.continueLoop
+        case .autoescape(let e, let body, let line):
+            var inner = f.with(scope: Scope(parent: f.scope))
+            inner.rootLevel = f.rootLevel
+            do { inner.autoescape = try eval(e, f).truthy() } catch { throw annotate(error, line, f) }
+            try exec(body, inner, &out)
+        case .scope(let body):
+            try exec(body, f.with(scope: Scope(parent: f.scope)), &out)
+        case .ext(let st, let line):
+            do {
+                var rt = ExtensionRuntime(runtime: self, frame: f)
+                try st.run(&rt)
+                if !(f.rootLevel && f.ctx.parentTemplate != nil) { out += rt.output }
+            } catch { throw annotate(error, line, f) }
+        case .debug:
+            let vars = f.scope.flattened().keys.sorted()
+            out += "{'context': {" + vars.map { "\(pyRepr($0)): ..." }.joined(separator: ", ") + "}}"
+        }
+    }
+
+    func resolveTemplate(_ v: Value) throws -> Template {
+        switch v {
+        case .string(let s), .markup(let s): return try env.getTemplate(s)
+        case .object(let o as Template): return o
+        case .list(let l): return try env.selectTemplate(l.items)
+        case .tuple(let t): return try env.selectTemplate(t)
+        case .undefined(let u): throw u.error()
+        default: return try env.getTemplate(try v.str())
+        }
+    }
+
+    func renderInclude(_ t: Template, _ f: Frame, withContext: Bool, _ out: inout String) throws {
+        let parent = withContext ? f.scope : Scope(parent: nil)
+        try renderRoot(t, parentScope: parent, &out)
+    }
+
+    func renderBlock(_ name: String, index: Int, _ f: Frame, _ out: inout String) throws {
+        guard let stack = f.ctx.blocks[name], index < stack.count else {
+            throw JinjaError.runtime("no block named '\(name)'")
+        }
+        let (node, tmpl) = stack[index]
+        if node.required {
+            throw JinjaError.runtime("Required block '\(name)' not found")
+        }
+        try enter()
+        defer { depth -= 1 }
+        let scope = Scope(parent: node.scoped ? f.scope : f.ctx.top)
+        let bf = Frame(scope: scope, ctx: f.ctx, template: tmpl, autoescape: env.autoescape.enabled(for: tmpl.name), rootLevel: false, topLevel: false)
+        if index + 1 < stack.count {
+            scope.vars["super"] = .object(BlockRef(name: name, index: index + 1, ctx: f.ctx, frame: bf))
+        } else {
+            scope.vars["super"] = .undefined(Undefined(name: "'super'", hint: "there is no parent block called '\(name)'.", kind: env.undefined))
+        }
+        try exec(node.body, bf, &out)
+    }
+
+    func runFor(_ node: ForNode, _ iterValue: Value, depth0: Int, _ f: Frame, _ out: inout String, line: Int) throws {
+        var items: [Value]
+        do { items = try iterate(iterValue) } catch { throw annotate(error, line, f) }
+        let scope = Scope(parent: f.scope)
+        var lf = f.with(scope: scope)
+        lf.rootLevel = f.rootLevel
+        if let filter = node.filter {
+            var kept: [Value] = []
+            for item in items {
+                do {
+                    try assign(node.target, item, lf)
+                    if try eval(filter, lf).truthy() { kept.append(item) }
+                } catch { throw annotate(error, line, f) }
+            }
+            items = kept
+        }
+        if items.isEmpty {
+            try exec(node.elseBody, lf, &out)
+            return
+        }
+        var loop: LoopObject? = nil
+        if node.usesLoop {
+            let recurse: ((Value, CallContext) throws -> Value)?
+            if node.recursive {
+                recurse = { [unowned self] v, cc in
+                    try self.enter()
+                    defer { self.depth -= 1 }
+                    var o = ""
+                    try self.runFor(node, v, depth0: depth0 + 1, f, &o, line: line)
+                    return cc.frame.autoescape ? .markup(o) : .string(o)
+                }
+            } else { recurse = nil }
+            let l = LoopObject(items: items, depth0: depth0, recurse: recurse)
+            loop = l
+            scope.vars["loop"] = .object(l)
+        }
+        for (i, item) in items.enumerated() {
+            loop?.index0 = i
+            do { try assign(node.target, item, lf) } catch { throw annotate(error, line, f) }
+            do {
+                try exec(node.body, lf, &out)
+            } catch LoopControl.breakLoop {
+                break
+            } catch LoopControl.continueLoop {
+                continue
+            }
+        }
+    }
+
+    func assign(_ target: Target, _ value: Value, _ f: Frame) throws {
+        switch target {
+        case .name(let n):
+            f.scope.vars[n] = value
+            if f.topLevel { f.ctx.export(n) }
+        case .tuple(let targets):
+            let items = try iterate(value)
+            if items.count < targets.count {
+                throw JinjaError.value("not enough values to unpack (expected \(targets.count), got \(items.count))")
+            }
+            if items.count > targets.count {
+                throw JinjaError.value("too many values to unpack (expected \(targets.count))")
+            }
+            for (t, v) in zip(targets, items) { try assign(t, v, f) }
+        case .nsattr(let ns, let attr):
+            guard case .object(let o) = lookup(ns, f), let nso = o as? NamespaceObject else {
+                throw JinjaError.runtime("cannot assign attribute on non-namespace object")
+            }
+            try nso.setAttribute(attr, value)
+        }
+    }
+
+    func invokeMacro(_ m: MacroObject, _ args: Arguments, _ callerFrame: Frame) throws -> Value {
+        try enter()
+        defer { depth -= 1 }
+        let def = m.def
+        let scope = Scope(parent: m.scope)
+        let mf = Frame(scope: scope, ctx: m.ctx, template: m.template, autoescape: m.autoescape, rootLevel: false, topLevel: false)
+        let pos = args.positional
+        if pos.count > def.params.count && !def.usesVarargs {
+            throw JinjaError.type("macro '\(def.name)' takes not more than \(def.params.count) argument(s)")
+        }
+        var usedKw = Set<String>()
+        for (i, (pname, defExpr)) in def.params.enumerated() {
+            if i < pos.count {
+                scope.vars[pname] = pos[i]
+                if args.keyword(pname) != nil {
+                    throw JinjaError.type("macro '\(def.name)' got multiple values for argument '\(pname)'")
+                }
+            } else if let kv = args.keyword(pname) {
+                scope.vars[pname] = kv
+                usedKw.insert(pname)
+            } else if let d = defExpr {
+                scope.vars[pname] = try eval(d, mf)
+            } else {
+                scope.vars[pname] = .undefined(Undefined(name: pyRepr(pname), hint: "parameter \(pyRepr(pname)) was not provided", kind: env.undefined))
+            }
+        }
+        var extraKw: [(Value, Value)] = []
+        var callerValue: Value? = m.caller
+        for (k, v) in args.keywords where !usedKw.contains(k) {
+            if k == "caller" && def.usesCaller { callerValue = v; continue }
+            if def.usesKwargs { extraKw.append((.string(k), v)); continue }
+            throw JinjaError.type("macro '\(def.name)' takes no keyword argument '\(k)'")
+        }
+        if def.usesCaller {
+            scope.vars["caller"] = callerValue ?? .undefined(Undefined(name: "'caller'", hint: "No caller defined", kind: env.undefined))
+        }
+        if def.usesVarargs {
+            scope.vars["varargs"] = .tuple(pos.count > def.params.count ? Array(pos[def.params.count...]) : [])
+        }
+        if def.usesKwargs { scope.vars["kwargs"] = .dict(extraKw) }
+        var out = ""
+        if nativeStack != nil {
+            nativeStack?.append([])
+            try exec(def.body, mf, &out)
+            return try nativeConcat(nativeStack?.popLast() ?? [])
+        }
+        try exec(def.body, mf, &out)
+        return m.autoescape ? .markup(out) : .string(out)
+    }
+}
+
+extension Frame {
+    /// The same frame but not root-level (captured output is never dropped).
+    var asNonRoot: Frame {
+        var f = self
+        f.rootLevel = false
+        return f
+    }
+}

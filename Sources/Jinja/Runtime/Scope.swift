@@ -1,0 +1,104 @@
+/// A variable scope; lookups walk to the parent. Loops, macros, `with`
+/// and blocks push scopes; `if` does not (as in Jinja2).
+final class Scope {
+    var vars: [String: Value]
+    let parent: Scope?
+
+    init(parent: Scope?, vars: [String: Value] = [:]) {
+        self.parent = parent
+        self.vars = vars
+    }
+
+    @inline(__always) func lookup(_ name: String) -> Value? {
+        var s: Scope? = self
+        while let c = s {
+            if let v = c.vars[name] { return v }
+            s = c.parent
+        }
+        return nil
+    }
+
+    /// Every visible variable, inner scopes winning.
+    func flattened() -> [String: Value] {
+        var chain: [Scope] = []
+        var s: Scope? = self
+        while let c = s { chain.append(c); s = c.parent }
+        var out: [String: Value] = [:]
+        for c in chain.reversed() { for (k, v) in c.vars { out[k] = v } }
+        return out
+    }
+}
+
+/// Per-template-render state shared along an `extends` chain: the
+/// template-level variables, the block stacks and the pending parent.
+final class Context {
+    let top: Scope
+    var blocks: [String: [(BlockNode, Template)]] = [:]
+    var parentTemplate: Template?
+    var exported: [String] = []
+    var exportedSet: Set<String> = []
+
+    init(top: Scope) { self.top = top }
+
+    func export(_ name: String) {
+        if !name.hasPrefix("_") && exportedSet.insert(name).inserted { exported.append(name) }
+    }
+}
+
+/// Where evaluation currently is: scope, template context and flags.
+public struct Frame {
+    let scope: Scope
+    let ctx: Context
+    let template: Template
+    var autoescape: Bool
+    /// Root-level code of a template: output is dropped once `extends` ran.
+    var rootLevel: Bool
+    /// Assignments go to the template top level (and are exported).
+    var topLevel: Bool
+
+    func with(scope: Scope, topLevel: Bool = false) -> Frame {
+        var f = self
+        f = Frame(scope: scope, ctx: ctx, template: template, autoescape: autoescape, rootLevel: rootLevel, topLevel: topLevel)
+        return f
+    }
+}
+
+/// Handed to filters, tests and host functions: lets them call other
+/// callables (macros, filters), create undefineds and read variables.
+public struct CallContext {
+    let runtime: Runtime
+    let frame: Frame
+
+    public var environment: Environment { runtime.env }
+    /// Whether the current output is being HTML-escaped.
+    public var autoescape: Bool { frame.autoescape }
+
+    /// Calls any callable value (macro, function, bound method…).
+    public func call(_ callee: Value, _ args: Arguments) throws -> Value {
+        try runtime.call(callee, args, frame)
+    }
+    /// Applies a filter by name.
+    public func filter(_ name: String, _ value: Value, _ args: Arguments = Arguments()) throws -> Value {
+        try runtime.applyFilter(name, value, args, frame)
+    }
+    /// Applies a test by name.
+    public func test(_ name: String, _ value: Value, _ args: Arguments = Arguments()) throws -> Bool {
+        try runtime.applyTest(name, value, args, frame)
+    }
+    /// Looks up a template variable (locals, context, globals).
+    public func resolve(_ name: String) -> Value { runtime.lookup(name, frame) }
+    /// An undefined value of the environment's kind.
+    public func undefined(_ name: String? = nil, hint: String? = nil) -> Value {
+        .undefined(Undefined(name: name.map(pyRepr), hint: hint, kind: runtime.env.undefined))
+    }
+    /// Jinja's attribute lookup (`getattr` then item).
+    public func getattr(_ value: Value, _ name: String) throws -> Value {
+        try runtime.getattr(value, name, frame)
+    }
+    /// Jinja's item lookup (item then `getattr`).
+    public func getitem(_ value: Value, _ key: Value) throws -> Value {
+        try runtime.getitem(value, key, frame)
+    }
+    /// Turns a value into a list as Python's `list()` would.
+    public func iterate(_ value: Value) throws -> [Value] { try runtime.iterate(value) }
+}

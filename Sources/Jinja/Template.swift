@@ -1,0 +1,65 @@
+import Foundation
+
+/// A parsed template bound to its environment. Immutable apart from the
+/// cached default module (what `{% import %}` without context sees), which
+/// Jinja2 also computes once per template so a formula's `map.jinja` is
+/// not re-rendered for every importer.
+public final class Template: JinjaObject, @unchecked Sendable {
+    public let environment: Environment
+    public let name: String?
+    public let source: String
+    let parsed: ParsedTemplate
+    public let globals: [String: Value]
+    private let moduleLock = NSLock()
+    private var cachedModule: TemplateModule?
+
+    init(environment: Environment, name: String?, source: String, parsed: ParsedTemplate, globals: [String: Value]) {
+        self.environment = environment
+        self.name = name
+        self.source = source
+        self.parsed = parsed
+        self.globals = globals
+    }
+
+    public var typeName: String { "Template" }
+
+    /// Renders with the given variables.
+    public func render(_ context: [String: Value] = [:]) throws -> String {
+        try render(ordered: context.map { ($0.key, $0.value) })
+    }
+
+    /// Renders with variables in a given order (order only matters for
+    /// things that enumerate the context, which templates rarely do).
+    public func render(ordered context: [(String, Value)]) throws -> String {
+        let runtime = Runtime(env: environment)
+        var vars: [String: Value] = [:]
+        vars.reserveCapacity(context.count + 1)
+        for (k, v) in context { vars[k] = v }
+        let root = Scope(parent: nil, vars: vars)
+        var out = ""
+        _ = try runtime.renderRoot(self, parentScope: root, &out)
+        return out
+    }
+
+    /// The exports of this template rendered without context, cached.
+    func defaultModule(_ runtime: Runtime) throws -> TemplateModule {
+        moduleLock.lock()
+        if let m = cachedModule { moduleLock.unlock(); return m }
+        moduleLock.unlock()
+        let m = try runtime.makeModule(self, parentScope: Scope(parent: nil, vars: [:]))
+        moduleLock.lock()
+        cachedModule = m
+        moduleLock.unlock()
+        return m
+    }
+
+    /// Renders and returns the template's exported variables and macros,
+    /// like Jinja2's `Template.module`.
+    public func module(_ context: [String: Value] = [:]) throws -> [String: Value] {
+        let runtime = Runtime(env: environment)
+        let m = try runtime.makeModule(self, parentScope: Scope(parent: nil, vars: context))
+        var d: [String: Value] = [:]
+        for (k, v) in m.exports { d[k] = v }
+        return d
+    }
+}

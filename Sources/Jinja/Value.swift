@@ -1,0 +1,275 @@
+/// A Python-like value as Jinja templates see it.
+///
+/// Lists and dicts are reference types (`ListBox`, `DictBox`) on purpose:
+/// templates rely on Python's sharing semantics (`{% do d.update(x) %}`,
+/// host callables merging dicts in place), so a copy would change output.
+/// A render runs on one thread; the boxes are `@unchecked Sendable` so that
+/// values can cross into host closures, not so they can be shared while mutated.
+public enum Value: Sendable {
+    case none
+    case bool(Bool)
+    case int(Int)
+    case float(Double)
+    case string(String)
+    /// A string already safe for HTML (Jinja's `Markup`).
+    case markup(String)
+    case list(ListBox)
+    case tuple([Value])
+    case dict(DictBox)
+    case undefined(Undefined)
+    case function(Function)
+    /// Anything else with attributes: namespaces, loops, macros, cyclers, modules…
+    case object(any JinjaObject)
+}
+
+/// A mutable Python list shared by reference.
+public final class ListBox: @unchecked Sendable {
+    public var items: [Value]
+    public init(_ items: [Value] = []) { self.items = items }
+}
+
+/// An insertion-ordered Python dict shared by reference. Keys may be any
+/// hashable value (strings, ints, tuples, …); `1`, `1.0` and `True` collide as in Python.
+public final class DictBox: @unchecked Sendable {
+    public private(set) var keys: [Value] = []
+    public private(set) var values: [Value] = []
+    private var index: [HashKey: Int] = [:]
+
+    public init() {}
+    public init(_ pairs: [(Value, Value)]) {
+        keys.reserveCapacity(pairs.count)
+        values.reserveCapacity(pairs.count)
+        for (k, v) in pairs { self[k] = v }
+    }
+    public convenience init(_ dict: [String: Value]) {
+        self.init(dict.sorted { $0.key < $1.key }.map { (Value.string($0.key), $0.value) })
+    }
+
+    public var count: Int { keys.count }
+    public var isEmpty: Bool { keys.isEmpty }
+
+    public subscript(key: Value) -> Value? {
+        get {
+            guard let hk = HashKey(key), let i = index[hk] else { return nil }
+            return values[i]
+        }
+        set {
+            guard let hk = HashKey(key) else { return }
+            if let v = newValue {
+                if let i = index[hk] { values[i] = v } else {
+                    index[hk] = keys.count
+                    keys.append(key)
+                    values.append(v)
+                }
+            } else if let i = index[hk] {
+                keys.remove(at: i)
+                values.remove(at: i)
+                index = [:]
+                for (j, k) in keys.enumerated() { if let h = HashKey(k) { index[h] = j } }
+            }
+        }
+    }
+    public subscript(key: String) -> Value? {
+        get { self[.string(key)] }
+        set { self[.string(key)] = newValue }
+    }
+    public func contains(_ key: Value) -> Bool {
+        guard let hk = HashKey(key) else { return false }
+        return index[hk] != nil
+    }
+    public var pairs: [(Value, Value)] { Array(zip(keys, values)) }
+    public func removeAll() { keys = []; values = []; index = [:] }
+    public func copy() -> DictBox { DictBox(pairs) }
+}
+
+/// Python's hashing rules reduced to what templates need.
+public enum HashKey: Hashable, Sendable {
+    case none
+    case int(Int)
+    case float(Double)
+    case string(String)
+    case tuple([HashKey])
+    case object(ObjectIdentifier)
+
+    public init?(_ v: Value) {
+        switch v {
+        case .none: self = .none
+        case .bool(let b): self = .int(b ? 1 : 0)
+        case .int(let i): self = .int(i)
+        case .float(let d):
+            if d == d.rounded(), abs(d) < 9.2e18 { self = .int(Int(d)) } else { self = .float(d) }
+        case .string(let s), .markup(let s): self = .string(s)
+        case .tuple(let items):
+            var ks: [HashKey] = []
+            for i in items { guard let k = HashKey(i) else { return nil }; ks.append(k) }
+            self = .tuple(ks)
+        case .list, .dict: return nil
+        case .undefined: self = .none
+        case .function(let f): self = .object(ObjectIdentifier(f))
+        case .object(let o): self = .object(ObjectIdentifier(o))
+        }
+    }
+}
+
+/// Which flavour of Jinja2 `Undefined` an environment produces.
+public enum UndefinedKind: Sendable {
+    case `default`, chainable, strict, debug
+}
+
+/// A missing value, remembering what was looked up so errors read like Jinja2's.
+public final class Undefined: Sendable {
+    public let name: String?
+    /// `object_type_repr` of the object an attribute was missing from.
+    public let owner: String?
+    public let hint: String?
+    public let kind: UndefinedKind
+
+    public init(name: String?, owner: String? = nil, hint: String? = nil, kind: UndefinedKind) {
+        self.name = name
+        self.owner = owner
+        self.hint = hint
+        self.kind = kind
+    }
+
+    public var message: String {
+        if let hint = hint { return hint }
+        guard let name = name else { return "value is undefined" }
+        if let owner = owner { return "\(owner) has no attribute \(name)" }
+        return "\(name) is undefined"
+    }
+
+    public func error() -> JinjaError { JinjaError(.undefinedError, message) }
+}
+
+/// Positional and keyword arguments of a call, in source order.
+public struct Arguments: Sendable {
+    public var positional: [Value]
+    public var keywords: [(name: String, value: Value)]
+
+    public init(_ positional: [Value] = [], keywords: [(name: String, value: Value)] = []) {
+        self.positional = positional
+        self.keywords = keywords
+    }
+
+    public func keyword(_ name: String) -> Value? {
+        keywords.first { $0.name == name }?.value
+    }
+
+    /// Python-style binding: positional index `i`, else keyword `name`, else nil.
+    public func get(_ i: Int, _ name: String) -> Value? {
+        if i < positional.count { return positional[i] }
+        return keyword(name)
+    }
+}
+
+/// A callable value (host function, built-in global or method).
+public final class Function: Sendable {
+    public let name: String
+    public let body: @Sendable (Arguments, CallContext) throws -> Value
+
+    public init(_ name: String, _ body: @escaping @Sendable (Arguments, CallContext) throws -> Value) {
+        self.name = name
+        self.body = body
+    }
+}
+
+/// Objects exposing attributes to templates (and optionally callable).
+public protocol JinjaObject: AnyObject, Sendable {
+    /// Python type name used in messages and `object_type_repr`.
+    var typeName: String { get }
+    func attribute(_ name: String, _ ctx: CallContext) throws -> Value?
+    func call(_ args: Arguments, _ ctx: CallContext) throws -> Value
+    var isCallable: Bool { get }
+    /// `str()` of the object.
+    func str(_ ctx: CallContext?) throws -> String
+    func setAttribute(_ name: String, _ value: Value) throws
+}
+
+extension JinjaObject {
+    public func attribute(_ name: String, _ ctx: CallContext) throws -> Value? { nil }
+    public func call(_ args: Arguments, _ ctx: CallContext) throws -> Value {
+        throw JinjaError.type("'\(typeName)' object is not callable")
+    }
+    public var isCallable: Bool { false }
+    public func str(_ ctx: CallContext?) throws -> String { "<\(typeName) object>" }
+    public func setAttribute(_ name: String, _ value: Value) throws {
+        throw JinjaError(.templateRuntimeError, "cannot assign attribute on non-namespace object")
+    }
+}
+
+extension Value {
+    public static func list(_ items: [Value]) -> Value { .list(ListBox(items)) }
+    public static func dict(_ pairs: [(Value, Value)]) -> Value { .dict(DictBox(pairs)) }
+    public static func dict(_ d: [String: Value]) -> Value { .dict(DictBox(d)) }
+
+    public var isUndefined: Bool { if case .undefined = self { return true }; return false }
+    public var isNone: Bool { if case .none = self { return true }; return false }
+    public var isString: Bool {
+        switch self { case .string, .markup: return true; default: return false }
+    }
+    public var isMarkup: Bool { if case .markup = self { return true }; return false }
+    public var stringValue: String? {
+        switch self { case .string(let s), .markup(let s): return s; default: return nil }
+    }
+    public var isNumber: Bool {
+        switch self { case .int, .float, .bool: return true; default: return false }
+    }
+    public var isCallable: Bool {
+        switch self {
+        case .function: return true
+        case .object(let o): return o.isCallable
+        default: return false
+        }
+    }
+
+    /// Python truthiness.
+    public func truthy() throws -> Bool {
+        switch self {
+        case .none: return false
+        case .bool(let b): return b
+        case .int(let i): return i != 0
+        case .float(let d): return d != 0
+        case .string(let s), .markup(let s): return !s.isEmpty
+        case .list(let l): return !l.items.isEmpty
+        case .tuple(let t): return !t.isEmpty
+        case .dict(let d): return !d.isEmpty
+        case .undefined(let u):
+            if u.kind == .strict { throw u.error() }
+            return false
+        case .function: return true
+        case .object(let o):
+            if let ns = o as? LengthObject { return ns.length > 0 }
+            return true
+        }
+    }
+
+    /// Python type name, as in error messages (`'int' object is not iterable`).
+    public var typeName: String {
+        switch self {
+        case .none: return "NoneType"
+        case .bool: return "bool"
+        case .int: return "int"
+        case .float: return "float"
+        case .string: return "str"
+        case .markup: return "Markup"
+        case .list: return "list"
+        case .tuple: return "tuple"
+        case .dict: return "dict"
+        case .undefined: return "Undefined"
+        case .function: return "function"
+        case .object(let o): return o.typeName
+        }
+    }
+
+    /// Jinja2's `object_type_repr`: `'dict object'`, `None`, …
+    var objectTypeRepr: String {
+        switch self {
+        case .none: return "None"
+        case .undefined: return "Undefined"
+        default: return "\(typeName) object"
+        }
+    }
+}
+
+/// Objects with a Python `len()` (cycler-free helpers such as loop wrappers).
+protocol LengthObject { var length: Int { get } }
