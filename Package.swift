@@ -36,7 +36,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "JinjaTests", dependencies: ["Jinja"]),
+        .testTarget(name: "JinjaTests", dependencies: ["Jinja"], resources: [.copy("Resources")]),
         .testTarget(name: "BrineCoreTests", dependencies: ["BrineCore"]),
         .testTarget(name: "BrineModulesTests", dependencies: ["BrineModules"]),
         .testTarget(name: "BrineStateTests", dependencies: ["BrineState"]),

@@ -85,8 +85,10 @@ public enum YAML {
             }
             result[key] = try value(of: valueNode, file: file, depth: depth + 1)
         }
-        for (k, v) in merged where result[k] == nil { result[k] = v }
-        return .map(result)
+        // PyYAML puts merged keys first; explicit keys override in place.
+        guard !merged.isEmpty else { return .map(result) }
+        for (k, v) in result { merged[k] = v }
+        return .map(merged)
     }
 
     /// Map keys are strings in `Value`; scalars keep the text the user typed
@@ -132,7 +134,7 @@ public enum YAML {
             return BrineError(.yaml, message, at: SourceLocation(file: file, line: mark.line),
                               hint: "check the indentation and quoting on that line")
         case let .duplicatedKeysInMapping(duplicates, context):
-            return BrineError(.yaml, "found conflicting ID '\(duplicates.joined(separator: "', '"))' (a key appears twice in one mapping)",
+            return BrineError(.yaml, "found conflicting ID '\(duplicates.joined(separator: "', '"))': first defined on this line, then again in the same mapping",
                               at: SourceLocation(file: file, line: context.mark.line), hint: "rename or remove one of them")
         case let .reader(problem, _, _, _):
             return BrineError(.yaml, problem, at: SourceLocation(file: file))
