@@ -12,6 +12,11 @@ public enum BuiltinExtension: String, Sendable, Hashable {
     case debug = "jinja2.ext.debug"
 }
 
+/// Sandbox flavours (Jinja2's SandboxedEnvironment / ImmutableSandboxedEnvironment).
+public enum SandboxMode: Sendable {
+    case none, sandboxed, immutable
+}
+
 /// Whether output is HTML-escaped, possibly per template name.
 public enum Autoescape: Sendable {
     case disabled
@@ -59,6 +64,9 @@ public final class Environment: @unchecked Sendable {
     public var policies: [String: Value] = [:]
     /// Maximum nesting of macro calls/includes before a RecursionError.
     public var maxRecursionDepth = 200
+    /// Jinja2's SandboxedEnvironment rules: `_`-prefixed attributes are
+    /// blocked, ranges are capped, and (immutable) mutating methods refused.
+    public var sandbox: SandboxMode = .none
 
     private let cacheLock = NSLock()
     private var cache: [String: (Template, Double?)] = [:]

@@ -8,6 +8,7 @@ enum BuiltinFilters {
         f["abs"] = abs
         f["attr"] = { v, a, c in
             guard let n = a.get(0, "name")?.stringValue else { return c.undefined() }
+            if let u = c.runtime.unsafeAttribute(v, n) { return u }
             switch v {
             case .dict:
                 if Methods.has(v, n) { return .object(BoundMethod(v, n)) }

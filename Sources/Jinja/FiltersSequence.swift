@@ -229,6 +229,7 @@ extension BuiltinFilters {
     }
 
     static let mapFilter: FilterFunction = { v, a, c in
+        if !(try v.truthy()) { return .list([]) }
         let items = try iterateValue(v)
         if items.isEmpty { return .list([]) }
         if a.positional.isEmpty, let attr = a.keyword("attribute") {
@@ -247,6 +248,7 @@ extension BuiltinFilters {
     }
 
     static func selectReject(_ v: Value, _ a: Arguments, _ c: CallContext, select: Bool, attr: Bool) throws -> Value {
+        if !(try v.truthy()) { return .list([]) }
         let items = try iterateValue(v)
         if items.isEmpty { return .list([]) }
         var off = 0

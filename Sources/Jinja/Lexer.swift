@@ -302,12 +302,15 @@ struct Lexer {
             }
             if balance.isEmpty {
                 if lineStatement {
-                    var q = pos
-                    while q < src.count && isSpace(src[q]) && src[q] != 10 { q += 1 }
-                    if q >= src.count || src[q] == 10 {
-                        // `\s*(\n|$)`: consume following blank whitespace too
+                    // `\s*(\n|$)`: greedy whitespace, backtracking to the last newline
+                    let q = skipSpaces(pos)
+                    var e: Int? = q >= src.count ? q : nil
+                    if e == nil {
+                        var k = q
+                        while k > pos { if src[k - 1] == 10 { e = k; break }; k -= 1 }
+                    }
+                    if let e = e {
                         tokens.append(Token(kind: .blockEnd, line: line))
-                        let e = q < src.count ? q + 1 : q
                         line += countNewlines(pos, e)
                         lineStarting = true
                         pos = e
@@ -352,7 +355,16 @@ struct Lexer {
             if isNameStart(c) {
                 var e = pos + 1
                 while e < src.count && isNameChar(src[e]) { e += 1 }
-                tokens.append(Token(kind: .name(text(pos, e)), line: line))
+                let n = text(pos, e)
+                if c >= 0x80 || n.utf8.contains(where: { $0 >= 0x80 }) {
+                    var first = true
+                    for u in n.unicodeScalars {
+                        let ok = first ? (u == "_" || u.properties.isXIDStart) : (u == "_" || u.properties.isXIDContinue)
+                        if !ok { throw error("Invalid character in identifier") }
+                        first = false
+                    }
+                }
+                tokens.append(Token(kind: .name(n), line: line))
                 pos = e
                 continue
             }
@@ -421,11 +433,12 @@ struct Lexer {
         _ = digits(&p, isDigit)
         var isFloat = false
         var q = p
-        if q < src.count && src[q] == 46 {
+        let afterDot = start > 0 && src[start - 1] == 46
+        if !afterDot && q < src.count && src[q] == 46 {
             var r = q + 1
             if digits(&r, isDigit) { q = r; isFloat = true }
         }
-        if q < src.count && (src[q] | 0x20) == 101 {
+        if !afterDot && q < src.count && (src[q] | 0x20) == 101 {
             var r = q + 1
             if r < src.count && (src[r] == 43 || src[r] == 45) { r += 1 }
             if digits(&r, isDigit) { q = r; isFloat = true }

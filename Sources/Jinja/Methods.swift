@@ -28,6 +28,7 @@ enum Methods {
 
     /// Non-callable attributes of built-in values.
     static func property(_ v: Value, _ name: String) -> Value? {
+        if name == "__class__" { return .object(PyType(v.typeName)) }
         switch (v, name) {
         case (.int, "real"), (.float, "real"): return v
         case (.int, "imag"): return .int(0)
@@ -224,6 +225,9 @@ enum Methods {
             }
             return wrap(parts.joined(separator: s))
         case "format", "format_map":
+            if name == "format_map", case .dict(let d)? = args.positional.first {
+                return try stringMethod(s, "format", Arguments([], keywords: try d.pairs.map { (try $0.0.str(), $0.1) }), ctx, markup: markup)
+            }
             if markup {
                 var escaped = args
                 escaped.positional = args.positional.map { $0.isString && !$0.isMarkup ? .markup(escapeHTML($0.stringValue ?? "")) : $0 }
@@ -490,4 +494,15 @@ func pySplitlines(_ s: String, keepends keep: Bool) -> [String] {
     }
     if !cur.isEmpty { lines.append(cur) }
     return lines
+}
+
+/// `value.__class__`: enough for `__name__` and `str()`.
+final class PyType: JinjaObject, @unchecked Sendable {
+    let name: String
+    init(_ name: String) { self.name = name }
+    var typeName: String { "type" }
+    func attribute(_ attr: String, _ ctx: CallContext) throws -> Value? {
+        attr == "__name__" ? .string(name) : nil
+    }
+    func str(_ ctx: CallContext?) throws -> String { "<class '\(name)'>" }
 }

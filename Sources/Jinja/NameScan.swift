@@ -27,7 +27,7 @@ enum NameScan {
             return references(call, name) || references(m.body, name)
         case .filterBlock(let f, let body, _): return references(f, name) || references(body, name)
         case .with(let pairs, let body, _): return pairs.contains { references($0.1, name) } || references(body, name)
-        case .block: return false
+        case .block: return name == "loop"  // block bodies live elsewhere; assume scoped blocks may use `loop`
         case .include(let e, _, _, _), .importStmt(let e, _, _, _): return references(e, name)
         case .autoescape(let e, let body, _): return references(e, name) || references(body, name)
         case .scope(let body): return references(body, name)

@@ -74,6 +74,9 @@ public struct Parser {
     mutating func parseTemplate() throws -> ParsedTemplate {
         let body = try subparse(endTokens: nil)
         if current.kind != .eof { throw fail("unexpected \(describe(current))") }
+        let v = Validator(env: environment, name: name)
+        try v.check(body, false)
+        for b in blocks.values { try v.check(b.body, false) }
         return ParsedTemplate(body: body, blocks: blocks, hasExtends: hasExtends)
     }
 
@@ -180,6 +183,9 @@ public struct Parser {
         let line = current.line
         advance()
         let target = try parseAssignTarget(extraEnd: ["in"])
+        if case .name("loop") = target {
+            throw JinjaError(.templateAssertionError, "Can't assign to special loop variable in for-loop target", templateName: name, line: line)
+        }
         try expectName("in")
         let iter = try parseTuple(withCondexpr: false, extraEnd: ["recursive"])
         var filter: Expr? = nil
@@ -188,6 +194,7 @@ public struct Parser {
         let body = try parseStatements(["endfor", "else"])
         var elseBody: [Stmt] = []
         if currentName == "endfor" { advance() } else {
+            advance()
             elseBody = try parseStatements(["endfor"], dropNeedle: true)
         }
         let uses = NameScan.references(body, "loop") || (filter.map { NameScan.references($0, "loop") } ?? false)
@@ -348,7 +355,10 @@ public struct Parser {
         return params
     }
 
-    func makeMacro(_ name: String, _ params: [(String, Expr?)], _ body: [Stmt]) -> MacroDef {
+    func makeMacro(_ name: String, _ params: [(String, Expr?)], _ body: [Stmt]) throws -> MacroDef {
+        if params.contains(where: { $0.0 == "caller" && $0.1 == nil }) {
+            throw JinjaError(.templateAssertionError, "When defining macros or call blocks the special \"caller\" argument must be omitted or be given a default.", templateName: self.name, line: current.line)
+        }
         let defaults = params.compactMap { $0.1 }
         return MacroDef(name: name, params: params, body: body,
                         usesCaller: NameScan.references(body, "caller") || defaults.contains { NameScan.references($0, "caller") },
@@ -362,7 +372,7 @@ public struct Parser {
         let mname = try expectName()
         let params = try parseSignature()
         let body = try parseStatements(["endmacro"], dropNeedle: true)
-        return .macro(makeMacro(mname, params, body), line: line)
+        return .macro(try makeMacro(mname, params, body), line: line)
     }
 
     mutating func parseCallBlock() throws -> Stmt {
@@ -373,7 +383,7 @@ public struct Parser {
         let call = try parseExpression()
         guard case .call = call else { throw fail("expected call", line: line) }
         let body = try parseStatements(["endcall"], dropNeedle: true)
-        return .callBlock(call, makeMacro("caller", params, body), line: line)
+        return .callBlock(call, try makeMacro("caller", params, body), line: line)
     }
 
     mutating func parseFilterBlock() throws -> Stmt {
@@ -387,11 +397,23 @@ public struct Parser {
     // MARK: expressions
 
     mutating func parseAssignTarget(withTuple: Bool = true, extraEnd: [String] = [], withNamespace: Bool = false) throws -> Target {
-        if withNamespace && isOp(look, ".") {
-            let ns = try expectName()
-            advance()
-            let attr = try expectName()
-            return .nsattr(ns, attr)
+        if withNamespace {
+            var targets: [Target] = []
+            var sawComma = false
+            repeat {
+                if isOp(current, "=") || current.kind == .blockEnd || isOp(current, "|") { break }
+                if isOp(look, "."), case .name = current.kind {
+                    let ns = try expectName()
+                    advance()
+                    targets.append(.nsattr(ns, try expectName()))
+                } else {
+                    targets.append(try toTarget(try parsePrimary()))
+                }
+                if isOp(current, ",") { sawComma = true }
+            } while skipOp(",")
+            if targets.count == 1 && !sawComma { return targets[0] }
+            if targets.isEmpty { throw fail("expected assignment target") }
+            return .tuple(targets)
         }
         let e: Expr = withTuple ? try parseTuple(simplified: true, extraEnd: extraEnd) : try parsePrimary()
         return try toTarget(e)

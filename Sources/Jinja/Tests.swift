@@ -99,7 +99,7 @@ enum BuiltinTests {
 enum BuiltinGlobals {
     static var all: [String: Value] {
         var g: [String: Value] = [:]
-        g["range"] = .function(Function("range") { a, _ in
+        g["range"] = .function(Function("range") { a, c in
             func int(_ v: Value) throws -> Int {
                 switch v {
                 case .int(let i): return i
@@ -118,7 +118,9 @@ enum BuiltinGlobals {
             }
             if step == 0 { throw JinjaError.value("range() arg 3 must not be zero") }
             let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
-            if count > 10_000_000 { throw JinjaError(.overflowError, "Range too big.") }
+            if count > 10_000_000 || (c.environment.sandbox != .none && count > 100_000) {
+                throw JinjaError(.overflowError, "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).")
+            }
             return .list(ListBox(stride(from: start, to: stop, by: step).map { .int($0) }))
         })
         g["dict"] = .function(Function("dict") { a, _ in

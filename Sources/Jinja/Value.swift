@@ -123,12 +123,15 @@ public final class Undefined: Sendable {
     public let owner: String?
     public let hint: String?
     public let kind: UndefinedKind
+    /// The error raised when the value is used (SecurityError for sandbox-blocked attributes).
+    public let errorKind: JinjaErrorKind
 
-    public init(name: String?, owner: String? = nil, hint: String? = nil, kind: UndefinedKind) {
+    public init(name: String?, owner: String? = nil, hint: String? = nil, kind: UndefinedKind, errorKind: JinjaErrorKind = .undefinedError) {
         self.name = name
         self.owner = owner
         self.hint = hint
         self.kind = kind
+        self.errorKind = errorKind
     }
 
     public var message: String {
@@ -138,7 +141,7 @@ public final class Undefined: Sendable {
         return "\(name) is undefined"
     }
 
-    public func error() -> JinjaError { JinjaError(.undefinedError, message) }
+    public func error() -> JinjaError { JinjaError(errorKind, message) }
 }
 
 /// Positional and keyword arguments of a call, in source order.

@@ -120,6 +120,9 @@ final class ConformanceTests: XCTestCase {
                 if case .array(let exts) = v {
                     for e in exts { if let s = e.string, let x = BuiltinExtension(rawValue: s) { env.extensions.insert(x) } }
                 }
+            case "environment":
+                if v.string == "sandboxed" { env.sandbox = .sandboxed }
+                if v.string == "immutable_sandboxed" { env.sandbox = .immutable }
             case "policies":
                 if case .object(let ps) = v { for (pk, pv) in ps { env.policies[pk] = value(pv) } }
             default: break

@@ -67,7 +67,7 @@ extension Runtime {
         case .cond(let test, let a, let b):
             if try eval(test, f).truthy() { return try eval(a, f) }
             if let b = b { return try eval(b, f) }
-            return .undefined(Undefined(name: nil, hint: "the inline if-expression evaluated to false and no else section was defined.", kind: env.undefined))
+            return .undefined(Undefined(name: nil, hint: "the inline if-expression evaluated to false and no else section was defined.", kind: .default))
         case .list(let items):
             var out: [Value] = []
             out.reserveCapacity(items.count)
@@ -90,7 +90,7 @@ extension Runtime {
             // Method calls on built-in values skip allocating a bound method.
             if case .getattr(let objE, let name) = fnE {
                 let obj = try eval(objE, f)
-                if Methods.has(obj, name) {
+                if env.sandbox == .none && Methods.has(obj, name) {
                     return try Methods.call(obj, name, try evalArgs(argsE, f), cc(f))
                 }
                 let fn = try getattr(obj, name, f)
@@ -142,20 +142,37 @@ extension Runtime {
 
     func applyFilter(_ name: String, _ v: Value, _ args: Arguments, _ f: Frame) throws -> Value {
         guard let fn = env.filters[name] else {
-            throw JinjaError(.templateAssertionError, "No filter named '\(name)'.")
+            throw JinjaError(.templateRuntimeError, "No filter named '\(name)'.")
         }
         return try fn(v, args, cc(f))
     }
 
     func applyTest(_ name: String, _ v: Value, _ args: Arguments, _ f: Frame) throws -> Bool {
         guard let fn = env.tests[name] else {
-            throw JinjaError(.templateAssertionError, "No test named '\(name)'.")
+            throw JinjaError(.templateRuntimeError, "No test named '\(name)'.")
         }
         return try fn(v, args, cc(f))
     }
 
+    /// In a sandbox, `_`-prefixed attributes and (immutable) mutating methods are unsafe.
+    func unsafeAttribute(_ obj: Value, _ name: String) -> Value? {
+        guard env.sandbox != .none else { return nil }
+        var blocked = name.hasPrefix("_") && name != "_undefined_name"
+        if env.sandbox == .immutable && !blocked {
+            switch obj {
+            case .list: blocked = ["append", "extend", "insert", "pop", "remove", "reverse", "sort", "clear"].contains(name)
+            case .dict: blocked = ["update", "pop", "popitem", "setdefault", "clear"].contains(name)
+            default: break
+            }
+        }
+        guard blocked else { return nil }
+        return .undefined(Undefined(name: pyRepr(name), hint: "access to attribute \(pyRepr(name)) of \(pyRepr(obj.typeName)) object is unsafe.",
+                                    kind: env.undefined, errorKind: .securityError))
+    }
+
     /// `obj.name`: Python attribute first, then item.
     func getattr(_ obj: Value, _ name: String, _ f: Frame) throws -> Value {
+        if let u = unsafeAttribute(obj, name) { return u }
         switch obj {
         case .dict(let d):
             if Methods.has(obj, name) { return .object(BoundMethod(obj, name)) }
@@ -163,6 +180,7 @@ extension Runtime {
         case .object(let o):
             if let v = try o.attribute(name, cc(f)) { return v }
         case .undefined(let u):
+            if name == "_undefined_name" { return u.name.map { .string($0.hasPrefix("'") ? String($0.dropFirst().dropLast()) : $0) } ?? .none }
             if u.kind == .chainable { return obj }
             throw u.error()
         default:
@@ -208,6 +226,7 @@ extension Runtime {
         default: break
         }
         if let k = key.stringValue {
+            if let u = unsafeAttribute(obj, k) { return u }
             if Methods.has(obj, k) { return .object(BoundMethod(obj, k)) }
         }
         return missing(obj, key)

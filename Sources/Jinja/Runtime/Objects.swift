@@ -182,7 +182,9 @@ final class BlockRef: JinjaObject, @unchecked Sendable {
     let index: Int
     let ctx: Context
     let frame: Frame
-    init(name: String, index: Int, ctx: Context, frame: Frame) {
+    let scoped: Bool
+    init(name: String, index: Int, ctx: Context, frame: Frame, scoped: Bool = false) {
+        self.scoped = scoped
         self.name = name
         self.index = index
         self.ctx = ctx
@@ -195,7 +197,7 @@ final class BlockRef: JinjaObject, @unchecked Sendable {
             throw JinjaError.runtime("no super block available for '\(name)'")
         }
         var out = ""
-        try cc.runtime.capturing { try cc.runtime.renderBlock(name, index: index, frame, &out) }
+        try cc.runtime.capturing { try cc.runtime.renderBlock(name, index: index, frame, &out, scoped: scoped) }
         return frame.autoescape ? .markup(out) : .string(out)
     }
     func attribute(_ attr: String, _ cc: CallContext) throws -> Value? {

@@ -157,7 +157,8 @@ final class Runtime {
             try exec(body, inner, &out)
         case .block(let name, let line):
             if f.rootLevel && f.ctx.parentTemplate != nil { return }
-            do { try renderBlock(name, index: 0, f, &out) } catch { throw annotate(error, line, f) }
+            let scoped = f.template.parsed.blocks[name]?.scoped ?? false
+            do { try renderBlock(name, index: 0, f, &out, scoped: scoped) } catch { throw annotate(error, line, f) }
         case .extends(let e, let line):
             do {
                 if f.ctx.parentTemplate != nil { throw JinjaError.runtime("extended multiple times") }
@@ -230,7 +231,7 @@ final class Runtime {
         try renderRoot(t, parentScope: parent, &out)
     }
 
-    func renderBlock(_ name: String, index: Int, _ f: Frame, _ out: inout String) throws {
+    func renderBlock(_ name: String, index: Int, _ f: Frame, _ out: inout String, scoped: Bool = false) throws {
         guard let stack = f.ctx.blocks[name], index < stack.count else {
             throw JinjaError.runtime("no block named '\(name)'")
         }
@@ -240,10 +241,10 @@ final class Runtime {
         }
         try enter()
         defer { depth -= 1 }
-        let scope = Scope(parent: node.scoped ? f.scope : f.ctx.top)
+        let scope = Scope(parent: scoped || node.scoped ? f.scope : f.ctx.top)
         let bf = Frame(scope: scope, ctx: f.ctx, template: tmpl, autoescape: env.autoescape.enabled(for: tmpl.name), rootLevel: false, topLevel: false)
         if index + 1 < stack.count {
-            scope.vars["super"] = .object(BlockRef(name: name, index: index + 1, ctx: f.ctx, frame: bf))
+            scope.vars["super"] = .object(BlockRef(name: name, index: index + 1, ctx: f.ctx, frame: scoped ? f : bf, scoped: scoped))
         } else {
             scope.vars["super"] = .undefined(Undefined(name: "'super'", hint: "there is no parent block called '\(name)'.", kind: env.undefined))
         }
@@ -254,8 +255,7 @@ final class Runtime {
         var items: [Value]
         do { items = try iterate(iterValue) } catch { throw annotate(error, line, f) }
         let scope = Scope(parent: f.scope)
-        var lf = f.with(scope: scope)
-        lf.rootLevel = f.rootLevel
+        let lf = f.with(scope: scope)
         if let filter = node.filter {
             var kept: [Value] = []
             for item in items {
@@ -288,9 +288,11 @@ final class Runtime {
         }
         for (i, item) in items.enumerated() {
             loop?.index0 = i
-            do { try assign(node.target, item, lf) } catch { throw annotate(error, line, f) }
+            // each iteration gets fresh locals, so `set` before/after reads behave as in Jinja2
+            let itf = f.with(scope: Scope(parent: scope))
+            do { try assign(node.target, item, itf) } catch { throw annotate(error, line, f) }
             do {
-                try exec(node.body, lf, &out)
+                try exec(node.body, itf, &out)
             } catch LoopControl.breakLoop {
                 break
             } catch LoopControl.continueLoop {
@@ -354,7 +356,7 @@ final class Runtime {
             if def.usesKwargs { extraKw.append((.string(k), v)); continue }
             throw JinjaError.type("macro '\(def.name)' takes no keyword argument '\(k)'")
         }
-        if def.usesCaller {
+        if def.usesCaller && !def.params.contains(where: { $0.0 == "caller" }) {
             scope.vars["caller"] = callerValue ?? .undefined(Undefined(name: "'caller'", hint: "No caller defined", kind: env.undefined))
         }
         if def.usesVarargs {
@@ -368,7 +370,7 @@ final class Runtime {
             return try nativeConcat(nativeStack?.popLast() ?? [])
         }
         try exec(def.body, mf, &out)
-        return m.autoescape ? .markup(out) : .string(out)
+        return callerFrame.autoescape ? .markup(out) : .string(out)
     }
 }
 
