@@ -110,7 +110,9 @@ public enum CmdModule: ExecutionModule {
             if let group = args.string("group") { wrapper += ["-g", group] }
             argv = wrapper + ["--"] + argv
         }
-        var command = Command(argv, cwd: args.string("cwd") ?? home, stdin: args.string("stdin"),
+        // Salt falls back to / when the user's home is missing or unreadable.
+        let defaultCwd = access(home, R_OK) == 0 ? home : "/"
+        var command = Command(argv, cwd: args.string("cwd") ?? defaultCwd, stdin: args.string("stdin"),
                               timeout: args.double("timeout"), mergeStderr: mergeStderr)
         command.environment = try environment(args, home: home, user: runas)
         var result = try ctx.runner.run(command)
