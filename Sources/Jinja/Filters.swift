@@ -201,6 +201,7 @@ enum BuiltinFilters {
     static let intFilter: FilterFunction = { v, a, _ in
         let def = a.get(0, "default") ?? .int(0)
         let base = Methods.argInt(a, 1, "base") ?? 10
+        if v.isBigInt { return v }
         switch v {
         case .int: return v
         case .bool(let b): return .int(b ? 1 : 0)
@@ -224,6 +225,7 @@ enum BuiltinFilters {
             if !t.hasPrefix("_") && !t.hasSuffix("_") && !t.contains("__") {
                 let clean = t.replacingOccurrences(of: "_", with: "")
                 if !clean.isEmpty, let n = Int(clean, radix: b) { return .int(neg ? -n : n) }
+                if b == 10, let big = BigInt(clean) { return .integer(neg ? -big : big) }
             }
             if let d = toFloat(v), d.isFinite, Swift.abs(d) < 9.2e18 { return .int(Int(d)) }
             return def

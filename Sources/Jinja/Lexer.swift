@@ -10,6 +10,7 @@ struct Token: Sendable {
         case name(String)
         case string(String)
         case integer(Int)
+        case bigInteger(BigInt)
         case float(Double)
         case op(String)
         case eof
@@ -456,8 +457,13 @@ struct Lexer {
                 pos = e
                 return
             }
-            guard let v = Int(t) else { throw JinjaError(.overflowError, "integer literal too large", templateName: name, line: line) }
-            tokens.append(Token(kind: .integer(v), line: line))
+            if let v = Int(t) {
+                tokens.append(Token(kind: .integer(v), line: line))
+            } else if let b = BigInt(t) {
+                tokens.append(Token(kind: .bigInteger(b), line: line))
+            } else {
+                throw JinjaError(.overflowError, "integer literal too large", templateName: name, line: line)
+            }
             pos = p
         }
     }

@@ -40,19 +40,32 @@ func pyFMod(_ a: Double, _ b: Double) -> Double {
 func binop(_ op: BinOp, _ a: Value, _ b: Value, autoescape: Bool = false) throws -> Value {
     if case .undefined(let u) = a { throw u.error() }
     if case .undefined(let u) = b { throw u.error() }
+    if a.isBigInt || b.isBigInt, let x = a.bigInt, let y = b.bigInt {
+        switch op {
+        case .add: return .integer(x + y)
+        case .sub: return .integer(x - y)
+        case .mul: return .integer(x * y)
+        case .pow:
+            if let e = y.asInt, e >= 0, e < 100_000 { return .integer(x.power(e)) }
+        default: break
+        }
+        return try binop(op, .float(x.double), .float(y.double))
+    }
+    if a.isBigInt, case .float = b, let x = a.bigInt { return try binop(op, .float(x.double), b) }
+    if b.isBigInt, case .float = a, let y = b.bigInt { return try binop(op, a, .float(y.double)) }
     if let x = Num(a), let y = Num(b) {
         switch (x, y) {
         case (.i(let p), .i(let q)):
             switch op {
             case .add:
                 let (r, o) = p.addingReportingOverflow(q)
-                return o ? .float(Double(p) + Double(q)) : .int(r)
+                return o ? .integer(BigInt(p) + BigInt(q)) : .int(r)
             case .sub:
                 let (r, o) = p.subtractingReportingOverflow(q)
-                return o ? .float(Double(p) - Double(q)) : .int(r)
+                return o ? .integer(BigInt(p) - BigInt(q)) : .int(r)
             case .mul:
                 let (r, o) = p.multipliedReportingOverflow(by: q)
-                return o ? .float(Double(p) * Double(q)) : .int(r)
+                return o ? .integer(BigInt(p) * BigInt(q)) : .int(r)
             case .div:
                 if q == 0 { throw JinjaError(.zeroDivisionError, "division by zero") }
                 return .float(Double(p) / Double(q))
@@ -73,13 +86,13 @@ func binop(_ op: BinOp, _ a: Value, _ b: Value, autoescape: Bool = false) throws
                 while e > 0 {
                     if e & 1 == 1 {
                         let (r, o) = result.multipliedReportingOverflow(by: base)
-                        if o { return .float(Foundation.pow(Double(p), Double(q))) }
+                        if o { return q < 100_000 ? .integer(BigInt(p).power(q)) : .float(Foundation.pow(Double(p), Double(q))) }
                         result = r
                     }
                     e >>= 1
                     if e > 0 {
                         let (r, o) = base.multipliedReportingOverflow(by: base)
-                        if o { return .float(Foundation.pow(Double(p), Double(q))) }
+                        if o { return q < 100_000 ? .integer(BigInt(p).power(q)) : .float(Foundation.pow(Double(p), Double(q))) }
                         base = r
                     }
                 }
@@ -151,7 +164,8 @@ func negate(_ v: Value) throws -> Value {
     switch v {
     case .int(let i):
         let (r, o) = (0).subtractingReportingOverflow(i)
-        return o ? .float(-Double(i)) : .int(r)
+        return o ? .integer(-BigInt(i)) : .int(r)
+    case .object(let b as BigIntObject): return .integer(-b.value)
     case .float(let d): return .float(-d)
     case .bool(let b): return .int(b ? -1 : 0)
     case .undefined(let u): throw u.error()
@@ -180,8 +194,16 @@ func valuesEqual(_ a: Value, _ b: Value) -> Bool {
         return true
     case (.undefined, .undefined): return true
     case (.function(let x), .function(let y)): return x === y
-    case (.object(let x), .object(let y)): return x === y
+    case (.object(let x), .object(let y)):
+        if let p = a.bigInt, let q = b.bigInt { return p == q }
+        return x === y
     default:
+        if a.isBigInt || b.isBigInt {
+            if let p = a.bigInt, let q = b.bigInt { return p == q }
+            if case .float(let d) = b, let p = a.bigInt { return p.double == d }
+            if case .float(let d) = a, let q = b.bigInt { return q.double == d }
+            return false
+        }
         if let x = Num(a), let y = Num(b) {
             if case .i(let p) = x, case .i(let q) = y { return p == q }
             return x.double == y.double
@@ -194,6 +216,11 @@ func valuesEqual(_ a: Value, _ b: Value) -> Bool {
 func lessThan(_ a: Value, _ b: Value, _ opName: String = "<") throws -> Bool {
     if case .undefined(let u) = a { throw u.error() }
     if case .undefined(let u) = b { throw u.error() }
+    if a.isBigInt || b.isBigInt {
+        if let p = a.bigInt, let q = b.bigInt { return p < q }
+        if case .float(let d) = b, let p = a.bigInt { return p.double < d }
+        if case .float(let d) = a, let q = b.bigInt { return d < q.double }
+    }
     if let x = Num(a), let y = Num(b) {
         if case .i(let p) = x, case .i(let q) = y { return p < q }
         return x.double < y.double

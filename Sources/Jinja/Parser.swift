@@ -58,7 +58,7 @@ public struct Parser {
         case .name(let n): return "'\(n)'"
         case .op(let o): return "'\(o)'"
         case .string: return "string"
-        case .integer: return "integer"
+        case .integer, .bigInteger: return "integer"
         case .float: return "float"
         case .data: return "template data"
         case .blockBegin: return "'begin of statement block'"
@@ -535,6 +535,7 @@ public struct Parser {
             while case .string(let more) = current.kind { s += more; advance() }
             return .const(.string(s))
         case .integer(let v): advance(); return .const(.int(v))
+        case .bigInteger(let v): advance(); return .const(.integer(v))
         case .float(let v): advance(); return .const(.float(v))
         case .op("("):
             advance()
@@ -714,7 +715,7 @@ public struct Parser {
             var ok = false
             switch current.kind {
             case .name(let n): ok = !["else", "or", "and"].contains(n)
-            case .string, .integer, .float, .op("("), .op("["), .op("{"): ok = true
+            case .string, .integer, .bigInteger, .float, .op("("), .op("["), .op("{"): ok = true
             default: ok = false
             }
             if ok {

@@ -23,7 +23,7 @@ enum BuiltinTests {
         t["boolean"] = { v, _, _ in if case .bool = v { return true }; return false }
         t["false"] = { v, _, _ in if case .bool(false) = v { return true }; return false }
         t["true"] = { v, _, _ in if case .bool(true) = v { return true }; return false }
-        t["integer"] = { v, _, _ in if case .int = v { return true }; return false }
+        t["integer"] = { v, _, _ in if case .int = v { return true }; return v.isBigInt }
         t["float"] = { v, _, _ in if case .float = v { return true }; return false }
         t["lower"] = { v, _, _ in
             let s = try v.str()
@@ -35,7 +35,10 @@ enum BuiltinTests {
         }
         t["string"] = { v, _, _ in v.isString }
         t["mapping"] = { v, _, _ in if case .dict = v { return true }; return false }
-        t["number"] = { v, _, _ in v.isNumber }
+        t["number"] = { v, _, _ in
+            if case .object(let o) = v { return o is BigIntObject || o is ComplexObject }
+            return v.isNumber
+        }
         t["sequence"] = { v, _, _ in
             switch v {
             case .string, .markup, .list, .tuple, .dict: return true

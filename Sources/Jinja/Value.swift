@@ -106,7 +106,9 @@ public enum HashKey: Hashable, Sendable {
         case .list, .dict: return nil
         case .undefined: self = .none
         case .function(let f): self = .object(ObjectIdentifier(f))
-        case .object(let o): self = .object(ObjectIdentifier(o))
+        case .object(let o):
+            if let b = o as? BigIntObject { self = .string("\u{0}bigint:" + b.value.description); return }
+            self = .object(ObjectIdentifier(o))
         }
     }
 }

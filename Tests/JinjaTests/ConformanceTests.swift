@@ -49,7 +49,11 @@ final class ConformanceTests: XCTestCase {
                     default: return .float(.nan)
                     }
                 case "bytes": return .string(j["hex"]?.string ?? "")
-                case "complex": return .string("complex")
+                case "complex":
+                    func num(_ j: JSON?) -> Double {
+                        switch j { case .double(let d)?: return d; case .int(let i)?: return Double(i); default: return 0 }
+                    }
+                    return .object(ComplexObject(real: num(j["real"]), imag: num(j["imag"])))
                 default: break
                 }
             }
