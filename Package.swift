@@ -40,6 +40,8 @@ let package = Package(
         .testTarget(name: "BrineCoreTests", dependencies: ["BrineCore"]),
         .testTarget(name: "BrineModulesTests", dependencies: ["BrineModules"]),
         .testTarget(name: "BrineStateTests", dependencies: ["BrineState"]),
+        // Runs the built `brine` binary as a user would.
+        .testTarget(name: "BrineCLITests", dependencies: ["brine", "BrineCore"]),
     ],
     swiftLanguageModes: [.v6]
 )

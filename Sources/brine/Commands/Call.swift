@@ -73,7 +73,7 @@ struct Call: ParsableCommand {
         } catch let error as BrineError where error.kind == .notAvailable {
             throw error
         } catch let error as BrineError {
-            throw BrineError(error.kind, "Error running '\(function)': \(error.message)", at: error.location, hint: error.hint)
+            throw BrineError(error.kind, "Error running '\(function)': \(error.description)")
         }
         let retcode = context.outcome.retcode
         let outputter = try output.outputter(default: Outputter.defaultFor(function: function))

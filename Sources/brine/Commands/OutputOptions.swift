@@ -13,7 +13,7 @@ struct OutputOptions: ParsableArguments {
     @Flag(name: .customLong("out-file-append"), help: "Append to --out-file instead of replacing it.")
     var outFileAppend = false
 
-    @Option(name: .customLong("out-indent"), help: "Indentation for json output; a negative value prints compact json.")
+    @Option(name: .customLong("out-indent"), parsing: .unconditional, help: "Indentation for json output; a negative value prints compact json.")
     var outIndent: Int?
 
     @Flag(name: .customLong("no-color"), help: "Disable all colored output.")

@@ -1,0 +1,173 @@
+import BrineCore
+import Foundation
+import Testing
+
+/// The `brine` binary next to this test bundle (or `BRINE_BIN`).
+let brineBinary: String = {
+    if let explicit = ProcessInfo.processInfo.environment["BRINE_BIN"] { return explicit }
+    let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
+    return root.appendingPathComponent(".build/debug/brine").path
+}()
+
+let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
+
+struct Run {
+    var stdout: String
+    var stderr: String
+    var code: Int32
+}
+
+/// Runs the binary with arguments (and optionally as another argv[0]).
+func brine(_ arguments: [String], as name: String? = nil, environment: [String: String] = [:]) throws -> Run {
+    let process = Process()
+    var executable = brineBinary
+    if let name {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("brine-alias-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        executable = dir + "/" + name
+        try FileManager.default.createSymbolicLink(atPath: executable, withDestinationPath: brineBinary)
+    }
+    process.executableURL = URL(fileURLWithPath: executable)
+    process.arguments = arguments
+    var env = ProcessInfo.processInfo.environment
+    env["BRINE_CONFIG_DIR"] = nil
+    env["SALT_CONFIG_DIR"] = nil
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let stdout = out.fileHandleForReading.readDataToEndOfFile()
+    let stderr = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return Run(stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
+               code: process.terminationStatus)
+}
+
+func tempDir() -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("brine-cli-\(UUID().uuidString)").path
+    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    return path
+}
+
+@Suite struct CallCLITests {
+    let config = tempDir()
+
+    @Test func pingInEveryOutputter() throws {
+        let nested = try brine(["call", "--local", "-c", config, "test.ping"])
+        #expect(nested.stdout == "local:\n    True\n")
+        #expect(nested.code == 0)
+        #expect(try brine(["call", "--local", "-c", config, "test.ping", "--out=json"]).stdout == "{\n    \"local\": true\n}\n")
+        #expect(try brine(["call", "--local", "-c", config, "--out", "txt", "test.ping"]).stdout == "local: True\n")
+        #expect(try brine(["call", "--local", "-c", config, "--out", "yaml", "test.ping"]).stdout == "local: true\n")
+        #expect(try brine(["call", "--local", "-c", config, "--out", "quiet", "test.ping"]).stdout == "")
+        #expect(try brine(["call", "--local", "-c", config, "--out-indent", "-1", "--out", "json", "test.arg", "a"]).stdout
+            == "{\"local\": {\"args\": [\"a\"], \"kwargs\": {}}}\n")
+        #expect(try brine(["call", "--local", "-c", config, "--force-color", "test.ping"]).stdout
+            == "\u{1B}[0;36mlocal\u{1B}[0;0m:\n    \u{1B}[0;1;33mTrue\u{1B}[0;0m\n")
+    }
+
+    @Test func outFile() throws {
+        let file = config + "/out.json"
+        let run = try brine(["call", "--local", "-c", config, "--out", "json", "--out-file", file, "test.echo", "hi"])
+        #expect(run.stdout == "")
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "{\n    \"local\": \"hi\"\n}\n")
+    }
+
+    @Test func saltCallAlias() throws {
+        let run = try brine(["--local", "-c", config, "cmd.run", "echo hi"], as: "salt-call")
+        #expect(run.stdout == "local:\n    hi\n")
+    }
+
+    @Test func errorsAreOneLineAndNonZero() throws {
+        let unknown = try brine(["call", "--local", "-c", config, "test.nosuch"])
+        #expect(unknown.code == 1)
+        #expect(unknown.stdout == "")
+        #expect(unknown.stderr.hasPrefix("Error: 'test.nosuch' is not available."))
+        #expect(unknown.stderr.split(separator: "\n").count == 1)
+
+        let missing = try brine(["call", "--local", "-c", config, "test.echo"])
+        #expect(missing.code == 1)
+        #expect(missing.stderr.contains("missing required argument 'text'"))
+
+        let noFunction = try brine(["call", "--local", "-c", config])
+        #expect(noFunction.code != 0)
+        #expect(noFunction.stderr.contains("no function given"))
+
+        let badOut = try brine(["call", "--local", "-c", config, "--out", "fancy", "test.ping"])
+        #expect(badOut.code == 1)
+        #expect(badOut.stderr.contains("unknown outputter 'fancy'"))
+
+        for run in [unknown, missing, noFunction, badOut] {
+            #expect(!run.stderr.contains("Fatal error"))
+            #expect(!run.stderr.contains("Stack dump"))
+        }
+    }
+
+    @Test func failingCommandExitCodes() throws {
+        let run = try brine(["call", "--local", "-c", config, "cmd.run", "echo out; exit 3"])
+        #expect(run.stdout == "local:\n    out\n")
+        #expect(run.code == 1)
+        #expect(try brine(["call", "--local", "-c", config, "--retcode-passthrough", "cmd.run", "exit 3"]).code == 3)
+    }
+
+    @Test func pillarFromPillarRoots() throws {
+        let pillar = config + "/pillar"
+        try FileManager.default.createDirectory(atPath: pillar, withIntermediateDirectories: true)
+        try "base:\n  '*':\n    - app\n  'other*':\n    - hidden\n".write(toFile: pillar + "/top.sls", atomically: true, encoding: .utf8)
+        try """
+            {% set port = 8000 + 80 %}
+            app:
+              port: {{ port }}
+              os: {{ grains['os_family'] }}
+              kernel: {{ salt['grains.get']('kernel') }}
+            """.write(toFile: pillar + "/app.sls", atomically: true, encoding: .utf8)
+        try "hidden: true\n".write(toFile: pillar + "/hidden.sls", atomically: true, encoding: .utf8)
+        let run = try brine(["call", "--local", "-c", config, "--pillar-root", pillar, "--out", "json", "pillar.items", "unmask=True"])
+        #expect(run.code == 0, "\(run.stderr)")
+        let data = try JSON.decode(run.stdout)
+        #expect(data["local"]?["app"]?["port"] == 8080)
+        #expect(data["local"]?["app"]?["kernel"] == "Linux")
+        #expect(data["local"]?["hidden"] == nil)
+        let masked = try brine(["call", "--local", "-c", config, "--pillar-root", pillar, "pillar.get", "app:port"])
+        #expect(masked.stdout == "local:\n    **********\n")
+
+        try "app: {{ missing_variable }}\n".write(toFile: pillar + "/app.sls", atomically: true, encoding: .utf8)
+        let broken = try brine(["call", "--local", "-c", config, "--pillar-root", pillar, "pillar.items"])
+        #expect(broken.code == 1)
+        #expect(broken.stderr.contains(pillar + "/app.sls, line 1"))
+        #expect(broken.stderr.contains("'missing_variable' is undefined"))
+    }
+}
+
+@Suite struct ConfigCLITests {
+    @Test func seedMasterShowsResolvedPaths() throws {
+        let seed = packageRoot + "/examples/seed/etc/salt"
+        let run = try brine(["master", "-c", seed, "--show-config"])
+        #expect(run.code == 0, "\(run.stderr)")
+        #expect(run.stdout.contains("pidfile: /home/david/salt/var/run/salt-master.pid\n"))
+        #expect(run.stdout.contains("pki_dir: /home/david/salt/etc/salt/pki/master\n"))
+        #expect(run.stdout.contains("sock_dir: /home/david/salt/var/run/salt/master\n"))
+        #expect(run.stdout.contains("file_roots:\n  base:\n  - /home/david/salt/states\n  - /home/david/salt/formulas/cubicweb\n"))
+        // SALT_CONFIG_DIR replaces -c, as in the seed.
+        let viaEnv = try brine(["--show-config", "--out", "json"], as: "salt-master", environment: ["SALT_CONFIG_DIR": seed])
+        let data = try JSON.decode(viaEnv.stdout)
+        #expect(data["cachedir"] == "/home/david/salt/var/cache/salt/master")
+        #expect(data["interface"] == "192.168.127.1")
+    }
+
+    @Test func badConfigNamesFileAndLine() throws {
+        let dir = tempDir()
+        try "interface: 127.0.0.1\nret_port: [1, 2]\n".write(toFile: dir + "/master", atomically: true, encoding: .utf8)
+        let run = try brine(["master", "-c", dir, "--show-config"])
+        #expect(run.code == 1)
+        #expect(run.stderr.contains("\(dir)/master, line 2: option 'ret_port' must be an integer"))
+        try "a: [1\n".write(toFile: dir + "/master", atomically: true, encoding: .utf8)
+        let yaml = try brine(["master", "-c", dir, "--show-config"])
+        #expect(yaml.code == 1)
+        #expect(yaml.stderr.contains("\(dir)/master, line"))
+    }
+}
