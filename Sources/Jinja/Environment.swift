@@ -63,7 +63,7 @@ public final class Environment: @unchecked Sendable {
     /// Jinja2 policies (`json.dumps_kwargs`, `truncate.leeway`, `urlize.rel`, …).
     public var policies: [String: Value] = [:]
     /// Maximum nesting of macro calls/includes before a RecursionError.
-    public var maxRecursionDepth = 200
+    public var maxRecursionDepth = 500
     /// Jinja2's SandboxedEnvironment rules: `_`-prefixed attributes are
     /// blocked, ranges are capped, and (immutable) mutating methods refused.
     public var sandbox: SandboxMode = .none

@@ -8,6 +8,13 @@ public struct Parser {
     var blocks: [String: BlockNode] = [:]
     var hasExtends = false
     var tagStack: [String] = []
+    /// Nesting depth of expressions/statements being parsed; bounded so a
+    /// hostile template cannot overflow the stack of the parser or evaluator.
+    var depth = 0
+    let stack = StackGuard()
+    static let maxDepth = 64
+    /// Longest left-deep operator chain (`a + b + c …`) accepted in one expression.
+    static let maxChain = 256
 
     init(tokens: [Token], name: String?, environment: Environment) {
         self.tokens = tokens
@@ -129,6 +136,9 @@ public struct Parser {
 
     mutating func parseStatement() throws -> [Stmt] {
         guard let tag = currentName else { throw fail("tag name expected") }
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Parser.maxDepth || !stack.hasRoom() { throw fail("statements nested too deeply") }
         let line = current.line
         tagStack.append(tag)
         defer { tagStack.removeLast() }
@@ -430,12 +440,22 @@ public struct Parser {
     }
 
     mutating func parseExpression(withCondexpr: Bool = true) throws -> Expr {
-        withCondexpr ? try parseCondexpr() : try parseOr()
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Parser.maxDepth || !stack.hasRoom() { throw fail("expression nested too deeply") }
+        return withCondexpr ? try parseCondexpr() : try parseOr()
+    }
+
+    func checkChain(_ n: inout Int) throws {
+        n += 1
+        if n > Parser.maxChain { throw fail("expression too long") }
     }
 
     mutating func parseCondexpr() throws -> Expr {
         var e = try parseOr()
+        var n = 0
         while skipName("if") {
+            try checkChain(&n)
             let test = try parseOr()
             let elseE: Expr? = skipName("else") ? try parseCondexpr() : nil
             e = .cond(test, e, elseE)
@@ -445,18 +465,25 @@ public struct Parser {
 
     mutating func parseOr() throws -> Expr {
         var l = try parseAnd()
-        while skipName("or") { l = .or(l, try parseAnd()) }
+        var n = 0
+        while skipName("or") { try checkChain(&n); l = .or(l, try parseAnd()) }
         return l
     }
 
     mutating func parseAnd() throws -> Expr {
         var l = try parseNot()
-        while skipName("and") { l = .and(l, try parseNot()) }
+        var n = 0
+        while skipName("and") { try checkChain(&n); l = .and(l, try parseNot()) }
         return l
     }
 
     mutating func parseNot() throws -> Expr {
-        if skipName("not") { return .not(try parseNot()) }
+        if skipName("not") {
+            depth += 1
+            defer { depth -= 1 }
+            if depth > Parser.maxDepth || !stack.hasRoom() { throw fail("expression nested too deeply") }
+            return .not(try parseNot())
+        }
         return try parseCompare()
     }
 
@@ -479,7 +506,9 @@ public struct Parser {
 
     mutating func parseMath1() throws -> Expr {
         var l = try parseConcat()
+        var n = 0
         while true {
+            if isOp(current, "+") || isOp(current, "-") { try checkChain(&n) }
             if skipOp("+") { l = .binop(.add, l, try parseConcat()) }
             else if skipOp("-") { l = .binop(.sub, l, try parseConcat()) }
             else { return l }
@@ -494,7 +523,9 @@ public struct Parser {
 
     mutating func parseMath2() throws -> Expr {
         var l = try parsePow()
+        var n = 0
         while true {
+            if isOp(current, "*") || isOp(current, "/") || isOp(current, "//") || isOp(current, "%") { try checkChain(&n) }
             if skipOp("*") { l = .binop(.mul, l, try parsePow()) }
             else if skipOp("/") { l = .binop(.div, l, try parsePow()) }
             else if skipOp("//") { l = .binop(.floordiv, l, try parsePow()) }
@@ -505,12 +536,16 @@ public struct Parser {
 
     mutating func parsePow() throws -> Expr {
         var l = try parseUnary()
-        while skipOp("**") { l = .binop(.pow, l, try parseUnary()) }
+        var n = 0
+        while skipOp("**") { try checkChain(&n); l = .binop(.pow, l, try parseUnary()) }
         return l
     }
 
     mutating func parseUnary(withFilter: Bool = true) throws -> Expr {
         var e: Expr
+        depth += 1
+        defer { depth -= 1 }
+        if depth > Parser.maxDepth || !stack.hasRoom() { throw fail("expression nested too deeply") }
         if skipOp("-") { e = .neg(try parseUnary(withFilter: false)) }
         else if skipOp("+") { e = .pos(try parseUnary(withFilter: false)) }
         else { e = try parsePrimary() }
@@ -596,7 +631,9 @@ public struct Parser {
 
     mutating func parsePostfix(_ e: Expr) throws -> Expr {
         var e = e
+        var n = 0
         while true {
+            try checkChain(&n)
             if isOp(current, ".") || isOp(current, "[") { e = try parseSubscript(e) }
             else if isOp(current, "(") { e = .call(e, try parseCallArgs()) }
             else { return e }
@@ -605,7 +642,9 @@ public struct Parser {
 
     mutating func parseFilterExpr(_ e: Expr) throws -> Expr {
         var e = e
+        var n = 0
         while true {
+            try checkChain(&n)
             if isOp(current, "|") { e = try parseFilter(e, startInline: false) ?? e }
             else if isName(current, "is") { e = try parseTest(e) }
             else if isOp(current, "(") { e = .call(e, try parseCallArgs()) }

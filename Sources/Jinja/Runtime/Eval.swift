@@ -87,6 +87,7 @@ extension Runtime {
             }
             return .dict(d)
         case .call(let fnE, let argsE):
+            if !stack.hasRoom() { throw JinjaError(.recursionError, "maximum recursion depth exceeded") }
             // Method calls on built-in values skip allocating a bound method.
             if case .getattr(let objE, let name) = fnE {
                 let obj = try eval(objE, f)
@@ -255,7 +256,8 @@ extension Runtime {
         let st = try idx(step) ?? 1
         if st == 0 { throw JinjaError.value("slice step cannot be zero") }
         func indices(_ n: Int) throws -> [Int] {
-            var a = try idx(start), b = try idx(stop)
+            let a0 = try idx(start), b0 = try idx(stop)
+            var a = a0, b = b0
             if st > 0 {
                 var lo = a ?? 0, hi = b ?? n
                 if lo < 0 { lo = max(0, lo + n) }; if lo > n { lo = n }
@@ -263,8 +265,8 @@ extension Runtime {
                 if lo >= hi { return [] }
                 return Array(stride(from: lo, to: hi, by: st))
             } else {
-                if a != nil && a! < 0 { a = a! + n }
-                if b != nil && b! < 0 { b = b! + n }
+                if let x = a, x < 0 { a = x + n }
+                if let y = b, y < 0 { b = y + n }
                 var lo = a ?? n - 1
                 if lo >= n { lo = n - 1 }
                 if lo < -1 { lo = -1 }

@@ -4,6 +4,7 @@
 final class Runtime {
     let env: Environment
     var depth = 0
+    let stack = StackGuard()
     /// Raw output values per capture level when rendering natively.
     var nativeStack: [[Value]]? = nil
 
@@ -26,7 +27,7 @@ final class Runtime {
 
     func enter() throws {
         depth += 1
-        if depth > env.maxRecursionDepth {
+        if depth > env.maxRecursionDepth || !stack.hasRoom() {
             depth -= 1
             throw JinjaError(.recursionError, "maximum recursion depth exceeded")
         }
@@ -68,6 +69,7 @@ final class Runtime {
     }
 
     func exec(_ body: [Stmt], _ f: Frame, _ out: inout String) throws {
+        if !stack.hasRoom() { throw JinjaError(.recursionError, "maximum recursion depth exceeded") }
         for s in body {
             switch s {
             case .text(let t):
