@@ -12,7 +12,7 @@ enum BuiltinFilters {
             switch v {
             case .dict:
                 if Methods.has(v, n) { return .object(BoundMethod(v, n)) }
-                return .undefined(Undefined(name: pyRepr(n), owner: pyRepr(v.objectTypeRepr), kind: c.environment.undefined))
+                return .undefined(Undefined(key: .string(n), ownerType: v.objectTypeRepr, kind: c.environment.undefined))
             default: return try c.getattr(v, n)
             }
         }
@@ -118,9 +118,7 @@ enum BuiltinFilters {
             if case .dict(let kw)? = c.environment.policies["json.dumps_kwargs"], let sk = kw["sort_keys"] {
                 sortKeys = try sk.truthy()
             }
-            let s = try jsonDumps(v, indent: indent, sortKeys: sortKeys)
-            return .markup(s.replacingOccurrences(of: "<", with: "\\u003c").replacingOccurrences(of: ">", with: "\\u003e")
-                .replacingOccurrences(of: "&", with: "\\u0026").replacingOccurrences(of: "'", with: "\\u0027"))
+            return .markup(try jsonDumps(v, indent: indent, sortKeys: sortKeys, htmlSafe: true))
         }
         return f
     }
@@ -185,7 +183,7 @@ enum BuiltinFilters {
         case .float(let d): return d
         case .bool(let b): return b ? 1 : 0
         case .string(let s), .markup(let s):
-            let t = Methods.strip(s, nil, left: true, right: true).replacingOccurrences(of: "_", with: "")
+            let t = TextUtils.dropUnderscores(Methods.strip(s, nil, left: true, right: true))
             switch t.lowercased() {
             case "inf", "+inf", "infinity", "+infinity": return .infinity
             case "-inf", "-infinity": return -.infinity
@@ -223,7 +221,7 @@ enum BuiltinFilters {
                 else { b = 10 }
             }
             if !t.hasPrefix("_") && !t.hasSuffix("_") && !t.contains("__") {
-                let clean = t.replacingOccurrences(of: "_", with: "")
+                let clean = TextUtils.dropUnderscores(t)
                 if !clean.isEmpty, let n = Int(clean, radix: b) { return .int(neg ? -n : n) }
                 if b == 10, let big = BigInt(clean) { return .integer(neg ? -big : big) }
             }

@@ -365,9 +365,9 @@ func urlize(_ text: String, trim: Int?, rel: String?, target: String?, extraSche
             else { break }
         }
         for (sc, ec) in [("(", ")"), ("<", ">"), ("&lt;", "&gt;")] {
-            let startCount = middle.components(separatedBy: sc).count - 1
-            if startCount <= middle.components(separatedBy: ec).count - 1 { continue }
-            let n = min(startCount, tail.components(separatedBy: ec).count - 1)
+            let startCount = TextUtils.count(middle, sc)
+            if startCount <= TextUtils.count(middle, ec) { continue }
+            let n = min(startCount, TextUtils.count(tail, ec))
             for _ in 0..<n {
                 guard let r = tail.range(of: ec) else { break }
                 middle += tail[..<r.upperBound]
@@ -395,7 +395,7 @@ func urlize(_ text: String, trim: Int?, rel: String?, target: String?, extraSche
 }
 
 /// Python's `json.dumps` (ensure_ascii, optional indent and sort_keys).
-func jsonDumps(_ v: Value, indent: Int?, sortKeys: Bool, level: Int = 0) throws -> String {
+func jsonDumps(_ v: Value, indent: Int?, sortKeys: Bool, htmlSafe: Bool = false, level: Int = 0) throws -> String {
     func str(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
@@ -407,6 +407,10 @@ func jsonDumps(_ v: Value, indent: Int?, sortKeys: Bool, level: Int = 0) throws 
             case "\t": out += "\\t"
             case "\u{08}": out += "\\b"
             case "\u{0C}": out += "\\f"
+            case "<" where htmlSafe: out += "\\u003c"
+            case ">" where htmlSafe: out += "\\u003e"
+            case "&" where htmlSafe: out += "\\u0026"
+            case "'" where htmlSafe: out += "\\u0027"
             default:
                 if u.value < 0x20 || u.value > 0x7e {
                     if u.value > 0xffff {
@@ -435,7 +439,7 @@ func jsonDumps(_ v: Value, indent: Int?, sortKeys: Bool, level: Int = 0) throws 
     case .list, .tuple:
         let items = try iterateValue(v)
         if items.isEmpty { return "[]" }
-        return "[" + nl + (try items.map { try jsonDumps($0, indent: indent, sortKeys: sortKeys, level: level + 1) }).joined(separator: sep + nl) + nlEnd + "]"
+        return "[" + nl + (try items.map { try jsonDumps($0, indent: indent, sortKeys: sortKeys, htmlSafe: htmlSafe, level: level + 1) }).joined(separator: sep + nl) + nlEnd + "]"
     case .dict(let d):
         if d.isEmpty { return "{}" }
         var pairs = try d.pairs.map { (k, val) -> (String, Value) in
@@ -446,10 +450,10 @@ func jsonDumps(_ v: Value, indent: Int?, sortKeys: Bool, level: Int = 0) throws 
             }
         }
         if sortKeys { pairs.sort { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } }
-        return "{" + nl + (try pairs.map { str($0.0) + ": " + (try jsonDumps($0.1, indent: indent, sortKeys: sortKeys, level: level + 1)) }).joined(separator: sep + nl) + nlEnd + "}"
+        return "{" + nl + (try pairs.map { str($0.0) + ": " + (try jsonDumps($0.1, indent: indent, sortKeys: sortKeys, htmlSafe: htmlSafe, level: level + 1)) }).joined(separator: sep + nl) + nlEnd + "}"
     case .undefined(let u): throw JinjaError.type("Object of type \(u.kind == .strict ? "StrictUndefined" : "Undefined") is not JSON serializable")
     case .object(let o):
-        if let it = o as? IterableObject { return try jsonDumps(.tuple(it.iterItems), indent: indent, sortKeys: sortKeys, level: level) }
+        if let it = o as? IterableObject { return try jsonDumps(.tuple(it.iterItems), indent: indent, sortKeys: sortKeys, htmlSafe: htmlSafe, level: level) }
         throw JinjaError.type("Object of type \(o.typeName) is not JSON serializable")
     case .function: throw JinjaError.type("Object of type function is not JSON serializable")
     }

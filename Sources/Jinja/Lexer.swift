@@ -184,7 +184,7 @@ struct Lexer {
         // Normalise newlines to \n and drop one trailing newline, as Jinja2 does.
         var s = source
         if s.contains("\r") {
-            s = s.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+            s = TextUtils.replace(TextUtils.replace(s, "\r\n", "\n"), "\r", "\n")
         }
         if !cfg.keepTrailingNewline && s.hasSuffix("\n") { s.removeLast() }
         src = Array(s.utf8)
@@ -423,7 +423,7 @@ struct Lexer {
                     }
                 }
                 if digits(&p, ok) {
-                    let t = text(pos + 2, p).replacingOccurrences(of: "_", with: "")
+                    let t = TextUtils.dropUnderscores(text(pos + 2, p))
                     tokens.append(Token(kind: .integer(Int(t, radix: radix) ?? 0), line: line))
                     pos = p
                     return
@@ -444,7 +444,7 @@ struct Lexer {
             if r < src.count && (src[r] == 43 || src[r] == 45) { r += 1 }
             if digits(&r, isDigit) { q = r; isFloat = true }
         }
-        let t = text(start, q).replacingOccurrences(of: "_", with: "")
+        let t = TextUtils.dropUnderscores(text(start, q))
         if isFloat {
             tokens.append(Token(kind: .float(Double(t) ?? 0), line: line))
             pos = q

@@ -1,4 +1,27 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// `stat(2)` without FileManager's overhead: the cache checks a template's
+/// modification time on every `getTemplate`, as Jinja2's auto_reload does.
+struct FileStat {
+    let isRegular: Bool
+    let mtime: Double
+
+    init?(_ path: String) {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        isRegular = (st.st_mode & S_IFMT) == S_IFREG
+        #if os(Linux)
+        mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
+        #else
+        mtime = Double(st.st_mtimespec.tv_sec) + Double(st.st_mtimespec.tv_nsec) / 1e9
+        #endif
+    }
+}
 
 /// What a loader returns for a template name.
 public struct TemplateSource: Sendable {
@@ -52,8 +75,7 @@ public struct FileSystemLoader: Loader {
         }
         for dir in searchPath {
             let path = ([dir] + pieces).joined(separator: "/")
-            var isDir: ObjCBool = false
-            if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), !isDir.boolValue { return path }
+            if FileStat(path)?.isRegular == true { return path }
         }
         return nil
     }
@@ -69,10 +91,7 @@ public struct FileSystemLoader: Loader {
         resolve(name).flatMap(mtime)
     }
 
-    func mtime(_ path: String) -> Double? {
-        let attrs = try? FileManager.default.attributesOfItem(atPath: path)
-        return (attrs?[.modificationDate] as? Date)?.timeIntervalSince1970
-    }
+    func mtime(_ path: String) -> Double? { FileStat(path)?.mtime }
 }
 
 /// Tries several loaders in order.

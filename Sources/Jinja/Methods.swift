@@ -213,7 +213,7 @@ enum Methods {
         case "count":
             guard let sub = try arg(0, "sub") else { throw JinjaError.type("count expected at least 1 argument") }
             if sub.isEmpty { return .int(s.unicodeScalars.count + 1) }
-            return .int(s.components(separatedBy: sub).count - 1)
+            return .int(TextUtils.count(s, sub))
         case "join":
             let items = try iterateValue(args.get(0, "iterable") ?? .list([]))
             var parts: [String] = []
@@ -307,24 +307,15 @@ enum Methods {
                 for c in s.unicodeScalars { out.unicodeScalars.append(c); out += new }
                 return out
             }
-            return s.replacingOccurrences(of: old, with: new)
+            return TextUtils.replace(s, old, new)
         }
-        var out = ""
-        var rest = Substring(s)
+        if !old.isEmpty { return TextUtils.replace(s, old, new, count: count) }
         var n = 0
-        if old.isEmpty {
-            var res = ""
-            var it = s.unicodeScalars.makeIterator()
-            while n < count { res += new; n += 1; if let c = it.next() { res.unicodeScalars.append(c) } else { return res } }
-            while let c = it.next() { res.unicodeScalars.append(c) }
-            return res
-        }
-        while n < count, let r = rest.range(of: old) {
-            out += rest[..<r.lowerBound] + new
-            rest = rest[r.upperBound...]
-            n += 1
-        }
-        return out + rest
+        var res = ""
+        var it = s.unicodeScalars.makeIterator()
+        while n < count { res += new; n += 1; if let c = it.next() { res.unicodeScalars.append(c) } else { return res } }
+        while let c = it.next() { res.unicodeScalars.append(c) }
+        return res
     }
 
     static func seqMethod(_ items: [Value], _ name: String, _ args: Arguments, typeName: String) throws -> Value {

@@ -149,7 +149,7 @@ struct PyLiteral {
             let start = i
             if c == "-" || c == "+" { i += 1 }
             while i < s.count, "0123456789._eExXabcdefABCDEFoO".unicodeScalars.contains(s[i]) || ((s[i] == "-" || s[i] == "+") && (s[i - 1] == "e" || s[i - 1] == "E")) { i += 1 }
-            let t = String(String.UnicodeScalarView(s[start..<i])).replacingOccurrences(of: "_", with: "")
+            let t = TextUtils.dropUnderscores(String(String.UnicodeScalarView(s[start..<i])))
             if let n = Int(t) { return .int(n) }
             if t.hasPrefix("0x"), let n = Int(t.dropFirst(2), radix: 16) { return .int(n) }
             if t.count > 1 && t.hasPrefix("0") && !t.contains(".") && !t.lowercased().contains("e") { return nil }

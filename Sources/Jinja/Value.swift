@@ -120,21 +120,32 @@ public enum UndefinedKind: Sendable {
 
 /// A missing value, remembering what was looked up so errors read like Jinja2's.
 public final class Undefined: Sendable {
-    public let name: String?
-    /// `object_type_repr` of the object an attribute was missing from.
-    public let owner: String?
+    /// The missing name or key as looked up (`.string("foo")`, `.int(3)`).
+    public let key: Value?
+    /// `object_type_repr` of the object the key was missing from (`dict object`).
+    public let ownerType: String?
     public let hint: String?
     public let kind: UndefinedKind
     /// The error raised when the value is used (SecurityError for sandbox-blocked attributes).
     public let errorKind: JinjaErrorKind
 
-    public init(name: String?, owner: String? = nil, hint: String? = nil, kind: UndefinedKind, errorKind: JinjaErrorKind = .undefinedError) {
-        self.name = name
-        self.owner = owner
+    public init(key: Value?, ownerType: String? = nil, hint: String? = nil, kind: UndefinedKind, errorKind: JinjaErrorKind = .undefinedError) {
+        self.key = key
+        self.ownerType = ownerType
         self.hint = hint
         self.kind = kind
         self.errorKind = errorKind
     }
+
+    /// A missing variable or attribute by name.
+    public convenience init(name: String?, hint: String? = nil, kind: UndefinedKind, errorKind: JinjaErrorKind = .undefinedError) {
+        self.init(key: name.map { .string($0) }, hint: hint, kind: kind, errorKind: errorKind)
+    }
+
+    /// The name as Python's repr (`'foo'`), computed only for messages.
+    public var name: String? { key.map { (try? $0.repr()) ?? "?" } }
+    /// The owner type quoted as in Jinja2's messages (`'dict object'`).
+    public var owner: String? { ownerType.map(pyRepr) }
 
     public var message: String {
         if let hint = hint { return hint }

@@ -15,9 +15,9 @@ extension Value {
             case .strict: throw u.error()
             case .debug:
                 if let hint = u.hint { return "{{ undefined value printed: \(hint) }}" }
-                guard let name = u.name else { return "" }
-                if let owner = u.owner { return "{{ no such element: \(owner.dropFirst().dropLast())[\(name)] }}" }
-                return "{{ \(name.dropFirst().dropLast()) }}"
+                guard let key = u.key, let name = u.name else { return "" }
+                if let owner = u.ownerType { return "{{ no such element: \(owner)[\(name)] }}" }
+                return "{{ \((try? key.str()) ?? name) }}"
             default: return ""
             }
         case .object(let o): return try o.str(nil)

@@ -5,12 +5,11 @@ extension Runtime {
         if let v = f.scope.lookup(name) { return v }
         if let v = f.template.globals[name] { return v }
         if let v = env.globals[name] { return v }
-        return .undefined(Undefined(name: pyRepr(name), kind: env.undefined))
+        return .undefined(Undefined(name: name, kind: env.undefined))
     }
 
     func missing(_ obj: Value, _ key: Value) -> Value {
-        let keyRepr = (try? key.repr()) ?? "?"
-        return .undefined(Undefined(name: keyRepr, owner: pyRepr(obj.objectTypeRepr), kind: env.undefined))
+        .undefined(Undefined(key: key, ownerType: obj.objectTypeRepr, kind: env.undefined))
     }
 
     func eval(_ e: Expr, _ f: Frame) throws -> Value {
@@ -167,7 +166,7 @@ extension Runtime {
             }
         }
         guard blocked else { return nil }
-        return .undefined(Undefined(name: pyRepr(name), hint: "access to attribute \(pyRepr(name)) of \(pyRepr(obj.typeName)) object is unsafe.",
+        return .undefined(Undefined(name: name, hint: "access to attribute \(pyRepr(name)) of \(pyRepr(obj.typeName)) object is unsafe.",
                                     kind: env.undefined, errorKind: .securityError))
     }
 
@@ -181,7 +180,7 @@ extension Runtime {
         case .object(let o):
             if let v = try o.attribute(name, cc(f)) { return v }
         case .undefined(let u):
-            if name == "_undefined_name" { return u.name.map { .string($0.hasPrefix("'") ? String($0.dropFirst().dropLast()) : $0) } ?? .none }
+            if name == "_undefined_name" { return u.key ?? .none }
             if u.kind == .chainable { return obj }
             throw u.error()
         default:

@@ -187,7 +187,7 @@ final class Runtime {
                     try assign(.name(n), .object(module), f)
                 case .names(let pairs):
                     for (n, alias) in pairs {
-                        let v = module.lookup[n] ?? .undefined(Undefined(name: pyRepr(n),
+                        let v = module.lookup[n] ?? .undefined(Undefined(name: n,
                             hint: "the template \(pyRepr(t.name ?? "None")) (imported on line \(line)) does not export the requested name \(pyRepr(n))",
                             kind: env.undefined))
                         try assign(.name(alias), v, f)
@@ -248,7 +248,7 @@ final class Runtime {
         if index + 1 < stack.count {
             scope.vars["super"] = .object(BlockRef(name: name, index: index + 1, ctx: f.ctx, frame: scoped ? f : bf, scoped: scoped))
         } else {
-            scope.vars["super"] = .undefined(Undefined(name: "'super'", hint: "there is no parent block called '\(name)'.", kind: env.undefined))
+            scope.vars["super"] = .undefined(Undefined(name: "super", hint: "there is no parent block called '\(name)'.", kind: env.undefined))
         }
         try exec(node.body, bf, &out)
     }
@@ -348,7 +348,7 @@ final class Runtime {
             } else if let d = defExpr {
                 scope.vars[pname] = try eval(d, mf)
             } else {
-                scope.vars[pname] = .undefined(Undefined(name: pyRepr(pname), hint: "parameter \(pyRepr(pname)) was not provided", kind: env.undefined))
+                scope.vars[pname] = .undefined(Undefined(name: pname, hint: "parameter \(pyRepr(pname)) was not provided", kind: env.undefined))
             }
         }
         var extraKw: [(Value, Value)] = []
@@ -359,7 +359,7 @@ final class Runtime {
             throw JinjaError.type("macro '\(def.name)' takes no keyword argument '\(k)'")
         }
         if def.usesCaller && !def.params.contains(where: { $0.0 == "caller" }) {
-            scope.vars["caller"] = callerValue ?? .undefined(Undefined(name: "'caller'", hint: "No caller defined", kind: env.undefined))
+            scope.vars["caller"] = callerValue ?? .undefined(Undefined(name: "caller", hint: "No caller defined", kind: env.undefined))
         }
         if def.usesVarargs {
             scope.vars["varargs"] = .tuple(pos.count > def.params.count ? Array(pos[def.params.count...]) : [])

@@ -1,12 +1,68 @@
+/// Variables of one scope. Most scopes hold a handful of names (a loop
+/// variable, macro parameters), where comparing short strings linearly
+/// beats hashing them; larger tables add a hash index.
+struct VarTable {
+    private(set) var names: [String] = []
+    private(set) var values: [Value] = []
+    private var index: [String: Int]? = nil
+    static let indexThreshold = 12
+
+    init() {}
+    init(_ d: [String: Value]) {
+        names.reserveCapacity(d.count)
+        values.reserveCapacity(d.count)
+        for (k, v) in d { self[k] = v }
+    }
+
+    @inline(__always) func position(_ name: String) -> Int? {
+        if let idx = index { return idx[name] }
+        var i = 0
+        while i < names.count {
+            if names[i] == name { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    subscript(name: String) -> Value? {
+        @inline(__always) get {
+            guard let i = position(name) else { return nil }
+            return values[i]
+        }
+        set {
+            if let i = position(name) {
+                if let v = newValue { values[i] = v; return }
+                names.remove(at: i)
+                values.remove(at: i)
+                if index != nil { rebuildIndex() }
+                return
+            }
+            guard let v = newValue else { return }
+            names.append(name)
+            values.append(v)
+            if index != nil { index?[name] = names.count - 1 }
+            else if names.count > VarTable.indexThreshold { rebuildIndex() }
+        }
+    }
+
+    private mutating func rebuildIndex() {
+        var d: [String: Int] = [:]
+        for (i, n) in names.enumerated() { d[n] = i }
+        index = d
+    }
+
+    var pairs: Zip2Sequence<[String], [Value]> { zip(names, values) }
+}
+
 /// A variable scope; lookups walk to the parent. Loops, macros, `with`
 /// and blocks push scopes; `if` does not (as in Jinja2).
 final class Scope {
-    var vars: [String: Value]
+    var vars: VarTable
     let parent: Scope?
 
     init(parent: Scope?, vars: [String: Value] = [:]) {
         self.parent = parent
-        self.vars = vars
+        self.vars = vars.isEmpty ? VarTable() : VarTable(vars)
     }
 
     @inline(__always) func lookup(_ name: String) -> Value? {
@@ -24,7 +80,7 @@ final class Scope {
         var s: Scope? = self
         while let c = s { chain.append(c); s = c.parent }
         var out: [String: Value] = [:]
-        for c in chain.reversed() { for (k, v) in c.vars { out[k] = v } }
+        for c in chain.reversed() { for (k, v) in c.vars.pairs { out[k] = v } }
         return out
     }
 }
@@ -89,7 +145,7 @@ public struct CallContext {
     public func resolve(_ name: String) -> Value { runtime.lookup(name, frame) }
     /// An undefined value of the environment's kind.
     public func undefined(_ name: String? = nil, hint: String? = nil) -> Value {
-        .undefined(Undefined(name: name.map(pyRepr), hint: hint, kind: runtime.env.undefined))
+        .undefined(Undefined(name: name, hint: hint, kind: runtime.env.undefined))
     }
     /// Jinja's attribute lookup (`getattr` then item).
     public func getattr(_ value: Value, _ name: String) throws -> Value {

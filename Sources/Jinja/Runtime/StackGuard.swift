@@ -6,6 +6,12 @@ import Musl
 import Darwin
 #endif
 
+/// Per-thread cache of the computed stack limit (an immutable key, created once).
+private let stackKey: pthread_key_t? = {
+    var key = pthread_key_t()
+    return pthread_key_create(&key, nil) == 0 ? key : nil
+}()
+
 /// Knows the current thread's stack bounds so that deep recursion (macros
 /// calling themselves, deeply nested expressions) ends in a RecursionError
 /// instead of a crash, whatever the thread's stack size (Swift concurrency
@@ -21,6 +27,20 @@ struct StackGuard {
     #endif
 
     init() {
+        // Looking the bounds up can read /proc/self/maps (main thread), so cache per thread.
+        if let key = stackKey, let cached = pthread_getspecific(key) {
+            let v = UInt(bitPattern: cached)
+            limit = v == 1 ? 0 : v
+            return
+        }
+        let computed = StackGuard.computeLimit()
+        if let key = stackKey {
+            _ = pthread_setspecific(key, UnsafeRawPointer(bitPattern: computed == 0 ? 1 : computed))
+        }
+        limit = computed
+    }
+
+    static func computeLimit() -> UInt {
         var low: UInt = 0
         #if os(Linux)
         // pthread_getattr_np is a GNU extension the Glibc module does not export.
@@ -40,7 +60,7 @@ struct StackGuard {
         let size = UInt(pthread_get_stacksize_np(pthread_self()))
         low = top > size ? top - size : 0
         #endif
-        limit = low == 0 ? 0 : low + StackGuard.margin
+        return low == 0 ? 0 : low + StackGuard.margin
     }
 
     /// False when the stack is nearly exhausted.
