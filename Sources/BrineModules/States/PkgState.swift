@@ -1,0 +1,108 @@
+import BrineCore
+import OrderedCollections
+
+/// Salt's `pkg` states. The package index is refreshed at most once per
+/// state run (Salt runs `apt-get update` once per state with `refresh`).
+public enum PkgState: StateModule {
+    public static let name = "pkg"
+
+    static let params: [Parameter] = .optional("pkgs", "sources", "version", "fromrepo") + [Parameter("refresh", default: .null)]
+
+    public static let functions: [StateFunction] = [
+        StateFunction("installed", doc: "Ensure packages are installed (apt, or local .deb files as sources).", params) { call in
+            try installed(call, latest: false)
+        },
+        StateFunction("latest", doc: "Ensure packages are installed at the latest version apt offers.", params) { call in
+            try installed(call, latest: true)
+        },
+        StateFunction("removed", doc: "Ensure packages are removed (configuration kept).", .optional("pkgs")) { call in
+            try removed(call, purge: false)
+        },
+        StateFunction("purged", doc: "Ensure packages are removed with their configuration.", .optional("pkgs")) { call in
+            try removed(call, purge: true)
+        },
+    ]
+
+    static func wanted(_ call: StateCall) -> [(name: String, version: String?)] {
+        var args = Arguments()
+        args.values = ["pkgs": call["pkgs"], "name": .string(call.name), "version": call["version"]]
+        if case .list(let sources) = call["sources"] {
+            return sources.compactMap { $0.mapValue?.keys.first }.map { ($0, nil) }
+        }
+        return PkgModule.targets(args)
+    }
+
+    static func refreshIfAsked(_ call: StateCall) throws {
+        guard call["refresh"].asFlag, call.facts.claimRefresh() else { return }
+        _ = try PkgModule.refreshDatabase(call.context, failhard: false)
+    }
+
+    static func installed(_ call: StateCall, latest: Bool) throws -> StateResult {
+        let targets = wanted(call)
+        let current = try PkgModule.listPackages(call.context)
+        var todo: [String] = []
+        for target in targets {
+            guard let have = current[target.name] else { todo.append(target.name); continue }
+            if let version = target.version, !have.hasPrefix(version) { todo.append(target.name) }
+        }
+        if latest {
+            try refreshIfAsked(call)
+            for target in targets where !todo.contains(target.name) {
+                let candidate = try call.call("pkg.latest_version", [.string(target.name)])
+                if !(candidate.stringValue ?? "").isEmpty { todo.append(target.name) }
+            }
+        }
+        let names = targets.map(\.name).joined(separator: ", ")
+        guard !todo.isEmpty else {
+            return StateResult(name: call.name, comment: latest ? "Package \(names) is already up-to-date"
+                               : "All specified packages are already installed")
+        }
+        if call.test {
+            return StateResult(name: call.name, result: nil,
+                               comment: "The following packages would be installed/updated: \(todo.joined(separator: ", "))")
+        }
+        if !latest { try refreshIfAsked(call) }
+        var keyword: [String: Value] = ["refresh": false]
+        if case .list = call["sources"] {
+            keyword["sources"] = call["sources"]
+        } else {
+            keyword["pkgs"] = .list(targets.filter { todo.contains($0.name) }.map { t in
+                t.version.map { .map([t.name: .string($0)]) } ?? .string(t.name)
+            })
+        }
+        do {
+            let changes = try call.call("pkg.install", [], keyword)
+            let after = try PkgModule.listPackages(call.context)
+            let missing = todo.filter { after[$0] == nil }
+            var ret = StateResult(name: call.name, changes: changes.mapValue ?? [:],
+                                  comment: "The following packages were installed/updated: \(todo.joined(separator: ", "))")
+            if !missing.isEmpty {
+                ret.result = false
+                ret.comment = "The following packages failed to install/update: \(missing.joined(separator: ", "))"
+            }
+            return ret
+        } catch let error as BrineError {
+            return .failed(call.name, error.message)
+        }
+    }
+
+    static func removed(_ call: StateCall, purge: Bool) throws -> StateResult {
+        let targets = wanted(call).map(\.name)
+        let current = try PkgModule.listPackages(call.context)
+        let present = targets.filter { current[$0] != nil }
+        guard !present.isEmpty else {
+            return StateResult(name: call.name, comment: "All specified packages are already absent")
+        }
+        if call.test {
+            return StateResult(name: call.name, result: nil,
+                               comment: "The following packages will be \(purge ? "purged" : "removed"): \(present.joined(separator: ", "))")
+        }
+        do {
+            let changes = try call.call(purge ? "pkg.purge" : "pkg.remove", [], ["pkgs": .list(present.map(Value.string))])
+            return StateResult(name: call.name, changes: changes.mapValue ?? [:],
+                               comment: "All targeted packages were \(purge ? "purged" : "removed").")
+        } catch let error as BrineError {
+            return .failed(call.name, error.message)
+        }
+    }
+}
