@@ -328,11 +328,10 @@ enum BuiltinFilters {
         var leeway = 5
         if let l = Methods.argInt(a, 3, "leeway") { leeway = l }
         else if case .int(let l)? = c.environment.policies["truncate.leeway"] { leeway = l }
-        let sc = Array(s.unicodeScalars)
         let endLen = end.unicodeScalars.count
         if length < endLen { throw JinjaError(.templateRuntimeError, "expected length >= \(endLen), got \(length)") }
-        if sc.count <= length + leeway { return .string(s) }
-        let cut = String(String.UnicodeScalarView(sc[0..<Swift.max(0, length - endLen)]))
+        if s.utf8.count <= length + leeway || s.unicodeScalars.count <= length + leeway { return .string(s) }
+        let cut = String(String.UnicodeScalarView(s.unicodeScalars.prefix(Swift.max(0, length - endLen))))
         if killwords { return .string(cut + end) }
         if let r = cut.range(of: " ", options: .backwards) { return .string(String(cut[..<r.lowerBound]) + end) }
         return .string(cut + end)

@@ -7,8 +7,7 @@ extension Template {
     }
 
     public func renderNative(ordered context: [(String, Value)]) throws -> Value {
-        let runtime = Runtime(env: environment)
-        runtime.nativeStack = [[]]
+        let runtime = Runtime(env: environment, native: true)
         var vars: [String: Value] = [:]
         for (k, v) in context { vars[k] = v }
         var out = ""

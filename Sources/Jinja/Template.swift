@@ -37,6 +37,7 @@ public final class Template: JinjaObject, @unchecked Sendable {
         for (k, v) in context { vars[k] = v }
         let root = Scope(parent: nil, vars: vars)
         var out = ""
+        out.reserveCapacity(source.utf8.count * 2)
         _ = try runtime.renderRoot(self, parentScope: root, &out)
         return out
     }

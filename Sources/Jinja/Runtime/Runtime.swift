@@ -7,17 +7,24 @@ final class Runtime {
     let stack = StackGuard()
     /// Raw output values per capture level when rendering natively.
     var nativeStack: [[Value]]? = nil
+    /// Whether this is a native render (a `let`, so hot paths skip the stack).
+    let isNative: Bool
 
-    init(env: Environment) { self.env = env }
+    init(env: Environment, native: Bool = false) {
+        self.env = env
+        self.isNative = native
+        if native { nativeStack = [[]] }
+    }
 
-    func nativeAppend(_ v: Value) {
-        guard let n = nativeStack?.count, n > 0 else { return }
+
+    @inline(__always) func nativeAppend(_ v: Value) {
+        guard isNative, let n = nativeStack?.count, n > 0 else { return }
         nativeStack?[n - 1].append(v)
     }
 
     /// Runs a capturing render without leaking raw values into native output.
     func capturing(_ body: () throws -> Void) rethrows {
-        if nativeStack == nil { return try body() }
+        if !isNative { return try body() }
         nativeStack?.append([])
         defer { _ = nativeStack?.popLast() }
         try body()
@@ -366,7 +373,7 @@ final class Runtime {
         }
         if def.usesKwargs { scope.vars["kwargs"] = .dict(extraKw) }
         var out = ""
-        if nativeStack != nil {
+        if isNative {
             nativeStack?.append([])
             try exec(def.body, mf, &out)
             return try nativeConcat(nativeStack?.popLast() ?? [])
