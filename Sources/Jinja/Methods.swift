@@ -21,7 +21,21 @@ enum Methods {
         case .markup: return stringMethods.contains(name) || markupExtra.contains(name)
         case .list: return listMethods.contains(name)
         case .tuple: return tupleMethods.contains(name)
-        case .dict: return dictMethods.contains(name)
+        case .dict: return isDictMethod(name)
+        default: return false
+        }
+    }
+
+    /// Attribute access on dicts is the hottest path (`pillar.nginx.port`);
+    /// comparing against the ten method names beats hashing the name.
+    @inline(__always) static func isDictMethod(_ name: String) -> Bool {
+        switch name.utf8.count {
+        case 3: return name == "get" || name == "pop"
+        case 4: return name == "keys" || name == "copy"
+        case 5: return name == "items" || name == "clear"
+        case 6: return name == "values" || name == "update"
+        case 7: return name == "popitem"
+        case 10: return name == "setdefault"
         default: return false
         }
     }

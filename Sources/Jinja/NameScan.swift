@@ -2,6 +2,19 @@
 /// decide whether a for loop needs a `loop` object or a macro takes
 /// `caller`/`varargs`/`kwargs`, so renders skip work nobody observes.
 enum NameScan {
+    /// Whether a body assigns local names at its own level (so each loop
+    /// iteration needs a fresh scope for Jinja2's per-iteration semantics).
+    static func assigns(_ body: [Stmt]) -> Bool {
+        body.contains { s in
+            switch s {
+            case .assign(.nsattr, _, _): return false
+            case .assign, .assignBlock, .macro, .importStmt, .ext: return true
+            case .ifs(let branches, let els, _): return branches.contains { assigns($0.1) } || assigns(els ?? [])
+            default: return false
+            }
+        }
+    }
+
     static func references(_ body: [Stmt], _ name: String) -> Bool {
         body.contains { references($0, name) }
     }

@@ -20,8 +20,22 @@ public indirect enum Expr: Sendable {
     case tuple([Expr])
     case dict([(Expr, Expr)])
     case call(Expr, CallArgs)
-    case filter(Expr?, String, CallArgs, line: Int)
-    case test(Expr, String, CallArgs, negated: Bool, line: Int)
+    case filter(Expr?, FilterRef, CallArgs, line: Int)
+    case test(Expr, TestRef, CallArgs, negated: Bool, line: Int)
+}
+
+/// A filter name with the function it resolved to when the template was
+/// parsed (saves a dictionary lookup per application; nil when unknown then,
+/// in which case it is looked up again at render time).
+public struct FilterRef: Sendable {
+    let name: String
+    let fn: FilterFunction?
+}
+
+/// A test name with the function it resolved to at parse time.
+public struct TestRef: Sendable {
+    let name: String
+    let fn: TestFunction?
 }
 
 public enum BinOp: String, Sendable { case add = "+", sub = "-", mul = "*", div = "/", floordiv = "//", mod = "%", pow = "**" }
@@ -59,6 +73,8 @@ struct ForNode: Sendable {
     var elseBody: [Stmt]
     var recursive: Bool
     var usesLoop: Bool
+    /// The body assigns variables, so every iteration gets a fresh scope.
+    var freshScopes: Bool = true
 }
 
 struct BlockNode: Sendable {

@@ -209,7 +209,8 @@ public struct Parser {
         }
         let uses = NameScan.references(body, "loop") || (filter.map { NameScan.references($0, "loop") } ?? false)
         return .forLoop(ForNode(target: target, iter: iter, filter: filter, body: body, elseBody: elseBody,
-                                recursive: recursive, usesLoop: uses || recursive), line: line)
+                                recursive: recursive, usesLoop: uses || recursive,
+                                freshScopes: NameScan.assigns(body)), line: line)
     }
 
     mutating func parseIf() throws -> Stmt {
@@ -735,7 +736,7 @@ public struct Parser {
             let line = current.line
             let fname = try parseDottedName()
             let args = isOp(current, "(") ? try parseCallArgs() : CallArgs.empty
-            e = .filter(e, fname, args, line: line)
+            e = .filter(e, FilterRef(name: fname, fn: environment.filters[fname]), args, line: line)
             inline = false
             any = true
         }
@@ -763,6 +764,6 @@ public struct Parser {
                 args = CallArgs(args: [a])
             }
         }
-        return .test(e, tname, args, negated: negated, line: line)
+        return .test(e, TestRef(name: tname, fn: environment.tests[tname]), args, negated: negated, line: line)
     }
 }

@@ -67,11 +67,11 @@ struct Validator {
             if let b = b { try check(b, true, l) }
         case .call(let f, let a): try check(f, cond, l); try check(a, cond, l)
         case .filter(let v, let n, let a, let fl):
-            if !cond && env.filters[n] == nil { throw fail("filter", n, fl) }
+            if !cond && n.fn == nil { throw fail("filter", n.name, fl) }
             if let v = v { try check(v, cond, l) }
             try check(a, cond, l)
         case .test(let v, let n, let a, _, let tl):
-            if !cond && env.tests[n] == nil { throw fail("test", n, tl) }
+            if !cond && n.fn == nil { throw fail("test", n.name, tl) }
             try check(v, cond, l); try check(a, cond, l)
         }
     }

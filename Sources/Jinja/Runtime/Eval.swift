@@ -98,21 +98,25 @@ extension Runtime {
             }
             let fn = try eval(fnE, f)
             return try call(fn, try evalArgs(argsE, f), f)
-        case .filter(let input, let name, let argsE, _):
+        case .filter(let input, let ref, let argsE, _):
             let v = try input.map { try eval($0, f) } ?? .none
-            return try applyFilter(name, v, try evalArgs(argsE, f), f)
-        case .test(let input, let name, let argsE, let negated, _):
+            if let fn = ref.fn { return try fn(v, try evalArgs(argsE, f), cc(f)) }
+            return try applyFilter(ref.name, v, try evalArgs(argsE, f), f)
+        case .test(let input, let ref, let argsE, let negated, _):
             let v = try eval(input, f)
-            let r = try applyTest(name, v, try evalArgs(argsE, f), f)
+            let r: Bool
+            if let fn = ref.fn { r = try fn(v, try evalArgs(argsE, f), cc(f)) }
+            else { r = try applyTest(ref.name, v, try evalArgs(argsE, f), f) }
             return .bool(negated ? !r : r)
         }
     }
 
     /// Evaluates a filter chain whose innermost input is `input` (filter blocks, `set … | f`).
     func evalFilterChain(_ e: Expr, input: Value, _ f: Frame) throws -> Value {
-        guard case .filter(let inner, let name, let argsE, _) = e else { return try eval(e, f) }
+        guard case .filter(let inner, let ref, let argsE, _) = e else { return try eval(e, f) }
         let v = try inner.map { try evalFilterChain($0, input: input, f) } ?? input
-        return try applyFilter(name, v, try evalArgs(argsE, f), f)
+        if let fn = ref.fn { return try fn(v, try evalArgs(argsE, f), cc(f)) }
+        return try applyFilter(ref.name, v, try evalArgs(argsE, f), f)
     }
 
     func evalArgs(_ a: CallArgs, _ f: Frame) throws -> Arguments {

@@ -298,7 +298,7 @@ final class Runtime {
         for (i, item) in items.enumerated() {
             loop?.index0 = i
             // each iteration gets fresh locals, so `set` before/after reads behave as in Jinja2
-            let itf = f.with(scope: Scope(parent: scope))
+            let itf = node.freshScopes ? f.with(scope: Scope(parent: scope)) : lf
             do { try assign(node.target, item, itf) } catch { throw annotate(error, line, f) }
             do {
                 try exec(node.body, itf, &out)
