@@ -139,6 +139,32 @@ public struct BigInt: Sendable, Equatable, Comparable, CustomStringConvertible {
         return result
     }
 
+    /// Truncating division of the magnitude by a small divisor: (quotient, remainder).
+    func divModSmall(_ d: UInt32) -> (BigInt, UInt32) {
+        var q = [UInt32](repeating: 0, count: limbs.count)
+        var rem: UInt64 = 0
+        for i in stride(from: limbs.count - 1, through: 0, by: -1) {
+            let v = (rem << 32) | UInt64(limbs[i])
+            q[i] = UInt32(v / UInt64(d))
+            rem = v % UInt64(d)
+        }
+        return (BigInt(limbs: q, negative: negative), UInt32(rem))
+    }
+
+    /// Python floor division and modulo by an Int whose magnitude fits in 32 bits.
+    func floorDivMod(_ d: Int) -> (BigInt, Int)? {
+        guard d != 0, d.magnitude <= UInt(UInt32.max) else { return nil }
+        var (q, r) = divModSmall(UInt32(d.magnitude))
+        // q, r are truncated towards zero with r carrying the dividend's sign
+        var rem = negative ? -Int(r) : Int(r)
+        if d < 0 { q = -q }
+        if rem != 0 && ((rem < 0) != (d < 0)) {
+            q = q - BigInt(1)
+            rem += d
+        }
+        return (q, rem)
+    }
+
     public static func < (a: BigInt, b: BigInt) -> Bool {
         if a.negative != b.negative { return a.negative }
         let c = cmpMag(a.limbs, b.limbs)

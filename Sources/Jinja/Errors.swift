@@ -17,6 +17,7 @@ public enum JinjaErrorKind: String, Sendable, Equatable {
     case securityError = "SecurityError"
     case filterArgumentError = "FilterArgumentError"
     case recursionError = "RecursionError"
+    case assertionError = "AssertionError"
 }
 
 /// A typed error raised while loading, parsing or rendering a template.

@@ -329,7 +329,7 @@ enum BuiltinFilters {
         if let l = Methods.argInt(a, 3, "leeway") { leeway = l }
         else if case .int(let l)? = c.environment.policies["truncate.leeway"] { leeway = l }
         let endLen = end.unicodeScalars.count
-        if length < endLen { throw JinjaError(.templateRuntimeError, "expected length >= \(endLen), got \(length)") }
+        if length < endLen { throw JinjaError(.assertionError, "expected length >= \(endLen), got \(length)") }
         if s.utf8.count <= length + leeway || s.unicodeScalars.count <= length + leeway { return .string(s) }
         let cut = String(String.UnicodeScalarView(s.unicodeScalars.prefix(Swift.max(0, length - endLen))))
         if killwords { return .string(cut + end) }

@@ -388,9 +388,9 @@ enum Methods {
 
     static func dictMethod(_ d: DictBox, _ name: String, _ args: Arguments) throws -> Value {
         switch name {
-        case "items": return .list(ListBox(d.pairs.map { .tuple([$0.0, $0.1]) }))
-        case "keys": return .list(ListBox(d.keys))
-        case "values": return .list(ListBox(d.values))
+        case "items": return .object(DictView(kind: "dict_items", d.pairs.map { .tuple([$0.0, $0.1]) }))
+        case "keys": return .object(DictView(kind: "dict_keys", d.keys))
+        case "values": return .object(DictView(kind: "dict_values", d.values))
         case "get":
             guard let k = args.get(0, "key") else { throw JinjaError.type("get expected at least 1 argument, got 0") }
             return d[k] ?? args.get(1, "default") ?? .none
@@ -510,4 +510,15 @@ final class PyType: JinjaObject, @unchecked Sendable {
         attr == "__name__" ? .string(name) : nil
     }
     func str(_ ctx: CallContext?) throws -> String { "<class '\(name)'>" }
+}
+
+/// `dict.items()/keys()/values()`: iterable like a list, printed like Python's views.
+final class DictView: JinjaObject, IterableObject, LengthObject, @unchecked Sendable {
+    let kind: String
+    let items: [Value]
+    init(kind: String, _ items: [Value]) { self.kind = kind; self.items = items }
+    var typeName: String { kind }
+    var iterItems: [Value] { items }
+    var length: Int { items.count }
+    func str(_ ctx: CallContext?) throws -> String { "\(kind)(\(try Value.list(items).repr()))" }
 }

@@ -47,6 +47,9 @@ func binop(_ op: BinOp, _ a: Value, _ b: Value, autoescape: Bool = false) throws
         case .mul: return .integer(x * y)
         case .pow:
             if let e = y.asInt, e >= 0, e < 100_000 { return .integer(x.power(e)) }
+        case .floordiv, .mod:
+            if let d = y.asInt, let (q, r) = x.floorDivMod(d) { return op == .floordiv ? .integer(q) : .int(r) }
+            if y.limbs.isEmpty { throw JinjaError(.zeroDivisionError, "integer division or modulo by zero") }
         default: break
         }
         return try binop(op, .float(x.double), .float(y.double))

@@ -243,6 +243,16 @@ func formatSpec(_ v: Value, _ spec: String) throws -> String {
     }
 }
 
+/// Attribute lookup inside a format field: Python's `getattr` (no item
+/// fallback), or the sandbox's checked lookup in a sandboxed environment.
+func formatGetattr(_ value: Value, _ name: String, _ ctx: CallContext) throws -> Value {
+    if ctx.environment.sandbox != .none { return try ctx.getattr(value, name) }
+    if Methods.has(value, name) { return .object(BoundMethod(value, name)) }
+    if let p = Methods.property(value, name) { return p }
+    if case .object(let o) = value, let v = try o.attribute(name, ctx) { return v }
+    throw JinjaError(.attributeError, "'\(value.typeName)' object has no attribute '\(name)'")
+}
+
 /// `str.format(*args, **kwargs)`.
 func strFormat(_ fmt: String, _ args: Arguments, _ ctx: CallContext) throws -> String {
     let chars = Array(fmt)
@@ -293,7 +303,7 @@ func strFormat(_ fmt: String, _ args: Arguments, _ ctx: CallContext) throws -> S
                 if c0 == "." {
                     rest = rest.dropFirst()
                     let e = rest.firstIndex(where: { $0 == "." || $0 == "[" }) ?? rest.endIndex
-                    value = try ctx.getattr(value, String(rest[..<e]))
+                    value = try formatGetattr(value, String(rest[..<e]), ctx)
                     rest = rest[e...]
                 } else if c0 == "[" {
                     guard let e = rest.firstIndex(of: "]") else { break }

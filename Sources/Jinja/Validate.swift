@@ -19,7 +19,8 @@ struct Validator {
         case .text, .breakLoop, .continueLoop, .debug, .block, .ext: return
         case .output(let e, let l), .exprStmt(let e, let l), .extends(let e, let l): try check(e, cond, l)
         case .ifs(let branches, let els, let l):
-            for (t, b) in branches { try check(t, cond, l); try check(b, true) }
+            // Jinja2 compiles the whole `if` (tests included) in a soft frame
+            for (t, b) in branches { try check(t, true, l); try check(b, true) }
             if let e = els { try check(e, true) }
         case .forLoop(let f, let l):
             try check(f.iter, cond, l)
@@ -63,7 +64,7 @@ struct Validator {
         case .concat(let xs), .list(let xs), .tuple(let xs): for x in xs { try check(x, cond, l) }
         case .dict(let ps): for p in ps { try check(p.0, cond, l); try check(p.1, cond, l) }
         case .cond(let t, let a, let b):
-            try check(t, cond, l); try check(a, true, l)
+            try check(t, true, l); try check(a, true, l)
             if let b = b { try check(b, true, l) }
         case .call(let f, let a): try check(f, cond, l); try check(a, cond, l)
         case .filter(let v, let n, let a, let fl):

@@ -51,3 +51,32 @@ final class BenchmarkTests: XCTestCase {
         print(String(format: "swift jinja: %d iterations in %.3fs = %.1f sets/s", n, dt, Double(n) / dt))
     }
 }
+
+/// Development aid: with `JINJA_DIFF_IN=cases.jsonl JINJA_DIFF_OUT=out.jsonl`
+/// renders each `{"source", "context"}` line and writes `{"output"}` or
+/// `{"error"}` lines, for differential comparison with Python's Jinja2.
+final class DifferentialTests: XCTestCase {
+    func testDifferential() throws {
+        let env = ProcessInfo.processInfo.environment
+        guard let inPath = env["JINJA_DIFF_IN"], let outPath = env["JINJA_DIFF_OUT"] else { return }
+        let lines = try String(contentsOfFile: inPath, encoding: .utf8).split(separator: "\n")
+        var out = ""
+        for line in lines {
+            let c = try JSONParser.parse(String(line))
+            let e = Environment()
+            e.extensions = [.do, .loopControls]
+            e.trimBlocks = c["trim_blocks"]?.bool ?? false
+            e.lstripBlocks = c["lstrip_blocks"]?.bool ?? false
+            if c["autoescape"]?.bool == true { e.autoescape = .enabled }
+            var ctx: [(String, Value)] = []
+            if case .object(let cs)? = c["context"] { ctx = cs.map { ($0.0, ConformanceTests.value($0.1)) } }
+            do {
+                let s = try e.fromString(c["source"]?.string ?? "").render(ordered: ctx)
+                out += "{\"output\": " + (try jsonDumps(.string(s), indent: nil, sortKeys: false)) + "}\n"
+            } catch let err as JinjaError {
+                out += "{\"error\": \"\(err.kind.rawValue)\"}\n"
+            }
+        }
+        try out.write(toFile: outPath, atomically: true, encoding: .utf8)
+    }
+}

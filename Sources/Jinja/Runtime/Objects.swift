@@ -102,10 +102,7 @@ final class NamespaceObject: JinjaObject, @unchecked Sendable {
     var typeName: String { "Namespace" }
     func attribute(_ name: String, _ ctx: CallContext) throws -> Value? { attrs[name] }
     func setAttribute(_ name: String, _ value: Value) throws { attrs[name] = value }
-    func str(_ ctx: CallContext?) throws -> String {
-        let inner = try (0..<attrs.count).map { i in "\(try attrs.keys[i].str())=\(try attrs.values[i].repr())" }
-        return "<Namespace(\(inner.joined(separator: ", ")))>"
-    }
+    func str(_ ctx: CallContext?) throws -> String { "<Namespace \(try Value.dict(attrs).repr())>" }
 }
 
 /// `cycler(...)`.
