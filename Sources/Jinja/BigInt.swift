@@ -14,6 +14,19 @@ public struct BigInt: Sendable, Equatable, Comparable, CustomStringConvertible {
         while m > 0 { limbs.append(UInt32(truncatingIfNeeded: m)); m >>= 32 }
     }
 
+    /// Exact integer value of a finite, integral-or-not double (truncated toward zero).
+    public init?(exactly d: Double) {
+        guard d.isFinite else { return nil }
+        let t = d.rounded(.towardZero)
+        if abs(t) < 9.2e18 { self.init(Int(t)); return }
+        // t = significand * 2^(exponent - 52) with a 53-bit integer significand
+        let sig = Int(t.significandBitPattern | (1 << 52))
+        let shift = Int(t.exponent) - 52
+        var r = BigInt(sig) * BigInt(2).power(max(0, shift))
+        r.negative = t < 0
+        self = r
+    }
+
     init(limbs: [UInt32], negative: Bool) {
         var l = limbs
         while let last = l.last, last == 0 { l.removeLast() }

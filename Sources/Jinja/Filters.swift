@@ -204,8 +204,9 @@ enum BuiltinFilters {
         case .int: return v
         case .bool(let b): return .int(b ? 1 : 0)
         case .float(let d):
-            guard d.isFinite, Swift.abs(d) < 9.2e18 else { return def }
-            return .int(Int(d))
+            guard d.isFinite else { return def }
+            if Swift.abs(d) < 9.2e18 { return .int(Int(d)) }
+            return BigInt(exactly: d).map { .integer($0) } ?? def
         case .string(let s), .markup(let s):
             var t = Methods.strip(s, nil, left: true, right: true).lowercased()
             var neg = false
@@ -287,7 +288,16 @@ enum BuiltinFilters {
         case "ceil": return .float(Foundation.ceil(d * m) / m)
         case "floor": return .float(Foundation.floor(d * m) / m)
         default:
-            if case .int = v, precision >= 0 { return v }
+            if case .int(let i) = v {
+                if precision >= 0 { return v }
+                // Python rounds ints to a power of ten half-to-even and keeps them ints
+                guard precision > -19 else { return .int(0) }
+                var m = 1
+                for _ in 0..<(-precision) { m *= 10 }
+                let q = pyFloorDiv(i, m), r = pyMod(i, m)
+                let up = 2 * r > m || (2 * r == m && q % 2 != 0)
+                return .int((up ? q + 1 : q) * m)
+            }
             return .float(pyRound(d, precision))
         }
     }
