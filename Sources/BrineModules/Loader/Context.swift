@@ -23,6 +23,8 @@ public struct ExecutionContext: Sendable {
     /// `python_shell` to True only for direct calls.
     public var isDirectCall: Bool
     public var saltenv: String
+    /// `saltenv=` given for a state run: only that environment's top file.
+    public var saltenvOverride: String? = nil
     /// Shared by nested calls: a failing command sets the exit code.
     public var outcome: Outcome
 

@@ -80,7 +80,11 @@ struct Call: ParsableCommand {
         var options = Outputter.Options(colors: output.colors(config: opts), indent: output.outIndent.map { $0 < 0 ? nil : $0 } ?? 4)
         options.retcode = 0
         let data: BrineCore.Value = ["local": result]
-        try output.emit(outputter.render(data, options: options))
+        if outputter == .highstate {
+            try output.emit(output.highstate(config: opts).render(data))
+        } else {
+            try output.emit(outputter.render(data, options: options))
+        }
         if retcode != 0 {
             throw ExitCode(Int32(retcodePassthrough ? retcode : 1))
         }
@@ -115,7 +119,7 @@ enum LocalContext {
             let id = g["id"]?.pythonString ?? configuredID ?? CoreGrains.hostName()
             return try PillarCompiler(config: opts, minionID: id, grains: g, overrides: pillarOverride).compile()
         }
-        return ExecutionContext(opts: opts, grains: grains, pillar: pillar, loader: .standard,
+        return ExecutionContext(opts: opts, grains: grains, pillar: pillar, loader: Modules.loader,
                                 fileClient: LocalFileClient(config: opts), isDirectCall: true)
     }
 }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrineCore
+import BrineState
 import Foundation
 
 /// Salt's output flags, shared by every command that prints returns.
@@ -41,6 +42,14 @@ struct OutputOptions: ParsableArguments {
         if forceColor { return .on }
         if noColor || outFile != nil || (config.map { !$0.bool("color") } ?? false) { return .none }
         return .choose(isatty(STDOUT_FILENO) == 1)
+    }
+
+    /// The highstate outputter with `--state-output`/`--state-verbose` or
+    /// the config's `state_output`/`state_verbose`.
+    func highstate(config: Config) -> HighstateOutput {
+        let verbose = stateVerbose.map { CallArguments.yamlify($0).asFlag } ?? config.bool("state_verbose")
+        return HighstateOutput(colors: colors(config: config), stateOutput: stateOutput ?? config.string("state_output") ?? "full",
+                               verbose: verbose)
     }
 
     /// Writes text (plus a newline) to stdout or the --out-file, the latter

@@ -1,0 +1,358 @@
+import BrineCore
+import BrineModules
+import Foundation
+import OrderedCollections
+
+/// A low chunk (Salt's lowstate entry): one function call of one state.
+public typealias LowChunk = OrderedDictionary<String, Value>
+
+/// The requisite keywords, their `_in` and `_any` forms.
+public enum Requisite: String, CaseIterable, Sendable {
+    case require, watch, onchanges, onfail, prereq, use, listen
+    case requireAny = "require_any", watchAny = "watch_any", onchangesAny = "onchanges_any", onfailAny = "onfail_any"
+
+    static let inForms: [String: Requisite] = ["require_in": .require, "watch_in": .watch, "onchanges_in": .onchanges,
+                                               "onfail_in": .onfail, "prereq_in": .prereq, "use_in": .use,
+                                               "listen_in": .listen]
+}
+
+/// Turns SLS names or the top file into high data, then low chunks in run
+/// order, with every requisite resolved. Errors (missing SLS, bad forms,
+/// unknown requisites, cycles, unknown state functions) are collected and
+/// returned together; nothing runs when there are any.
+public struct StateCompiler {
+    public let context: ExecutionContext
+    let states: StateLoader
+    let renderers: RendererCache
+
+    public init(context: ExecutionContext, states: StateLoader = .standard) {
+        self.context = context
+        self.states = states
+        self.renderers = RendererCache(context: context)
+    }
+
+    // MARK: - Top file
+
+    /// env → SLS names that the top files assign to this minion.
+    public func top() throws -> OrderedDictionary<String, [String]> {
+        var result = OrderedDictionary<String, [String]>()
+        let grains = try context.grains()
+        let pillar = try context.pillar()
+        let id = grains["id"]?.pythonString ?? ""
+        let matcher = Matcher(minionID: id, grains: grains, pillar: pillar, nodegroups: context.opts["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:])
+        let topName = context.opts.string("state_top") ?? "top.sls"
+        var envs = Array(context.opts.roots("file_roots").keys)
+        if let only = context.saltenvOverride { envs = [only] }
+        for env in envs {
+            guard let path = try context.fileClient.cache("salt://" + topName, saltenv: env) else { continue }
+            let renderer = try renderers.renderer(for: env)
+            let data = try renderer.render(try FileOps.readText(path), name: topName, file: path,
+                                           variables: ["grains": grains, "pillar": pillar, "opts": .map(context.opts.options),
+                                                       "saltenv": .string(env)])
+            guard case .map(let topEnvs) = data else { continue }
+            for (topEnv, targets) in topEnvs {
+                if let only = context.saltenvOverride, topEnv != only { continue }
+                guard case .map(let targetMap) = targets else { continue }
+                for (target, entries) in targetMap {
+                    var matchType = "glob"
+                    var names: [String] = []
+                    for entry in entries.listValue ?? [entries] {
+                        if case .map(let m) = entry {
+                            if let match = m["match"] { matchType = match.pythonString }
+                        } else if case .string(let s) = entry {
+                            names.append(s)
+                        }
+                    }
+                    guard try matcher.matches(target, type: matchType) else { continue }
+                    for name in names where !(result[topEnv]?.contains(name) ?? false) {
+                        result[topEnv, default: []].append(name)
+                    }
+                }
+            }
+        }
+        return result
+    }
+
+    // MARK: - High data
+
+    public func highstate() throws -> HighData {
+        let assignments = try top()
+        var loader = SLSLoader(context: context, renderers: renderers)
+        if assignments.isEmpty {
+            loader.high.errors.append("No Top file or master_tops data matches found. Please see master log for details.")
+        }
+        for (env, names) in assignments {
+            for name in names { loader.load(name, env: env) }
+        }
+        return finish(loader.high)
+    }
+
+    public func sls(_ names: [String], saltenv: String) -> HighData {
+        var loader = SLSLoader(context: context, renderers: renderers)
+        for name in names { loader.load(name, env: saltenv) }
+        return finish(loader.high)
+    }
+
+    /// extend, then exclude, as Salt applies them.
+    func finish(_ input: HighData) -> HighData {
+        var high = input
+        for (sls, env, data) in high.extends {
+            for (id, body) in data {
+                guard case .map(var existing) = high.states[id] ?? .null else {
+                    high.errors.append("Cannot extend ID '\(id)' in '\(env):\(sls)'. It is not part of the high state.\nThis is likely due to a missing include statement or an incorrectly typed ID.\nEnsure that a state with an ID of '\(id)' is available\nin environment '\(env)' and to SLS '\(sls)'")
+                    continue
+                }
+                guard case .map(let ext) = body else { continue }
+                for (key, value) in ext {
+                    let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
+                    let module = parts[0]
+                    var args = existing[module]?.listValue ?? []
+                    var additions = value.listValue ?? []
+                    if parts.count == 2 { additions.insert(.string(parts[1]), at: 0) }
+                    for addition in additions {
+                        if case .string(let fun) = addition {
+                            if let i = args.firstIndex(where: { $0.stringValue != nil }) { args[i] = .string(fun) } else { args.append(.string(fun)) }
+                            continue
+                        }
+                        guard case .map(let m) = addition, let first = m.elements.first else { continue }
+                        let (argName, argValue) = (first.key, first.value)
+                        if let i = args.firstIndex(where: { $0.mapValue?.keys.first == argName }) {
+                            if Requisite(rawValue: argName) != nil || Requisite.inForms[argName] != nil {
+                                let merged = (args[i][argName]?.listValue ?? []) + (argValue.listValue ?? [argValue])
+                                args[i] = .map([argName: .list(merged)])
+                            } else {
+                                args[i] = addition
+                            }
+                        } else {
+                            args.append(addition)
+                        }
+                    }
+                    existing[module] = .list(args)
+                }
+                high.states[id] = .map(existing)
+            }
+        }
+        for exclusion in high.excludes {
+            if case .map(let m) = exclusion {
+                if let sls = m["sls"]?.pythonString {
+                    high.states = high.states.filter { $0.value["__sls__"]?.pythonString != sls }
+                }
+                if let id = m["id"]?.pythonString { high.states.removeValue(forKey: id) }
+            } else {
+                let sls = exclusion.pythonString
+                high.states = high.states.filter { $0.value["__sls__"]?.pythonString != sls }
+            }
+        }
+        return high
+    }
+
+    // MARK: - Low chunks
+
+    /// Salt's `compile_high_data` + `order_chunks`, after `requisite_in`.
+    public func lowChunks(_ input: HighData) -> (chunks: [LowChunk], errors: [String]) {
+        var high = input
+        var errors = high.errors
+        requisiteIn(&high, errors: &errors)
+        var chunks: [LowChunk] = []
+        for (id, body) in high.states {
+            guard case .map(let state) = body else { continue }
+            for (module, argsValue) in state where !module.hasPrefix("__") {
+                let args = argsValue.listValue ?? []
+                var chunk: LowChunk = ["state": .string(module), "name": .string(id)]
+                chunk["__sls__"] = state["__sls__"] ?? ""
+                chunk["__env__"] = state["__env__"] ?? "base"
+                chunk["__id__"] = .string(id)
+                var functions: [String] = []
+                var names: [Value] = []
+                for arg in args {
+                    if case .string(let f) = arg { functions.append(f); continue }
+                    guard case .map(let m) = arg else { continue }
+                    for (key, value) in m {
+                        switch key {
+                        case "names": for n in value.listValue ?? [value] where !names.contains(n) { names.append(n) }
+                        case "state": continue
+                        case "name" where value.stringValue == nil && value.intValue == nil: chunk["name"] = .string(id)
+                        case "name": chunk["name"] = .string(value.pythonString)
+                        default: chunk[key] = value
+                        }
+                    }
+                }
+                guard let function = functions.first else { continue }
+                let fullName = "\(module).\(function)"
+                if !states.has(fullName) {
+                    errors.append("State '\(fullName)' was not found in SLS '\(state["__sls__"]?.pythonString ?? "")' (ID '\(id)')")
+                    continue
+                }
+                if names.isEmpty {
+                    var live = chunk
+                    live["fun"] = .string(function)
+                    chunks.append(live)
+                } else {
+                    for (index, entry) in names.enumerated() {
+                        var live = chunk
+                        if case .map(let m) = entry, let first = m.elements.first {
+                    let (n, extra) = (first.key, first.value)
+                            live["name"] = .string(n)
+                            for item in extra.listValue ?? [] { for (k, v) in item.mapValue ?? [:] { live[k] = v } }
+                        } else {
+                            live["name"] = .string(entry.pythonString)
+                        }
+                        live["name_order"] = .int(index + 1)
+                        live["fun"] = .string(function)
+                        chunks.append(live)
+                    }
+                }
+            }
+        }
+        applyUse(&chunks, errors: &errors)
+        return (orderChunks(chunks), errors)
+    }
+
+    /// `watch_in: [{service: apache2}]` on A becomes `watch: [{file: A}]` on
+    /// the service state whose ID or name is apache2.
+    func requisiteIn(_ high: inout HighData, errors: inout [String]) {
+        var additions: [(target: String, module: String, requisite: String, ref: Value)] = []
+        for (id, body) in high.states {
+            guard case .map(let state) = body else { continue }
+            for (module, argsValue) in state where !module.hasPrefix("__") {
+                for arg in argsValue.listValue ?? [] {
+                    guard case .map(let m) = arg, let first = m.elements.first, let requisite = Requisite.inForms[first.key] else { continue }
+                    let (key, value) = (first.key, first.value)
+                    for ref in value.listValue ?? [value] {
+                        let targets = resolveHighReference(ref, in: high)
+                        if targets.isEmpty {
+                            errors.append("Cannot find the state referenced by \(key) \(ref.pythonRepr) in state '\(id)' (SLS '\(state["__sls__"]?.pythonString ?? "")')")
+                        }
+                        for (targetID, targetModule) in targets {
+                            additions.append((targetID, targetModule, requisite.rawValue, .map([module: .string(id)])))
+                        }
+                    }
+                }
+            }
+        }
+        for addition in additions {
+            guard case .map(var state) = high.states[addition.target] ?? .null,
+                var args = state[addition.module]?.listValue
+            else { continue }
+            if let i = args.firstIndex(where: { $0.mapValue?.keys.first == addition.requisite }) {
+                let existing = args[i][addition.requisite]?.listValue ?? []
+                args[i] = .map([addition.requisite: .list(existing + [addition.ref])])
+            } else {
+                args.append(.map([addition.requisite: .list([addition.ref])]))
+            }
+            state[addition.module] = .list(args)
+            high.states[addition.target] = .map(state)
+        }
+    }
+
+    /// High-data targets of a reference: `{module: id-or-name}` or a bare ID.
+    func resolveHighReference(_ ref: Value, in high: HighData) -> [(String, String)] {
+        var module: String? = nil
+        var key: String
+        if case .map(let m) = ref, let first = m.elements.first {
+                    let (k, v) = (first.key, first.value)
+            module = k
+            key = v.pythonString
+        } else {
+            key = ref.pythonString
+        }
+        var result: [(String, String)] = []
+        for (id, body) in high.states {
+            guard case .map(let state) = body else { continue }
+            for (stateModule, argsValue) in state where !stateModule.hasPrefix("__") {
+                if let module, module != stateModule && module != "sls" { continue }
+                if module == "sls" {
+                    if Glob.match(state["__sls__"]?.pythonString ?? "", key) { result.append((id, stateModule)) }
+                    continue
+                }
+                let name = (argsValue.listValue ?? []).compactMap { $0["name"] }.first?.pythonString ?? id
+                if id == key || name == key { result.append((id, stateModule)) }
+            }
+        }
+        return result
+    }
+
+    /// `use: [{file: other}]` copies the other state's arguments (not its
+    /// requisites or name) where this state has none.
+    func applyUse(_ chunks: inout [LowChunk], errors: inout [String]) {
+        let skipped: Set<String> = ["name", "names", "__id__", "__sls__", "__env__", "state", "fun", "order", "name_order"]
+        for i in chunks.indices {
+            guard let uses = chunks[i]["use"]?.listValue else { continue }
+            for ref in uses {
+                for j in ChunkReference.match(ref, in: chunks) where j != i {
+                    for (key, value) in chunks[j] where !skipped.contains(key) && Requisite(rawValue: key) == nil
+                        && Requisite.inForms[key] == nil && chunks[i][key] == nil
+                    {
+                        chunks[i][key] = value
+                    }
+                }
+            }
+        }
+    }
+
+    /// Salt's `order_chunks`: explicit `order` numbers, `first`/`last`,
+    /// then definition order; ties broken by state, name and function.
+    func orderChunks(_ input: [LowChunk]) -> [LowChunk] {
+        var chunks = input
+        var cap = 1
+        for chunk in chunks {
+            if let order = chunk["order"]?.intValue, order > cap - 1, order > 0 { cap = order + 100 }
+        }
+        var keys: [Double] = []
+        for i in chunks.indices {
+            var order: Double
+            switch chunks[i]["order"] {
+            case .int(let n)?: order = Double(n)
+            case .float(let d)?: order = d
+            case .string("first")?: order = 0
+            case .string("last")?: order = Double(cap + 1_000_000)
+            default: order = Double(cap)
+            }
+            if let nameOrder = chunks[i].removeValue(forKey: "name_order")?.intValue {
+                order += Double(nameOrder) / 10000.0
+            }
+            if order < 0 { order = Double(cap + 1_000_000) + order }
+            if order == order.rounded() && abs(order) < 1e15 { chunks[i]["order"] = .int(Int(order)) } else { chunks[i]["order"] = .float(order) }
+            keys.append(order)
+        }
+        let indexed = chunks.indices.sorted { a, b in
+            if keys[a] != keys[b] { return keys[a] < keys[b] }
+            let ka = "\(chunks[a]["state"]?.pythonString ?? "")\(chunks[a]["name"]?.pythonString ?? "")\(chunks[a]["fun"]?.pythonString ?? "")"
+            let kb = "\(chunks[b]["state"]?.pythonString ?? "")\(chunks[b]["name"]?.pythonString ?? "")\(chunks[b]["fun"]?.pythonString ?? "")"
+            return ka < kb
+        }
+        return indexed.map { chunks[$0] }
+    }
+}
+
+/// Finds the low chunks a requisite reference points at.
+enum ChunkReference {
+    static func match(_ ref: Value, in chunks: [LowChunk]) -> [Int] {
+        var module: String? = nil
+        var key: String
+        if case .map(let m) = ref, let first = m.elements.first {
+                    let (k, v) = (first.key, first.value)
+            module = k
+            key = v.pythonString
+        } else {
+            key = ref.pythonString
+        }
+        var result: [Int] = []
+        for (i, chunk) in chunks.enumerated() {
+            if module == "sls" {
+                if Glob.match(chunk["__sls__"]?.pythonString ?? "", key) { result.append(i) }
+                continue
+            }
+            if let module, module != chunk["state"]?.pythonString { continue }
+            if chunk["__id__"]?.pythonString == key || chunk["name"]?.pythonString == key { result.append(i) }
+        }
+        // Salt prefers an ID match over a name match.
+        let byID = result.filter { chunks[$0]["__id__"]?.pythonString == key }
+        return byID.isEmpty ? result : byID
+    }
+}
+
+/// The state-return key: `file_|-id_|-name_|-managed`.
+public func stateTag(_ chunk: LowChunk) -> String {
+    "\(chunk["state"]?.pythonString ?? "")_|-\(chunk["__id__"]?.pythonString ?? "")_|-\(chunk["name"]?.pythonString ?? "")_|-\(chunk["fun"]?.pythonString ?? "")"
+}

@@ -1,0 +1,25 @@
+import BrineCore
+import BrineModules
+import Foundation
+
+/// Renders `template: jinja` file sources with Salt's variables
+/// (`salt`, `grains`, `pillar`, `opts`, `saltenv`) plus the state's
+/// `defaults` and `context`.
+public struct JinjaTemplates: TemplateRendering {
+    let renderers: RendererCache
+
+    init(renderers: RendererCache) {
+        self.renderers = renderers
+    }
+
+    public func render(_ text: String, name: String, file: String, variables: [String: BrineCore.Value],
+                       context: ExecutionContext) throws -> String
+    {
+        let renderer = try renderers.renderer(for: context.saltenv)
+        var vars: Renderer.Variables = ["grains": try context.grains(), "pillar": try context.pillar(),
+                                        "opts": .map(context.opts.options), "saltenv": .string(context.saltenv),
+                                        "source": .string(name)]
+        for (k, v) in variables { vars[k] = v }
+        return try renderer.renderJinja(text, name: name, file: file, variables: vars)
+    }
+}

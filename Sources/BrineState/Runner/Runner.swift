@@ -1,0 +1,345 @@
+import BrineCore
+import BrineModules
+import Foundation
+import OrderedCollections
+
+/// Runs low chunks in order, satisfying requisites first (Salt's
+/// `call_chunks`/`call_chunk`), and returns Salt's result structure keyed by
+/// state tag. Requisites were resolved and checked for cycles before the
+/// run starts, so a bad reference never leaves a tree half-applied.
+public final class StateRunner {
+    public struct Options: Sendable {
+        public var test = false
+        public var failhard = false
+        public init(test: Bool = false, failhard: Bool = false) {
+            self.test = test
+            self.failhard = failhard
+        }
+    }
+
+    let chunks: [LowChunk]
+    let requisites: [[(kind: Requisite, targets: [Int])]]
+    let context: ExecutionContext
+    let states: StateLoader
+    let templates: (any TemplateRendering)?
+    let options: Options
+    let facts = RunFacts()
+
+    private var results: [Int: StateResult] = [:]
+    private var output = OrderedDictionary<String, Value>()
+    private var runNumber = 0
+    private var halted = false
+
+    /// Resolves every requisite to chunk indices; unknown references and
+    /// cycles are returned as errors (and the runner is nil).
+    public static func prepare(chunks: [LowChunk], context: ExecutionContext, states: StateLoader = .standard,
+                               templates: (any TemplateRendering)?, options: Options) -> (StateRunner?, [String])
+    {
+        var errors: [String] = []
+        var requisites: [[(kind: Requisite, targets: [Int])]] = Array(repeating: [], count: chunks.count)
+        for (i, chunk) in chunks.enumerated() {
+            for kind in Requisite.allCases where kind != .use {
+                guard let refs = chunk[kind.rawValue] else { continue }
+                var targets: [Int] = []
+                for ref in refs.listValue ?? [refs] {
+                    let found = ChunkReference.match(ref, in: chunks).filter { $0 != i }
+                    if found.isEmpty {
+                        errors.append("Referenced state does not exist for requisite [\(kind.rawValue): (\(describe(ref)))] in state [\(chunk["name"]?.pythonString ?? "")] in SLS [\(chunk["__sls__"]?.pythonString ?? "")]")
+                    }
+                    targets += found
+                }
+                requisites[i].append((kind, targets))
+            }
+        }
+        // prereq: A prereq B means B waits for A (and needs A to succeed).
+        for i in chunks.indices {
+            for (kind, targets) in requisites[i] where kind == .prereq {
+                for t in targets { requisites[t].append((.require, [i])) }
+            }
+        }
+        if let cycle = findCycle(requisites, count: chunks.count) {
+            let names = cycle.map { "\(chunks[$0]["state"]?.pythonString ?? "").\(chunks[$0]["fun"]?.pythonString ?? "") '\(chunks[$0]["__id__"]?.pythonString ?? "")' (SLS \(chunks[$0]["__sls__"]?.pythonString ?? ""))" }
+            errors.append("Recursive requisite found: " + names.joined(separator: " -> "))
+        }
+        guard errors.isEmpty else { return (nil, errors) }
+        return (StateRunner(chunks: chunks, requisites: requisites, context: context, states: states,
+                            templates: templates, options: options), [])
+    }
+
+    init(chunks: [LowChunk], requisites: [[(kind: Requisite, targets: [Int])]], context: ExecutionContext,
+         states: StateLoader, templates: (any TemplateRendering)?, options: Options)
+    {
+        self.chunks = chunks
+        self.requisites = requisites
+        self.context = context
+        self.states = states
+        self.templates = templates
+        self.options = options
+    }
+
+    static func describe(_ ref: Value) -> String {
+        if case .map(let m) = ref, let first = m.elements.first { return "\(first.key): \(first.value.pythonString)" }
+        return "id: \(ref.pythonString)"
+    }
+
+    /// Edges that order execution (everything but listen and prereq's
+    /// forward edge); returns one cycle as a list of chunk indices.
+    static func findCycle(_ requisites: [[(kind: Requisite, targets: [Int])]], count: Int) -> [Int]? {
+        var state = [UInt8](repeating: 0, count: count)  // 0 new, 1 on stack, 2 done
+        var stack: [Int] = []
+        func visit(_ node: Int) -> [Int]? {
+            state[node] = 1
+            stack.append(node)
+            for (kind, targets) in requisites[node] where kind != .listen && kind != .prereq {
+                for t in targets {
+                    if state[t] == 1 {
+                        let start = stack.firstIndex(of: t) ?? 0
+                        return Array(stack[start...]) + [t]
+                    }
+                    if state[t] == 0, let cycle = visit(t) { return cycle }
+                }
+            }
+            stack.removeLast()
+            state[node] = 2
+            return nil
+        }
+        for node in 0..<count where state[node] == 0 {
+            if let cycle = visit(node) { return cycle }
+        }
+        return nil
+    }
+
+    // MARK: - Running
+
+    public func run() -> OrderedDictionary<String, Value> {
+        for i in chunks.indices {
+            if halted { break }
+            execute(i)
+        }
+        if !halted { runListeners() }
+        return output
+    }
+
+    private func execute(_ i: Int) {
+        guard results[i] == nil, !halted else { return }
+        for (kind, targets) in requisites[i] where kind != .listen && kind != .prereq {
+            for t in targets { execute(t) }
+        }
+        if halted { return }
+        let start = Date()
+        var result = evaluate(i)
+        result.extra["__state_ran__"] = nil
+        record(i, result, start: start)
+        let failhard = chunks[i]["failhard"]?.asFlag ?? options.failhard
+        if result.result == false && failhard { halted = true }
+    }
+
+    private func label(_ t: Int) -> String {
+        "\(chunks[t]["__sls__"]?.pythonString ?? "").\(chunks[t]["__id__"]?.pythonString ?? "")"
+    }
+
+    /// Requisite status, then the checks, then the state function.
+    private func evaluate(_ i: Int) -> StateResult {
+        let chunk = chunks[i]
+        let name = chunk["name"]?.pythonString ?? ""
+        var failed: [String] = []
+        var onfailTargets: [Int] = [], onchangesTargets: [Int] = []
+        var watchChanged = false
+        for (kind, targets) in requisites[i] {
+            switch kind {
+            case .require, .watch:
+                for t in targets where results[t]?.result == false { failed.append(label(t)) }
+                if kind == .watch { watchChanged = watchChanged || targets.contains { !(results[$0]?.changes.isEmpty ?? true) } }
+            case .requireAny, .watchAny:
+                if !targets.isEmpty && targets.allSatisfy({ results[$0]?.result == false }) { failed += targets.map(label) }
+                if kind == .watchAny { watchChanged = watchChanged || targets.contains { !(results[$0]?.changes.isEmpty ?? true) } }
+            case .onfail, .onfailAny:
+                onfailTargets += targets
+            case .onchanges, .onchangesAny:
+                for t in targets where results[t]?.result == false { failed.append(label(t)) }
+                onchangesTargets += targets
+            case .prereq, .use, .listen:
+                break
+            }
+        }
+        if !failed.isEmpty {
+            return StateResult(name: name, result: false, comment: "One or more requisite failed: \(failed.joined(separator: ", "))")
+        }
+        if !onfailTargets.isEmpty && !onfailTargets.contains(where: { results[$0]?.result == false }) {
+            return StateResult(name: name, result: true, comment: "State was not run because onfail req did not change")
+        }
+        if !onchangesTargets.isEmpty && !onchangesTargets.contains(where: { !(results[$0]?.changes.isEmpty ?? true) }) {
+            return StateResult(name: name, result: true, comment: "State was not run because none of the onchanges reqs changed")
+        }
+        for (kind, targets) in requisites[i] where kind == .prereq {
+            let wouldChange = targets.contains { t in
+                guard let preview = try? call(t, test: true) else { return false }
+                return preview.result == nil || !preview.changes.isEmpty
+            }
+            if !wouldChange {
+                return StateResult(name: name, result: true, comment: "No changes detected")
+            }
+        }
+        if let skipped = runChecks(chunk, name: name) { return skipped }
+        var result = callWithRetry(i)
+        if watchChanged, result.result != false, result.changes.isEmpty, result.extra["skip_watch"] == nil,
+            states.has("\(chunk["state"]?.pythonString ?? "").mod_watch")
+        {
+            result = (try? call(i, test: options.test, modWatch: true)) ?? result
+        }
+        return result
+    }
+
+    /// `onlyif`, `unless`, `creates`: a skipped state succeeds with
+    /// `skip_watch`, as in Salt.
+    private func runChecks(_ chunk: LowChunk, name: String) -> StateResult? {
+        var checkContext = context
+        checkContext.isDirectCall = false
+        checkContext.outcome = Outcome()
+        var cmdOptions: [String: Value] = ["ignore_retcode": true, "python_shell": true]
+        for key in ["cwd", "runas", "env", "shell", "umask", "timeout", "success_retcodes"] {
+            if let v = chunk[key] { cmdOptions[key] = v }
+        }
+        func succeeds(_ entry: Value) -> Bool {
+            if case .map(let m) = entry, let fun = m["fun"]?.pythonString {
+                var kw: [String: Value] = [:]
+                for (k, v) in m where k != "fun" && k != "args" { kw[k] = v }
+                let result = try? checkContext.call(fun, m["args"]?.listValue ?? [], kw)
+                return result?.isTruthy ?? false
+            }
+            if case .bool(let b) = entry { return b }
+            let code = try? checkContext.call("cmd.retcode", [.string(entry.pythonString)], cmdOptions)
+            return code?.intValue == 0
+        }
+        func skip(_ comment: String) -> StateResult {
+            var ret = StateResult(name: name, result: true, comment: comment)
+            ret.extra["skip_watch"] = true
+            return ret
+        }
+        if let onlyif = chunk["onlyif"] {
+            for entry in onlyif.listValue ?? [onlyif] where !succeeds(entry) { return skip("onlyif condition is false") }
+        }
+        if let unless = chunk["unless"] {
+            let entries = unless.listValue ?? [unless]
+            if !entries.isEmpty && entries.allSatisfy(succeeds) { return skip("unless condition is true") }
+        }
+        if let creates = chunk["creates"] {
+            let paths = (creates.listValue ?? [creates]).map(\.pythonString)
+            if !paths.isEmpty && paths.allSatisfy({ FileManager.default.fileExists(atPath: $0) }) {
+                return skip("All files in creates exist")
+            }
+        }
+        return nil
+    }
+
+    private func callWithRetry(_ i: Int) -> StateResult {
+        let retry = chunks[i]["retry"]
+        var attempts = 1, interval = 30.0, until: Bool? = true
+        switch retry {
+        case .map(let m)?:
+            attempts = max(1, m["attempts"]?.intValue ?? 2)
+            interval = m["interval"]?.doubleValue ?? 30
+            until = m["until"].map { $0.isNull ? nil : $0.asFlag } ?? true
+        case .bool(true)?:
+            attempts = 2
+        default: break
+        }
+        var result = safeCall(i)
+        var comments: [String] = []
+        var attempt = 1
+        while attempt < attempts && result.result != until && !options.test {
+            comments.append("Attempt \(attempt): Returned a result of \"\(result.result.map { $0 ? "True" : "False" } ?? "None")\", with the following comment: \"\(result.comment)\"")
+            Thread_sleep_ms(interval)
+            attempt += 1
+            result = safeCall(i)
+        }
+        if !comments.isEmpty {
+            result.comment = (comments + ["Attempt \(attempt): Returned a result of \"\(result.result.map { $0 ? "True" : "False" } ?? "None")\", with the following comment: \"\(result.comment)\""]).joined(separator: "\n")
+        }
+        return result
+    }
+
+    private func safeCall(_ i: Int) -> StateResult {
+        do {
+            return try call(i, test: options.test)
+        } catch {
+            let message = (error as? BrineError)?.description ?? "\(error)"
+            return StateResult(name: chunks[i]["name"]?.pythonString ?? "", result: false,
+                               comment: "An exception occurred in this state: \(message)")
+        }
+    }
+
+    private func call(_ i: Int, test: Bool, modWatch: Bool = false) throws -> StateResult {
+        let chunk = chunks[i]
+        let module = chunk["state"]?.pythonString ?? ""
+        let function = chunk["fun"]?.pythonString ?? ""
+        let fullName = "\(module).\(modWatch ? "mod_watch" : function)"
+        var low = chunk
+        low["name"] = chunk["name"] ?? ""
+        let arguments = try states.bind(fullName, low)
+        var stateContext = context
+        stateContext.isDirectCall = false
+        stateContext.saltenv = chunk["__env__"]?.pythonString ?? context.saltenv
+        let call = StateCall(name: chunk["name"]?.pythonString ?? "", arguments: arguments,
+                             test: test || (chunk["test"]?.asFlag ?? false), context: stateContext, templates: templates,
+                             facts: facts, watchingFunction: modWatch ? function : nil)
+        guard let body = states.functions[fullName]?.body else {
+            throw BrineError(.state, "State '\(fullName)' was not found")
+        }
+        return try body(call)
+    }
+
+    private func record(_ i: Int, _ result: StateResult, start: Date, tag explicitTag: String? = nil) {
+        results[i] = result
+        let duration = Date().timeIntervalSince(start) * 1000
+        var ret = OrderedDictionary<String, Value>()
+        ret["changes"] = .map(result.changes)
+        ret["comment"] = .string(result.comment)
+        ret["name"] = .string(result.name)
+        ret["result"] = result.result.map(Value.bool) ?? .null
+        ret["__sls__"] = chunks[i]["__sls__"] ?? ""
+        ret["__run_num__"] = .int(runNumber)
+        ret["start_time"] = .string(StateRunner.clock(start))
+        ret["duration"] = .float((duration * 1000).rounded() / 1000)
+        ret["__id__"] = chunks[i]["__id__"] ?? ""
+        for (k, v) in result.extra { ret[k] = v }
+        runNumber += 1
+        output[explicitTag ?? stateTag(chunks[i])] = .map(ret)
+    }
+
+    /// `listen`: mod_watch at the end of the run for each listener whose
+    /// listened-to states changed.
+    private func runListeners() {
+        for i in chunks.indices {
+            for (kind, targets) in requisites[i] where kind == .listen {
+                guard targets.contains(where: { !(results[$0]?.changes.isEmpty ?? true) }),
+                    states.has("\(chunks[i]["state"]?.pythonString ?? "").mod_watch")
+                else { continue }
+                let start = Date()
+                let result = (try? call(i, test: options.test, modWatch: true))
+                    ?? StateResult.failed(chunks[i]["name"]?.pythonString ?? "", "mod_watch failed")
+                var chunk = chunks[i]
+                chunk["__id__"] = .string("listener_" + (chunk["__id__"]?.pythonString ?? ""))
+                chunk["fun"] = "mod_watch"
+                let saved = results[i]
+                record(i, result, start: start, tag: stateTag(chunk))
+                results[i] = saved
+            }
+        }
+    }
+
+    static func clock(_ date: Date) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        localtime_r(&seconds, &parts)
+        let micros = Int((date.timeIntervalSince1970 - Double(seconds)) * 1_000_000)
+        func pad(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        let frac = String(micros)
+        return "\(pad(parts.tm_hour)):\(pad(parts.tm_min)):\(pad(parts.tm_sec)).\(String(repeating: "0", count: max(0, 6 - frac.count)) + frac)"
+    }
+}
+
+func Thread_sleep_ms(_ seconds: Double) {
+    guard seconds > 0 else { return }
+    Thread.sleep(forTimeInterval: seconds)
+}

@@ -1,0 +1,182 @@
+import BrineCore
+import BrineModules
+import Foundation
+import OrderedCollections
+
+/// Salt's `state` execution module: compile and run states, or show what
+/// would run. Returns are keyed by state tag; a compile error returns the
+/// list of errors (printed by the highstate outputter as "Data failed to
+/// compile") and nothing is applied.
+public enum StateExecutionModule: ExecutionModule {
+    public static let name = "state"
+
+    static let runParameters: [Parameter] = [Parameter("test", default: .null), Parameter("pillar", default: .null),
+                                             Parameter("saltenv", default: .null), Parameter("exclude", default: .null),
+                                             Parameter("queue", default: false)]
+
+    public static let functions: [ExecutionFunction] = [
+        ExecutionFunction("apply", doc: "Apply states: with SLS names like state.sls, without like state.highstate.",
+                          [Parameter("mods", default: .null)] + runParameters, kwargs: true) { args, ctx in
+            args["mods"].isNull ? try run(.highstate, args, ctx) : try run(.sls(mods(args["mods"])), args, ctx)
+        },
+        ExecutionFunction("sls", doc: "Apply the named SLS files (comma-separated or a list).",
+                          [Parameter("mods")] + runParameters, kwargs: true) { args, ctx in
+            try run(.sls(mods(args["mods"])), args, ctx)
+        },
+        ExecutionFunction("highstate", doc: "Apply every SLS the top file assigns to this minion.", runParameters, kwargs: true) { args, ctx in
+            try run(.highstate, args, ctx)
+        },
+        ExecutionFunction("test", doc: "state.apply with test=True.", [Parameter("mods", default: .null)] + runParameters,
+                          kwargs: true) { args, ctx in
+            var a = args
+            a.values["test"] = true
+            return args["mods"].isNull ? try run(.highstate, a, ctx) : try run(.sls(mods(args["mods"])), a, ctx)
+        },
+        ExecutionFunction("sls_id", doc: "Apply one state ID from the named SLS files.", [Parameter("id"), Parameter("mods")] + runParameters,
+                          kwargs: true) { args, ctx in
+            try run(.slsID(args.string("id") ?? "", mods(args["mods"])), args, ctx)
+        },
+        ExecutionFunction("single", doc: "Apply one state function directly: state.single pkg.installed name=vim.",
+                          [Parameter("fun"), Parameter("name", default: .null)] + runParameters, kwargs: true) { args, ctx in
+            try single(args, ctx)
+        },
+        ExecutionFunction("show_sls", doc: "Show the high data the named SLS files render to.", [Parameter("mods")] + runParameters,
+                          kwargs: true) { args, ctx in
+            let (compiler, context) = try prepare(args, ctx)
+            let high = compiler.finish(compiler.sls(mods(args["mods"]), saltenv: context.saltenv))
+            return high.errors.isEmpty ? high.asValue : failure(high.errors, ctx)
+        },
+        ExecutionFunction("show_highstate", doc: "Show the high data of the highstate.", runParameters, kwargs: true) { args, ctx in
+            let (compiler, _) = try prepare(args, ctx)
+            let high = try compiler.highstate()
+            return high.errors.isEmpty ? high.asValue : failure(high.errors, ctx)
+        },
+        ExecutionFunction("show_lowstate", doc: "Show the low chunks of the highstate, in run order.", runParameters, kwargs: true) { args, ctx in
+            let (compiler, _) = try prepare(args, ctx)
+            let (chunks, errors) = compiler.lowChunks(try compiler.highstate())
+            return errors.isEmpty ? .list(chunks.map(Value.map)) : failure(errors, ctx)
+        },
+        ExecutionFunction("show_low_sls", doc: "Show the low chunks of the named SLS files.", [Parameter("mods")] + runParameters,
+                          kwargs: true) { args, ctx in
+            let (compiler, context) = try prepare(args, ctx)
+            let (chunks, errors) = compiler.lowChunks(compiler.sls(mods(args["mods"]), saltenv: context.saltenv))
+            return errors.isEmpty ? .list(chunks.map(Value.map)) : failure(errors, ctx)
+        },
+        ExecutionFunction("show_top", doc: "Show the SLS names the top file assigns to this minion, by environment.",
+                          runParameters, kwargs: true) { args, ctx in
+            let (compiler, _) = try prepare(args, ctx)
+            return .map(try compiler.top().mapValues { .list($0.map(Value.string)) })
+        },
+        ExecutionFunction("sls_exists", doc: "Whether the named SLS files exist and render.", [Parameter("mods")] + runParameters,
+                          kwargs: true) { args, ctx in
+            let (compiler, context) = try prepare(args, ctx)
+            return .bool(compiler.sls(mods(args["mods"]), saltenv: context.saltenv).errors.isEmpty)
+        },
+    ]
+
+    enum Target {
+        case highstate
+        case sls([String])
+        case slsID(String, [String])
+    }
+
+    static func mods(_ value: Value) -> [String] {
+        if case .list(let l) = value { return l.map(\.pythonString) }
+        return value.pythonString.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// The state run's context: pillar overrides merged, saltenv chosen.
+    static func prepare(_ args: Arguments, _ ctx: ExecutionContext) throws -> (StateCompiler, ExecutionContext) {
+        var context = ctx
+        if let env = args.string("saltenv") {
+            context.saltenv = env
+            context.saltenvOverride = env
+        }
+        if case .map = args["pillar"] {
+            let base = try ctx.pillar()
+            let merged = base.merged(with: args["pillar"])
+            context.pillarSource = Lazy(value: merged)
+        } else if !args["pillar"].isNull {
+            throw BrineError(.arguments, "Pillar data must be formatted as a dictionary, unless pillar_enc is specified.")
+        }
+        return (StateCompiler(context: context), context)
+    }
+
+    static func failure(_ errors: [String], _ ctx: ExecutionContext) -> Value {
+        ctx.outcome.fail(1)
+        return .list(errors.map(Value.string))
+    }
+
+    static func isTest(_ args: Arguments, _ ctx: ExecutionContext) -> Bool {
+        if let t = args.values["test"], !t.isNull { return t.asFlag }
+        return ctx.opts.bool("test")
+    }
+
+    static func run(_ target: Target, _ args: Arguments, _ ctx: ExecutionContext) throws -> Value {
+        let (compiler, context) = try prepare(args, ctx)
+        var high: HighData
+        switch target {
+        case .highstate: high = try compiler.highstate()
+        case .sls(let names):
+            guard !names.isEmpty else { throw BrineError(.arguments, "no SLS names given") }
+            high = compiler.sls(names, saltenv: context.saltenv)
+        case .slsID(_, let names): high = compiler.sls(names, saltenv: context.saltenv)
+        }
+        if case .slsID(let id, _) = target {
+            guard high.states[id] != nil else {
+                return failure(["No matches for ID '\(id)' found in SLS '\(mods(args["mods"]).joined(separator: ","))' within saltenv '\(context.saltenv)'"], ctx)
+            }
+            high.states = high.states.filter { $0.key == id }
+        }
+        for exclusion in (args["exclude"].listValue ?? (args["exclude"].isNull ? [] : mods(args["exclude"]).map(Value.string))) {
+            high.excludes.append(exclusion.mapValue != nil ? exclusion : ["sls": exclusion])
+        }
+        high = compiler.finishExcludesOnly(high)
+        let (chunks, errors) = compiler.lowChunks(high)
+        guard errors.isEmpty else { return failure(errors, ctx) }
+        return execute(chunks, context: context, compiler: compiler, test: isTest(args, ctx))
+    }
+
+    static func execute(_ chunks: [LowChunk], context: ExecutionContext, compiler: StateCompiler, test: Bool) -> Value {
+        let options = StateRunner.Options(test: test, failhard: context.opts.bool("failhard"))
+        let (runner, errors) = StateRunner.prepare(chunks: chunks, context: context,
+                                                   templates: JinjaTemplates(renderers: compiler.renderers), options: options)
+        guard let runner else { return failure(errors, context) }
+        let results = runner.run()
+        if results.values.contains(where: { $0["result"] == .bool(false) }) { context.outcome.fail(2) }
+        return .map(results)
+    }
+
+    static func single(_ args: Arguments, _ ctx: ExecutionContext) throws -> Value {
+        let fun = args.string("fun") ?? ""
+        let parts = fun.split(separator: ".", maxSplits: 1).map(String.init)
+        guard parts.count == 2 else { throw BrineError(.arguments, "state.single needs a state function like pkg.installed") }
+        guard let name = args.string("name") else { throw BrineError(.arguments, "state.single needs name=…") }
+        let (compiler, context) = try prepare(args, ctx)
+        var chunk: LowChunk = ["state": .string(parts[0]), "name": .string(name), "__sls__": "single", "__env__": .string(context.saltenv),
+                               "__id__": .string(name), "fun": .string(parts[1]), "order": 10000]
+        for (k, v) in args.extraKeywords { chunk[k] = v }
+        guard StateLoader.standard.has(fun) else {
+            return failure(["State '\(fun)' was not found"], ctx)
+        }
+        return execute([chunk], context: context, compiler: compiler, test: isTest(args, ctx))
+    }
+}
+
+extension StateCompiler {
+    /// Applies excludes added after the SLS were loaded (the `exclude` kwarg).
+    func finishExcludesOnly(_ input: HighData) -> HighData {
+        var high = input
+        high.extends = []
+        return finish(high)
+    }
+}
+
+/// Every execution module, the state module included.
+public enum Modules {
+    public static let loader: Loader = {
+        var loader = Loader.standard
+        loader.register(StateExecutionModule.self)
+        return loader
+    }()
+}
