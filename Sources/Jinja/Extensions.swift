@@ -24,7 +24,7 @@ public struct TagParser {
 
     /// Parses an expression (like `"x.yaml"` or `foo ~ '.json'`).
     public mutating func parseExpression() throws -> ParsedExpression {
-        ParsedExpression(expr: try parser.parseExpression())
+        ParsedExpression(expr: Compiler.c(try parser.parseExpression()))
     }
     /// Consumes a name token and returns it.
     public mutating func expectName() throws -> String { try parser.expectName() }
@@ -36,7 +36,7 @@ public struct TagParser {
     public var atTagEnd: Bool { parser.current.kind == .blockEnd }
     /// Parses a body up to `{% endTag %}`, consuming the end tag name.
     public mutating func parseBody(until endTags: [String]) throws -> ParsedBody {
-        ParsedBody(body: try parser.parseStatements(endTags, dropNeedle: true))
+        ParsedBody(body: Compiler.compile(try parser.parseStatements(endTags, dropNeedle: true)))
     }
     /// A syntax error at the current line.
     public func error(_ message: String) -> Error { parser.fail(message) }

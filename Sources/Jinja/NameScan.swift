@@ -51,6 +51,7 @@ enum NameScan {
     static func references(_ e: Expr, _ name: String) -> Bool {
         switch e {
         case .const: return false
+        case .compiled(let c): return references(c.expr, name)
         case .name(let n): return n == name
         case .getattr(let a, _), .neg(let a), .pos(let a), .not(let a): return references(a, name)
         case .getitem(let a, let b), .binop(_, let a, let b), .and(let a, let b), .or(let a, let b):

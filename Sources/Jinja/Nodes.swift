@@ -1,7 +1,7 @@
 /// The parsed template tree. Expressions and statements are plain enums so
 /// a parsed template is an immutable, `Sendable` value that can be cached
 /// and rendered concurrently.
-public indirect enum Expr: Sendable {
+indirect enum Expr: Sendable {
     case const(Value)
     case name(String)
     case getattr(Expr, String)
@@ -22,26 +22,28 @@ public indirect enum Expr: Sendable {
     case call(Expr, CallArgs)
     case filter(Expr?, FilterRef, CallArgs, line: Int)
     case test(Expr, TestRef, CallArgs, negated: Bool, line: Int)
+    /// The same expression compiled to closures (see Compiler.swift).
+    case compiled(CompiledExpr)
 }
 
 /// A filter name with the function it resolved to when the template was
 /// parsed (saves a dictionary lookup per application; nil when unknown then,
 /// in which case it is looked up again at render time).
-public struct FilterRef: Sendable {
+struct FilterRef: Sendable {
     let name: String
     let fn: FilterFunction?
 }
 
 /// A test name with the function it resolved to at parse time.
-public struct TestRef: Sendable {
+struct TestRef: Sendable {
     let name: String
     let fn: TestFunction?
 }
 
-public enum BinOp: String, Sendable { case add = "+", sub = "-", mul = "*", div = "/", floordiv = "//", mod = "%", pow = "**" }
-public enum CmpOp: String, Sendable { case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">=", `in` = "in", notin = "not in" }
+enum BinOp: String, Sendable { case add = "+", sub = "-", mul = "*", div = "/", floordiv = "//", mod = "%", pow = "**" }
+enum CmpOp: String, Sendable { case eq = "==", ne = "!=", lt = "<", le = "<=", gt = ">", ge = ">=", `in` = "in", notin = "not in" }
 
-public struct CallArgs: Sendable {
+struct CallArgs: Sendable {
     var args: [Expr] = []
     var kwargs: [(String, Expr)] = []
     var dynArgs: Expr? = nil

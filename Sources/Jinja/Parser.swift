@@ -84,7 +84,13 @@ public struct Parser {
         let v = Validator(env: environment, name: name)
         try v.check(body, false)
         for b in blocks.values { try v.check(b.body, false) }
-        return ParsedTemplate(body: body, blocks: blocks, hasExtends: hasExtends)
+        var compiledBlocks: [String: BlockNode] = [:]
+        for (n, b) in blocks {
+            var cb = b
+            cb.body = Compiler.compile(b.body)
+            compiledBlocks[n] = cb
+        }
+        return ParsedTemplate(body: Compiler.compile(body), blocks: compiledBlocks, hasExtends: hasExtends)
     }
 
     func atEnd(_ endTokens: [String]?) -> Bool {

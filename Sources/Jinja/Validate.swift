@@ -55,6 +55,7 @@ struct Validator {
     func check(_ e: Expr, _ cond: Bool, _ l: Int) throws {
         switch e {
         case .const, .name: return
+        case .compiled(let c): try check(c.expr, cond, l)
         case .getattr(let a, _), .neg(let a), .pos(let a), .not(let a): try check(a, cond, l)
         case .getitem(let a, let b), .binop(_, let a, let b), .and(let a, let b), .or(let a, let b):
             try check(a, cond, l); try check(b, cond, l)

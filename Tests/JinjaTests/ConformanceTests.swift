@@ -170,7 +170,9 @@ final class ConformanceTests: XCTestCase {
             return Outcome(id: id, passed: false, detail: "expected error \(c["error"]?.string ?? ""), got output \(pyRepr(out))")
         } catch let e as JinjaError {
             if let kind = c["error"]?.string {
-                return Outcome(id: id, passed: kind == e.kind.rawValue, detail: "expected \(kind) got \(e)")
+                var detail = "expected \(kind) got \(e)"
+                if case .int(let l)? = c["error_lineno"], e.line != l { detail += " [line \(String(describing: e.line)) vs \(l)]" }
+                return Outcome(id: id, passed: kind == e.kind.rawValue, detail: detail)
             }
             return Outcome(id: id, passed: false, detail: "unexpected error \(e)")
         } catch {
@@ -184,6 +186,9 @@ final class ConformanceTests: XCTestCase {
         let passed = outcomes.filter { $0.passed }.count
         print("jinja-conformance: \(passed) passed, \(outcomes.count - passed) failed")
         let verbose = ProcessInfo.processInfo.environment["JINJA_CONFORMANCE_VERBOSE"] == "1"
+        if verbose {
+            for o in outcomes where o.passed && o.detail.contains("[line") { print("LINE \(o.id): \(o.detail)") }
+        }
         for o in outcomes where !o.passed {
             if verbose { print("FAIL \(o.id): \(o.detail)") }
             if KnownDifferences.cases[o.id] == nil {

@@ -14,6 +14,7 @@ extension Runtime {
 
     func eval(_ e: Expr, _ f: Frame) throws -> Value {
         switch e {
+        case .compiled(let c): return try c.run(self, f)
         case .const(let v): return v
         case .name(let n): return lookup(n, f)
         case .getattr(let o, let name): return try getattr(try eval(o, f), name, f)

@@ -1,0 +1,261 @@
+/// Compiles expression trees into nested closures once, at parse time, so
+/// rendering calls straight into specialised code instead of re-dispatching
+/// on the node enum (and copying its payloads) at every evaluation.
+typealias EvalFn = @Sendable (Runtime, Frame) throws -> Value
+typealias ArgsFn = @Sendable (Runtime, Frame) throws -> Arguments
+
+/// A compiled expression; keeps the tree for analysis passes.
+final class CompiledExpr: Sendable {
+    let expr: Expr
+    let run: EvalFn
+    init(_ expr: Expr) {
+        self.expr = expr
+        run = Compiler.compile(expr)
+    }
+}
+
+enum Compiler {
+    static func recursionError() -> JinjaError { JinjaError(.recursionError, "maximum recursion depth exceeded") }
+
+    static func compile(_ e: Expr) -> EvalFn {
+        switch e {
+        case .compiled(let c): return c.run
+        case .const(let v): return { _, _ in v }
+        case .name(let n): return { rt, f in rt.lookup(n, f) }
+        case .getattr(let o, let name):
+            let oc = compile(o)
+            return { rt, f in try rt.getattr(try oc(rt, f), name, f) }
+        case .getitem(let o, .slice(let a, let b, let c)):
+            let oc = compile(o)
+            let ac = a.map(compile), bc = b.map(compile), cc = c.map(compile)
+            return { rt, f in
+                let obj = try oc(rt, f)
+                return try rt.slice(obj, try ac?(rt, f), try bc?(rt, f), try cc?(rt, f))
+            }
+        case .getitem(let o, let k):
+            let oc = compile(o), kc = compile(k)
+            return { rt, f in try rt.getitem(try oc(rt, f), try kc(rt, f), f) }
+        case .slice:
+            return { rt, f in try rt.eval(e, f) }
+        case .binop(let op, let l, let r):
+            let lc = compile(l), rc = compile(r)
+            if op == .add {
+                return { rt, f in
+                    let a = try lc(rt, f), b = try rc(rt, f)
+                    if case .int(let x) = a, case .int(let y) = b {
+                        let (s, o) = x.addingReportingOverflow(y)
+                        if !o { return .int(s) }
+                    }
+                    return try binop(.add, a, b, autoescape: f.autoescape)
+                }
+            }
+            return { rt, f in try binop(op, try lc(rt, f), try rc(rt, f), autoescape: f.autoescape) }
+        case .neg(let a):
+            let ac = compile(a)
+            return { rt, f in try negate(try ac(rt, f)) }
+        case .pos:
+            return { rt, f in try rt.eval(e, f) }
+        case .not(let a):
+            let ac = compile(a)
+            return { rt, f in .bool(!(try ac(rt, f).truthy())) }
+        case .and(let a, let b):
+            let ac = compile(a), bc = compile(b)
+            return { rt, f in
+                let l = try ac(rt, f)
+                return try l.truthy() ? try bc(rt, f) : l
+            }
+        case .or(let a, let b):
+            let ac = compile(a), bc = compile(b)
+            return { rt, f in
+                let l = try ac(rt, f)
+                return try l.truthy() ? l : try bc(rt, f)
+            }
+        case .compare(let first, let ops):
+            let fc = compile(first)
+            let oc = ops.map { ($0.0, compile($0.1)) }
+            if oc.count == 1 {
+                let (op, rc) = oc[0]
+                return { rt, f in .bool(try compare(op, try fc(rt, f), try rc(rt, f))) }
+            }
+            return { rt, f in
+                var l = try fc(rt, f)
+                for (op, rc) in oc {
+                    let r = try rc(rt, f)
+                    if !(try compare(op, l, r)) { return .bool(false) }
+                    l = r
+                }
+                return .bool(true)
+            }
+        case .concat(let items):
+            let ic = items.map(compile)
+            return { rt, f in
+                var parts: [Value] = []
+                parts.reserveCapacity(ic.count)
+                for c in ic { parts.append(try c(rt, f)) }
+                if f.autoescape && parts.contains(where: { $0.isMarkup }) {
+                    var s = ""
+                    for p in parts { s += p.isMarkup ? try p.str() : escapeHTML(try p.str()) }
+                    return .markup(s)
+                }
+                var s = ""
+                for p in parts { s += try p.str() }
+                return .string(s)
+            }
+        case .cond(let t, let a, let b):
+            let tc = compile(t), ac = compile(a), bc = b.map(compile)
+            return { rt, f in
+                if try tc(rt, f).truthy() { return try ac(rt, f) }
+                if let bc = bc { return try bc(rt, f) }
+                return .undefined(Undefined(name: nil, hint: "the inline if-expression evaluated to false and no else section was defined.", kind: .default))
+            }
+        case .list(let items):
+            let ic = items.map(compile)
+            return { rt, f in
+                var out: [Value] = []
+                out.reserveCapacity(ic.count)
+                for c in ic { out.append(try c(rt, f)) }
+                return .list(ListBox(out))
+            }
+        case .tuple(let items):
+            let ic = items.map(compile)
+            return { rt, f in
+                var out: [Value] = []
+                out.reserveCapacity(ic.count)
+                for c in ic { out.append(try c(rt, f)) }
+                return .tuple(out)
+            }
+        case .dict(let pairs):
+            let pc = pairs.map { (compile($0.0), compile($0.1)) }
+            return { rt, f in
+                let d = DictBox()
+                for (kc, vc) in pc {
+                    let key = try kc(rt, f)
+                    guard HashKey(key) != nil else { throw JinjaError.type("unhashable type: '\(key.typeName)'") }
+                    d[key] = try vc(rt, f)
+                }
+                return .dict(d)
+            }
+        case .call(.getattr(let objE, let name), let argsE):
+            let oc = compile(objE), ac = compileArgs(argsE)
+            return { rt, f in
+                if !rt.stack.hasRoom() { throw recursionError() }
+                let obj = try oc(rt, f)
+                if rt.env.sandbox == .none && Methods.has(obj, name) {
+                    return try Methods.call(obj, name, try ac(rt, f), rt.cc(f))
+                }
+                let fn = try rt.getattr(obj, name, f)
+                return try rt.call(fn, try ac(rt, f), f)
+            }
+        case .call(let fnE, let argsE):
+            let fc = compile(fnE), ac = compileArgs(argsE)
+            return { rt, f in
+                if !rt.stack.hasRoom() { throw recursionError() }
+                let fn = try fc(rt, f)
+                return try rt.call(fn, try ac(rt, f), f)
+            }
+        case .filter(let input, let ref, let argsE, _):
+            let ic = input.map(compile), ac = compileArgs(argsE)
+            let name = ref.name
+            if let fn = ref.fn {
+                return { rt, f in try fn(try ic?(rt, f) ?? .none, try ac(rt, f), rt.cc(f)) }
+            }
+            return { rt, f in try rt.applyFilter(name, try ic?(rt, f) ?? .none, try ac(rt, f), f) }
+        case .test(let input, let ref, let argsE, let negated, _):
+            let ic = compile(input), ac = compileArgs(argsE)
+            let name = ref.name
+            let fn = ref.fn
+            return { rt, f in
+                let v = try ic(rt, f)
+                let r = try fn.map { try $0(v, try ac(rt, f), rt.cc(f)) } ?? (try rt.applyTest(name, v, try ac(rt, f), f))
+                return .bool(negated ? !r : r)
+            }
+        }
+    }
+
+    static func compileArgs(_ a: CallArgs) -> ArgsFn {
+        if a.args.isEmpty && a.kwargs.isEmpty && a.dynArgs == nil && a.dynKwargs == nil {
+            return { _, _ in Arguments() }
+        }
+        let pc = a.args.map(compile)
+        let kc = a.kwargs.map { ($0.0, compile($0.1)) }
+        let dc = a.dynArgs.map(compile), dkc = a.dynKwargs.map(compile)
+        if kc.isEmpty && dc == nil && dkc == nil {
+            return { rt, f in
+                var pos: [Value] = []
+                pos.reserveCapacity(pc.count)
+                for c in pc { pos.append(try c(rt, f)) }
+                return Arguments(pos)
+            }
+        }
+        return { rt, f in
+            var pos: [Value] = []
+            for c in pc { pos.append(try c(rt, f)) }
+            var kw: [(name: String, value: Value)] = []
+            for (k, c) in kc { kw.append((k, try c(rt, f))) }
+            if let d = dc { pos += try rt.iterate(try d(rt, f)) }
+            if let d = dkc {
+                let v = try d(rt, f)
+                guard case .dict(let dict) = v else { throw JinjaError.type("argument after ** must be a mapping, not \(v.typeName)") }
+                for (k, x) in dict.pairs { kw.append((try k.str(), x)) }
+            }
+            return Arguments(pos, keywords: kw)
+        }
+    }
+
+    // MARK: statements
+
+    static func c(_ e: Expr) -> Expr {
+        if case .compiled = e { return e }
+        return .compiled(CompiledExpr(e))
+    }
+
+    /// Compiles the argument expressions of a call while keeping the call
+    /// node itself (call blocks destructure it).
+    static func cArgs(_ a: CallArgs) -> CallArgs {
+        CallArgs(args: a.args.map(c), kwargs: a.kwargs.map { ($0.0, c($0.1)) }, dynArgs: a.dynArgs.map(c), dynKwargs: a.dynKwargs.map(c))
+    }
+
+    /// Filter chains stay nodes (filter blocks feed them an input) but get compiled arguments.
+    static func cFilterChain(_ e: Expr) -> Expr {
+        guard case .filter(let inner, let ref, let args, let line) = e else { return c(e) }
+        return .filter(inner.map(cFilterChain), ref, cArgs(args), line: line)
+    }
+
+    static func macro(_ m: MacroDef) -> MacroDef {
+        var m = m
+        m.params = m.params.map { ($0.0, $0.1.map(c)) }
+        m.body = compile(m.body)
+        return m
+    }
+
+    static func compile(_ body: [Stmt]) -> [Stmt] { body.map(compile) }
+
+    static func compile(_ s: Stmt) -> Stmt {
+        switch s {
+        case .text, .breakLoop, .continueLoop, .debug, .block, .ext: return s
+        case .output(let e, let l): return .output(c(e), line: l)
+        case .ifs(let branches, let els, let l):
+            return .ifs(branches.map { (c($0.0), compile($0.1)) }, els.map(compile), line: l)
+        case .forLoop(var node, let l):
+            node.iter = c(node.iter)
+            node.filter = node.filter.map(c)
+            node.body = compile(node.body)
+            node.elseBody = compile(node.elseBody)
+            return .forLoop(node, line: l)
+        case .assign(let t, let e, let l): return .assign(t, c(e), line: l)
+        case .assignBlock(let t, let f, let body, let l): return .assignBlock(t, f.map(cFilterChain), compile(body), line: l)
+        case .macro(let m, let l): return .macro(macro(m), line: l)
+        case .callBlock(let call, let m, let l):
+            guard case .call(let fn, let args) = call else { return s }
+            return .callBlock(.call(c(fn), cArgs(args)), macro(m), line: l)
+        case .filterBlock(let f, let body, let l): return .filterBlock(cFilterChain(f), compile(body), line: l)
+        case .with(let pairs, let body, let l): return .with(pairs.map { ($0.0, c($0.1)) }, compile(body), line: l)
+        case .extends(let e, let l): return .extends(c(e), line: l)
+        case .include(let e, let ignore, let ctx, let l): return .include(c(e), ignoreMissing: ignore, withContext: ctx, line: l)
+        case .importStmt(let e, let names, let ctx, let l): return .importStmt(c(e), names, withContext: ctx, line: l)
+        case .exprStmt(let e, let l): return .exprStmt(c(e), line: l)
+        case .autoescape(let e, let body, let l): return .autoescape(c(e), compile(body), line: l)
+        case .scope(let body): return .scope(compile(body))
+        }
+    }
+}
