@@ -341,10 +341,12 @@ enum BuiltinFilters {
         let endLen = end.unicodeScalars.count
         if length < endLen { throw JinjaError(.assertionError, "expected length >= \(endLen), got \(length)") }
         if s.utf8.count <= length + leeway || s.unicodeScalars.count <= length + leeway { return .string(s) }
-        let cut = String(String.UnicodeScalarView(s.unicodeScalars.prefix(Swift.max(0, length - endLen))))
-        if killwords { return .string(cut + end) }
-        if let r = cut.range(of: " ", options: .backwards) { return .string(String(cut[..<r.lowerBound]) + end) }
-        return .string(cut + end)
+        let scalars = s.unicodeScalars
+        let cutEnd = scalars.index(scalars.startIndex, offsetBy: Swift.max(0, length - endLen))
+        let cut = Substring(scalars[..<cutEnd])
+        if killwords { return .string(String(cut) + end) }
+        if let sp = cut.unicodeScalars.lastIndex(of: " ") { return .string(String(cut.unicodeScalars[..<sp]) + end) }
+        return .string(String(cut) + end)
     }
 
     static func wordCount(_ s: String) -> Int {

@@ -1,5 +1,7 @@
 import Foundation
 
+struct FormatFlags { var minus = false, plus = false, space = false, alt = false, zero = false }
+
 /// Python `%`-formatting (`"%s-%05.2f" % (a, b)`), used by the `%`
 /// operator and the `format` filter.
 func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String {
@@ -41,14 +43,24 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
             usedMapping = true
             i = j + 1
         }
-        var flags = Set<Character>()
-        while i < chars.count, "-+ #0".unicodeScalars.contains(chars[i]) { flags.insert(Character(chars[i])); i += 1 }
+        var flags = FormatFlags()
+        flagLoop: while i < chars.count {
+            switch chars[i] {
+            case "-": flags.minus = true
+            case "+": flags.plus = true
+            case " ": flags.space = true
+            case "#": flags.alt = true
+            case "0": flags.zero = true
+            default: break flagLoop
+            }
+            i += 1
+        }
         var width = 0
         if i < chars.count && chars[i] == "*" {
             if case .int(let w) = try nextArg() { width = w }
             i += 1
         } else {
-            while i < chars.count, let d = Int(String(chars[i])), chars[i].isASCII { width = width * 10 + d; i += 1 }
+            while i < chars.count, chars[i].value >= 48, chars[i].value <= 57 { width = width * 10 + Int(chars[i].value - 48); i += 1 }
         }
         var precision: Int? = nil
         if i < chars.count && chars[i] == "." {
@@ -58,7 +70,7 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
                 if case .int(let w) = try nextArg() { p = w }
                 i += 1
             } else {
-                while i < chars.count, let d = Int(String(chars[i])), chars[i].isASCII { p = p * 10 + d; i += 1 }
+                while i < chars.count, chars[i].value >= 48, chars[i].value <= 57 { p = p * 10 + Int(chars[i].value - 48); i += 1 }
             }
             precision = p
         }
@@ -88,7 +100,7 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
             let n = try intForFormat(arg, conv)
             negative = n < 0
             body = String(n.magnitude, radix: conv == "o" ? 8 : 16, uppercase: conv == "X")
-            if flags.contains("#") { body = (conv == "o" ? "0o" : conv == "x" ? "0x" : "0X") + body }
+            if flags.alt { body = (conv == "o" ? "0o" : conv == "x" ? "0x" : "0X") + body }
         case "f", "F", "e", "E", "g", "G":
             numeric = true
             guard let num = Num(arg) else {
@@ -96,7 +108,7 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
             }
             let d = num.double
             negative = d < 0 || (d == 0 && d.sign == .minus)
-            body = cFormat(abs(d), conv, precision ?? 6, alt: flags.contains("#"))
+            body = cFormat(abs(d), conv, precision ?? 6, alt: flags.alt)
         case "c":
             if case .int(let n) = arg, let u = Unicode.Scalar(n) { body = String(Character(u)) }
             else if let s = arg.stringValue, s.count == 1 { body = s }
@@ -105,8 +117,8 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
             throw JinjaError.value("unsupported format character '\(conv)'")
         }
         if numeric {
-            let sign = negative ? "-" : flags.contains("+") ? "+" : flags.contains(" ") ? " " : ""
-            if flags.contains("0") && !flags.contains("-") {
+            let sign = negative ? "-" : flags.plus ? "+" : flags.space ? " " : ""
+            if flags.zero && !flags.minus {
                 let padCount = width - sign.count - body.count
                 body = sign + String(repeating: "0", count: max(0, padCount)) + body
             } else {
@@ -115,7 +127,7 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
         }
         let padCount = width - body.count
         if padCount > 0 {
-            body = flags.contains("-") ? body + String(repeating: " ", count: padCount) : String(repeating: " ", count: padCount) + body
+            body = flags.minus ? body + String(repeating: " ", count: padCount) : String(repeating: " ", count: padCount) + body
         }
         out += body
     }
