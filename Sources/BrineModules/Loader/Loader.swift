@@ -12,7 +12,8 @@ public struct Loader: Sendable {
     /// Every execution module Brine ships.
     public static let standard = Loader(modules: [
         TestModule.self, CmdModule.self, GrainsModule.self, PkgModule.self, FileModule.self,
-        ServiceModule.self, SysModule.self, ConfigModule.self, PillarModule.self,
+        ServiceModule.self, SysModule.self, ConfigModule.self, PillarModule.self, SlsutilModule.self,
+        DefaultsModule.self, LogModule.self, CpModule.self,
     ])
 
     public mutating func register(_ module: any ExecutionModule.Type) {

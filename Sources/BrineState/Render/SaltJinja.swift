@@ -1,0 +1,236 @@
+import BrineCore
+import BrineModules
+import Foundation
+import Jinja
+
+/// Salt's additions to Jinja: the serializer tags (`import_yaml`,
+/// `load_yaml`, …, `profile`) and filters (`yaml`, `json`, `traverse`,
+/// `regex_replace`, …) that real formulas use.
+enum SaltJinja {
+    static func install(into env: Jinja.Environment) {
+        for (name, filter) in filters { env.filters[name] = filter }
+        env.tagExtensions["import_yaml"] = ImportTag(format: .yaml)
+        env.tagExtensions["import_json"] = ImportTag(format: .json)
+        env.tagExtensions["import_text"] = ImportTag(format: .text)
+        env.tagExtensions["load_yaml"] = LoadTag(format: .yaml)
+        env.tagExtensions["load_json"] = LoadTag(format: .json)
+        env.tagExtensions["load_text"] = LoadTag(format: .text)
+        env.tagExtensions["profile"] = ProfileTag()
+    }
+
+    enum Format { case yaml, json, text }
+
+    static func parse(_ text: String, _ format: Format, source: String) throws -> Jinja.Value {
+        switch format {
+        case .text: return .string(text)
+        case .yaml: return JinjaBridge.toJinja(try YAML.decode(text, file: source))
+        case .json: return JinjaBridge.toJinja(try JSON.decode(text, file: source))
+        }
+    }
+
+    static func string(_ value: Jinja.Value) throws -> String {
+        if case .string(let s) = value { return s }
+        if case .markup(let s) = value { return s }
+        return try value.str()
+    }
+
+    typealias Filter = @Sendable (Jinja.Value, Jinja.Arguments, CallContext) throws -> Jinja.Value
+
+    static func arg(_ args: Jinja.Arguments, _ index: Int, _ name: String) -> Jinja.Value? { args.get(index, name) }
+
+    static func regexOptions(_ args: Jinja.Arguments, from index: Int) -> Int {
+        var flags = 0
+        if arg(args, index, "ignorecase").map({ JinjaBridge.fromJinja($0).isTruthy }) ?? false { flags |= 2 }
+        if arg(args, index + 1, "multiline").map({ JinjaBridge.fromJinja($0).isTruthy }) ?? false { flags |= 8 }
+        return flags
+    }
+
+    static let filters: [String: Filter] = [
+        "yaml": { value, args, _ in
+            let flow = arg(args, 0, "flow_style").map { JinjaBridge.fromJinja($0).isTruthy } ?? true
+            let data = JinjaBridge.fromJinja(value)
+            return .markup(flow ? FlowYAML.encode(data) : YAML.encode(data).trimmingCharacters(in: .newlines))
+        },
+        "json": { value, args, _ in
+            let indent = arg(args, 1, "indent").flatMap { JinjaBridge.fromJinja($0).intValue }
+            return .markup(JSON.encode(sortedKeys(JinjaBridge.fromJinja(value), arg(args, 0, "sort_keys").map { JinjaBridge.fromJinja($0).isTruthy } ?? true), indent: indent))
+        },
+        "yaml_encode": { value, _, _ in .string(FlowYAML.encode(JinjaBridge.fromJinja(value))) },
+        "yaml_dquote": { value, _, _ in .string(JSON.quote(try string(value))) },
+        "yaml_squote": { value, _, _ in .string("'" + (try string(value)).replacingOccurrences(of: "'", with: "''") + "'") },
+        "load_yaml": { value, _, _ in try parse(try string(value), .yaml, source: "<load_yaml>") },
+        "load_json": { value, _, _ in try parse(try string(value), .json, source: "<load_json>") },
+        "load_text": { value, _, _ in .string(try string(value)) },
+        "unique": { value, _, _ in
+            var seen: [BrineCore.Value] = []
+            for item in JinjaBridge.fromJinja(value).listValue ?? [] where !seen.contains(item) { seen.append(item) }
+            return JinjaBridge.toJinja(.list(seen))
+        },
+        "traverse": { value, args, _ in
+            let key = try string(arg(args, 0, "key") ?? .string(""))
+            let delimiter = try arg(args, 2, "delimiter").map(string) ?? ":"
+            if let found = JinjaBridge.fromJinja(value).traverse(key, delimiter: delimiter) { return JinjaBridge.toJinja(found) }
+            return arg(args, 1, "default") ?? .none
+        },
+        "to_bool": { value, _, _ in
+            switch JinjaBridge.fromJinja(value) {
+            case .null: return .bool(false)
+            case .bool(let b): return .bool(b)
+            case .int(let i): return .bool(i > 0)
+            case .float(let d): return .bool(d > 0)
+            case .string(let s): return .bool(["yes", "1", "true"].contains(s.lowercased()))
+            case let other: return .bool(other.isTruthy)
+            }
+        },
+        "to_num": { value, _, _ in
+            let text = try string(value)
+            if let i = Int(text) { return .int(i) }
+            if let d = Double(text) { return .float(d) }
+            return value
+        },
+        "regex_search": { value, args, _ in try regexGroups(value, args, anchored: false) },
+        "regex_match": { value, args, _ in try regexGroups(value, args, anchored: true) },
+        "regex_replace": { value, args, _ in
+            let pattern = try string(arg(args, 0, "rgx") ?? .string(""))
+            let replacement = try string(arg(args, 1, "val") ?? .string(""))
+            let regex = try PyRegex(pattern, flags: .int(regexOptions(args, from: 2)))
+            return .string(regex.substitute(in: try string(value), with: replacement).0)
+        },
+        "path_join": { value, args, _ in
+            var parts = [try string(value)]
+            for part in args.positional { parts.append(try string(part)) }
+            return .string(FileOps.join(parts))
+        },
+        "sequence": { value, _, _ in
+            if case .list = value { return value }
+            if case .tuple = value { return value }
+            return .list(ListBox([value]))
+        },
+        "is_list": { value, _, _ in
+            if case .list = value { return .bool(true) }
+            if case .tuple = value { return .bool(true) }
+            return .bool(false)
+        },
+        "quote": { value, _, _ in .string(Shlex.quote(try string(value))) },
+        "md5": { value, _, _ in .string(try Hashing.hexDigest(Array((try string(value)).utf8), algorithm: "md5")) },
+        "sha256": { value, _, _ in .string(try Hashing.hexDigest(Array((try string(value)).utf8), algorithm: "sha256")) },
+        "sha512": { value, _, _ in .string(try Hashing.hexDigest(Array((try string(value)).utf8), algorithm: "sha512")) },
+        "base64_encode": { value, _, _ in .string(Data((try string(value)).utf8).base64EncodedString()) },
+        "base64_decode": { value, _, _ in
+            guard let data = Data(base64Encoded: try string(value)) else { throw JinjaError(.valueError, "invalid base64 input") }
+            return .string(String(decoding: data, as: UTF8.self))
+        },
+        "union": { value, args, _ in setOp(value, args) { a, b in a + b.filter { !a.contains($0) } } },
+        "intersect": { value, args, _ in setOp(value, args) { a, b in a.filter { b.contains($0) } } },
+        "difference": { value, args, _ in setOp(value, args) { a, b in a.filter { !b.contains($0) } } },
+        "symmetric_difference": { value, args, _ in
+            setOp(value, args) { a, b in a.filter { !b.contains($0) } + b.filter { !a.contains($0) } }
+        },
+    ]
+
+    static func setOp(_ value: Jinja.Value, _ args: Jinja.Arguments,
+                      _ op: ([BrineCore.Value], [BrineCore.Value]) -> [BrineCore.Value]) -> Jinja.Value
+    {
+        let a = JinjaBridge.fromJinja(value).listValue ?? []
+        let b = arg(args, 0, "rhs").map { JinjaBridge.fromJinja($0).listValue ?? [] } ?? []
+        var unique: [BrineCore.Value] = []
+        for item in op(a, b) where !unique.contains(item) { unique.append(item) }
+        return JinjaBridge.toJinja(.list(unique))
+    }
+
+    static func regexGroups(_ value: Jinja.Value, _ args: Jinja.Arguments, anchored: Bool) throws -> Jinja.Value {
+        let text = try string(value)
+        let pattern = try string(arg(args, 0, "rgx") ?? .string(""))
+        let regex = try PyRegex(pattern, flags: .int(regexOptions(args, from: 1)))
+        let range = NSRange(text.startIndex..., in: text)
+        guard let match = regex.regex.firstMatch(in: text, options: anchored ? [.anchored] : [], range: range) else { return .none }
+        let source = text as NSString
+        var groups: [Jinja.Value] = []
+        for i in 1..<max(1, match.numberOfRanges) {
+            let r = match.range(at: i)
+            groups.append(r.location == NSNotFound ? .none : .string(source.substring(with: r)))
+        }
+        return .tuple(groups)
+    }
+
+    static func sortedKeys(_ value: BrineCore.Value, _ sort: Bool) -> BrineCore.Value {
+        guard sort else { return value }
+        switch value {
+        case .map(let m):
+            var out = BrineCore.Value.emptyMap.mapValue ?? [:]
+            for key in m.keys.sorted() { out[key] = sortedKeys(m[key] ?? .null, true) }
+            return .map(out)
+        case .list(let l): return .list(l.map { sortedKeys($0, true) })
+        default: return value
+        }
+    }
+
+    // MARK: - Tags
+
+    /// `{% import_yaml "defaults.yaml" as defaults %}`: render the named
+    /// template, then parse it.
+    struct ImportTag: TagExtension {
+        let format: Format
+        func parse(tag: String, parser: inout TagParser) throws -> ExtensionStatement {
+            let source = try parser.parseExpression()
+            try parser.expectKeyword("as")
+            let target = try parser.expectName()
+            _ = parser.skipKeyword("with") ? parser.skipKeyword("context") : (parser.skipKeyword("without") && parser.skipKeyword("context"))
+            let format = self.format
+            return ExtensionStatement { runtime in
+                let name = try SaltJinja.string(try runtime.evaluate(source))
+                let text = try runtime.renderTemplate(name)
+                try runtime.assign(target, try SaltJinja.parse(text, format, source: name))
+            }
+        }
+    }
+
+    /// `{% load_yaml as data %}…{% endload %}`.
+    struct LoadTag: TagExtension {
+        let format: Format
+        func parse(tag: String, parser: inout TagParser) throws -> ExtensionStatement {
+            try parser.expectKeyword("as")
+            let target = try parser.expectName()
+            let body = try parser.parseBody(until: ["endload"])
+            let format = self.format
+            return ExtensionStatement { runtime in
+                let text = try runtime.render(body)
+                try runtime.assign(target, try SaltJinja.parse(text, format, source: tag))
+            }
+        }
+    }
+
+    /// `{% profile as 'label' %}…{% endprofile %}`: renders the body (timing
+    /// is logged by Salt; Brine just renders it).
+    struct ProfileTag: TagExtension {
+        func parse(tag: String, parser: inout TagParser) throws -> ExtensionStatement {
+            try parser.expectKeyword("as")
+            _ = try parser.parseExpression()
+            let body = try parser.parseBody(until: ["endprofile"])
+            return ExtensionStatement { runtime in
+                runtime.write(try runtime.render(body))
+            }
+        }
+    }
+}
+
+/// YAML in flow style, as Salt's `yaml` and `yaml_encode` filters write it
+/// (`{a: 1, b: [x, y]}`), one line.
+enum FlowYAML {
+    static func encode(_ value: BrineCore.Value) -> String {
+        switch value {
+        case .map(let m):
+            return "{" + m.map { YAML.quoteIfNeeded($0.key) + ": " + encode($0.value) }.joined(separator: ", ") + "}"
+        case .list(let l):
+            return "[" + l.map(encode).joined(separator: ", ") + "]"
+        case .string(let s):
+            let plain = YAML.quoteIfNeeded(s)
+            if plain == s && (s.contains(",") || s.contains("[") || s.contains("]") || s.contains("{") || s.contains("}")) {
+                return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+            }
+            return plain
+        default:
+            return YAML.scalarText(value)
+        }
+    }
+}
