@@ -85,7 +85,7 @@ public enum CmdModule: ExecutionModule {
                         argv explicit: [String]? = nil) throws -> ProcessResult
     {
         let line = args.string("cmd") ?? ""
-        let pythonShell = args.values["python_shell"].flatMap { $0.isNull ? nil : $0.asFlag } ?? ctx.isDirectCall
+        let pythonShell = args.values["python_shell"].flatMap { $0.isNull ? nil : $0.asFlag } ?? ctx.shellByDefault
         let shell = args.string("shell") ?? "/bin/sh"
         var argv: [String]
         if let explicit {

@@ -22,6 +22,11 @@ public struct ExecutionContext: Sendable {
     /// false for calls from templates and states. Salt defaults
     /// `python_shell` to True only for direct calls.
     public var isDirectCall: Bool
+    /// Whether `cmd.*` runs through a shell when `python_shell` is not
+    /// given: true for direct calls and for templates (where the seed's
+    /// SLS, written for Salt 2014, relies on globs like `/etc/apache*`),
+    /// false for calls from state code, as in current Salt.
+    public var shellByDefault: Bool
     public var saltenv: String
     /// `saltenv=` given for a state run: only that environment's top file.
     public var saltenvOverride: String? = nil
@@ -40,6 +45,7 @@ public struct ExecutionContext: Sendable {
         self.runner = runner
         self.fileClient = fileClient
         self.isDirectCall = isDirectCall
+        self.shellByDefault = isDirectCall
         self.saltenv = saltenv
     }
 
@@ -50,6 +56,7 @@ public struct ExecutionContext: Sendable {
     public func call(_ name: String, _ positional: [Value] = [], _ keyword: [String: Value] = [:]) throws -> Value {
         var nested = self
         nested.isDirectCall = false
+        nested.shellByDefault = false
         var kw = CallArguments().keyword
         for (k, v) in keyword.sorted(by: { $0.key < $1.key }) { kw[k] = v }
         return try loader.call(name, CallArguments(positional: positional, keyword: kw), context: nested)

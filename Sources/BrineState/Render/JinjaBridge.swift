@@ -67,6 +67,14 @@ final class SaltFunctions: JinjaObject {
         self.context = nested
     }
 
+    /// The context for one call from a template: no pillar masking, and a
+    /// shell by default (see `ExecutionContext.shellByDefault`).
+    var templateContext: ExecutionContext {
+        var ctx = context
+        ctx.shellByDefault = true
+        return ctx
+    }
+
     var typeName: String { "LazyLoader" }
 
     func attribute(_ name: String, _ ctx: CallContext) throws -> Jinja.Value? {
@@ -79,7 +87,7 @@ final class SaltFunctions: JinjaObject {
     }
 
     func function(_ name: String) -> Function {
-        let context = self.context
+        let context = templateContext
         return Function(name) { args, _ in
             do {
                 let result = try context.loader.call(name, JinjaBridge.callArguments(args), context: context)

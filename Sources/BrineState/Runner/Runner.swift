@@ -195,6 +195,7 @@ public final class StateRunner {
     private func runChecks(_ chunk: LowChunk, name: String) -> StateResult? {
         var checkContext = context
         checkContext.isDirectCall = false
+        checkContext.shellByDefault = false
         checkContext.outcome = Outcome()
         var cmdOptions: [String: Value] = ["ignore_retcode": true, "python_shell": true]
         for key in ["cwd", "runas", "env", "shell", "umask", "timeout", "success_retcodes"] {
@@ -279,6 +280,7 @@ public final class StateRunner {
         let arguments = try states.bind(fullName, low)
         var stateContext = context
         stateContext.isDirectCall = false
+        stateContext.shellByDefault = false
         stateContext.saltenv = chunk["__env__"]?.pythonString ?? context.saltenv
         let call = StateCall(name: chunk["name"]?.pythonString ?? "", arguments: arguments,
                              test: test || (chunk["test"]?.asFlag ?? false), context: stateContext, templates: templates,
