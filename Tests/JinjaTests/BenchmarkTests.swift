@@ -80,3 +80,23 @@ final class DifferentialTests: XCTestCase {
         try out.write(toFile: outPath, atomically: true, encoding: .utf8)
     }
 }
+
+/// Development aid: `JINJA_MICRO=/tmp/micro.json` times small templates
+/// (name → source) over a 20,000-item loop and prints ns per iteration.
+final class MicroBenchmarkTests: XCTestCase {
+    func testMicro() throws {
+        guard let path = ProcessInfo.processInfo.environment["JINJA_MICRO"] else { return }
+        guard case .object(let cases) = try JSONParser.parse(try String(contentsOfFile: path, encoding: .utf8)) else { return }
+        let env = Environment()
+        let ctx: [String: Value] = ["r": .list((0..<20000).map { .int($0) }), "d": .dict(["a": .dict(["b": .int(1)])]), "s": .string("hello")]
+        for (name, src) in cases {
+            let t = try env.fromString(src.string ?? "")
+            _ = try t.render(ctx)
+            let start = Date()
+            let reps = Int(ProcessInfo.processInfo.environment["JINJA_MICRO_REPS"] ?? "") ?? 5
+            for _ in 0..<reps { _ = try t.render(ctx) }
+            let ns = Date().timeIntervalSince(start) / Double(reps) / 20000 * 1e9
+            print(String(format: "%-12@ swift  %7.1f ns/iter", name as NSString, ns))
+        }
+    }
+}

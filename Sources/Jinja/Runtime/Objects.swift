@@ -38,7 +38,7 @@ final class MacroObject: JinjaObject, @unchecked Sendable {
 /// The `loop` variable of a for loop.
 final class LoopObject: JinjaObject, LengthObject, @unchecked Sendable {
     let items: [Value]
-    var index0 = -1
+    @exclusivity(unchecked) var index0 = -1
     let depth0: Int
     var lastChanged: [Value]? = nil
     /// Re-enters the loop body for `loop(children)` in recursive loops.

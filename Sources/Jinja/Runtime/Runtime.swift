@@ -3,7 +3,7 @@
 /// immutable and shareable.
 final class Runtime {
     let env: Environment
-    var depth = 0
+    @exclusivity(unchecked) var depth = 0
     let stack = StackGuard()
     /// Raw output values per capture level when rendering natively.
     var nativeStack: [[Value]]? = nil
@@ -77,14 +77,17 @@ final class Runtime {
 
     func exec(_ body: [Stmt], _ f: Frame, _ out: inout String) throws {
         if !stack.hasRoom() { throw JinjaError(.recursionError, "maximum recursion depth exceeded") }
+        // Output at a template's root level is dropped once `extends` ran;
+        // only statements (not text/output) can change that.
+        var suppressed = f.rootLevel && f.ctx.parentTemplate != nil
         for s in body {
             switch s {
             case .text(let t):
-                if f.rootLevel && f.ctx.parentTemplate != nil { continue }
+                if suppressed { continue }
                 out += t
-                nativeAppend(.string(t))
+                if isNative { nativeAppend(.string(t)) }
             case .output(let e, let line):
-                if f.rootLevel && f.ctx.parentTemplate != nil { continue }
+                if suppressed { continue }
                 do {
                     try write(try eval(e, f), f, &out)
                 } catch {
@@ -92,6 +95,7 @@ final class Runtime {
                 }
             default:
                 try execStmt(s, f, &out)
+                if f.rootLevel { suppressed = f.ctx.parentTemplate != nil }
             }
         }
     }
@@ -100,7 +104,7 @@ final class Runtime {
     func write(_ value: Value, _ f: Frame, _ out: inout String) throws {
         var v = value
         if let fin = env.finalize { v = try fin(v) }
-        nativeAppend(v)
+        if isNative { nativeAppend(v) }
         switch v {
         case .string(let s): out += f.autoescape ? escapeHTML(s) : s
         case .markup(let s): out += s
@@ -299,7 +303,11 @@ final class Runtime {
             loop?.index0 = i
             // each iteration gets fresh locals, so `set` before/after reads behave as in Jinja2
             let itf = node.freshScopes ? f.with(scope: Scope(parent: scope)) : lf
-            do { try assign(node.target, item, itf) } catch { throw annotate(error, line, f) }
+            if case .name(let n) = node.target {
+                itf.scope.vars[n] = item
+            } else {
+                do { try assign(node.target, item, itf) } catch { throw annotate(error, line, f) }
+            }
             do {
                 try exec(node.body, itf, &out)
             } catch LoopControl.breakLoop {
