@@ -4,6 +4,21 @@
 enum NameScan {
     /// Whether a body assigns local names at its own level (so each loop
     /// iteration needs a fresh scope for Jinja2's per-iteration semantics).
+    /// Whether a body may capture its scope beyond one loop iteration
+    /// (macros and call blocks close over the scope they are defined in).
+    static func capturesScope(_ body: [Stmt]) -> Bool {
+        body.contains { s in
+            switch s {
+            case .macro, .callBlock, .ext: return true
+            case .ifs(let branches, let els, _): return branches.contains { capturesScope($0.1) } || capturesScope(els ?? [])
+            case .forLoop(let f, _): return capturesScope(f.body) || capturesScope(f.elseBody)
+            case .with(_, let b, _), .autoescape(_, let b, _), .scope(let b), .filterBlock(_, let b, _), .assignBlock(_, _, let b, _):
+                return capturesScope(b)
+            default: return false
+            }
+        }
+    }
+
     static func assigns(_ body: [Stmt]) -> Bool {
         body.contains { s in
             switch s {

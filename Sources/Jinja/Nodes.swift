@@ -77,6 +77,8 @@ struct ForNode: Sendable {
     var usesLoop: Bool
     /// The body assigns variables, so every iteration gets a fresh scope.
     var freshScopes: Bool = true
+    /// Fresh per-iteration scopes may reuse one table (nothing captures it).
+    var reuseScope: Bool = false
 }
 
 struct BlockNode: Sendable {

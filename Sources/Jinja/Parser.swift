@@ -216,7 +216,7 @@ public struct Parser {
         let uses = NameScan.references(body, "loop") || (filter.map { NameScan.references($0, "loop") } ?? false)
         return .forLoop(ForNode(target: target, iter: iter, filter: filter, body: body, elseBody: elseBody,
                                 recursive: recursive, usesLoop: uses || recursive,
-                                freshScopes: NameScan.assigns(body)), line: line)
+                                freshScopes: NameScan.assigns(body), reuseScope: !NameScan.capturesScope(body)), line: line)
     }
 
     mutating func parseIf() throws -> Stmt {

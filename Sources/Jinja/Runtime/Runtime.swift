@@ -299,10 +299,17 @@ final class Runtime {
             loop = l
             scope.vars["loop"] = .object(l)
         }
+        let shared: Frame? = node.freshScopes && node.reuseScope ? f.with(scope: Scope(parent: scope)) : nil
         for (i, item) in items.enumerated() {
             loop?.index0 = i
             // each iteration gets fresh locals, so `set` before/after reads behave as in Jinja2
-            let itf = node.freshScopes ? f.with(scope: Scope(parent: scope)) : lf
+            let itf: Frame
+            if let s = shared {
+                s.scope.vars.removeAll()
+                itf = s
+            } else {
+                itf = node.freshScopes ? f.with(scope: Scope(parent: scope)) : lf
+            }
             if case .name(let n) = node.target {
                 itf.scope.vars[n] = item
             } else {

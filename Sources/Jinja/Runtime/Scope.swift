@@ -52,6 +52,13 @@ struct VarTable {
     }
 
     var pairs: Zip2Sequence<[String], [Value]> { zip(names, values) }
+
+    /// Empties the table but keeps its storage (loop scopes reused per iteration).
+    mutating func removeAll() {
+        names.removeAll(keepingCapacity: true)
+        values.removeAll(keepingCapacity: true)
+        index = nil
+    }
 }
 
 /// A variable scope; lookups walk to the parent. Loops, macros, `with`
