@@ -8,10 +8,7 @@ import XCTest
 /// Resources/bench/expected-*); with `JINJA_BENCH=N` it also times N renders.
 final class BenchmarkTests: XCTestCase {
     static func benchDir() throws -> URL {
-        guard let url = Bundle.module.url(forResource: "bench", withExtension: nil, subdirectory: "Resources") else {
-            throw JSONParser.Failure(message: "bench resources missing")
-        }
-        return url
+        TestResources.url("bench")
     }
 
     static func context() throws -> [String: Value] {

@@ -10,9 +10,7 @@ final class ConformanceTests: XCTestCase {
     struct Outcome { let id: String; let passed: Bool; let detail: String }
 
     static func loadCases() throws -> [JSON] {
-        guard let url = Bundle.module.url(forResource: "jinja-cases", withExtension: "jsonl", subdirectory: "Resources") else {
-            throw JSONParser.Failure(message: "jinja-cases.jsonl resource missing")
-        }
+        let url = TestResources.url("jinja-cases.jsonl")
         let text = try String(contentsOf: url, encoding: .utf8)
         return try text.split(separator: "\n").map { try JSONParser.parse(String($0)) }
     }
