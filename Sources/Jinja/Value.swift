@@ -218,6 +218,18 @@ extension Value {
     public static func dict(_ pairs: [(Value, Value)]) -> Value { .dict(DictBox(pairs)) }
     public static func dict(_ d: [String: Value]) -> Value { .dict(DictBox(d)) }
 
+    /// A copy sharing no mutable containers with the original (lists,
+    /// dicts and namespaces are copied recursively; other objects are shared).
+    public func deepCopy() -> Value {
+        switch self {
+        case .list(let l): return .list(ListBox(l.items.map { $0.deepCopy() }))
+        case .tuple(let t): return .tuple(t.map { $0.deepCopy() })
+        case .dict(let d): return .dict(DictBox(d.pairs.map { ($0.0, $0.1.deepCopy()) }))
+        case .object(let ns as NamespaceObject): return .object(NamespaceObject(DictBox(ns.attrs.pairs.map { ($0.0, $0.1.deepCopy()) })))
+        default: return self
+        }
+    }
+
     public var isUndefined: Bool { if case .undefined = self { return true }; return false }
     public var isNone: Bool { if case .none = self { return true }; return false }
     public var isString: Bool {

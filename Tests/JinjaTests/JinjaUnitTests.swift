@@ -279,3 +279,36 @@ final class Counter: @unchecked Sendable {
     func increment() { lock.lock(); n += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return n }
 }
+
+/// Concurrency: one Environment shared by many threads.
+final class ConcurrencyTests: XCTestCase {
+    func testConcurrentRendersShareCacheSafely() throws {
+        let env = Environment(loader: DictLoader([
+            "map.jinja": "{% set cfg = {'pkgs': ['a']} %}",
+            "sls": "{% from 'map.jinja' import cfg %}{% do cfg.pkgs.append(n) %}{{ cfg.pkgs|join(',') }}",
+        ]))
+        env.extensions = [.do]
+        let results = ResultsBox(count: 64)
+        DispatchQueue.concurrentPerform(iterations: 64) { i in
+            let out = try? env.getTemplate("sls").render(["n": .string("p\(i)")])
+            results.set(i, out)
+        }
+        for i in 0..<64 {
+            XCTAssertEqual(results.get(i), "a,p\(i)", "renders must not see each other's mutations")
+        }
+    }
+
+    func testValueLiterals() throws {
+        let ctx: [String: Value] = ["name": "web", "ports": [80, 443], "tls": true, "opt": nil, "cfg": ["b": 1, "a": 2.5]]
+        XCTAssertEqual(try Environment().fromString("{{ name }} {{ ports }} {{ tls }} {{ opt }} {{ cfg }}").render(ctx),
+                       "web [80, 443] True None {'b': 1, 'a': 2.5}")
+    }
+}
+
+final class ResultsBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var values: [String?]
+    init(count: Int) { values = Array(repeating: nil, count: count) }
+    func set(_ i: Int, _ v: String?) { lock.lock(); values[i] = v; lock.unlock() }
+    func get(_ i: Int) -> String? { lock.lock(); defer { lock.unlock() }; return values[i] }
+}

@@ -7,6 +7,8 @@ final class Runtime {
     let stack = StackGuard()
     /// Raw output values per capture level when rendering natively.
     var nativeStack: [[Value]]? = nil
+    /// Modules imported without context during this render.
+    var modules: [ObjectIdentifier: TemplateModule] = [:]
     /// Whether this is a native render (a `let`, so hot paths skip the stack).
     let isNative: Bool
 
@@ -60,6 +62,20 @@ final class Runtime {
             try exec(parent.parsed.body, f, &out)
         }
         return ctx
+    }
+
+    /// `{% import %}` without context: the template's module is rendered once
+    /// per template (cached on it, as Jinja2 does), and each render gets its
+    /// own deep copy, so a render that mutates imported dicts
+    /// (`{% do cfg.update(...) %}`) affects neither later renders nor other
+    /// threads. Within one render repeated imports share the copy.
+    func importedModule(_ t: Template) throws -> TemplateModule {
+        let key = ObjectIdentifier(t)
+        if let m = modules[key] { return m }
+        let pristine = try t.defaultModule(self)
+        let m = TemplateModule(exports: pristine.exports.map { ($0.0, $0.1.deepCopy()) }, body: pristine.body, templateName: pristine.templateName)
+        modules[key] = m
+        return m
     }
 
     func makeModule(_ t: Template, parentScope: Scope) throws -> TemplateModule {
@@ -192,7 +208,7 @@ final class Runtime {
         case .importStmt(let e, let names, let withContext, let line):
             do {
                 let t = try resolveTemplate(try eval(e, f))
-                let module = withContext ? try makeModule(t, parentScope: f.scope) : try t.defaultModule(self)
+                let module = withContext ? try makeModule(t, parentScope: f.scope) : try importedModule(t)
                 switch names {
                 case .module(let n):
                     try assign(.name(n), .object(module), f)
