@@ -41,7 +41,7 @@ let package = Package(
         .testTarget(name: "BrineModulesTests", dependencies: ["BrineModules"]),
         .testTarget(name: "BrineStateTests", dependencies: ["BrineState"]),
         // Runs the built `brine` binary as a user would.
-        .testTarget(name: "BrineCLITests", dependencies: ["brine", "BrineCore"]),
+        .testTarget(name: "BrineCLITests", dependencies: ["brine", "BrineCore", "BrineModules"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -74,6 +74,7 @@ public struct ProcessRunner: Sendable {
         posix_spawn_file_actions_adddup2(&actions, inPipe[0], 0)
         posix_spawn_file_actions_adddup2(&actions, outPipe[1], 1)
         posix_spawn_file_actions_adddup2(&actions, command.mergeStderr ? outPipe[1] : errPipe[1], 2)
+        brine_spawn_addclosefrom(&actions, 3)
         if let cwd = command.cwd {
             brine_spawn_addchdir(&actions, cwd)
         }

@@ -69,9 +69,11 @@ final class SaltFunctions: JinjaObject {
 
     /// The context for one call from a template: no pillar masking, and a
     /// shell by default (see `ExecutionContext.shellByDefault`).
+    /// A command failing inside a template does not decide the exit code.
     var templateContext: ExecutionContext {
         var ctx = context
         ctx.shellByDefault = true
+        ctx.outcome = Outcome()
         return ctx
     }
 
