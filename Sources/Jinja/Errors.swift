@@ -51,5 +51,18 @@ public struct JinjaError: Error, Sendable, CustomStringConvertible {
     static func value(_ message: String) -> JinjaError { JinjaError(.valueError, message) }
 }
 
+/// Largest string or list a single operation may build (`'x' * n`,
+/// `'{:>n}'`, `center(n)`…); beyond it Python would raise MemoryError, we
+/// raise OverflowError instead of exhausting memory.
+let maxResultSize = 1 << 26
+
+/// Throws when `count` copies of `unit` elements would exceed `maxResultSize`.
+func checkResultSize(_ count: Int, unit: Int = 1) throws {
+    let (total, overflow) = count.multipliedReportingOverflow(by: max(1, unit))
+    if overflow || total > maxResultSize {
+        throw JinjaError(.overflowError, "result too large")
+    }
+}
+
 /// Control flow for `{% break %}` / `{% continue %}`; never escapes a loop.
 enum LoopControl: Error { case breakLoop, continueLoop }

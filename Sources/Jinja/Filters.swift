@@ -113,7 +113,10 @@ enum BuiltinFilters {
         f["xmlattr"] = xmlattr
         f["tojson"] = { v, a, c in
             var indent: Int? = nil
-            if case .int(let n)? = a.get(0, "indent") { indent = n }
+            if case .int(let n)? = a.get(0, "indent") {
+                try checkResultSize(n, unit: 64)
+                indent = Swift.max(0, n)
+            }
             var sortKeys = true
             if case .dict(let kw)? = c.environment.policies["json.dumps_kwargs"], let sk = kw["sort_keys"] {
                 sortKeys = try sk.truthy()
@@ -236,7 +239,9 @@ enum BuiltinFilters {
         var indention = "    "
         if let w = a.get(0, "width") {
             switch w {
-            case .int(let n): indention = String(repeating: " ", count: Swift.max(0, n))
+            case .int(let n):
+                try checkResultSize(n)
+                indention = String(repeating: " ", count: Swift.max(0, n))
             case .string(let s), .markup(let s): indention = s
             default: break
             }

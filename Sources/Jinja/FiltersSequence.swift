@@ -67,6 +67,7 @@ extension BuiltinFilters {
 
     static let batch: FilterFunction = { v, a, _ in
         guard let n = Methods.argInt(a, 0, "linecount"), n > 0 else { throw JinjaError.value("batch size must be positive") }
+        try checkResultSize(n)
         let fill = a.get(1, "fill_with").flatMap { $0.isNone ? nil : $0 }
         var out: [Value] = []
         var tmp: [Value] = []
@@ -82,6 +83,7 @@ extension BuiltinFilters {
     }
 
     static let slice: FilterFunction = { v, a, _ in
+        if let s = Methods.argInt(a, 0, "slices") { try checkResultSize(s) }
         guard let slices = Methods.argInt(a, 0, "slices"), slices > 0 else { throw JinjaError(.zeroDivisionError, "integer division or modulo by zero") }
         let fill = a.get(1, "fill_with").flatMap { $0.isNone ? nil : $0 }
         let seq = try iterateValue(v)

@@ -254,6 +254,7 @@ enum Methods {
             return .string(try strFormat(s, args, ctx))
         case "center", "ljust", "rjust":
             let width = argInt(args, 0, "width") ?? 0
+            try checkResultSize(width)
             let fill = try argString(args, 1, "fillchar") ?? " "
             let n = s.unicodeScalars.count
             if width <= n { return wrap(s) }
@@ -267,6 +268,7 @@ enum Methods {
             }
         case "zfill":
             let width = argInt(args, 0, "width") ?? 0
+            try checkResultSize(width)
             var body = s
             var sign = ""
             if let f = body.first, f == "-" || f == "+" { sign = String(f); body.removeFirst() }
@@ -286,6 +288,7 @@ enum Methods {
             return wrap(!p.isEmpty && s.hasSuffix(p) ? String(s.dropLast(p.count)) : s)
         case "expandtabs":
             let size = argInt(args, 0, "tabsize") ?? 8
+            try checkResultSize(size, unit: s.utf8.count)
             var out = ""
             var col = 0
             for c in s {

@@ -140,8 +140,14 @@ func binop(_ op: BinOp, _ a: Value, _ b: Value, autoescape: Bool = false) throws
         default: throw unsupported("+", a, b)
         }
     case .mul:
-        func rep(_ n: Int, _ v: Value) -> Value? {
+        func rep(_ n: Int, _ v: Value) throws -> Value? {
             let k = max(0, n)
+            switch v {
+            case .string(let s), .markup(let s): try checkResultSize(k, unit: s.utf8.count)
+            case .list(let l): try checkResultSize(k, unit: l.items.count)
+            case .tuple(let t): try checkResultSize(k, unit: t.count)
+            default: break
+            }
             switch v {
             case .string(let s): return .string(String(repeating: s, count: k))
             case .markup(let s): return .markup(String(repeating: s, count: k))
@@ -150,9 +156,9 @@ func binop(_ op: BinOp, _ a: Value, _ b: Value, autoescape: Bool = false) throws
             default: return nil
             }
         }
-        if case .int(let n) = b, let r = rep(n, a) { return r }
-        if case .int(let n) = a, let r = rep(n, b) { return r }
-        if case .bool(let n) = b, let r = rep(n ? 1 : 0, a) { return r }
+        if case .int(let n) = b, let r = try rep(n, a) { return r }
+        if case .int(let n) = a, let r = try rep(n, b) { return r }
+        if case .bool(let n) = b, let r = try rep(n ? 1 : 0, a) { return r }
         throw JinjaError.type("can't multiply sequence by non-int of type '\(b.typeName)'")
     case .mod:
         if case .string(let s) = a { return .string(try percentFormat(s, b, escape: false)) }

@@ -74,6 +74,8 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
             }
             precision = p
         }
+        try checkResultSize(width)
+        try checkResultSize(precision ?? 0)
         while i < chars.count && "hlL".unicodeScalars.contains(chars[i]) { i += 1 }
         guard i < chars.count else { throw JinjaError.value("incomplete format") }
         let conv = Character(chars[i])
@@ -186,6 +188,8 @@ func formatSpec(_ v: Value, _ spec: String) throws -> String {
         while let c = chars.first, let d = c.wholeNumberValue, c.isASCII { p = p * 10 + d; chars.removeFirst() }
         precision = p
     }
+    try checkResultSize(width)
+    try checkResultSize(precision ?? 0)
     let type: Character? = chars.first
     var body: String
     var negative = false

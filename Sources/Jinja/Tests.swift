@@ -120,11 +120,20 @@ enum BuiltinGlobals {
             default: throw JinjaError.type("range expected at least 1 argument, got \(p.count)")
             }
             if step == 0 { throw JinjaError.value("range() arg 3 must not be zero") }
-            let count = step > 0 ? max(0, (stop - start + step - 1) / step) : max(0, (start - stop - step - 1) / -step)
+            // computed in Double: Int arithmetic could overflow (and trap) on extreme bounds
+            let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
+            let count = max(0, Int(min(1e12, (span / Double(step.magnitude)).rounded(.up))))
             if count > 10_000_000 || (c.environment.sandbox != .none && count > 100_000) {
                 throw JinjaError(.overflowError, "Range too big. The sandbox blocks ranges larger than MAX_RANGE (100000).")
             }
-            return .list(ListBox(stride(from: start, to: stop, by: step).map { .int($0) }))
+            var items: [Value] = []
+            items.reserveCapacity(count)
+            var v = start
+            for i in 0..<count {
+                items.append(.int(v))
+                if i + 1 < count { v &+= step }   // stays within [start, stop): cannot overflow
+            }
+            return .list(ListBox(items))
         })
         g["dict"] = .function(Function("dict") { a, _ in
             let d = DictBox()

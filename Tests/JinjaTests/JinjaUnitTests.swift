@@ -312,3 +312,55 @@ final class ResultsBox: @unchecked Sendable {
     func set(_ i: Int, _ v: String?) { lock.lock(); values[i] = v; lock.unlock() }
     func get(_ i: Int) -> String? { lock.lock(); defer { lock.unlock() }; return values[i] }
 }
+
+/// Random template fragments must never crash the engine (set
+/// `JINJA_FUZZ=N` for a longer run).
+final class FuzzTests: XCTestCase {
+    struct LCG {
+        var state: UInt64
+        mutating func next(_ n: Int) -> Int {
+            state = state &* 6364136223846793005 &+ 1442695040888963407
+            return Int((state >> 33) % UInt64(n))
+        }
+    }
+
+    func testRandomFragmentsDoNotCrash() {
+        let pieces = ["{{", "}}", "{%", "%}", "{#", "#}", " if ", " for ", " in ", " endif ", " endfor ", " else ", "x", "y", "1", "0", "-",
+                      "+", "*", "**", "//", "/", "%", "~", "(", ")", "[", "]", "{", "}", ",", ":", ".", "|", "'", "\"", "\n", " ",
+                      "upper", "join", "default", "range(3)", "set", "=", "macro", "endmacro", "call", "endcall", "raw", "endraw",
+                      "loop.index", "not", "and", "or", "is", "defined", "none", "[1, 2]", "{'a': 1}", "'s'", "x.y", "x[0]", "-}}", "{%-",
+                      "block", "endblock", "extends", "include", "import", "from", "with", "endwith", "filter", "endfilter", "9" + String(repeating: "9", count: 30)]
+        let n = Int(ProcessInfo.processInfo.environment["JINJA_FUZZ"] ?? "") ?? 3000
+        var rng = LCG(state: 42)
+        let env = Environment(loader: DictLoader(["a": "{{ x }}", "b": "{% extends 'a' %}"]))
+        env.extensions = [.do, .loopControls]
+        var rendered = 0
+        for _ in 0..<n {
+            var src = ""
+            for _ in 0..<(1 + rng.next(25)) { src += pieces[rng.next(pieces.count)] }
+            do {
+                _ = try env.fromString(src).render(["x": ["y": 1], "y": [1, 2]])
+                rendered += 1
+            } catch is JinjaError {
+                // expected for most random inputs
+            } catch {
+                XCTFail("non-Jinja error for \(src): \(error)")
+            }
+        }
+        XCTAssertGreaterThan(rendered, 0)
+    }
+
+    func testHugeResultsAreRefused() {
+        for src in ["{{ 'x' * 10**12 }}", "{{ [1] * 10**12 }}", "{{ 'a'.center(10**12) }}", "{{ '%*d' % (10**12, 1) }}",
+                    "{{ '{:>999999999999}'.format(1) }}", "{{ range(10**15)|length }}", "{{ 'a'|indent(10**12) }}", "{{ range(9223372036854775800, 9223372036854775807, 2)|list }}"] {
+            do {
+                let out = try Environment().fromString(src).render()
+                XCTAssertLessThan(out.utf8.count, 1 << 20, src)
+            } catch let e as JinjaError {
+                XCTAssertTrue([.overflowError, .typeError].contains(e.kind), "\(src): \(e)")
+            } catch {
+                XCTFail("\(src): \(error)")
+            }
+        }
+    }
+}
