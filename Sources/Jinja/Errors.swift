@@ -18,6 +18,8 @@ public enum JinjaErrorKind: String, Sendable, Equatable {
     case filterArgumentError = "FilterArgumentError"
     case recursionError = "RecursionError"
     case assertionError = "AssertionError"
+    /// A host filter, test, global or tag threw a non-Jinja error (kept in `underlying`).
+    case hostError = "HostError"
 }
 
 /// A typed error raised while loading, parsing or rendering a template.
@@ -28,12 +30,15 @@ public struct JinjaError: Error, Sendable, CustomStringConvertible {
     public var message: String
     public var templateName: String?
     public var line: Int?
+    /// The host's original error for `.hostError`.
+    public var underlying: (any Error)?
 
-    public init(_ kind: JinjaErrorKind, _ message: String, templateName: String? = nil, line: Int? = nil) {
+    public init(_ kind: JinjaErrorKind, _ message: String, templateName: String? = nil, line: Int? = nil, underlying: (any Error)? = nil) {
         self.kind = kind
         self.message = message
         self.templateName = templateName
         self.line = line
+        self.underlying = underlying
     }
 
     public var description: String {

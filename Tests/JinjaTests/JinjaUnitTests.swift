@@ -364,3 +364,19 @@ final class FuzzTests: XCTestCase {
         }
     }
 }
+
+final class HostErrorTests: XCTestCase {
+    struct Boom: Error {}
+
+    func testHostErrorsCarryLocation() {
+        let env = Environment()
+        env.globals["boom"] = .function(Function("boom") { _, _ in throw Boom() })
+        XCTAssertThrowsError(try env.fromString("a\n{{ boom() }}", name: "t.sls").render()) { error in
+            guard let e = error as? JinjaError else { return XCTFail("\(error)") }
+            XCTAssertEqual(e.kind, .hostError)
+            XCTAssertEqual(e.line, 2)
+            XCTAssertEqual(e.templateName, "t.sls")
+            XCTAssertTrue(e.underlying is Boom)
+        }
+    }
+}

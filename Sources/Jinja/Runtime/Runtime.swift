@@ -85,8 +85,13 @@ final class Runtime {
         return TemplateModule(exports: exports, body: out, templateName: t.name)
     }
 
+    /// Attaches the template name and line to an error leaving a statement;
+    /// host errors are wrapped so they carry a location too.
     func annotate(_ error: Error, _ line: Int, _ f: Frame) -> Error {
-        guard var e = error as? JinjaError else { return error }
+        guard var e = error as? JinjaError else {
+            if error is LoopControl { return error }
+            return JinjaError(.hostError, String(describing: error), templateName: f.template.name, line: line, underlying: error)
+        }
         if e.line == nil { e.line = line; e.templateName = f.template.name }
         return e
     }
