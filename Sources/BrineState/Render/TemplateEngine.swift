@@ -20,6 +20,9 @@ public struct JinjaTemplates: TemplateRendering {
                                         "opts": .map(context.opts.options), "saltenv": .string(context.saltenv),
                                         "source": .string(name)]
         for (k, v) in variables { vars[k] = v }
-        return try renderer.renderJinja(text, name: name, file: file, variables: vars)
+        var output = try renderer.renderJinja(text, name: name, file: file, variables: vars)
+        // Jinja drops a template's final newline; Salt puts it back for files.
+        if text.hasSuffix("\n") && !output.hasSuffix("\n") { output += "\n" }
+        return output
     }
 }

@@ -1,0 +1,215 @@
+import BrineCore
+import BrineModules
+import BrineState
+import Foundation
+import Testing
+
+@Suite struct FileStateTests {
+    let tree = Tree()
+
+    func apply(_ text: String, test: Bool = false) throws -> Value {
+        try tree.sls("f.sls", text)
+        let ctx = try tree.context()
+        return try ctx.loader.call("state.apply", CallArguments.parse(["f"] + (test ? ["test=True"] : [])), context: ctx)
+    }
+
+    @Test func managedFromTemplateWithPillarContextDefaults() throws {
+        defer { tree.remove() }
+        try tree.pillar("top.sls", "base:\n  '*':\n    - app\n")
+        try tree.pillar("app.sls", "app:\n  port: 8080\n")
+        try tree.write(tree.salt + "/app/files/app.conf.j2", """
+            # {{ source }}
+            listen {{ pillar['app']['port'] }}
+            name {{ name }} level {{ level }}
+            host {{ grains['id'] }}
+
+            """)
+        try tree.write(tree.salt + "/app/map.jinja", "{% set app = {'user': 'root', 'mode': '0640'} %}\n")
+        let sls = """
+            {% from 'app/map.jinja' import app with context %}
+            conf:
+              file.managed:
+                - name: \(tree.target)/etc/app.conf
+                - source: salt://app/files/app.conf.j2
+                - template: jinja
+                - makedirs: True
+                - mode: {{ app.mode }}
+                - defaults:
+                    name: default
+                    level: 1
+                - context:
+                    name: web
+            """
+        let result = try apply(sls)
+        let ret = try #require(result.ret("conf"))
+        #expect(ret["result"] == true, "\(ret)")
+        #expect(ret["changes"] == ["diff": "New file", "mode": "0640"])
+        #expect(tree.read(tree.target + "/etc/app.conf") == "# app/files/app.conf.j2\nlisten 8080\nname web level 1\nhost m001\n")
+        let mode = try FileManager.default.attributesOfItem(atPath: tree.target + "/etc/app.conf")[.posixPermissions] as? Int
+        #expect(mode == 0o640)
+        // Change the pillar: the diff shows exactly the changed line.
+        try tree.pillar("app.sls", "app:\n  port: 9090\n")
+        let again = try apply(sls)
+        #expect(again.ret("conf")?["changes"]?["diff"] == "--- \n+++ \n@@ -1,4 +1,4 @@\n # app/files/app.conf.j2\n-listen 8080\n+listen 9090\n name web level 1\n host m001\n")
+    }
+
+    @Test func managedErrors() throws {
+        defer { tree.remove() }
+        let result = try apply("""
+            missing_source:
+              file.managed:
+                - name: \(tree.target)/x
+                - source: salt://nope.txt
+            relative:
+              file.managed:
+                - name: relative/path
+            no_parent:
+              file.managed:
+                - name: \(tree.target)/no/such/dir/file
+                - contents: x
+            """)
+        #expect(result.ret("missing_source")?["result"] == false)
+        #expect(result.ret("missing_source")?["comment"]?.stringValue?.contains("salt://nope.txt") == true)
+        #expect(result.ret("relative")?["comment"] == "Specified file relative/path is not an absolute path")
+        #expect(result.ret("no_parent")?["comment"] == "Parent directory not present")
+    }
+
+    @Test func directorySymlinkAbsentTouchCopy() throws {
+        defer { tree.remove() }
+        let t = tree.target
+        try "old".write(toFile: t + "/gone", atomically: true, encoding: .utf8)
+        let sls = """
+            dir:
+              file.directory:
+                - name: \(t)/d/e
+                - makedirs: True
+                - mode: 750
+            link:
+              file.symlink:
+                - name: \(t)/link
+                - target: \(t)/d
+            gone:
+              file.absent:
+                - name: \(t)/gone
+            stamp:
+              file.touch:
+                - name: \(t)/stamp
+            copied:
+              file.copy:
+                - name: \(t)/copy
+                - source: \(t)/stamp
+            exists:
+              file.exists:
+                - name: \(t)/stamp
+                - require:
+                  - file: stamp
+            """
+        let first = try apply(sls)
+        #expect(first.ret("dir")?["changes"] == .map(["\(t)/d/e": ["directory": "new"]]))
+        #expect(first.ret("link")?["comment"] == .string("Created new symlink \(t)/link -> \(t)/d"))
+        #expect(first.ret("gone")?["changes"] == .map(["removed": .string("\(t)/gone")]))
+        #expect(first.ret("stamp")?["changes"] == .map(["new": .string("\(t)/stamp")]))
+        #expect(first.ret("copied")?["result"] == true)
+        #expect(first.ret("exists")?["result"] == true)
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: t + "/link") == t + "/d")
+        let second = try apply(sls)
+        #expect(second.ret("dir")?["comment"] == .string("The directory \(t)/d/e is in the correct state"))
+        #expect(second.ret("gone")?["comment"] == .string("File \(t)/gone is not present"))
+        #expect(second.ret("link")?["changes"] == [:])
+    }
+
+    @Test func textEdits() throws {
+        defer { tree.remove() }
+        let t = tree.target
+        try "a=1\n#b=2\nc=3\n".write(toFile: t + "/conf", atomically: true, encoding: .utf8)
+        let sls = """
+            replace:
+              file.replace:
+                - name: \(t)/conf
+                - pattern: '^a=.*$'
+                - repl: 'a=10'
+                - backup: False
+            uncomment:
+              file.uncomment:
+                - name: \(t)/conf
+                - regex: b=
+                - backup: False
+            append:
+              file.append:
+                - name: \(t)/conf
+                - text:
+                  - d=4
+                  - c=3
+            line:
+              file.line:
+                - name: \(t)/conf
+                - mode: insert
+                - after: '^d=4$'
+                - content: e=5
+            block:
+              file.blockreplace:
+                - name: \(t)/conf
+                - content: managed=yes
+                - append_if_not_found: True
+                - backup: False
+            """
+        let first = try apply(sls)
+        for id in ["replace", "uncomment", "append", "line", "block"] {
+            #expect(first.ret(id)?["result"] == true, "\(id): \(first.ret(id) ?? nil)")
+        }
+        #expect(tree.read(t + "/conf") == "a=10\nb=2\nc=3\nd=4\ne=5\n#-- start managed zone --\nmanaged=yes\n#-- end managed zone --\n")
+        #expect(first.ret("append")?["comment"] == "Appended 1 lines")
+        let second = try apply(sls)
+        for id in ["replace", "uncomment", "append", "line", "block"] {
+            #expect(second.ret(id)?["changes"] == [:], "\(id) should be clean on the second run")
+        }
+        let preview = try apply(sls.replacingOccurrences(of: "a=10", with: "a=11"), test: true)
+        #expect(preview.ret("replace")?["result"] == .null)
+        #expect(tree.read(t + "/conf")?.hasPrefix("a=10\n") == true)
+    }
+
+    @Test func recurseFromFileServer() throws {
+        defer { tree.remove() }
+        try tree.write(tree.salt + "/site/index.html", "<h1>{{ grains['id'] }}</h1>\n")
+        try tree.write(tree.salt + "/site/css/main.css", "body {}\n")
+        try tree.write(tree.target + "/www/stale.txt", "old\n")
+        let result = try apply("""
+            site:
+              file.recurse:
+                - name: \(tree.target)/www
+                - source: salt://site
+                - template: jinja
+                - clean: True
+            """)
+        #expect(result.ret("site")?["result"] == true, "\(result)")
+        #expect(tree.read(tree.target + "/www/index.html") == "<h1>m001</h1>\n")
+        #expect(tree.read(tree.target + "/www/css/main.css") == "body {}\n")
+        #expect(!FileManager.default.fileExists(atPath: tree.target + "/www/stale.txt"))
+    }
+}
+
+@Suite struct SaltTemplateTests {
+    let tree = Tree()
+
+    @Test func serializerTagsAndFilters() throws {
+        defer { tree.remove() }
+        try tree.write(tree.salt + "/defaults.yaml", "port: {{ 40 + 2 }}\nusers: [a, b]\n")
+        try tree.write(tree.salt + "/extra.json", "{\"k\": \"v\"}\n")
+        try tree.sls("j.sls", """
+            {% import_yaml 'defaults.yaml' as defaults %}
+            {% import_json 'extra.json' as extra %}
+            {% load_yaml as inline %}
+            key: [1, 2, 2, 3]
+            {% endload %}
+            {% set merged = salt['slsutil.merge']({'a': {'x': 1}}, {'a': {'y': 2}}) %}
+            show:
+              test.show_notification:
+                - text: |
+                    {{ defaults.port }} {{ defaults.users|join(',') }} {{ extra.k }} {{ inline.key|unique|join(',') }} {{ merged|json }} {{ {'a': [1, 'b']}|yaml }} {{ 'a:b:c'|yaml_encode }} {{ {'x': {'y': 5}}|traverse('x:y') }} {{ 'yes'|to_bool }} {{ 'abc-123'|regex_replace('[0-9]+', 'N') }} {{ 'abc-123'|regex_search('([a-z]+)-([0-9]+)') }} {{ '/a'|path_join('b', 'c') }} {{ 'x'|sequence }} {{ grains.get('kernel') }} {{ salt.grains.get('kernel') }}
+            """)
+        let ctx = try tree.context()
+        let result = try ctx.loader.call("state.apply", CallArguments.parse(["j"]), context: ctx)
+        let comment = (result.ret("show")?["comment"]?.stringValue ?? "\(result)").trimmingCharacters(in: .newlines)
+        #expect(comment == "42 a,b v 1,2,3 {\"a\": {\"x\": 1, \"y\": 2}} {a: [1, b]} a:b:c 5 True abc-N ('abc', '123') /a/b/c ['x'] Linux Linux")
+    }
+}
