@@ -138,7 +138,8 @@ public enum StateExecutionModule: ExecutionModule {
     }
 
     static func execute(_ chunks: [LowChunk], context: ExecutionContext, compiler: StateCompiler, test: Bool) -> Value {
-        let options = StateRunner.Options(test: test, failhard: context.opts.bool("failhard"))
+        let options = StateRunner.Options(test: test, failhard: context.opts.bool("failhard"),
+                                          parallel: context.opts.bool("state_run_parallel"))
         let (runner, errors) = StateRunner.prepare(chunks: chunks, context: context,
                                                    templates: JinjaTemplates(renderers: compiler.renderers), options: options)
         guard let runner else { return failure(errors, context) }

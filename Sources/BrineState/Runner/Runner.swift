@@ -7,13 +7,20 @@ import OrderedCollections
 /// `call_chunks`/`call_chunk`), and returns Salt's result structure keyed by
 /// state tag. Requisites were resolved and checked for cycles before the
 /// run starts, so a bad reference never leaves a tree half-applied.
-public final class StateRunner {
+///
+/// Unchecked Sendable: the threads of `parallel` states share only the
+/// result tables, which every access takes `lock` for.
+public final class StateRunner: @unchecked Sendable {
     public struct Options: Sendable {
         public var test = false
         public var failhard = false
-        public init(test: Bool = false, failhard: Bool = false) {
+        /// Run every state as if it had `parallel: True` (the
+        /// `state_run_parallel` option).
+        public var parallel = false
+        public init(test: Bool = false, failhard: Bool = false, parallel: Bool = false) {
             self.test = test
             self.failhard = failhard
+            self.parallel = parallel
         }
     }
 
@@ -25,7 +32,11 @@ public final class StateRunner {
     let options: Options
     let facts = RunFacts()
 
+    // Shared with the threads of `parallel` states; guarded by `lock`.
+    private let lock = NSCondition()
     private var results: [Int: StateResult] = [:]
+    private var started = Set<Int>()
+    private var running = 0
     private var output = OrderedDictionary<String, Value>()
     private var runNumber = 0
     private var halted = false
@@ -111,27 +122,97 @@ public final class StateRunner {
 
     // MARK: - Running
 
+    /// Runs everything; returns results ordered by `__run_num__`, which is
+    /// fixed when a state starts, so the order is the same on every run even
+    /// when `parallel` states finish in another order.
     public func run() -> OrderedDictionary<String, Value> {
         for i in chunks.indices {
-            if halted { break }
+            if isHalted { break }
             execute(i)
         }
+        lock.lock()
+        while running > 0 { lock.wait() }
+        lock.unlock()
         if !halted { runListeners() }
-        return output
+        return OrderedDictionary(uniqueKeysWithValues: output.sorted {
+            ($0.value["__run_num__"]?.intValue ?? 0) < ($1.value["__run_num__"]?.intValue ?? 0)
+        }.map { ($0.key, $0.value) })
+    }
+
+    private var isHalted: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return halted
+    }
+
+    private func resultOf(_ i: Int) -> StateResult? {
+        lock.lock()
+        defer { lock.unlock() }
+        return results[i]
+    }
+
+    /// Blocks until a started state (possibly running on another thread)
+    /// has its result.
+    private func waitFor(_ i: Int) {
+        lock.lock()
+        while results[i] == nil && started.contains(i) { lock.wait() }
+        lock.unlock()
     }
 
     private func execute(_ i: Int) {
-        guard results[i] == nil, !halted else { return }
+        lock.lock()
+        if started.contains(i) || halted {
+            lock.unlock()
+            waitFor(i)
+            return
+        }
+        started.insert(i)
+        lock.unlock()
         for (kind, targets) in requisites[i] where kind != .listen && kind != .prereq {
             for t in targets { execute(t) }
         }
-        if halted { return }
+        for (kind, targets) in requisites[i] where kind != .listen && kind != .prereq {
+            for t in targets { waitFor(t) }
+        }
+        lock.lock()
+        if halted {
+            started.remove(i)
+            lock.broadcast()
+            lock.unlock()
+            return
+        }
+        let number = runNumber
+        runNumber += 1
+        lock.unlock()
+        let isParallel = options.parallel || (chunks[i]["parallel"]?.asFlag ?? false)
+        guard isParallel else {
+            finish(i, number: number)
+            return
+        }
+        lock.lock()
+        running += 1
+        lock.unlock()
+        let thread = Thread { [self] in
+            finish(i, number: number)
+            lock.lock()
+            running -= 1
+            lock.broadcast()
+            lock.unlock()
+        }
+        thread.stackSize = 1 << 21
+        thread.start()
+    }
+
+    private func finish(_ i: Int, number: Int) {
         let start = Date()
-        var result = evaluate(i)
-        result.extra["__state_ran__"] = nil
-        record(i, result, start: start)
+        let result = evaluate(i)
+        record(i, result, start: start, number: number)
         let failhard = chunks[i]["failhard"]?.asFlag ?? options.failhard
-        if result.result == false && failhard { halted = true }
+        if result.result == false && failhard {
+            lock.lock()
+            halted = true
+            lock.unlock()
+        }
     }
 
     private func label(_ t: Int) -> String {
@@ -148,15 +229,15 @@ public final class StateRunner {
         for (kind, targets) in requisites[i] {
             switch kind {
             case .require, .watch:
-                for t in targets where results[t]?.result == false { failed.append(label(t)) }
-                if kind == .watch { watchChanged = watchChanged || targets.contains { !(results[$0]?.changes.isEmpty ?? true) } }
+                for t in targets where resultOf(t)?.result == false { failed.append(label(t)) }
+                if kind == .watch { watchChanged = watchChanged || targets.contains { !(resultOf($0)?.changes.isEmpty ?? true) } }
             case .requireAny, .watchAny:
-                if !targets.isEmpty && targets.allSatisfy({ results[$0]?.result == false }) { failed += targets.map(label) }
-                if kind == .watchAny { watchChanged = watchChanged || targets.contains { !(results[$0]?.changes.isEmpty ?? true) } }
+                if !targets.isEmpty && targets.allSatisfy({ resultOf($0)?.result == false }) { failed += targets.map(label) }
+                if kind == .watchAny { watchChanged = watchChanged || targets.contains { !(resultOf($0)?.changes.isEmpty ?? true) } }
             case .onfail, .onfailAny:
                 onfailTargets += targets
             case .onchanges, .onchangesAny:
-                for t in targets where results[t]?.result == false { failed.append(label(t)) }
+                for t in targets where resultOf(t)?.result == false { failed.append(label(t)) }
                 onchangesTargets += targets
             case .prereq, .use, .listen:
                 break
@@ -165,10 +246,10 @@ public final class StateRunner {
         if !failed.isEmpty {
             return StateResult(name: name, result: false, comment: "One or more requisite failed: \(failed.joined(separator: ", "))")
         }
-        if !onfailTargets.isEmpty && !onfailTargets.contains(where: { results[$0]?.result == false }) {
+        if !onfailTargets.isEmpty && !onfailTargets.contains(where: { resultOf($0)?.result == false }) {
             return StateResult(name: name, result: true, comment: "State was not run because onfail req did not change")
         }
-        if !onchangesTargets.isEmpty && !onchangesTargets.contains(where: { !(results[$0]?.changes.isEmpty ?? true) }) {
+        if !onchangesTargets.isEmpty && !onchangesTargets.contains(where: { !(resultOf($0)?.changes.isEmpty ?? true) }) {
             return StateResult(name: name, result: true, comment: "State was not run because none of the onchanges reqs changed")
         }
         for (kind, targets) in requisites[i] where kind == .prereq {
@@ -291,8 +372,7 @@ public final class StateRunner {
         return try body(call)
     }
 
-    private func record(_ i: Int, _ result: StateResult, start: Date, tag explicitTag: String? = nil) {
-        results[i] = result
+    private func record(_ i: Int, _ result: StateResult, start: Date, number: Int, tag explicitTag: String? = nil) {
         let duration = Date().timeIntervalSince(start) * 1000
         var ret = OrderedDictionary<String, Value>()
         ret["changes"] = .map(result.changes)
@@ -300,13 +380,16 @@ public final class StateRunner {
         ret["name"] = .string(result.name)
         ret["result"] = result.result.map(Value.bool) ?? .null
         ret["__sls__"] = chunks[i]["__sls__"] ?? ""
-        ret["__run_num__"] = .int(runNumber)
+        ret["__run_num__"] = .int(number)
         ret["start_time"] = .string(StateRunner.clock(start))
         ret["duration"] = .float((duration * 1000).rounded() / 1000)
         ret["__id__"] = chunks[i]["__id__"] ?? ""
         for (k, v) in result.extra { ret[k] = v }
-        runNumber += 1
+        lock.lock()
+        if explicitTag == nil { results[i] = result }
         output[explicitTag ?? stateTag(chunks[i])] = .map(ret)
+        lock.broadcast()
+        lock.unlock()
     }
 
     /// `listen`: mod_watch at the end of the run for each listener whose
@@ -314,7 +397,7 @@ public final class StateRunner {
     private func runListeners() {
         for i in chunks.indices {
             for (kind, targets) in requisites[i] where kind == .listen {
-                guard targets.contains(where: { !(results[$0]?.changes.isEmpty ?? true) }),
+                guard targets.contains(where: { !(resultOf($0)?.changes.isEmpty ?? true) }),
                     states.has("\(chunks[i]["state"]?.pythonString ?? "").mod_watch")
                 else { continue }
                 let start = Date()
@@ -323,9 +406,9 @@ public final class StateRunner {
                 var chunk = chunks[i]
                 chunk["__id__"] = .string("listener_" + (chunk["__id__"]?.pythonString ?? ""))
                 chunk["fun"] = "mod_watch"
-                let saved = results[i]
-                record(i, result, start: start, tag: stateTag(chunk))
-                results[i] = saved
+                let number = runNumber
+                runNumber += 1
+                record(i, result, start: start, number: number, tag: stateTag(chunk))
             }
         }
     }
