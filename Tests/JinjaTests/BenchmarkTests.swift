@@ -61,6 +61,11 @@ final class DifferentialTests: XCTestCase {
         for line in lines {
             let c = try JSONParser.parse(String(line))
             let e = Environment()
+            if case .object(let ts)? = c["templates"] {
+                var d: [String: String] = [:]
+                for (k, v) in ts { d[k] = v.string ?? "" }
+                e.loader = DictLoader(d)
+            }
             e.extensions = [.do, .loopControls]
             e.trimBlocks = c["trim_blocks"]?.bool ?? false
             e.lstripBlocks = c["lstrip_blocks"]?.bool ?? false
