@@ -244,8 +244,17 @@ final class Runtime {
                 if !(f.rootLevel && f.ctx.parentTemplate != nil) { out += rt.output }
             } catch { throw annotate(error, line, f) }
         case .debug:
-            let vars = f.scope.flattened().keys.sorted()
-            out += "{'context': {" + vars.map { "\(pyRepr($0)): ..." }.joined(separator: ", ") + "}}"
+            // jinja2.ext.debug: pprint of the visible context, filters and tests
+            var visible = env.globals
+            for (k, v) in f.template.globals { visible[k] = v }
+            for (k, v) in f.scope.flattened() where k != "self" { visible[k] = v }
+            let ctxPairs = visible.map { (Value.string($0.key), $0.value) }
+            let info: Value = .dict([
+                (.string("context"), .dict(ctxPairs)),
+                (.string("filters"), .list(env.filters.keys.sorted().map { .string($0) })),
+                (.string("tests"), .list(env.tests.keys.sorted().map { .string($0) })),
+            ])
+            out += (try? pformat(info)) ?? ""
         }
     }
 
