@@ -157,7 +157,7 @@ enum Methods {
         var prevCased = false
         for c in s {
             if c.isLetter {
-                out += prevCased ? c.lowercased() : c.uppercased()
+                out += prevCased ? c.lowercased() : String(c.unicodeScalars.map { $0.properties.titlecaseMapping }.joined())
                 prevCased = true
             } else {
                 out.append(c)
@@ -167,9 +167,12 @@ enum Methods {
         return out
     }
 
+    /// Python 3.8+ `str.capitalize`: title-case the first code point, lower the rest.
     static func pyCapitalize(_ s: String) -> String {
-        guard let f = s.first else { return s }
-        return f.uppercased() + s.dropFirst().lowercased()
+        guard let f = s.unicodeScalars.first else { return s }
+        var rest = String.UnicodeScalarView()
+        rest.append(contentsOf: s.unicodeScalars.dropFirst())
+        return f.properties.titlecaseMapping + String(rest).lowercased()
     }
 
     static func find(_ s: String, _ sub: String, reverse: Bool) -> Int {
