@@ -32,8 +32,10 @@ extension Value {
         case .markup(let s): return "Markup(\(pyRepr(s)))"
         case .list(let l):
             var out = "["
-            for (i, v) in l.items.enumerated() {
-                if i > 0 { out += ", " }
+            var first = true
+            for v in l.items {
+                if !first { out += ", " }
+                first = false
                 out += try v.repr()
             }
             return out + "]"
@@ -42,9 +44,13 @@ extension Value {
             return "(" + (try t.map { try $0.repr() }).joined(separator: ", ") + ")"
         case .dict(let d):
             var out = "{"
-            for i in 0..<d.count {
-                if i > 0 { out += ", " }
-                out += try d.keys[i].repr() + ": " + d.values[i].repr()
+            var first = true
+            for (k, v) in zip(d.keys, d.values) {
+                if !first { out += ", " }
+                first = false
+                out += try k.repr()
+                out += ": "
+                out += try v.repr()
             }
             return out + "}"
         case .function(let f): return "<function \(f.name)>"
@@ -87,6 +93,13 @@ public func formatFloat(_ d: Double) -> String {
 
 /// Python's `repr(str)`: single quotes unless the text has `'` and no `"`.
 public func pyRepr(_ s: String) -> String {
+    // Fast path: printable ASCII without quotes or backslashes.
+    var plain = true
+    for b in s.utf8 where b < 0x20 || b >= 0x7f || b == 0x27 || b == 0x5c {
+        plain = false
+        break
+    }
+    if plain { return "'" + s + "'" }
     let useDouble = s.contains("'") && !s.contains("\"")
     let q: Character = useDouble ? "\"" : "'"
     var out = String(q)

@@ -329,24 +329,26 @@ final class Runtime {
             loop = l
             scope.vars["loop"] = .object(l)
         }
-        let shared: Frame? = node.freshScopes && node.reuseScope ? f.with(scope: Scope(parent: scope)) : nil
+        // Each iteration needs fresh locals when the body assigns (so reads
+        // before a `set` see the outer value, as in Jinja2). A single frame is
+        // reused (cleared per iteration) unless something may capture it.
+        let perIteration = node.freshScopes && !node.reuseScope
+        let reused = node.freshScopes && node.reuseScope
+        let fixed = reused ? f.with(scope: Scope(parent: scope)) : lf
+        let body = node.body
+        let targetName: String?
+        if case .name(let n) = node.target { targetName = n } else { targetName = nil }
         for (i, item) in items.enumerated() {
             loop?.index0 = i
-            // each iteration gets fresh locals, so `set` before/after reads behave as in Jinja2
-            let itf: Frame
-            if let s = shared {
-                s.scope.vars.removeAll()
-                itf = s
-            } else {
-                itf = node.freshScopes ? f.with(scope: Scope(parent: scope)) : lf
-            }
-            if case .name(let n) = node.target {
+            let itf = perIteration ? f.with(scope: Scope(parent: scope)) : fixed
+            if reused { itf.scope.vars.removeAll() }
+            if let n = targetName {
                 itf.scope.vars[n] = item
             } else {
                 do { try assign(node.target, item, itf) } catch { throw annotate(error, line, f) }
             }
             do {
-                try exec(node.body, itf, &out)
+                try exec(body, itf, &out)
             } catch LoopControl.breakLoop {
                 break
             } catch LoopControl.continueLoop {
