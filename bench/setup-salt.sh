@@ -1,0 +1,21 @@
+#!/bin/sh
+# Install Salt 3008.4 (the side-by-side peer) into bench/.venv. Idempotent.
+# 3008.5 needs a newer certifi than the package registry here serves, so pin 3008.4.
+set -eu
+HERE=$(cd "$(dirname "$0")" && pwd)
+VENV="$HERE/.venv"
+SALT_VERSION=3008.4
+PY=/usr/bin/python3.11
+[ -x "$PY" ] || PY=$(command -v python3.11 || command -v python3)
+
+if [ -x "$VENV/bin/salt-call" ] && \
+   [ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("salt"))' 2>/dev/null)" = "$SALT_VERSION" ]; then
+    echo "salt $SALT_VERSION already installed in $VENV"
+    exit 0
+fi
+if ! "$PY" -c 'import venv, ensurepip' 2>/dev/null; then
+    apt-get install -y python3.11-venv
+fi
+[ -x "$VENV/bin/pip" ] || "$PY" -m venv "$VENV"
+"$VENV/bin/pip" install --disable-pip-version-check -q "salt==$SALT_VERSION"
+"$VENV/bin/salt-call" --version
