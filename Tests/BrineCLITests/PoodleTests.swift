@@ -100,7 +100,7 @@ enum ProcessRunnerShim {
 
     func cleanUp() throws {
         for name in PoodleTests.packages {
-            _ = try sh("/etc/init.d/\(name) stop; dpkg --purge \(name)")
+            _ = try sh("/etc/init.d/\(name) stop; for i in $(seq 240); do dpkg --purge \(name) 2>&1 | grep -q lock || break; sleep 0.5; done")
         }
         // What file.replace left behind (backups), then the directories the
         // stand-ins created, only if empty.
@@ -115,7 +115,8 @@ enum ProcessRunnerShim {
             try? FileManager.default.removeItem(atPath: work)
         }
         let debs = try PoodleTests.packages.map { try buildPackage($0, in: work) }
-        let installed = try sh("dpkg -i \(debs.joined(separator: " "))")
+        // Other suites may be using dpkg at the same moment: wait for its lock.
+        let installed = try sh("for i in $(seq 240); do dpkg -i \(debs.joined(separator: " ")) 2>/tmp/brine-dpkg.err && break; grep -q lock /tmp/brine-dpkg.err || break; sleep 0.5; done; cat /tmp/brine-dpkg.err >&2")
         #expect(installed.code == 0, "\(installed.stdout)")
         for name in PoodleTests.packages { _ = try sh("service \(name) start") }
 

@@ -96,7 +96,7 @@ import Testing
         let build = try ProcessRunner().run(Command(["dpkg-deb", "--build", "--root-owner-group", root, dir + "/\(name).deb"]))
         #expect(build.retcode == 0, "\(build.stderr)")
         let ctx = try makeContext()
-        _ = try? call(ctx, "pkg.purge", name)
+        _ = try? call(ctx, "pkg.purge", name)  // apt-get waits for the dpkg lock (DPkg::Lock::Timeout)
         let installed = try callWith(ctx, "pkg.install", [], ["sources": .list([.map([name: .string(dir + "/\(name).deb")])])])
         #expect(installed == .map([name: ["old": "", "new": "1.2-3"]]))
         #expect(try call(ctx, "pkg.version", name) == "1.2-3")

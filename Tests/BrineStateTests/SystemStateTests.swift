@@ -58,7 +58,7 @@ let isRoot = geteuid() == 0
         defer {
             tree.remove()
             _ = try? ProcessRunner().run(Command(["/bin/sh", "-c",
-                "[ -f /run/\(name).pid ] && kill $(cat /run/\(name).pid); rm -f /run/\(name).pid /run/\(name).log; dpkg --purge \(name)"]))
+                "[ -f /run/\(name).pid ] && kill $(cat /run/\(name).pid); rm -f /run/\(name).pid /run/\(name).log; for i in $(seq 240); do dpkg --purge \(name) 2>&1 | grep -q lock || break; sleep 0.5; done"]))
         }
         // A package holding an init script, built with dpkg-deb.
         let root = tree.root + "/pkg"

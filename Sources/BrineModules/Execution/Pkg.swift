@@ -63,6 +63,19 @@ public enum PkgModule: ExecutionModule {
         },
     ]
 
+    /// dpkg has no lock timeout of its own (apt-get has DPkg::Lock::Timeout):
+    /// retry while another package manager holds the lock, up to two minutes.
+    static func runWaitingForLock(_ command: Command, _ ctx: ExecutionContext) throws -> ProcessResult {
+        let deadline = Date().addingTimeInterval(120)
+        while true {
+            let result = try ctx.runner.run(command)
+            let locked = result.retcode != 0 && (result.stderr.contains("dpkg frontend lock") || result.stderr.contains("lock-frontend")
+                || result.stderr.contains("status database area is locked"))
+            if !locked || Date() > deadline { return result }
+            Thread.sleep(forTimeInterval: 0.5)
+        }
+    }
+
     static func env() -> [String: String] {
         ProcessInfo.processInfo.environment.merging(aptEnvironment) { $1 }.merging(["LC_ALL": "C"]) { $1 }
     }
@@ -92,9 +105,17 @@ public enum PkgModule: ExecutionModule {
         return result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    static func changes(from before: OrderedDictionary<String, String>, to after: OrderedDictionary<String, String>) -> Value {
+    /// What changed, limited to what this call can have caused: the
+    /// targeted packages, plus (when installing) packages that appeared,
+    /// i.e. pulled-in dependencies. Another package manager working at the
+    /// same time does not show up in our changes.
+    static func changes(from before: OrderedDictionary<String, String>, to after: OrderedDictionary<String, String>,
+                        targets: Set<String>, installing: Bool) -> Value
+    {
         var diff = OrderedDictionary<String, Value>()
         for name in Set(before.keys).union(after.keys).sorted() where before[name] != after[name] {
+            let appeared = before[name] == nil && after[name] != nil
+            guard targets.contains(name) || (installing && appeared) else { continue }
             diff[name] = ["old": .string(before[name] ?? ""), "new": .string(after[name] ?? "")]
         }
         return .map(diff)
@@ -136,7 +157,7 @@ public enum PkgModule: ExecutionModule {
         let before = try listPackages(ctx)
         var errors: [String] = []
         if !debs.isEmpty {
-            let result = try ctx.runner.run(Command(["dpkg", "-i", "--force-confold"] + debs, environment: env()))
+            let result = try runWaitingForLock(Command(["dpkg", "-i", "--force-confold"] + debs, environment: env()), ctx)
             if result.retcode != 0 { errors.append(result.stderr.isEmpty ? result.stdout : result.stderr) }
         }
         if !wanted.isEmpty {
@@ -149,7 +170,11 @@ public enum PkgModule: ExecutionModule {
             let result = try ctx.runner.run(Command(command, environment: env()))
             if result.retcode != 0 { errors.append(result.stderr.isEmpty ? result.stdout : result.stderr) }
         }
-        let diff = changes(from: before, to: try listPackages(ctx))
+        var targeted = Set(wanted.map(\.name))
+        if case .list(let sources) = args["sources"] {
+            for case .map(let entry) in sources { targeted.formUnion(entry.keys) }
+        }
+        let diff = changes(from: before, to: try listPackages(ctx), targets: targeted, installing: true)
         if !errors.isEmpty {
             ctx.outcome.fail(1)
             throw BrineError(.execution, "Error occurred installing package(s): "
@@ -172,7 +197,7 @@ public enum PkgModule: ExecutionModule {
                 throw BrineError(.execution, "Error occurred removing package(s): \(result.stderr.isEmpty ? result.stdout : result.stderr)")
             }
         }
-        return changes(from: before, to: try listPackages(ctx))
+        return changes(from: before, to: try listPackages(ctx), targets: Set(wanted), installing: false)
     }
 
     /// `apt-get update`; each source line → true (fetched), false (error),

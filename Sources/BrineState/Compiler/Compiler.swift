@@ -247,15 +247,7 @@ public struct StateCompiler {
 
     /// High-data targets of a reference: `{module: id-or-name}` or a bare ID.
     func resolveHighReference(_ ref: Value, in high: HighData) -> [(String, String)] {
-        var module: String? = nil
-        var key: String
-        if case .map(let m) = ref, let first = m.elements.first {
-                    let (k, v) = (first.key, first.value)
-            module = k
-            key = v.pythonString
-        } else {
-            key = ref.pythonString
-        }
+        let (module, key) = ChunkReference.parse(ref)
         var result: [(String, String)] = []
         for (id, body) in high.states {
             guard case .map(let state) = body else { continue }
@@ -327,16 +319,15 @@ public struct StateCompiler {
 
 /// Finds the low chunks a requisite reference points at.
 enum ChunkReference {
+    /// `{module: id-or-name}` → (module, key); a bare string is an ID in
+    /// any module.
+    static func parse(_ ref: Value) -> (module: String?, key: String) {
+        if case .map(let m) = ref, let first = m.elements.first { return (first.key, first.value.pythonString) }
+        return (nil, ref.pythonString)
+    }
+
     static func match(_ ref: Value, in chunks: [LowChunk]) -> [Int] {
-        var module: String? = nil
-        var key: String
-        if case .map(let m) = ref, let first = m.elements.first {
-                    let (k, v) = (first.key, first.value)
-            module = k
-            key = v.pythonString
-        } else {
-            key = ref.pythonString
-        }
+        let (module, key) = parse(ref)
         var result: [Int] = []
         for (i, chunk) in chunks.enumerated() {
             if module == "sls" {
