@@ -13,7 +13,10 @@ public enum YAML {
     public static func decode(_ text: String, file: String = "<string>") throws(BrineError) -> Value {
         let root: Node?
         do {
-            root = try Yams.compose(yaml: text)
+            // The basic resolver has no rules: typing plain scalars is ours
+            // (below), and Yams' default rules cost a regex engine start-up
+            // and a regex match per mapping key in its duplicate check.
+            root = try Yams.compose(yaml: text, .basic)
         } catch let error as YamlError {
             throw translate(error, file: file)
         } catch {
@@ -295,7 +298,7 @@ extension YAML {
         }
     }
 
-    static func quoteIfNeeded(_ s: String) -> String {
+    public static func quoteIfNeeded(_ s: String) -> String {
         if s.isEmpty { return "''" }
         let needsDouble = s.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
         if needsDouble { return JSON.quote(s) }

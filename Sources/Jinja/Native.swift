@@ -11,6 +11,7 @@ extension Template {
         var vars: [String: Value] = [:]
         for (k, v) in context { vars[k] = v }
         var out = ""
+        defer { runtime.releaseScopes() }
         try runtime.renderRoot(self, parentScope: Scope(parent: nil, vars: vars), &out)
         return try nativeConcat(runtime.nativeStack?.last ?? [])
     }

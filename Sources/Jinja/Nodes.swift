@@ -65,6 +65,8 @@ struct MacroDef: Sendable {
     var usesCaller: Bool
     var usesVarargs: Bool
     var usesKwargs: Bool
+    /// The body defines macros/call blocks that close over the call's scope.
+    var capturesScope: Bool = false
 }
 
 struct ForNode: Sendable {
@@ -121,5 +123,4 @@ indirect enum Stmt: Sendable {
 struct ParsedTemplate: Sendable {
     var body: [Stmt]
     var blocks: [String: BlockNode]
-    var hasExtends: Bool
 }

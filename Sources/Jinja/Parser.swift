@@ -6,8 +6,6 @@ public struct Parser {
     let name: String?
     let environment: Environment
     var blocks: [String: BlockNode] = [:]
-    var hasExtends = false
-    var tagStack: [String] = []
     /// Nesting depth of expressions/statements being parsed; bounded so a
     /// hostile template cannot overflow the stack of the parser or evaluator.
     var depth = 0
@@ -90,7 +88,7 @@ public struct Parser {
             cb.body = Compiler.compile(b.body)
             compiledBlocks[n] = cb
         }
-        return ParsedTemplate(body: Compiler.compile(body), blocks: compiledBlocks, hasExtends: hasExtends)
+        return ParsedTemplate(body: Compiler.compile(body), blocks: compiledBlocks)
     }
 
     func atEnd(_ endTokens: [String]?) -> Bool {
@@ -146,15 +144,12 @@ public struct Parser {
         defer { depth -= 1 }
         if depth > Parser.maxDepth || !stack.hasRoom() { throw fail("statements nested too deeply") }
         let line = current.line
-        tagStack.append(tag)
-        defer { tagStack.removeLast() }
         switch tag {
         case "for": return [try parseFor()]
         case "if": return [try parseIf()]
         case "block": return [try parseBlock()]
         case "extends":
             advance()
-            hasExtends = true
             return [.extends(try parseExpression(), line: line)]
         case "print":
             advance()
@@ -380,7 +375,8 @@ public struct Parser {
         return MacroDef(name: name, params: params, body: body,
                         usesCaller: NameScan.references(body, "caller") || defaults.contains { NameScan.references($0, "caller") },
                         usesVarargs: NameScan.references(body, "varargs"),
-                        usesKwargs: NameScan.references(body, "kwargs"))
+                        usesKwargs: NameScan.references(body, "kwargs"),
+                        capturesScope: NameScan.capturesScope(body))
     }
 
     mutating func parseMacro() throws -> Stmt {

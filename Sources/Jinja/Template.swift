@@ -38,16 +38,20 @@ public final class Template: JinjaObject, @unchecked Sendable {
         let root = Scope(parent: nil, vars: vars)
         var out = ""
         out.reserveCapacity(source.utf8.count * 2)
+        defer { runtime.releaseScopes() }
         _ = try runtime.renderRoot(self, parentScope: root, &out)
         return out
     }
 
     /// The exports of this template rendered without context, cached.
-    func defaultModule(_ runtime: Runtime) throws -> TemplateModule {
+    func defaultModule() throws -> TemplateModule {
         moduleLock.lock()
         if let m = cachedModule { moduleLock.unlock(); return m }
         moduleLock.unlock()
-        let m = try runtime.makeModule(self, parentScope: Scope(parent: nil, vars: [:]))
+        // A runtime of its own: the module's scopes live as long as this
+        // template (its macros refer to them) and must not be released
+        // with the importing render.
+        let m = try Runtime(env: environment).makeModule(self, parentScope: Scope(parent: nil, vars: [:]))
         moduleLock.lock()
         cachedModule = m
         moduleLock.unlock()

@@ -343,6 +343,32 @@ enum ChunkReference {
     }
 }
 
+/// Requisite lookups by ID and by name, so resolving every requisite of a
+/// run is linear rather than a scan of all chunks per reference.
+struct ChunkIndex {
+    let chunks: [LowChunk]
+    var byID: [String: [Int]] = [:]
+    var byName: [String: [Int]] = [:]
+
+    init(_ chunks: [LowChunk]) {
+        self.chunks = chunks
+        for (i, chunk) in chunks.enumerated() {
+            byID[chunk["__id__"]?.pythonString ?? "", default: []].append(i)
+            byName[chunk["name"]?.pythonString ?? "", default: []].append(i)
+        }
+    }
+
+    func match(_ ref: Value) -> [Int] {
+        let (module, key) = ChunkReference.parse(ref)
+        if module == "sls" { return ChunkReference.match(ref, in: chunks) }
+        func ofModule(_ list: [Int]?) -> [Int] {
+            (list ?? []).filter { module == nil || chunks[$0]["state"]?.pythonString == module }
+        }
+        let ids = ofModule(byID[key])
+        return ids.isEmpty ? ofModule(byName[key]) : ids
+    }
+}
+
 /// The state-return key: `file_|-id_|-name_|-managed`.
 public func stateTag(_ chunk: LowChunk) -> String {
     "\(chunk["state"]?.pythonString ?? "")_|-\(chunk["__id__"]?.pythonString ?? "")_|-\(chunk["name"]?.pythonString ?? "")_|-\(chunk["fun"]?.pythonString ?? "")"

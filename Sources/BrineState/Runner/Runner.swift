@@ -48,12 +48,13 @@ public final class StateRunner: @unchecked Sendable {
     {
         var errors: [String] = []
         var requisites: [[(kind: Requisite, targets: [Int])]] = Array(repeating: [], count: chunks.count)
+        let index = ChunkIndex(chunks)
         for (i, chunk) in chunks.enumerated() {
             for kind in Requisite.allCases where kind != .use {
                 guard let refs = chunk[kind.rawValue] else { continue }
                 var targets: [Int] = []
                 for ref in refs.listValue ?? [refs] {
-                    let found = ChunkReference.match(ref, in: chunks).filter { $0 != i }
+                    let found = index.match(ref).filter { $0 != i }
                     if found.isEmpty {
                         errors.append("Referenced state does not exist for requisite [\(kind.rawValue): (\(describe(ref)))] in state [\(chunk["name"]?.pythonString ?? "")] in SLS [\(chunk["__sls__"]?.pythonString ?? "")]")
                     }

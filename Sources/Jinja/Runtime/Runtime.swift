@@ -7,6 +7,10 @@ final class Runtime {
     let stack = StackGuard()
     /// Raw output values per capture level when rendering natively.
     var nativeStack: [[Value]]? = nil
+    /// Scopes created by this render. Macros, `self` and `super` refer back
+    /// to the scope that holds them (reference cycles); `releaseScopes()`
+    /// empties them when the render is over so nothing leaks.
+    var scopes: [Scope] = []
     /// Modules imported without context during this render.
     var modules: [ObjectIdentifier: TemplateModule] = [:]
     /// Whether this is a native render (a `let`, so hot paths skip the stack).
@@ -18,6 +22,19 @@ final class Runtime {
         if native { nativeStack = [[]] }
     }
 
+
+    func newScope(parent: Scope?) -> Scope {
+        let s = Scope(parent: parent)
+        scopes.append(s)
+        return s
+    }
+
+    /// Breaks the reference cycles of this render's scopes (call once the
+    /// rendered text has been produced and no value of the render escapes).
+    func releaseScopes() {
+        for s in scopes { s.vars.removeAll() }
+        scopes = []
+    }
 
     @inline(__always) func nativeAppend(_ v: Value) {
         guard isNative, let n = nativeStack?.count, n > 0 else { return }
@@ -47,7 +64,7 @@ final class Runtime {
     func renderRoot(_ t: Template, parentScope: Scope, _ out: inout String) throws -> Context {
         try enter()
         defer { depth -= 1 }
-        let top = Scope(parent: parentScope)
+        let top = newScope(parent: parentScope)
         let ctx = Context(top: top)
         for (n, b) in t.parsed.blocks { ctx.blocks[n] = [(b, t)] }
         var f = Frame(scope: top, ctx: ctx, template: t, autoescape: env.autoescape.enabled(for: t.name), rootLevel: true, topLevel: true)
@@ -72,7 +89,7 @@ final class Runtime {
     func importedModule(_ t: Template) throws -> TemplateModule {
         let key = ObjectIdentifier(t)
         if let m = modules[key] { return m }
-        let pristine = try t.defaultModule(self)
+        let pristine = try t.defaultModule()
         let m = TemplateModule(exports: pristine.exports.map { ($0.0, $0.1.deepCopy()) }, body: pristine.body, templateName: pristine.templateName)
         modules[key] = m
         return m
@@ -183,7 +200,7 @@ final class Runtime {
                 try write(v, f, &out)
             } catch { throw annotate(error, line, f) }
         case .with(let pairs, let body, let line):
-            let scope = Scope(parent: f.scope)
+            let scope = newScope(parent: f.scope)
             let inner = f.with(scope: scope)
             do {
                 for (t, e) in pairs { try assign(t, try eval(e, f), inner) }
@@ -231,12 +248,12 @@ final class Runtime {
         case .breakLoop: throw LoopControl.breakLoop
         case .continueLoop: throw LoopControl.continueLoop
         case .autoescape(let e, let body, let line):
-            var inner = f.with(scope: Scope(parent: f.scope))
+            var inner = f.with(scope: newScope(parent: f.scope))
             inner.rootLevel = f.rootLevel
             do { inner.autoescape = try eval(e, f).truthy() } catch { throw annotate(error, line, f) }
             try exec(body, inner, &out)
         case .scope(let body):
-            try exec(body, f.with(scope: Scope(parent: f.scope)), &out)
+            try exec(body, f.with(scope: newScope(parent: f.scope)), &out)
         case .ext(let st, let line):
             do {
                 var rt = ExtensionRuntime(runtime: self, frame: f)
@@ -284,7 +301,7 @@ final class Runtime {
         }
         try enter()
         defer { depth -= 1 }
-        let scope = Scope(parent: scoped || node.scoped ? f.scope : f.ctx.top)
+        let scope = newScope(parent: scoped || node.scoped ? f.scope : f.ctx.top)
         let bf = Frame(scope: scope, ctx: f.ctx, template: tmpl, autoescape: env.autoescape.enabled(for: tmpl.name), rootLevel: false, topLevel: false)
         if index + 1 < stack.count {
             scope.vars["super"] = .object(BlockRef(name: name, index: index + 1, ctx: f.ctx, frame: scoped ? f : bf, scoped: scoped))
@@ -297,7 +314,7 @@ final class Runtime {
     func runFor(_ node: ForNode, _ iterValue: Value, depth0: Int, _ f: Frame, _ out: inout String, line: Int) throws {
         var items: [Value]
         do { items = try iterate(iterValue) } catch { throw annotate(error, line, f) }
-        let scope = Scope(parent: f.scope)
+        let scope = newScope(parent: f.scope)
         let lf = f.with(scope: scope)
         if let filter = node.filter {
             var kept: [Value] = []
@@ -334,13 +351,13 @@ final class Runtime {
         // reused (cleared per iteration) unless something may capture it.
         let perIteration = node.freshScopes && !node.reuseScope
         let reused = node.freshScopes && node.reuseScope
-        let fixed = reused ? f.with(scope: Scope(parent: scope)) : lf
+        let fixed = reused ? f.with(scope: newScope(parent: scope)) : lf
         let body = node.body
         let targetName: String?
         if case .name(let n) = node.target { targetName = n } else { targetName = nil }
         for (i, item) in items.enumerated() {
             loop?.index0 = i
-            let itf = perIteration ? f.with(scope: Scope(parent: scope)) : fixed
+            let itf = perIteration ? f.with(scope: newScope(parent: scope)) : fixed
             if reused { itf.scope.vars.removeAll() }
             if let n = targetName {
                 itf.scope.vars[n] = item
@@ -383,7 +400,8 @@ final class Runtime {
         try enter()
         defer { depth -= 1 }
         let def = m.def
-        let scope = Scope(parent: m.scope)
+        // only scopes that can end up in a reference cycle need releasing later
+        let scope = def.capturesScope ? newScope(parent: m.scope) : Scope(parent: m.scope)
         let mf = Frame(scope: scope, ctx: m.ctx, template: m.template, autoescape: m.autoescape, rootLevel: false, topLevel: false)
         let pos = args.positional
         if pos.count > def.params.count && !def.usesVarargs {

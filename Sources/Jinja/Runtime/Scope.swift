@@ -122,10 +122,9 @@ public struct Frame {
     /// Assignments go to the template top level (and are exported).
     var topLevel: Bool
 
+    /// The same frame over another scope (not the template top level unless asked).
     func with(scope: Scope, topLevel: Bool = false) -> Frame {
-        var f = self
-        f = Frame(scope: scope, ctx: ctx, template: template, autoescape: autoescape, rootLevel: rootLevel, topLevel: topLevel)
-        return f
+        Frame(scope: scope, ctx: ctx, template: template, autoescape: autoescape, rootLevel: rootLevel, topLevel: topLevel)
     }
 }
 
