@@ -380,3 +380,26 @@ final class HostErrorTests: XCTestCase {
         }
     }
 }
+
+/// Scopes referenced by macros, `self` and `super` form cycles; a finished
+/// render must release them.
+final class MemoryTests: XCTestCase {
+    final class WeakScopes: @unchecked Sendable {
+        weak var macroScope: Scope?
+        weak var topScope: Scope?
+    }
+
+    func testRenderDoesNotLeakScopes() throws {
+        let probe = WeakScopes()
+        let env = Environment(loader: DictLoader(["base": "{% block b %}x{% endblock %}"]))
+        env.globals["probe"] = .function(Function("probe") { _, ctx in
+            probe.macroScope = ctx.frame.scope
+            probe.topScope = ctx.frame.scope.parent
+            return .string("")
+        })
+        let t = try env.fromString("{% extends 'base' %}{% macro m() %}{{ probe() }}{% endmacro %}{% block b %}{{ m() }}{{ super() }}{% endblock %}")
+        XCTAssertEqual(try t.render(), "x")
+        XCTAssertNil(probe.macroScope)
+        XCTAssertNil(probe.topScope, "render scopes must be freed after rendering")
+    }
+}
