@@ -125,8 +125,9 @@ public final class Environment: @unchecked Sendable {
         let parsed = try parse(src.source, name: name)
         let t = Template(environment: self, name: name, source: src.source, parsed: parsed, globals: [:])
         cacheLock.lock()
-        cache[name] = (t, src.version)
+        let replaced = cache.updateValue((t, src.version), forKey: name)
         cacheLock.unlock()
+        replaced?.0.dropModule()
         return t
     }
 
@@ -147,7 +148,9 @@ public final class Environment: @unchecked Sendable {
     /// Drops all cached templates.
     public func clearCache() {
         cacheLock.lock()
+        let old = cache
         cache = [:]
         cacheLock.unlock()
+        for (t, _) in old.values { t.dropModule() }
     }
 }

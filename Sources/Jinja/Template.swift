@@ -58,6 +58,14 @@ public final class Template: JinjaObject, @unchecked Sendable {
         return m
     }
 
+    /// Forgets the cached module (its macros refer back to this template, so
+    /// the environment calls this when a reloaded template replaces it).
+    func dropModule() {
+        moduleLock.lock()
+        cachedModule = nil
+        moduleLock.unlock()
+    }
+
     /// Renders and returns the template's exported variables and macros,
     /// like Jinja2's `Template.module`.
     public func module(_ context: [String: Value] = [:]) throws -> [String: Value] {
