@@ -1,0 +1,84 @@
+import Crypto
+
+/// A node's key pair as two files in `pki_dir`, named as Salt names them:
+/// `minion.pem` / `minion.pub` on a minion, `master.pem` / `master.pub` on the
+/// master. The master also keeps minions' public keys (one file per id) in
+/// `minions`, `minions_pre`, … with the same public-key format.
+///
+/// Private key files are written 0400 and must not be readable by group or
+/// others when loaded; public key files are 0644.
+public struct KeyFiles: Sendable {
+    public let privateKeyPath: String
+    public let publicKeyPath: String
+
+    /// Mode of written private key files (Salt uses 0400 for its `.pem`).
+    public static let privateKeyMode: UInt32 = 0o400
+    /// Mode of written public key files.
+    public static let publicKeyMode: UInt32 = 0o644
+
+    /// The files `<directory>/<name>.pem` and `<directory>/<name>.pub`.
+    public init(directory: String, name: String) {
+        privateKeyPath = "\(directory)/\(name).pem"
+        publicKeyPath = "\(directory)/\(name).pub"
+    }
+
+    /// Writes both files, private first (the public half can be rebuilt from it).
+    /// The directory is created with mode 0700 if missing; existing keys are
+    /// replaced only with `overwrite`.
+    public func write(_ pair: StaticKeyPair, overwrite: Bool = false) throws(KeyFileError) {
+        try KeyFileIO.ensureDirectory(KeyFileIO.parentDirectory(of: privateKeyPath), mode: 0o700)
+        if !overwrite {
+            for path in [privateKeyPath, publicKeyPath] where KeyFileIO.exists(path) {
+                throw .alreadyExists(path: path)
+            }
+        }
+        try KeyFileIO.writeAtomically(
+            KeyPEM.encode(privateKey: pair.privateKey), to: privateKeyPath, mode: Self.privateKeyMode)
+        try Self.writePublicKey(pair.publicKey, to: publicKeyPath)
+    }
+
+    /// Loads the pair and checks that the two files belong together.
+    public func load() throws(KeyFileError) -> StaticKeyPair {
+        let privateKey = try KeyPEM.decodePrivateKey(
+            try KeyFileIO.readText(privateKeyPath, requirePrivate: true), source: privateKeyPath)
+        let publicKey = try Self.readPublicKey(at: publicKeyPath)
+        guard publicKey.rawRepresentation == privateKey.publicKey.rawRepresentation else {
+            throw .mismatchedPair(privateKeyPath: privateKeyPath, publicKeyPath: publicKeyPath)
+        }
+        return StaticKeyPair(privateKey: privateKey)
+    }
+
+    /// What a daemon does at start: load the keys, or create them on first run.
+    /// A missing `.pub` next to a good `.pem` is rewritten from it; a missing
+    /// `.pem` next to an existing `.pub` is an error (we would silently change
+    /// the node's identity otherwise).
+    public func loadOrGenerate() throws(KeyFileError) -> (pair: StaticKeyPair, created: Bool) {
+        let hasPrivate = KeyFileIO.exists(privateKeyPath)
+        let hasPublic = KeyFileIO.exists(publicKeyPath)
+        switch (hasPrivate, hasPublic) {
+        case (false, false):
+            let pair = StaticKeyPair.generate()
+            try write(pair)
+            return (pair, true)
+        case (true, false):
+            let privateKey = try KeyPEM.decodePrivateKey(
+                try KeyFileIO.readText(privateKeyPath, requirePrivate: true), source: privateKeyPath)
+            try Self.writePublicKey(privateKey.publicKey, to: publicKeyPath)
+            return (StaticKeyPair(privateKey: privateKey), false)
+        case (false, true):
+            throw .missing(path: privateKeyPath)
+        case (true, true):
+            return (try load(), false)
+        }
+    }
+
+    /// Writes one public key file (e.g. an accepted minion's key on the master).
+    public static func writePublicKey(_ key: Curve25519.KeyAgreement.PublicKey, to path: String) throws(KeyFileError) {
+        try KeyFileIO.writeAtomically(KeyPEM.encode(publicKey: key), to: path, mode: publicKeyMode)
+    }
+
+    /// Reads one public key file.
+    public static func readPublicKey(at path: String) throws(KeyFileError) -> Curve25519.KeyAgreement.PublicKey {
+        try KeyPEM.decodePublicKey(try KeyFileIO.readText(path, requirePrivate: false), source: path)
+    }
+}
