@@ -5,8 +5,12 @@ import Glibc
 #endif
 
 /// Writes files so that a reader never sees half of one: the content goes
-/// to a temporary file in the same directory, is flushed, then renamed over
-/// the target. An existing file's mode and owner carry over.
+/// to a temporary file in the same directory, then is renamed over the
+/// target. An existing file's mode and owner carry over.
+///
+/// No fsync: the guarantee is against a process dying mid-write and readers
+/// racing the writer (what Salt's temp-file-and-move gives too), not against
+/// power loss; an fsync per file made a 1000-file state run take a second.
 public enum AtomicFile {
     public static func write(_ data: some Collection<UInt8>, to path: String, mode: mode_t? = nil) throws(BrineError) {
         let directory = (path as NSString).deletingLastPathComponent
@@ -42,7 +46,6 @@ public enum AtomicFile {
             umask(mask)
             fchmod(fd, mode ?? (0o666 & ~mask))
         }
-        fsync(fd)
         close(fd)
         guard rename(tempPath, path) == 0 else {
             throw BrineError(.io, "cannot replace \(path): \(systemError(errno))")

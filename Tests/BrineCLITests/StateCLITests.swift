@@ -1,0 +1,59 @@
+import BrineCore
+import Foundation
+import Testing
+
+/// `brine call --local state.*` as a user runs it: Salt's highstate
+/// output, its flags, and exit codes.
+@Suite struct StateCLITests {
+    let root = tempDir()
+
+    func setUp() throws {
+        try FileManager.default.createDirectory(atPath: root + "/states", withIntermediateDirectories: true)
+        try """
+            ok:
+              test.succeed_without_changes: []
+            changed:
+              file.managed:
+                - name: \(root)/out.txt
+                - contents: hello
+            """.write(toFile: root + "/states/web.sls", atomically: true, encoding: .utf8)
+        try "broken:\n  test.fail_without_changes: []\n".write(toFile: root + "/states/bad.sls", atomically: true, encoding: .utf8)
+        try "x:\n  file.managed:\n    - name: \(root)/never\n    - bogus: [\n".write(toFile: root + "/states/syntax.sls", atomically: true, encoding: .utf8)
+    }
+
+    func call(_ words: [String]) throws -> Run {
+        try brine(["call", "--local", "-c", root + "/etc", "--file-root", root + "/states"] + words)
+    }
+
+    @Test func outputsAndFlags() throws {
+        try setUp()
+        let full = try call(["state.apply", "web"])
+        #expect(full.code == 0)
+        #expect(full.stdout.hasPrefix("local:\n----------\n          ID: ok\n    Function: test.succeed_without_changes\n      Result: True\n     Comment: Success!\n"))
+        #expect(full.stdout.contains("Succeeded: 2 (changed=1)\nFailed:    0\n"))
+        let quietClean = try call(["state.apply", "web", "--state-verbose=False"])
+        #expect(!quietClean.stdout.contains("ID: ok"))
+        #expect(quietClean.stdout.contains("Succeeded: 2\n"))
+        let terse = try call(["state.apply", "web", "--state-output=terse"])
+        #expect(terse.stdout.contains("  Name: ok - Function: test.succeed_without_changes - Result: Clean - Started: "))
+        let json = try call(["state.apply", "web", "--out=json"])
+        let data = try JSON.decode(json.stdout)
+        #expect(data["local"]?["test_|-ok_|-ok_|-succeed_without_changes"]?["result"] == true)
+        let preview = try call(["state.apply", "web", "test=True", "pillar={x: 1}"])
+        #expect(preview.code == 0)
+    }
+
+    @Test func failuresExitNonZero() throws {
+        try setUp()
+        let failed = try call(["state.apply", "bad"])
+        #expect(failed.code == 1)
+        #expect(failed.stdout.contains("Failed:    1"))
+        let syntax = try call(["state.apply", "syntax"])
+        #expect(syntax.code == 1)
+        #expect(syntax.stdout.contains("local:\n    Data failed to compile:\n----------\n    Rendering SLS 'base:syntax' failed: \(root)/states/syntax.sls, line"))
+        #expect(!FileManager.default.fileExists(atPath: root + "/never"))
+        let missing = try call(["state.apply", "nothere"])
+        #expect(missing.code == 1)
+        #expect(missing.stdout.contains("Specified SLS nothere in saltenv base is not available on the salt master or through a configured fileserver"))
+    }
+}
