@@ -10,7 +10,7 @@ public struct Parser {
     /// hostile template cannot overflow the stack of the parser or evaluator.
     var depth = 0
     let stack = StackGuard()
-    static let maxDepth = 64
+    static let maxDepth = 200
     /// Longest left-deep operator chain (`a + b + c …`) accepted in one expression.
     static let maxChain = 256
 

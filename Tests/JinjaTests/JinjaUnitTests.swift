@@ -176,6 +176,9 @@ final class JinjaUnitTests: XCTestCase {
             } catch let e as JinjaError {
                 box.kind = e.kind
             } catch {}
+            // deep but legal nesting must not overflow a small stack either
+            let deep = "{{ " + String(repeating: "(", count: 190) + "1" + String(repeating: ")", count: 190) + " }}"
+            _ = try? Environment().fromString(deep).render()
             done.fulfill()
         }
         thread.stackSize = 512 * 1024
