@@ -15,9 +15,11 @@ public struct CipherState: Sendable {
     /// requires before the first MixKey.
     public init() {}
 
-    /// A CipherState with `key` (32 bytes) and nonce 0.
-    init(key: [UInt8]) {
+    /// A CipherState with `key` (32 bytes), starting at `nonce` (0 except in
+    /// tests that need to reach the end of the nonce space).
+    package init(key: [UInt8], nonce: UInt64 = 0) {
         self.key = SymmetricKey(data: key)
+        self.nonce = nonce
     }
 
     /// Whether a key is set (HasKey()).

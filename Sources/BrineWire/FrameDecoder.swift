@@ -16,6 +16,9 @@ public struct FrameDecoder: Sendable {
     /// Size of the length header.
     public static let headerLength = 4
 
+    /// Buffer capacity kept between frames.
+    static let retainedCapacity = 4096
+
     /// Largest accepted frame body.
     public let maximumFrameLength: Int
     private var buffer: [UInt8] = []
@@ -68,7 +71,9 @@ public struct FrameDecoder: Sendable {
 
     private mutating func compact() {
         if readIndex == buffer.count {
-            buffer.removeAll(keepingCapacity: buffer.capacity <= 1 << 20)
+            // Idle connections keep at most a small buffer: the master holds
+            // thousands of them, and one 64 KiB frame must not pin 64 KiB each.
+            buffer.removeAll(keepingCapacity: buffer.capacity <= Self.retainedCapacity)
             readIndex = 0
         } else if readIndex > 65536 && readIndex * 2 > buffer.count {
             buffer.removeFirst(readIndex)

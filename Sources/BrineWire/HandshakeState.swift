@@ -87,10 +87,29 @@ public struct HandshakeState: Sendable {
     /// and can be used for channel binding.
     public var handshakeHash: [UInt8] { symmetric.handshakeHash }
 
+    /// The largest payload the next message can carry within the 65535-byte
+    /// limit: message 1 carries `e` (32 bytes); message 2 `e`, encrypted `s` and a
+    /// tag (32 + 48 + 16); message 3 encrypted `s` and a tag (48 + 16).
+    public var maximumPayloadLength: Int {
+        let overhead: Int
+        switch messageIndex {
+        case 0: overhead = Noise.dhLength
+        case 1: overhead = Noise.dhLength + Noise.dhLength + 2 * Noise.tagLength
+        default: overhead = Noise.dhLength + 2 * Noise.tagLength
+        }
+        return Noise.maximumMessageLength - overhead
+    }
+
     /// Writes the next handshake message carrying `payload` (encrypted from message 2 on).
+    /// A payload over `maximumPayloadLength` is refused before any state changes.
     public mutating func writeMessage(payload: [UInt8] = []) throws(NoiseError) -> [UInt8] {
         try checkUsable()
         guard isOurTurnToWrite else { throw .outOfTurn(expected: "readMessage") }
+        guard payload.count <= maximumPayloadLength else {
+            throw .messageTooLarge(
+                length: payload.count + Noise.maximumMessageLength - maximumPayloadLength,
+                limit: Noise.maximumMessageLength)
+        }
         do {
             let message = try writeTokens(payload: payload)
             messageIndex += 1

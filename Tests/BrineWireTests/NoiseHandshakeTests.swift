@@ -160,9 +160,21 @@ struct NoiseHandshakeTests {
         }
 
         var initiator = HandshakeState(role: .initiator, localStatic: PrivateKey())
+        var responder2 = HandshakeState(role: .responder, localStatic: PrivateKey())
+        #expect(initiator.maximumPayloadLength == 65535 - 32)
         #expect(throws: NoiseError.messageTooLarge(length: 65536, limit: 65535)) {
             try initiator.writeMessage(payload: [UInt8](repeating: 0, count: 65536 - 32))
         }
+        // Refused before any state change: the handshake goes on, at the exact limit.
+        let message1 = try initiator.writeMessage(payload: [UInt8](repeating: 0, count: 65535 - 32))
+        #expect(message1.count == 65535)
+        _ = try responder2.readMessage(message1)
+        #expect(responder2.maximumPayloadLength == 65535 - 32 - 48 - 16)
+        let message2 = try responder2.writeMessage(payload: [UInt8](repeating: 1, count: responder2.maximumPayloadLength))
+        #expect(message2.count == 65535)
+        _ = try initiator.readMessage(message2)
+        #expect(initiator.maximumPayloadLength == 65535 - 48 - 16)
+        #expect(try initiator.writeMessage(payload: [UInt8](repeating: 2, count: initiator.maximumPayloadLength)).count == 65535)
         var responder = HandshakeState(role: .responder, localStatic: PrivateKey())
         #expect(throws: NoiseError.messageTooLarge(length: 70000, limit: 65535)) {
             try responder.readMessage([UInt8](repeating: 1, count: 70000))
@@ -191,6 +203,25 @@ struct NoiseHandshakeTests {
         var responder = HandshakeState(role: .responder, localStatic: PrivateKey())
         #expect(throws: NoiseError.outOfTurn(expected: "readMessage")) { try responder.writeMessage() }
         #expect(throws: NoiseError.handshakeNotComplete) { try responder.transport() }
+    }
+
+    @Test("the reserved nonce 2^64-1 is never used")
+    func nonceExhaustion() throws {
+        let key = [UInt8](repeating: 0x42, count: 32)
+        var sender = CipherState(key: key, nonce: UInt64.max - 1)
+        var receiver = CipherState(key: key, nonce: UInt64.max - 1)
+        let last = try sender.encrypt(associatedData: [], plaintext: [1])
+        #expect(try receiver.decrypt(associatedData: [], ciphertext: last) == [1])
+        #expect(throws: NoiseError.nonceExhausted) { try sender.encrypt(associatedData: [], plaintext: [2]) }
+        #expect(throws: NoiseError.nonceExhausted) { try receiver.decrypt(associatedData: [], ciphertext: last) }
+    }
+
+    @Test("an empty CipherState passes data through, as the spec requires before MixKey")
+    func emptyCipherState() throws {
+        var cipher = CipherState()
+        #expect(!cipher.hasKey)
+        #expect(try cipher.encrypt(associatedData: [9], plaintext: [1, 2]) == [1, 2])
+        #expect(cipher.nonce == 0)
     }
 
     @Test("rekey in step keeps both sides in agreement")
