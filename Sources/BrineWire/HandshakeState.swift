@@ -32,28 +32,27 @@ public struct HandshakeState: Sendable {
     /// The peer's static public key, known once its `s` token has been read
     /// (after message 2 for the initiator, message 3 for the responder).
     public private(set) var remoteStaticPublicKey: Curve25519.KeyAgreement.PublicKey?
-    private let pinnedRemoteStatic: Curve25519.KeyAgreement.PublicKey?
+    private let pin: RemoteKeyPin?
     /// Index of the next message in the pattern (0, 1, 2; 3 means done).
     private var messageIndex = 0
     private var failure: NoiseError?
+    private var transportTaken = false
 
     /// A handshake with a fresh ephemeral key.
     ///
     /// - Parameters:
     ///   - prologue: bytes both sides must agree on without sending them (e.g. a
     ///     protocol version string); a mismatch makes the handshake fail.
-    ///   - pinnedRemoteStatic: if set, the peer must present exactly this static
-    ///     key; otherwise reading its `s` token fails with `remoteStaticKeyMismatch`
-    ///     before we reveal our own identity (the minion pinning its master).
+    ///   - pin: if set, the peer's static key must match it; otherwise reading its
+    ///     `s` token fails with `remoteStaticKeyMismatch` before we reveal our own
+    ///     identity (the minion pinning its master).
     public init(
         role: Role,
         localStatic: Curve25519.KeyAgreement.PrivateKey,
         prologue: [UInt8] = [],
-        pinnedRemoteStatic: Curve25519.KeyAgreement.PublicKey? = nil
+        pin: RemoteKeyPin? = nil
     ) {
-        self.init(
-            role: role, localStatic: localStatic, localEphemeral: nil,
-            prologue: prologue, pinnedRemoteStatic: pinnedRemoteStatic)
+        self.init(role: role, localStatic: localStatic, localEphemeral: nil, prologue: prologue, pin: pin)
     }
 
     /// A handshake with a given ephemeral key, for replaying published test
@@ -64,12 +63,12 @@ public struct HandshakeState: Sendable {
         localStatic: Curve25519.KeyAgreement.PrivateKey,
         localEphemeral: Curve25519.KeyAgreement.PrivateKey?,
         prologue: [UInt8] = [],
-        pinnedRemoteStatic: Curve25519.KeyAgreement.PublicKey? = nil
+        pin: RemoteKeyPin? = nil
     ) {
         self.role = role
         self.localStatic = localStatic
         self.localEphemeral = localEphemeral
-        self.pinnedRemoteStatic = pinnedRemoteStatic
+        self.pin = pin
         symmetric = SymmetricState(protocolName: Noise.protocolName)
         symmetric.mixHash(prologue)
     }
@@ -134,10 +133,14 @@ public struct HandshakeState: Sendable {
         }
     }
 
-    /// The transport keys, once the handshake is complete (Split()).
-    public func transport() throws(NoiseError) -> TransportState {
+    /// The transport keys, once the handshake is complete (Split()). Can be
+    /// taken only once: two TransportStates with the same keys would encrypt
+    /// different messages under the same nonce, which breaks ChaChaPoly.
+    public mutating func transport() throws(NoiseError) -> TransportState {
         if let failure { throw .stateFailed(previous: failure.description) }
         guard isComplete, let remoteStaticPublicKey else { throw .handshakeNotComplete }
+        guard !transportTaken else { throw .transportAlreadyTaken }
+        transportTaken = true
         let (initiatorToResponder, responderToInitiator) = symmetric.split()
         let (send, receive) = role == .initiator
             ? (initiatorToResponder, responderToInitiator)
@@ -214,9 +217,8 @@ public struct HandshakeState: Sendable {
         let length = Noise.dhLength + (symmetric.hasKey ? Noise.tagLength : 0)
         let bytes = try symmetric.decryptAndHash(try reader.take(length))
         let key = try Self.publicKey(bytes, context: "remote static key")
-        if let pinnedRemoteStatic, pinnedRemoteStatic.rawRepresentation != key.rawRepresentation {
-            throw .remoteStaticKeyMismatch(
-                expected: KeyFingerprint.of(pinnedRemoteStatic), actual: KeyFingerprint.of(key))
+        if let pin, !pin.matches(key) {
+            throw .remoteStaticKeyMismatch(expected: pin.fingerprint, actual: KeyFingerprint.of(key))
         }
         remoteStaticPublicKey = key
     }

@@ -24,6 +24,8 @@ public enum NoiseError: Error, Equatable, Sendable, CustomStringConvertible {
     case handshakeAlreadyComplete
     /// Transport keys were requested before the last handshake message.
     case handshakeNotComplete
+    /// `transport()` was already called on this handshake.
+    case transportAlreadyTaken
     /// An earlier step of this handshake or transport failed; the state is poisoned.
     case stateFailed(previous: String)
     /// The peer's static key differs from the pinned one (e.g. the minion's
@@ -50,6 +52,8 @@ public enum NoiseError: Error, Equatable, Sendable, CustomStringConvertible {
             return "Noise handshake is already complete"
         case .handshakeNotComplete:
             return "Noise handshake is not complete yet"
+        case .transportAlreadyTaken:
+            return "Noise transport keys were already taken from this handshake"
         case .stateFailed(let previous):
             return "Noise state unusable after an earlier failure: \(previous)"
         case .remoteStaticKeyMismatch(let expected, let actual):

@@ -55,7 +55,7 @@ struct EndToEndTests {
         let prologue = Array("brine wire test".utf8)
         var minion = Peer(HandshakeState(
             role: .initiator, localStatic: minionKey.privateKey, prologue: prologue,
-            pinnedRemoteStatic: masterKey.publicKey))
+            pin: .fingerprint(masterKey.fingerprint)))
         var master = Peer(HandshakeState(role: .responder, localStatic: masterKey.privateKey, prologue: prologue))
 
         // Handshake; the minion sends its first messages right behind its last handshake message.

@@ -117,7 +117,7 @@ struct NoiseHandshakeTests {
         let pinnedMaster = PrivateKey()
         let impostor = PrivateKey()
         var minion = HandshakeState(
-            role: .initiator, localStatic: PrivateKey(), pinnedRemoteStatic: pinnedMaster.publicKey)
+            role: .initiator, localStatic: PrivateKey(), pin: .key(pinnedMaster.publicKey))
         var master = HandshakeState(role: .responder, localStatic: impostor)
         _ = try master.readMessage(try minion.writeMessage())
         let error = #expect(throws: NoiseError.self) { try minion.readMessage(try master.writeMessage()) }
@@ -128,12 +128,32 @@ struct NoiseHandshakeTests {
 
         // The genuine master passes.
         var minion2 = HandshakeState(
-            role: .initiator, localStatic: PrivateKey(), pinnedRemoteStatic: pinnedMaster.publicKey)
+            role: .initiator, localStatic: PrivateKey(), pin: .key(pinnedMaster.publicKey))
         var master2 = HandshakeState(role: .responder, localStatic: pinnedMaster)
         _ = try master2.readMessage(try minion2.writeMessage())
         _ = try minion2.readMessage(try master2.writeMessage())
         _ = try master2.readMessage(try minion2.writeMessage())
         #expect(try minion2.transport().remoteStaticPublicKey.rawRepresentation == pinnedMaster.publicKey.rawRepresentation)
+        #expect(throws: NoiseError.transportAlreadyTaken) { try minion2.transport() }
+    }
+
+    @Test("pinning by master_finger: any case, with or without colons")
+    func pinnedFingerprint() throws {
+        let master = StaticKeyPair.generate()
+        for finger in [master.fingerprint, master.fingerprint.uppercased(), master.fingerprint.replacingOccurrences(of: ":", with: "")] {
+            var minion = HandshakeState(role: .initiator, localStatic: PrivateKey(), pin: .fingerprint(finger))
+            var server = HandshakeState(role: .responder, localStatic: master.privateKey)
+            _ = try server.readMessage(try minion.writeMessage())
+            _ = try minion.readMessage(try server.writeMessage())
+            #expect(minion.remoteStaticPublicKey?.rawRepresentation == master.publicKey.rawRepresentation)
+        }
+        let other = StaticKeyPair.generate()
+        var minion = HandshakeState(role: .initiator, localStatic: PrivateKey(), pin: .fingerprint(other.fingerprint))
+        var server = HandshakeState(role: .responder, localStatic: master.privateKey)
+        _ = try server.readMessage(try minion.writeMessage())
+        #expect(throws: NoiseError.remoteStaticKeyMismatch(expected: other.fingerprint, actual: master.fingerprint)) {
+            try minion.readMessage(try server.writeMessage())
+        }
     }
 
     @Test("the master sees a different static key than the accepted one")
