@@ -29,10 +29,13 @@ let package = Package(
         .target(name: "CBrineShims"),
         .target(name: "BrineModules", dependencies: ["BrineCore", "CBrineShims"]),
         .target(name: "BrineState", dependencies: ["Jinja", "BrineCore", "BrineModules"]),
+        // Noise_XX transport crypto, framing and key files: swift-crypto only.
+        .target(name: "BrineWire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "BrineMaster", dependencies: ["BrineCore", "BrineWire"]),
         .executableTarget(
             name: "brine",
             dependencies: [
-                "BrineCore", "BrineModules", "BrineState",
+                "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -40,6 +43,8 @@ let package = Package(
         .testTarget(name: "BrineCoreTests", dependencies: ["BrineCore"]),
         .testTarget(name: "BrineModulesTests", dependencies: ["BrineModules"]),
         .testTarget(name: "BrineStateTests", dependencies: ["BrineState"]),
+        .testTarget(name: "BrineWireTests", dependencies: ["BrineWire"], resources: [.copy("Resources")]),
+        .testTarget(name: "BrineMasterTests", dependencies: ["BrineMaster"]),
         // Runs the built `brine` binary as a user would.
         .testTarget(name: "BrineCLITests", dependencies: ["brine", "BrineCore", "BrineModules"]),
     ],

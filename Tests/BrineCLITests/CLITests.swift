@@ -39,6 +39,7 @@ func brine(_ arguments: [String], as name: String? = nil, environment: [String: 
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
+    process.standardInput = FileHandle.nullDevice
     try process.run()
     let stdout = out.fileHandleForReading.readDataToEndOfFile()
     let stderr = err.fileHandleForReading.readDataToEndOfFile()

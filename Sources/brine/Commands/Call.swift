@@ -19,6 +19,9 @@ struct Call: ParsableCommand {
     @OptionGroup var config: ConfigOptions
     @OptionGroup var output: OutputOptions
 
+    @Option(name: .customShort("l"), help: "Console log level (as --log-level).")
+    var shortLogLevel: String?
+
     @Flag(name: .customLong("local"), help: "Run without a master: files and pillar come from file_roots and pillar_roots.")
     var local = false
 
@@ -56,6 +59,8 @@ struct Call: ParsableCommand {
         if let fileRoot { overrides["file_roots"] = ["base": [.string(Config.absolutePath(fileRoot))]] }
         if let pillarRoot { overrides["pillar_roots"] = ["base": [.string(Config.absolutePath(pillarRoot))]] }
         if let minionID { overrides["id"] = .string(minionID) }
+        var config = self.config
+        config.logLevel = config.logLevel ?? shortLogLevel
         let opts = try config.load(.minion, overrides: overrides)
         guard opts.string("file_client") == "local" || local else {
             throw BrineError(.usage, "brine call talks to a master only through a running minion for now",

@@ -8,7 +8,9 @@ struct ConfigOptions: ParsableArguments {
             help: "Configuration directory (default: $BRINE_CONFIG_DIR, $SALT_CONFIG_DIR, /etc/brine).")
     var configDir: String?
 
-    @Option(name: [.customShort("l"), .customLong("log-level")], help: "Console log level: quiet, critical, error, warning, info, debug.")
+    /// Long form only: `salt-key` uses `-l` for `--list`; commands whose
+    /// Salt twin has `-l` for the log level add it themselves.
+    @Option(name: .customLong("log-level"), help: "Console log level: quiet, critical, error, warning, info, debug.")
     var logLevel: String?
 
     var directory: String {

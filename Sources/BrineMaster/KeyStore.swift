@@ -1,0 +1,149 @@
+import BrineCore
+import BrineWire
+import Crypto
+import Foundation
+
+/// The master's minion keys, kept as Salt keeps them: one public key file
+/// per minion id in `pki_dir/minions` (accepted), `minions_pre` (waiting),
+/// `minions_rejected` and `minions_denied` (an id that came back with a
+/// different key). Nothing reaches a minion until its key is in `minions`.
+public struct KeyStore: Sendable {
+    public enum Status: String, CaseIterable, Sendable {
+        case accepted = "minions"
+        case denied = "minions_denied"
+        case pending = "minions_pre"
+        case rejected = "minions_rejected"
+
+        /// Salt's section headings, in `salt-key -L` order.
+        public var heading: String {
+            switch self {
+            case .accepted: "Accepted Keys"
+            case .denied: "Denied Keys"
+            case .pending: "Unaccepted Keys"
+            case .rejected: "Rejected Keys"
+            }
+        }
+
+        /// `-l` words: `acc`, `un`, `rej`, `den` and their long forms.
+        public static func parse(_ word: String) -> [Status]? {
+            switch word.lowercased() {
+            case "acc", "accepted": [.accepted]
+            case "un", "unaccepted", "pre", "preaccepted": [.pending]
+            case "rej", "rejected": [.rejected]
+            case "den", "denied": [.denied]
+            case "all": allCases
+            default: nil
+            }
+        }
+    }
+
+    /// What happened when a minion presented its key.
+    public enum Admission: Equatable, Sendable {
+        case accepted
+        case pending
+        case rejected
+        /// The id is known with another key: recorded in `minions_denied`.
+        case denied
+    }
+
+    public let pkiDir: String
+
+    public init(pkiDir: String) {
+        self.pkiDir = pkiDir
+    }
+
+    func directory(_ status: Status) -> String { pkiDir + "/" + status.rawValue }
+
+    /// Creates the key directories (0700), as the master does at start.
+    public func prepare() throws(BrineError) {
+        for status in Status.allCases {
+            _ = try? FileManager.default.createDirectory(atPath: directory(status), withIntermediateDirectories: true,
+                                                          attributes: [.posixPermissions: 0o700])
+            guard FileManager.default.fileExists(atPath: directory(status)) else {
+                throw BrineError(.io, "cannot create \(directory(status))", hint: "check that pki_dir is writable by this user")
+            }
+        }
+    }
+
+    /// A minion id as a file name: no path separators, no leading dot, no
+    /// control characters. Ids arrive from the network and are never trusted.
+    public static func validate(id: String) throws(BrineError) {
+        guard !id.isEmpty, id.count <= 255, !id.hasPrefix("."), !id.contains("/"),
+            !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+        else {
+            throw BrineError(.permission, "invalid minion id '\(id)'")
+        }
+    }
+
+    public func list(_ status: Status) -> [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: directory(status))) ?? []
+        return names.filter { !$0.hasPrefix(".") }.sorted()
+    }
+
+    public func status(of id: String) -> Status? {
+        Status.allCases.first { FileManager.default.fileExists(atPath: directory($0) + "/" + id) }
+    }
+
+    public func publicKey(_ id: String, in status: Status) throws(KeyFileError) -> Curve25519.KeyAgreement.PublicKey {
+        try KeyFiles.readPublicKey(at: directory(status) + "/" + id)
+    }
+
+    /// Records a connecting minion's key and says whether it may talk.
+    /// `autoAccept` and `autosign` (globs from `autosign_file`) put new keys
+    /// straight into `minions`.
+    public func admit(id: String, key: Curve25519.KeyAgreement.PublicKey, autoAccept: Bool = false,
+                      autosign: [String] = []) throws -> Admission
+    {
+        try KeyStore.validate(id: id)
+        try prepare()
+        for status in [Status.accepted, .rejected, .pending] {
+            let path = directory(status) + "/" + id
+            guard FileManager.default.fileExists(atPath: path) else { continue }
+            let known = try KeyFiles.readPublicKey(at: path)
+            if known.rawRepresentation == key.rawRepresentation {
+                return status == .accepted ? .accepted : status == .rejected ? .rejected : .pending
+            }
+            try KeyFiles.writePublicKey(key, to: directory(.denied) + "/" + id)
+            return .denied
+        }
+        let autosigned = autoAccept || autosign.contains { Glob.match(id, $0) }
+        try KeyFiles.writePublicKey(key, to: directory(autosigned ? .accepted : .pending) + "/" + id)
+        return autosigned ? .accepted : .pending
+    }
+
+    /// Ids matching a glob in the given sections, with their section.
+    public func matching(_ glob: String, in statuses: [Status]) -> [(id: String, status: Status)] {
+        statuses.flatMap { status in list(status).filter { Glob.match($0, glob) }.map { ($0, status) } }
+    }
+
+    public func move(_ id: String, from: Status, to: Status) throws(BrineError) {
+        try KeyStore.validate(id: id)
+        try prepare()
+        guard rename(directory(from) + "/" + id, directory(to) + "/" + id) == 0 else {
+            throw BrineError(.io, "cannot move the key of \(id): \(systemError(errno))")
+        }
+    }
+
+    public func delete(_ id: String, from status: Status) throws(BrineError) {
+        try KeyStore.validate(id: id)
+        guard unlink(directory(status) + "/" + id) == 0 else {
+            throw BrineError(.io, "cannot delete the key of \(id): \(systemError(errno))")
+        }
+    }
+
+    /// Puts a public key straight into `minions` (pre-seeding, as with
+    /// Salt's `--gen-keys` plus a copy into `pki_dir/minions/ID`).
+    public func preseed(id: String, key: Curve25519.KeyAgreement.PublicKey) throws {
+        try KeyStore.validate(id: id)
+        try prepare()
+        for status in Status.allCases where status != .accepted {
+            try? FileManager.default.removeItem(atPath: directory(status) + "/" + id)
+        }
+        try KeyFiles.writePublicKey(key, to: directory(.accepted) + "/" + id)
+    }
+
+    public func fingerprint(_ id: String, in status: Status) -> String? {
+        guard let key = try? publicKey(id, in: status) else { return nil }
+        return KeyFingerprint.of(key)
+    }
+}

@@ -1,0 +1,207 @@
+import ArgumentParser
+import BrineCore
+import BrineMaster
+import BrineWire
+import Foundation
+
+/// `brine key` (salt-key): list, accept, reject, delete minion keys and show
+/// fingerprints, with Salt's words, layout and colours.
+struct Key: ParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Manage minion keys on the master (salt-key).")
+
+    @OptionGroup var config: ConfigOptions
+
+    @Flag(name: [.customShort("L"), .customLong("list-all")], help: "List all keys.")
+    var listAll = false
+    @Option(name: [.customShort("l"), .customLong("list")], help: "List keys: acc, un, rej, den or all.")
+    var list: String?
+    @Option(name: [.customShort("a"), .customLong("accept")], help: "Accept the unaccepted keys matching this glob.")
+    var accept: String?
+    @Flag(name: [.customShort("A"), .customLong("accept-all")], help: "Accept all unaccepted keys.")
+    var acceptAll = false
+    @Option(name: [.customShort("r"), .customLong("reject")], help: "Reject the keys matching this glob.")
+    var reject: String?
+    @Flag(name: [.customShort("R"), .customLong("reject-all")], help: "Reject all unaccepted keys.")
+    var rejectAll = false
+    @Option(name: [.customShort("d"), .customLong("delete")], help: "Delete the keys matching this glob.")
+    var delete: String?
+    @Flag(name: [.customShort("D"), .customLong("delete-all")], help: "Delete all keys.")
+    var deleteAll = false
+    @Option(name: [.customShort("f"), .customLong("finger")], help: "Print the fingerprints of the keys matching this glob.")
+    var finger: String?
+    @Flag(name: [.customShort("F"), .customLong("finger-all")], help: "Print all fingerprints.")
+    var fingerAll = false
+    @Flag(name: [.customShort("y"), .customLong("yes")], help: "Answer yes to all questions.")
+    var yes = false
+    @Flag(name: .customLong("include-rejected"), help: "Also accept (or delete) rejected keys.")
+    var includeRejected = false
+    @Flag(name: .customLong("include-denied"), help: "Also accept (or reject) denied keys.")
+    var includeDenied = false
+    @Flag(name: .customLong("include-accepted"), help: "Also reject accepted keys.")
+    var includeAccepted = false
+    @Flag(name: .customLong("include-all"), help: "Include rejected, denied and accepted keys where it applies.")
+    var includeAll = false
+    @Option(name: .customLong("gen-keys"), help: "Generate a key pair NAME.pem/NAME.pub (in --gen-keys-dir) and exit.")
+    var genKeys: String?
+    @Option(name: .customLong("gen-keys-dir"), help: "Directory for --gen-keys (default: the current directory).")
+    var genKeysDir = "."
+    @Option(name: [.customLong("out"), .customLong("output")], help: "Output format: nested (Salt's text) or json.")
+    var out: String?
+    @Flag(name: .customLong("force-color")) var forceColor = false
+    @Flag(name: .customLong("no-color")) var noColor = false
+
+    func run() throws {
+        do {
+            try execute()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    var colors: Colors {
+        if forceColor { return .on }
+        if noColor { return .none }
+        return .choose(isatty(STDOUT_FILENO) == 1)
+    }
+
+    func execute() throws {
+        if let genKeys {
+            try KeyStore.validate(id: genKeys)
+            let pair = StaticKeyPair.generate()
+            try KeyFiles(directory: genKeysDir, name: genKeys).write(pair)
+            return
+        }
+        let opts = try config.load(.master)
+        let store = KeyStore(pkiDir: opts.string("pki_dir") ?? "/etc/brine/pki/master")
+        if let accept { return try change(store, glob: accept, action: .accept) }
+        if acceptAll { return try change(store, glob: "*", action: .accept) }
+        if let reject { return try change(store, glob: reject, action: .reject) }
+        if rejectAll { return try change(store, glob: "*", action: .reject) }
+        if let delete { return try change(store, glob: delete, action: .delete) }
+        if deleteAll { return try change(store, glob: "*", action: .delete) }
+        if let finger { return fingerprints(store, glob: finger) }
+        if fingerAll { return fingerprints(store, glob: "*") }
+        var statuses = KeyStore.Status.allCases
+        if let list {
+            guard let chosen = KeyStore.Status.parse(list) else {
+                throw BrineError(.usage, "unknown key list '\(list)'", hint: "use acc, un, rej, den or all")
+            }
+            statuses = chosen
+        }
+        show(store, statuses)
+    }
+
+    func show(_ store: KeyStore, _ statuses: [KeyStore.Status]) {
+        if out == "json" {
+            // Salt's key order for the JSON form.
+            let order: [KeyStore.Status] = [.pending, .rejected, .accepted, .denied]
+            var data = BrineCore.Value.emptyMap.mapValue ?? [:]
+            for status in order where statuses.contains(status) {
+                data[status.rawValue] = .list(store.list(status).map(BrineCore.Value.string))
+            }
+            print(JSON.encode(.map(data)))
+            return
+        }
+        for status in statuses {
+            print(heading(status))
+            for id in store.list(status) { print(item(id, status)) }
+        }
+    }
+
+    func heading(_ status: KeyStore.Status) -> String {
+        let c = colors
+        let color = [KeyStore.Status.accepted: c.lightGreen, .denied: c.lightMagenta, .pending: c.lightRed,
+                     .rejected: c.lightBlue][status] ?? ""
+        return color + status.heading + ":" + c.endc
+    }
+
+    func item(_ text: String, _ status: KeyStore.Status) -> String {
+        let c = colors
+        guard c.endc != "" else { return text }
+        let code = [KeyStore.Status.accepted: "0;32", .denied: "0;35", .pending: "0;31", .rejected: "0;34"][status] ?? "0"
+        return "\u{1B}[\(code)m" + text + c.endc
+    }
+
+    enum Action: String {
+        case accept = "accepted", reject = "rejected", delete = "deleted"
+        var verb: String { ["accepted": "accept", "rejected": "reject", "deleted": "delete"][rawValue] ?? rawValue }
+    }
+
+    func change(_ store: KeyStore, glob: String, action: Action) throws {
+        var sources: [KeyStore.Status]
+        let target: KeyStore.Status?
+        switch action {
+        case .accept:
+            sources = [.pending]
+            if includeRejected || includeAll { sources.append(.rejected) }
+            if includeDenied || includeAll { sources.append(.denied) }
+            target = .accepted
+        case .reject:
+            sources = [.pending]
+            if includeAccepted || includeAll { sources.append(.accepted) }
+            if includeDenied || includeAll { sources.append(.denied) }
+            target = .rejected
+        case .delete:
+            sources = KeyStore.Status.allCases
+            target = nil
+        }
+        let matches = store.matching(glob, in: KeyStore.Status.allCases.filter { sources.contains($0) })
+        guard !matches.isEmpty else {
+            let kind = action == .delete ? "keys" : sources == [.pending] ? "unaccepted keys" : "keys"
+            print("The key glob '\(glob)' does not match any \(kind).")
+            return
+        }
+        print("The following keys are going to be \(action.rawValue):")
+        for status in KeyStore.Status.allCases {
+            let ids = matches.filter { $0.status == status }.map(\.id)
+            guard !ids.isEmpty else { continue }
+            print(heading(status))
+            for id in ids { print(item(id, status)) }
+        }
+        if !yes {
+            print("Proceed? [n/Y] ", terminator: "")
+            fflush(stdout)
+            // Like Salt, an empty answer means yes; a closed stdin means no.
+            guard let line = readLine() else {
+                print("")
+                return
+            }
+            let answer = line.trimmingCharacters(in: .whitespaces).lowercased()
+            guard answer.isEmpty || answer.hasPrefix("y") else { return }
+        }
+        for (id, status) in matches {
+            if let target {
+                try store.move(id, from: status, to: target)
+            } else {
+                try store.delete(id, from: status)
+            }
+            print("Key for minion \(id) \(action.rawValue).")
+        }
+    }
+
+    func fingerprints(_ store: KeyStore, glob: String) {
+        if glob == "*" {
+            var local: [(String, String)] = []
+            for name in ["master.pem", "master.pub"] {
+                let path = store.pkiDir + "/" + name
+                if name.hasSuffix(".pub"), let key = try? KeyFiles.readPublicKey(at: path) {
+                    local.append((name, KeyFingerprint.of(key)))
+                } else if name.hasSuffix(".pem"), let pair = try? KeyFiles(directory: store.pkiDir, name: "master").load() {
+                    local.append((name, KeyFingerprint.of(pair.publicKey)))
+                }
+            }
+            if !local.isEmpty {
+                print("Local Keys:")
+                for (name, fp) in local { print("\(name):  \(fp)") }
+            }
+        }
+        for status in KeyStore.Status.allCases {
+            let ids = store.list(status).filter { Glob.match($0, glob) }
+            guard !ids.isEmpty else { continue }
+            print(heading(status))
+            for id in ids { print("\(item(id, status)):  \(store.fingerprint(id, in: status) ?? "(unreadable key)")") }
+        }
+    }
+}
