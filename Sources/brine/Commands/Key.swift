@@ -162,7 +162,7 @@ struct Key: ParsableCommand {
         }
         if !yes {
             print("Proceed? [n/Y] ", terminator: "")
-            fflush(stdout)
+            fflush(nil)
             // Like Salt, an empty answer means yes; a closed stdin means no.
             guard let line = readLine() else {
                 print("")
