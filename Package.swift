@@ -15,6 +15,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .target(name: "Jinja"),
@@ -30,12 +31,22 @@ let package = Package(
         .target(name: "BrineModules", dependencies: ["BrineCore", "CBrineShims"]),
         .target(name: "BrineState", dependencies: ["Jinja", "BrineCore", "BrineModules"]),
         // Noise_XX transport crypto, framing and key files: swift-crypto only.
-        .target(name: "BrineWire", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
-        .target(name: "BrineMaster", dependencies: ["BrineCore", "BrineWire"]),
+        .target(
+            name: "BrineWire",
+            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(
+            name: "BrineMaster",
+            dependencies: ["BrineCore", "BrineWire", "BrineModules", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .target(
+            name: "BrineMinion",
+            dependencies: ["BrineCore", "BrineWire", "BrineModules", "BrineState", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
         .executableTarget(
             name: "brine",
             dependencies: [
-                "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster",
+                "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster", "BrineMinion",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

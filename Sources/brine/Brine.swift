@@ -11,7 +11,8 @@ struct BrineCommand: AsyncParsableCommand {
         commandName: "brine",
         abstract: "Configuration management and remote execution in the spirit of SaltStack.",
         version: Brine.version,
-        subcommands: [Call.self, Master.self, Minion.self, Key.self]
+        subcommands: [Call.self, Master.self, Minion.self, Key.self, Run.self],
+        defaultSubcommand: Run.self
     )
 
     /// Salt's command names mapped to Brine's subcommands.

@@ -1,5 +1,7 @@
 import ArgumentParser
 import BrineCore
+import BrineMaster
+import BrineMinion
 import Foundation
 
 /// What `brine master` and `brine minion` share: `-c`, `--show-config`.
@@ -12,15 +14,25 @@ struct DaemonOptions: ParsableArguments {
     @Option(name: .customLong("out"), help: "Output format for --show-config: yaml or json.")
     var out = "yaml"
 
-    func run(_ role: Role) throws {
+    /// Loads the configuration; prints it and returns nil for --show-config.
+    func load(_ role: Role) throws -> Config? {
+        let opts = try config.load(role)
+        guard showConfig else { return opts }
+        let data = BrineCore.Value.map(opts.options)
+        print(out == "json" ? JSON.encode(data) : YAML.encode(data), terminator: out == "json" ? "\n" : "")
+        return nil
+    }
+}
+
+/// `brine master` (salt-master), in the foreground.
+struct Master: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run the master daemon (salt-master).")
+    @OptionGroup var options: DaemonOptions
+
+    func run() async throws {
         do {
-            let opts = try config.load(role)
-            guard showConfig else {
-                throw BrineError(.usage, "the \(role.rawValue) daemon is not part of this build yet",
-                                 hint: "use --show-config to check a configuration")
-            }
-            let data = BrineCore.Value.map(opts.options)
-            print(out == "json" ? JSON.encode(data) : YAML.encode(data), terminator: out == "json" ? "\n" : "")
+            guard let opts = try options.load(.master) else { return }
+            try await MasterDaemon(opts: opts).run()
         } catch let exit as ExitCode {
             throw exit
         } catch {
@@ -29,16 +41,19 @@ struct DaemonOptions: ParsableArguments {
     }
 }
 
-/// `brine master` (salt-master).
-struct Master: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the master daemon (salt-master).")
-    @OptionGroup var options: DaemonOptions
-    func run() throws { try options.run(.master) }
-}
-
-/// `brine minion` (salt-minion).
-struct Minion: ParsableCommand {
+/// `brine minion` (salt-minion), in the foreground.
+struct Minion: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the minion daemon (salt-minion).")
     @OptionGroup var options: DaemonOptions
-    func run() throws { try options.run(.minion) }
+
+    func run() async throws {
+        do {
+            guard let opts = try options.load(.minion) else { return }
+            try await MinionDaemon(opts: opts, configDir: options.config.directory).run()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw fail(error)
+        }
+    }
 }

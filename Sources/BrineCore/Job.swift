@@ -1,0 +1,87 @@
+import Foundation
+import OrderedCollections
+
+/// Salt's job id: the publish time as `YYYYmmddHHMMSSffffff` (20 digits).
+public enum JID {
+    public static func make(_ date: Date = Date()) -> String {
+        var seconds = time_t(date.timeIntervalSince1970)
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        let micros = Int((date.timeIntervalSince1970 - Double(seconds)) * 1_000_000)
+        func pad(_ v: Int, _ width: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, width - s.count)) + s
+        }
+        return pad(Int(parts.tm_year) + 1900, 4) + pad(Int(parts.tm_mon) + 1, 2) + pad(Int(parts.tm_mday), 2)
+            + pad(Int(parts.tm_hour), 2) + pad(Int(parts.tm_min), 2) + pad(Int(parts.tm_sec), 2) + pad(micros, 6)
+    }
+}
+
+/// Messages between master, minions and the CLI, carried as msgpack maps
+/// with a `type` key. Unknown or malformed messages are errors, never
+/// crashes: they arrive from the network.
+public enum WireMessage: Sendable, Equatable {
+    /// Minion → master, first message after the handshake is accepted.
+    case hello(id: String, grains: Value)
+    /// Master → minion right after the handshake.
+    case status(String)
+    /// Master → minion.
+    case job(jid: String, fun: String, arguments: CallArguments)
+    /// Minion → master.
+    case jobReturn(jid: String, id: String, value: Value, retcode: Int)
+    /// CLI → master.
+    case publish(target: String, targetType: String, fun: String, arguments: CallArguments, timeout: Double)
+    /// Master → CLI: the job was published to these minions.
+    case published(jid: String, minions: [String])
+    /// Master → CLI: every expected minion returned or the timeout passed.
+    case done(jid: String, notConnected: [String], noResponse: [String])
+    /// Master → CLI: the request was refused.
+    case failure(String)
+
+    public var value: Value {
+        switch self {
+        case .hello(let id, let grains): ["type": "hello", "id": .string(id), "grains": grains]
+        case .status(let s): ["type": "status", "status": .string(s)]
+        case .job(let jid, let fun, let args):
+            ["type": "job", "jid": .string(jid), "fun": .string(fun), "arg": .list(args.positional), "kwarg": .map(args.keyword)]
+        case .jobReturn(let jid, let id, let value, let retcode):
+            ["type": "return", "jid": .string(jid), "id": .string(id), "return": value, "retcode": .int(retcode)]
+        case .publish(let target, let type, let fun, let args, let timeout):
+            ["type": "publish", "tgt": .string(target), "tgt_type": .string(type), "fun": .string(fun),
+             "arg": .list(args.positional), "kwarg": .map(args.keyword), "timeout": .float(timeout)]
+        case .published(let jid, let minions): ["type": "published", "jid": .string(jid), "minions": .list(minions.map(Value.string))]
+        case .done(let jid, let notConnected, let noResponse):
+            ["type": "done", "jid": .string(jid), "not_connected": .list(notConnected.map(Value.string)),
+             "no_response": .list(noResponse.map(Value.string))]
+        case .failure(let message): ["type": "failure", "message": .string(message)]
+        }
+    }
+
+    public func encoded() -> [UInt8] { MessagePack.encode(value) }
+
+    public static func decode(_ bytes: [UInt8]) throws(BrineError) -> WireMessage {
+        let v = try MessagePack.decode(bytes)
+        func s(_ key: String) throws(BrineError) -> String {
+            guard let text = v[key]?.stringValue else { throw BrineError(.msgpack, "message without '\(key)'") }
+            return text
+        }
+        func args() -> CallArguments {
+            CallArguments(positional: v["arg"]?.listValue ?? [], keyword: v["kwarg"]?.mapValue ?? [:])
+        }
+        switch v["type"]?.stringValue {
+        case "hello": return .hello(id: try s("id"), grains: v["grains"] ?? .emptyMap)
+        case "status": return .status(try s("status"))
+        case "job": return .job(jid: try s("jid"), fun: try s("fun"), arguments: args())
+        case "return": return .jobReturn(jid: try s("jid"), id: try s("id"), value: v["return"] ?? .null, retcode: v["retcode"]?.intValue ?? 0)
+        case "publish":
+            return .publish(target: try s("tgt"), targetType: v["tgt_type"]?.stringValue ?? "glob", fun: try s("fun"),
+                            arguments: args(), timeout: v["timeout"]?.doubleValue ?? 5)
+        case "published": return .published(jid: try s("jid"), minions: (v["minions"]?.listValue ?? []).compactMap(\.stringValue))
+        case "done":
+            return .done(jid: try s("jid"), notConnected: (v["not_connected"]?.listValue ?? []).compactMap(\.stringValue),
+                         noResponse: (v["no_response"]?.listValue ?? []).compactMap(\.stringValue))
+        case "failure": return .failure(try s("message"))
+        default: throw BrineError(.msgpack, "unknown message type \(v["type"]?.pythonRepr ?? "None")")
+        }
+    }
+}

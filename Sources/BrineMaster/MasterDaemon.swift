@@ -1,0 +1,207 @@
+import BrineCore
+import BrineWire
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// The master: accepts minion connections on `interface:ret_port` (Noise
+/// XX, keys checked against the key store before anything else), and CLI
+/// requests on a unix socket in `sock_dir`. Only accepted minions get jobs.
+public struct MasterDaemon: Sendable {
+    public let opts: Config
+    let keys: KeyStore
+    let registry = MinionRegistry()
+
+    public init(opts: Config) {
+        self.opts = opts
+        self.keys = KeyStore(pkiDir: opts.string("pki_dir") ?? "/etc/brine/pki/master")
+    }
+
+    public var socketPath: String { (opts.string("sock_dir") ?? "/var/run/brine/master") + "/brine-master.sock" }
+
+    /// Runs until the process is stopped.
+    public func run() async throws {
+        try keys.prepare()
+        let masterKey = try KeyFiles(directory: keys.pkiDir, name: "master").loadOrGenerate().pair
+        try FileManager.default.createDirectory(atPath: opts.string("sock_dir") ?? "/var/run/brine/master",
+                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        if let pidfile = opts.string("pidfile") {
+            try? FileManager.default.createDirectory(atPath: (pidfile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try AtomicFile.write("\(getpid())\n", to: pidfile)
+        }
+        let group = MultiThreadedEventLoopGroup.singleton
+        let host = opts.string("interface") ?? "0.0.0.0"
+        let port = opts.int("ret_port") ?? 4506
+        let minions = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        let clients = try await ServerBootstrap(group: group)
+            .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        chmod(socketPath, 0o600)
+        log("master listening on \(host):\(port), local socket \(socketPath)")
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask {
+                try await minions.executeThenClose { inbound in
+                    try await withThrowingDiscardingTaskGroup { connections in
+                        for try await connection in inbound {
+                            connections.addTask { await handleMinion(connection, masterKey: masterKey) }
+                        }
+                    }
+                }
+            }
+            tasks.addTask {
+                try await clients.executeThenClose { inbound in
+                    try await withThrowingDiscardingTaskGroup { connections in
+                        for try await connection in inbound {
+                            connections.addTask { await handleClient(connection) }
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    func log(_ text: String) {
+        FileHandle.standardError.write(Data("[master] \(text)\n".utf8))
+    }
+
+    // MARK: - Minions
+
+    func handleMinion(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, masterKey: StaticKeyPair) async {
+        var minionID: String? = nil
+        do {
+            try await channel.executeThenClose { inbound, outbound in
+                var iterator = inbound.makeAsyncIterator()
+                let state = HandshakeState(role: .responder, localStatic: masterKey.privateKey, prologue: brineWirePrologue)
+                let (session, early) = try await WireSession.handshake(state, payload: [], inbound: &iterator, outbound: outbound)
+                let hello = try MessagePack.decode(session.peerPayload)
+                guard let id = hello["id"]?.stringValue else { throw BrineError(.msgpack, "handshake without a minion id") }
+                let autosign = autosignGlobs()
+                let admission = try keys.admit(id: id, key: session.remoteStaticPublicKey, autoAccept: opts.bool("auto_accept"),
+                                               autosign: autosign)
+                guard admission == .accepted else {
+                    log("minion \(id): key \(admission)")
+                    try await session.send(WireMessage.status("\(admission)").encoded())
+                    return
+                }
+                try await session.send(WireMessage.status("accepted").encoded())
+                minionID = id
+                await registry.connect(id, session)
+                log("minion \(id) connected")
+                for message in early { try await handle(message, from: id) }
+                while let buffer = try await iterator.next() {
+                    for message in try session.receive(buffer) { try await handle(message, from: id) }
+                }
+                await registry.disconnect(id, session)
+            }
+        } catch {
+            log("connection \(minionID ?? "?") closed: \(error)")
+        }
+        if let minionID { log("minion \(minionID) disconnected") }
+    }
+
+    func autosignGlobs() -> [String] {
+        guard let file = opts.string("autosign_file"), !file.isEmpty,
+            let text = try? String(contentsOfFile: file, encoding: .utf8)
+        else { return [] }
+        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+
+    func handle(_ bytes: [UInt8], from id: String) async throws {
+        switch try WireMessage.decode(bytes) {
+        case .hello(_, let grains): await registry.setGrains(id, grains)
+        case .jobReturn(let jid, _, let value, let retcode):
+            // The id is the authenticated one, never what the minion claims.
+            await registry.deliver(.jobReturn(jid: jid, id: id, value: value, retcode: retcode))
+        default: break
+        }
+    }
+
+    // MARK: - CLI
+
+    func handleClient(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
+        try? await channel.executeThenClose { inbound, outbound in
+            var decoder = FrameDecoder()
+            let encoder = FrameEncoder()
+            func send(_ message: WireMessage) async throws {
+                try await outbound.write(ByteBuffer(bytes: try encoder.encode(message.encoded())))
+            }
+            var request: WireMessage? = nil
+            for try await buffer in inbound {
+                if let frame = try decoder.feed(buffer.readableBytesView).first {
+                    request = try WireMessage.decode(frame)
+                    break
+                }
+            }
+            guard case .publish(let target, let type, let fun, let arguments, let timeout)? = request else {
+                try await send(.failure("expected a publish request"))
+                return
+            }
+            try await publish(target: target, type: type, fun: fun, arguments: arguments, timeout: timeout, send: send)
+        }
+    }
+
+    func expectedMinions(target: String, type: String) async throws -> [String] {
+        var result: [String] = []
+        let nodegroups = opts["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:]
+        for id in keys.list(.accepted) {
+            let matcher = Matcher(minionID: id, grains: await registry.grains(id), pillar: .emptyMap, nodegroups: nodegroups)
+            if try matcher.matches(target, type: type) { result.append(id) }
+        }
+        return result
+    }
+
+    func publish(target: String, type: String, fun: String, arguments: CallArguments, timeout: Double,
+                 send: (WireMessage) async throws -> Void) async throws
+    {
+        let expected: [String]
+        do {
+            expected = try await expectedMinions(target: target, type: type)
+        } catch {
+            try await send(.failure((error as? BrineError)?.description ?? "\(error)"))
+            return
+        }
+        guard !expected.isEmpty else {
+            try await send(.published(jid: "", minions: []))
+            return
+        }
+        let jid = JID.make()
+        let returns = await registry.waitForReturns(jid)
+        try await send(.published(jid: jid, minions: expected))
+        var notConnected: [String] = []
+        var pending = Set<String>()
+        for id in expected {
+            guard let session = await registry.session(id) else {
+                notConnected.append(id)
+                continue
+            }
+            do {
+                try await session.send(WireMessage.job(jid: jid, fun: fun, arguments: arguments).encoded())
+                pending.insert(id)
+            } catch {
+                notConnected.append(id)
+            }
+        }
+        let registry = self.registry
+        let timer = Task {
+            try? await Task.sleep(nanoseconds: UInt64(max(0.1, timeout) * 1_000_000_000))
+            await registry.finish(jid)
+        }
+        if pending.isEmpty { await registry.finish(jid) }
+        for await message in returns {
+            guard case .jobReturn(_, let id, _, _) = message, pending.remove(id) != nil else { continue }
+            try await send(message)
+            if pending.isEmpty { await registry.finish(jid) }
+        }
+        timer.cancel()
+        try await send(.done(jid: jid, notConnected: notConnected, noResponse: pending.sorted()))
+    }
+}

@@ -1,0 +1,125 @@
+import BrineCore
+import BrineModules
+import BrineState
+import BrineWire
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// The minion: connects to the master, authenticates with its static key,
+/// waits while its key is pending, then runs the jobs it is sent and
+/// returns the results. Reconnects by itself with back-off.
+public struct MinionDaemon: Sendable {
+    public let opts: Config
+    public let configDir: String
+
+    public init(opts: Config, configDir: String) {
+        self.opts = opts
+        self.configDir = configDir
+    }
+
+    var id: String { opts.string("id") ?? CoreGrains.hostName() }
+    var pkiDir: String { opts.string("pki_dir") ?? "/etc/brine/pki/minion" }
+    var pinnedMasterKey: String { pkiDir + "/minion_master.pub" }
+
+    func log(_ text: String) {
+        FileHandle.standardError.write(Data("[minion \(id)] \(text)\n".utf8))
+    }
+
+    public func run() async throws {
+        try FileManager.default.createDirectory(atPath: pkiDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        let pair = try KeyFiles(directory: pkiDir, name: "minion").loadOrGenerate().pair
+        let context = try LocalContext.make(opts: opts, configDir: configDir)
+        var wait = max(0.1, opts.double("acceptance_wait_time") ?? 10)
+        let maxWait = opts.double("acceptance_wait_time_max").flatMap { $0 > 0 ? $0 : nil } ?? wait
+        while !Task.isCancelled {
+            do {
+                try await session(pair: pair, context: context)
+                wait = max(0.1, opts.double("acceptance_wait_time") ?? 10)
+            } catch let error as Pending {
+                log("key \(error.status) on the master; waiting \(wait)s")
+            } catch {
+                log("connection to the master failed: \(error)")
+            }
+            try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
+            wait = min(maxWait, wait * 2)
+        }
+    }
+
+    struct Pending: Error {
+        let status: String
+    }
+
+    func masterAddress() -> (String, Int) {
+        let master = opts["master"].flatMap { $0.listValue?.first ?? $0 }?.pythonString ?? "salt"
+        return (master, opts.int("master_port") ?? 4506)
+    }
+
+    func pin() -> RemoteKeyPin? {
+        if let key = try? KeyFiles.readPublicKey(at: pinnedMasterKey) { return .key(key) }
+        if let finger = opts.string("master_finger"), !finger.isEmpty { return .fingerprint(finger) }
+        return nil
+    }
+
+    func session(pair: StaticKeyPair, context: ExecutionContext) async throws {
+        let (host, port) = masterAddress()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connect(host: host, port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                }
+            }
+        try await channel.executeThenClose { inbound, outbound in
+            var iterator = inbound.makeAsyncIterator()
+            let state = HandshakeState(role: .initiator, localStatic: pair.privateKey, prologue: brineWirePrologue, pin: pin())
+            let hello = MessagePack.encode(["id": .string(id)])
+            let (session, early) = try await WireSession.handshake(state, payload: hello, inbound: &iterator, outbound: outbound)
+            if !FileManager.default.fileExists(atPath: pinnedMasterKey) {
+                // First contact: pin the master's key from now on.
+                try KeyFiles.writePublicKey(session.remoteStaticPublicKey, to: pinnedMasterKey)
+            }
+            var queue = early
+            func nextMessage() async throws -> WireMessage? {
+                while queue.isEmpty {
+                    guard let buffer = try await iterator.next() else { return nil }
+                    queue += try session.receive(buffer)
+                }
+                return try WireMessage.decode(queue.removeFirst())
+            }
+            guard case .status(let status)? = try await nextMessage() else { throw WireClosed() }
+            guard status == "accepted" else { throw Pending(status: status) }
+            log("authenticated with the master at \(host):\(port)")
+            try await session.send(WireMessage.hello(id: id, grains: (try? context.grains()) ?? .emptyMap).encoded())
+            while let message = try await nextMessage() {
+                guard case .job(let jid, let fun, let arguments) = message else { continue }
+                let id = self.id
+                Task.detached {
+                    let (value, retcode) = await MinionDaemon.execute(fun, arguments, context)
+                    try? await session.send(WireMessage.jobReturn(jid: jid, id: id, value: value, retcode: retcode).encoded())
+                }
+            }
+        }
+    }
+
+    /// Runs one job on its own thread: execution functions block (they
+    /// start processes, render templates), so they stay off the event loops.
+    static func execute(_ fun: String, _ arguments: CallArguments, _ base: ExecutionContext) async -> (BrineCore.Value, Int) {
+        await withCheckedContinuation { continuation in
+            let thread = Thread {
+                var context = base
+                context.outcome = Outcome()
+                do {
+                    let value = try context.loader.call(fun, arguments, context: context)
+                    continuation.resume(returning: (value, context.outcome.retcode))
+                } catch let error as BrineError where error.kind == .notAvailable {
+                    continuation.resume(returning: (.string("'\(fun)' is not available."), 1))
+                } catch {
+                    let text = (error as? BrineError)?.description ?? "\(error)"
+                    continuation.resume(returning: (.string("ERROR executing '\(fun)': \(text)"), 1))
+                }
+            }
+            thread.stackSize = 8 << 20
+            thread.start()
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import BrineCore
+import BrineMaster
+import BrineWire
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// `brine TARGET FUN [ARGS]` (salt): publish a job through the local master
+/// and print each minion's return as it arrives, then name the minions that
+/// did not return.
+struct Run: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a function on the targeted minions (salt).",
+        discussion: "Example: brine '*' test.ping; brine -L web1,web2 cmd.run 'uname -a'; brine -G os:Debian grains.item os"
+    )
+
+    @OptionGroup var config: ConfigOptions
+    @OptionGroup var output: OutputOptions
+
+    @Flag(name: [.customShort("E"), .customLong("pcre")], help: "The target is a regular expression.") var pcre = false
+    @Flag(name: [.customShort("L"), .customLong("list")], help: "The target is a comma-separated list of ids.") var list = false
+    @Flag(name: [.customShort("G"), .customLong("grain")], help: "The target is grain:value (glob).") var grain = false
+    @Flag(name: [.customShort("P"), .customLong("grain-pcre")], help: "The target is grain:regex.") var grainPcre = false
+    @Flag(name: [.customShort("I"), .customLong("pillar")], help: "The target is pillar:value.") var pillar = false
+    @Flag(name: [.customShort("S"), .customLong("ipcidr")], help: "The target is a CIDR network.") var ipcidr = false
+    @Flag(name: [.customShort("C"), .customLong("compound")], help: "The target is a compound expression.") var compound = false
+    @Flag(name: [.customShort("N"), .customLong("nodegroup")], help: "The target is a nodegroup name.") var nodegroup = false
+    @Option(name: [.customShort("t"), .customLong("timeout")], help: "Seconds to wait for returns (default: the timeout option, 5).")
+    var timeout: Double?
+
+    @Argument(help: "TARGET FUN [ARGS…]") var words: [String] = []
+
+    var targetType: String {
+        if pcre { return "pcre" }
+        if list { return "list" }
+        if grain { return "grain" }
+        if grainPcre { return "grain_pcre" }
+        if pillar { return "pillar" }
+        if ipcidr { return "ipcidr" }
+        if compound { return "compound" }
+        if nodegroup { return "nodegroup" }
+        return "glob"
+    }
+
+    func run() async throws {
+        do {
+            try await execute()
+        } catch let exit as ExitCode {
+            throw exit
+        } catch {
+            throw fail(error)
+        }
+    }
+
+    func execute() async throws {
+        guard words.count >= 2 else {
+            throw BrineError(.usage, "give a target and a function", hint: "for example: brine '*' test.ping")
+        }
+        let opts = try config.load(.master)
+        let socket = MasterDaemon(opts: opts).socketPath
+        let request = WireMessage.publish(target: words[0], targetType: targetType, fun: words[1],
+                                          arguments: CallArguments.parse(Array(words.dropFirst(2))),
+                                          timeout: timeout ?? opts.double("timeout") ?? 5)
+        let outputter = try output.outputter(default: .nested)
+        let colors = output.colors(config: opts)
+        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
+        do {
+            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connect(unixDomainSocketPath: socket) { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
+                    }
+                }
+        } catch {
+            throw BrineError(.usage, "cannot reach the master at \(socket)", hint: "start it with 'brine master -c DIR'")
+        }
+        var failed = false
+        var jid = ""
+        try await channel.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(bytes: try FrameEncoder().encode(request.encoded())))
+            var decoder = FrameDecoder()
+            loop: for try await buffer in inbound {
+                for frame in try decoder.feed(buffer.readableBytesView) {
+                    switch try WireMessage.decode(frame) {
+                    case .failure(let message):
+                        throw BrineError(.usage, message)
+                    case .published(let id, let minions):
+                        jid = id
+                        if minions.isEmpty {
+                            print("No minions matched the target. No command was sent, no jid was assigned.")
+                            printError("ERROR: No return received")
+                            throw ExitCode(2)
+                        }
+                    case .jobReturn(_, let id, let value, let retcode):
+                        if retcode != 0 { failed = true }
+                        try show([id: value], outputter, colors)
+                    case .done(_, let notConnected, let noResponse):
+                        for id in notConnected.sorted() { try show([id: missing("Not connected", jid)], outputter, colors) }
+                        for id in noResponse { try show([id: missing("No response", jid)], outputter, colors) }
+                        if !notConnected.isEmpty || !noResponse.isEmpty { failed = true }
+                        break loop
+                    default:
+                        break
+                    }
+                }
+            }
+        }
+        if failed {
+            printError("ERROR: Minions returned with non-zero exit code")
+            throw ExitCode(1)
+        }
+    }
+
+    func missing(_ reason: String, _ jid: String) -> BrineCore.Value {
+        // Salt adds how to look the job up later; Brine's job cache is not there yet.
+        .string("Minion did not return. [\(reason)]")
+    }
+
+    func show(_ data: BrineCore.Value, _ outputter: Outputter, _ colors: Colors) throws {
+        try output.emit(outputter.render(data, options: .init(colors: colors)))
+    }
+}
