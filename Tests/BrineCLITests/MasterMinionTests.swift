@@ -1,0 +1,140 @@
+import BrineCore
+import Foundation
+import Testing
+
+/// A daemon started for a test, with its output in a log file.
+final class Daemon {
+    let process = Process()
+    let log: String
+
+    init(_ arguments: [String], log: String, environment: [String: String] = [:]) throws {
+        self.log = log
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
+        process.executableURL = URL(fileURLWithPath: brineBinary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        let handle = FileHandle(forWritingAtPath: log)
+        process.standardOutput = handle
+        process.standardError = handle
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+    }
+
+    func stop() {
+        if process.isRunning {
+            process.terminate()
+            process.waitUntilExit()
+        }
+    }
+
+    var output: String { (try? String(contentsOfFile: log, encoding: .utf8)) ?? "" }
+}
+
+/// Polls until `check` is true or `seconds` pass.
+func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> Bool {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if try check() { return true }
+        Thread.sleep(forTimeInterval: 0.2)
+    }
+    return try check()
+}
+
+/// The first seed entry end to end: a master on 127.0.0.1 as this user,
+/// two containers' minions `jessie1` and `53bf7d8db530`, their keys waiting,
+/// accepted with `-y -a`, then `salt '*' test.ping` answers True for both.
+@Suite(.serialized) struct MasterMinionTests {
+    let root = tempDir()
+    let port = Int.random(in: 41000...59000)
+
+    func writeConfigs() throws {
+        let user = String(validatingCString: getpwuid(geteuid()).pointee.pw_name) ?? "root"
+        try FileManager.default.createDirectory(atPath: root + "/etc/salt", withIntermediateDirectories: true)
+        try """
+            interface: 127.0.0.1
+            user: \(user)
+            ret_port: \(port)
+            root_dir: \(root)/
+            pidfile: var/run/salt-master.pid
+            pki_dir: etc/salt/pki/master
+            cachedir: var/cache/salt/master
+            sock_dir: var/run/salt/master
+            file_roots:
+              base:
+                - \(root)/states
+            pillar_roots:
+              base:
+                - \(root)/pillar
+            """.write(toFile: root + "/etc/salt/master", atomically: true, encoding: .utf8)
+        for (id, dir) in [("jessie1", "m1"), ("53bf7d8db530", "m2"), ("jessie1", "impostor")] {
+            try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
+            try "id: \(id)\nmaster: 127.0.0.1\nmaster_port: \(port)\nroot_dir: \(root)/\(dir)\npki_dir: pki\nacceptance_wait_time: 0.3\nfile_client: local\n"
+                .write(toFile: root + "/\(dir)/minion", atomically: true, encoding: .utf8)
+        }
+    }
+
+    var env: [String: String] { ["SALT_CONFIG_DIR": root + "/etc/salt"] }
+
+    @Test func seedSequence() throws {
+        try writeConfigs()
+        let master = try Daemon(["master"], log: root + "/master.log", environment: env)
+        defer { master.stop() }
+        #expect(eventually { FileManager.default.fileExists(atPath: root + "/var/run/salt/master/brine-master.sock") }, "\(master.output)")
+        #expect(FileManager.default.fileExists(atPath: root + "/var/run/salt-master.pid"))
+        let jessie = try Daemon(["minion", "-c", root + "/m1"], log: root + "/m1.log")
+        defer { jessie.stop() }
+        let other = try Daemon(["minion", "-c", root + "/m2"], log: root + "/m2.log")
+        defer { other.stop() }
+
+        #expect(try eventually { try brine([], as: "salt-key", environment: env).stdout.contains("Unaccepted Keys:\n53bf7d8db530\njessie1\n") },
+                "\(master.output)")
+        #expect(try brine([], as: "salt-key", environment: env).stdout == "Accepted Keys:\nDenied Keys:\nUnaccepted Keys:\n53bf7d8db530\njessie1\nRejected Keys:\n")
+        // Before acceptance nothing is sent.
+        let early = try brine(["*", "test.ping"], as: "salt", environment: env)
+        #expect(early.stdout == "No minions matched the target. No command was sent, no jid was assigned.\n")
+        #expect(early.code == 2)
+
+        #expect(try brine(["-y", "-a", "53bf7d8db530"], as: "salt-key", environment: env).stdout
+            == "The following keys are going to be accepted:\nUnaccepted Keys:\n53bf7d8db530\nKey for minion 53bf7d8db530 accepted.\n")
+        #expect(try brine(["-y", "-a", "jessie1"], as: "salt-key", environment: env).code == 0)
+
+        var ping = Run(stdout: "", stderr: "", code: -1)
+        #expect(try eventually {
+            ping = try brine(["*", "test.ping"], as: "salt", environment: env)
+            return ping.code == 0
+        }, "\(ping.stdout)\(ping.stderr)\n\(master.output)")
+        #expect(ping.stdout.contains("jessie1:\n    True\n"))
+        #expect(ping.stdout.contains("53bf7d8db530:\n    True\n"))
+        #expect(ping.stdout.split(separator: "\n").count == 4)
+
+        let listed = try brine(["-L", "jessie1", "cmd.run", "echo out; echo err >&2"], as: "salt", environment: env)
+        #expect(listed.stdout == "jessie1:\n    out\n    err\n")
+        let json = try brine(["-E", "^jess", "test.echo", "hi", "--out=json"], as: "salt", environment: env)
+        #expect(json.stdout == "{\n    \"jessie1\": \"hi\"\n}\n")
+        let unknown = try brine(["jessie1", "test.nosuch"], as: "salt", environment: env)
+        #expect(unknown.stdout == "jessie1:\n    'test.nosuch' is not available.\n")
+        #expect(unknown.code == 1)
+        #expect(unknown.stderr == "ERROR: Minions returned with non-zero exit code\n")
+
+        // A second minion claiming jessie1 with another key is denied and gets nothing;
+        // the real jessie1 keeps working.
+        let impostor = try Daemon(["minion", "-c", root + "/impostor"], log: root + "/impostor.log")
+        defer { impostor.stop() }
+        #expect(try eventually { try brine(["-l", "den"], as: "salt-key", environment: env).stdout == "Denied Keys:\njessie1\n" })
+        #expect(!impostor.output.contains("authenticated"))
+        #expect(try brine(["jessie1", "test.ping"], as: "salt", environment: env).stdout == "jessie1:\n    True\n")
+        impostor.stop()
+
+        // A stopped minion is named at the end, and the exit code says so.
+        other.stop()
+        var down = Run(stdout: "", stderr: "", code: -1)
+        #expect(try eventually {
+            down = try brine(["*", "test.ping", "-t", "2"], as: "salt", environment: env)
+            return down.stdout.contains("53bf7d8db530:\n    Minion did not return. [Not connected]\n")
+        }, "\(down.stdout)")
+        #expect(down.stdout.hasPrefix("jessie1:\n    True\n"))
+        #expect(down.code == 1)
+    }
+}
