@@ -37,7 +37,7 @@ let package = Package(
         ),
         .target(
             name: "BrineMaster",
-            dependencies: ["BrineCore", "BrineWire", "BrineModules", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["BrineCore", "BrineWire", "BrineModules", "BrineState", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .target(
             name: "BrineMinion",

@@ -37,6 +37,12 @@ public enum WireMessage: Sendable, Equatable {
     case done(jid: String, notConnected: [String], noResponse: [String])
     /// Master → CLI: the request was refused.
     case failure(String)
+    /// Minion → master: a request for a file, a file list or this minion's
+    /// pillar; `rid` pairs it with the reply.
+    case request(rid: Int, kind: String, path: String, saltenv: String)
+    /// Master → minion: the answer (`data` is base64 for files, the list
+    /// of paths, or the pillar; null when there is no such file).
+    case reply(rid: Int, data: Value)
 
     public var value: Value {
         switch self {
@@ -54,6 +60,9 @@ public enum WireMessage: Sendable, Equatable {
             ["type": "done", "jid": .string(jid), "not_connected": .list(notConnected.map(Value.string)),
              "no_response": .list(noResponse.map(Value.string))]
         case .failure(let message): ["type": "failure", "message": .string(message)]
+        case .request(let rid, let kind, let path, let saltenv):
+            ["type": "request", "rid": .int(rid), "kind": .string(kind), "path": .string(path), "saltenv": .string(saltenv)]
+        case .reply(let rid, let data): ["type": "reply", "rid": .int(rid), "data": data]
         }
     }
 
@@ -81,6 +90,10 @@ public enum WireMessage: Sendable, Equatable {
             return .done(jid: try s("jid"), notConnected: (v["not_connected"]?.listValue ?? []).compactMap(\.stringValue),
                          noResponse: (v["no_response"]?.listValue ?? []).compactMap(\.stringValue))
         case "failure": return .failure(try s("message"))
+        case "request":
+            return .request(rid: v["rid"]?.intValue ?? 0, kind: try s("kind"), path: v["path"]?.stringValue ?? "",
+                            saltenv: v["saltenv"]?.stringValue ?? "base")
+        case "reply": return .reply(rid: v["rid"]?.intValue ?? 0, data: v["data"] ?? .null)
         default: throw BrineError(.msgpack, "unknown message type \(v["type"]?.pythonRepr ?? "None")")
         }
     }

@@ -1,4 +1,6 @@
 import BrineCore
+import BrineModules
+import BrineState
 import BrineWire
 import Foundation
 import NIOCore
@@ -118,10 +120,40 @@ public struct MasterDaemon: Sendable {
     func handle(_ bytes: [UInt8], from id: String) async throws {
         switch try WireMessage.decode(bytes) {
         case .hello(_, let grains): await registry.setGrains(id, grains)
+        case .request(let rid, let kind, let path, let saltenv):
+            let data = await serve(kind: kind, path: path, saltenv: saltenv, for: id)
+            try await registry.session(id)?.send(WireMessage.reply(rid: rid, data: data).encoded())
         case .jobReturn(let jid, _, let value, let retcode):
             // The id is the authenticated one, never what the minion claims.
             await registry.deliver(.jobReturn(jid: jid, id: id, value: value, retcode: retcode))
         default: break
+        }
+    }
+
+    // MARK: - File server and pillar
+
+    /// Files only from `file_roots` (no `..`, no absolute paths, no
+    /// symlinks leading out); pillar compiled here for this minion only.
+    func serve(kind: String, path: String, saltenv: String, for id: String) async -> Value {
+        let files = LocalFileClient(config: opts)
+        switch kind {
+        case "file":
+            guard let local = try? files.cache(path, saltenv: saltenv),
+                let data = FileManager.default.contents(atPath: local)
+            else { return .null }
+            return .string(data.base64EncodedString())
+        case "list":
+            return .list(((try? files.listFiles(saltenv: saltenv)) ?? []).map(Value.string))
+        case "pillar":
+            let grains = await registry.grains(id)
+            do {
+                return try PillarCompiler(config: opts, minionID: id, grains: grains).compile()
+            } catch {
+                log("pillar for \(id) failed: \(error)")
+                return ["_errors": .list([.string(error.description)])]
+            }
+        default:
+            return .null
         }
     }
 

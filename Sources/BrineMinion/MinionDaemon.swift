@@ -90,15 +90,36 @@ public struct MinionDaemon: Sendable {
             guard status == "accepted" else { throw Pending(status: status) }
             log("authenticated with the master at \(host):\(port)")
             try await session.send(WireMessage.hello(id: id, grains: (try? context.grains()) ?? .emptyMap).encoded())
+            let requests = Requests()
+            defer { requests.failAll() }
+            let jobContext = remoteContext(context, session: session, requests: requests)
             while let message = try await nextMessage() {
-                guard case .job(let jid, let fun, let arguments) = message else { continue }
-                let id = self.id
-                Task.detached {
-                    let (value, retcode) = await MinionDaemon.execute(fun, arguments, context)
-                    try? await session.send(WireMessage.jobReturn(jid: jid, id: id, value: value, retcode: retcode).encoded())
+                switch message {
+                case .reply(let rid, let data):
+                    requests.resolve(rid, data)
+                case .job(let jid, let fun, let arguments):
+                    let id = self.id
+                    Task.detached {
+                        let (value, retcode) = await MinionDaemon.execute(fun, arguments, jobContext)
+                        try? await session.send(WireMessage.jobReturn(jid: jid, id: id, value: value, retcode: retcode).encoded())
+                    }
+                default:
+                    continue
                 }
             }
         }
+    }
+
+    /// With `file_client: remote` (the default), files and pillar come from
+    /// the master; `local` keeps this machine's file_roots and pillar_roots.
+    func remoteContext(_ base: ExecutionContext, session: WireSession, requests: Requests) -> ExecutionContext {
+        guard opts.string("file_client") != "local" else { return base }
+        var context = base
+        let client = RemoteFileClient(session: session, requests: requests,
+                                      cacheDir: opts.string("cachedir") ?? "/var/cache/brine/minion")
+        context.fileClient = client
+        context.pillarSource = Lazy { client.pillar() }
+        return context
     }
 
     /// Runs one job on its own thread: execution functions block (they

@@ -70,9 +70,31 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
             """.write(toFile: root + "/etc/salt/master", atomically: true, encoding: .utf8)
         for (id, dir) in [("jessie1", "m1"), ("53bf7d8db530", "m2"), ("jessie1", "impostor")] {
             try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
-            try "id: \(id)\nmaster: 127.0.0.1\nmaster_port: \(port)\nroot_dir: \(root)/\(dir)\npki_dir: pki\nacceptance_wait_time: 0.3\nfile_client: local\n"
+            try "id: \(id)\nmaster: 127.0.0.1\nmaster_port: \(port)\nroot_dir: \(root)/\(dir)\npki_dir: pki\ncachedir: cache\nacceptance_wait_time: 0.3\n"
                 .write(toFile: root + "/\(dir)/minion", atomically: true, encoding: .utf8)
         }
+        // States and pillar live on the master only; minions fetch them.
+        for dir in ["states/web", "pillar"] {
+            try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
+        }
+        try "base:\n  '*':\n    - common\n  'jessie1':\n    - secret1\n  '53bf*':\n    - secret2\n"
+            .write(toFile: root + "/pillar/top.sls", atomically: true, encoding: .utf8)
+        try "web:\n  root: \(root)/www\n".write(toFile: root + "/pillar/common.sls", atomically: true, encoding: .utf8)
+        try "secret: for-jessie\n".write(toFile: root + "/pillar/secret1.sls", atomically: true, encoding: .utf8)
+        try "secret: for-53bf\n".write(toFile: root + "/pillar/secret2.sls", atomically: true, encoding: .utf8)
+        try """
+            {% from 'web/map.jinja' import web with context %}
+            index:
+              file.managed:
+                - name: {{ pillar['web']['root'] }}/{{ grains['id'] }}/index.html
+                - source: salt://web/index.html.j2
+                - template: jinja
+                - makedirs: True
+                - context:
+                    title: {{ web.title }}
+            """.write(toFile: root + "/states/web/init.sls", atomically: true, encoding: .utf8)
+        try "{% set web = {'title': 'Hello'} %}\n".write(toFile: root + "/states/web/map.jinja", atomically: true, encoding: .utf8)
+        try "<h1>{{ title }} from {{ grains['id'] }}</h1>\n".write(toFile: root + "/states/web/index.html.j2", atomically: true, encoding: .utf8)
     }
 
     var env: [String: String] { ["SALT_CONFIG_DIR": root + "/etc/salt"] }
@@ -117,6 +139,21 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
         #expect(unknown.stdout == "jessie1:\n    'test.nosuch' is not available.\n")
         #expect(unknown.code == 1)
         #expect(unknown.stderr == "ERROR: Minions returned with non-zero exit code\n")
+
+        // States run on the minions with files and pillar served by the master.
+        let applied = try brine(["*", "state.apply", "web"], as: "salt", environment: env)
+        #expect(applied.code == 0, "\(applied.stdout)\(applied.stderr)")
+        #expect(applied.stdout.contains("Summary for jessie1\n------------\nSucceeded: 1 (changed=1)"))
+        #expect(applied.stdout.contains("Summary for 53bf7d8db530\n"))
+        #expect((try? String(contentsOfFile: root + "/www/jessie1/index.html", encoding: .utf8)) == "<h1>Hello from jessie1</h1>\n")
+        #expect((try? String(contentsOfFile: root + "/www/53bf7d8db530/index.html", encoding: .utf8)) == "<h1>Hello from 53bf7d8db530</h1>\n")
+        // Each minion sees only its own pillar; the file server stays inside file_roots.
+        let secrets = try brine(["*", "pillar.get", "secret", "unmask=True", "--out=json"], as: "salt", environment: env)
+        #expect(secrets.stdout.contains("\"jessie1\": \"for-jessie\""))
+        #expect(secrets.stdout.contains("\"53bf7d8db530\": \"for-53bf\""))
+        let escape = try brine(["jessie1", "cp.get_file_str", "salt://../etc/salt/master"], as: "salt", environment: env)
+        // Refused on the minion already; the master's file server checks the path again itself.
+        #expect(escape.stdout == "jessie1:\n    ERROR executing 'cp.get_file_str': path '../etc/salt/master' leaves the file roots\n")
 
         // A second minion claiming jessie1 with another key is denied and gets nothing;
         // the real jessie1 keeps working.

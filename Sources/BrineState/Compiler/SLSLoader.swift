@@ -231,7 +231,9 @@ final class RendererCache: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         if let existing = cache[env] { return existing }
-        let created = try Renderer(roots: roots[env] ?? [], context: context)
+        let created = context.opts.string("file_client") == "local" && context.fileClient is LocalFileClient
+            ? try Renderer(roots: roots[env] ?? [], context: context)
+            : try Renderer(files: context.fileClient, saltenv: env, context: context)
         cache[env] = created
         return created
     }

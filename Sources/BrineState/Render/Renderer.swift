@@ -22,7 +22,24 @@ public struct Renderer: Sendable {
     ///   - roots: the directories `{% include %}`/`{% import %}` search
     ///     (the saltenv's file or pillar roots).
     public init(roots: [String], context: ExecutionContext) throws(BrineError) {
-        let env = Jinja.Environment(loader: FileSystemLoader(searchPath: roots))
+        try self.init(loader: FileSystemLoader(searchPath: roots), context: context)
+    }
+
+    /// Templates (`{% include %}`, `{% import %}`, `import_yaml`) come
+    /// through the file client: file_roots when masterless, the master's
+    /// file server on a minion.
+    public init(files: any FileClient, saltenv: String, context: ExecutionContext) throws(BrineError) {
+        let loader = FunctionLoader { name in
+            guard let local = try files.cache("salt://" + name, saltenv: saltenv),
+                let data = FileManager.default.contents(atPath: local)
+            else { return nil }
+            return TemplateSource(source: String(decoding: data, as: UTF8.self), filename: local, version: nil)
+        }
+        try self.init(loader: loader, context: context)
+    }
+
+    init(loader: any Jinja.Loader, context: ExecutionContext) throws(BrineError) {
+        let env = Jinja.Environment(loader: loader)
         env.undefined = .strict
         env.extensions = [.do, .loopControls]
         env.trimBlocks = context.opts.bool("jinja_trim_blocks")

@@ -31,6 +31,13 @@ struct Run: AsyncParsableCommand {
 
     @Argument(help: "TARGET FUN [ARGS…]") var words: [String] = []
 
+    /// The master configuration, kept for the outputters' options.
+    var opts: Config? = nil
+
+    enum CodingKeys: CodingKey {
+        case config, output, pcre, list, grain, grainPcre, pillar, ipcidr, compound, nodegroup, timeout, words
+    }
+
     var targetType: String {
         if pcre { return "pcre" }
         if list { return "list" }
@@ -43,7 +50,7 @@ struct Run: AsyncParsableCommand {
         return "glob"
     }
 
-    func run() async throws {
+    mutating func run() async throws {
         do {
             try await execute()
         } catch let exit as ExitCode {
@@ -53,16 +60,17 @@ struct Run: AsyncParsableCommand {
         }
     }
 
-    func execute() async throws {
+    mutating func execute() async throws {
         guard words.count >= 2 else {
             throw BrineError(.usage, "give a target and a function", hint: "for example: brine '*' test.ping")
         }
         let opts = try config.load(.master)
+        self.opts = opts
         let socket = MasterDaemon(opts: opts).socketPath
         let request = WireMessage.publish(target: words[0], targetType: targetType, fun: words[1],
                                           arguments: CallArguments.parse(Array(words.dropFirst(2))),
                                           timeout: timeout ?? opts.double("timeout") ?? 5)
-        let outputter = try output.outputter(default: .nested)
+        let outputter = try output.outputter(default: Outputter.defaultFor(function: words[1]))
         let colors = output.colors(config: opts)
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
         do {
@@ -118,6 +126,12 @@ struct Run: AsyncParsableCommand {
     }
 
     func show(_ data: BrineCore.Value, _ outputter: Outputter, _ colors: Colors) throws {
-        try output.emit(outputter.render(data, options: .init(colors: colors)))
+        if outputter == .highstate {
+            var highstate = output.highstate(config: opts ?? Config(role: .master, options: [:], configDir: ""))
+            highstate.colors = colors
+            try output.emit(highstate.render(data))
+        } else {
+            try output.emit(outputter.render(data, options: .init(colors: colors)))
+        }
     }
 }

@@ -1,0 +1,83 @@
+import BrineCore
+import BrineModules
+import BrineWire
+import Foundation
+import Synchronization
+
+/// Pairs requests to the master with their replies.
+final class Requests: Sendable {
+    private let state = Mutex<(next: Int, waiting: [Int: CheckedContinuation<Value, Never>])>((1, [:]))
+
+    func register(_ continuation: CheckedContinuation<Value, Never>) -> Int {
+        state.withLock { s in
+            let rid = s.next
+            s.next += 1
+            s.waiting[rid] = continuation
+            return rid
+        }
+    }
+
+    func resolve(_ rid: Int, _ data: Value) {
+        state.withLock { $0.waiting.removeValue(forKey: rid) }?.resume(returning: data)
+    }
+
+    /// The connection is gone: every waiting request gets null.
+    func failAll() {
+        let waiting = state.withLock { s in
+            defer { s.waiting = [:] }
+            return s.waiting
+        }
+        for (_, continuation) in waiting { continuation.resume(returning: .null) }
+    }
+}
+
+/// `salt://` through the master's file server, cached under
+/// `cachedir/files/<saltenv>/`. Called from job threads, so it blocks on
+/// the network round trip; job threads are never the event loops.
+struct RemoteFileClient: FileClient {
+    let session: WireSession
+    let requests: Requests
+    let cacheDir: String
+
+    func ask(_ kind: String, path: String, saltenv: String) -> Value {
+        let box = Mutex<Value>(.null)
+        let done = DispatchSemaphore(value: 0)
+        let session = self.session, requests = self.requests
+        Task {
+            let value = await withCheckedContinuation { continuation in
+                let rid = requests.register(continuation)
+                Task {
+                    do {
+                        try await session.send(WireMessage.request(rid: rid, kind: kind, path: path, saltenv: saltenv).encoded())
+                    } catch {
+                        requests.resolve(rid, .null)
+                    }
+                }
+            }
+            box.withLock { $0 = value }
+            done.signal()
+        }
+        if done.wait(timeout: .now() + 60) == .timedOut { return .null }
+        return box.withLock { $0 }
+    }
+
+    func cache(_ url: String, saltenv: String) throws -> String? {
+        let (path, env) = try LocalFileClient.parse(url, saltenv: saltenv)
+        guard case .string(let encoded) = ask("file", path: "salt://" + path, saltenv: env),
+            let data = Data(base64Encoded: encoded)
+        else { return nil }
+        let local = cacheDir + "/files/" + env + "/" + path
+        try? FileManager.default.createDirectory(atPath: (local as NSString).deletingLastPathComponent,
+                                                 withIntermediateDirectories: true)
+        try AtomicFile.write(Array(data), to: local)
+        return local
+    }
+
+    func listFiles(saltenv: String) throws -> [String] {
+        (ask("list", path: "", saltenv: saltenv).listValue ?? []).compactMap(\.stringValue)
+    }
+
+    func pillar() -> Value {
+        ask("pillar", path: "", saltenv: "base")
+    }
+}
