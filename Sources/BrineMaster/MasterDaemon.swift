@@ -48,6 +48,13 @@ public struct MasterDaemon: Sendable {
                 }
             }
         chmod(socketPath, 0o600)
+        let pidfile = opts.string("pidfile")
+        let socket = socketPath
+        let stop = Signals.onTermination {
+            unlink(socket)
+            if let pidfile { unlink(pidfile) }
+        }
+        defer { withExtendedLifetime(stop) {} }
         log("master listening on \(host):\(port), local socket \(socketPath)")
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask {
@@ -80,10 +87,17 @@ public struct MasterDaemon: Sendable {
     func handleMinion(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, masterKey: StaticKeyPair) async {
         var minionID: String? = nil
         do {
+            // A peer that does not finish the handshake in time is dropped.
+            let raw = channel.channel
+            let deadline = Task {
+                try await Task.sleep(nanoseconds: 10_000_000_000)
+                raw.close(promise: nil)
+            }
             try await channel.executeThenClose { inbound, outbound in
                 var iterator = inbound.makeAsyncIterator()
                 let state = HandshakeState(role: .responder, localStatic: masterKey.privateKey, prologue: brineWirePrologue)
                 let (session, early) = try await WireSession.handshake(state, payload: [], inbound: &iterator, outbound: outbound)
+                deadline.cancel()
                 let hello = try MessagePack.decode(session.peerPayload)
                 guard let id = hello["id"]?.stringValue else { throw BrineError(.msgpack, "handshake without a minion id") }
                 let autosign = autosignGlobs()

@@ -30,6 +30,13 @@ public struct MinionDaemon: Sendable {
         try FileManager.default.createDirectory(atPath: pkiDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let pair = try KeyFiles(directory: pkiDir, name: "minion").loadOrGenerate().pair
         let context = try LocalContext.make(opts: opts, configDir: configDir)
+        let pidfile = opts.string("pidfile")
+        let stop = Signals.onTermination { if let pidfile { unlink(pidfile) } }
+        defer { withExtendedLifetime(stop) {} }
+        if let pidfile {
+            try? FileManager.default.createDirectory(atPath: (pidfile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try? AtomicFile.write("\(getpid())\n", to: pidfile)
+        }
         var wait = max(0.1, opts.double("acceptance_wait_time") ?? 10)
         let maxWait = opts.double("acceptance_wait_time_max").flatMap { $0 > 0 ? $0 : nil } ?? wait
         while !Task.isCancelled {

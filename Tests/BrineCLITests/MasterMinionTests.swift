@@ -1,4 +1,5 @@
 import BrineCore
+import Glibc
 import Foundation
 import Testing
 
@@ -173,5 +174,52 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
         }, "\(down.stdout)")
         #expect(down.stdout.hasPrefix("jessie1:\n    True\n"))
         #expect(down.code == 1)
+    }
+}
+
+/// Hostile bytes on the minion port close only that connection.
+@Suite(.serialized) struct MasterRobustnessTests {
+    let root = tempDir()
+    let port = Int.random(in: 41000...59000)
+
+    func rawSend(_ bytes: [UInt8]) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return false }
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+        var buffer = [UInt8](repeating: 0, count: 64)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        // The master answers garbage by closing: recv returns 0 (EOF) or an error.
+        return recv(fd, &buffer, buffer.count, 0) <= 0
+    }
+
+    @Test func garbageClosesOnlyThatConnection() throws {
+        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        try "interface: 127.0.0.1\nret_port: \(port)\nroot_dir: \(root)\n".write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
+        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
+        defer { master.stop() }
+        let socketPath = root + "/var/run/brine/master/brine-master.sock"
+        #expect(eventually { FileManager.default.fileExists(atPath: socketPath) }, "\(master.output)")
+        #expect(rawSend([0xff, 0xff, 0xff, 0xff] + Array("oversized frame".utf8)))
+        #expect(rawSend([0, 0, 0, 0]))
+        #expect(rawSend([0, 0, 0, 5] + [UInt8](repeating: 7, count: 5)))  // shorter than a Noise ephemeral key
+        #expect(master.process.isRunning)
+        // Still serving: the CLI gets an answer.
+        let answer = try brine(["*", "test.ping", "-c", root + "/etc"])
+        #expect(answer.stdout == "No minions matched the target. No command was sent, no jid was assigned.\n")
+        // SIGTERM: clean exit, socket and pidfile removed.
+        master.stop()
+        #expect(master.process.terminationStatus == 0)
+        #expect(!FileManager.default.fileExists(atPath: socketPath))
+        #expect(!FileManager.default.fileExists(atPath: root + "/var/run/brine-master.pid"))
     }
 }
