@@ -13,10 +13,17 @@ public struct MasterDaemon: Sendable {
     public let opts: Config
     let keys: KeyStore
     let registry = MinionRegistry()
+    let jobs: JobCache?
 
-    public init(opts: Config) {
+    /// `withJobCache: false` for clients that only need the paths.
+    public init(opts: Config, withJobCache: Bool = false) throws {
         self.opts = opts
         self.keys = KeyStore(pkiDir: opts.string("pki_dir") ?? "/etc/brine/pki/master")
+        self.jobs = withJobCache ? try JobCache(directory: MasterDaemon.jobCacheDirectory(opts)) : nil
+    }
+
+    public static func jobCacheDirectory(_ opts: Config) -> String {
+        (opts.string("cachedir") ?? "/var/cache/brine/master") + "/jobs"
     }
 
     public var socketPath: String { (opts.string("sock_dir") ?? "/var/run/brine/master") + "/brine-master.sock" }
@@ -24,6 +31,7 @@ public struct MasterDaemon: Sendable {
     /// Runs until the process is stopped.
     public func run() async throws {
         try keys.prepare()
+        try jobs?.expire(olderThanHours: opts.int("keep_jobs") ?? 24)
         let masterKey = try KeyFiles(directory: keys.pkiDir, name: "master").loadOrGenerate().pair
         try FileManager.default.createDirectory(atPath: opts.string("sock_dir") ?? "/var/run/brine/master",
                                                 withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
@@ -139,6 +147,12 @@ public struct MasterDaemon: Sendable {
             try await registry.session(id)?.send(WireMessage.reply(rid: rid, data: data).encoded())
         case .jobReturn(let jid, _, let value, let retcode):
             // The id is the authenticated one, never what the minion claims.
+            // Cached first: a return that reached the master survives a crash.
+            do {
+                try jobs?.recordReturn(jid: jid, minion: id, value: value, retcode: retcode)
+            } catch {
+                log("job cache: \(error)")
+            }
             await registry.deliver(.jobReturn(jid: jid, id: id, value: value, retcode: retcode))
         default: break
         }
@@ -221,6 +235,8 @@ public struct MasterDaemon: Sendable {
         }
         let jid = JID.make()
         let returns = await registry.waitForReturns(jid)
+        try jobs?.record(JobCache.Job(jid: jid, fun: fun, arguments: .map(["arg": .list(arguments.positional), "kwarg": .map(arguments.keyword)]),
+                                      target: target, targetType: type, minions: expected, started: Date().timeIntervalSince1970))
         try await send(.published(jid: jid, minions: expected))
         var notConnected: [String] = []
         var pending = Set<String>()

@@ -32,7 +32,7 @@ struct Master: AsyncParsableCommand {
     func run() async throws {
         do {
             guard let opts = try options.load(.master) else { return }
-            try await MasterDaemon(opts: opts).run()
+            try await MasterDaemon(opts: opts, withJobCache: true).run()
         } catch let exit as ExitCode {
             throw exit
         } catch {

@@ -66,7 +66,7 @@ struct Run: AsyncParsableCommand {
         }
         let opts = try config.load(.master)
         self.opts = opts
-        let socket = MasterDaemon(opts: opts).socketPath
+        let socket = try MasterDaemon(opts: opts).socketPath
         let request = WireMessage.publish(target: words[0], targetType: targetType, fun: words[1],
                                           arguments: CallArguments.parse(Array(words.dropFirst(2))),
                                           timeout: timeout ?? opts.double("timeout") ?? 5)
@@ -121,8 +121,7 @@ struct Run: AsyncParsableCommand {
     }
 
     func missing(_ reason: String, _ jid: String) -> BrineCore.Value {
-        // Salt adds how to look the job up later; Brine's job cache is not there yet.
-        .string("Minion did not return. [\(reason)]")
+        .string("Minion did not return. [\(reason)]\nThe minions may not have all finished running and any remaining minions will return upon completion. To look up the return data for this job later, run the following command:\n\nbrine jobs show \(jid)")
     }
 
     func show(_ data: BrineCore.Value, _ outputter: Outputter, _ colors: Colors) throws {

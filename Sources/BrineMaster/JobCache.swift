@@ -1,0 +1,99 @@
+import BrineCore
+import Foundation
+import GRDB
+
+/// Jobs and their returns in SQLite (WAL) under `cachedir`. A return is
+/// written before it is forwarded to the CLI, so whatever reached the
+/// master survives a SIGKILL.
+public final class JobCache: Sendable {
+    let pool: DatabasePool
+
+    public struct Job: Sendable {
+        public var jid: String
+        public var fun: String
+        public var arguments: Value
+        public var target: String
+        public var targetType: String
+        public var minions: [String]
+        public var started: Double
+    }
+
+    public init(directory: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
+                                                    attributes: [.posixPermissions: 0o700])
+            pool = try DatabasePool(path: directory + "/jobs.sqlite")
+            try pool.write { db in
+                try db.execute(sql: """
+                    CREATE TABLE IF NOT EXISTS jobs (
+                        jid TEXT PRIMARY KEY, fun TEXT NOT NULL, arguments BLOB NOT NULL, target TEXT NOT NULL,
+                        target_type TEXT NOT NULL, minions BLOB NOT NULL, started REAL NOT NULL);
+                    CREATE TABLE IF NOT EXISTS returns (
+                        jid TEXT NOT NULL, minion TEXT NOT NULL, value BLOB NOT NULL, retcode INTEGER NOT NULL,
+                        received REAL NOT NULL, PRIMARY KEY (jid, minion));
+                    CREATE INDEX IF NOT EXISTS jobs_started ON jobs (started);
+                    """)
+            }
+        } catch {
+            throw BrineError(.io, "cannot open the job cache in \(directory): \(error)")
+        }
+    }
+
+    public func record(_ job: Job) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)", arguments: [
+                job.jid, job.fun, Data(MessagePack.encode(job.arguments)), job.target, job.targetType,
+                Data(MessagePack.encode(.list(job.minions.map(Value.string)))), job.started,
+            ])
+        }
+    }
+
+    public func recordReturn(jid: String, minion: String, value: Value, retcode: Int) throws {
+        try pool.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO returns VALUES (?, ?, ?, ?, ?)", arguments: [
+                jid, minion, Data(MessagePack.encode(value)), retcode, Date().timeIntervalSince1970,
+            ])
+        }
+    }
+
+    /// Drops jobs (and their returns) older than `hours`; `keep_jobs: 0` keeps all.
+    public func expire(olderThanHours hours: Int) throws {
+        guard hours > 0 else { return }
+        let cutoff = Date().timeIntervalSince1970 - Double(hours) * 3600
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM returns WHERE jid IN (SELECT jid FROM jobs WHERE started < ?)", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM jobs WHERE started < ?", arguments: [cutoff])
+        }
+    }
+
+    public func jobs(limit: Int = 100) throws -> [Job] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY started DESC LIMIT ?", arguments: [limit]).map(JobCache.job)
+        }
+    }
+
+    public func job(_ jid: String) throws -> Job? {
+        try pool.read { db in
+            try Row.fetchOne(db, sql: "SELECT * FROM jobs WHERE jid = ?", arguments: [jid]).map(JobCache.job)
+        }
+    }
+
+    /// minion id → return value, for one job.
+    public func returns(_ jid: String) throws -> [(minion: String, value: Value, retcode: Int)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT minion, value, retcode FROM returns WHERE jid = ? ORDER BY received", arguments: [jid]).map { row in
+                let bytes: Data = row["value"]
+                return (row["minion"], (try? MessagePack.decode(Array(bytes))) ?? .null, row["retcode"])
+            }
+        }
+    }
+
+    static func job(_ row: Row) -> Job {
+        let arguments: Data = row["arguments"]
+        let minions: Data = row["minions"]
+        return Job(jid: row["jid"], fun: row["fun"], arguments: (try? MessagePack.decode(Array(arguments))) ?? .null,
+                   target: row["target"], targetType: row["target_type"],
+                   minions: ((try? MessagePack.decode(Array(minions)))?.listValue ?? []).compactMap(\.stringValue),
+                   started: row["started"])
+    }
+}
