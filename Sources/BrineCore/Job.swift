@@ -30,7 +30,8 @@ public enum WireMessage: Sendable, Equatable {
     /// Minion → master.
     case jobReturn(jid: String, id: String, value: Value, retcode: Int)
     /// CLI → master.
-    case publish(target: String, targetType: String, fun: String, arguments: CallArguments, timeout: Double)
+    /// `batch`: at most this many minions at once ("10" or "25%"), empty for all.
+    case publish(target: String, targetType: String, fun: String, arguments: CallArguments, timeout: Double, batch: String)
     /// Master → CLI: the job was published to these minions.
     case published(jid: String, minions: [String])
     /// Master → CLI: every expected minion returned or the timeout passed.
@@ -52,9 +53,9 @@ public enum WireMessage: Sendable, Equatable {
             ["type": "job", "jid": .string(jid), "fun": .string(fun), "arg": .list(args.positional), "kwarg": .map(args.keyword)]
         case .jobReturn(let jid, let id, let value, let retcode):
             ["type": "return", "jid": .string(jid), "id": .string(id), "return": value, "retcode": .int(retcode)]
-        case .publish(let target, let type, let fun, let args, let timeout):
+        case .publish(let target, let type, let fun, let args, let timeout, let batch):
             ["type": "publish", "tgt": .string(target), "tgt_type": .string(type), "fun": .string(fun),
-             "arg": .list(args.positional), "kwarg": .map(args.keyword), "timeout": .float(timeout)]
+             "arg": .list(args.positional), "kwarg": .map(args.keyword), "timeout": .float(timeout), "batch": .string(batch)]
         case .published(let jid, let minions): ["type": "published", "jid": .string(jid), "minions": .list(minions.map(Value.string))]
         case .done(let jid, let notConnected, let noResponse):
             ["type": "done", "jid": .string(jid), "not_connected": .list(notConnected.map(Value.string)),
@@ -84,7 +85,7 @@ public enum WireMessage: Sendable, Equatable {
         case "return": return .jobReturn(jid: try s("jid"), id: try s("id"), value: v["return"] ?? .null, retcode: v["retcode"]?.intValue ?? 0)
         case "publish":
             return .publish(target: try s("tgt"), targetType: v["tgt_type"]?.stringValue ?? "glob", fun: try s("fun"),
-                            arguments: args(), timeout: v["timeout"]?.doubleValue ?? 5)
+                            arguments: args(), timeout: v["timeout"]?.doubleValue ?? 5, batch: v["batch"]?.pythonString ?? "")
         case "published": return .published(jid: try s("jid"), minions: (v["minions"]?.listValue ?? []).compactMap(\.stringValue))
         case "done":
             return .done(jid: try s("jid"), notConnected: (v["not_connected"]?.listValue ?? []).compactMap(\.stringValue),

@@ -201,11 +201,11 @@ public struct MasterDaemon: Sendable {
                     break
                 }
             }
-            guard case .publish(let target, let type, let fun, let arguments, let timeout)? = request else {
+            guard case .publish(let target, let type, let fun, let arguments, let timeout, let batch)? = request else {
                 try await send(.failure("expected a publish request"))
                 return
             }
-            try await publish(target: target, type: type, fun: fun, arguments: arguments, timeout: timeout, send: send)
+            try await publish(target: target, type: type, fun: fun, arguments: arguments, timeout: timeout, batch: batch, send: send)
         }
     }
 
@@ -219,7 +219,17 @@ public struct MasterDaemon: Sendable {
         return result
     }
 
-    func publish(target: String, type: String, fun: String, arguments: CallArguments, timeout: Double,
+    /// `-b`: "10" minions or "25%" of the targeted ones at a time.
+    static func batchSize(_ spec: String, of count: Int) -> Int {
+        let text = spec.trimmingCharacters(in: .whitespaces)
+        guard !text.isEmpty else { return count }
+        if text.hasSuffix("%"), let percent = Double(text.dropLast()) {
+            return max(1, Int((Double(count) * percent / 100).rounded(.up)))
+        }
+        return max(1, Int(text) ?? count)
+    }
+
+    func publish(target: String, type: String, fun: String, arguments: CallArguments, timeout: Double, batch: String,
                  send: (WireMessage) async throws -> Void) async throws
     {
         let expected: [String]
@@ -240,20 +250,25 @@ public struct MasterDaemon: Sendable {
         try await send(.published(jid: jid, minions: expected))
         var notConnected: [String] = []
         var pending = Set<String>()
-        for id in expected {
-            guard let session = await registry.session(id) else {
-                notConnected.append(id)
-                continue
-            }
-            do {
-                try await session.send(WireMessage.job(jid: jid, fun: fun, arguments: arguments).encoded())
-                pending.insert(id)
-            } catch {
-                notConnected.append(id)
+        var waiting = expected[...]
+        let window = MasterDaemon.batchSize(batch, of: expected.count)
+        // Sends the job to the next minions until `window` are running.
+        func fill() async {
+            while pending.count < window, let id = waiting.popFirst() {
+                guard let session = await registry.session(id) else {
+                    notConnected.append(id)
+                    continue
+                }
+                do {
+                    try await session.send(WireMessage.job(jid: jid, fun: fun, arguments: arguments).encoded())
+                    pending.insert(id)
+                } catch {
+                    notConnected.append(id)
+                }
             }
         }
-        let registry = self.registry
-        let timer = Task {
+        await fill()
+        let timer = Task { [registry] in
             try? await Task.sleep(nanoseconds: UInt64(max(0.1, timeout) * 1_000_000_000))
             await registry.finish(jid)
         }
@@ -261,9 +276,11 @@ public struct MasterDaemon: Sendable {
         for await message in returns {
             guard case .jobReturn(_, let id, _, _) = message, pending.remove(id) != nil else { continue }
             try await send(message)
-            if pending.isEmpty { await registry.finish(jid) }
+            await fill()
+            if pending.isEmpty && waiting.isEmpty { await registry.finish(jid) }
         }
         timer.cancel()
+        pending.formUnion(waiting)
         try await send(.done(jid: jid, notConnected: notConnected, noResponse: pending.sorted()))
     }
 }

@@ -132,6 +132,11 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
         #expect(ping.stdout.contains("53bf7d8db530:\n    True\n"))
         #expect(ping.stdout.split(separator: "\n").count == 4)
 
+        let batched = try brine(["*", "test.ping", "-b", "1"], as: "salt", environment: env)
+        #expect(batched.stdout.split(separator: "\n").count == 4 && batched.code == 0)
+        let async = try brine(["*", "test.ping", "--async"], as: "salt", environment: env)
+        #expect(async.stdout.range(of: #"^Executed command with job ID: [0-9]{20}\n$"#, options: .regularExpression) != nil)
+
         let listed = try brine(["-L", "jessie1", "cmd.run", "echo out; echo err >&2"], as: "salt", environment: env)
         #expect(listed.stdout == "jessie1:\n    out\n    err\n")
         let json = try brine(["-E", "^jess", "test.echo", "hi", "--out=json"], as: "salt", environment: env)

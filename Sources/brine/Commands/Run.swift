@@ -28,6 +28,10 @@ struct Run: AsyncParsableCommand {
     @Flag(name: [.customShort("N"), .customLong("nodegroup")], help: "The target is a nodegroup name.") var nodegroup = false
     @Option(name: [.customShort("t"), .customLong("timeout")], help: "Seconds to wait for returns (default: the timeout option, 5).")
     var timeout: Double?
+    @Option(name: [.customShort("b"), .customLong("batch-size")], help: "Run on this many minions (or this % of them) at a time.")
+    var batch: String?
+    @Flag(name: .customLong("async"), help: "Publish, print the job id and return without waiting.")
+    var async = false
 
     @Argument(help: "TARGET FUN [ARGS…]") var words: [String] = []
 
@@ -35,7 +39,7 @@ struct Run: AsyncParsableCommand {
     var opts: Config? = nil
 
     enum CodingKeys: CodingKey {
-        case config, output, pcre, list, grain, grainPcre, pillar, ipcidr, compound, nodegroup, timeout, words
+        case config, output, pcre, list, grain, grainPcre, pillar, ipcidr, compound, nodegroup, timeout, batch, async, words
     }
 
     var targetType: String {
@@ -69,7 +73,7 @@ struct Run: AsyncParsableCommand {
         let socket = try MasterDaemon(opts: opts).socketPath
         let request = WireMessage.publish(target: words[0], targetType: targetType, fun: words[1],
                                           arguments: CallArguments.parse(Array(words.dropFirst(2))),
-                                          timeout: timeout ?? opts.double("timeout") ?? 5)
+                                          timeout: timeout ?? opts.double("timeout") ?? 5, batch: batch ?? "")
         let outputter = try output.outputter(default: Outputter.defaultFor(function: words[1]))
         let colors = output.colors(config: opts)
         let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
@@ -99,6 +103,10 @@ struct Run: AsyncParsableCommand {
                             print("No minions matched the target. No command was sent, no jid was assigned.")
                             printError("ERROR: No return received")
                             throw ExitCode(2)
+                        }
+                        if async {
+                            print("Executed command with job ID: \(id)")
+                            break loop
                         }
                     case .jobReturn(_, let id, let value, let retcode):
                         if retcode != 0 { failed = true }
