@@ -26,12 +26,36 @@ public struct MinionDaemon: Sendable {
         FileHandle.standardError.write(Data("[minion \(id)] \(text)\n".utf8))
     }
 
+    /// A bench minion that serves `count` identities from one process
+    /// (like Salt's minionswarm): ids `ID-0000…`, each with its own key under
+    /// `pki_dir/swarm/`, each its own connection.
+    public func runSwarm(count: Int) async throws {
+        let base = id
+        let width = max(4, String(count - 1).count)
+        try await withThrowingDiscardingTaskGroup { group in
+            for index in 0..<count {
+                let number = String(index)
+                let memberID = base + "-" + String(repeating: "0", count: width - number.count) + number
+                var memberOpts = opts
+                memberOpts["id"] = .string(memberID)
+                memberOpts["pki_dir"] = .string(pkiDir + "/swarm/" + memberID)
+                memberOpts["pidfile"] = nil
+                let member = MinionDaemon(opts: memberOpts, configDir: configDir)
+                group.addTask { try await member.run(installSignals: false) }
+            }
+        }
+    }
+
     public func run() async throws {
+        try await run(installSignals: true)
+    }
+
+    func run(installSignals: Bool) async throws {
         try FileManager.default.createDirectory(atPath: pkiDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
         let pair = try KeyFiles(directory: pkiDir, name: "minion").loadOrGenerate().pair
         let context = try LocalContext.make(opts: opts, configDir: configDir)
         let pidfile = opts.string("pidfile")
-        let stop = Signals.onTermination { if let pidfile { unlink(pidfile) } }
+        let stop = installSignals ? Signals.onTermination { if let pidfile { unlink(pidfile) } } : []
         defer { withExtendedLifetime(stop) {} }
         if let pidfile {
             try? FileManager.default.createDirectory(atPath: (pidfile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

@@ -46,10 +46,19 @@ struct Minion: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run the minion daemon (salt-minion).")
     @OptionGroup var options: DaemonOptions
 
+    @Option(name: .customLong("swarm"), help: "Benchmark mode: serve this many minion identities (ID-0000…) from one process.")
+    var swarm: Int?
+
     func run() async throws {
         do {
             guard let opts = try options.load(.minion) else { return }
-            try await MinionDaemon(opts: opts, configDir: options.config.directory).run()
+            let daemon = MinionDaemon(opts: opts, configDir: options.config.directory)
+            if let swarm {
+                guard swarm > 0 else { throw BrineError(.usage, "--swarm needs a positive count") }
+                try await daemon.runSwarm(count: swarm)
+            } else {
+                try await daemon.run()
+            }
         } catch let exit as ExitCode {
             throw exit
         } catch {
