@@ -5,13 +5,19 @@
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
+# what is built: HEAD plus any uncommitted changes under Sources/Package.swift (another
+# engineer may be editing the tree), taken before the build plans; a change during the
+# build is reported (check the binary, e.g. with nm, before trusting the label)
+before=$(git status --porcelain -- Sources Package.swift 2>/dev/null || true)
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 flock /tmp/swift-build.lock swift build -c release --product brine \
     --static-swift-stdlib --scratch-path .build-release
 BIN=$(flock /tmp/swift-build.lock swift build -c release --product brine \
     --static-swift-stdlib --scratch-path .build-release --show-bin-path)/brine
 strip -o "$ROOT/.build-release/brine-stripped" "$BIN"
-# what was built: HEAD plus any uncommitted changes under Sources (another engineer may
-# be editing the tree); bench/common.sh prints this with the results
-{ git rev-parse --short HEAD; git status --porcelain -- Sources Package.swift | wc -l; } \
-    > "$ROOT/.build-release/brine.commit" 2>/dev/null || true
+# bench/common.sh prints this with the results
+{ echo "$rev"; printf '%s' "$before" | grep -c . || true; } > "$ROOT/.build-release/brine.commit"
+after=$(git status --porcelain -- Sources Package.swift 2>/dev/null || true)
+[ "$(git rev-parse --short HEAD 2>/dev/null)" = "$rev" ] && [ "$after" = "$before" ] \
+    || echo "warning: HEAD or Sources/Package.swift changed during the build; brine.commit records the state before it" >&2
 ls -l "$BIN" "$ROOT/.build-release/brine-stripped"
