@@ -20,8 +20,7 @@ public final class JobCache: Sendable {
 
     public init(directory: String) throws {
         do {
-            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true,
-                                                    attributes: [.posixPermissions: 0o700])
+            try PrivateDirectory.make(directory)
             pool = try DatabasePool(path: directory + "/jobs.sqlite")
             try pool.write { db in
                 try db.execute(sql: """

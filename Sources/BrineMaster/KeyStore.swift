@@ -56,9 +56,9 @@ public struct KeyStore: Sendable {
 
     /// Creates the key directories (0700), as the master does at start.
     public func prepare() throws(BrineError) {
+        try? PrivateDirectory.make(pkiDir)
         for status in Status.allCases {
-            _ = try? FileManager.default.createDirectory(atPath: directory(status), withIntermediateDirectories: true,
-                                                          attributes: [.posixPermissions: 0o700])
+            try? PrivateDirectory.make(directory(status))
             guard FileManager.default.fileExists(atPath: directory(status)) else {
                 throw BrineError(.io, "cannot create \(directory(status))", hint: "check that pki_dir is writable by this user")
             }

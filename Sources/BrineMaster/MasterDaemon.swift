@@ -14,16 +14,27 @@ public struct MasterDaemon: Sendable {
     let keys: KeyStore
     let registry = MinionRegistry()
     let jobs: JobCache?
+    let logger: DaemonSupport.Log
 
     /// `withJobCache: false` for clients that only need the paths.
     public init(opts: Config, withJobCache: Bool = false) throws {
         self.opts = opts
         self.keys = KeyStore(pkiDir: opts.string("pki_dir") ?? "/etc/brine/pki/master")
         self.jobs = withJobCache ? try JobCache(directory: MasterDaemon.jobCacheDirectory(opts)) : nil
+        self.logger = DaemonSupport.Log(path: withJobCache ? opts.string("log_file") : nil, prefix: "master")
     }
 
     public static func jobCacheDirectory(_ opts: Config) -> String {
         (opts.string("cachedir") ?? "/var/cache/brine/master") + "/jobs"
+    }
+
+    /// What the master writes to, created and handed to `user` by the
+    /// privileged parent before the daemon starts as that user.
+    public static func ownedPaths(_ opts: Config) -> (privateDirs: [String], other: [String]) {
+        let root = opts.string("root_dir") ?? "/"
+        let pidDir = opts.string("pidfile").map { ($0 as NSString).deletingLastPathComponent } ?? ""
+        return ([opts.string("pki_dir"), opts.string("cachedir"), opts.string("sock_dir")].compactMap { $0 },
+                [root != "/" && pidDir.hasPrefix(root + "/") ? pidDir : "", opts.string("log_file") ?? ""].filter { !$0.isEmpty })
     }
 
     public var socketPath: String { (opts.string("sock_dir") ?? "/var/run/brine/master") + "/brine-master.sock" }
@@ -33,8 +44,7 @@ public struct MasterDaemon: Sendable {
         try keys.prepare()
         try jobs?.expire(olderThanHours: opts.int("keep_jobs") ?? 24)
         let masterKey = try KeyFiles(directory: keys.pkiDir, name: "master").loadOrGenerate().pair
-        try FileManager.default.createDirectory(atPath: opts.string("sock_dir") ?? "/var/run/brine/master",
-                                                withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try PrivateDirectory.make(opts.string("sock_dir") ?? "/var/run/brine/master")
         if let pidfile = opts.string("pidfile") {
             try? FileManager.default.createDirectory(atPath: (pidfile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try AtomicFile.write("\(getpid())\n", to: pidfile)
@@ -63,7 +73,7 @@ public struct MasterDaemon: Sendable {
             if let pidfile { unlink(pidfile) }
         }
         defer { withExtendedLifetime(stop) {} }
-        log("master listening on \(host):\(port), local socket \(socketPath)")
+        log("master listening on \(host):\(port), local socket \(socketPath) as user \(CoreUser.name)")
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask {
                 try await minions.executeThenClose { inbound in
@@ -87,7 +97,7 @@ public struct MasterDaemon: Sendable {
     }
 
     func log(_ text: String) {
-        FileHandle.standardError.write(Data("[master] \(text)\n".utf8))
+        logger(text)
     }
 
     // MARK: - Minions

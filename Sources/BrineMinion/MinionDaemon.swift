@@ -23,7 +23,7 @@ public struct MinionDaemon: Sendable {
     var pinnedMasterKey: String { pkiDir + "/minion_master.pub" }
 
     func log(_ text: String) {
-        FileHandle.standardError.write(Data("[minion \(id)] \(text)\n".utf8))
+        DaemonSupport.Log(path: opts.string("log_file"), prefix: "minion \(id)")(text)
     }
 
     /// A bench minion that serves `count` identities from one process
@@ -51,7 +51,7 @@ public struct MinionDaemon: Sendable {
     }
 
     func run(installSignals: Bool) async throws {
-        try FileManager.default.createDirectory(atPath: pkiDir, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try PrivateDirectory.make(pkiDir)
         let pair = try KeyFiles(directory: pkiDir, name: "minion").loadOrGenerate().pair
         let context = try LocalContext.make(opts: opts, configDir: configDir)
         let pidfile = opts.string("pidfile")

@@ -279,3 +279,41 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
         #expect(data["fast"] != nil, "\(saved.stdout)")
     }
 }
+
+/// `-d` and `user`: started as root, the master detaches, writes its
+/// pidfile, hands its directories to the configured user and runs as it.
+@Suite(.serialized) struct MasterUserTests {
+    let root = tempDir()
+
+    @Test(.enabled(if: geteuid() == 0)) func daemonizesAndDropsRoot() throws {
+        let port = Int.random(in: 41000...59000)
+        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        try "interface: 127.0.0.1\nret_port: \(port)\nuser: nobody\nroot_dir: \(root)\nlog_file: var/log/master\n"
+            .write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
+        chmod(root, 0o755)
+        let started = try brine(["master", "-c", root + "/etc", "-d"])
+        #expect(started.code == 0)
+        let pidfile = root + "/var/run/brine-master.pid"
+        #expect(eventually { (try? String(contentsOfFile: root + "/var/log/master", encoding: .utf8))?.contains("as user nobody") == true })
+        let pid = Int32((try String(contentsOfFile: pidfile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        #expect(pid > 0)
+        defer { kill(pid, SIGKILL) }
+        // Every live thread runs as nobody (the async main thread parks itself
+        // with pthread_exit, so the thread-group leader's entry is a zombie).
+        let nobody = getpwnam("nobody").pointee.pw_uid
+        let tasks = try FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")
+        var live = 0
+        for task in tasks {
+            let status = try String(contentsOfFile: "/proc/\(pid)/task/\(task)/status", encoding: .utf8)
+            if status.contains("State:\tZ") { continue }
+            live += 1
+            #expect(status.contains("Uid:\t\(nobody)\t\(nobody)\t\(nobody)\t\(nobody)"), "\(status)")
+        }
+        #expect(live > 0)
+        let owner = try FileManager.default.attributesOfItem(atPath: root + "/etc/brine/pki/master/master.pem")[.ownerAccountName] as? String
+        #expect(owner == "nobody")
+        #expect(try brine(["key", "-L", "-c", root + "/etc"]).code == 0)
+        kill(pid, SIGTERM)
+        #expect(eventually { !FileManager.default.fileExists(atPath: pidfile) })
+    }
+}

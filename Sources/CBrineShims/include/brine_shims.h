@@ -11,4 +11,14 @@ int brine_spawn_addchdir(posix_spawn_file_actions_t *actions, const char *path);
 /// close_fds): a daemon started by a command must not hold our pipes.
 int brine_spawn_addclosefrom(posix_spawn_file_actions_t *actions, int lowfd);
 
+/// Starts `argv` detached from this process (new session, stdin/stdout/
+/// stderr on /dev/null): how `-d` daemonizes without forking a process that
+/// already runs threads. Returns the child's pid, or -1 with errno set.
+int brine_spawn_detached(const char *path, char *const argv[], char *const envp[]);
+
+/// fork + (setsid) + setgroups/setgid/setuid + execve, all async-signal-safe
+/// in the child: starts a daemon that never holds root, even on threads.
+/// With `detach`, stdio goes to /dev/null and the child leads a new session.
+int brine_spawn_as_user(const char *path, char *const argv[], char *const envp[], unsigned uid, unsigned gid, int detach);
+
 #endif

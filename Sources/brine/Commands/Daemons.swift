@@ -2,6 +2,7 @@ import ArgumentParser
 import BrineCore
 import BrineMaster
 import BrineMinion
+import CBrineShims
 import Foundation
 
 /// What `brine master` and `brine minion` share: `-c`, `--show-config`.
@@ -13,6 +14,63 @@ struct DaemonOptions: ParsableArguments {
 
     @Option(name: .customLong("out"), help: "Output format for --show-config: yaml or json.")
     var out = "yaml"
+
+    @Flag(name: [.customShort("d"), .customLong("daemon")], help: "Run in the background (writes the pidfile).")
+    var daemon = false
+
+    /// Runs this same command again in a child when it must: detached for
+    /// `-d`, and as `user` when started as root (the child never holds root,
+    /// on any thread). Returns false when this process should serve itself.
+    func relaunchIfNeeded(user: String?, paths: (privateDirs: [String], other: [String]), logFile: String?) throws -> Bool {
+        let target = try DaemonSupport.targetUser(user)
+        guard daemon || target != nil else { return false }
+        if let target {
+            for dir in paths.privateDirs { try? PrivateDirectory.make(dir) }
+            // `other` holds directories (the pidfile's) and files (log_file).
+            for path in paths.other {
+                if path == paths.other.last, logFile == path {
+                    try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                             withIntermediateDirectories: true)
+                    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+                } else {
+                    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+                }
+            }
+            DaemonSupport.handOver(paths.privateDirs + paths.other, to: target.uid, target.gid)
+        }
+        let arguments = CommandLine.arguments.filter { $0 != "-d" && $0 != "--daemon" }
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        var environment = ProcessInfo.processInfo.environment
+        if let target {
+            environment["USER"] = target.name
+            environment["LOGNAME"] = target.name
+            if let pw = getpwnam(target.name) { environment["HOME"] = String(cString: pw.pointee.pw_dir) }
+        }
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        let pid = target.map { brine_spawn_as_user("/proc/self/exe", argv, envp, $0.uid, $0.gid, daemon ? 1 : 0) }
+            ?? brine_spawn_detached("/proc/self/exe", argv, envp)
+        guard pid > 0 else {
+            throw BrineError(.execution, "cannot start the daemon: \(systemError(errno))")
+        }
+        if daemon { return true }
+        // Foreground as another user: stay as its parent, pass on SIGTERM/SIGINT.
+        let child = pid
+        let forward = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { kill(child, number) }
+            source.resume()
+            return source
+        }
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        withExtendedLifetime(forward) {}
+        throw ExitCode(status & 0x7f == 0 ? (status >> 8) & 0xff : 1)
+    }
 
     /// Loads the configuration; prints it and returns nil for --show-config.
     func load(_ role: Role) throws -> Config? {
@@ -32,6 +90,7 @@ struct Master: AsyncParsableCommand {
     func run() async throws {
         do {
             guard let opts = try options.load(.master) else { return }
+            if try options.relaunchIfNeeded(user: opts.string("user"), paths: MasterDaemon.ownedPaths(opts), logFile: opts.string("log_file")) { return }
             try await MasterDaemon(opts: opts, withJobCache: true).run()
         } catch let exit as ExitCode {
             throw exit
@@ -52,6 +111,8 @@ struct Minion: AsyncParsableCommand {
     func run() async throws {
         do {
             guard let opts = try options.load(.minion) else { return }
+            let minionPaths = ([opts.string("pki_dir"), opts.string("cachedir")].compactMap { $0 }, [opts.string("log_file") ?? ""].filter { !$0.isEmpty })
+            if try options.relaunchIfNeeded(user: opts.string("user"), paths: minionPaths, logFile: opts.string("log_file")) { return }
             let daemon = MinionDaemon(opts: opts, configDir: options.config.directory)
             if let swarm {
                 guard swarm > 0 else { throw BrineError(.usage, "--swarm needs a positive count") }

@@ -1,0 +1,89 @@
+import Foundation
+
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What every daemon does at start: log to `log_file`, drop root for the
+/// configured `user`.
+public enum DaemonSupport {
+    /// Appends to `log_file` (and stderr when in the foreground).
+    public final class Log: Sendable {
+        let path: String?
+        let prefix: String
+
+        public init(path: String?, prefix: String) {
+            self.path = path
+            self.prefix = prefix
+            if let path {
+                try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                         withIntermediateDirectories: true)
+                // Created now, while still root, so it can be handed to `user`.
+                let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+                if fd >= 0 { close(fd) }
+            }
+        }
+
+        public func callAsFunction(_ text: String, level: String = "INFO") {
+            let line = "\(Log.timestamp()) [\(prefix)][\(level)] \(text)\n"
+            FileHandle.standardError.write(Data("[\(prefix)] \(text)\n".utf8))
+            guard let path else { return }
+            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { return }
+            _ = line.withCString { write(fd, $0, strlen($0)) }
+            close(fd)
+        }
+
+        static func timestamp() -> String {
+            var t = time(nil)
+            var parts = tm()
+            localtime_r(&t, &parts)
+            var buffer = [CChar](repeating: 0, count: 32)
+            strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S", &parts)
+            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    /// Started as root with `user: someone`: the account to become, or nil
+    /// when there is nothing to drop (not root, or user is root).
+    public static func targetUser(_ user: String?) throws(BrineError) -> (uid: uid_t, gid: gid_t, name: String)? {
+        guard geteuid() == 0, let user, !user.isEmpty, user != "root" else { return nil }
+        guard let pw = getpwnam(user) else {
+            throw BrineError(.config, "user '\(user)' does not exist", hint: "create it or set 'user' to an existing account")
+        }
+        return (pw.pointee.pw_uid, pw.pointee.pw_gid, user)
+    }
+
+    /// Hands the daemon's paths (created here as root) to its user.
+    public static func handOver(_ paths: [String], to uid: uid_t, _ gid: gid_t) {
+        for path in paths where FileManager.default.fileExists(atPath: path) { chownTree(path, uid, gid) }
+    }
+
+    static func chownTree(_ path: String, _ uid: uid_t, _ gid: gid_t) {
+        lchown(path, uid, gid)
+        guard let walker = FileManager.default.enumerator(atPath: path) else { return }
+        while let item = walker.nextObject() as? String { lchown(path + "/" + item, uid, gid) }
+    }
+}
+
+/// The effective user's name, for messages.
+public enum CoreUser {
+    public static var name: String {
+        guard let pw = getpwuid(geteuid()) else { return String(geteuid()) }
+        return String(cString: pw.pointee.pw_name)
+    }
+}
+
+/// A directory only its owner may enter (keys, sockets, caches): parents
+/// are made with the usual 0755 so that a daemon dropping to its `user`
+/// can still reach its own leaf; only the leaf is 0700.
+public enum PrivateDirectory {
+    public static func make(_ path: String) throws {
+        let parent = (path as NSString).deletingLastPathComponent
+        if !parent.isEmpty { try FileManager.default.createDirectory(atPath: parent, withIntermediateDirectories: true) }
+        if !FileManager.default.fileExists(atPath: path) {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
+        }
+        chmod(path, 0o700)
+    }
+}
