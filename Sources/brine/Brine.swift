@@ -50,6 +50,28 @@ func fail(_ error: any Error, code: Int32 = 1) -> ExitCode {
     return ExitCode(code)
 }
 
+/// Runs a command's body: a user error becomes one line on stderr and exit
+/// code 1; explicit exit codes pass through.
+func reportingErrors(_ body: () throws -> Void) throws {
+    do {
+        try body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        throw fail(error)
+    }
+}
+
+func reportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let exit as ExitCode {
+        throw exit
+    } catch {
+        throw fail(error)
+    }
+}
+
 func printError(_ text: String) {
     FileHandle.standardError.write(Data((text + "\n").utf8))
 }

@@ -44,12 +44,8 @@ struct Call: ParsableCommand {
     var words: [String] = []
 
     func run() throws {
-        do {
+        try reportingErrors {
             try execute()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw fail(error)
         }
     }
 

@@ -88,14 +88,10 @@ struct Master: AsyncParsableCommand {
     @OptionGroup var options: DaemonOptions
 
     func run() async throws {
-        do {
+        try await reportingErrors {
             guard let opts = try options.load(.master) else { return }
             if try options.relaunchIfNeeded(user: opts.string("user"), paths: MasterDaemon.ownedPaths(opts), logFile: opts.string("log_file")) { return }
             try await MasterDaemon(opts: opts, withJobCache: true).run()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw fail(error)
         }
     }
 }
@@ -109,7 +105,7 @@ struct Minion: AsyncParsableCommand {
     var swarm: Int?
 
     func run() async throws {
-        do {
+        try await reportingErrors {
             guard let opts = try options.load(.minion) else { return }
             let minionPaths = ([opts.string("pki_dir"), opts.string("cachedir")].compactMap { $0 }, [opts.string("log_file") ?? ""].filter { !$0.isEmpty })
             if try options.relaunchIfNeeded(user: opts.string("user"), paths: minionPaths, logFile: opts.string("log_file")) { return }
@@ -119,11 +115,7 @@ struct Minion: AsyncParsableCommand {
                 try await daemon.runSwarm(count: swarm)
             } else {
                 try await daemon.run()
-            }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw fail(error)
+        }
         }
     }
 }

@@ -15,7 +15,7 @@ struct Jobs: ParsableCommand {
     @Argument(help: "list, or show JID") var words: [String] = ["list"]
 
     func run() throws {
-        do {
+        try reportingErrors {
             let opts = try config.load(.master)
             let cache = try JobCache(directory: MasterDaemon.jobCacheDirectory(opts))
             let outputter = try output.outputter(default: .nested)
@@ -40,11 +40,7 @@ struct Jobs: ParsableCommand {
                 try output.emit(outputter.render(.map(data), options: options))
             default:
                 throw BrineError(.usage, "unknown jobs command", hint: "use 'brine jobs list' or 'brine jobs show JID'")
-            }
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw fail(error)
+        }
         }
     }
 

@@ -51,12 +51,8 @@ struct Key: ParsableCommand {
     @Flag(name: .customLong("no-color")) var noColor = false
 
     func run() throws {
-        do {
+        try reportingErrors {
             try execute()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw fail(error)
         }
     }
 

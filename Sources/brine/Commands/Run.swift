@@ -55,12 +55,8 @@ struct Run: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        do {
+        try await reportingErrors {
             try await execute()
-        } catch let exit as ExitCode {
-            throw exit
-        } catch {
-            throw fail(error)
         }
     }
 
