@@ -151,7 +151,9 @@ public struct MasterDaemon: Sendable {
 
     func handle(_ bytes: [UInt8], from id: String) async throws {
         switch try WireMessage.decode(bytes) {
-        case .hello(_, let grains): await registry.setGrains(id, grains)
+        case .hello(_, let grains):
+            await registry.setGrains(id, grains)
+            await registry.setPillar(id, await serve(kind: "pillar", path: "", saltenv: "base", for: id))
         case .request(let rid, let kind, let path, let saltenv):
             let data = await serve(kind: kind, path: path, saltenv: saltenv, for: id)
             try await registry.session(id)?.send(WireMessage.reply(rid: rid, data: data).encoded())
@@ -223,7 +225,8 @@ public struct MasterDaemon: Sendable {
         var result: [String] = []
         let nodegroups = opts["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:]
         for id in keys.list(.accepted) {
-            let matcher = Matcher(minionID: id, grains: await registry.grains(id), pillar: .emptyMap, nodegroups: nodegroups)
+            let matcher = Matcher(minionID: id, grains: await registry.grains(id), pillar: await registry.pillar(id),
+                                  nodegroups: nodegroups)
             if try matcher.matches(target, type: type) { result.append(id) }
         }
         return result

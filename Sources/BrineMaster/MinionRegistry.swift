@@ -8,6 +8,7 @@ public actor MinionRegistry {
     struct Connected {
         let session: WireSession
         var grains: Value
+        var pillar: Value = .emptyMap
     }
 
     private var connected: [String: Connected] = [:]
@@ -26,6 +27,13 @@ public actor MinionRegistry {
     func setGrains(_ id: String, _ grains: Value) {
         connected[id]?.grains = grains
     }
+
+    /// The pillar compiled for this minion, kept for `-I`/`I@` targeting.
+    func setPillar(_ id: String, _ pillar: Value) {
+        connected[id]?.pillar = pillar
+    }
+
+    func pillar(_ id: String) -> Value { connected[id]?.pillar ?? .emptyMap }
 
     public var connectedIDs: [String] { connected.keys.sorted() }
 

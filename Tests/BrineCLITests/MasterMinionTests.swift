@@ -157,6 +157,9 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
         let secrets = try brine(["*", "pillar.get", "secret", "unmask=True", "--out=json"], as: "salt", environment: env)
         #expect(secrets.stdout.contains("\"jessie1\": \"for-jessie\""))
         #expect(secrets.stdout.contains("\"53bf7d8db530\": \"for-53bf\""))
+        // Grain and pillar targets use what the master cached for each minion.
+        #expect(try brine(["-I", "secret:for-53bf", "test.ping"], as: "salt", environment: env).stdout == "53bf7d8db530:\n    True\n")
+        #expect(try brine(["-C", "G@id:jess* and not I@secret:for-53bf", "test.ping"], as: "salt", environment: env).stdout == "jessie1:\n    True\n")
         let escape = try brine(["jessie1", "cp.get_file_str", "salt://../etc/salt/master"], as: "salt", environment: env)
         // Refused on the minion already; the master's file server checks the path again itself.
         #expect(escape.stdout == "jessie1:\n    ERROR executing 'cp.get_file_str': path '../etc/salt/master' leaves the file roots\n")
