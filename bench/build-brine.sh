@@ -10,10 +10,14 @@ cd "$ROOT"
 # build is reported (check the binary, e.g. with nm, before trusting the label)
 before=$(git status --porcelain -- Sources Package.swift 2>/dev/null || true)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+# lld with packed relative relocations (DT_RELR, glibc >= 2.36): the loader then
+# touches ~2 MiB fewer pages at start (call --local test.ping: 19.5 -> 17.2 MiB
+# measured on a relink of the same objects, 2026-11-25). gold rejects the option.
+LINK="-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs"
 flock /tmp/swift-build.lock swift build -c release --product brine \
-    --static-swift-stdlib --scratch-path .build-release
+    --static-swift-stdlib --scratch-path .build-release $LINK
 BIN=$(flock /tmp/swift-build.lock swift build -c release --product brine \
-    --static-swift-stdlib --scratch-path .build-release --show-bin-path)/brine
+    --static-swift-stdlib --scratch-path .build-release $LINK --show-bin-path)/brine
 strip -o "$ROOT/.build-release/brine-stripped" "$BIN"
 # bench/common.sh prints this with the results
 { echo "$rev"; printf '%s' "$before" | grep -c . || true; } > "$ROOT/.build-release/brine.commit"
