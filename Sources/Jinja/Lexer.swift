@@ -156,7 +156,7 @@ struct Lexer {
     }
 
     func normalizeNewlines(_ s: String) -> String {
-        if cfg.newlineSequence == "\n" || !s.contains("\n") { return s }
+        if cfg.newlineSequence == "\n" || !s.utf8.contains(10) { return s }
         return s.split(separator: "\n", omittingEmptySubsequences: false).joined(separator: cfg.newlineSequence)
     }
 
@@ -183,7 +183,9 @@ struct Lexer {
     mutating func tokenize(_ source: String) throws -> [Token] {
         // Normalise newlines to \n and drop one trailing newline, as Jinja2 does.
         var s = source
-        if s.contains("\r") {
+        // Byte scans: with Foundation imported, String.contains(String) goes
+        // through NSString's search, which showed up in SLS rendering profiles.
+        if s.utf8.contains(13) {
             s = TextUtils.replace(TextUtils.replace(s, "\r\n", "\n"), "\r", "\n")
         }
         if !cfg.keepTrailingNewline && s.hasSuffix("\n") { s.removeLast() }
@@ -485,7 +487,7 @@ struct Lexer {
 
     /// Python's `unicode-escape` decoding of a string literal body.
     func unescape(_ s: String) throws -> String {
-        guard s.contains("\\") else { return s }
+        guard s.utf8.contains(92) else { return s }
         var out = String.UnicodeScalarView()
         var it = Array(s.unicodeScalars)[...]
         while let c = it.popFirst() {
