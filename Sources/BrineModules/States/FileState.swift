@@ -227,7 +227,7 @@ public enum FileState: StateModule {
         if call.string("user") != nil || call.string("group") != nil {
             try FileOps.chown(path, user: call.string("user"), group: call.string("group"))
         }
-        return StateResult(name: path, changes: changes, comment: newContent == nil ? "File \(path) updated" : "File \(path) updated")
+        return StateResult(name: path, changes: changes, comment: "File \(path) updated")
     }
 
     // MARK: - directory

@@ -92,14 +92,7 @@ enum Compiler {
                 var parts: [Value] = []
                 parts.reserveCapacity(ic.count)
                 for c in ic { parts.append(try c(rt, f)) }
-                if f.autoescape && parts.contains(where: { $0.isMarkup }) {
-                    var s = ""
-                    for p in parts { s += p.isMarkup ? try p.str() : escapeHTML(try p.str()) }
-                    return .markup(s)
-                }
-                var s = ""
-                for p in parts { s += try p.str() }
-                return .string(s)
+                return try concatenate(parts, autoescape: f.autoescape)
             }
         case .cond(let t, let a, let b):
             let tc = compile(t), ac = compile(a), bc = b.map(compile)

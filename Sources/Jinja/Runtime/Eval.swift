@@ -56,14 +56,7 @@ extension Runtime {
             var parts: [Value] = []
             parts.reserveCapacity(items.count)
             for i in items { parts.append(try eval(i, f)) }
-            if f.autoescape && parts.contains(where: { $0.isMarkup }) {
-                var s = ""
-                for p in parts { s += p.isMarkup ? try p.str() : escapeHTML(try p.str()) }
-                return .markup(s)
-            }
-            var s = ""
-            for p in parts { s += try p.str() }
-            return .string(s)
+            return try concatenate(parts, autoescape: f.autoescape)
         case .cond(let test, let a, let b):
             if try eval(test, f).truthy() { return try eval(a, f) }
             if let b = b { return try eval(b, f) }
@@ -323,3 +316,16 @@ func iterateValue(_ v: Value) throws -> [Value] {
 
 /// Objects templates can loop over.
 protocol IterableObject { var iterItems: [Value] { get } }
+
+/// The `~` operator over evaluated parts: markup stays markup when
+/// autoescaping (the other parts are escaped), otherwise plain text.
+func concatenate(_ parts: [Value], autoescape: Bool) throws -> Value {
+    if autoescape && parts.contains(where: { $0.isMarkup }) {
+        var s = ""
+        for p in parts { s += p.isMarkup ? try p.str() : escapeHTML(try p.str()) }
+        return .markup(s)
+    }
+    var s = ""
+    for p in parts { s += try p.str() }
+    return .string(s)
+}
