@@ -47,10 +47,21 @@ let package = Package(
             name: "BrineMinion",
             dependencies: ["BrineCore", "BrineWire", "BrineModules", "BrineState", .product(name: "NIOPosix", package: "swift-nio")]
         ),
+        // Docker Engine API client on NIOHTTP1 (no async-http-client: see
+        // DockerTransport), image builds, containers as minions.
+        .target(
+            name: "BrineContainer",
+            dependencies: [
+                "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster",
+                .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+            ]
+        ),
         .executableTarget(
             name: "brine",
             dependencies: [
-                "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster", "BrineMinion",
+                "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster", "BrineMinion", "BrineContainer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -60,6 +71,7 @@ let package = Package(
         .testTarget(name: "BrineStateTests", dependencies: ["BrineState"]),
         .testTarget(name: "BrineWireTests", dependencies: ["BrineWire"], resources: [.copy("Resources")]),
         .testTarget(name: "BrineMasterTests", dependencies: ["BrineMaster"]),
+        .testTarget(name: "BrineContainerTests", dependencies: ["BrineContainer"]),
         // Runs the built `brine` binary as a user would.
         .testTarget(name: "BrineCLITests", dependencies: ["brine", "BrineCore", "BrineModules"]),
     ],

@@ -32,6 +32,9 @@ public struct ExecutionContext: Sendable {
     public var saltenvOverride: String? = nil
     /// Shared by nested calls: a failing command sets the exit code.
     public var outcome: Outcome
+    /// Told about each state as it finishes (`brine call --progress`, which
+    /// `brine build` reads to show a build's progress line by line).
+    public var stateProgress: StateProgress? = nil
 
     public init(opts: Config, grains: Lazy<Value>, pillar: Lazy<Value>, loader: Loader,
                 runner: ProcessRunner = ProcessRunner(), fileClient: any FileClient, isDirectCall: Bool = true,
@@ -60,5 +63,19 @@ public struct ExecutionContext: Sendable {
         var kw = CallArguments().keyword
         for (k, v) in keyword.sorted(by: { $0.key < $1.key }) { kw[k] = v }
         return try loader.call(name, CallArguments(positional: positional, keyword: kw), context: nested)
+    }
+}
+
+/// Receives each state's result (its tag and Salt's return map) as the
+/// state finishes, from whichever thread ran it.
+public struct StateProgress: Sendable {
+    /// Marks a progress report on stderr: the prefix, then the report as
+    /// one line of JSON (`{"tag": …, "result": {…}}`).
+    public static let linePrefix = "@@brine-progress "
+
+    public let report: @Sendable (_ tag: String, _ result: Value) -> Void
+
+    public init(_ report: @escaping @Sendable (_ tag: String, _ result: Value) -> Void) {
+        self.report = report
     }
 }

@@ -386,11 +386,13 @@ public final class StateRunner: @unchecked Sendable {
         ret["duration"] = .float((duration * 1000).rounded() / 1000)
         ret["__id__"] = chunks[i]["__id__"] ?? ""
         for (k, v) in result.extra { ret[k] = v }
+        let tag = explicitTag ?? stateTag(chunks[i])
         lock.lock()
         if explicitTag == nil { results[i] = result }
-        output[explicitTag ?? stateTag(chunks[i])] = .map(ret)
+        output[tag] = .map(ret)
         lock.broadcast()
         lock.unlock()
+        context.stateProgress?.report(tag, .map(ret))
     }
 
     /// `listen`: mod_watch at the end of the run for each listener whose

@@ -1,0 +1,86 @@
+import ArgumentParser
+import BrineContainer
+import BrineCore
+import BrineState
+import Foundation
+
+/// `brine build`: an image from a base image and states, in the Docker engine.
+struct Build: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Build a container image by applying states to a base image.",
+        discussion: """
+            Reads a build file (default: brine-build.yaml): from, image, sls or highstate, pillar, grains, \
+            file_roots, pillar_roots, layers (per-sls or single) and config (cmd, entrypoint, expose, env, workdir, \
+            user, labels, volumes). Each step is cached as a layer keyed by its rendered states and the files they read.
+            """
+    )
+
+    @Argument(help: "The build file.")
+    var buildFile = "brine-build.yaml"
+
+    @Flag(name: .customLong("no-cache"), help: "Apply every step again, ignoring cached layers.")
+    var noCache = false
+
+    @Flag(name: .customLong("keep-failed"), help: "Keep the container of a failed step for inspection.")
+    var keepFailed = false
+
+    @Option(name: .customLong("tag"), help: "Tag the image with this name instead of the build file's 'image'.")
+    var tag: String?
+
+    @Flag(name: .customLong("force-color")) var forceColor = false
+    @Flag(name: .customLong("no-color")) var noColor = false
+
+    func run() async throws {
+        try await reportingErrors {
+            var file = try BuildFile.load(buildFile)
+            if let tag { file.image = tag }
+            let terminal = isatty(STDERR_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
+            let colors: Colors = forceColor ? .on : (noColor ? .none : .choose(isatty(STDOUT_FILENO) == 1))
+            let progress = BuildProgress(colors: colors, terminal: terminal)
+            let docker = try await DockerClient.connect()
+            let builder = ImageBuilder(file: file, docker: docker, runtime: try RuntimeBundle.current(),
+                                       options: BuildOptions(noCache: noCache, keepFailed: keepFailed), progress: progress)
+            let started = Date()
+            do {
+                let result = try await builder.build()
+                let built = result.steps.filter { !$0.cached }.count
+                progress.line("Built \(file.image) (\(result.imageID.replacingOccurrences(of: "sha256:", with: "").prefix(12))) in "
+                    + String(format: "%.1f s", Date().timeIntervalSince(started))
+                    + ": \(built) layer\(built == 1 ? "" : "s") built, \(result.steps.count - built) from cache")
+            } catch let failure as BuildFailure {
+                progress.finish()
+                print(failure.output)
+                if let kept = failure.keptContainer {
+                    printError("Build failed; container \(kept) kept for inspection (docker rm -f \(kept) when done)")
+                } else {
+                    printError("Build failed; no image tagged")
+                }
+                throw ExitCode(1)
+            }
+        }
+    }
+}
+
+/// Runs inside a build's planning container: each step's lowstate and the
+/// files it reads, as JSON, for the host to derive cache keys from.
+struct BuildPlan: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "build-plan", shouldDisplay: false)
+
+    @OptionGroup var config: ConfigOptions
+
+    @Option(name: .customLong("pillar"), help: "Pillar data (JSON) merged over pillar_roots.")
+    var pillar = "{}"
+
+    @Option(name: .customLong("step"), help: "SLS names of one step (comma-separated), or @highstate.")
+    var steps: [String] = []
+
+    func run() throws {
+        try reportingErrors {
+            let opts = try config.load(.minion, overrides: ["file_client": "local"])
+            let pillarValue = try JSON.decode(pillar, file: "--pillar")
+            let planned = try BuildPlanner.plan(steps: steps.map { $0 == "@highstate" ? nil : $0.split(separator: ",").map(String.init) },
+                                                opts: opts, configDir: config.directory, pillar: pillarValue)
+            print(JSON.encode(planned, indent: nil))
+        }
+    }
+}
