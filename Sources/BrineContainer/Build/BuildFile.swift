@@ -124,8 +124,10 @@ struct Reader {
         return nil
     }
 
+    /// Keys inside `config` fall back to the line of `config` (flow mappings).
     func error(_ message: String, key: String? = nil) -> BrineError {
-        BrineError(.config, message, at: SourceLocation(file: path, line: key.flatMap(line(of:))))
+        let line = key.flatMap(line(of:)) ?? (key.map(BuildFile.configKeys.contains) == true ? line(of: "config") : nil)
+        return BrineError(.config, message, at: SourceLocation(file: path, line: line))
     }
 
     func string(_ value: Value?, key: String, required: Bool = false) throws(BrineError) -> String? {

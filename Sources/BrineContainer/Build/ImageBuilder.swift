@@ -71,6 +71,8 @@ public struct ImageBuilder: Sendable {
     }
 
     static let etc = RuntimeBundle.root + "/etc"
+    /// The build file's pillar, in the build's config directory.
+    public static let pillarFile = "build-pillar.json"
 
     public func build() async throws -> BuildResult {
         var builder = self
@@ -122,8 +124,7 @@ public struct ImageBuilder: Sendable {
 
     /// Runs `brine build-plan` in a container of the base image.
     func makePlan(baseID: String, workDir: String) async throws -> Value {
-        var arguments = ["build-plan", "-c", Self.etc, "--pillar", JSON.encode(file.pillar, indent: nil)]
-        for step in file.steps { arguments += ["--step", step?.joined(separator: ",") ?? "@highstate"] }
+        let arguments = ["build-plan", "-c", Self.etc] + file.steps.map { $0?.joined(separator: ",") ?? "@highstate" }
         let run = try await runContainer(image: baseID, arguments: arguments, workDir: workDir, name: nil, onProgress: nil)
         try? await docker.removeContainer(run.container, force: true)
         guard run.exitCode == 0, let plan = try? JSON.decode(run.stdout) else {
@@ -141,7 +142,7 @@ public struct ImageBuilder: Sendable {
     /// step), the rendered lowstate, the digest of every file the step
     /// reads, the pillar and grains, and brine's version.
     static func cacheKey(previous: String, step: Value, pillar: String, grains: Value) -> String {
-        let material = ["brine-layer/1", Brine.version, previous, JSON.encode(step["sls"] ?? .null, indent: nil),
+        let material = ["brine-layer/2", Brine.version, previous, JSON.encode(step["sls"] ?? .null, indent: nil),
                         JSON.encode(step["lowstate"] ?? .null, indent: nil), JSON.encode(step["files"] ?? .null, indent: nil),
                         pillar, JSON.encode(grains, indent: nil)].joined(separator: "\n")
         return (try? Hashing.hexDigest(Array(material.utf8))) ?? previous
@@ -157,9 +158,7 @@ public struct ImageBuilder: Sendable {
     // MARK: Steps
 
     func runStep(_ names: [String]?, parent: String, key: String, states: Int, workDir: String) async throws -> String {
-        var arguments = ["call", "--local", "-c", Self.etc, "--out", "json", "--progress"]
-        arguments += names.map { ["state.sls", $0.joined(separator: ",")] } ?? ["state.highstate"]
-        if !(file.pillar.mapValue?.isEmpty ?? true) { arguments.append("pillar=" + JSON.encode(file.pillar, indent: nil)) }
+        let arguments = ["build-step", "-c", Self.etc, names?.joined(separator: ",") ?? "@highstate"]
         progress.expect(states: states)
         let name = "brine-build-\(file.id)-\(UUID().uuidString.prefix(8).lowercased())"
         let run = try await runContainer(image: parent, arguments: arguments, workDir: workDir, name: name) { report in
@@ -201,9 +200,9 @@ public struct ImageBuilder: Sendable {
     {
         var spec = ContainerSpec(image: image)
         spec.name = name
-        let command = runtime.command(arguments)
-        spec.entrypoint = [command[0]]
-        spec.command = Array(command.dropFirst())
+        // The history's "created by" is the command: only brine's arguments.
+        spec.entrypoint = runtime.command([])
+        spec.command = arguments
         spec.binds = runtime.binds + binds(workDir: workDir)
         spec.tmpfs = ["/run": "mode=755"]
         spec.networkMode = "host"
@@ -266,6 +265,7 @@ public struct ImageBuilder: Sendable {
         if !(file.grains.mapValue?.isEmpty ?? true) { config["grains"] = file.grains }
         try FileManager.default.createDirectory(atPath: workDir + "/etc", withIntermediateDirectories: true)
         try AtomicFile.write(YAML.encode(.map(config)), to: workDir + "/etc/minion", mode: 0o644)
+        try AtomicFile.write(JSON.encode(file.pillar, indent: nil), to: workDir + "/etc/" + Self.pillarFile, mode: 0o600)
     }
 
     func makeWorkDirectory() throws -> String {

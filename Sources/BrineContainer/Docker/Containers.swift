@@ -102,7 +102,8 @@ extension DockerClient {
     public func inspectContainer(_ id: String) async throws -> Value? {
         let action = "inspect container \(id)"
         let response = try await send(DockerRequest(.GET, "/containers/\(Self.pathEscape(id))/json"), action: action, expect: [200, 404])
-        return response.status == 404 ? nil : try response.json(action)
+        if response.status == 404 { return Optional<Value>.none }
+        return try response.json(action)
     }
 
     /// Containers, optionally only those carrying a label.

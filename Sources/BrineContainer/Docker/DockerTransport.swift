@@ -127,21 +127,16 @@ struct DockerTransport: Sendable {
         head.headers.add(name: "Host", value: "docker")
         head.headers.add(name: "Connection", value: "close")
         head.headers.add(name: "User-Agent", value: "brine/\(Brine.version)")
+        // Head, body and end go out in one flush where the body is in memory:
+        // the engine may answer and close as soon as it has the request.
         switch request.body {
         case .none:
-            if request.method == .POST { head.headers.add(name: "Content-Length", value: "0") }
-            try await outbound.write(.head(head))
+            head.headers.add(name: "Content-Length", value: "0")
+            try await outbound.write(contentsOf: [.head(head), .end(nil)])
         case .json(let value):
-            let bytes = Array(JSON.encode(value, indent: nil).utf8)
-            head.headers.add(name: "Content-Type", value: "application/json")
-            head.headers.add(name: "Content-Length", value: "\(bytes.count)")
-            try await outbound.write(.head(head))
-            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+            try await writeWhole(head, Array(JSON.encode(value, indent: nil).utf8), contentType: "application/json", to: outbound)
         case .bytes(let bytes, let contentType):
-            head.headers.add(name: "Content-Type", value: contentType)
-            head.headers.add(name: "Content-Length", value: "\(bytes.count)")
-            try await outbound.write(.head(head))
-            try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: bytes))))
+            try await writeWhole(head, bytes, contentType: contentType, to: outbound)
         case .file(let path, let contentType):
             guard let handle = FileHandle(forReadingAtPath: path) else {
                 throw BrineError(.io, "cannot read \(path)")
@@ -155,7 +150,16 @@ struct DockerTransport: Sendable {
             while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
                 try await outbound.write(.body(.byteBuffer(ByteBuffer(bytes: chunk))))
             }
+            try await outbound.write(.end(nil))
         }
-        try await outbound.write(.end(nil))
+    }
+
+    private func writeWhole(_ head: HTTPRequestHead, _ bytes: [UInt8], contentType: String,
+                            to outbound: NIOAsyncChannelOutboundWriter<HTTPClientRequestPart>) async throws
+    {
+        var head = head
+        head.headers.add(name: "Content-Type", value: contentType)
+        head.headers.add(name: "Content-Length", value: "\(bytes.count)")
+        try await outbound.write(contentsOf: [.head(head), .body(.byteBuffer(ByteBuffer(bytes: bytes))), .end(nil)])
     }
 }

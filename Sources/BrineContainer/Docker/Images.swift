@@ -10,7 +10,8 @@ extension DockerClient {
     public func inspectImage(_ reference: String) async throws -> Value? {
         let action = "inspect image \(reference)"
         let response = try await send(DockerRequest(.GET, "/images/\(Self.pathEscape(reference))/json"), action: action, expect: [200, 404])
-        return response.status == 404 ? nil : try response.json(action)
+        if response.status == 404 { return Optional<Value>.none }
+        return try response.json(action)
     }
 
     /// Images, optionally only those carrying a label (`key` or `key=value`).

@@ -32,7 +32,7 @@ public struct ExecutionContext: Sendable {
     public var saltenvOverride: String? = nil
     /// Shared by nested calls: a failing command sets the exit code.
     public var outcome: Outcome
-    /// Told about each state as it finishes (`brine call --progress`, which
+    /// Told about each state as it finishes (`brine build-step`, which
     /// `brine build` reads to show a build's progress line by line).
     public var stateProgress: StateProgress? = nil
 

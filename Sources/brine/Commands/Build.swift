@@ -1,6 +1,7 @@
 import ArgumentParser
 import BrineContainer
 import BrineCore
+import BrineModules
 import BrineState
 import Foundation
 
@@ -68,19 +69,57 @@ struct BuildPlan: ParsableCommand {
 
     @OptionGroup var config: ConfigOptions
 
-    @Option(name: .customLong("pillar"), help: "Pillar data (JSON) merged over pillar_roots.")
-    var pillar = "{}"
-
-    @Option(name: .customLong("step"), help: "SLS names of one step (comma-separated), or @highstate.")
+    @Argument(help: "One argument per step: SLS names (comma-separated), or @highstate.")
     var steps: [String] = []
 
     func run() throws {
         try reportingErrors {
             let opts = try config.load(.minion, overrides: ["file_client": "local"])
-            let pillarValue = try JSON.decode(pillar, file: "--pillar")
-            let planned = try BuildPlanner.plan(steps: steps.map { $0 == "@highstate" ? nil : $0.split(separator: ",").map(String.init) },
-                                                opts: opts, configDir: config.directory, pillar: pillarValue)
+            let planned = try BuildPlanner.plan(steps: steps.map(BuildStep.names), opts: opts, configDir: config.directory,
+                                                pillar: try BuildStep.pillar(configDir: config.directory))
             print(JSON.encode(planned, indent: nil))
+        }
+    }
+}
+
+/// Runs inside a build step's container: applies the step's states with
+/// the build's pillar, reports each state on stderr as it finishes and
+/// prints the result as JSON. Its command line (the image history's
+/// "created by") names only the step: the pillar is read from a file.
+struct BuildStep: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "build-step", shouldDisplay: false)
+
+    @OptionGroup var config: ConfigOptions
+
+    @Argument(help: "SLS names (comma-separated), or @highstate.")
+    var step: String
+
+    static func names(_ step: String) -> [String]? {
+        step == "@highstate" ? nil : step.split(separator: ",").map(String.init)
+    }
+
+    static func pillar(configDir: String) throws -> BrineCore.Value {
+        let path = configDir + "/" + ImageBuilder.pillarFile
+        return FileManager.default.fileExists(atPath: path) ? try JSON.decode(try String(contentsOfFile: path, encoding: .utf8), file: path) : .emptyMap
+    }
+
+    func run() throws {
+        try reportingErrors {
+            let opts = try config.load(.minion, overrides: ["file_client": "local"])
+            var context = try LocalContext.make(opts: opts, configDir: config.directory,
+                                                pillarOverride: try Self.pillar(configDir: config.directory))
+            context.stateProgress = StateProgress { tag, result in
+                let line = StateProgress.linePrefix + JSON.encode(["tag": .string(tag), "result": result], indent: nil) + "\n"
+                FileHandle.standardError.write(Data(line.utf8))
+            }
+            let result: BrineCore.Value
+            if let names = Self.names(step) {
+                result = try context.loader.call("state.sls", CallArguments(positional: [.string(names.joined(separator: ","))]), context: context)
+            } else {
+                result = try context.loader.call("state.highstate", CallArguments(), context: context)
+            }
+            print(JSON.encode(["local": result], indent: nil))
+            if context.outcome.retcode != 0 { throw ExitCode(1) }
         }
     }
 }

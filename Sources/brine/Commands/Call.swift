@@ -40,10 +40,6 @@ struct Call: ParsableCommand {
     @Flag(name: [.customShort("g"), .customLong("grains")], help: "Print the grains and exit.")
     var showGrains = false
 
-    /// For `brine build`: each finished state as a line of JSON on stderr.
-    @Flag(name: .customLong("progress"), help: .hidden)
-    var progress = false
-
     @Argument(help: "The function (mod.fun), then its arguments.")
     var words: [String] = []
 
@@ -66,13 +62,7 @@ struct Call: ParsableCommand {
             throw BrineError(.usage, "brine call talks to a master only through a running minion for now",
                              hint: "add --local to use file_roots and pillar_roots on this machine")
         }
-        var context = try LocalContext.make(opts: opts, configDir: config.directory)
-        if progress {
-            context.stateProgress = StateProgress { tag, result in
-                let line = StateProgress.linePrefix + JSON.encode(["tag": .string(tag), "result": result], indent: nil) + "\n"
-                FileHandle.standardError.write(Data(line.utf8))
-            }
-        }
+        let context = try LocalContext.make(opts: opts, configDir: config.directory)
         let function = showGrains ? "grains.items" : (words.first ?? "")
         guard !function.isEmpty else {
             throw BrineError(.usage, "no function given", hint: "for example: brine call --local test.ping")
