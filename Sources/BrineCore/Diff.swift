@@ -26,7 +26,10 @@ public enum Diff {
         guard ops.contains(where: { $0.kind != .equal }) else { return "" }
         var out = "--- \(fromFile)\n+++ \(toFile)\n"
         for hunk in hunks(ops, context: context) {
-            let aStart = hunk.first?.aIndex ?? 0, bStart = hunk.first?.bIndex ?? 0
+            // Where each side's lines start: a hunk opening with deletions
+            // starts the new side at its first line that is not deleted.
+            let aStart = (hunk.first { $0.kind != .insert } ?? hunk.first)?.aIndex ?? 0
+            let bStart = (hunk.first { $0.kind != .delete } ?? hunk.first)?.bIndex ?? 0
             let aCount = hunk.filter { $0.kind != .insert }.count
             let bCount = hunk.filter { $0.kind != .delete }.count
             out += "@@ -\(range(aStart, aCount)) +\(range(bStart, bCount)) @@\n"

@@ -96,6 +96,13 @@ import Testing
         #expect(Diff.unified("same\n", "same\n") == "")
     }
 
+    @Test func hunksThatOpenWithDeletions() {
+        // Python 3.11 difflib: "@@ -1,3 +1 @@" and "@@ -1,2 +1,3 @@"
+        #expect(Diff.unified("\nThe programs\nthe exact\n", "Configured by brine on jessie1")
+            == "--- \n+++ \n@@ -1,3 +1 @@\n-\n-The programs\n-the exact\n+Configured by brine on jessie1\n\\ No newline at end of file\n")
+        #expect(Diff.unified("x\ny\n", "a\nb\ny\n") == "--- \n+++ \n@@ -1,2 +1,3 @@\n-x\n+a\n+b\n y\n")
+    }
+
     @Test func separateHunks() {
         let old = (1...20).map { "l\($0)\n" }.joined()
         let new = old.replacingOccurrences(of: "l2\n", with: "L2\n").replacingOccurrences(of: "l18\n", with: "")
