@@ -182,6 +182,10 @@ public struct MasterDaemon: Sendable {
                 let data = FileManager.default.contents(atPath: local)
             else { return .null }
             return .string(data.base64EncodedString())
+        case "hash":
+            // Lets a minion keep its cached copy when the content is the same.
+            guard let local = try? files.cache(path, saltenv: saltenv), let digest = try? Hashing.fileDigest(local) else { return .null }
+            return .string(digest)
         case "list":
             return .list(((try? files.listFiles(saltenv: saltenv)) ?? []).map(Value.string))
         case "pillar":

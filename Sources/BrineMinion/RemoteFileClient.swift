@@ -61,12 +61,21 @@ struct RemoteFileClient: FileClient {
         return box.withLock { $0 }
     }
 
+    /// A file already cached is fetched again only when the master's digest
+    /// of it differs (Salt's file client does the same with `hash_file`).
     func cache(_ url: String, saltenv: String) throws -> String? {
         let (path, env) = try LocalFileClient.parse(url, saltenv: saltenv)
+        let local = cacheDir + "/files/" + env + "/" + path
+        if FileManager.default.fileExists(atPath: local), let cached = try? Hashing.fileDigest(local) {
+            guard case .string(let digest) = ask("hash", path: "salt://" + path, saltenv: env) else {
+                try? FileManager.default.removeItem(atPath: local)
+                return nil
+            }
+            if digest == cached { return local }
+        }
         guard case .string(let encoded) = ask("file", path: "salt://" + path, saltenv: env),
             let data = Data(base64Encoded: encoded)
         else { return nil }
-        let local = cacheDir + "/files/" + env + "/" + path
         try? FileManager.default.createDirectory(atPath: (local as NSString).deletingLastPathComponent,
                                                  withIntermediateDirectories: true)
         try AtomicFile.write(Array(data), to: local)

@@ -153,6 +153,17 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
         #expect(applied.stdout.contains("Summary for 53bf7d8db530\n"))
         #expect((try? String(contentsOfFile: root + "/www/jessie1/index.html", encoding: .utf8)) == "<h1>Hello from jessie1</h1>\n")
         #expect((try? String(contentsOfFile: root + "/www/53bf7d8db530/index.html", encoding: .utf8)) == "<h1>Hello from 53bf7d8db530</h1>\n")
+        // The minion keeps its copy of a source while the master's digest matches, and fetches it again when not.
+        let cached = root + "/m1/cache/files/base/web/index.html.j2"
+        func inode(_ path: String) -> UInt64? { (try? FileManager.default.attributesOfItem(atPath: path))?[.systemFileNumber] as? UInt64 }
+        let before = inode(cached)
+        #expect(before != nil)
+        #expect(try brine(["jessie1", "state.apply", "web"], as: "salt", environment: env).stdout.contains("Succeeded: 1\n"))
+        #expect(inode(cached) == before)
+        try "<h2>{{ title }} again</h2>\n".write(toFile: root + "/states/web/index.html.j2", atomically: true, encoding: .utf8)
+        #expect(try brine(["jessie1", "state.apply", "web"], as: "salt", environment: env).stdout.contains("Succeeded: 1 (changed=1)"))
+        #expect(inode(cached) != before)
+        #expect((try? String(contentsOfFile: root + "/www/jessie1/index.html", encoding: .utf8)) == "<h2>Hello again</h2>\n")
         // Each minion sees only its own pillar; the file server stays inside file_roots.
         let secrets = try brine(["*", "pillar.get", "secret", "unmask=True", "--out=json"], as: "salt", environment: env)
         #expect(secrets.stdout.contains("\"jessie1\": \"for-jessie\""))
