@@ -1,4 +1,4 @@
-// swift-tools-version: 6.0
+// swift-tools-version: 6.1
 import PackageDescription
 
 // Heavy server packages (NIO, crypto, GRDB, Hummingbird…) stay out of Jinja,
@@ -17,6 +17,10 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        // The master's HTTP port. No default traits: swift-configuration and
+        // full Foundation support are not needed, and cost build time.
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
     ],
     targets: [
         .target(name: "Jinja"),
@@ -40,12 +44,20 @@ let package = Package(
             name: "BrineMaster",
             dependencies: [
                 "BrineCore", "BrineWire", "BrineModules", "BrineState",
-                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .target(
             name: "BrineMinion",
             dependencies: ["BrineCore", "BrineWire", "BrineModules", "BrineState", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        // The master's HTTP port: monitor API, stats, metrics, the fleet page.
+        .target(
+            name: "BrineAPI",
+            dependencies: ["BrineCore", "BrineMaster", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "Logging", package: "swift-log"),
+                           .product(name: "OrderedCollections", package: "swift-collections")]
         ),
         // Docker Engine API client on NIOHTTP1 (no async-http-client: see
         // DockerTransport), image builds, containers as minions.
@@ -61,7 +73,7 @@ let package = Package(
         .executableTarget(
             name: "brine",
             dependencies: [
-                "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster", "BrineMinion", "BrineContainer",
+                "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster", "BrineMinion", "BrineContainer", "BrineAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

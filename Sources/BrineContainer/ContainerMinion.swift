@@ -94,9 +94,15 @@ public struct ContainerMinion: Sendable {
         spec.extraHosts = ["salt:\(masterAddress)"]
         spec.labels = [Self.label: id]
         let container = try await docker.createContainer(spec)
-        try await docker.startContainer(container)
-        let connected = pending ? false : try await waitUntilConnected(container, seconds: waitSeconds)
-        return Started(id: id, container: container, connected: connected)
+        do {
+            try await docker.startContainer(container)
+            let connected = pending ? false : try await waitUntilConnected(container, seconds: waitSeconds)
+            return Started(id: id, container: container, connected: connected)
+        } catch {
+            // Nothing half-made stays behind: no container, no key, no state.
+            try? await remove(id)
+            throw error
+        }
     }
 
     /// Follows the minion's log until it says it authenticated.

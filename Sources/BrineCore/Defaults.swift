@@ -99,6 +99,8 @@ enum Defaults {
 
     static let minion: [Entry] = [
         ("master", .stringOrList, "salt"),
+        ("monitor", .map, [:]),
+        ("uptime", .map, [:]),
         ("master_port", .int, 4506),
         ("id", .any, .null),
         ("pidfile", .string, "/var/run/brine-minion.pid"),

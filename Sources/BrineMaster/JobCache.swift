@@ -31,7 +31,17 @@ public final class JobCache: Sendable {
                         jid TEXT NOT NULL, minion TEXT NOT NULL, value BLOB NOT NULL, retcode INTEGER NOT NULL,
                         received REAL NOT NULL, PRIMARY KEY (jid, minion));
                     CREATE INDEX IF NOT EXISTS jobs_started ON jobs (started);
+                    CREATE TABLE IF NOT EXISTS state_runs (
+                        jid TEXT NOT NULL, minion TEXT NOT NULL, fun TEXT NOT NULL, finished REAL NOT NULL,
+                        duration_ms REAL NOT NULL, succeeded INTEGER NOT NULL, changed INTEGER NOT NULL,
+                        failed INTEGER NOT NULL, PRIMARY KEY (jid, minion));
+                    CREATE INDEX IF NOT EXISTS state_runs_finished ON state_runs (finished);
+                    CREATE TABLE IF NOT EXISTS state_results (
+                        jid TEXT NOT NULL, minion TEXT NOT NULL, tag TEXT NOT NULL, state_id TEXT NOT NULL,
+                        function TEXT NOT NULL, sls TEXT NOT NULL, result INTEGER, changed INTEGER NOT NULL,
+                        duration_ms REAL NOT NULL, PRIMARY KEY (jid, minion, tag));
                     """)
+                try MonitorStore.createTables(db)
             }
         } catch {
             throw BrineError(.io, "cannot open the job cache in \(directory): \(error)")
@@ -47,11 +57,26 @@ public final class JobCache: Sendable {
         }
     }
 
-    public func recordReturn(jid: String, minion: String, value: Value, retcode: Int) throws {
+    /// Stores a return; a state run's return also becomes one row per state
+    /// (for `brine stats`, the page and `/metrics`), in the same transaction.
+    public func recordReturn(jid: String, minion: String, value: Value, retcode: Int, received: Double = Date().timeIntervalSince1970) throws {
         try pool.write { db in
             try db.execute(sql: "INSERT OR REPLACE INTO returns VALUES (?, ?, ?, ?, ?)", arguments: [
-                jid, minion, Data(MessagePack.encode(value)), retcode, Date().timeIntervalSince1970,
+                jid, minion, Data(MessagePack.encode(value)), retcode, received,
             ])
+            guard let fun = try String.fetchOne(db, sql: "SELECT fun FROM jobs WHERE jid = ?", arguments: [jid]),
+                StateRunRecord.isStateRun(fun), let run = StateRunRecord(value)
+            else { return }
+            try db.execute(sql: "INSERT OR REPLACE INTO state_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", arguments: [
+                jid, minion, fun, received, run.durationMS, run.succeeded, run.changed, run.failed,
+            ])
+            try db.execute(sql: "DELETE FROM state_results WHERE jid = ? AND minion = ?", arguments: [jid, minion])
+            for state in run.states {
+                try db.execute(sql: "INSERT OR REPLACE INTO state_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", arguments: [
+                    jid, minion, state.tag, state.id, state.function, state.sls, state.result.map { $0 ? 1 : 0 }, state.changed ? 1 : 0,
+                    state.durationMS,
+                ])
+            }
         }
     }
 
@@ -61,6 +86,8 @@ public final class JobCache: Sendable {
         let cutoff = Date().timeIntervalSince1970 - Double(hours) * 3600
         try pool.write { db in
             try db.execute(sql: "DELETE FROM returns WHERE jid IN (SELECT jid FROM jobs WHERE started < ?)", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM state_results WHERE jid IN (SELECT jid FROM jobs WHERE started < ?)", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM state_runs WHERE jid IN (SELECT jid FROM jobs WHERE started < ?)", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM jobs WHERE started < ?", arguments: [cutoff])
         }
     }

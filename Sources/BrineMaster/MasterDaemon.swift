@@ -13,7 +13,7 @@ public struct MasterDaemon: Sendable {
     public let opts: Config
     let keys: KeyStore
     let registry = MinionRegistry()
-    let jobs: JobCache?
+    public let jobs: JobCache?
     let logger: DaemonSupport.Log
 
     /// `withJobCache: false` for clients that only need the paths.
@@ -96,7 +96,7 @@ public struct MasterDaemon: Sendable {
         }
     }
 
-    func log(_ text: String) {
+    public func log(_ text: String) {
         logger(text)
     }
 

@@ -46,7 +46,8 @@ public enum PkgModule: ExecutionModule {
                           [Parameter("name", default: .null), Parameter("refresh", default: false),
                            Parameter("pkgs", default: .null), Parameter("sources", default: .null),
                            Parameter("version", default: .null), Parameter("fromrepo", default: .null),
-                           Parameter("reinstall", default: false)], kwargs: true) { args, ctx in
+                           Parameter("reinstall", default: false), Parameter("install_recommends", default: true)],
+                          kwargs: true) { args, ctx in
             try install(args, ctx)
         },
         ExecutionFunction("remove", doc: "Remove the named package(s), keeping configuration files; returns the changes.",
@@ -165,6 +166,7 @@ public enum PkgModule: ExecutionModule {
                            "-o", "DPkg::Options::=--force-confdef", "-o", "DPkg::Lock::Timeout=120"]
             if let repo = args.string("fromrepo") { command += ["-t", repo] }
             if args.bool("reinstall") { command.append("--reinstall") }
+            if !args.bool("install_recommends") { command.append("--no-install-recommends") }
             command.append("install")
             command += wanted.map { target in target.version.map { "\(target.name)=\($0)" } ?? target.name }
             let result = try ctx.runner.run(Command(command, environment: env()))

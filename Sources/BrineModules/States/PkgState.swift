@@ -63,6 +63,9 @@ public enum PkgState: StateModule {
         }
         if !latest { try refreshIfAsked(call) }
         var keyword: [String: Value] = ["refresh": false]
+        for option in ["install_recommends", "fromrepo", "reinstall"] where call[option] != nil {
+            keyword[option] = call[option]
+        }
         if case .list = call["sources"] {
             keyword["sources"] = call["sources"]
         } else {

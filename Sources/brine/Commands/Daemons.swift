@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrineAPI
 import BrineCore
 import BrineMaster
 import BrineMinion
@@ -91,8 +92,44 @@ struct Master: AsyncParsableCommand {
         try await reportingErrors {
             guard let opts = try options.load(.master) else { return }
             if try options.relaunchIfNeeded(user: opts.string("user"), paths: MasterDaemon.ownedPaths(opts), logFile: opts.string("log_file")) { return }
-            try await MasterDaemon(opts: opts, withJobCache: true).run()
+            let daemon = try MasterDaemon(opts: opts, withJobCache: true)
+            guard let http = MonitorSettings(opts), let jobs = daemon.jobs else {
+                try await daemon.run()
+                return
+            }
+            // The monitor's poller and the HTTP port live and die with the master.
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                group.addTask { try await daemon.run() }
+                group.addTask {
+                    try await MasterHTTP(jobs: jobs, host: http.interface, port: http.port).run { port in
+                        daemon.log("HTTP port (monitor API, stats, metrics, fleet page) on http://\(http.interface):\(port)/")
+                    }
+                }
+                group.addTask {
+                    await MonitorPoller(store: MonitorStore(jobs: jobs), concurrency: http.concurrency, timeout: http.timeout) { daemon.log($0) }.run()
+                }
+                try await group.next()
+                group.cancelAll()
+            }
         }
+    }
+}
+
+/// `monitor: {enabled: true, port: 8000, interface: 127.0.0.1, concurrency: 16, timeout: 10}`:
+/// the master's HTTP port and its poller. Loopback unless told otherwise.
+struct MonitorSettings {
+    var interface: String
+    var port: Int
+    var concurrency: Int
+    var timeout: Double
+
+    init?(_ opts: Config) {
+        let monitor = opts["monitor"] ?? .emptyMap
+        guard monitor["enabled"]?.asFlag == true else { return nil }
+        interface = monitor["interface"]?.stringValue ?? "127.0.0.1"
+        port = monitor["port"]?.intValue ?? opts.int("http_port") ?? 8000
+        concurrency = monitor["concurrency"]?.intValue ?? 16
+        timeout = monitor["timeout"]?.doubleValue ?? 10
     }
 }
 

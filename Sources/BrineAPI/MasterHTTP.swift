@@ -1,0 +1,70 @@
+import BrineCore
+import BrineMaster
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import OrderedCollections
+
+/// The master's HTTP port: the monitor's REST API (the uptime app's routes
+/// under `/api`), statistics, Prometheus `/metrics` and the fleet page.
+public struct MasterHTTP: Sendable {
+    let monitor: MonitorStore
+    let jobs: JobCache
+    let host: String
+    let port: Int
+
+    public init(jobs: JobCache, host: String, port: Int) {
+        self.jobs = jobs
+        self.monitor = MonitorStore(jobs: jobs)
+        self.host = host
+        self.port = port
+    }
+
+    /// Serves until the task is cancelled; `onRunning` gets the bound port.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let router = Router()
+        CheckRoutes(store: monitor).add(to: router)
+        ReportRoutes(jobs: jobs, monitor: monitor).add(to: router)
+        // The master logs the port itself; the server's own lines only when something is wrong.
+        var logger = Logger(label: "brine.http")
+        logger.logLevel = .warning
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "brine"),
+                              onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
+        try await app.run()
+    }
+}
+
+/// JSON and error answers, as the uptime app writes them (`{error}` with 400/404/500).
+enum Answer {
+    static func json(_ value: Value, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"],
+                 body: ResponseBody(byteBuffer: ByteBuffer(string: JSON.encode(value, indent: nil))))
+    }
+
+    static func error(_ message: String, status: HTTPResponse.Status) -> Response {
+        json(["error": .string(message)], status: status)
+    }
+
+    static func text(_ text: String, contentType: String, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: contentType], body: ResponseBody(byteBuffer: ByteBuffer(string: text)))
+    }
+
+    /// A form (`application/x-www-form-urlencoded`) or JSON body as a map.
+    static func body(_ request: Request, context: some RequestContext) async throws -> Value {
+        let buffer = try await request.body.collect(upTo: 1 << 20)
+        let text = String(buffer: buffer)
+        if request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
+            var map = OrderedDictionary<String, Value>()
+            for pair in text.split(separator: "&") {
+                let parts = pair.split(separator: "=", maxSplits: 1).map {
+                    String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
+                }
+                map[parts[0]] = .string(parts.count > 1 ? parts[1] : "")
+            }
+            return .map(map)
+        }
+        return text.isEmpty ? .emptyMap : try JSON.decode(text, file: "request body")
+    }
+}

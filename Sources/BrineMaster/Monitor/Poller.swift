@@ -1,0 +1,136 @@
+import BrineCore
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+import Synchronization
+
+/// Polls the checks that are due, at most `concurrency` at a time, and
+/// records each result. Runs inside the master until cancelled.
+public struct MonitorPoller: Sendable {
+    let store: MonitorStore
+    let concurrency: Int
+    /// A poll that takes longer is down (timed out).
+    let timeout: Double
+    let log: @Sendable (String) -> Void
+
+    public init(store: MonitorStore, concurrency: Int = 16, timeout: Double = 10, log: @escaping @Sendable (String) -> Void) {
+        self.store = store
+        self.concurrency = max(1, concurrency)
+        self.timeout = timeout
+        self.log = log
+    }
+
+    public func run() async {
+        let inFlight = InFlight()
+        await withDiscardingTaskGroup { group in
+            while !Task.isCancelled {
+                let busy = inFlight.ids.withLock { $0 }
+                let due = ((try? store.due(now: Date().timeIntervalSince1970)) ?? []).filter { !busy.contains($0.id) }
+                for check in due.prefix(max(0, concurrency - busy.count)) {
+                    inFlight.ids.withLock { _ = $0.insert(check.id) }
+                    group.addTask {
+                        let ping = await probe(check)
+                        do { try store.record(ping) } catch { log("monitor: recording \(check.url) failed: \(error)") }
+                        inFlight.ids.withLock { _ = $0.remove(check.id) }
+                    }
+                }
+                try? await Task.sleep(nanoseconds: 100_000_000)
+            }
+        }
+    }
+
+    /// One poll: an HTTP GET (up when the status is below 400) or a TCP connect.
+    public func probe(_ check: Check) async -> Ping {
+        let started = Date()
+        func ping(up: Bool, status: Int? = nil, error: String? = nil) -> Ping {
+            let ms = Date().timeIntervalSince(started) * 1000
+            return Ping(checkID: check.id, timestamp: started.timeIntervalSince1970, isUp: up, isResponsive: up && ms <= Double(check.maxTimeMS),
+                        timeMS: ms, status: status, error: error)
+        }
+        guard let target = HTTPTarget(check.url) else { return ping(up: false, error: "cannot parse the URL \(check.url)") }
+        if check.type == .https {
+            return ping(up: false, error: "https checks need TLS, which this build of brine does not include")
+        }
+        do {
+            let status = try await withTimeout(timeout) {
+                try await check.type == .tcp ? connectOnly(target) : httpGet(target)
+            }
+            guard let status else { return ping(up: true) }
+            return status < 400 ? ping(up: true, status: status) : ping(up: false, status: status, error: "HTTP \(status)")
+        } catch is TimeoutError {
+            return ping(up: false, error: "timed out after \(timeout) s")
+        } catch {
+            return ping(up: false, error: "\(error)")
+        }
+    }
+
+    private func connectOnly(_ target: HTTPTarget) async throws -> Int? {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.milliseconds(Int64(timeout * 1000)))
+            .connect(host: target.host, port: target.port).get()
+        try? await channel.close()
+        return nil
+    }
+
+    private func httpGet(_ target: HTTPTarget) async throws -> Int? {
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .connectTimeout(.milliseconds(Int64(timeout * 1000)))
+            .connect(host: target.host, port: target.port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
+                    return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
+                }
+            }
+        return try await channel.executeThenClose { inbound, outbound in
+            var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: target.path)
+            head.headers.add(name: "Host", value: target.hostHeader)
+            head.headers.add(name: "User-Agent", value: "brine-monitor/\(Brine.version)")
+            head.headers.add(name: "Connection", value: "close")
+            try await outbound.write(contentsOf: [.head(head), .end(nil)])
+            for try await part in inbound {
+                if case .head(let response) = part { return Int(response.status.code) }
+            }
+            throw BrineError(.io, "the server closed the connection without answering")
+        }
+    }
+}
+
+/// Checks being polled now (shared with the polling tasks).
+final class InFlight: Sendable {
+    let ids = Mutex<Set<String>>([])
+}
+
+struct TimeoutError: Error {}
+
+func withTimeout<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
+            throw TimeoutError()
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next() else { throw TimeoutError() }
+        return first
+    }
+}
+
+/// `scheme://host[:port][/path]` split for a request.
+struct HTTPTarget {
+    var host: String
+    var port: Int
+    var path: String
+    var hostHeader: String
+
+    init?(_ url: String) {
+        guard let components = URLComponents(string: url), let host = components.host, !host.isEmpty else { return nil }
+        let defaultPort = components.scheme == "https" ? 443 : 80
+        self.host = host
+        port = components.port ?? defaultPort
+        let query = components.percentEncodedQuery.map { "?" + $0 } ?? ""
+        path = (components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath) + query
+        hostHeader = components.port.map { "\(host):\($0)" } ?? host
+        if components.scheme == "tcp" && components.port == nil { return nil }
+    }
+}

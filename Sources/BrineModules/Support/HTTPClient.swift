@@ -1,0 +1,111 @@
+import BrineCore
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A small blocking HTTP/1.1 client for execution modules (the monitor
+/// module talks to the master's API with it). Plain `http://` only; one
+/// request per connection. BrineModules stays free of NIO (DESIGN.md,
+/// "Build cost"), and module functions run on their own threads anyway.
+public enum HTTPClient {
+    public struct Response: Sendable {
+        public var status: Int
+        public var body: String
+
+        public func json() throws(BrineError) -> Value { try JSON.decode(body, file: "HTTP response") }
+    }
+
+    public static func request(_ method: String, _ url: String, json: Value? = nil, timeout: Double = 10) throws(BrineError) -> Response {
+        guard let components = URLComponents(string: url), components.scheme == "http", let host = components.host else {
+            throw BrineError(.arguments, "'\(url)' is not an http:// URL")
+        }
+        let port = components.port ?? 80
+        let path = (components.percentEncodedPath.isEmpty ? "/" : components.percentEncodedPath)
+            + (components.percentEncodedQuery.map { "?" + $0 } ?? "")
+        let fd = try connect(host: host, port: port, timeout: timeout)
+        defer { close(fd) }
+        let body = json.map { Array(JSON.encode($0, indent: nil).utf8) } ?? []
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: brine/\(Brine.version)\r\nConnection: close\r\n"
+        if json != nil { head += "Content-Type: application/json\r\n" }
+        head += "Content-Length: \(body.count)\r\n\r\n"
+        try send(fd, Array(head.utf8) + body, url: url)
+        return try parse(try receive(fd, url: url), url: url)
+    }
+
+    static func connect(host: String, port: Int, timeout: Double) throws(BrineError) -> Int32 {
+        var hints = addrinfo()
+        hints.ai_family = AF_UNSPEC
+        hints.ai_socktype = Int32(SOCK_STREAM.rawValue)
+        var list: UnsafeMutablePointer<addrinfo>?
+        guard getaddrinfo(host, String(port), &hints, &list) == 0, let first = list else {
+            throw BrineError(.io, "cannot resolve \(host)")
+        }
+        defer { freeaddrinfo(list) }
+        var entry: UnsafeMutablePointer<addrinfo>? = first
+        var lastError: Int32 = 0
+        while let info = entry {
+            let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
+            if fd >= 0 {
+                var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+                setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+                if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return fd }
+                lastError = errno
+                close(fd)
+            }
+            entry = info.pointee.ai_next
+        }
+        throw BrineError(.io, "cannot connect to \(host):\(port): \(systemError(lastError))")
+    }
+
+    static func send(_ fd: Int32, _ bytes: [UInt8], url: String) throws(BrineError) {
+        var offset = 0
+        while offset < bytes.count {
+            let n = bytes[offset...].withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+            guard n > 0 else { throw BrineError(.io, "sending to \(url) failed: \(systemError(errno))") }
+            offset += n
+        }
+    }
+
+    static func receive(_ fd: Int32, url: String) throws(BrineError) -> [UInt8] {
+        var data: [UInt8] = []
+        var buffer = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n == 0 { return data }
+            guard n > 0 else { throw BrineError(.io, "reading from \(url) failed: \(systemError(errno))") }
+            data += buffer[..<n]
+            guard data.count <= 16 << 20 else { throw BrineError(.io, "the answer from \(url) is larger than 16 MiB") }
+        }
+    }
+
+    static func parse(_ raw: [UInt8], url: String) throws(BrineError) -> Response {
+        let separator: [UInt8] = [13, 10, 13, 10]
+        guard let end = raw.indices.first(where: { raw[$0...].starts(with: separator) }) else {
+            throw BrineError(.io, "\(url) sent no HTTP answer")
+        }
+        let head = String(decoding: raw[..<end], as: UTF8.self).components(separatedBy: "\r\n")
+        let statusParts = head.first?.split(separator: " ") ?? []
+        guard statusParts.count >= 2, let status = Int(statusParts[1]) else { throw BrineError(.io, "\(url) sent a bad status line") }
+        var body = Array(raw[(end + 4)...])
+        let chunked = head.dropFirst().contains { $0.lowercased().hasPrefix("transfer-encoding:") && $0.lowercased().contains("chunked") }
+        if chunked { body = dechunk(body) }
+        return Response(status: status, body: String(decoding: body, as: UTF8.self))
+    }
+
+    static func dechunk(_ bytes: [UInt8]) -> [UInt8] {
+        var out: [UInt8] = []
+        var i = 0
+        while i < bytes.count {
+            guard let lineEnd = bytes[i...].firstIndex(of: 13) else { break }
+            let sizeText = String(decoding: bytes[i..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
+            guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size > 0 else { break }
+            let start = lineEnd + 2
+            guard start + size <= bytes.count else { break }
+            out += bytes[start..<start + size]
+            i = start + size + 2
+        }
+        return out
+    }
+}

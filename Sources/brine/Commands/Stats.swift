@@ -1,0 +1,95 @@
+import ArgumentParser
+import BrineCore
+import BrineMaster
+import Foundation
+
+/// `brine stats`: statistics over the state runs in the master's job cache
+/// (the seed's salt-highstate-stats), and a Munin plugin mode.
+struct Stats: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Statistics over state runs: per minion, most failing, most changing and slowest states, per day.",
+        discussion: """
+            As a Munin plugin: brine stats munin config|fetch|autoconf (link a script running it into /etc/munin/plugins; \
+            set BRINE_CONFIG_DIR in the plugin's environment). Minion groups are the master's nodegroups, plus 'all'.
+            """
+    )
+
+    @OptionGroup var config: ConfigOptions
+    @Option(name: .customLong("since"), help: "Period to cover: 30m, 12h, 7d, 2w.") var since = "7d"
+    @Option(name: [.customLong("out"), .customLong("output")], help: "Output: text (default) or json.") var out: String?
+    @Option(name: .customLong("limit"), help: "Entries per list.") var limit = 10
+    @Argument(help: "munin, then config, fetch or autoconf.") var words: [String] = []
+
+    func run() throws {
+        try reportingErrors {
+            let opts = try config.load(.master)
+            if words.first == "munin" {
+                try munin(opts, mode: words.dropFirst().first ?? "fetch")
+                return
+            }
+            guard words.isEmpty else { throw BrineError(.usage, "unknown argument '\(words[0])'", hint: "brine stats [--since 7d] [--out json] | brine stats munin config|fetch|autoconf") }
+            let stats = try JobCache(directory: MasterDaemon.jobCacheDirectory(opts))
+                .stats(since: Date().timeIntervalSince1970 - FleetStats.parsePeriod(since), limit: limit)
+            switch out ?? "text" {
+            case "json": print(JSON.encode(stats.asValue))
+            case "text": print(Self.text(stats), terminator: "")
+            default: throw BrineError(.usage, "unknown output '\(out ?? "")'", hint: "use text or json")
+            }
+        }
+    }
+
+    func munin(_ opts: Config, mode: String) throws {
+        let directory = MasterDaemon.jobCacheDirectory(opts)
+        if mode == "autoconf" {
+            print(FileManager.default.isReadableFile(atPath: directory + "/jobs.sqlite") ? "yes" : "no (no job cache at \(directory))")
+            return
+        }
+        let stats = try JobCache(directory: directory).stats(since: 0)
+        let groups = opts["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:]
+        switch mode {
+        case "config": print("host_name \(opts.string("id") ?? CoreGrainsHost.name)\n" + MuninPlugin.config(stats, nodegroups: groups), terminator: "")
+        case "fetch": print(MuninPlugin.fetch(stats, nodegroups: groups), terminator: "")
+        default: throw BrineError(.usage, "unknown munin mode '\(mode)'", hint: "use config, fetch or autoconf")
+        }
+    }
+
+    static func text(_ stats: FleetStats) -> String {
+        let runs = stats.runsPerMinion.values.reduce(0) { $0 + $1.runs }
+        var out = "State runs since \(stats.asValue["since"]?.pythonString ?? ""): \(runs) on \(stats.lastRuns.count) minion\(stats.lastRuns.count == 1 ? "" : "s")\n"
+        guard runs > 0 else { return out }
+        let width = max(6, stats.lastRuns.map(\.minion.count).max() ?? 0)
+        func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+        out += "\n\(pad("minion", width))  last run             duration  ok   changed  failed  runs  failed runs\n"
+        let formatter = DateFormatter()
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        for run in stats.lastRuns {
+            let counts = stats.runsPerMinion[run.minion] ?? (0, 0)
+            out += "\(pad(run.minion, width))  \(formatter.string(from: Date(timeIntervalSince1970: run.finished)))  "
+                + "\(pad(String(format: "%.2f s", run.durationMS / 1000), 8))  \(pad(String(run.succeeded), 3))  \(pad(String(run.changed), 7))  "
+                + "\(pad(String(run.failed), 6))  \(pad(String(counts.runs), 4))  \(counts.failed)\n"
+        }
+        func list(_ title: String, _ items: [FleetStats.StateCount]) {
+            guard !items.isEmpty else { return }
+            out += "\n\(title):\n"
+            for item in items { out += "  \(item.count) of \(item.runs)  \(item.function) \(item.id)\(item.sls.isEmpty ? "" : " (\(item.sls))")\n" }
+        }
+        list("Most failing states", stats.mostFailing)
+        list("Most changing states", stats.mostChanging)
+        if !stats.slowest.isEmpty {
+            out += "\nSlowest states (average):\n"
+            for s in stats.slowest {
+                out += "  \(String(format: "%.3f s", s.averageMS / 1000))  \(s.function) \(s.id)  (max \(String(format: "%.3f s", s.maximumMS / 1000)), \(s.runs) runs)\n"
+            }
+        }
+        out += "\nPer day:\n"
+        for day in stats.days {
+            out += "  \(day.day)  \(day.runs) runs, \(day.failedRuns) with failures, \(day.changedStates) states changed, \(day.failedStates) failed\n"
+        }
+        return out
+    }
+}
+
+enum CoreGrainsHost {
+    static var name: String { ProcessInfo.processInfo.hostName }
+}
