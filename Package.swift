@@ -75,6 +75,7 @@ let package = Package(
             dependencies: [
                 "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster", "BrineMinion", "BrineContainer", "BrineAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"], resources: [.copy("Resources")]),

@@ -5,6 +5,7 @@ import BrineWire
 import Foundation
 import NIOCore
 import NIOPosix
+import OrderedCollections
 
 /// `brine TARGET FUN [ARGS]` (salt): publish a job through the local master
 /// and print each minion's return as it arrives, then name the minions that
@@ -32,6 +33,8 @@ struct Run: AsyncParsableCommand {
     var batch: String?
     @Flag(name: .customLong("async"), help: "Publish, print the job id and return without waiting.")
     var async = false
+    @Flag(name: .customLong("static"), help: "Print all returns together once every minion returned (one JSON document with --out json).")
+    var staticOutput = false
 
     @Argument(help: "TARGET FUN [ARGS…]") var words: [String] = []
 
@@ -39,7 +42,7 @@ struct Run: AsyncParsableCommand {
     var opts: Config? = nil
 
     enum CodingKeys: CodingKey {
-        case config, output, pcre, list, grain, grainPcre, pillar, ipcidr, compound, nodegroup, timeout, batch, async, words
+        case config, output, pcre, list, grain, grainPcre, pillar, ipcidr, compound, nodegroup, timeout, batch, async, staticOutput, words
     }
 
     var targetType: String {
@@ -85,6 +88,7 @@ struct Run: AsyncParsableCommand {
         }
         var failed = false
         var jid = ""
+        var collected = OrderedDictionary<String, BrineCore.Value>()
         try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: try FrameEncoder().encode(request.encoded())))
             var decoder = FrameDecoder()
@@ -106,11 +110,14 @@ struct Run: AsyncParsableCommand {
                         }
                     case .jobReturn(_, let id, let value, let retcode):
                         if retcode != 0 { failed = true }
-                        try show([id: value], outputter, colors)
+                        if staticOutput { collected[id] = value } else { try show([id: value], outputter, colors) }
                     case .done(_, let notConnected, let noResponse):
-                        for id in notConnected.sorted() { try show([id: missing("Not connected", jid)], outputter, colors) }
-                        for id in noResponse { try show([id: missing("No response", jid)], outputter, colors) }
+                        for id in notConnected.sorted() + noResponse {
+                            let reason = missing(notConnected.contains(id) ? "Not connected" : "No response", jid)
+                            if staticOutput { collected[id] = reason } else { try show([id: reason], outputter, colors) }
+                        }
                         if !notConnected.isEmpty || !noResponse.isEmpty { failed = true }
+                        if staticOutput { try show(.map(collected), outputter, colors) }
                         break loop
                     default:
                         break
