@@ -65,7 +65,15 @@ public struct MasterDaemon: Sendable {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        chmod(socketPath, 0o600)
+        // Only the master's user may connect, unless publisher_acl lets
+        // others publish: then anyone may connect and the ACL decides, by
+        // the peer's uid.
+        if AccessControl.publisher(opts).hasRules {
+            chmod(opts.string("sock_dir") ?? "/var/run/brine/master", 0o755)
+            chmod(socketPath, 0o666)
+        } else {
+            chmod(socketPath, 0o600)
+        }
         let pidfile = opts.string("pidfile")
         let socket = socketPath
         let stop = Signals.onTermination {
@@ -221,7 +229,12 @@ public struct MasterDaemon: Sendable {
                 try await send(.failure("expected a publish request"))
                 return
             }
-            try await publish(target: target, type: type, fun: fun, arguments: arguments, timeout: timeout, batch: batch, send: send)
+            guard let user = await peerUser(channel.channel) else {
+                try await send(.failure("not authorised: cannot tell which user is asking"))
+                return
+            }
+            try await publish(target: target, type: type, fun: fun, arguments: arguments, timeout: timeout, batch: batch,
+                              user: user, send: send)
         }
     }
 
@@ -246,14 +259,44 @@ public struct MasterDaemon: Sendable {
         return max(1, Int(text) ?? count)
     }
 
+    /// The unix socket peer's user (SO_PEERCRED): who the CLI runs as.
+    func peerUser(_ channel: any Channel) async -> PeerUser? {
+        guard let provider = channel as? any SocketOptionProvider,
+            let credentials: PeerCredentials = try? await provider.unsafeGetSocketOption(level: SocketOptionLevel(SOL_SOCKET),
+                                                                                         name: SocketOptionName(SO_PEERCRED)).get()
+        else { return nil }
+        return PeerUser(uid: credentials.uid, gid: credentials.gid)
+    }
+
+    /// `publisher_acl` for the socket's user, against the minions the target
+    /// resolves to; nil when allowed, else why not.
+    func refusal(_ user: PeerUser, fun: String, arguments: CallArguments, minions: [String]) async -> String? {
+        let acl = AccessControl.publisher(opts)
+        var grains: [String: Value] = [:]
+        for id in minions { grains[id] = await registry.grains(id) }
+        let nodegroups = opts["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:]
+        let decision = acl.check(user: user.name, groups: user.groups, fun: fun, arguments: arguments, minions: minions) { target, id in
+            let matcher = Matcher(minionID: id, grains: grains[id] ?? ["id": .string(id)], pillar: .emptyMap, nodegroups: nodegroups)
+            return (try? matcher.compound(target)) ?? false
+        }
+        guard case .denied(let reason) = decision else { return nil }
+        log("refused a publish of \(fun) by \(user.name) (uid \(user.uid)): \(reason)")
+        return reason
+    }
+
     func publish(target: String, type: String, fun: String, arguments: CallArguments, timeout: Double, batch: String,
-                 send: (WireMessage) async throws -> Void) async throws
+                 user: PeerUser, send: (WireMessage) async throws -> Void) async throws
     {
         let expected: [String]
         do {
             expected = try await expectedMinions(target: target, type: type)
         } catch {
             try await send(.failure((error as? BrineError)?.description ?? "\(error)"))
+            return
+        }
+        // Checked before anything is published: nothing reaches a minion.
+        if let reason = await refusal(user, fun: fun, arguments: arguments, minions: expected) {
+            try await send(.failure("not authorised: \(reason)"))
             return
         }
         guard !expected.isEmpty else {
@@ -300,4 +343,12 @@ public struct MasterDaemon: Sendable {
         pending.formUnion(waiting)
         try await send(.done(jid: jid, notConnected: notConnected, noResponse: pending.sorted()))
     }
+}
+
+/// Linux's `struct ucred` (pid, uid, gid: three 32-bit fields), which
+/// Swift's Glibc module does not export.
+struct PeerCredentials: Sendable {
+    var pid: Int32 = 0
+    var uid: UInt32 = 0
+    var gid: UInt32 = 0
 }

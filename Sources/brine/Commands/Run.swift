@@ -84,6 +84,10 @@ struct Run: AsyncParsableCommand {
                     }
                 }
         } catch {
+            if access(socket, R_OK | W_OK) != 0 && errno == EACCES {
+                throw BrineError(.permission, "\(socket): only the master's user may publish",
+                                 hint: "run as that user, or let others publish with publisher_acl in the master config")
+            }
             throw BrineError(.usage, "cannot reach the master at \(socket)", hint: "start it with 'brine master -c DIR'")
         }
         var failed = false

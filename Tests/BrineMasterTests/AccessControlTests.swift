@@ -1,0 +1,62 @@
+import BrineCore
+import Testing
+
+@testable import BrineMaster
+
+@Suite struct AccessControlTests {
+    let acl = AccessControl(
+        rules: [
+            "fred": ["test.ping", "pkg.*"],
+            "bob": [["web*": ["test.*", ["cmd.run": ["args": ["ls .*"], "kwargs": ["cwd": "/tmp"]]]]]],
+            "ops%": [["G@os:Debian": ["state.*"]]],
+        ],
+        blacklist: ["users": ["mallory", "^guest.*$"], "modules": ["cmd.*", "test.echo"]],
+        superUsers: ["root", "salt"])
+
+    /// Targets are compound expressions over these grains.
+    func matches(_ target: String, _ id: String) -> Bool {
+        let grains: Value = ["id": .string(id), "os": id.hasPrefix("db") ? "CentOS" : "Debian"]
+        return (try? Matcher(minionID: id, grains: grains, pillar: .emptyMap).compound(target)) ?? false
+    }
+
+    func check(_ user: String, groups: [String] = [], _ fun: String, _ args: [String] = [], on minions: [String]) -> AccessControl.Decision {
+        acl.check(user: user, groups: groups, fun: fun, arguments: CallArguments.parse(args), minions: minions, matches: matches)
+    }
+
+    @Test func usersGetWhatTheirListSays() {
+        #expect(check("fred", "test.ping", on: ["web1", "db1"]) == .allowed)
+        #expect(check("fred", "pkg.install", ["vim"], on: ["web1"]) == .allowed)
+        #expect(check("fred", "state.apply", on: ["web1"]) == .denied("user fred may not run state.apply on web1"))
+        #expect(check("nobody", "test.ping", on: ["web1"]) == .denied("user nobody has no publisher_acl entry"))
+    }
+
+    @Test func targetsLimitWhichMinions() {
+        #expect(check("bob", "test.version", on: ["web1", "web2"]) == .allowed)
+        #expect(check("bob", "test.version", on: ["web1", "db1"]) == .denied("user bob may not run test.version on db1"))
+        #expect(check("sue", groups: ["ops"], "state.apply", on: ["web1"]) == .allowed)
+        #expect(check("sue", groups: ["ops"], "state.apply", on: ["db1"]) == .denied("user sue may not run state.apply on db1"))
+        #expect(check("sue", groups: ["dev"], "state.apply", on: ["web1"]) == .denied("user sue has no publisher_acl entry"))
+    }
+
+    @Test func argumentsAreConstrained() {
+        let bobCmd = AccessControl(rules: ["bob": [["web*": [["cmd.run": ["args": ["ls .*"], "kwargs": ["cwd": "/tmp"]]]]]]],
+                                   blacklist: .emptyMap, superUsers: [])
+        func run(_ args: [String]) -> AccessControl.Decision {
+            bobCmd.check(user: "bob", groups: [], fun: "cmd.run", arguments: CallArguments.parse(args), minions: ["web1"], matches: matches)
+        }
+        #expect(run(["ls -la"]) == .allowed)
+        #expect(run(["ls -la", "cwd=/tmp"]) == .allowed)
+        #expect(run(["rm -rf /"]) != .allowed)
+        #expect(run(["ls", "cwd=/etc"]) != .allowed)
+        #expect(run(["ls", "runas=root"]) != .allowed)
+        #expect(run(["ls", "extra"]) != .allowed)
+    }
+
+    @Test func blacklistsWinEvenForRoot() {
+        #expect(check("root", "state.apply", on: ["db1"]) == .allowed)
+        #expect(check("salt", "pkg.purge", on: ["db1"]) == .allowed)
+        #expect(check("root", "cmd.run", ["id"], on: ["web1"]) == .denied("cmd.run is blacklisted (cmd.*)"))
+        #expect(check("guest7", "test.ping", on: ["web1"]) == .denied("user guest7 is blacklisted (^guest.*$)"))
+        #expect(check("mallory", "test.ping", on: ["web1"]) == .denied("user mallory is blacklisted (mallory)"))
+    }
+}
