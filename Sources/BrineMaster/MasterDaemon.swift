@@ -43,6 +43,7 @@ public struct MasterDaemon: Sendable {
     public func run() async throws {
         try keys.prepare()
         try jobs?.expire(olderThanHours: opts.int("keep_jobs") ?? 24)
+        do { try VCSPillar.refreshAll(opts) } catch { log("ext_pillar: \(error)") }
         let masterKey = try KeyFiles(directory: keys.pkiDir, name: "master").loadOrGenerate().pair
         try PrivateDirectory.make(opts.string("sock_dir") ?? "/var/run/brine/master")
         if let pidfile = opts.string("pidfile") {
@@ -196,6 +197,14 @@ public struct MasterDaemon: Sendable {
             return .string(digest)
         case "list":
             return .list(((try? files.listFiles(saltenv: saltenv)) ?? []).map(Value.string))
+        case "pillar" where path == "refresh":
+            do {
+                try VCSPillar.refreshAll(opts)
+                return true
+            } catch {
+                log("refreshing the pillar's sources for \(id) failed: \(error)")
+                return false
+            }
         case "pillar":
             let grains = await registry.grains(id)
             do {

@@ -130,8 +130,10 @@ public struct MinionDaemon: Sendable {
                     requests.resolve(rid, data)
                 case .job(let jid, let fun, let arguments):
                     let id = self.id
-                    Task.detached {
-                        let (value, retcode) = await MinionDaemon.execute(fun, arguments, jobContext)
+                    var perJob = jobContext
+                    if let client = perJob.fileClient as? RemoteFileClient { perJob.pillarSource = Lazy { client.cachedPillar() } }
+                    Task.detached { [perJob] in
+                        let (value, retcode) = await MinionDaemon.execute(fun, arguments, perJob)
                         try? await session.send(WireMessage.jobReturn(jid: jid, id: id, value: value, retcode: retcode).encoded())
                     }
                 default:
@@ -149,7 +151,7 @@ public struct MinionDaemon: Sendable {
         let client = RemoteFileClient(session: session, requests: requests,
                                       cacheDir: opts.string("cachedir") ?? "/var/cache/brine/minion")
         context.fileClient = client
-        context.pillarSource = Lazy { client.pillar() }
+        context.pillarSource = Lazy { client.cachedPillar() }
         return context
     }
 

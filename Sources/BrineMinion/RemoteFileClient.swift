@@ -38,6 +38,7 @@ struct RemoteFileClient: FileClient {
     let session: WireSession
     let requests: Requests
     let cacheDir: String
+    let pillarCache = PillarCache()
 
     func ask(_ kind: String, path: String, saltenv: String) -> Value {
         let box = Mutex<Value>(.null)
@@ -86,7 +87,30 @@ struct RemoteFileClient: FileClient {
         (ask("list", path: "", saltenv: saltenv).listValue ?? []).compactMap(\.stringValue)
     }
 
+    /// The master fetches the pillar repositories again for everyone, and
+    /// this minion forgets the pillar it kept.
+    func refreshPillar(_ opts: Config) throws {
+        guard case .bool(true) = ask("pillar", path: "refresh", saltenv: "base") else {
+            throw BrineError(.execution, "the master could not refresh the pillar's sources (see its log)")
+        }
+        pillarCache.value.withLock { $0 = nil }
+    }
+
     func pillar() -> Value {
         ask("pillar", path: "", saltenv: "base")
     }
+
+    /// The pillar kept in memory between jobs, as a Salt minion keeps it
+    /// until `saltutil.refresh_pillar`.
+    func cachedPillar() -> Value {
+        if let kept = pillarCache.value.withLock({ $0 }) { return kept }
+        let fresh = pillar()
+        if !fresh.isNull { pillarCache.value.withLock { $0 = fresh } }
+        return fresh
+    }
+}
+
+/// A minion's pillar, kept per connection until a refresh.
+final class PillarCache: Sendable {
+    let value = Mutex<Value?>(nil)
 }

@@ -7,6 +7,15 @@ public protocol FileClient: Sendable {
     func cache(_ url: String, saltenv: String) throws -> String?
     /// Every file below `file_roots` of an environment, relative paths.
     func listFiles(saltenv: String) throws -> [String]
+    /// Fetches the pillar's external sources again (`saltutil.refresh_pillar`).
+    func refreshPillar(_ opts: Config) throws
+}
+
+extension FileClient {
+    /// Masterless: the git and hg pillar repositories are fetched here.
+    public func refreshPillar(_ opts: Config) throws {
+        try VCSPillar.refreshAll(opts)
+    }
 }
 
 /// What an execution function can see of the world it runs in (Salt's

@@ -13,7 +13,7 @@ public struct Loader: Sendable {
     public static let standard = Loader(modules: [
         TestModule.self, CmdModule.self, GrainsModule.self, PkgModule.self, FileModule.self,
         ServiceModule.self, SysModule.self, ConfigModule.self, PillarModule.self, SlsutilModule.self,
-        DefaultsModule.self, LogModule.self, CpModule.self, MonitorModule.self, UptimeModule.self, PostgresModule.self,
+        DefaultsModule.self, LogModule.self, CpModule.self, MonitorModule.self, UptimeModule.self, PostgresModule.self, SaltutilModule.self,
     ])
 
     public mutating func register(_ module: any ExecutionModule.Type) {

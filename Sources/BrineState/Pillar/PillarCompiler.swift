@@ -21,22 +21,52 @@ public struct PillarCompiler: Sendable {
     }
 
     public func compile() throws(BrineError) -> BrineCore.Value {
-        let roots = config.roots("pillar_roots")
+        let own = try compileTree(config.roots("pillar_roots"))
+        var external = BrineCore.Value.emptyMap
+        for source in try VCSPillar.sources(config) {
+            var roots = OrderedDictionary<String, [String]>()
+            for (env, dir) in try source.trees(config, refresh: false) { roots[env, default: []].append(dir) }
+            external = merge(external, try compileTree(roots))
+        }
+        // ext_pillar comes after pillar_roots unless ext_pillar_first.
+        var pillar = config.bool("ext_pillar_first") ? merge(external, own) : merge(own, external)
+        if case .map = config["pillar"] ?? .null { pillar = pillar.merged(with: config["pillar"] ?? .emptyMap) }
+        if case .map = overrides { pillar = pillar.merged(with: overrides) }
+        return pillar
+    }
+
+    /// One tree of pillar SLS (pillar_roots, or an ext_pillar repository):
+    /// the SLS its top files assign to this minion, merged in order.
+    func compileTree(_ roots: OrderedDictionary<String, [String]>) throws(BrineError) -> BrineCore.Value {
         let context = renderContext()
         var pillar = BrineCore.Value.emptyMap
         let top = try topAssignments(roots: roots, context: context)
-        let mergeLists = config.bool("pillar_merge_lists")
         for (env, slsNames) in top {
             let renderer = try Renderer(roots: roots[env] ?? [], context: context)
             var seen = Set<String>()
             for sls in slsNames {
                 let data = try renderSLS(sls, env: env, roots: roots[env] ?? [], renderer: renderer, seen: &seen, depth: 0)
-                pillar = pillar.merged(with: data, mergeLists: mergeLists)
+                pillar = merge(pillar, data)
             }
         }
-        if case .map = config["pillar"] ?? .null { pillar = pillar.merged(with: config["pillar"] ?? .emptyMap) }
-        if case .map = overrides { pillar = pillar.merged(with: overrides) }
         return pillar
+    }
+
+    /// `pillar_source_merging_strategy`: smart and recurse merge maps
+    /// recursively, overwrite replaces top-level keys, none keeps the first.
+    func merge(_ base: BrineCore.Value, _ overlay: BrineCore.Value) -> BrineCore.Value {
+        switch config.string("pillar_source_merging_strategy") ?? "smart" {
+        case "overwrite":
+            guard case .map(var map) = base, case .map(let extra) = overlay else { return overlay }
+            for (k, v) in extra { map[k] = v }
+            return .map(map)
+        case "none":
+            guard case .map(var map) = base, case .map(let extra) = overlay else { return base }
+            for (k, v) in extra where map[k] == nil { map[k] = v }
+            return .map(map)
+        default:
+            return base.merged(with: overlay, mergeLists: config.bool("pillar_merge_lists"))
+        }
     }
 
     func renderContext() -> ExecutionContext {
