@@ -14,12 +14,15 @@ public struct MasterHTTP: Sendable {
     let jobs: JobCache
     let host: String
     let port: Int
+    /// The REST API's routes are served only with a master to ask.
+    let master: MasterDaemon?
 
-    public init(jobs: JobCache, host: String, port: Int) {
+    public init(jobs: JobCache, host: String, port: Int, restAPI master: MasterDaemon? = nil) {
         self.jobs = jobs
         self.monitor = MonitorStore(jobs: jobs)
         self.host = host
         self.port = port
+        self.master = master
     }
 
     /// Serves until the task is cancelled; `onRunning` gets the bound port.
@@ -27,6 +30,11 @@ public struct MasterHTTP: Sendable {
         let router = Router()
         CheckRoutes(store: monitor).add(to: router)
         ReportRoutes(jobs: jobs, monitor: monitor).add(to: router)
+        router.get("openapi.json") { _, _ in Answer.json(OpenAPI.document) }
+        if let master {
+            RESTRoutes(master: master, jobs: jobs, tokens: TokenStore(lifetime: master.opts.double("token_expire") ?? 43200),
+                       auth: ExternalAuth(master.opts)).add(to: router)
+        }
         // The master logs the port itself; the server's own lines only when something is wrong.
         var logger = Logger(label: "brine.http")
         logger.logLevel = .warning

@@ -114,6 +114,24 @@ public final class JobCache: Sendable {
         }
     }
 
+    /// Returns recorded after `rowid`, oldest first (the REST API's event stream).
+    public func returns(after rowid: Int64, limit: Int = 100) throws -> [(rowid: Int64, jid: String, minion: String, fun: String, value: Value, retcode: Int)] {
+        try pool.read { db in
+            try Row.fetchAll(db, sql: """
+                SELECT r.rowid AS rowid, r.jid, r.minion, r.value, r.retcode, COALESCE(j.fun, '') AS fun FROM returns r
+                LEFT JOIN jobs j ON j.jid = r.jid WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?
+                """, arguments: [rowid, limit]).map { row in
+                let bytes: Data = row["value"]
+                return (row["rowid"], row["jid"], row["minion"], row["fun"], (try? MessagePack.decode(Array(bytes))) ?? .null, row["retcode"])
+            }
+        }
+    }
+
+    /// The newest return's rowid (where a new event stream starts).
+    public func lastReturnRowID() throws -> Int64 {
+        try pool.read { db in try Int64.fetchOne(db, sql: "SELECT MAX(rowid) FROM returns") ?? 0 }
+    }
+
     static func job(_ row: Row) -> Job {
         let arguments: Data = row["arguments"]
         let minions: Data = row["minions"]

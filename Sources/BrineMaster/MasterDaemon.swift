@@ -3,6 +3,7 @@ import BrineModules
 import BrineState
 import BrineWire
 import Foundation
+import OrderedCollections
 import NIOCore
 import NIOPosix
 
@@ -243,7 +244,7 @@ public struct MasterDaemon: Sendable {
                 return
             }
             try await publish(target: target, type: type, fun: fun, arguments: arguments, timeout: timeout, batch: batch,
-                              user: user, send: send)
+                              authorize: { await refusal(user, fun: fun, arguments: arguments, minions: $0) }, send: send)
         }
     }
 
@@ -293,8 +294,10 @@ public struct MasterDaemon: Sendable {
         return reason
     }
 
+    /// - Parameter authorize: given the targeted minions, why the caller may
+    ///   not publish (nil: allowed); asked before anything is sent.
     func publish(target: String, type: String, fun: String, arguments: CallArguments, timeout: Double, batch: String,
-                 user: PeerUser, send: (WireMessage) async throws -> Void) async throws
+                 authorize: ([String]) async -> String?, send: (WireMessage) async throws -> Void) async throws
     {
         let expected: [String]
         do {
@@ -304,7 +307,7 @@ public struct MasterDaemon: Sendable {
             return
         }
         // Checked before anything is published: nothing reaches a minion.
-        if let reason = await refusal(user, fun: fun, arguments: arguments, minions: expected) {
+        if let reason = await authorize(expected) {
             try await send(.failure("not authorised: \(reason)"))
             return
         }
@@ -360,4 +363,70 @@ struct PeerCredentials: Sendable {
     var pid: Int32 = 0
     var uid: UInt32 = 0
     var gid: UInt32 = 0
+}
+
+/// What the REST API asks of the master: minions, keys and jobs.
+extension MasterDaemon {
+    public var keyStore: KeyStore { keys }
+
+    /// Accepted minions with the grains they last reported (empty when not connected).
+    public func minions() async -> [(id: String, grains: Value)] {
+        var out: [(String, Value)] = []
+        for id in keys.list(.accepted) { out.append((id, await registry.grains(id))) }
+        return out
+    }
+
+    public enum JobOutcome: Sendable {
+        case refused(String)
+        case failed(String)
+        case published(jid: String, minions: [String])
+        case returned(jid: String, returns: OrderedDictionary<String, Value>, missing: [String])
+    }
+
+    /// A job for an API user, authorised by `acl` (eauth) before anything is
+    /// published. With `wait: false` it answers once published (local_async).
+    public func runJob(target: String, type: String, fun: String, arguments: CallArguments, timeout: Double,
+                       user: String, acl: AccessControl, wait: Bool) async -> JobOutcome
+    {
+        let (stream, continuation) = AsyncStream<WireMessage>.makeStream()
+        let nodegroups = opts["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:]
+        let registry = self.registry
+        let job = Task {
+            defer { continuation.finish() }
+            try? await publish(target: target, type: type, fun: fun, arguments: arguments, timeout: timeout, batch: "",
+                               authorize: { minions in
+                                   var grains: [String: Value] = [:]
+                                   for id in minions { grains[id] = await registry.grains(id) }
+                                   let decision = acl.check(user: user, groups: PeerUser.groups(of: user), fun: fun, arguments: arguments,
+                                                            minions: minions) { target, id in
+                                       (try? Matcher(minionID: id, grains: grains[id] ?? ["id": .string(id)], pillar: .emptyMap,
+                                                     nodegroups: nodegroups).compound(target)) ?? false
+                                   }
+                                   if case .denied(let reason) = decision { return "not authorised: \(reason)" }
+                                   return nil
+                               },
+                               send: { continuation.yield($0) })
+        }
+        var jid = ""
+        var returns = OrderedDictionary<String, Value>()
+        for await message in stream {
+            switch message {
+            case .failure(let reason):
+                return reason.hasPrefix("not authorised") ? .refused(reason) : .failed(reason)
+            case .published(let id, let minions):
+                jid = id
+                if !wait || minions.isEmpty {
+                    if minions.isEmpty { job.cancel() }
+                    return .published(jid: id, minions: minions)
+                }
+            case .jobReturn(_, let id, let value, _):
+                returns[id] = value
+            case .done(_, let notConnected, let noResponse):
+                return .returned(jid: jid, returns: returns, missing: (notConnected + noResponse).sorted())
+            default:
+                continue
+            }
+        }
+        return .returned(jid: jid, returns: returns, missing: [])
+    }
 }

@@ -51,6 +51,16 @@ public struct AccessControl: Sendable {
 
     public var hasRules: Bool { !rules.isEmpty }
 
+    /// Whether any rule names this user (or one of its groups).
+    public func hasEntry(for user: String, groups: [String]) -> Bool {
+        superUsers.contains(user) || rules.contains { key, _ in
+            key.hasSuffix("%") ? groups.contains { Self.nameMatches(String(key.dropLast()), $0) } : Self.nameMatches(key, user)
+        }
+    }
+
+    /// The rules as given (salt-api's `perms`).
+    public var permissions: Value { .list(rules.flatMap(\.1)) }
+
     /// - Parameter matches: whether minion `id` matches a rule's target expression.
     public func check(user: String, groups: [String], fun: String, arguments: CallArguments, minions: [String],
                       matches: (String, String) -> Bool) -> Decision
@@ -83,6 +93,12 @@ public struct AccessControl: Sendable {
     /// One entry: a function pattern (any target), `{fun: {args, kwargs}}`,
     /// or `{target: [function entries]}`.
     func allows(_ entry: Value, fun: String, arguments: CallArguments, minion: String?, matches: (String, String) -> Bool) -> Bool {
+        // `@wheel` (or `{'@wheel': [patterns]}`) grants key management.
+        if fun.hasPrefix("key.") {
+            if entry == "@wheel" { return true }
+            if let patterns = entry.mapValue?["@wheel"] { return (patterns.listValue ?? [patterns]).contains { Self.nameMatches($0.pythonString, fun) } }
+            if case .string = entry { return false }
+        }
         switch entry {
         case .string(let pattern):
             return Self.nameMatches(pattern, fun)
@@ -150,5 +166,11 @@ public struct PeerUser: Sendable {
         }
         self.name = name
         self.groups = groups
+    }
+
+    /// The groups of a named user (for eauth `group%` rules).
+    public static func groups(of name: String) -> [String] {
+        guard let entry = getpwnam(name) else { return [] }
+        return PeerUser(uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid).groups
     }
 }

@@ -16,7 +16,9 @@ public enum HTTPClient {
         public func json() throws(BrineError) -> Value { try JSON.decode(body, file: "HTTP response") }
     }
 
-    public static func request(_ method: String, _ url: String, json: Value? = nil, timeout: Double = 10) throws(BrineError) -> Response {
+    public static func request(_ method: String, _ url: String, json: Value? = nil, headers: [String: String] = [:],
+                               timeout: Double = 10) throws(BrineError) -> Response
+    {
         guard let components = URLComponents(string: url), components.scheme == "http", let host = components.host else {
             throw BrineError(.arguments, "'\(url)' is not an http:// URL")
         }
@@ -28,6 +30,9 @@ public enum HTTPClient {
         let body = json.map { Array(JSON.encode($0, indent: nil).utf8) } ?? []
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: brine/\(Brine.version)\r\nConnection: close\r\n"
         if json != nil { head += "Content-Type: application/json\r\n" }
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) where !name.contains("\r") && !value.contains("\r") {
+            head += "\(name): \(value)\r\n"
+        }
         head += "Content-Length: \(body.count)\r\n\r\n"
         try send(fd, Array(head.utf8) + body, url: url)
         return try parse(try receive(fd, url: url), url: url)

@@ -93,43 +93,27 @@ struct Master: AsyncParsableCommand {
             guard let opts = try options.load(.master) else { return }
             if try options.relaunchIfNeeded(user: opts.string("user"), paths: MasterDaemon.ownedPaths(opts), logFile: opts.string("log_file")) { return }
             let daemon = try MasterDaemon(opts: opts, withJobCache: true)
-            guard let http = MonitorSettings(opts), let jobs = daemon.jobs else {
+            guard let http = HTTPSettings(opts), let jobs = daemon.jobs else {
                 try await daemon.run()
                 return
             }
-            // The monitor's poller and the HTTP port live and die with the master.
+            // The HTTP port and the monitor's poller live and die with the master.
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await daemon.run() }
                 group.addTask {
-                    try await MasterHTTP(jobs: jobs, host: http.interface, port: http.port).run { port in
-                        daemon.log("HTTP port (monitor API, stats, metrics, fleet page) on http://\(http.interface):\(port)/")
+                    try await MasterHTTP(jobs: jobs, host: http.interface, port: http.port, restAPI: http.restAPI ? daemon : nil).run { port in
+                        daemon.log("HTTP port on http://\(http.interface):\(port)/ (\(http.restAPI ? "REST API, " : "")monitor API, stats, metrics, fleet page)")
                     }
                 }
-                group.addTask {
-                    await MonitorPoller(store: MonitorStore(jobs: jobs), concurrency: http.concurrency, timeout: http.timeout) { daemon.log($0) }.run()
+                if http.monitor {
+                    group.addTask {
+                        await MonitorPoller(store: MonitorStore(jobs: jobs), concurrency: http.concurrency, timeout: http.timeout) { daemon.log($0) }.run()
+                    }
                 }
                 try await group.next()
                 group.cancelAll()
             }
         }
-    }
-}
-
-/// `monitor: {enabled: true, port: 8000, interface: 127.0.0.1, concurrency: 16, timeout: 10}`:
-/// the master's HTTP port and its poller. Loopback unless told otherwise.
-struct MonitorSettings {
-    var interface: String
-    var port: Int
-    var concurrency: Int
-    var timeout: Double
-
-    init?(_ opts: Config) {
-        let monitor = opts["monitor"] ?? .emptyMap
-        guard monitor["enabled"]?.asFlag == true else { return nil }
-        interface = monitor["interface"]?.stringValue ?? "127.0.0.1"
-        port = monitor["port"]?.intValue ?? opts.int("http_port") ?? 8000
-        concurrency = monitor["concurrency"]?.intValue ?? 16
-        timeout = monitor["timeout"]?.doubleValue ?? 10
     }
 }
 
@@ -154,5 +138,28 @@ struct Minion: AsyncParsableCommand {
                 try await daemon.run()
         }
         }
+    }
+}
+/// The master's HTTP port: on when `monitor: {enabled: true}` or
+/// `rest_api: {enabled: true}`; `port` and `interface` from either (the
+/// REST API's first), else `http_port` on loopback. The monitor's poller
+/// runs with the monitor (`concurrency`, `timeout`).
+struct HTTPSettings {
+    var interface: String
+    var port: Int
+    var monitor: Bool
+    var restAPI: Bool
+    var concurrency: Int
+    var timeout: Double
+
+    init?(_ opts: Config) {
+        let monitorConfig = opts["monitor"] ?? .emptyMap, rest = opts["rest_api"] ?? .emptyMap
+        monitor = monitorConfig["enabled"]?.asFlag == true
+        restAPI = rest["enabled"]?.asFlag == true
+        guard monitor || restAPI else { return nil }
+        interface = rest["interface"]?.stringValue ?? monitorConfig["interface"]?.stringValue ?? "127.0.0.1"
+        port = rest["port"]?.intValue ?? monitorConfig["port"]?.intValue ?? opts.int("http_port") ?? 8000
+        concurrency = monitorConfig["concurrency"]?.intValue ?? 16
+        timeout = monitorConfig["timeout"]?.doubleValue ?? 10
     }
 }

@@ -1,0 +1,192 @@
+import BrineCore
+import BrineModules
+import Foundation
+import Testing
+
+/// The subset of JSON Schema the API's OpenAPI document uses: type,
+/// properties, required, items, additionalProperties, enum, nullable, $ref.
+struct SchemaValidator {
+    let document: Value
+
+    func resolve(_ schema: Value) -> Value {
+        guard let ref = schema["$ref"]?.stringValue else { return schema }
+        let name = String(ref.split(separator: "/").last ?? "")
+        return document["components"]?["schemas"]?[name] ?? .null
+    }
+
+    /// The problems found, as paths; empty when the value fits.
+    func problems(_ value: Value, _ rawSchema: Value, at path: String = "$") -> [String] {
+        let schema = resolve(rawSchema)
+        if value.isNull { return schema["nullable"] == true || schema["type"] == nil ? [] : ["\(path): null"] }
+        var found: [String] = []
+        if let allowed = schema["enum"]?.listValue, !allowed.contains(value) { found.append("\(path): \(value.pythonString) not in enum") }
+        switch schema["type"]?.stringValue {
+        case "object"?:
+            guard let map = value.mapValue else { return ["\(path): not an object"] }
+            for key in schema["required"]?.listValue?.compactMap(\.stringValue) ?? [] where map[key] == nil { found.append("\(path).\(key): missing") }
+            let properties = schema["properties"]?.mapValue ?? [:]
+            for (key, item) in map {
+                if let sub = properties[key] { found += problems(item, sub, at: "\(path).\(key)") } else if let extra = schema["additionalProperties"] {
+                    found += problems(item, extra, at: "\(path).\(key)")
+                }
+            }
+        case "array"?:
+            guard let list = value.listValue else { return ["\(path): not an array"] }
+            for (i, item) in list.enumerated() { found += problems(item, schema["items"] ?? [:], at: "\(path)[\(i)]") }
+        case "string"?: if value.stringValue == nil { found.append("\(path): not a string") }
+        case "integer"?: if case .int = value {} else { found.append("\(path): not an integer") }
+        case "number"?: if value.doubleValue == nil { found.append("\(path): not a number") }
+        case "boolean"?: if value.boolValue == nil { found.append("\(path): not a boolean") }
+        default: break
+        }
+        return found
+    }
+
+    /// The 200 answer's schema of an operation.
+    func schema(_ method: String, _ path: String) -> Value? {
+        document["paths"]?[path]?[method]?["responses"]?["200"]?["content"]?["application/json"]?["schema"]
+    }
+}
+
+@Suite(.serialized) struct RESTAPITests {
+    let root = tempDir()
+    let retPort = Int.random(in: 41000...59000)
+    let httpPort = Int.random(in: 41000...59000)
+    var api: String { "http://127.0.0.1:\(httpPort)" }
+
+    func writeConfig() throws {
+        for dir in ["etc", "m1", "m2"] { try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true) }
+        let sha = { (p: String) in try Hashing.hexDigest(Array(p.utf8)) }
+        try "fred:\(try sha("fred-secret"))\nbob:\(try sha("bob-secret"))\n".write(toFile: root + "/etc/api-users", atomically: true, encoding: .utf8)
+        try """
+            interface: 127.0.0.1
+            ret_port: \(retPort)
+            root_dir: \(root)/
+            token_expire: 4
+            rest_api:
+              enabled: true
+              port: \(httpPort)
+            external_auth:
+              file:
+                ^filename: \(root)/etc/api-users
+                ^hashtype: sha256
+                fred:
+                  - 'm*':
+                    - test.*
+                    - grains.items
+                  - '@wheel'
+                bob:
+                  - grains.item
+            """.write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
+        for id in ["m1", "m2"] {
+            try "id: \(id)\nmaster: 127.0.0.1\nmaster_port: \(retPort)\nroot_dir: \(root)/\(id)\nacceptance_wait_time: 0.3\n"
+                .write(toFile: root + "/\(id)/minion", atomically: true, encoding: .utf8)
+        }
+    }
+
+    func login(_ user: String, _ password: String, eauth: String = "file") throws -> HTTPClient.Response {
+        try HTTPClient.request("POST", api + "/login", json: ["username": .string(user), "password": .string(password), "eauth": .string(eauth)])
+    }
+
+    /// A request with a token, the answer parsed, validated against /openapi.json.
+    func call(_ method: String, _ path: String, token: String, json: Value? = nil, schemaPath: String? = nil,
+              validator: SchemaValidator) throws -> (status: Int, body: Value)
+    {
+        let response = try requestWithToken(method, path, token: token, json: json)
+        let body = (try? response.json()) ?? .string(response.body)
+        if response.status == 200, let schema = validator.schema(method.lowercased(), schemaPath ?? path) {
+            let problems = validator.problems(body, schema)
+            #expect(problems.isEmpty, "\(method) \(path): \(problems) in \(body)")
+        }
+        return (response.status, body)
+    }
+
+    func requestWithToken(_ method: String, _ path: String, token: String, json: Value? = nil) throws -> HTTPClient.Response {
+        try HTTPClient.request(method, api + path, json: json, headers: ["X-Auth-Token": token], timeout: 30)
+    }
+
+    @Test func theAPIAuthenticatesAuthorisesAndAnswersAsDocumented() throws {
+        try writeConfig()
+        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
+        defer { master.stop() }
+        #expect(eventually { (try? HTTPClient.request("GET", api + "/openapi.json", timeout: 1))?.status == 200 }, "\(master.output)")
+        let validator = SchemaValidator(document: try HTTPClient.request("GET", api + "/openapi.json").json())
+        #expect(validator.document["openapi"] == "3.0.3")
+        let m1 = try Daemon(["minion", "-c", root + "/m1"], log: root + "/m1.log")
+        defer { m1.stop() }
+        let m2 = try Daemon(["minion", "-c", root + "/m2"], log: root + "/m2.log")
+        defer { m2.stop() }
+        let env = ["BRINE_CONFIG_DIR": root + "/etc"]
+        #expect(eventually { (try? brine(["key", "-l", "un"], environment: env))?.stdout.contains("m1") == true })
+        _ = try brine(["key", "-y", "-a", "m1"], environment: env)
+
+        // Logging in.
+        #expect(try login("fred", "wrong").status == 401)
+        #expect(try login("mallory", "x").status == 401)
+        let pam = try login("fred", "fred-secret", eauth: "pam")
+        #expect(pam.status == 401 && pam.body.contains("eauth backend 'pam' is not available"))
+        let answer = try login("fred", "fred-secret")
+        #expect(answer.status == 200)
+        let loginBody = try answer.json()
+        #expect(validator.problems(loginBody, validator.schema("post", "/login") ?? .null).isEmpty, "\(loginBody)")
+        let token = loginBody["return"]?[0]?["token"]?.stringValue ?? ""
+        #expect(token.count == 64)
+
+        // No token, a forged one: refused.
+        #expect(try HTTPClient.request("GET", api + "/minions").status == 401)
+        #expect(try requestWithToken("GET", "/minions", token: String(repeating: "0", count: 64)).status == 401)
+
+        #expect(eventually { (try? call("POST", "/", token: token, json: ["client": "local", "tgt": "m1", "fun": "test.ping"],
+                                         validator: validator))?.body == ["return": [["m1": true]]] })
+        let minions = try call("GET", "/minions", token: token, validator: validator)
+        #expect(minions.body["return"]?[0]?["m1"]?["os"] != nil, "\(minions.body)")
+        #expect(try call("GET", "/minions/m1", token: token, schemaPath: "/minions/{id}", validator: validator).status == 200)
+        #expect(try call("GET", "/minions/nope", token: token, validator: validator).status == 404)
+
+        // local_async gives a jid; the job is in the cache with its return.
+        let async = try call("POST", "/", token: token, json: [["client": "local_async", "tgt": "m*", "fun": "test.arg", "arg": ["a"], "kwarg": ["k": 1]]],
+                             validator: validator)
+        let jid = async.body["return"]?[0]?["jid"]?.stringValue ?? ""
+        #expect(jid.count == 20 && async.body["return"]?[0]?["minions"] == ["m1"], "\(async.body)")
+        #expect(eventually { (try? call("GET", "/jobs/\(jid)", token: token, schemaPath: "/jobs/{jid}", validator: validator))?
+            .body["return"]?[0]?["m1"] != nil })
+        let jobs = try call("GET", "/jobs", token: token, validator: validator)
+        #expect(jobs.body["return"]?[0]?[jid]?["Function"] == "test.arg")
+
+        // Not in fred's ACL: refused, nothing published.
+        let refused = try call("POST", "/", token: token, json: ["client": "local", "tgt": "m1", "fun": "cmd.run", "arg": ["id"]], validator: validator)
+        #expect(refused.status == 403 && refused.body["error"]?.stringValue?.contains("not authorised: user fred may not run cmd.run on m1") == true,
+                "\(refused.body)")
+        #expect(!(try brine(["jobs", "list", "--out", "json"], environment: env).stdout.contains("cmd.run")))
+
+        // Keys, with @wheel.
+        let keys = try call("GET", "/keys", token: token, validator: validator)
+        #expect(keys.body["return"]?["minions_pre"] == ["m2"] && keys.body["return"]?["minions"] == ["m1"], "\(keys.body)")
+        let accepted = try call("POST", "/keys", token: token, json: ["match": "m2", "action": "accept"], validator: validator)
+        #expect(accepted.status == 200, "\(accepted.body)")
+        #expect(try brine(["key", "-l", "acc"], environment: env).stdout.contains("m2"))
+        #expect(try call("POST", "/keys", token: token, json: ["match": "m2", "action": "explode"], validator: validator).status == 400)
+
+        // bob: grains.item only, no @wheel.
+        let bob = try login("bob", "bob-secret").json()["return"]?[0]?["token"]?.stringValue ?? ""
+        #expect(try call("GET", "/keys", token: bob, validator: validator).status == 403)
+        #expect(try call("POST", "/", token: bob, json: ["tgt": "m1", "fun": "test.ping"], validator: validator).status == 403)
+
+        // Events: returns as server-sent events.
+        let events = root + "/events.txt"
+        let curl = Process()
+        curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
+        curl.arguments = ["-s", "-N", "--max-time", "4", "-H", "X-Auth-Token: \(token)", "-o", events, api + "/events"]
+        try curl.run()
+        Thread.sleep(forTimeInterval: 0.5)
+        _ = try call("POST", "/", token: token, json: ["client": "local", "tgt": "m1", "fun": "test.echo", "arg": ["event-marker"]], validator: validator)
+        curl.waitUntilExit()
+        let streamed = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
+        #expect(streamed.contains("tag: salt/job/") && streamed.contains("/ret/m1\ndata: {"), "\(streamed)")
+        #expect(streamed.contains("\"return\": \"event-marker\""), "\(streamed)")
+
+        // Tokens expire (token_expire: 4 s here).
+        Thread.sleep(forTimeInterval: 4)
+        #expect(try requestWithToken("GET", "/minions", token: token).status == 401)
+    }
+}
