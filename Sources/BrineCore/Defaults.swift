@@ -99,6 +99,7 @@ enum Defaults {
 
     static let minion: [Entry] = [
         ("master", .stringOrList, "salt"),
+        ("refresh_interval", .int, 0),
         ("monitor", .map, [:]),
         ("uptime", .map, [:]),
         ("master_port", .int, 4506),

@@ -172,3 +172,18 @@ func tempDir() -> String {
         #expect(yaml.stderr.contains("\(dir)/master, line"))
     }
 }
+
+/// One `apt-get update` per refresh_interval / cache_valid_time, whatever
+/// asks for it (the seed's sprint: one refresh_db across package modules).
+@Suite(.serialized, .enabled(if: geteuid() == 0)) struct RefreshDBTests {
+    @Test func aFreshIndexIsNotFetchedAgain() throws {
+        let fetched = try brine(["call", "--local", "pkg.refresh_db", "--out", "json"])
+        #expect(fetched.code == 0, "\(fetched.stderr)")
+        #expect((try JSON.decode(fetched.stdout)["local"]?.mapValue?.isEmpty) == false, "\(fetched.stdout)")
+        let skipped = try brine(["call", "--local", "pkg.refresh_db", "cache_valid_time=86400", "--out", "json"])
+        #expect(try JSON.decode(skipped.stdout) == ["local": [:]])
+        let config = tempDir()
+        try "refresh_interval: 86400\n".write(toFile: config + "/minion", atomically: true, encoding: .utf8)
+        #expect(try JSON.decode(try brine(["call", "--local", "-c", config, "pkg.refresh_db", "--out", "json"]).stdout) == ["local": [:]])
+    }
+}

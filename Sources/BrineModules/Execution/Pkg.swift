@@ -60,7 +60,11 @@ public enum PkgModule: ExecutionModule {
         },
         ExecutionFunction("refresh_db", doc: "Update the APT package index (apt-get update); returns each source and whether it was fetched.",
                           [Parameter("cache_valid_time", default: 0), Parameter("failhard", default: false)], kwargs: true) { args, ctx in
-            try refreshDatabase(ctx, failhard: args.bool("failhard"))
+            // Salt's cache_valid_time, else Brine's refresh_interval option: an
+            // index younger than that many seconds is not fetched again.
+            let interval = args.int("cache_valid_time").flatMap { $0 > 0 ? $0 : nil } ?? ctx.opts.int("refresh_interval") ?? 0
+            if interval > 0, let age = indexAge(), age < Double(interval) { return .emptyMap }
+            return try refreshDatabase(ctx, failhard: args.bool("failhard"))
         },
     ]
 
@@ -200,6 +204,16 @@ public enum PkgModule: ExecutionModule {
             }
         }
         return changes(from: before, to: try listPackages(ctx), targets: Set(wanted), installing: false)
+    }
+
+    /// Seconds since the package index was last rebuilt (apt's pkgcache.bin).
+    static func indexAge() -> Double? {
+        for path in ["/var/cache/apt/pkgcache.bin", "/var/lib/apt/lists"] {
+            if let modified = (try? FileManager.default.attributesOfItem(atPath: path))?[.modificationDate] as? Date {
+                return Date().timeIntervalSince(modified)
+            }
+        }
+        return nil
     }
 
     /// `apt-get update`; each source line → true (fetched), false (error),

@@ -34,7 +34,7 @@ public enum PkgState: StateModule {
 
     static func refreshIfAsked(_ call: StateCall) throws {
         guard call["refresh"].asFlag, call.facts.claimRefresh() else { return }
-        _ = try PkgModule.refreshDatabase(call.context, failhard: false)
+        _ = try call.call("pkg.refresh_db")
     }
 
     static func installed(_ call: StateCall, latest: Bool) throws -> StateResult {
