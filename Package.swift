@@ -21,6 +21,8 @@ let package = Package(
         // full Foundation support are not needed, and cost build time.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
+        // TLS for the HTTP port and https:// checks (Hummingbird's TLS uses it too).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.2"),
     ],
     targets: [
         .target(name: "Jinja"),
@@ -46,6 +48,7 @@ let package = Package(
                 "BrineCore", "BrineWire", "BrineModules", "BrineState",
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
@@ -57,6 +60,7 @@ let package = Package(
         .target(
             name: "BrineAPI",
             dependencies: ["BrineCore", "BrineMaster", .product(name: "Hummingbird", package: "hummingbird"),
+                           .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "OrderedCollections", package: "swift-collections")]
         ),

@@ -3,6 +3,7 @@ import BrineMaster
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdTLS
 import Logging
 import NIOCore
 import OrderedCollections
@@ -16,13 +17,16 @@ public struct MasterHTTP: Sendable {
     let port: Int
     /// The REST API's routes are served only with a master to ask.
     let master: MasterDaemon?
+    /// PEM certificate (chain) and key: HTTPS instead of HTTP.
+    let certificate: (certificate: String, key: String)?
 
-    public init(jobs: JobCache, host: String, port: Int, restAPI master: MasterDaemon? = nil) {
+    public init(jobs: JobCache, host: String, port: Int, restAPI master: MasterDaemon? = nil, certificate: (String, String)? = nil) {
         self.jobs = jobs
         self.monitor = MonitorStore(jobs: jobs)
         self.host = host
         self.port = port
         self.master = master
+        self.certificate = certificate
     }
 
     /// Serves until the task is cancelled; `onRunning` gets the bound port.
@@ -38,9 +42,22 @@ public struct MasterHTTP: Sendable {
         // The master logs the port itself; the server's own lines only when something is wrong.
         var logger = Logger(label: "brine.http")
         logger.logLevel = .warning
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "brine"),
-                              onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) }, logger: logger)
-        try await app.run()
+        let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "brine")
+        let running: @Sendable (any Channel) async -> Void = { channel in await onRunning(channel.localAddress?.port ?? 0) }
+        if let certificate {
+            let tls: TLSConfiguration
+            do {
+                tls = TLSConfiguration.makeServerConfiguration(
+                    certificateChain: try NIOSSLCertificate.fromPEMFile(certificate.certificate).map { .certificate($0) },
+                    privateKey: .privateKey(try NIOSSLPrivateKey(file: certificate.key, format: .pem)))
+            } catch {
+                throw BrineError(.config, "cannot load the HTTP port's certificate \(certificate.certificate) or key \(certificate.key): \(error)")
+            }
+            try await Application(router: router, server: .tls(.http1(), tlsConfiguration: tls), configuration: configuration,
+                                  onServerRunning: running, logger: logger).run()
+        } else {
+            try await Application(router: router, configuration: configuration, onServerRunning: running, logger: logger).run()
+        }
     }
 }
 

@@ -190,3 +190,61 @@ struct SchemaValidator {
         #expect(try requestWithToken("GET", "/minions", token: token).status == 401)
     }
 }
+
+/// TLS on the HTTP port (rest_api ssl_crt/ssl_key) and https:// checks
+/// verified against `monitor: {ca_file}`.
+@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"))) struct HTTPSTests {
+    let root = tempDir()
+    let port = Int.random(in: 41000...59000)
+
+    func sh(_ command: String) throws -> Run {
+        let result = try ProcessRunner().run(Command(["/bin/sh", "-c", command], cwd: root, timeout: 60, mergeStderr: true))
+        return Run(stdout: result.stdout, stderr: "", code: Int32(result.retcode))
+    }
+
+    @Test func theHTTPPortSpeaksTLSAndHttpsChecksVerifyCertificates() throws {
+        let made = try sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj /CN=localhost "
+            + "-addext subjectAltName=DNS:localhost,IP:127.0.0.1 2>&1")
+        #expect(made.code == 0, "\(made.stdout)")
+        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        try """
+            interface: 127.0.0.1
+            ret_port: \(Int.random(in: 41000...59000))
+            root_dir: \(root)/
+            monitor:
+              enabled: true
+              ca_file: \(root)/cert.pem
+            rest_api:
+              enabled: true
+              port: \(port)
+              ssl_crt: \(root)/cert.pem
+              ssl_key: \(root)/key.pem
+            """.write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
+        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
+        defer { master.stop() }
+        let url = "https://localhost:\(port)"
+        #expect(eventually { (try? sh("curl -sf --cacert cert.pem \(url)/openapi.json -o /dev/null"))?.code == 0 }, "\(master.output)")
+        #expect(master.output.contains("HTTP port on https://127.0.0.1:\(port)/"))
+        #expect(try sh("curl -sf http://127.0.0.1:\(port)/openapi.json -o /dev/null").code != 0)
+        #expect(try sh("curl -sf \(url)/openapi.json -o /dev/null").code != 0, "an unknown CA is refused")
+
+        // The master polls itself over https, trusting ca_file; a plain-HTTP port fails the handshake.
+        let create = """
+            curl -sf --cacert cert.pem -X PUT -H 'Content-Type: application/json' \
+            -d '{"url": "\(url)/metrics", "interval": 0.3, "name": "self"}' \(url)/api/checks
+            """
+        #expect(try sh(create).code == 0)
+        let plain = """
+            curl -sf --cacert cert.pem -X PUT -H 'Content-Type: application/json' \
+            -d '{"url": "https://127.0.0.1:1/", "interval": 0.3, "name": "nothing"}' \(url)/api/checks
+            """
+        #expect(try sh(plain).code == 0)
+        var checks: Value = .null
+        #expect(eventually {
+            checks = (try? JSON.decode(try sh("curl -s --cacert cert.pem \(url)/api/checks").stdout)) ?? .null
+            return checks.listValue?.allSatisfy { $0["isUp"] != .null } == true
+        }, "\(checks)")
+        #expect(checks.listValue?.first { $0["name"] == "self" }?["isUp"] == true, "\(checks)")
+        #expect(checks.listValue?.first { $0["name"] == "nothing" }?["isUp"] == false)
+    }
+}

@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import Synchronization
 
 /// Polls the checks that are due, at most `concurrency` at a time, and
@@ -13,12 +14,25 @@ public struct MonitorPoller: Sendable {
     /// A poll that takes longer is down (timed out).
     let timeout: Double
     let log: @Sendable (String) -> Void
+    /// For https:// checks: the system's trust roots, plus `caFile`'s.
+    let tls: NIOSSLContext?
 
-    public init(store: MonitorStore, concurrency: Int = 16, timeout: Double = 10, log: @escaping @Sendable (String) -> Void) {
+    public init(store: MonitorStore, concurrency: Int = 16, timeout: Double = 10, caFile: String? = nil,
+                log: @escaping @Sendable (String) -> Void)
+    {
         self.store = store
         self.concurrency = max(1, concurrency)
         self.timeout = timeout
         self.log = log
+        var configuration = TLSConfiguration.makeClientConfiguration()
+        if let caFile {
+            do {
+                configuration.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(caFile))]
+            } catch {
+                log("monitor: cannot read ca_file \(caFile): \(error)")
+            }
+        }
+        tls = try? NIOSSLContext(configuration: configuration)
     }
 
     public func run() async {
@@ -49,12 +63,9 @@ public struct MonitorPoller: Sendable {
                         timeMS: ms, status: status, error: error)
         }
         guard let target = HTTPTarget(check.url) else { return ping(up: false, error: "cannot parse the URL \(check.url)") }
-        if check.type == .https {
-            return ping(up: false, error: "https checks need TLS, which this build of brine does not include")
-        }
         do {
             let status = try await withTimeout(timeout) {
-                try await check.type == .tcp ? connectOnly(target) : httpGet(target)
+                try await check.type == .tcp ? connectOnly(target) : httpGet(target, secure: check.type == .https)
             }
             guard let status else { return ping(up: true) }
             return status < 400 ? ping(up: true, status: status) : ping(up: false, status: status, error: "HTTP \(status)")
@@ -73,11 +84,18 @@ public struct MonitorPoller: Sendable {
         return nil
     }
 
-    private func httpGet(_ target: HTTPTarget) async throws -> Int? {
+    private func httpGet(_ target: HTTPTarget, secure: Bool) async throws -> Int? {
+        let tls = self.tls
+        if secure, tls == nil { throw BrineError(.config, "no TLS context for https checks") }
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .connectTimeout(.milliseconds(Int64(timeout * 1000)))
             .connect(host: target.host, port: target.port) { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if secure, let tls {
+                        // The name is checked against the certificate (an IP address is verified as one).
+                        let name = target.host.first?.isNumber == true || target.host.contains(":") ? nil : target.host
+                        try channel.pipeline.syncOperations.addHandler(try NIOSSLClientHandler(context: tls, serverHostname: name))
+                    }
                     try channel.pipeline.syncOperations.addHTTPClientHandlers()
                     return try NIOAsyncChannel<HTTPClientResponsePart, HTTPClientRequestPart>(wrappingChannelSynchronously: channel)
                 }

@@ -101,13 +101,16 @@ struct Master: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await daemon.run() }
                 group.addTask {
-                    try await MasterHTTP(jobs: jobs, host: http.interface, port: http.port, restAPI: http.restAPI ? daemon : nil).run { port in
-                        daemon.log("HTTP port on http://\(http.interface):\(port)/ (\(http.restAPI ? "REST API, " : "")monitor API, stats, metrics, fleet page)")
+                    try await MasterHTTP(jobs: jobs, host: http.interface, port: http.port, restAPI: http.restAPI ? daemon : nil,
+                                         certificate: http.certificate).run { port in
+                        daemon.log("HTTP port on \(http.certificate == nil ? "http" : "https")://\(http.interface):\(port)/ "
+                            + "(\(http.restAPI ? "REST API, " : "")monitor API, stats, metrics, fleet page)")
                     }
                 }
                 if http.monitor {
                     group.addTask {
-                        await MonitorPoller(store: MonitorStore(jobs: jobs), concurrency: http.concurrency, timeout: http.timeout) { daemon.log($0) }.run()
+                        await MonitorPoller(store: MonitorStore(jobs: jobs), concurrency: http.concurrency, timeout: http.timeout,
+                                            caFile: http.caFile) { daemon.log($0) }.run()
                     }
                 }
                 try await group.next()
@@ -151,6 +154,10 @@ struct HTTPSettings {
     var restAPI: Bool
     var concurrency: Int
     var timeout: Double
+    /// `rest_api: {ssl_crt, ssl_key}` (salt-api's names): HTTPS.
+    var certificate: (String, String)?
+    /// `monitor: {ca_file}`: trust these roots for https:// checks, besides the system's.
+    var caFile: String?
 
     init?(_ opts: Config) {
         let monitorConfig = opts["monitor"] ?? .emptyMap, rest = opts["rest_api"] ?? .emptyMap
@@ -161,5 +168,11 @@ struct HTTPSettings {
         port = rest["port"]?.intValue ?? monitorConfig["port"]?.intValue ?? opts.int("http_port") ?? 8000
         concurrency = monitorConfig["concurrency"]?.intValue ?? 16
         timeout = monitorConfig["timeout"]?.doubleValue ?? 10
+        if let crt = rest["ssl_crt"]?.stringValue ?? monitorConfig["ssl_crt"]?.stringValue,
+            let key = rest["ssl_key"]?.stringValue ?? monitorConfig["ssl_key"]?.stringValue
+        {
+            certificate = (crt, key)
+        }
+        caFile = monitorConfig["ca_file"]?.stringValue
     }
 }
