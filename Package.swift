@@ -45,7 +45,7 @@ let package = Package(
         .target(
             name: "BrineMaster",
             dependencies: [
-                "BrineCore", "BrineWire", "BrineModules", "BrineState",
+                "BrineCore", "BrineWire", "BrineModules", "BrineState", "CBrineShims",
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -26,7 +26,7 @@ struct RESTRoutes: Sendable {
                 return Answer.json(["return": [["token": .string(session.token), "start": .float(session.start), "expire": .float(session.expire),
                                                 "user": .string(user), "eauth": .string(eauth), "perms": acl.permissions]]])
             } catch ExternalAuth.Failure.unknownBackend(let name) {
-                return Answer.error("eauth backend '\(name)' is not available (built in: file)", status: .unauthorized)
+                return Answer.error("eauth backend '\(name)' is not configured (external_auth has file and pam)", status: .unauthorized)
             } catch {
                 return Answer.error("Could not authenticate using provided credentials", status: .unauthorized)
             }

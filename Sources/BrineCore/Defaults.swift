@@ -86,6 +86,7 @@ enum Defaults {
         ("client_acl_blacklist", .map, [:]),
         ("external_auth", .map, [:]),
         ("token_expire", .int, 43200),
+        ("auth.pam.service", .string, "login"),
         ("minion_data_cache", .bool, true),
         ("max_minions", .int, 0),
         ("con_cache", .bool, false),

@@ -1,5 +1,7 @@
 #define _GNU_SOURCE
 #include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <spawn.h>
 #include <unistd.h>
 #include <errno.h>
@@ -50,4 +52,45 @@ int brine_spawn_as_user(const char *path, char *const argv[], char *const envp[]
     if (setgroups(1, groups) != 0 || setgid((gid_t)gid) != 0 || setuid((uid_t)uid) != 0) _exit(126);
     execve(path, argv, envp);
     _exit(127);
+}
+
+
+/* PAM, by hand: the few declarations of <security/pam_appl.h> used here. */
+#include <dlfcn.h>
+
+struct brine_pam_message { int msg_style; const char *msg; };
+struct brine_pam_response { char *resp; int resp_retcode; };
+struct brine_pam_conv {
+    int (*conv)(int, const struct brine_pam_message **, struct brine_pam_response **, void *);
+    void *appdata_ptr;
+};
+enum { BRINE_PAM_PROMPT_ECHO_OFF = 1, BRINE_PAM_PROMPT_ECHO_ON = 2 };
+
+static int brine_pam_converse(int count, const struct brine_pam_message **messages, struct brine_pam_response **responses, void *data) {
+    struct brine_pam_response *answers = calloc((size_t)count, sizeof *answers);
+    if (answers == NULL) return 5; /* PAM_BUF_ERR */
+    for (int i = 0; i < count; i++) {
+        int style = messages[i]->msg_style;
+        if (style == BRINE_PAM_PROMPT_ECHO_OFF || style == BRINE_PAM_PROMPT_ECHO_ON) answers[i].resp = strdup((const char *)data);
+    }
+    *responses = answers;
+    return 0;
+}
+
+int brine_pam_authenticate(const char *service, const char *user, const char *password) {
+    void *lib = dlopen("libpam.so.0", RTLD_NOW | RTLD_LOCAL);
+    if (lib == NULL) return -1;
+    int (*start)(const char *, const char *, const struct brine_pam_conv *, void **) = (int (*)(const char *, const char *, const struct brine_pam_conv *, void **))dlsym(lib, "pam_start");
+    int (*authenticate)(void *, int) = (int (*)(void *, int))dlsym(lib, "pam_authenticate");
+    int (*account)(void *, int) = (int (*)(void *, int))dlsym(lib, "pam_acct_mgmt");
+    int (*end)(void *, int) = (int (*)(void *, int))dlsym(lib, "pam_end");
+    if (start == NULL || authenticate == NULL || account == NULL || end == NULL) { dlclose(lib); return -1; }
+    struct brine_pam_conv conversation = { brine_pam_converse, (void *)password };
+    void *handle = NULL;
+    int rc = start(service, user, &conversation, &handle);
+    if (rc == 0) rc = authenticate(handle, 0);
+    if (rc == 0) rc = account(handle, 0);
+    if (handle != NULL) end(handle, rc);
+    dlclose(lib);
+    return rc;
 }

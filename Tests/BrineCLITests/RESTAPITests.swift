@@ -124,7 +124,7 @@ struct SchemaValidator {
         #expect(try login("fred", "wrong").status == 401)
         #expect(try login("mallory", "x").status == 401)
         let pam = try login("fred", "fred-secret", eauth: "pam")
-        #expect(pam.status == 401 && pam.body.contains("eauth backend 'pam' is not available"))
+        #expect(pam.status == 401 && pam.body.contains("eauth backend 'pam' is not configured"))
         let answer = try login("fred", "fred-secret")
         #expect(answer.status == 200)
         let loginBody = try answer.json()
@@ -246,5 +246,45 @@ struct SchemaValidator {
         }, "\(checks)")
         #expect(checks.listValue?.first { $0["name"] == "self" }?["isUp"] == true, "\(checks)")
         #expect(checks.listValue?.first { $0["name"] == "nothing" }?["isUp"] == false)
+    }
+}
+
+/// eauth pam against a real local user's password (pam_unix, as root).
+@Suite(.serialized, .enabled(if: geteuid() == 0 && FileManager.default.fileExists(atPath: "/etc/pam.d/login"))) struct PAMAuthTests {
+    let root = tempDir()
+    let user = "brinepam\(Int.random(in: 1000...9999))"
+    let port = Int.random(in: 41000...59000)
+
+    func sh(_ command: String) throws -> Run {
+        let result = try ProcessRunner().run(Command(["/bin/sh", "-c", command], timeout: 60, mergeStderr: true))
+        return Run(stdout: result.stdout, stderr: "", code: Int32(result.retcode))
+    }
+
+    @Test func aLocalUsersPasswordLogsIn() throws {
+        #expect(try sh("useradd -M -s /usr/sbin/nologin \(user) && echo '\(user):S3cret-pam' | chpasswd").code == 0)
+        defer { _ = try? sh("userdel \(user)") }
+        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        try """
+            interface: 127.0.0.1
+            ret_port: \(Int.random(in: 41000...59000))
+            root_dir: \(root)/
+            rest_api: {enabled: true, port: \(port)}
+            external_auth:
+              pam:
+                \(user): [test.ping]
+            """.write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
+        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
+        defer { master.stop() }
+        let api = "http://127.0.0.1:\(port)"
+        #expect(eventually { (try? HTTPClient.request("GET", api + "/openapi.json", timeout: 1))?.status == 200 }, "\(master.output)")
+        func login(_ password: String) throws -> HTTPClient.Response {
+            try HTTPClient.request("POST", api + "/login", json: ["username": .string(user), "password": .string(password), "eauth": "pam"])
+        }
+        #expect(try login("wrong").status == 401)
+        let ok = try login("S3cret-pam")
+        #expect(ok.status == 200, "\(ok.body)")
+        #expect(try ok.json()["return"]?[0]?["perms"] == ["test.ping"])
+        let other = try HTTPClient.request("POST", api + "/login", json: ["username": "root", "password": "x", "eauth": "pam"])
+        #expect(other.status == 401)
     }
 }

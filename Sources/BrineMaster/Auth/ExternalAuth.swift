@@ -1,4 +1,5 @@
 import BrineCore
+import CBrineShims
 import Crypto
 import Foundation
 import OrderedCollections
@@ -16,17 +17,27 @@ import Synchronization
 ///     'admins%': ['.*']
 /// ```
 ///
-/// Only the `file` backend is built in; `pam` needs libpam, which Brine does
-/// not link (a login naming it is refused with that reason).
+/// Backends: `file`, and `pam` (libpam loaded when first used; the PAM
+/// service is `auth.pam.service` in the master config, `login` by default,
+/// as in Salt). The master checks PAM passwords as the user it runs as:
+/// pam_unix reads /etc/shadow only as root.
 public struct ExternalAuth: Sendable {
     let config: Value
+    let pamService: String
 
-    public init(_ opts: Config) { config = opts["external_auth"] ?? .emptyMap }
+    public init(_ opts: Config) {
+        config = opts["external_auth"] ?? .emptyMap
+        pamService = opts["auth.pam.service"]?.stringValue ?? "login"
+    }
 
     public enum Failure: Error, Equatable { case unknownBackend(String), badCredentials, notPermitted }
 
     /// Checks the password; returns the user's ACL on success.
     public func authenticate(eauth: String, username: String, password: String) throws(Failure) -> AccessControl {
+        if eauth == "pam", let backend = config["pam"]?.mapValue {
+            guard !username.isEmpty, brine_pam_authenticate(pamService, username, password) == 0 else { throw .badCredentials }
+            return try permitted(backend, username)
+        }
         guard eauth == "file", let backend = config["file"]?.mapValue else { throw .unknownBackend(eauth) }
         guard let path = backend["^filename"]?.stringValue,
             let text = try? String(contentsOfFile: path, encoding: .utf8)
@@ -40,6 +51,11 @@ public struct ExternalAuth: Sendable {
         guard let entry = stored.first(where: { $0.0 == username }),
             Self.constantTimeEqual(entry.1, Self.digest(password, hashType))
         else { throw .badCredentials }
+        return try permitted(backend, username)
+    }
+
+    /// The backend's rules (keys starting with ^ are its settings), when they name the user.
+    func permitted(_ backend: OrderedDictionary<String, Value>, _ username: String) throws(Failure) -> AccessControl {
         var rules = OrderedDictionary<String, Value>()
         for (key, value) in backend where !key.hasPrefix("^") { rules[key] = value }
         let acl = AccessControl(rules: .map(rules), blacklist: .emptyMap, superUsers: [])

@@ -21,4 +21,10 @@ int brine_spawn_detached(const char *path, char *const argv[], char *const envp[
 /// With `detach`, stdio goes to /dev/null and the child leads a new session.
 int brine_spawn_as_user(const char *path, char *const argv[], char *const envp[], unsigned uid, unsigned gid, int detach);
 
+/// PAM authentication (pam_authenticate, then pam_acct_mgmt) of USER with
+/// PASSWORD through SERVICE, libpam loaded with dlopen so that Brine needs
+/// neither libpam's headers to build nor libpam to run. Returns PAM's code
+/// (0: success), or -1 when libpam cannot be loaded.
+int brine_pam_authenticate(const char *service, const char *user, const char *password);
+
 #endif
