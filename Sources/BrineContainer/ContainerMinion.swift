@@ -130,7 +130,7 @@ public struct ContainerMinion: Sendable {
         if container["State"]?["Running"] == .bool(true) { try await docker.stopContainer(id, timeout: 10) }
         let committed = try await docker.commit(container: id, comment: "brine container commit \(id)")
         let baseConfig = try await docker.inspectImage(baseImage)?["Config"] ?? .null
-        func words(_ value: Value?) -> String { JSON.encode(.list((value?.listValue ?? []).map { .string($0.pythonString) }), indent: nil) }
+        let words = ImageBuilder.execForm
         var lines = ["FROM \(committed.replacingOccurrences(of: "sha256:", with: ""))",
                      "ENTRYPOINT \(words(baseConfig["Entrypoint"]))", "CMD \(words(baseConfig["Cmd"]))",
                      "LABEL \(JSON.quote(Self.label))=\"\"",

@@ -200,3 +200,10 @@ extension Config {
         return nil
     }
 }
+
+extension Config {
+    /// `nodegroups`, as the matcher takes them.
+    public var nodegroups: [String: Value] {
+        self["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:]
+    }
+}

@@ -250,7 +250,7 @@ public struct MasterDaemon: Sendable {
 
     func expectedMinions(target: String, type: String) async throws -> [String] {
         var result: [String] = []
-        let nodegroups = opts["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:]
+        let nodegroups = opts.nodegroups
         for id in keys.list(.accepted) {
             let matcher = Matcher(minionID: id, grains: await registry.grains(id), pillar: await registry.pillar(id),
                                   nodegroups: nodegroups)
@@ -284,7 +284,7 @@ public struct MasterDaemon: Sendable {
         let acl = AccessControl.publisher(opts)
         var grains: [String: Value] = [:]
         for id in minions { grains[id] = await registry.grains(id) }
-        let nodegroups = opts["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:]
+        let nodegroups = opts.nodegroups
         let decision = acl.check(user: user.name, groups: user.groups, fun: fun, arguments: arguments, minions: minions) { target, id in
             let matcher = Matcher(minionID: id, grains: grains[id] ?? ["id": .string(id)], pillar: .emptyMap, nodegroups: nodegroups)
             return (try? matcher.compound(target)) ?? false
@@ -389,7 +389,7 @@ extension MasterDaemon {
                        user: String, acl: AccessControl, wait: Bool) async -> JobOutcome
     {
         let (stream, continuation) = AsyncStream<WireMessage>.makeStream()
-        let nodegroups = opts["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:]
+        let nodegroups = opts.nodegroups
         let registry = self.registry
         let job = Task {
             defer { continuation.finish() }

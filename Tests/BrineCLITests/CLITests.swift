@@ -1,4 +1,5 @@
 import BrineCore
+import BrineModules
 import Foundation
 import Testing
 
@@ -46,6 +47,14 @@ func brine(_ arguments: [String], as name: String? = nil, environment: [String: 
     process.waitUntilExit()
     return Run(stdout: String(decoding: stdout, as: UTF8.self), stderr: String(decoding: stderr, as: UTF8.self),
                code: process.terminationStatus)
+}
+
+/// A shell command through Brine's process runner (its own process group,
+/// no inherited descriptors: init scripts it starts cannot hold our pipes);
+/// stderr merged into stdout.
+func shell(_ command: String, cwd: String? = nil, timeout: Double = 900) throws -> Run {
+    let result = try ProcessRunner().run(Command(["/bin/sh", "-c", command], cwd: cwd, timeout: timeout, mergeStderr: true))
+    return Run(stdout: result.stdout, stderr: "", code: Int32(result.retcode))
 }
 
 func tempDir() -> String {

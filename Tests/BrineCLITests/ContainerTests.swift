@@ -16,10 +16,7 @@ enum DockerEngine {
 
     static var required: Bool { ProcessInfo.processInfo.environment["BRINE_REQUIRE_DOCKER"] == "1" }
 
-    static func sh(_ command: String) throws -> Run {
-        let result = try ProcessRunner().run(Command(["/bin/sh", "-c", command], timeout: 900, mergeStderr: true))
-        return Run(stdout: result.stdout, stderr: "", code: Int32(result.retcode))
-    }
+    static func sh(_ command: String) throws -> Run { try shell(command) }
 
     /// The base image, bootstrapped from Debian's mirror on first use.
     static let base: Result<String, BootstrapFailure> = {
@@ -247,6 +244,20 @@ struct ImageBuildTests {
         try write(["brine-build.yaml": "from: a\nimage: b\nsls: [a]\nlayers: sometimes\n"])
         let bad = try build()
         #expect(bad.code == 1 && bad.stderr.contains("line 4") && bad.stderr.contains("'layers' must be per-sls or single"), "\(bad.stderr)")
+    }
+
+    @Test func packagesFromTheMirrorWithoutRecommends() throws {
+        defer { cleanUp() }
+        try write([
+            "salt/tools.sls": "curl:\n  pkg.installed:\n    - refresh: True\n    - install_recommends: False\n",
+            "brine-build.yaml": "from: \(DockerEngine.baseImage)\nimage: \(image)\nsls: [tools]\ngrains: {test_run: \(runID)}\n",
+        ])
+        let built = try build()
+        #expect(built.code == 0 && built.stdout.contains("changed pkg.installed curl"), "\(built.stdout)\(built.stderr)")
+        // curl recommends ca-certificates: not installed.
+        let status = try DockerEngine.sh("docker run --rm --network none --entrypoint sh \(image) -c 'dpkg-query -W -f \"\\${Status}\" curl; echo; test -d /usr/share/ca-certificates && echo has-ca || echo no-ca'")
+        #expect(status.stdout.hasPrefix("install ok installed\n"), "\(status.stdout)")
+        #expect(status.stdout.hasSuffix("no-ca\n"), "\(status.stdout)")
     }
 
     @Test func theBootstrappedBaseImageIsDebianMinbase() throws {

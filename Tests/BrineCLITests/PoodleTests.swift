@@ -46,13 +46,6 @@ enum ProcessRunnerShim {
         return true
     }()
 
-    /// Runs a shell command through Brine's process runner, which closes
-    /// every other descriptor in the child: the init scripts start daemons
-    /// that must not hold this process's pipes.
-    func sh(_ command: String) throws -> Run {
-        let result = try ProcessRunner().run(Command(["/bin/sh", "-c", command], mergeStderr: true))
-        return Run(stdout: result.stdout, stderr: "", code: Int32(result.retcode))
-    }
 
     func buildPackage(_ name: String, in dir: String) throws -> String {
         let root = dir + "/" + name
@@ -93,19 +86,19 @@ enum ProcessRunnerShim {
         try script.write(toFile: root + "/etc/init.d/\(name)", atomically: true, encoding: .utf8)
         chmod(root + "/etc/init.d/\(name)", 0o755)
         let deb = dir + "/\(name).deb"
-        let built = try sh("dpkg-deb --build --root-owner-group \(root) \(deb)")
+        let built = try shell("dpkg-deb --build --root-owner-group \(root) \(deb)")
         #expect(built.code == 0, "\(built.stdout)")
         return deb
     }
 
     func cleanUp() throws {
         for name in PoodleTests.packages {
-            _ = try sh("/etc/init.d/\(name) stop; for i in $(seq 240); do dpkg --purge \(name) 2>&1 | grep -q lock || break; sleep 0.5; done")
+            _ = try shell("/etc/init.d/\(name) stop; for i in $(seq 240); do dpkg --purge \(name) 2>&1 | grep -q lock || break; sleep 0.5; done")
         }
         // What file.replace left behind (backups), then the directories the
         // stand-ins created, only if empty.
-        _ = try sh("rm -f /etc/nginx/nginx.conf.bak; rmdir --ignore-fail-on-non-empty /etc/nginx /etc/postfix /etc/apache2/mods-available 2>/dev/null")
-        _ = try sh("rm -rf \(PoodleTests.logDir)")
+        _ = try shell("rm -f /etc/nginx/nginx.conf.bak; rmdir --ignore-fail-on-non-empty /etc/nginx /etc/postfix /etc/apache2/mods-available 2>/dev/null")
+        _ = try shell("rm -rf \(PoodleTests.logDir)")
     }
 
     @Test(.enabled(if: PoodleTests.canRun)) func seedPoodleStateApplies() throws {
@@ -126,9 +119,9 @@ enum ProcessRunnerShim {
         defer { if let original { try? original.write(toFile: desktop, atomically: true, encoding: .utf8) } }
         let debs = try PoodleTests.packages.map { try buildPackage($0, in: work) }
         // Other suites may be using dpkg at the same moment: wait for its lock.
-        let installed = try sh("for i in $(seq 240); do dpkg -i \(debs.joined(separator: " ")) 2>/tmp/brine-dpkg.err && break; grep -q lock /tmp/brine-dpkg.err || break; sleep 0.5; done; cat /tmp/brine-dpkg.err >&2")
+        let installed = try shell("for i in $(seq 240); do dpkg -i \(debs.joined(separator: " ")) 2>/tmp/brine-dpkg.err && break; grep -q lock /tmp/brine-dpkg.err || break; sleep 0.5; done; cat /tmp/brine-dpkg.err >&2")
         #expect(installed.code == 0, "\(installed.stdout)")
-        for name in PoodleTests.packages { _ = try sh("service \(name) start") }
+        for name in PoodleTests.packages { _ = try shell("service \(name) start") }
 
         let states = work + "/states"
         try FileManager.default.createDirectory(atPath: states, withIntermediateDirectories: true)

@@ -22,10 +22,6 @@ struct PostgresTests {
     let port = Int.random(in: 42000...58000)
     var version: String { PostgresServer.version ?? "15" }
 
-    func sh(_ command: String) throws -> Run {
-        let result = try ProcessRunner().run(Command(["/bin/sh", "-c", command], timeout: 120, mergeStderr: true))
-        return Run(stdout: result.stdout, stderr: "", code: Int32(result.retcode))
-    }
 
     func call(_ words: [String]) throws -> Run {
         try brine(["call", "--local", "-c", root + "/etc", "--file-root", root + "/states"] + words)
@@ -49,7 +45,7 @@ struct PostgresTests {
     }
 
     @Test func clustersArePresentThenAbsent() throws {
-        defer { _ = try? sh("pg_dropcluster --stop \(version) \(name) 2>/dev/null; rm -rf \(root)") }
+        defer { _ = try? shell("pg_dropcluster --stop \(version) \(name) 2>/dev/null; rm -rf \(root)") }
         try writeState(port: port)
         #expect(try call(["postgres.cluster_exists", version, name]).stdout == "local:\n    False\n")
 
@@ -69,9 +65,9 @@ struct PostgresTests {
         #expect(try JSON.decode(try call(["postgres.cluster_list", "--out", "json"]).stdout)["local"]?.listValue?.contains(.string("\(version)/\(name)")) == true)
 
         // The server really runs with what the state asked for.
-        let started = try sh("pg_ctlcluster \(version) \(name) start")
+        let started = try shell("pg_ctlcluster \(version) \(name) start")
         #expect(started.code == 0, "\(started.stdout)")
-        let settings = try sh("runuser -u postgres -- psql -h /var/run/postgresql -p \(port) -Atc 'SHOW server_encoding' -c 'SHOW lc_collate'")
+        let settings = try shell("runuser -u postgres -- psql -h /var/run/postgresql -p \(port) -Atc 'SHOW server_encoding' -c 'SHOW lc_collate'")
         #expect(settings.stdout == "UTF8\nC.UTF-8\n", "\(settings.stdout)")
 
         let again = try call(["state.sls", "cluster"])

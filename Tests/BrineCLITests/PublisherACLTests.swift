@@ -11,21 +11,17 @@ import Testing
     let allowed = "brineacl\(Int.random(in: 1000...9999))"
     let stranger = "brineno\(Int.random(in: 1000...9999))"
 
-    func sh(_ command: String) throws -> Run {
-        let result = try ProcessRunner().run(Command(["/bin/sh", "-c", command], timeout: 60, mergeStderr: true))
-        return Run(stdout: result.stdout, stderr: "", code: Int32(result.retcode))
-    }
 
     /// `brine ARGS` run as USER (runuser), with the test's master config.
     func brineAs(_ user: String, _ args: [String]) throws -> Run {
         let quoted = args.map { "'" + $0.replacingOccurrences(of: "'", with: "'\\''") + "'" }.joined(separator: " ")
-        return try sh("runuser -u \(user) -- env BRINE_CONFIG_DIR=\(root)/etc \(brineBinary) \(quoted)")
+        return try shell("runuser -u \(user) -- env BRINE_CONFIG_DIR=\(root)/etc \(brineBinary) \(quoted)")
     }
 
     @Test func onlyWhatTheACLAllowsIsPublished() throws {
-        for user in [allowed, stranger] { _ = try sh("useradd -M -s /usr/sbin/nologin \(user)") }
+        for user in [allowed, stranger] { _ = try shell("useradd -M -s /usr/sbin/nologin \(user)") }
         defer {
-            for user in [allowed, stranger] { _ = try? sh("userdel \(user)") }
+            for user in [allowed, stranger] { _ = try? shell("userdel \(user)") }
             try? FileManager.default.removeItem(atPath: root)
         }
         chmod(root, 0o755)
@@ -73,9 +69,9 @@ import Testing
     }
 
     @Test func withoutAnACLOnlyTheMastersUserCanConnect() throws {
-        _ = try sh("useradd -M -s /usr/sbin/nologin \(stranger)")
+        _ = try shell("useradd -M -s /usr/sbin/nologin \(stranger)")
         defer {
-            _ = try? sh("userdel \(stranger)")
+            _ = try? shell("userdel \(stranger)")
             try? FileManager.default.removeItem(atPath: root)
         }
         chmod(root, 0o755)

@@ -197,10 +197,7 @@ struct SchemaValidator {
     let root = tempDir()
     let port = Int.random(in: 41000...59000)
 
-    func sh(_ command: String) throws -> Run {
-        let result = try ProcessRunner().run(Command(["/bin/sh", "-c", command], cwd: root, timeout: 60, mergeStderr: true))
-        return Run(stdout: result.stdout, stderr: "", code: Int32(result.retcode))
-    }
+    func sh(_ command: String) throws -> Run { try shell(command, cwd: root) }
 
     @Test func theHTTPPortSpeaksTLSAndHttpsChecksVerifyCertificates() throws {
         let made = try sh("openssl req -x509 -newkey rsa:2048 -nodes -keyout key.pem -out cert.pem -days 2 -subj /CN=localhost "
@@ -255,14 +252,10 @@ struct SchemaValidator {
     let user = "brinepam\(Int.random(in: 1000...9999))"
     let port = Int.random(in: 41000...59000)
 
-    func sh(_ command: String) throws -> Run {
-        let result = try ProcessRunner().run(Command(["/bin/sh", "-c", command], timeout: 60, mergeStderr: true))
-        return Run(stdout: result.stdout, stderr: "", code: Int32(result.retcode))
-    }
 
     @Test func aLocalUsersPasswordLogsIn() throws {
-        #expect(try sh("useradd -M -s /usr/sbin/nologin \(user) && echo '\(user):S3cret-pam' | chpasswd").code == 0)
-        defer { _ = try? sh("userdel \(user)") }
+        #expect(try shell("useradd -M -s /usr/sbin/nologin \(user) && echo '\(user):S3cret-pam' | chpasswd").code == 0)
+        defer { _ = try? shell("userdel \(user)") }
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         try """
             interface: 127.0.0.1

@@ -297,9 +297,7 @@ public struct ImageBuilder: Sendable {
     /// the layer's cache label, so only committed layers answer a cache lookup.
     func finalDockerfile(from parent: String, base: Value, configKey: String?) throws -> String {
         let baseConfig = base["Config"] ?? .null
-        func words(_ value: Value?) -> String {
-            JSON.encode(.list((value?.listValue ?? []).map { .string($0.pythonString) }), indent: nil)
-        }
+        let words = Self.execForm
         let config = file.config
         var labels: [(String, String)] = [(ImageLabel.layer, ""), (ImageLabel.sls, file.sls?.joined(separator: ",") ?? "highstate"),
                                           (ImageLabel.tree, try treeDigest()), (ImageLabel.version, Brine.version),
@@ -319,6 +317,11 @@ public struct ImageBuilder: Sendable {
     }
 
     func nonEmpty(_ s: String?) -> String? { s?.isEmpty == false ? s : nil }
+
+    /// A command as a Dockerfile's exec form (`["nginx", "-g", "daemon off;"]`; `[]` for none).
+    static func execForm(_ value: Value?) -> String {
+        JSON.encode(.list((value?.listValue ?? []).map { .string($0.pythonString) }), indent: nil)
+    }
 
     /// The digest of every file of the build's file and pillar roots.
     func treeDigest() throws -> String {

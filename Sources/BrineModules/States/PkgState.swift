@@ -6,7 +6,8 @@ import OrderedCollections
 public enum PkgState: StateModule {
     public static let name = "pkg"
 
-    static let params: [Parameter] = .optional("pkgs", "sources", "version", "fromrepo") + [Parameter("refresh", default: .null)]
+    static let params: [Parameter] = .optional("pkgs", "sources", "version", "fromrepo", "install_recommends", "reinstall")
+        + [Parameter("refresh", default: .null)]
 
     public static let functions: [StateFunction] = [
         StateFunction("installed", doc: "Ensure packages are installed (apt, or local .deb files as sources).", params) { call in
@@ -63,7 +64,7 @@ public enum PkgState: StateModule {
         }
         if !latest { try refreshIfAsked(call) }
         var keyword: [String: Value] = ["refresh": false]
-        for option in ["install_recommends", "fromrepo", "reinstall"] where call[option] != nil {
+        for option in ["install_recommends", "fromrepo", "reinstall"] where !call[option].isNull {
             keyword[option] = call[option]
         }
         if case .list = call["sources"] {

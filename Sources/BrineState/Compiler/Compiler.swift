@@ -39,7 +39,7 @@ public struct StateCompiler {
         let grains = try context.grains()
         let pillar = try context.pillar()
         let id = grains["id"]?.pythonString ?? ""
-        let matcher = Matcher(minionID: id, grains: grains, pillar: pillar, nodegroups: context.opts["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:])
+        let matcher = Matcher(minionID: id, grains: grains, pillar: pillar, nodegroups: context.opts.nodegroups)
         let topName = context.opts.string("state_top") ?? "top.sls"
         var envs = Array(context.opts.roots("file_roots").keys)
         if let only = context.saltenvOverride { envs = [only] }

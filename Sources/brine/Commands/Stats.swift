@@ -45,7 +45,7 @@ struct Stats: ParsableCommand {
             return
         }
         let stats = try JobCache(directory: directory).stats(since: 0)
-        let groups = opts["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:]
+        let groups = opts.nodegroups
         switch mode {
         case "config": print("host_name \(opts.string("id") ?? CoreGrainsHost.name)\n" + MuninPlugin.config(stats, nodegroups: groups), terminator: "")
         case "fetch": print(MuninPlugin.fetch(stats, nodegroups: groups), terminator: "")
