@@ -92,35 +92,74 @@ public struct ImageBuilder: Sendable {
         try writeMinionConfig(in: workDir)
 
         progress.line("Planning \(file.image) from \(file.from) (\(Self.short(baseID)))")
-        let plan = try await makePlan(baseID: baseID, workDir: workDir)
+        // With --no-cache nothing is looked up, so the first step starts while
+        // the plan (needed only for the layers' cache labels) is made.
+        let builder = self
+        let planning = Task { try await builder.makePlan(baseID: baseID, workDir: workDir) }
+        let keys = KeyChain(planning: planning, base: baseID, grains: file.grains)
+        if !options.noCache { _ = try await keys.plan() }
         var parent = baseID
-        var key = baseID
         var steps: [BuildResult.Step] = []
-        let planned = plan["steps"]?.listValue ?? []
         for (index, names) in file.steps.enumerated() {
-            let stepPlan = planned.count > index ? planned[index] : .null
-            key = Self.cacheKey(previous: key, step: stepPlan, pillar: plan["pillar"]?.stringValue ?? "", grains: file.grains)
             let label = names?.joined(separator: ",") ?? "highstate"
             let heading = "Step \(index + 1)/\(file.steps.count) \(label)"
-            if !options.noCache, let cached = try await cachedLayer(key) {
+            if !options.noCache, let cached = try await cachedLayer(try await keys.key(index)) {
                 progress.line("\(heading): cached (\(Self.short(cached)))")
                 steps.append(.init(label: label, cached: true, image: cached))
                 parent = cached
                 continue
             }
-            let states = stepPlan["lowstate"]?.listValue?.count ?? 0
-            progress.line("\(heading): applying \(states) state\(states == 1 ? "" : "s")")
+            let states = await keys.stateCount(index)
+            progress.line("\(heading): applying" + (states.map { " \($0) state\($0 == 1 ? "" : "s")" } ?? ""))
             let started = Date()
-            let image = try await runStep(names, parent: parent, key: key, states: states, workDir: workDir)
+            let image = try await runStep(names, parent: parent, key: { try await keys.key(index) }, states: states ?? 0, workDir: workDir)
             progress.line("\(heading): committed \(Self.short(image)) in \(BuildProgress.milliseconds(Date().timeIntervalSince(started) * 1000))")
             steps.append(.init(label: label, cached: false, image: image))
             parent = image
         }
+        _ = try await keys.plan()
         let imageID = try await configure(parent, base: base)
         return BuildResult(imageID: imageID, steps: steps)
     }
 
     // MARK: Plan and cache keys
+
+    /// The steps' cache keys, from the plan once it is made; each key
+    /// chains the one before it, the base image id first.
+    actor KeyChain {
+        let planning: Task<Value, any Error>
+        let base: String
+        let grains: Value
+        var keys: [String]?
+
+        init(planning: Task<Value, any Error>, base: String, grains: Value) {
+            self.planning = planning
+            self.base = base
+            self.grains = grains
+        }
+
+        func plan() async throws -> Value { try await planning.value }
+
+        func key(_ index: Int) async throws -> String {
+            if let keys { return keys[index] }
+            let plan = try await planning.value
+            var previous = base
+            var made: [String] = []
+            for step in plan["steps"]?.listValue ?? [] {
+                previous = ImageBuilder.cacheKey(previous: previous, step: step, pillar: plan["pillar"]?.stringValue ?? "", grains: grains)
+                made.append(previous)
+            }
+            keys = made
+            guard index < made.count else { throw BrineError(.execution, "the build plan has no step \(index + 1)") }
+            return made[index]
+        }
+
+        /// The step's number of states, once the keys (so the plan) are known.
+        func stateCount(_ index: Int) async -> Int? {
+            guard keys != nil, let plan = try? await planning.value else { return nil }
+            return plan["steps"]?[index]?["lowstate"]?.listValue?.count
+        }
+    }
 
     /// Runs `brine build-plan` in a container of the base image.
     func makePlan(baseID: String, workDir: String) async throws -> Value {
@@ -157,7 +196,7 @@ public struct ImageBuilder: Sendable {
 
     // MARK: Steps
 
-    func runStep(_ names: [String]?, parent: String, key: String, states: Int, workDir: String) async throws -> String {
+    func runStep(_ names: [String]?, parent: String, key: () async throws -> String, states: Int, workDir: String) async throws -> String {
         let arguments = ["build-step", "-c", Self.etc, names?.joined(separator: ",") ?? "@highstate"]
         progress.expect(states: states)
         let name = "brine-build-\(file.id)-\(UUID().uuidString.prefix(8).lowercased())"
@@ -175,14 +214,25 @@ public struct ImageBuilder: Sendable {
             try? await docker.removeContainer(run.container, force: true)
             throw BuildFailure(output: output, keptContainer: nil)
         }
+        do {
+            return try await commit(run.container, names: names, parent: parent, key: key)
+        } catch {
+            try? await docker.removeContainer(run.container, force: true)
+            throw error
+        }
+    }
+
+    /// Commits a step's container as a layer labelled with its cache key,
+    /// keeping the parent's command and user, then removes the container.
+    func commit(_ container: String, names: [String]?, parent: String, key: () async throws -> String) async throws -> String {
         let parentConfig = try await docker.inspectImage(parent)?["Config"] ?? .null
         var labels = parentConfig["Labels"]?.mapValue ?? [:]
-        labels[ImageLabel.layer] = .string(key)
+        labels[ImageLabel.layer] = .string(try await key())
         labels[ImageLabel.sls] = .string(names?.joined(separator: ",") ?? "highstate")
         var config: OrderedDictionary<String, Value> = ["Labels": .map(labels)]
         for field in ["Cmd", "Entrypoint", "User", "WorkingDir"] { if let v = parentConfig[field], !v.isNull { config[field] = v } }
-        let image = try await docker.commit(container: run.container, config: .map(config), comment: "brine: \(names?.joined(separator: ",") ?? "highstate")")
-        try? await docker.removeContainer(run.container, force: true)
+        let image = try await docker.commit(container: container, config: .map(config), comment: "brine: \(names?.joined(separator: ",") ?? "highstate")")
+        try? await docker.removeContainer(container, force: true)
         return image
     }
 
