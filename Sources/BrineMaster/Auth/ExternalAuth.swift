@@ -97,7 +97,10 @@ public final class TokenStore: Sendable {
     public func issue(user: String, eauth: String, acl: AccessControl, now: Double = Date().timeIntervalSince1970) -> Session {
         let token = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }.map { String(format: "%02x", $0) }.joined()
         let session = Session(token: token, user: user, eauth: eauth, start: now, expire: now + lifetime, acl: acl)
-        sessions.withLock { $0[token] = session }
+        sessions.withLock { table in
+            table = table.filter { $0.value.expire > now }  // expired ones go as new ones come
+            table[token] = session
+        }
         return session
     }
 
