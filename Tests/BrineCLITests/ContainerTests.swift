@@ -260,6 +260,23 @@ struct ImageBuildTests {
         #expect(status.stdout.hasSuffix("no-ca\n"), "\(status.stdout)")
     }
 
+    @Test func anInterruptedBuildLeavesNothingBehind() throws {
+        defer { cleanUp() }
+        try write([
+            "salt/slow.sls": "wait:\n  cmd.run:\n    - name: sleep 60\n",
+            "brine-build.yaml": "from: \(DockerEngine.baseImage)\nimage: \(image)\nid: interrupted\nsls: [slow]\ngrains: {test_run: \(runID)}\n",
+        ])
+        let build = try Daemon(["build", root + "/brine-build.yaml", "--no-color"], log: root + "/build.log")
+        #expect(eventually(30) { build.output.contains("Step 1/1 slow: applying") }, "\(build.output)")
+        #expect(eventually(10) { (try? DockerEngine.sh("docker ps -q --filter name=brine-build-interrupted").stdout.isEmpty) == false })
+        kill(build.process.processIdentifier, SIGINT)
+        build.process.waitUntilExit()
+        #expect(build.process.terminationStatus == 130, "\(build.output)")
+        #expect(build.output.contains("Interrupted; removing the build's containers"))
+        #expect(try DockerEngine.sh("docker ps -aq --filter name=brine-build-interrupted").stdout.isEmpty)
+        #expect(try DockerEngine.sh("docker image inspect \(image)").code != 0)
+    }
+
     @Test func theBootstrappedBaseImageIsDebianMinbase() throws {
         let config = try DockerEngine.sh("docker inspect -f '{{json .Config.Cmd}} {{index .Config.Labels \"io.brine.bootstrap\"}}' \(DockerEngine.baseImage)")
         #expect(config.stdout == "[\"bash\"] bookworm minbase\n", "\(config.stdout)")

@@ -4,6 +4,7 @@ import BrineState
 import Foundation
 import NIOConcurrencyHelpers
 import OrderedCollections
+import Synchronization
 
 public struct BuildOptions: Sendable {
     /// Build every layer, ignoring cached ones.
@@ -59,6 +60,9 @@ public struct ImageBuilder: Sendable {
     let runtime: RuntimeBundle
     let options: BuildOptions
     let progress: BuildProgress
+    /// The containers and scratch directory of the build in progress, for a
+    /// clean exit when the user interrupts it.
+    public let leftovers = Leftovers()
     /// The base image's `User`: states run as root even when it is another.
     var baseUser: String? = nil
 
@@ -88,6 +92,7 @@ public struct ImageBuilder: Sendable {
         }
         baseUser = base["Config"]?["User"]?.stringValue
         let workDir = try makeWorkDirectory()
+        leftovers.directory.withLock { $0 = workDir }
         defer { try? FileManager.default.removeItem(atPath: workDir) }
         try writeMinionConfig(in: workDir)
 
@@ -165,7 +170,7 @@ public struct ImageBuilder: Sendable {
     func makePlan(baseID: String, workDir: String) async throws -> Value {
         let arguments = ["build-plan", "-c", Self.etc] + file.steps.map { $0?.joined(separator: ",") ?? "@highstate" }
         let run = try await runContainer(image: baseID, arguments: arguments, workDir: workDir, name: nil, onProgress: nil)
-        try? await docker.removeContainer(run.container, force: true)
+        await remove(run.container)
         guard run.exitCode == 0, let plan = try? JSON.decode(run.stdout) else {
             throw BrineError(.execution, "planning the build failed (exit \(run.exitCode)): \(run.stderr.isEmpty ? run.stdout : run.stderr)")
         }
@@ -210,14 +215,17 @@ public struct ImageBuilder: Sendable {
         guard !failed else {
             var output = result.map { HighstateOutput(colors: progress.colors).render([.init(stringLiteral: file.id): $0]) } ?? ""
             if result == nil { output = run.stdout + run.stderr }
-            if options.keepFailed { throw BuildFailure(output: output, keptContainer: name) }
-            try? await docker.removeContainer(run.container, force: true)
+            if options.keepFailed {
+                leftovers.containers.withLock { _ = $0.remove(run.container) }
+                throw BuildFailure(output: output, keptContainer: name)
+            }
+            await remove(run.container)
             throw BuildFailure(output: output, keptContainer: nil)
         }
         do {
             return try await commit(run.container, names: names, parent: parent, key: key)
         } catch {
-            try? await docker.removeContainer(run.container, force: true)
+            await remove(run.container)
             throw error
         }
     }
@@ -232,8 +240,13 @@ public struct ImageBuilder: Sendable {
         var config: OrderedDictionary<String, Value> = ["Labels": .map(labels)]
         for field in ["Cmd", "Entrypoint", "User", "WorkingDir"] { if let v = parentConfig[field], !v.isNull { config[field] = v } }
         let image = try await docker.commit(container: container, config: .map(config), comment: "brine: \(names?.joined(separator: ",") ?? "highstate")")
-        try? await docker.removeContainer(container, force: true)
+        await remove(container)
         return image
+    }
+
+    func remove(_ container: String) async {
+        try? await docker.removeContainer(container, force: true)
+        leftovers.containers.withLock { _ = $0.remove(container) }
     }
 
     struct ContainerRun {
@@ -258,6 +271,7 @@ public struct ImageBuilder: Sendable {
         spec.networkMode = "host"
         if let user = baseUser, !user.isEmpty, user != "root", user != "0" { spec.user = "0" }
         let id = try await docker.createContainer(spec)
+        leftovers.containers.withLock { _ = $0.insert(id) }
         let stdout = NIOLockedValueBox<[UInt8]>([])
         let stderr = NIOLockedValueBox((LineSplitter(), [String]()))
         do {
@@ -281,7 +295,7 @@ public struct ImageBuilder: Sendable {
             return ContainerRun(container: id, exitCode: code, stdout: String(decoding: stdout.withLockedValue { $0 }, as: UTF8.self),
                                 stderr: stderr.withLockedValue { ($0.1 + [$0.0.finish()].compactMap { $0 }).joined(separator: "\n") })
         } catch {
-            try? await docker.removeContainer(id, force: true)
+            await remove(id)
             throw error
         }
     }
@@ -391,5 +405,26 @@ public struct ImageBuilder: Sendable {
 
     static func short(_ id: String) -> String {
         String(id.replacingOccurrences(of: "sha256:", with: "").prefix(12))
+    }
+}
+
+/// What an interrupted build must not leave behind.
+public final class Leftovers: Sendable {
+    public let containers = Mutex<Set<String>>([])
+    public let directory = Mutex<String?>(nil)
+
+    public init() {}
+
+    /// Removes them, waiting at most `seconds` (called from a signal handler,
+    /// while the build's own task is suspended).
+    public func clean(_ docker: DockerClient, seconds: Double = 10) {
+        let ids = containers.withLock { $0 }
+        if let dir = directory.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: dir) }
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            for id in ids { try? await docker.removeContainer(id, force: true) }
+            done.signal()
+        }
+        _ = done.wait(timeout: .now() + seconds)
     }
 }

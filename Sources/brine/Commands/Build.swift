@@ -41,6 +41,12 @@ struct Build: AsyncParsableCommand {
             let docker = try await DockerClient.connect()
             let builder = ImageBuilder(file: file, docker: docker, runtime: try RuntimeBundle.current(),
                                        options: BuildOptions(noCache: noCache, keepFailed: keepFailed), progress: progress)
+            // Interrupted: its containers and scratch files go, nothing is tagged.
+            let interrupted = Signals.onTermination(exitCode: 130) {
+                printError("\nInterrupted; removing the build's containers")
+                builder.leftovers.clean(docker)
+            }
+            defer { withExtendedLifetime(interrupted) {} }
             let started = Date()
             do {
                 let result = try await builder.build()
