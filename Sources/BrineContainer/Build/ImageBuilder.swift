@@ -412,12 +412,25 @@ public struct ImageBuilder: Sendable {
 public final class Leftovers: Sendable {
     public let containers = Mutex<Set<String>>([])
     public let directory = Mutex<String?>(nil)
+    let interrupted = Mutex(false)
+    let cleaned = DispatchSemaphore(value: 0)
 
     public init() {}
+
+    public var isInterrupted: Bool { interrupted.withLock { $0 } }
+
+    /// For the build's own task, which fails once its container is gone:
+    /// waits until the interrupted build is cleaned up.
+    public func waitUntilCleaned(seconds: Double = 15) {
+        _ = cleaned.wait(timeout: .now() + seconds)
+        cleaned.signal()
+    }
 
     /// Removes them, waiting at most `seconds` (called from a signal handler,
     /// while the build's own task is suspended).
     public func clean(_ docker: DockerClient, seconds: Double = 10) {
+        interrupted.withLock { $0 = true }
+        defer { cleaned.signal() }
         let ids = containers.withLock { $0 }
         if let dir = directory.withLock({ $0 }) { try? FileManager.default.removeItem(atPath: dir) }
         let done = DispatchSemaphore(value: 0)

@@ -54,6 +54,9 @@ struct Build: AsyncParsableCommand {
                 progress.line("Built \(file.image) (\(result.imageID.replacingOccurrences(of: "sha256:", with: "").prefix(12))) in "
                     + String(format: "%.1f s", Date().timeIntervalSince(started))
                     + ": \(built) layer\(built == 1 ? "" : "s") built, \(result.steps.count - built) from cache")
+            } catch where builder.leftovers.isInterrupted {
+                builder.leftovers.waitUntilCleaned()
+                throw ExitCode(130)
             } catch let failure as BuildFailure {
                 progress.finish()
                 print(failure.output)
