@@ -199,6 +199,11 @@ struct ImageBuildTests {
         let repillared = try build()
         #expect(repillared.stdout.contains("2 layers built, 0 from cache"), "\(repillared.stdout)")
         #expect(try build(["--no-cache"]).stdout.contains("2 layers built, 0 from cache"))
+
+        // On a terminal: the same lines, and a progress bar redrawn under them.
+        let terminal = try DockerEngine.sh("script -qec '\(brineBinary) build --no-color --no-cache \(root)/brine-build.yaml' /dev/null")
+        #expect(terminal.stdout.contains("2 layers built, 0 from cache"), "\(terminal.stdout)")
+        #expect(terminal.stdout.contains("] 1/3 ") && terminal.stdout.contains("\u{1B}[2K"), "\(terminal.stdout)")
     }
 
     @Test func aFailingStateTagsNothingAndKeepsTheContainerOnlyWhenAsked() throws {
@@ -337,6 +342,8 @@ struct ContainerMinionTests {
         let applied = try brine([jessie, "state.sls", "motd"], environment: env)
         #expect(applied.code == 0 && applied.stdout.contains("Succeeded: 1 (changed=1)"), "\(applied.stdout)\(applied.stderr)")
 
+        let listed = try brine(["container", "ls"], environment: env).stdout
+        #expect(listed.contains("\(jessie)\t") && listed.contains("\(other)\t") && listed.contains("Up "), "\(listed)")
         let commit = try brine(["container", "commit", jessie, committed, "--change", "CMD [\"cat\", \"/etc/motd\"]"], environment: env)
         #expect(commit.code == 0, "\(commit.stderr)")
         let run = try DockerEngine.sh("docker run --rm --network none \(committed)")
