@@ -95,8 +95,10 @@ struct DockerClientTests {
         spec.entrypoint = ["/bin/sh", "-c", "exit 7"]
         spec.command = []
         let id = try await docker.createContainer(spec)
-        defer { Task { try? await docker.removeContainer(id, force: true) } }
         try await docker.startContainer(id)
-        #expect(try await docker.waitContainer(id) == 7)
+        let code = try await docker.waitContainer(id)
+        try await docker.removeContainer(id, force: true)
+        #expect(code == 7)
+        #expect(try await docker.inspectContainer(id) == nil)
     }
 }
