@@ -244,7 +244,9 @@ public struct MasterDaemon: Sendable {
                 return
             }
             try await publish(target: target, type: type, fun: fun, arguments: arguments, timeout: timeout, batch: batch,
-                              authorize: { await refusal(user, fun: fun, arguments: arguments, minions: $0) }, send: send)
+                              authorize: { await refusal(AccessControl.publisher(opts), user: user.name, groups: user.groups, fun: fun,
+                                                         arguments: arguments, minions: $0) },
+                              send: send)
         }
     }
 
@@ -278,19 +280,21 @@ public struct MasterDaemon: Sendable {
         return PeerUser(uid: credentials.uid, gid: credentials.gid)
     }
 
-    /// `publisher_acl` for the socket's user, against the minions the target
-    /// resolves to; nil when allowed, else why not.
-    func refusal(_ user: PeerUser, fun: String, arguments: CallArguments, minions: [String]) async -> String? {
-        let acl = AccessControl.publisher(opts)
+    /// An ACL (`publisher_acl` for the socket's user, the eauth user's for
+    /// the REST API) against the minions the target resolves to, matched on
+    /// their cached grains; nil when allowed, else why not (logged).
+    func refusal(_ acl: AccessControl, user: String, groups: [String], fun: String, arguments: CallArguments,
+                 minions: [String]) async -> String?
+    {
         var grains: [String: Value] = [:]
         for id in minions { grains[id] = await registry.grains(id) }
         let nodegroups = opts.nodegroups
-        let decision = acl.check(user: user.name, groups: user.groups, fun: fun, arguments: arguments, minions: minions) { target, id in
+        let decision = acl.check(user: user, groups: groups, fun: fun, arguments: arguments, minions: minions) { target, id in
             let matcher = Matcher(minionID: id, grains: grains[id] ?? ["id": .string(id)], pillar: .emptyMap, nodegroups: nodegroups)
             return (try? matcher.compound(target)) ?? false
         }
         guard case .denied(let reason) = decision else { return nil }
-        log("refused a publish of \(fun) by \(user.name) (uid \(user.uid)): \(reason)")
+        log("refused a publish of \(fun) by \(user): \(reason)")
         return reason
     }
 
@@ -389,21 +393,12 @@ extension MasterDaemon {
                        user: String, acl: AccessControl, wait: Bool) async -> JobOutcome
     {
         let (stream, continuation) = AsyncStream<WireMessage>.makeStream()
-        let nodegroups = opts.nodegroups
-        let registry = self.registry
         let job = Task {
             defer { continuation.finish() }
             try? await publish(target: target, type: type, fun: fun, arguments: arguments, timeout: timeout, batch: "",
                                authorize: { minions in
-                                   var grains: [String: Value] = [:]
-                                   for id in minions { grains[id] = await registry.grains(id) }
-                                   let decision = acl.check(user: user, groups: PeerUser.groups(of: user), fun: fun, arguments: arguments,
-                                                            minions: minions) { target, id in
-                                       (try? Matcher(minionID: id, grains: grains[id] ?? ["id": .string(id)], pillar: .emptyMap,
-                                                     nodegroups: nodegroups).compound(target)) ?? false
-                                   }
-                                   if case .denied(let reason) = decision { return "not authorised: \(reason)" }
-                                   return nil
+                                   await refusal(acl, user: user, groups: PeerUser.groups(of: user), fun: fun, arguments: arguments,
+                                                 minions: minions).map { "not authorised: \($0)" }
                                },
                                send: { continuation.yield($0) })
         }

@@ -109,21 +109,15 @@ extension JobCache {
             {
                 perMinion[row["minion"]] = (row["runs"], row["failed"])
             }
-            func counts(_ column: String) throws -> [FleetStats.StateCount] {
+            /// States by how often `condition` held for them, most often first.
+            func counts(_ condition: String) throws -> [FleetStats.StateCount] {
                 try Row.fetchAll(db, sql: """
-                    SELECT s.function, s.state_id, s.sls, SUM(s.\(column)) AS n, COUNT(*) AS runs
+                    SELECT s.function, s.state_id, s.sls, SUM(\(condition)) AS n, COUNT(*) AS runs
                     FROM state_results s JOIN state_runs r ON s.jid = r.jid AND s.minion = r.minion
                     WHERE r.finished >= ? GROUP BY s.function, s.state_id HAVING n > 0 ORDER BY n DESC, s.state_id LIMIT ?
                     """, arguments: [since, limit]).map {
                     FleetStats.StateCount(function: $0["function"], id: $0["state_id"], sls: $0["sls"], count: $0["n"], runs: $0["runs"])
                 }
-            }
-            let failing = try Row.fetchAll(db, sql: """
-                SELECT s.function, s.state_id, s.sls, SUM(s.result = 0) AS n, COUNT(*) AS runs
-                FROM state_results s JOIN state_runs r ON s.jid = r.jid AND s.minion = r.minion
-                WHERE r.finished >= ? GROUP BY s.function, s.state_id HAVING n > 0 ORDER BY n DESC, s.state_id LIMIT ?
-                """, arguments: [since, limit]).map {
-                FleetStats.StateCount(function: $0["function"], id: $0["state_id"], sls: $0["sls"], count: $0["n"], runs: $0["runs"])
             }
             let slowest = try Row.fetchAll(db, sql: """
                 SELECT s.function, s.state_id, AVG(s.duration_ms) AS avg, MAX(s.duration_ms) AS max, COUNT(*) AS runs
@@ -138,8 +132,8 @@ extension JobCache {
                 """, arguments: [since]).map {
                 FleetStats.Day(day: $0["day"], runs: $0["runs"], failedRuns: $0["failed_runs"], changedStates: $0["changed"], failedStates: $0["failed"])
             }
-            return FleetStats(since: since, lastRuns: runRows.map(Self.run), runsPerMinion: perMinion, mostFailing: failing,
-                              mostChanging: try counts("changed"), slowest: slowest, days: days)
+            return FleetStats(since: since, lastRuns: runRows.map(Self.run), runsPerMinion: perMinion, mostFailing: try counts("s.result = 0"),
+                              mostChanging: try counts("s.changed"), slowest: slowest, days: days)
         }
     }
 

@@ -52,11 +52,19 @@ public enum MonitorModule: ExecutionModule {
         },
     ]
 
-    /// The API's field names from the module's arguments (`check_name` is `name`).
+    /// The API's fields from a call's arguments (module or state): `check_name`
+    /// is `name`, `polling` (Salt's uptime state) is `interval`, tags a list.
     static func fields(_ args: Arguments) -> OrderedDictionary<String, Value> {
         var body = OrderedDictionary<String, Value>()
         if let name = args.string("check_name") { body["name"] = .string(name) }
-        for key in ["interval", "maxTime", "alertTreshold", "tags", "isPaused"] where !args[key].isNull { body[key] = args[key] }
+        let interval = args["interval"].isNull ? args["polling"] : args["interval"]
+        if !interval.isNull { body["interval"] = interval }
+        for key in ["maxTime", "alertTreshold", "isPaused"] where !args[key].isNull { body[key] = args[key] }
+        switch args["tags"] {
+        case .string(let s): body["tags"] = .list(s.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
+        case .list(let l): body["tags"] = .list(l.map { .string($0.pythonString) })
+        default: break
+        }
         return body
     }
 }

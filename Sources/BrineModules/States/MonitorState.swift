@@ -21,21 +21,6 @@ public enum MonitorState: StateModule {
         },
     ]
 
-    /// The API fields the state asks for, in the API's units.
-    static func wanted(_ call: StateCall) -> OrderedDictionary<String, Value> {
-        var fields = OrderedDictionary<String, Value>()
-        if let name = call.string("check_name") { fields["name"] = .string(name) }
-        let interval = call["interval"].isNull ? call["polling"] : call["interval"]
-        if !interval.isNull { fields["interval"] = interval }
-        for key in ["maxTime", "alertTreshold", "isPaused"] where !call[key].isNull { fields[key] = call[key] }
-        switch call["tags"] {
-        case .string(let s): fields["tags"] = .list(s.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
-        case .list(let l): fields["tags"] = .list(l.map { .string($0.pythonString) })
-        default: break
-        }
-        return fields
-    }
-
     /// Field → (old, new) for what differs; `interval` compares in seconds.
     static func differences(_ check: Value, _ wanted: OrderedDictionary<String, Value>) -> OrderedDictionary<String, Value> {
         var changes = OrderedDictionary<String, Value>()
@@ -57,7 +42,7 @@ public enum MonitorState: StateModule {
 
     static func present(_ call: StateCall) throws -> StateResult {
         let url = call.name
-        let fields = wanted(call)
+        let fields = MonitorModule.fields(call.arguments)
         let api = try MonitorAPI(call.context)
         guard let check = try api.find(url) else {
             if call.test { return StateResult(name: url, result: nil, comment: "URL \(url) is going to be added to the monitor") }
