@@ -8,6 +8,7 @@ let package = Package(
     name: "brine",
     products: [
         .executable(name: "brine", targets: ["brine"]),
+        .executable(name: "brine-minion", targets: ["brine-minion"]),
         .library(name: "Jinja", targets: ["Jinja"]),
     ],
     dependencies: [
@@ -29,6 +30,7 @@ let package = Package(
         .target(
             name: "BrineCore",
             dependencies: [
+                "CBrineShims",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -83,6 +85,9 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        // The minion alone: what `brine minion` runs when it sits beside `brine`
+        // (no master, HTTP, Docker or ArgumentParser: an idle minion stays small).
+        .executableTarget(name: "brine-minion", dependencies: ["BrineCore", "BrineMinion"]),
         .testTarget(name: "JinjaTests", dependencies: ["Jinja"], resources: [.copy("Resources")]),
         .testTarget(name: "BrineCoreTests", dependencies: ["BrineCore"]),
         .testTarget(name: "BrineModulesTests", dependencies: ["BrineModules"]),

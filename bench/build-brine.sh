@@ -1,6 +1,7 @@
 #!/bin/sh
-# Release build of brine for benchmarking: static Swift stdlib, own scratch dir
-# (.build-release) so the debug build in .build is left alone. Also writes a stripped copy.
+# Release build of brine (and brine-minion) for benchmarking through scripts/release: own
+# scratch dir (.build-release) so the debug build in .build is left alone. Also writes a
+# stripped copy and records the commit.
 # Always take /tmp/swift-build.lock: other builds share this machine.
 set -eu
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -10,14 +11,10 @@ cd "$ROOT"
 # build is reported (check the binary, e.g. with nm, before trusting the label)
 before=$(git status --porcelain -- Sources Package.swift 2>/dev/null || true)
 rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-# lld with packed relative relocations (DT_RELR, glibc >= 2.36): the loader then
-# touches ~2 MiB fewer pages at start (call --local test.ping: 19.5 -> 17.2 MiB
-# measured on a relink of the same objects, 2026-11-25). gold rejects the option.
-LINK="-Xswiftc -use-ld=lld -Xlinker -z -Xlinker pack-relative-relocs"
-flock /tmp/swift-build.lock swift build -c release --product brine \
-    --static-swift-stdlib --scratch-path .build-release $LINK
-BIN=$(flock /tmp/swift-build.lock swift build -c release --product brine \
-    --static-swift-stdlib --scratch-path .build-release $LINK --show-bin-path)/brine
+# scripts/release: lld, packed relocations, function sections, profile-ordered
+# link of brine and brine-minion (see there)
+sh scripts/release
+BIN=$ROOT/.build-release/release/brine
 strip -o "$ROOT/.build-release/brine-stripped" "$BIN"
 # bench/common.sh prints this with the results
 { echo "$rev"; printf '%s' "$before" | grep -c . || true; } > "$ROOT/.build-release/brine.commit"

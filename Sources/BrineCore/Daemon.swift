@@ -1,3 +1,4 @@
+import CBrineShims
 import Foundation
 
 #if canImport(Glibc)
@@ -85,5 +86,80 @@ public enum PrivateDirectory {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: false)
         }
         chmod(path, 0o700)
+    }
+}
+
+extension DaemonSupport {
+    /// The paths a daemon owns: `privateDirs` (made 0700: pki, cache) and
+    /// `other` (the pidfile's directory, and `log_file` as the last entry).
+    public typealias OwnedPaths = (privateDirs: [String], other: [String])
+
+    /// Runs this same program again in a child when it must: detached for
+    /// `-d`, and as `user` when started as root (the child never holds root,
+    /// on any thread). Returns false when this process should serve itself;
+    /// true when a detached child now serves (this process should exit 0).
+    /// In the foreground as another user it waits for the child and exits
+    /// with its status, passing SIGTERM/SIGINT on.
+    public static func relaunchIfNeeded(daemon: Bool, user: String?, paths: OwnedPaths, logFile: String?) throws(BrineError) -> Bool {
+        let target = try targetUser(user)
+        guard daemon || target != nil else { return false }
+        if let target {
+            prepare(paths, logFile: logFile)
+            handOver(paths.privateDirs + paths.other, to: target.uid, target.gid)
+        }
+        let arguments = CommandLine.arguments.filter { $0 != "-d" && $0 != "--daemon" }
+        var environment = ProcessInfo.processInfo.environment
+        if let target {
+            environment["USER"] = target.name
+            environment["LOGNAME"] = target.name
+            if let pw = getpwnam(target.name) { environment["HOME"] = String(cString: pw.pointee.pw_dir) }
+        }
+        let pid = spawnSelf(arguments, environment, as: target, detach: daemon)
+        guard pid > 0 else {
+            throw BrineError(.execution, "cannot start the daemon: \(systemError(errno))")
+        }
+        if daemon { return true }
+        exit(waitForwardingSignals(pid))
+    }
+
+    /// Creates the daemon's directories (and its log file) while still root.
+    static func prepare(_ paths: OwnedPaths, logFile: String?) {
+        for dir in paths.privateDirs { try? PrivateDirectory.make(dir) }
+        for path in paths.other {
+            if path == paths.other.last, logFile == path {
+                try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
+                                                         withIntermediateDirectories: true)
+                if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
+            } else {
+                try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            }
+        }
+    }
+
+    static func spawnSelf(_ arguments: [String], _ environment: [String: String],
+                          as target: (uid: uid_t, gid: gid_t, name: String)?, detach: Bool) -> Int32 {
+        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
+        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer {
+            argv.forEach { free($0) }
+            envp.forEach { free($0) }
+        }
+        if let target { return brine_spawn_as_user("/proc/self/exe", argv, envp, target.uid, target.gid, detach ? 1 : 0) }
+        return brine_spawn_detached("/proc/self/exe", argv, envp)
+    }
+
+    /// Waits for `child`, passing SIGTERM and SIGINT on; its exit status.
+    static func waitForwardingSignals(_ child: pid_t) -> Int32 {
+        let forward = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { kill(child, number) }
+            source.resume()
+            return source
+        }
+        var status: Int32 = 0
+        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
+        withExtendedLifetime(forward) {}
+        return status & 0x7f == 0 ? (status >> 8) & 0xff : 1
     }
 }

@@ -25,6 +25,9 @@ struct BrineCommand: AsyncParsableCommand {
         if let subcommand = aliases[invokedAs] {
             arguments.insert(subcommand, at: 0)
         }
+        if arguments.first == "minion" {
+            try? await MinionLauncher.run(Array(arguments.dropFirst()))
+        }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

@@ -19,58 +19,9 @@ struct DaemonOptions: ParsableArguments {
     @Flag(name: [.customShort("d"), .customLong("daemon")], help: "Run in the background (writes the pidfile).")
     var daemon = false
 
-    /// Runs this same command again in a child when it must: detached for
-    /// `-d`, and as `user` when started as root (the child never holds root,
-    /// on any thread). Returns false when this process should serve itself.
-    func relaunchIfNeeded(user: String?, paths: (privateDirs: [String], other: [String]), logFile: String?) throws -> Bool {
-        let target = try DaemonSupport.targetUser(user)
-        guard daemon || target != nil else { return false }
-        if let target {
-            for dir in paths.privateDirs { try? PrivateDirectory.make(dir) }
-            // `other` holds directories (the pidfile's) and files (log_file).
-            for path in paths.other {
-                if path == paths.other.last, logFile == path {
-                    try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                             withIntermediateDirectories: true)
-                    if !FileManager.default.fileExists(atPath: path) { _ = FileManager.default.createFile(atPath: path, contents: nil) }
-                } else {
-                    try? FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
-                }
-            }
-            DaemonSupport.handOver(paths.privateDirs + paths.other, to: target.uid, target.gid)
-        }
-        let arguments = CommandLine.arguments.filter { $0 != "-d" && $0 != "--daemon" }
-        let argv: [UnsafeMutablePointer<CChar>?] = arguments.map { strdup($0) } + [nil]
-        var environment = ProcessInfo.processInfo.environment
-        if let target {
-            environment["USER"] = target.name
-            environment["LOGNAME"] = target.name
-            if let pw = getpwnam(target.name) { environment["HOME"] = String(cString: pw.pointee.pw_dir) }
-        }
-        let envp: [UnsafeMutablePointer<CChar>?] = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer {
-            argv.forEach { free($0) }
-            envp.forEach { free($0) }
-        }
-        let pid = target.map { brine_spawn_as_user("/proc/self/exe", argv, envp, $0.uid, $0.gid, daemon ? 1 : 0) }
-            ?? brine_spawn_detached("/proc/self/exe", argv, envp)
-        guard pid > 0 else {
-            throw BrineError(.execution, "cannot start the daemon: \(systemError(errno))")
-        }
-        if daemon { return true }
-        // Foreground as another user: stay as its parent, pass on SIGTERM/SIGINT.
-        let child = pid
-        let forward = [SIGTERM, SIGINT].map { number -> any DispatchSourceSignal in
-            signal(number, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-            source.setEventHandler { kill(child, number) }
-            source.resume()
-            return source
-        }
-        var status: Int32 = 0
-        while waitpid(child, &status, 0) < 0 && errno == EINTR {}
-        withExtendedLifetime(forward) {}
-        throw ExitCode(status & 0x7f == 0 ? (status >> 8) & 0xff : 1)
+    /// Detaches for `-d` and drops root for `user` (see DaemonSupport).
+    func relaunchIfNeeded(user: String?, paths: DaemonSupport.OwnedPaths, logFile: String?) throws -> Bool {
+        try DaemonSupport.relaunchIfNeeded(daemon: daemon, user: user, paths: paths, logFile: logFile)
     }
 
     /// Loads the configuration; prints it and returns nil for --show-config.
@@ -120,29 +71,46 @@ struct Master: AsyncParsableCommand {
     }
 }
 
-/// `brine minion` (salt-minion), in the foreground.
+/// `brine minion` (salt-minion). `BrineCommand.main` hands the arguments to
+/// `MinionLauncher` before parsing; this command is here for `brine --help`.
 struct Minion: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the minion daemon (salt-minion).")
-    @OptionGroup var options: DaemonOptions
-
-    @Option(name: .customLong("swarm"), help: "Benchmark mode: serve this many minion identities (ID-0000…) from one process.")
-    var swarm: Int?
+    static let configuration = CommandConfiguration(abstract: "Run the minion daemon (salt-minion); see 'brine minion --help'.")
+    @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
 
     func run() async throws {
-        try await reportingErrors {
-            guard let opts = try options.load(.minion) else { return }
-            let minionPaths = ([opts.string("pki_dir"), opts.string("cachedir")].compactMap { $0 }, [opts.string("log_file") ?? ""].filter { !$0.isEmpty })
-            if try options.relaunchIfNeeded(user: opts.string("user"), paths: minionPaths, logFile: opts.string("log_file")) { return }
-            let daemon = MinionDaemon(opts: opts, configDir: options.config.directory)
-            if let swarm {
-                guard swarm > 0 else { throw BrineError(.usage, "--swarm needs a positive count") }
-                try await daemon.runSwarm(count: swarm)
-            } else {
-                try await daemon.run()
-        }
-        }
+        try await MinionLauncher.run(arguments)
     }
 }
+
+/// Runs the minion in the lean `brine-minion` executable when it sits beside
+/// this one (same options; an idle minion then stays small), else in-process.
+enum MinionLauncher {
+    static func run(_ arguments: [String]) async throws -> Never {
+        if let lean = leanExecutable() {
+            let argv: [UnsafeMutablePointer<CChar>?] = ([lean] + arguments).map { strdup($0) } + [nil]
+            execv(lean, argv)
+            printError("Error: cannot run \(lean): \(systemError(errno))")
+            exit(1)
+        }
+        do {
+            try await MinionCommandLine(parsing: arguments).run()
+            exit(0)
+        } catch let error as BrineError {
+            printError("Error: \(error.description)")
+            exit(error.kind == .usage ? 64 : 1)
+        } catch {
+            printError("Error: \(error)")
+            exit(1)
+        }
+    }
+
+    static func leanExecutable() -> String? {
+        guard let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
+        let path = (me as NSString).deletingLastPathComponent + "/brine-minion"
+        return access(path, X_OK) == 0 ? path : nil
+    }
+}
+
 /// The master's HTTP port: on when `monitor: {enabled: true}` or
 /// `rest_api: {enabled: true}`; `port` and `interface` from either (the
 /// REST API's first), else `http_port` on loopback. The monitor's poller
