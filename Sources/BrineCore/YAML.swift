@@ -1,29 +1,20 @@
 import OrderedCollections
-import Yams
 
 /// YAML as Salt reads and writes it.
 ///
-/// Yams parses the text into nodes (keeping order and line marks); the scalar
-/// resolution is ours, because Salt users rely on PyYAML's YAML 1.1 rules plus
-/// Salt's own twist: `yes/no/on/off` are booleans, `~` is null, `1:30` is
-/// sexagesimal, and an integer written with a leading zero (`0644`) is read as
-/// the decimal digits (`644`) so that file modes survive as typed.
+/// libyaml (the C library inside Yams) parses the text into events, which are
+/// built straight into `Value`s here, keeping order and line numbers; the
+/// scalar resolution is ours, because Salt users rely on PyYAML's YAML 1.1
+/// rules plus Salt's own twist: `yes/no/on/off` are booleans, `~` is null,
+/// `1:30` is sexagesimal, and an integer written with a leading zero (`0644`)
+/// is read as the decimal digits (`644`) so that file modes survive as typed.
+/// (Going through Yams' node tree cost a third of rendering a large state
+/// tree: a node and a tag object per scalar, and a hashed duplicate check.)
 public enum YAML {
     /// Parses one YAML document. `file` names the source in error messages.
     public static func decode(_ text: String, file: String = "<string>") throws(BrineError) -> Value {
-        let root: Node?
-        do {
-            // The basic resolver has no rules: typing plain scalars is ours
-            // (below), and Yams' default rules cost a regex engine start-up
-            // and a regex match per mapping key in its duplicate check.
-            root = try Yams.compose(yaml: text, .basic)
-        } catch let error as YamlError {
-            throw translate(error, file: file)
-        } catch {
-            throw BrineError(.yaml, "\(error)", at: SourceLocation(file: file))
-        }
-        guard let root else { return .null }
-        return try value(of: root, file: file, depth: 0)
+        var decoder = YAMLEventDecoder(file: file)
+        return try decoder.decode(text)
     }
 
     /// Salt's YAML 1.1 resolution of a plain (unquoted) scalar.
@@ -46,103 +37,15 @@ public enum YAML {
         return .string(text)
     }
 
-    // MARK: - Nodes to values
-
-    private static func value(of node: Node, file: String, depth: Int) throws(BrineError) -> Value {
-        guard depth < 512 else {
-            throw BrineError(.yaml, "nesting deeper than 512 levels", at: location(node, file))
-        }
-        switch node {
-        case .scalar(let scalar):
-            return scalarValue(scalar)
-        case .sequence(let sequence):
-            var items: [Value] = []
-            items.reserveCapacity(sequence.count)
-            for child in sequence { items.append(try value(of: child, file: file, depth: depth + 1)) }
-            return .list(items)
-        case .mapping(let mapping):
-            return try mapValue(mapping, node: node, file: file, depth: depth)
-        case .alias:
-            // Yams dereferences aliases while composing; a bare alias node
-            // should not reach us, but treat it as an error rather than crash.
-            throw BrineError(.yaml, "unresolved alias", at: location(node, file))
-        }
-    }
-
-    private static func mapValue(_ mapping: Node.Mapping, node: Node, file: String, depth: Int) throws(BrineError) -> Value {
-        var result = OrderedDictionary<String, Value>()
-        var merged = OrderedDictionary<String, Value>()
-        for (keyNode, valueNode) in mapping {
-            if case .scalar(let s) = keyNode, s.string == "<<", s.style == .plain {
-                // YAML merge key: `<<: *defaults` or `<<: [*a, *b]`.
-                let source = try value(of: valueNode, file: file, depth: depth + 1)
-                for case .map(let m) in (source.listValue ?? [source]) {
-                    for (k, v) in m where merged[k] == nil { merged[k] = v }
-                }
-                continue
-            }
-            let key = try keyString(keyNode, file: file, depth: depth)
-            if result[key] != nil {
-                throw BrineError(.yaml, "found conflicting ID '\(key)' (a key appears twice in one mapping)",
-                                 at: location(keyNode, file), hint: "rename or remove one of them")
-            }
-            result[key] = try value(of: valueNode, file: file, depth: depth + 1)
-        }
-        // PyYAML puts merged keys first; explicit keys override in place.
-        guard !merged.isEmpty else { return .map(result) }
-        for (k, v) in result { merged[k] = v }
-        return .map(merged)
-    }
-
-    /// Map keys are strings in `Value`; scalars keep the text the user typed
-    /// except booleans and null, which Python would print as `True`/`None`.
-    private static func keyString(_ node: Node, file: String, depth: Int) throws(BrineError) -> String {
-        switch node {
-        case .scalar(let scalar):
-            switch scalarValue(scalar) {
-            case .string(let s): return s
-            case .int(let i): return String(i)
-            case .bool(let b): return b ? "True" : "False"
-            case .null: return "None"
-            case let other: return other.pythonString
-            }
-        default:
-            let v = try value(of: node, file: file, depth: depth + 1)
-            return v.pythonRepr
-        }
-    }
-
-    private static func scalarValue(_ scalar: Node.Scalar) -> Value {
-        switch scalar.tag.rawValue {
-        case Tag.Name.str.rawValue: return .string(scalar.string)
-        case Tag.Name.int.rawValue: return resolveInt(scalar.string).map(Value.int) ?? .string(scalar.string)
-        case Tag.Name.float.rawValue: return resolveFloat(scalar.string).map(Value.float) ?? .string(scalar.string)
-        case Tag.Name.bool.rawValue, Tag.Name.null.rawValue: return resolvePlain(scalar.string)
-        default: break
-        }
-        if scalar.style != .plain { return .string(scalar.string) }
-        return resolvePlain(scalar.string)
-    }
-
-    private static func location(_ node: Node, _ file: String) -> SourceLocation {
-        SourceLocation(file: file, line: node.mark?.line)
-    }
-
-    private static func translate(_ error: YamlError, file: String) -> BrineError {
-        switch error {
-        case let .scanner(context, problem, mark, _), let .parser(context, problem, mark, _),
-            let .composer(context, problem, mark, _):
-            var message = problem
-            if let context { message = "\(context.text), \(problem)" }
-            return BrineError(.yaml, message, at: SourceLocation(file: file, line: mark.line),
-                              hint: "check the indentation and quoting on that line")
-        case let .duplicatedKeysInMapping(duplicates, context):
-            return BrineError(.yaml, "found conflicting ID '\(duplicates.joined(separator: "', '"))': first defined on this line, then again in the same mapping",
-                              at: SourceLocation(file: file, line: context.mark.line), hint: "rename or remove one of them")
-        case let .reader(problem, _, _, _):
-            return BrineError(.yaml, problem, at: SourceLocation(file: file))
-        default:
-            return BrineError(.yaml, "\(error)", at: SourceLocation(file: file))
+    /// A scalar's value: an explicit standard tag wins, quoted text is a
+    /// string, plain text is resolved as Salt does.
+    static func scalarValue(_ text: String, tag: String?, plain: Bool) -> Value {
+        switch tag {
+        case "tag:yaml.org,2002:str": return .string(text)
+        case "tag:yaml.org,2002:int": return resolveInt(text).map(Value.int) ?? .string(text)
+        case "tag:yaml.org,2002:float": return resolveFloat(text).map(Value.float) ?? .string(text)
+        case "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null": return resolvePlain(text)
+        default: return plain ? resolvePlain(text) : .string(text)
         }
     }
 

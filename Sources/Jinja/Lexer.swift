@@ -32,8 +32,12 @@ struct LexerConfig: Sendable, Hashable {
     var keepTrailingNewline = false
 }
 
-private let operatorList: [String] = ["//", "**", "==", "!=", ">=", "<=",
+/// Jinja2's operators, longest first, as bytes (matched without allocating).
+private let operatorList: [(op: String, bytes: [UInt8])] = ["//", "**", "==", "!=", ">=", "<=",
     "+", "-", "/", "*", "%", "~", "[", "]", "(", ")", "{", "}", ">", "<", "=", ".", ":", "|", ",", ";"]
+    .map { ($0, Array($0.utf8)) }
+
+private let rawBytes = Array("raw".utf8), endrawBytes = Array("endraw".utf8)
 
 @inline(__always) private func isSpace(_ c: UInt8) -> Bool {
     c == 32 || c == 9 || c == 10 || c == 13 || c == 11 || c == 12
@@ -109,7 +113,7 @@ struct Lexer {
         var sign: UInt8? = nil
         if q < src.count && (src[q] == 45 || src[q] == 43) { sign = src[q]; q += 1 }
         q = skipSpaces(q)
-        guard matches(Array("raw".utf8), at: q) else { return nil }
+        guard matches(rawBytes, at: q) else { return nil }
         q = skipSpaces(q + 3)
         if q < src.count && src[q] == 45 && matches(be, at: q + 1) { return (skipSpaces(q + 1 + be.count), sign) }
         if matches(be, at: q) { return (q + be.count, sign) }
@@ -190,7 +194,9 @@ struct Lexer {
         }
         if !cfg.keepTrailingNewline && s.hasSuffix("\n") { s.removeLast() }
         src = Array(s.utf8)
-        let firstBytes = Set([bs.first, vs.first, cs.first].compactMap { $0 })
+        // a byte table, not a Set: this test runs for every byte of template text
+        var firstBytes = [Bool](repeating: false, count: 256)
+        for byte in [bs.first, vs.first, cs.first].compactMap({ $0 }) { firstBytes[Int(byte)] = true }
         let lineRules = lsp != nil || lcp != nil
         while pos < src.count {
             // root state: find the earliest tag start
@@ -198,7 +204,7 @@ struct Lexer {
             var found: (Start, Int)? = nil
             while p < src.count {
                 let c = src[p]
-                if firstBytes.contains(c) || (lineRules && (p == 0 || src[p - 1] == 10 || isSpace(c) || c == lcp?.first || c == lsp?.first)) {
+                if firstBytes[Int(c)] || (lineRules && (p == 0 || src[p - 1] == 10 || isSpace(c) || c == lcp?.first || c == lsp?.first)) {
                     if let m = matchStart(p) { found = m; break }
                 }
                 p += 1
@@ -276,7 +282,7 @@ struct Lexer {
                 var sign: UInt8? = nil
                 if q < src.count && (src[q] == 45 || src[q] == 43) { sign = src[q]; q += 1 }
                 q = skipSpaces(q)
-                if matches(Array("endraw".utf8), at: q) {
+                if matches(endrawBytes, at: q) {
                     q = skipSpaces(q + 6)
                     if let e = matchTagEnd(be, at: q, trim: cfg.trimBlocks) {
                         lineStarting = start > 0 && src[start - 1] == 10
@@ -376,9 +382,9 @@ struct Lexer {
                 continue
             }
             var matched: String? = nil
-            for op in operatorList {
-                let u = Array(op.utf8)
-                if matches(u, at: pos) { matched = op; break }
+            for (op, bytes) in operatorList where matches(bytes, at: pos) {
+                matched = op
+                break
             }
             guard let op = matched else {
                 let ch = text(pos, min(pos + 1, src.count))

@@ -167,3 +167,31 @@ import Testing
         #expect(throws: BrineError.self) { try MessagePack.decode([0x01, 0x02]) }
     }
 }
+
+/// libyaml's events are built into values directly: errors keep their file and line.
+@Suite struct YAMLEventDecoderTests {
+    @Test func eventDecoderErrorsAndEdges() throws {
+        func failure(_ text: String) -> BrineError? {
+            do { _ = try YAML.decode(text, file: "e.sls"); return nil } catch { return error }
+        }
+        let alias = failure("a: 1\nb: *nowhere\n")
+        #expect(alias?.message == "found undefined alias 'nowhere'" && alias?.location?.line == 2)
+        let twoDocs = failure("a: 1\n---\nb: 2\n")
+        #expect(twoDocs?.message.hasPrefix("expected a single document") == true && twoDocs?.location?.line == 2)
+        let deep = failure(String(repeating: "[", count: 600) + String(repeating: "]", count: 600))
+        #expect(deep?.message == "nesting deeper than 512 levels")
+        let dups = failure("top:\n  b: 1\n  a: 1\n  b: 2\n  a: 2\n")
+        #expect(dups?.message == "found conflicting ID 'a', 'b': first defined on this line, then again in the same mapping")
+        #expect(dups?.location?.line == 3 && dups?.location?.file == "e.sls")
+        let scanner = failure("a: 'open\n")
+        #expect(scanner?.kind == .yaml && scanner?.location?.line != nil)
+        // aliases as values and keys, anchors on collections, complex and typed keys
+        let value = try YAML.decode("k: &k name\nl: &l [1, 2]\n*k : aliased\ncopy: *l\n? [x, y]\n: complex\nyes: t\n1: one\n~: n\n")
+        #expect(value["name"] == "aliased")
+        #expect(value["copy"] == [1, 2])
+        #expect(value["['x', 'y']"] == "complex")
+        #expect(value["True"] == "t" && value["1"] == "one" && value["None"] == "n")
+        #expect(try YAML.decode("") == .null && YAML.decode("# only a comment\n") == .null && YAML.decode("---\n") == .null)
+        #expect(try YAML.decode("a:\n  - b\n  -\n  - 'c'\n")["a"] == ["b", .null, "c"])
+    }
+}

@@ -51,7 +51,7 @@ for n in $NS; do
                 --label "N=$n $kind" --tool "$tool" --before "$before" \
                 --expect "$exp" --reject "$rej" -- $call "$@" >/dev/null
         }
-        for kind in cold warm show_sls; do
+        for kind in ${KINDS:-cold warm show_sls}; do
             fun=state.apply; [ $kind = show_sls ] && fun=state.show_sls
             if [ "$tool" = brine ] && ! brine_has "$T/brine" "$fun"; then
                 echo "brine: $fun not implemented yet: skipping N=$n $kind" >&2
