@@ -20,7 +20,8 @@ struct YAMLEventDecoder {
         var merged = OrderedDictionary<String, Value>()
         /// The key read and waiting for its value (nil: the next value is a key).
         var pendingKey: (key: String, line: Int, isMerge: Bool)?
-        var firstLine: [String: Int] = [:]
+        /// The line of each key of `result`, by position (keys are only appended).
+        var lines: [Int] = []
         var duplicates: [String] = []
 
         var value: Value {
@@ -116,7 +117,8 @@ struct YAMLEventDecoder {
             if let first = builder.duplicates.sorted().first {
                 let all = Set(builder.duplicates).sorted().joined(separator: "', '")
                 throw BrineError(.yaml, "found conflicting ID '\(all)': first defined on this line, then again in the same mapping",
-                                 at: SourceLocation(file: file, line: builder.firstLine[first]), hint: "rename or remove one of them")
+                                 at: SourceLocation(file: file, line: builder.result.index(forKey: first).map { builder.lines[$0] }),
+                                 hint: "rename or remove one of them")
             }
             try add(builder.value, anchor: anchor, line: line, mergeKey: false)
         }
@@ -152,7 +154,7 @@ struct YAMLEventDecoder {
             if builder.result.updateValue(value, forKey: pending.key) != nil {
                 builder.duplicates.append(pending.key)
             } else {
-                builder.firstLine[pending.key] = pending.line
+                builder.lines.append(pending.line)
             }
         }
     }

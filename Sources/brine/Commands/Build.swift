@@ -8,6 +8,7 @@ import Foundation
 /// `brine build`: an image from a base image and states, in the Docker engine.
 struct Build: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "build",
         abstract: "Build a container image by applying states to a base image.",
         discussion: """
             Reads a build file (default: brine-build.yaml): from, image, sls or highstate, pillar, grains, \

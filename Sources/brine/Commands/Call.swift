@@ -8,6 +8,7 @@ import OrderedCollections
 /// `brine call` (salt-call): run one execution function on this machine.
 struct Call: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "call",
         abstract: "Run an execution function locally (salt-call).",
         discussion: """
             Arguments are typed as Salt types them: 'True', '1' and '[a, b]' become a boolean, an integer and a list; \

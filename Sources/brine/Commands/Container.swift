@@ -100,10 +100,10 @@ struct ListContainers: AsyncParsableCommand {
 
 /// `brine image`: base images.
 struct Image: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Base images.", subcommands: [Bootstrap.self])
+    static let configuration = CommandConfiguration(commandName: "image", abstract: "Base images.", subcommands: [Bootstrap.self])
 
     struct Bootstrap: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Make a Debian base image with debootstrap and import it.")
+        static let configuration = CommandConfiguration(commandName: "bootstrap", abstract: "Make a Debian base image with debootstrap and import it.")
 
         @Option(name: .customLong("suite"), help: "Debian suite.") var suite = "bookworm"
         @Option(name: .customLong("mirror"), help: "Debian mirror.") var mirror = "http://deb.debian.org/debian"

@@ -36,7 +36,7 @@ struct DaemonOptions: ParsableArguments {
 
 /// `brine master` (salt-master), in the foreground.
 struct Master: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the master daemon (salt-master).")
+    static let configuration = CommandConfiguration(commandName: "master", abstract: "Run the master daemon (salt-master).")
     @OptionGroup var options: DaemonOptions
 
     func run() async throws {
@@ -74,7 +74,7 @@ struct Master: AsyncParsableCommand {
 /// `brine minion` (salt-minion). `BrineCommand.main` hands the arguments to
 /// `MinionLauncher` before parsing; this command is here for `brine --help`.
 struct Minion: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Run the minion daemon (salt-minion); see 'brine minion --help'.")
+    static let configuration = CommandConfiguration(commandName: "minion", abstract: "Run the minion daemon (salt-minion); see 'brine minion --help'.")
     @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
 
     func run() async throws {

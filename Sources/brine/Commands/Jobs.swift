@@ -7,7 +7,7 @@ import OrderedCollections
 /// `brine jobs list|show JID`: the master's job cache (Salt's
 /// `salt-run jobs.list_jobs` and `jobs.lookup_jid`), read from `cachedir`.
 struct Jobs: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Look up jobs in the master's job cache.")
+    static let configuration = CommandConfiguration(commandName: "jobs", abstract: "Look up jobs in the master's job cache.")
 
     @OptionGroup var config: ConfigOptions
     @OptionGroup var output: OutputOptions

@@ -7,7 +7,7 @@ import Foundation
 /// `brine key` (salt-key): list, accept, reject, delete minion keys and show
 /// fingerprints, with Salt's words, layout and colours.
 struct Key: ParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Manage minion keys on the master (salt-key).")
+    static let configuration = CommandConfiguration(commandName: "key", abstract: "Manage minion keys on the master (salt-key).")
 
     @OptionGroup var config: ConfigOptions
 

@@ -6,6 +6,7 @@ import Foundation
 /// `brine monitor`: the checks of the master's monitor, through its API.
 struct Monitor: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "monitor",
         abstract: "List, show, pause and resume the master's monitoring checks.",
         subcommands: [List.self, Show.self, Pause.self, Resume.self]
     )
@@ -54,7 +55,7 @@ struct Monitor: ParsableCommand {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Every check, down ones first.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "Every check, down ones first.")
         @OptionGroup var endpoint: Endpoint
         func run() throws {
             try reportingErrors {
@@ -65,7 +66,7 @@ struct Monitor: ParsableCommand {
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "One check (by id, URL or name) and its latest polls.")
+        static let configuration = CommandConfiguration(commandName: "show", abstract: "One check (by id, URL or name) and its latest polls.")
         @OptionGroup var endpoint: Endpoint
         @Argument var check: String
         func run() throws {
@@ -84,14 +85,14 @@ struct Monitor: ParsableCommand {
     }
 
     struct Pause: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop polling a check.")
+        static let configuration = CommandConfiguration(commandName: "pause", abstract: "Stop polling a check.")
         @OptionGroup var endpoint: Endpoint
         @Argument var check: String
         func run() throws { try reportingErrors { try Monitor.setPaused(endpoint, check, true) } }
     }
 
     struct Resume: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Poll a paused check again.")
+        static let configuration = CommandConfiguration(commandName: "resume", abstract: "Poll a paused check again.")
         @OptionGroup var endpoint: Endpoint
         @Argument var check: String
         func run() throws { try reportingErrors { try Monitor.setPaused(endpoint, check, false) } }

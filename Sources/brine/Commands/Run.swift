@@ -12,6 +12,7 @@ import OrderedCollections
 /// did not return.
 struct Run: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "run",
         abstract: "Run a function on the targeted minions (salt).",
         discussion: "Example: brine '*' test.ping; brine -L web1,web2 cmd.run 'uname -a'; brine -G os:Debian grains.item os"
     )

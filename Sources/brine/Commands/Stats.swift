@@ -7,6 +7,7 @@ import Foundation
 /// (the seed's salt-highstate-stats), and a Munin plugin mode.
 struct Stats: ParsableCommand {
     static let configuration = CommandConfiguration(
+        commandName: "stats",
         abstract: "Statistics over state runs: per minion, most failing, most changing and slowest states, per day.",
         discussion: """
             As a Munin plugin: brine stats munin config|fetch|autoconf (link a script running it into /etc/munin/plugins; \
