@@ -31,9 +31,16 @@ public final class ListBox: @unchecked Sendable {
 /// An insertion-ordered Python dict shared by reference. Keys may be any
 /// hashable value (strings, ints, tuples, …); `1`, `1.0` and `True` collide as in Python.
 public final class DictBox: @unchecked Sendable {
-    public private(set) var keys: [Value] = []
-    public private(set) var values: [Value] = []
-    private var index: [HashKey: Int] = [:]
+    // Only this class's own methods write these, never while another access
+    // is open, and a render runs on one thread: the dynamic exclusivity
+    // checks (a few percent of a render, dict look-ups being the hottest
+    // path) are skipped.
+    @exclusivity(unchecked) public private(set) var keys: [Value] = []
+    @exclusivity(unchecked) public private(set) var values: [Value] = []
+    /// Built once a dict outgrows `indexThreshold`: most template dicts hold a
+    /// handful of keys, where comparing them beats hashing the looked-up one.
+    @exclusivity(unchecked) private var index: [HashKey: Int]? = nil
+    static let indexThreshold = 8
 
     public init() {}
     public init(_ pairs: [(Value, Value)]) {
@@ -48,24 +55,52 @@ public final class DictBox: @unchecked Sendable {
     public var count: Int { keys.count }
     public var isEmpty: Bool { keys.isEmpty }
 
+    /// Where `key` is, with Python's equality of keys (`1 == 1.0 == True`,
+    /// a string equals its Markup).
+    private func position(_ key: Value) -> Int? {
+        if let index {
+            guard let hk = HashKey(key) else { return nil }
+            return index[hk]
+        }
+        switch key {
+        case .string(let s), .markup(let s):
+            var i = 0
+            while i < keys.count {
+                switch keys[i] {
+                case .string(let k), .markup(let k): if k == s { return i }
+                default: break
+                }
+                i += 1
+            }
+            return nil
+        default:
+            guard let hk = HashKey(key) else { return nil }
+            return keys.firstIndex { HashKey($0) == hk }
+        }
+    }
+
+    private func rebuildIndex() {
+        var built: [HashKey: Int] = [:]
+        for (j, k) in keys.enumerated() { if let h = HashKey(k) { built[h] = j } }
+        index = built
+    }
+
     public subscript(key: Value) -> Value? {
         get {
-            guard let hk = HashKey(key), let i = index[hk] else { return nil }
+            guard let i = position(key) else { return nil }
             return values[i]
         }
         set {
             guard let hk = HashKey(key) else { return }
             if let v = newValue {
-                if let i = index[hk] { values[i] = v } else {
-                    index[hk] = keys.count
-                    keys.append(key)
-                    values.append(v)
-                }
-            } else if let i = index[hk] {
+                if let i = position(key) { values[i] = v; return }
+                keys.append(key)
+                values.append(v)
+                if index != nil { index?[hk] = keys.count - 1 } else if keys.count > DictBox.indexThreshold { rebuildIndex() }
+            } else if let i = position(key) {
                 keys.remove(at: i)
                 values.remove(at: i)
-                index = [:]
-                for (j, k) in keys.enumerated() { if let h = HashKey(k) { index[h] = j } }
+                if keys.count > DictBox.indexThreshold { rebuildIndex() } else { index = nil }
             }
         }
     }
@@ -73,12 +108,9 @@ public final class DictBox: @unchecked Sendable {
         get { self[.string(key)] }
         set { self[.string(key)] = newValue }
     }
-    public func contains(_ key: Value) -> Bool {
-        guard let hk = HashKey(key) else { return false }
-        return index[hk] != nil
-    }
+    public func contains(_ key: Value) -> Bool { position(key) != nil }
     public var pairs: [(Value, Value)] { Array(zip(keys, values)) }
-    public func removeAll() { keys = []; values = []; index = [:] }
+    public func removeAll() { keys = []; values = []; index = nil }
     public func copy() -> DictBox { DictBox(pairs) }
 }
 

@@ -405,4 +405,32 @@ final class MemoryTests: XCTestCase {
         XCTAssertNil(probe.macroScope)
         XCTAssertNil(probe.topScope, "render scopes must be freed after rendering")
     }
+
+}
+
+extension JinjaUnitTests {
+    /// Small dicts are searched linearly, large ones through a hash index:
+    /// both follow Python's key equality, through growth and shrinking.
+    func testDictBoxLookupBothWays() throws {
+        let d = DictBox()
+        d[.int(1)] = .string("one")
+        d[.float(1.0)] = .string("uno")
+        d[.bool(true)] = .string("yes")
+        XCTAssertEqual(d.count, 1)
+        XCTAssertEqual(d[.int(1)]?.stringValue, "yes")
+        d[.markup("k")] = .int(0)
+        XCTAssertEqual(d["k"].flatMap { if case .int(let i) = $0 { return i } else { return nil } }, 0)
+        XCTAssertNil(d[.list(ListBox())])
+        for i in 0..<20 { d["key\(i)"] = .int(i) }
+        XCTAssertEqual(d.count, 22)
+        XCTAssertEqual(d[.float(1.0)]?.stringValue, "yes")
+        XCTAssertTrue(d.contains(.string("key19")) && d.contains(.markup("k")))
+        for i in 0..<20 where i != 7 { d["key\(i)"] = nil }
+        XCTAssertEqual(d.count, 3)
+        XCTAssertEqual(d.keys.compactMap(\.stringValue), ["k", "key7"])
+        XCTAssertTrue(d.contains(.bool(true)) && d.contains(.string("key7")) && !d.contains(.string("key8")))
+        XCTAssertEqual(try render("{% set x = {} %}{% for i in range(12) %}{% do x.update({i: i * 2}) %}{% endfor %}"
+            + "{{ x[11] }} {{ x[1.0] }} {{ x|length }} {{ x.pop(3) }} {{ 3 in x }} {{ x|length }}",
+            configure: { $0.extensions = [.do] }), "22 2 12 6 False 11")
+    }
 }

@@ -1,18 +1,20 @@
 /// Executes parsed statements. One `Runtime` per render call; it holds
 /// only per-render bookkeeping (recursion depth), so parsed templates stay
-/// immutable and shareable.
+/// immutable and shareable. Its bookkeeping is only touched by the render's
+/// own thread and never across a nested access, so dynamic exclusivity
+/// checks are skipped for it.
 final class Runtime {
     let env: Environment
     @exclusivity(unchecked) var depth = 0
     let stack = StackGuard()
     /// Raw output values per capture level when rendering natively.
-    var nativeStack: [[Value]]? = nil
+    @exclusivity(unchecked) var nativeStack: [[Value]]? = nil
     /// Scopes created by this render. Macros, `self` and `super` refer back
     /// to the scope that holds them (reference cycles); `releaseScopes()`
     /// empties them when the render is over so nothing leaks.
-    var scopes: [Scope] = []
+    @exclusivity(unchecked) var scopes: [Scope] = []
     /// Modules imported without context during this render.
-    var modules: [ObjectIdentifier: TemplateModule] = [:]
+    @exclusivity(unchecked) var modules: [ObjectIdentifier: TemplateModule] = [:]
     /// Whether this is a native render (a `let`, so hot paths skip the stack).
     let isNative: Bool
 

@@ -99,10 +99,12 @@ final class Scope {
 /// template-level variables, the block stacks and the pending parent.
 final class Context {
     let top: Scope
-    var blocks: [String: [(BlockNode, Template)]] = [:]
-    var parentTemplate: Template?
-    var exported: [String] = []
-    var exportedSet: Set<String> = []
+    // Read for every root-level statement; written by `extends`, `block` and
+    // top-level assignments, never across a nested access: unchecked, as Scope.vars.
+    @exclusivity(unchecked) var blocks: [String: [(BlockNode, Template)]] = [:]
+    @exclusivity(unchecked) var parentTemplate: Template?
+    @exclusivity(unchecked) var exported: [String] = []
+    @exclusivity(unchecked) var exportedSet: Set<String> = []
 
     init(top: Scope) { self.top = top }
 
