@@ -7,6 +7,14 @@ import Testing
         #expect(Outputter.nested.render(["m001": true]) == "m001:\n    True")
     }
 
+    /// Multi-line strings split as Python's splitlines (\n, \r\n, \r), continuation
+    /// lines indented under a list prefix, an empty string prints no line.
+    @Test func nestedMultilineStrings() {
+        #expect(Outputter.nested.render(["m": "a\r\nb\rc\n"]) == "m:\n    a\n    b\n    c")
+        #expect(Outputter.nested.render(["m": ["x\ny", "é"]]) == "m:\n    - x\n      y\n    - é")
+        #expect(Outputter.nested.render(["m": "", "n": 1]) == "m:\nn:\n    1")
+    }
+
     @Test func nestedSortsKeysLikeSalt() {
         let data: Value = ["m001": ["osrelease": "12", "id": "m001", "os": "Debian"]]
         #expect(Outputter.nested.render(data) == "m001:\n    ----------\n    id:\n        m001\n    os:\n        Debian\n    osrelease:\n        12")

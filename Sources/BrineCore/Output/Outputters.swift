@@ -52,25 +52,34 @@ public struct NestedOutput: Sendable {
     }
 
     public func render(_ value: Value, indent: Int = 0) -> String {
-        var lines: [String] = []
-        display(value, indent: indent, prefix: "", into: &lines)
-        return lines.joined(separator: "\n")
+        var out = ""
+        display(value, indent: indent, prefix: "", into: &out)
+        if out.utf8.last == UInt8(ascii: "\n") { out.removeLast() }
+        return out
     }
 
-    private func line(_ indent: Int, _ color: String, _ message: String, prefix: String = "", suffix: String = "") -> String {
-        String(repeating: " ", count: indent) + color + prefix + message + colors.endc + suffix
+    /// Appends one line (and its newline) in place: show_sls of a large tree
+    /// prints a megabyte, where building each line as its own string showed.
+    private func line(_ out: inout String, _ indent: Int, _ color: String, _ message: some StringProtocol,
+                      prefix: String = "", suffix: String = "") {
+        for _ in 0..<indent { out.append(" ") }
+        out += color
+        out += prefix
+        out += message
+        out += colors.endc
+        out += suffix
+        out.append("\n")
     }
 
-    func display(_ value: Value, indent: Int, prefix: String, into lines: inout [String]) {
+    func display(_ value: Value, indent: Int, prefix: String, into out: inout String) {
         let keyColor = retcode != 0 ? colors.red : colors.cyan
         switch value {
         case .null, .bool, .int, .float:
-            lines.append(line(indent, colors.lightYellow, value.pythonString, prefix: prefix))
+            line(&out, indent, colors.lightYellow, value.pythonString, prefix: prefix)
         case .string(let s):
             var first = true
             for textLine in pythonSplitLines(s) {
-                let linePrefix = first ? prefix : String(repeating: " ", count: prefix.count)
-                lines.append(line(indent, colors.green, String(textLine), prefix: linePrefix))
+                line(&out, indent, colors.green, textLine, prefix: first ? prefix : String(repeating: " ", count: prefix.count))
                 first = false
             }
         case .list(let items):
@@ -78,38 +87,44 @@ public struct NestedOutput: Sendable {
             for item in items {
                 switch item {
                 case .list, .map:
-                    lines.append(line(indent, color, "|_"))
+                    line(&out, indent, color, "|_")
                     let isMap = if case .map = item { true } else { false }
-                    display(item, indent: indent + 2, prefix: isMap ? "" : "- ", into: &lines)
+                    display(item, indent: indent + 2, prefix: isMap ? "" : "- ", into: &out)
                 default:
-                    display(item, indent: indent, prefix: "- ", into: &lines)
+                    display(item, indent: indent, prefix: "- ", into: &out)
                 }
             }
         case .map(let map):
-            if indent > 0 { lines.append(line(indent, keyColor, "----------")) }
-            for key in map.keys.sorted() {
-                lines.append(line(indent, keyColor, key, prefix: prefix, suffix: ":"))
-                display(map[key] ?? .null, indent: indent + 4, prefix: "", into: &lines)
+            if indent > 0 { line(&out, indent, keyColor, "----------") }
+            for (key, child) in map.sorted(by: { $0.key < $1.key }) {
+                line(&out, indent, keyColor, key, prefix: prefix, suffix: ":")
+                display(child, indent: indent + 4, prefix: "", into: &out)
             }
         }
     }
 }
 
 /// Python's `str.splitlines()` for `\n`, `\r\n` and `\r`: no trailing
-/// empty line, and an empty string gives no lines at all.
+/// empty line, and an empty string gives no lines at all. (Scans bytes: the
+/// separators are ASCII, and walking Characters costs grapheme breaking.)
 func pythonSplitLines(_ s: String) -> [Substring] {
     var result: [Substring] = []
-    var start = s.startIndex
-    var i = s.startIndex
-    while i < s.endIndex {
-        let c = s[i]
-        if c == "\n" || c == "\r" || c == "\r\n" {
-            result.append(s[start..<i])
-            start = s.index(after: i)
+    let utf8 = s.utf8
+    var start = utf8.startIndex
+    var i = utf8.startIndex
+    while i < utf8.endIndex {
+        let c = utf8[i]
+        if c == UInt8(ascii: "\n") || c == UInt8(ascii: "\r") {
+            result.append(Substring(s.utf8[start..<i]))
+            var next = utf8.index(after: i)
+            if c == UInt8(ascii: "\r"), next < utf8.endIndex, utf8[next] == UInt8(ascii: "\n") { next = utf8.index(after: next) }
+            start = next
+            i = next
+        } else {
+            i = utf8.index(after: i)
         }
-        i = s.index(after: i)
     }
-    if start < s.endIndex { result.append(s[start...]) }
+    if start < utf8.endIndex { result.append(Substring(s.utf8[start...])) }
     return result
 }
 
