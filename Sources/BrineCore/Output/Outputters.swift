@@ -52,30 +52,31 @@ public struct NestedOutput: Sendable {
     }
 
     public func render(_ value: Value, indent: Int = 0) -> String {
-        var out = ""
+        var out: [UInt8] = []
         display(value, indent: indent, prefix: "", into: &out)
-        if out.utf8.last == UInt8(ascii: "\n") { out.removeLast() }
-        return out
+        if out.last == UInt8(ascii: "\n") { out.removeLast() }
+        return String(decoding: out, as: UTF8.self)
     }
 
-    /// Appends one line (and its newline) in place: show_sls of a large tree
-    /// prints a megabyte, where building each line as its own string showed.
-    private func line(_ out: inout String, _ indent: Int, _ color: String, _ message: some StringProtocol,
+    /// Appends one line (and its newline) as bytes: show_sls of a large tree
+    /// prints a megabyte, where building each line as its own string, or
+    /// appending piecewise to a String, showed in profiles.
+    private func line(_ out: inout [UInt8], _ indent: Int, _ color: String, _ message: Substring,
                       prefix: String = "", suffix: String = "") {
-        for _ in 0..<indent { out.append(" ") }
-        out += color
-        out += prefix
-        out += message
-        out += colors.endc
-        out += suffix
-        out.append("\n")
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent))
+        out.append(contentsOf: color.utf8)
+        out.append(contentsOf: prefix.utf8)
+        out.append(contentsOf: message.utf8)
+        out.append(contentsOf: colors.endc.utf8)
+        out.append(contentsOf: suffix.utf8)
+        out.append(UInt8(ascii: "\n"))
     }
 
-    func display(_ value: Value, indent: Int, prefix: String, into out: inout String) {
+    func display(_ value: Value, indent: Int, prefix: String, into out: inout [UInt8]) {
         let keyColor = retcode != 0 ? colors.red : colors.cyan
         switch value {
         case .null, .bool, .int, .float:
-            line(&out, indent, colors.lightYellow, value.pythonString, prefix: prefix)
+            line(&out, indent, colors.lightYellow, Substring(value.pythonString), prefix: prefix)
         case .string(let s):
             var first = true
             for textLine in pythonSplitLines(s) {
@@ -97,7 +98,7 @@ public struct NestedOutput: Sendable {
         case .map(let map):
             if indent > 0 { line(&out, indent, keyColor, "----------") }
             for (key, child) in map.sorted(by: { $0.key < $1.key }) {
-                line(&out, indent, keyColor, key, prefix: prefix, suffix: ":")
+                line(&out, indent, keyColor, Substring(key), prefix: prefix, suffix: ":")
                 display(child, indent: indent + 4, prefix: "", into: &out)
             }
         }
