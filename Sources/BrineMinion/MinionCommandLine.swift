@@ -85,6 +85,21 @@ public struct MinionCommandLine: Sendable, Equatable {
         return config
     }
 
+    /// Parses, runs and exits: 0 when the minion stopped cleanly, 64 for a
+    /// usage error, 1 for anything else (one line on stderr, never a trace).
+    public static func main(_ arguments: [String]) async -> Never {
+        do {
+            try await MinionCommandLine(parsing: arguments).run()
+            exit(0)
+        } catch let error as BrineError {
+            FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
+            exit(error.kind == .usage ? 64 : 1)
+        } catch {
+            FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
+            exit(1)
+        }
+    }
+
     /// Runs the minion as these options ask; returns when it stops.
     public func run() async throws {
         if help { return print(Self.usage, terminator: "") }

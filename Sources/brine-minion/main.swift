@@ -2,7 +2,6 @@
 // sits beside `brine`). It links what a minion runs — execution and state
 // modules, the wire, NIO — and not the master, its HTTP port, the Docker
 // client or ArgumentParser, so an idle minion touches far fewer pages.
-import BrineCore
 import BrineMinion
 import Foundation
 
@@ -11,16 +10,5 @@ import Foundation
 /// (~0.5 MiB of pages a daemon then keeps). The work runs as a task; the main
 /// thread just waits for the process to exit.
 let arguments = Array(CommandLine.arguments.dropFirst())
-Task.detached {
-    do {
-        try await MinionCommandLine(parsing: arguments).run()
-        exit(0)
-    } catch let error as BrineError {
-        FileHandle.standardError.write(Data("Error: \(error.description)\n".utf8))
-        exit(error.kind == .usage ? 64 : 1)
-    } catch {
-        FileHandle.standardError.write(Data("Error: \(error)\n".utf8))
-        exit(1)
-    }
-}
+Task.detached { await MinionCommandLine.main(arguments) }
 while true { pause() }

@@ -25,8 +25,9 @@ struct BrineCommand: AsyncParsableCommand {
         if let subcommand = aliases[invokedAs] {
             arguments.insert(subcommand, at: 0)
         }
+        // The minion has its own parser (shared with the lean brine-minion executable).
         if arguments.first == "minion" {
-            try? await MinionLauncher.run(Array(arguments.dropFirst()))
+            await MinionLauncher.run(Array(arguments.dropFirst()))
         }
         do {
             var command = try parseAsRoot(arguments)

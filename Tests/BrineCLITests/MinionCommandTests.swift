@@ -52,4 +52,30 @@ import Testing
         kill(pid, SIGTERM)
         #expect(eventually { !FileManager.default.fileExists(atPath: pidfile) })
     }
+
+    /// Without `brine-minion` beside it, `brine minion` runs the minion in-process
+    /// (as in containers, which only get `brine` mounted): a hard link of `brine`
+    /// alone in another directory of the same file system.
+    @Test func runsInProcessWithoutTheLeanExecutable() throws {
+        try writeMinionConfig(port: Int.random(in: 41000...59000))
+        let real = URL(fileURLWithPath: brineBinary).resolvingSymlinksInPath().path
+        let dir = (real as NSString).deletingLastPathComponent + "/../minion-fallback-\(getpid())"
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let alone = dir + "/brine"
+        #expect(link(real, alone) == 0, "hard link: \(errno)")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: alone)
+        process.arguments = ["minion", "-c", root + "/m", "-d"]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+        let pidfile = root + "/m/var/run/brine-minion.pid"
+        #expect(eventually { FileManager.default.fileExists(atPath: pidfile) })
+        let pid = Int32((try String(contentsOfFile: pidfile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
+        defer { kill(pid, SIGKILL) }
+        #expect(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe") == URL(fileURLWithPath: alone).standardized.path)
+        kill(pid, SIGTERM)
+        #expect(eventually { !FileManager.default.fileExists(atPath: pidfile) })
+    }
 }

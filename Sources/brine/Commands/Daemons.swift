@@ -78,30 +78,21 @@ struct Minion: AsyncParsableCommand {
     @Argument(parsing: .captureForPassthrough) var arguments: [String] = []
 
     func run() async throws {
-        try await MinionLauncher.run(arguments)
+        await MinionLauncher.run(arguments)
     }
 }
 
 /// Runs the minion in the lean `brine-minion` executable when it sits beside
 /// this one (same options; an idle minion then stays small), else in-process.
 enum MinionLauncher {
-    static func run(_ arguments: [String]) async throws -> Never {
+    static func run(_ arguments: [String]) async -> Never {
         if let lean = leanExecutable() {
             let argv: [UnsafeMutablePointer<CChar>?] = ([lean] + arguments).map { strdup($0) } + [nil]
             execv(lean, argv)
             printError("Error: cannot run \(lean): \(systemError(errno))")
             exit(1)
         }
-        do {
-            try await MinionCommandLine(parsing: arguments).run()
-            exit(0)
-        } catch let error as BrineError {
-            printError("Error: \(error.description)")
-            exit(error.kind == .usage ? 64 : 1)
-        } catch {
-            printError("Error: \(error)")
-            exit(1)
-        }
+        await MinionCommandLine.main(arguments)
     }
 
     static func leanExecutable() -> String? {
