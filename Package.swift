@@ -31,6 +31,7 @@ let package = Package(
             name: "BrineCore",
             dependencies: [
                 "CBrineShims",
+                // For libyaml (its CYaml module): YAML.decode builds values from its events.
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),

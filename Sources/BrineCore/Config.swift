@@ -207,3 +207,19 @@ extension Config {
         self["nodegroups"]?.mapValue.map { Dictionary(uniqueKeysWithValues: $0.map { ($0.key, $0.value) }) } ?? [:]
     }
 }
+
+extension Config {
+    /// Prints the file's warnings (unknown options…) on stderr unless the
+    /// console log level (`--log-level`, else `log_level`) is above warning.
+    public func reportWarnings(logLevel: String?) {
+        let level = logLevel ?? string("log_level") ?? "warning"
+        guard ["warning", "info", "debug", "trace", "all", "garbage"].contains(level) else { return }
+        for warning in warnings { FileHandle.standardError.write(Data("[WARNING ] \(warning)\n".utf8)) }
+    }
+
+    /// The resolved options as `--show-config` prints them: YAML, or JSON with a newline.
+    public func shown(json: Bool) -> String {
+        let data = Value.map(options)
+        return json ? JSON.encode(data) + "\n" : YAML.encode(data)
+    }
+}

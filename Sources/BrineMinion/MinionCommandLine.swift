@@ -78,10 +78,7 @@ public struct MinionCommandLine: Sendable, Equatable {
     public func loadConfig() throws -> Config {
         let defaults = Config(role: .minion, options: [:], configDir: "").options
         let config = try Config.load(role: .minion, configDir: directory, overrides: defaults)
-        let level = logLevel ?? config.string("log_level") ?? "warning"
-        if ["warning", "info", "debug", "trace", "all", "garbage"].contains(level) {
-            for warning in config.warnings { FileHandle.standardError.write(Data("[WARNING ] \(warning)\n".utf8)) }
-        }
+        config.reportWarnings(logLevel: logLevel)
         return config
     }
 
@@ -105,10 +102,7 @@ public struct MinionCommandLine: Sendable, Equatable {
         if help { return print(Self.usage, terminator: "") }
         if version { return print(Brine.version) }
         let opts = try loadConfig()
-        if showConfig {
-            let data = Value.map(opts.options)
-            return print(out == "json" ? JSON.encode(data) : YAML.encode(data), terminator: out == "json" ? "\n" : "")
-        }
+        if showConfig { return print(opts.shown(json: out == "json"), terminator: "") }
         let owned = ([opts.string("pki_dir"), opts.string("cachedir")].compactMap { $0 },
                      [opts.string("log_file") ?? ""].filter { !$0.isEmpty })
         if try DaemonSupport.relaunchIfNeeded(daemon: daemon, user: opts.string("user"), paths: owned, logFile: opts.string("log_file")) {

@@ -21,10 +21,7 @@ struct ConfigOptions: ParsableArguments {
         var ordered = Config(role: role, options: [:], configDir: "").options
         for (k, v) in overrides.sorted(by: { $0.key < $1.key }) { ordered[k] = v }
         let config = try Config.load(role: role, configDir: directory, overrides: ordered)
-        let level = logLevel ?? config.string("log_level") ?? "warning"
-        if ["warning", "info", "debug", "trace", "all", "garbage"].contains(level) {
-            for warning in config.warnings { printError("[WARNING ] \(warning)") }
-        }
+        config.reportWarnings(logLevel: logLevel)
         return config
     }
 }

@@ -28,8 +28,7 @@ struct DaemonOptions: ParsableArguments {
     func load(_ role: Role) throws -> Config? {
         let opts = try config.load(role)
         guard showConfig else { return opts }
-        let data = BrineCore.Value.map(opts.options)
-        print(out == "json" ? JSON.encode(data) : YAML.encode(data), terminator: out == "json" ? "\n" : "")
+        print(opts.shown(json: out == "json"), terminator: "")
         return nil
     }
 }
