@@ -10,6 +10,7 @@ enum NameScan {
         body.contains { s in
             switch s {
             case .macro, .callBlock, .ext: return true
+            case .compiledBody(let cb): return capturesScope(cb.stmts)
             case .ifs(let branches, let els, _): return branches.contains { capturesScope($0.1) } || capturesScope(els ?? [])
             case .forLoop(let f, _): return capturesScope(f.body) || capturesScope(f.elseBody)
             case .with(_, let b, _), .autoescape(_, let b, _), .scope(let b), .filterBlock(_, let b, _), .assignBlock(_, _, let b, _):
@@ -24,6 +25,7 @@ enum NameScan {
             switch s {
             case .assign(.nsattr, _, _): return false
             case .assign, .assignBlock, .macro, .importStmt, .ext: return true
+            case .compiledBody(let cb): return assigns(cb.stmts)
             case .ifs(let branches, let els, _): return branches.contains { assigns($0.1) } || assigns(els ?? [])
             default: return false
             }
@@ -59,6 +61,7 @@ enum NameScan {
         case .include(let e, _, _, _), .importStmt(let e, _, _, _): return references(e, name)
         case .autoescape(let e, let body, _): return references(e, name) || references(body, name)
         case .scope(let body): return references(body, name)
+        case .compiledBody(let cb): return references(cb.stmts, name)
         case .ext: return true
         }
     }

@@ -117,6 +117,9 @@ indirect enum Stmt: Sendable {
     case scope([Stmt])
     case ext(ExtensionStatement, line: Int)
     case debug(line: Int)
+    /// A body compiled to one closure (see StatementCompiler.swift); keeps
+    /// the statements for analysis passes.
+    case compiledBody(CompiledBody)
 }
 
 /// A whole parsed template.

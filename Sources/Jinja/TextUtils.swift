@@ -55,3 +55,27 @@ enum TextUtils {
         s.contains("_") ? String(s.filter { $0 != "_" }) : s
     }
 }
+
+extension TextUtils {
+    /// `String(i)` without the generic `description` path (a quarter of a
+    /// loop that prints numbers went there): digits written into a small
+    /// string's buffer.
+    static func decimal(_ i: Int) -> String {
+        if i >= 0 && i < 10 { return digitStrings[i] }
+        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &tmp) { digits in
+            var m = i.magnitude
+            var start = 24
+            repeat {
+                start -= 1
+                digits[start] = UInt8(truncatingIfNeeded: m % 10) &+ 48
+                m /= 10
+            } while m != 0
+            if i < 0 { start -= 1; digits[start] = 45 }
+            // at most 15 bytes make a small string: no allocation
+            return String(decoding: UnsafeRawBufferPointer(rebasing: digits[start...]), as: UTF8.self)
+        }
+    }
+
+    static let digitStrings: [String] = (0..<10).map { String($0) }
+}

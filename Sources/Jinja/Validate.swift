@@ -42,6 +42,7 @@ struct Validator {
         case .include(let e, _, _, let l), .importStmt(let e, _, _, let l): try check(e, cond, l)
         case .autoescape(let e, let b, let l): try check(e, cond, l); try check(b, cond)
         case .scope(let b): try check(b, cond)
+        case .compiledBody(let cb): try check(cb.stmts, cond)
         }
     }
 

@@ -6,7 +6,7 @@ extension Value {
     public func str() throws -> String {
         switch self {
         case .string(let s), .markup(let s): return s
-        case .int(let i): return String(i)
+        case .int(let i): return TextUtils.decimal(i)
         case .float(let d): return formatFloat(d)
         case .none: return "None"
         case .bool(let b): return b ? "True" : "False"

@@ -4,6 +4,13 @@
 typealias EvalFn = @Sendable (Runtime, Frame) throws -> Value
 typealias ArgsFn = @Sendable (Runtime, Frame) throws -> Arguments
 
+/// An `EvalFn` for arrays and optionals (see `Step`: closures kept in
+/// generic containers are called through reabstraction thunks).
+struct Eval: Sendable {
+    let run: EvalFn
+    init(_ e: Expr) { run = Compiler.compile(e) }
+}
+
 /// A compiled expression; keeps the tree for analysis passes.
 final class CompiledExpr: Sendable {
     let expr: Expr
@@ -27,10 +34,10 @@ enum Compiler {
             return { rt, f in try rt.getattr(try oc(rt, f), name, f) }
         case .getitem(let o, .slice(let a, let b, let c)):
             let oc = compile(o)
-            let ac = a.map(compile), bc = b.map(compile), cc = c.map(compile)
+            let ac = a.map(Eval.init), bc = b.map(Eval.init), cc = c.map(Eval.init)
             return { rt, f in
                 let obj = try oc(rt, f)
-                return try rt.slice(obj, try ac?(rt, f), try bc?(rt, f), try cc?(rt, f))
+                return try rt.slice(obj, try ac?.run(rt, f), try bc?.run(rt, f), try cc?.run(rt, f))
             }
         case .getitem(let o, let k):
             let oc = compile(o), kc = compile(k)
@@ -39,7 +46,9 @@ enum Compiler {
             return { rt, f in try rt.eval(e, f) }
         case .binop(let op, let l, let r):
             let lc = compile(l), rc = compile(r)
-            if op == .add {
+            // int ⊕ int without overflow, the common case, skips the numeric tower
+            switch op {
+            case .add:
                 return { rt, f in
                     let a = try lc(rt, f), b = try rc(rt, f)
                     if case .int(let x) = a, case .int(let y) = b {
@@ -48,6 +57,25 @@ enum Compiler {
                     }
                     return try binop(.add, a, b, autoescape: f.autoescape)
                 }
+            case .sub:
+                return { rt, f in
+                    let a = try lc(rt, f), b = try rc(rt, f)
+                    if case .int(let x) = a, case .int(let y) = b {
+                        let (s, o) = x.subtractingReportingOverflow(y)
+                        if !o { return .int(s) }
+                    }
+                    return try binop(.sub, a, b, autoescape: f.autoescape)
+                }
+            case .mul:
+                return { rt, f in
+                    let a = try lc(rt, f), b = try rc(rt, f)
+                    if case .int(let x) = a, case .int(let y) = b {
+                        let (s, o) = x.multipliedReportingOverflow(by: y)
+                        if !o { return .int(s) }
+                    }
+                    return try binop(.mul, a, b, autoescape: f.autoescape)
+                }
+            default: break
             }
             return { rt, f in try binop(op, try lc(rt, f), try rc(rt, f), autoescape: f.autoescape) }
         case .neg(let a):
@@ -72,59 +100,58 @@ enum Compiler {
             }
         case .compare(let first, let ops):
             let fc = compile(first)
-            let oc = ops.map { ($0.0, compile($0.1)) }
+            let oc = ops.map { ($0.0, Eval($0.1)) }
             if oc.count == 1 {
-                let (op, rc) = oc[0]
+                let op = oc[0].0, rc = oc[0].1.run
                 return { rt, f in .bool(try compare(op, try fc(rt, f), try rc(rt, f))) }
             }
             return { rt, f in
                 var l = try fc(rt, f)
                 for (op, rc) in oc {
-                    let r = try rc(rt, f)
+                    let r = try rc.run(rt, f)
                     if !(try compare(op, l, r)) { return .bool(false) }
                     l = r
                 }
                 return .bool(true)
             }
         case .concat(let items):
-            let ic = items.map(compile)
+            let ic = items.map(Eval.init)
             return { rt, f in
                 var parts: [Value] = []
                 parts.reserveCapacity(ic.count)
-                for c in ic { parts.append(try c(rt, f)) }
+                for c in ic { parts.append(try c.run(rt, f)) }
                 return try concatenate(parts, autoescape: f.autoescape)
             }
         case .cond(let t, let a, let b):
-            let tc = compile(t), ac = compile(a), bc = b.map(compile)
-            return { rt, f in
-                if try tc(rt, f).truthy() { return try ac(rt, f) }
-                if let bc = bc { return try bc(rt, f) }
-                return .undefined(Undefined(name: nil, hint: "the inline if-expression evaluated to false and no else section was defined.", kind: .default))
+            let tc = compile(t), ac = compile(a)
+            let bc: EvalFn = b.map { compile($0) } ?? { @Sendable _, _ in
+                .undefined(Undefined(name: nil, hint: "the inline if-expression evaluated to false and no else section was defined.", kind: .default))
             }
+            return { rt, f in try tc(rt, f).truthy() ? try ac(rt, f) : try bc(rt, f) }
         case .list(let items):
-            let ic = items.map(compile)
+            let ic = items.map(Eval.init)
             return { rt, f in
                 var out: [Value] = []
                 out.reserveCapacity(ic.count)
-                for c in ic { out.append(try c(rt, f)) }
+                for c in ic { out.append(try c.run(rt, f)) }
                 return .list(ListBox(out))
             }
         case .tuple(let items):
-            let ic = items.map(compile)
+            let ic = items.map(Eval.init)
             return { rt, f in
                 var out: [Value] = []
                 out.reserveCapacity(ic.count)
-                for c in ic { out.append(try c(rt, f)) }
+                for c in ic { out.append(try c.run(rt, f)) }
                 return .tuple(out)
             }
         case .dict(let pairs):
-            let pc = pairs.map { (compile($0.0), compile($0.1)) }
+            let pc = pairs.map { (Eval($0.0), Eval($0.1)) }
             return { rt, f in
                 let d = DictBox()
                 for (kc, vc) in pc {
-                    let key = try kc(rt, f)
+                    let key = try kc.run(rt, f)
                     guard HashKey(key) != nil else { throw JinjaError.type("unhashable type: '\(key.typeName)'") }
-                    d[key] = try vc(rt, f)
+                    d[key] = try vc.run(rt, f)
                 }
                 return .dict(d)
             }
@@ -147,19 +174,24 @@ enum Compiler {
                 return try rt.call(fn, try ac(rt, f), f)
             }
         case .filter(let input, let ref, let argsE, _):
-            let ic = input.map(compile), ac = compileArgs(argsE)
+            let ic: EvalFn = input.map { compile($0) } ?? { @Sendable _, _ in .none }
+            let ac = compileArgs(argsE)
             let name = ref.name
             if let fn = ref.fn {
-                return { rt, f in try fn(try ic?(rt, f) ?? .none, try ac(rt, f), rt.cc(f)) }
+                return { rt, f in try fn(try ic(rt, f), try ac(rt, f), rt.cc(f)) }
             }
-            return { rt, f in try rt.applyFilter(name, try ic?(rt, f) ?? .none, try ac(rt, f), f) }
+            return { rt, f in try rt.applyFilter(name, try ic(rt, f), try ac(rt, f), f) }
         case .test(let input, let ref, let argsE, let negated, _):
             let ic = compile(input), ac = compileArgs(argsE)
             let name = ref.name
-            let fn = ref.fn
+            if let fn = ref.fn {
+                return { rt, f in
+                    let r = try fn(try ic(rt, f), try ac(rt, f), rt.cc(f))
+                    return .bool(negated ? !r : r)
+                }
+            }
             return { rt, f in
-                let v = try ic(rt, f)
-                let r = try fn.map { try $0(v, try ac(rt, f), rt.cc(f)) } ?? (try rt.applyTest(name, v, try ac(rt, f), f))
+                let r = try rt.applyTest(name, try ic(rt, f), try ac(rt, f), f)
                 return .bool(negated ? !r : r)
             }
         }
@@ -169,25 +201,33 @@ enum Compiler {
         if a.args.isEmpty && a.kwargs.isEmpty && a.dynArgs == nil && a.dynKwargs == nil {
             return { _, _ in Arguments() }
         }
-        let pc = a.args.map(compile)
-        let kc = a.kwargs.map { ($0.0, compile($0.1)) }
-        let dc = a.dynArgs.map(compile), dkc = a.dynKwargs.map(compile)
+        let pc = a.args.map(Eval.init)
+        let kc = a.kwargs.map { ($0.0, Eval($0.1)) }
+        let dc = a.dynArgs.map(Eval.init), dkc = a.dynKwargs.map(Eval.init)
         if kc.isEmpty && dc == nil && dkc == nil {
+            if pc.count == 1 {
+                let a0 = pc[0].run
+                return { rt, f in Arguments([try a0(rt, f)]) }
+            }
+            if pc.count == 2 {
+                let a0 = pc[0].run, a1 = pc[1].run
+                return { rt, f in Arguments([try a0(rt, f), try a1(rt, f)]) }
+            }
             return { rt, f in
                 var pos: [Value] = []
                 pos.reserveCapacity(pc.count)
-                for c in pc { pos.append(try c(rt, f)) }
+                for c in pc { pos.append(try c.run(rt, f)) }
                 return Arguments(pos)
             }
         }
         return { rt, f in
             var pos: [Value] = []
-            for c in pc { pos.append(try c(rt, f)) }
+            for c in pc { pos.append(try c.run(rt, f)) }
             var kw: [(name: String, value: Value)] = []
-            for (k, c) in kc { kw.append((k, try c(rt, f))) }
-            if let d = dc { pos += try rt.iterate(try d(rt, f)) }
+            for (k, c) in kc { kw.append((k, try c.run(rt, f))) }
+            if let d = dc { pos += try rt.iterate(try d.run(rt, f)) }
             if let d = dkc {
-                let v = try d(rt, f)
+                let v = try d.run(rt, f)
                 guard case .dict(let dict) = v else { throw JinjaError.type("argument after ** must be a mapping, not \(v.typeName)") }
                 for (k, x) in dict.pairs { kw.append((try k.str(), x)) }
             }
@@ -221,11 +261,16 @@ enum Compiler {
         return m
     }
 
-    static func compile(_ body: [Stmt]) -> [Stmt] { body.map(compile) }
+    /// Compiles a body's expressions, then the body itself to one closure.
+    static func compile(_ body: [Stmt]) -> [Stmt] {
+        if body.count == 1, case .compiledBody = body[0] { return body }
+        if body.isEmpty { return body }
+        return [.compiledBody(CompiledBody(body.map(compile)))]
+    }
 
     static func compile(_ s: Stmt) -> Stmt {
         switch s {
-        case .text, .breakLoop, .continueLoop, .debug, .block, .ext: return s
+        case .text, .breakLoop, .continueLoop, .debug, .block, .ext, .compiledBody: return s
         case .output(let e, let l): return .output(c(e), line: l)
         case .ifs(let branches, let els, let l):
             return .ifs(branches.map { (c($0.0), compile($0.1)) }, els.map(compile), line: l)

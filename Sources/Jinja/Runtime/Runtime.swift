@@ -116,6 +116,7 @@ final class Runtime {
     }
 
     func exec(_ body: [Stmt], _ f: Frame, _ out: inout String) throws {
+        if body.count == 1, case .compiledBody(let cb) = body[0] { return try cb.run(self, f, &out) }
         if !stack.hasRoom() { throw JinjaError(.recursionError, "maximum recursion depth exceeded") }
         // Output at a template's root level is dropped once `extends` ran;
         // only statements (not text/output) can change that.
@@ -148,7 +149,7 @@ final class Runtime {
         switch v {
         case .string(let s): out += f.autoescape ? escapeHTML(s) : s
         case .markup(let s): out += s
-        case .int(let i): out += String(i)
+        case .int(let i): out += TextUtils.decimal(i)
         default:
             let s = try v.str()
             out += f.autoescape ? escapeHTML(s) : s
@@ -159,6 +160,8 @@ final class Runtime {
         switch s {
         case .text, .output:
             try exec([s], f, &out)
+        case .compiledBody(let cb):
+            try cb.run(self, f, &out)
         case .ifs(let branches, let elseBody, let line):
             for (test, body) in branches {
                 let ok: Bool
@@ -353,21 +356,44 @@ final class Runtime {
         // reused (cleared per iteration) unless something may capture it.
         let perIteration = node.freshScopes && !node.reuseScope
         let reused = node.freshScopes && node.reuseScope
-        let fixed = reused ? f.with(scope: newScope(parent: scope)) : lf
-        let body = node.body
+        let body = StatementCompiler.runner(node.body)
         let targetName: String?
         if case .name(let n) = node.target { targetName = n } else { targetName = nil }
-        for (i, item) in items.enumerated() {
-            loop?.index0 = i
-            let itf = perIteration ? f.with(scope: newScope(parent: scope)) : fixed
-            if reused { itf.scope.vars.removeAll() }
-            if let n = targetName {
-                itf.scope.vars[n] = item
-            } else {
+        if perIteration {
+            for (i, item) in items.enumerated() {
+                loop?.index0 = i
+                let itf = f.with(scope: newScope(parent: scope))
                 do { try assign(node.target, item, itf) } catch { throw annotate(error, line, f) }
+                do {
+                    try body(self, itf, &out)
+                } catch LoopControl.breakLoop {
+                    break
+                } catch LoopControl.continueLoop {
+                    continue
+                }
+            }
+            return
+        }
+        // One frame for all iterations: the loop's own, or (when the body
+        // assigns but nothing can capture the scope) one emptied per iteration.
+        let fixed = reused ? f.with(scope: newScope(parent: scope)) : lf
+        let table = fixed.scope
+        var slot = -1
+        for i in 0..<items.count {
+            loop?.index0 = i
+            if reused { table.vars.removeAll() }
+            if let n = targetName {
+                if !reused && slot >= 0 && table.vars.names[slot] == n {
+                    table.vars.setValue(items[i], at: slot)
+                } else {
+                    table.vars[n] = items[i]
+                    slot = table.vars.position(n) ?? -1
+                }
+            } else {
+                do { try assign(node.target, items[i], fixed) } catch { throw annotate(error, line, f) }
             }
             do {
-                try exec(body, itf, &out)
+                try body(self, fixed, &out)
             } catch LoopControl.breakLoop {
                 break
             } catch LoopControl.continueLoop {

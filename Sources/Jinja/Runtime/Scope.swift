@@ -45,6 +45,9 @@ struct VarTable {
         }
     }
 
+    /// Replaces the value of the name at `slot` (from `position`).
+    @inline(__always) mutating func setValue(_ v: Value, at slot: Int) { values[slot] = v }
+
     private mutating func rebuildIndex() {
         var d: [String: Int] = [:]
         for (i, n) in names.enumerated() { d[n] = i }
