@@ -35,7 +35,8 @@ public enum Autoescape: Sendable {
 /// Shared configuration, host filters/tests/globals/tags, loader and the
 /// parsed-template cache. Configure it before rendering; rendering only
 /// reads it (the cache has its own lock), so one environment can serve
-/// concurrent renders.
+/// concurrent renders. For the same reason the properties renders read on
+/// every output, call or look-up skip the dynamic exclusivity checks.
 public final class Environment: @unchecked Sendable {
     public var blockStartString = "{%"
     public var blockEndString = "%}"
@@ -49,24 +50,24 @@ public final class Environment: @unchecked Sendable {
     public var lstripBlocks = false
     public var newlineSequence = "\n"
     public var keepTrailingNewline = false
-    public var autoescape: Autoescape = .disabled
-    public var undefined: UndefinedKind = .default
-    public var extensions: Set<BuiltinExtension> = []
+    @exclusivity(unchecked) public var autoescape: Autoescape = .disabled
+    @exclusivity(unchecked) public var undefined: UndefinedKind = .default
+    @exclusivity(unchecked) public var extensions: Set<BuiltinExtension> = []
     /// Host tags by tag name.
     public var tagExtensions: [String: any TagExtension] = [:]
-    public var filters: [String: FilterFunction]
-    public var tests: [String: TestFunction]
-    public var globals: [String: Value]
+    @exclusivity(unchecked) public var filters: [String: FilterFunction]
+    @exclusivity(unchecked) public var tests: [String: TestFunction]
+    @exclusivity(unchecked) public var globals: [String: Value]
     public var loader: (any Loader)?
     /// Applied to every `{{ }}` result before it is printed.
-    public var finalize: (@Sendable (Value) throws -> Value)? = nil
+    @exclusivity(unchecked) public var finalize: (@Sendable (Value) throws -> Value)? = nil
     /// Jinja2 policies (`json.dumps_kwargs`, `truncate.leeway`, `urlize.rel`, …).
-    public var policies: [String: Value] = [:]
+    @exclusivity(unchecked) public var policies: [String: Value] = [:]
     /// Maximum nesting of macro calls/includes before a RecursionError.
-    public var maxRecursionDepth = 500
+    @exclusivity(unchecked) public var maxRecursionDepth = 500
     /// Jinja2's SandboxedEnvironment rules: `_`-prefixed attributes are
     /// blocked, ranges are capped, and (immutable) mutating methods refused.
-    public var sandbox: SandboxMode = .none
+    @exclusivity(unchecked) public var sandbox: SandboxMode = .none
 
     private let cacheLock = NSLock()
     private var cache: [String: (Template, Double?)] = [:]

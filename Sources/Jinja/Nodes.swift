@@ -67,6 +67,8 @@ struct MacroDef: Sendable {
     var usesKwargs: Bool
     /// The body defines macros/call blocks that close over the call's scope.
     var capturesScope: Bool = false
+    /// The parameters' names with their fingerprints (set when compiled).
+    var paramNames: [VarName] = []
 }
 
 struct ForNode: Sendable {

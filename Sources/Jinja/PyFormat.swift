@@ -76,9 +76,10 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
         }
         try checkResultSize(width)
         try checkResultSize(precision ?? 0)
-        while i < chars.count && "hlL".unicodeScalars.contains(chars[i]) { i += 1 }
+        while i < chars.count && (chars[i] == "h" || chars[i] == "l" || chars[i] == "L") { i += 1 }
         guard i < chars.count else { throw JinjaError.value("incomplete format") }
-        let conv = Character(chars[i])
+        // a scalar, not a Character: the switch below compares integers
+        let conv = chars[i]
         i += 1
         let arg = try keyed ?? nextArg()
         var body: String
@@ -95,8 +96,8 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
             numeric = true
             let n = try intForFormat(arg, conv)
             negative = n < 0
-            body = String(n.magnitude)
-            if let p = precision, body.count < p { body = String(repeating: "0", count: p - body.count) + body }
+            body = n == Int.min ? String(n.magnitude) : TextUtils.decimal(Swift.abs(n))
+            if let p = precision, body.utf8.count < p { body = String(repeating: "0", count: p - body.utf8.count) + body }
         case "x", "X", "o":
             numeric = true
             let n = try intForFormat(arg, conv)
@@ -110,7 +111,7 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
             }
             let d = num.double
             negative = d < 0 || (d == 0 && d.sign == .minus)
-            body = cFormat(abs(d), conv, precision ?? 6, alt: flags.alt)
+            body = cFormat(abs(d), Character(conv), precision ?? 6, alt: flags.alt)
         case "c":
             if case .int(let n) = arg, let u = Unicode.Scalar(n) { body = String(Character(u)) }
             else if let s = arg.stringValue, s.count == 1 { body = s }
@@ -121,13 +122,13 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
         if numeric {
             let sign = negative ? "-" : flags.plus ? "+" : flags.space ? " " : ""
             if flags.zero && !flags.minus {
-                let padCount = width - sign.count - body.count
+                let padCount = width - sign.utf8.count - body.utf8.count
                 body = sign + String(repeating: "0", count: max(0, padCount)) + body
             } else {
                 body = sign + body
             }
         }
-        let padCount = width - body.count
+        let padCount = width > 0 ? width - body.unicodeScalars.count : 0
         if padCount > 0 {
             body = flags.minus ? body + String(repeating: " ", count: padCount) : String(repeating: " ", count: padCount) + body
         }
@@ -139,7 +140,7 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
     return out
 }
 
-func intForFormat(_ v: Value, _ conv: Character) throws -> Int {
+func intForFormat(_ v: Value, _ conv: Unicode.Scalar) throws -> Int {
     switch v {
     case .int(let i): return i
     case .bool(let b): return b ? 1 : 0

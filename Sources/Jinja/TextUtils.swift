@@ -4,7 +4,8 @@
 enum TextUtils {
     /// Index of the first occurrence of `needle` in `hay` at or after `from`.
     @inline(__always)
-    static func find(_ hay: [UInt8], _ needle: [UInt8], from: Int = 0) -> Int? {
+    static func find<H: RandomAccessCollection<UInt8>, N: RandomAccessCollection<UInt8>>(_ hay: H, _ needle: N, from: Int = 0) -> Int?
+    where H.Index == Int, N.Index == Int {
         let n = needle.count, h = hay.count
         guard n > 0, h - from >= n, let first = needle.first else { return n == 0 ? from : nil }
         var i = from
@@ -20,25 +21,31 @@ enum TextUtils {
         return nil
     }
 
-    /// Python `str.replace(old, new, count)` for non-empty `old`.
+    /// Python `str.replace(old, new, count)` for non-empty `old`, on the
+    /// strings' UTF-8 storage in place (no byte-array copies).
     static func replace(_ s: String, _ old: String, _ new: String, count: Int = -1) -> String {
-        let hay = Array(s.utf8), needle = Array(old.utf8)
-        guard !needle.isEmpty, var at = find(hay, needle) else { return s }
-        let rep = Array(new.utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(hay.count + max(0, rep.count - needle.count) * 4)
-        var start = 0
-        var n = 0
-        while count < 0 || n < count {
-            out.append(contentsOf: hay[start..<at])
-            out.append(contentsOf: rep)
-            start = at + needle.count
-            n += 1
-            guard let next = find(hay, needle, from: start) else { break }
-            at = next
+        var text = s, old = old, new = new
+        return text.withUTF8 { hay in
+            old.withUTF8 { needle in
+                guard !needle.isEmpty, var at = find(hay, needle) else { return s }
+                return new.withUTF8 { rep in
+                    var out: [UInt8] = []
+                    out.reserveCapacity(hay.count + max(0, rep.count - needle.count) * 4)
+                    var start = 0
+                    var n = 0
+                    while count < 0 || n < count {
+                        out.append(contentsOf: UnsafeBufferPointer(rebasing: hay[start..<at]))
+                        out.append(contentsOf: rep)
+                        start = at + needle.count
+                        n += 1
+                        guard let next = find(hay, needle, from: start) else { break }
+                        at = next
+                    }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: hay[start...]))
+                    return String(decoding: out, as: UTF8.self)
+                }
+            }
         }
-        out.append(contentsOf: hay[start...])
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Python `str.count(sub)` for non-empty `sub` (non-overlapping).

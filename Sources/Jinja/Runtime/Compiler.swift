@@ -28,7 +28,9 @@ enum Compiler {
         switch e {
         case .compiled(let c): return c.run
         case .const(let v): return { _, _ in v }
-        case .name(let n): return { rt, f in rt.lookup(n, f) }
+        case .name(let n):
+            let name = VarName(n)
+            return { rt, f in rt.lookup(name, f) }
         case .getattr(let o, let name):
             let oc = compile(o)
             return { rt, f in try rt.getattr(try oc(rt, f), name, f) }
@@ -257,6 +259,7 @@ enum Compiler {
     static func macro(_ m: MacroDef) -> MacroDef {
         var m = m
         m.params = m.params.map { ($0.0, $0.1.map(c)) }
+        m.paramNames = m.params.map { VarName($0.0) }
         m.body = compile(m.body)
         return m
     }

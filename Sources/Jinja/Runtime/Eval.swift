@@ -2,7 +2,13 @@
 extension Runtime {
     @inline(__always)
     func lookup(_ name: String, _ f: Frame) -> Value {
-        if let v = f.scope.lookup(name) { return v }
+        lookup(VarName(name), f)
+    }
+
+    @inline(__always)
+    func lookup(_ varName: VarName, _ f: Frame) -> Value {
+        if let v = f.scope.lookup(varName) { return v }
+        let name = varName.string
         if let v = f.template.globals[name] { return v }
         if let v = env.globals[name] { return v }
         return .undefined(Undefined(name: name, kind: env.undefined))

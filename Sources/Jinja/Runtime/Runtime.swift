@@ -253,9 +253,9 @@ final class Runtime {
         case .breakLoop: throw LoopControl.breakLoop
         case .continueLoop: throw LoopControl.continueLoop
         case .autoescape(let e, let body, let line):
-            var inner = f.with(scope: newScope(parent: f.scope))
-            inner.rootLevel = f.rootLevel
-            do { inner.autoescape = try eval(e, f).truthy() } catch { throw annotate(error, line, f) }
+            let enabled: Bool
+            do { enabled = try eval(e, f).truthy() } catch { throw annotate(error, line, f) }
+            let inner = Frame(scope: newScope(parent: f.scope), ctx: f.ctx, template: f.template, autoescape: enabled, rootLevel: f.rootLevel, topLevel: false)
             try exec(body, inner, &out)
         case .scope(let body):
             try exec(body, f.with(scope: newScope(parent: f.scope)), &out)
@@ -383,7 +383,7 @@ final class Runtime {
             loop?.index0 = i
             if reused { table.vars.removeAll() }
             if let n = targetName {
-                if !reused && slot >= 0 && table.vars.names[slot] == n {
+                if !reused && slot >= 0 && table.vars.name(at: slot) == n {
                     table.vars.setValue(items[i], at: slot)
                 } else {
                     table.vars[n] = items[i]
@@ -430,33 +430,40 @@ final class Runtime {
         let def = m.def
         // only scopes that can end up in a reference cycle need releasing later
         let scope = def.capturesScope ? newScope(parent: m.scope) : Scope(parent: m.scope)
+        scope.vars.reserve(def.params.count + (def.usesCaller ? 1 : 0) + (def.usesVarargs ? 1 : 0) + (def.usesKwargs ? 1 : 0))
         let mf = Frame(scope: scope, ctx: m.ctx, template: m.template, autoescape: m.autoescape, rootLevel: false, topLevel: false)
         let pos = args.positional
         if pos.count > def.params.count && !def.usesVarargs {
             throw JinjaError.type("macro '\(def.name)' takes not more than \(def.params.count) argument(s)")
         }
-        var usedKw = Set<String>()
-        for (i, (pname, defExpr)) in def.params.enumerated() {
+        let names = def.paramNames.count == def.params.count ? def.paramNames : def.params.map { VarName($0.0) }
+        var usedKw = 0
+        for i in 0..<def.params.count {
+            let pname = names[i]
             if i < pos.count {
-                scope.vars[pname] = pos[i]
-                if args.keyword(pname) != nil {
-                    throw JinjaError.type("macro '\(def.name)' got multiple values for argument '\(pname)'")
+                scope.vars.set(pname, pos[i])
+                if !args.keywords.isEmpty && args.keyword(pname.string) != nil {
+                    throw JinjaError.type("macro '\(def.name)' got multiple values for argument '\(pname.string)'")
                 }
-            } else if let kv = args.keyword(pname) {
-                scope.vars[pname] = kv
-                usedKw.insert(pname)
-            } else if let d = defExpr {
-                scope.vars[pname] = try eval(d, mf)
+            } else if !args.keywords.isEmpty, let kv = args.keyword(pname.string) {
+                scope.vars.set(pname, kv)
+                usedKw += 1
+            } else if let d = def.params[i].1 {
+                scope.vars.set(pname, try eval(d, mf))
             } else {
-                scope.vars[pname] = .undefined(Undefined(name: pname, hint: "parameter \(pyRepr(pname)) was not provided", kind: env.undefined))
+                scope.vars.set(pname, .undefined(Undefined(name: pname.string, hint: "parameter \(pyRepr(pname.string)) was not provided", kind: env.undefined)))
             }
         }
         var extraKw: [(Value, Value)] = []
         var callerValue: Value? = m.caller
-        for (k, v) in args.keywords where !usedKw.contains(k) {
-            if k == "caller" && def.usesCaller { callerValue = v; continue }
-            if def.usesKwargs { extraKw.append((.string(k), v)); continue }
-            throw JinjaError.type("macro '\(def.name)' takes no keyword argument '\(k)'")
+        if usedKw < args.keywords.count {
+            // keywords naming a parameter past the positional ones were used above
+            let taken = Set(def.params.dropFirst(pos.count).map(\.0))
+            for (k, v) in args.keywords where !taken.contains(k) {
+                if k == "caller" && def.usesCaller { callerValue = v; continue }
+                if def.usesKwargs { extraKw.append((.string(k), v)); continue }
+                throw JinjaError.type("macro '\(def.name)' takes no keyword argument '\(k)'")
+            }
         }
         if def.usesCaller && !def.params.contains(where: { $0.0 == "caller" }) {
             scope.vars["caller"] = callerValue ?? .undefined(Undefined(name: "caller", hint: "No caller defined", kind: env.undefined))
@@ -476,11 +483,3 @@ final class Runtime {
     }
 }
 
-extension Frame {
-    /// The same frame but not root-level (captured output is never dropped).
-    var asNonRoot: Frame {
-        var f = self
-        f.rootLevel = false
-        return f
-    }
-}

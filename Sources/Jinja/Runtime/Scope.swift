@@ -1,65 +1,119 @@
+/// A variable name with its fingerprint: its UTF-8 length and first seven
+/// bytes in one integer. Names compare by fingerprint first, and names of
+/// up to seven bytes (nearly all template names) by fingerprint alone,
+/// instead of calling into the string comparison for every mismatch.
+struct VarName: Sendable {
+    let string: String
+    let fingerprint: UInt64
+
+    init(_ s: String) {
+        string = s
+        fingerprint = VarName.fingerprint(s)
+    }
+
+    static func fingerprint(_ s: String) -> UInt64 {
+        let count = s.utf8.count
+        let head: UInt64? = s.utf8.withContiguousStorageIfAvailable { bytes in
+            var h: UInt64 = 0
+            for i in 0..<Swift.min(count, 7) { h |= UInt64(bytes[i]) << UInt64(8 * i) }
+            return h
+        }
+        var h = head ?? 0
+        if head == nil {
+            for (i, b) in s.utf8.prefix(7).enumerated() { h |= UInt64(b) << UInt64(8 * i) }
+        }
+        return UInt64(truncatingIfNeeded: count) << 56 | h
+    }
+
+    /// Whether the fingerprint alone identifies the name.
+    @inline(__always) var isExact: Bool { fingerprint >> 56 <= 7 }
+}
+
 /// Variables of one scope. Most scopes hold a handful of names (a loop
-/// variable, macro parameters), where comparing short strings linearly
-/// beats hashing them; larger tables add a hash index.
+/// variable, macro parameters), where comparing fingerprints linearly
+/// beats hashing them; larger tables add a hash index. One array of
+/// entries, so a new scope costs one allocation.
 struct VarTable {
-    private(set) var names: [String] = []
-    private(set) var values: [Value] = []
+    struct Entry {
+        let name: String
+        let fingerprint: UInt64
+        var value: Value
+    }
+    private(set) var entries: [Entry] = []
     private var index: [String: Int]? = nil
-    static let indexThreshold = 12
+    static let indexThreshold = 24
 
     init() {}
     init(_ d: [String: Value]) {
-        names.reserveCapacity(d.count)
-        values.reserveCapacity(d.count)
+        entries.reserveCapacity(d.count)
         for (k, v) in d { self[k] = v }
     }
 
+    mutating func reserve(_ n: Int) { entries.reserveCapacity(n) }
+
     @inline(__always) func position(_ name: String) -> Int? {
-        if let idx = index { return idx[name] }
-        var i = 0
-        while i < names.count {
-            if names[i] == name { return i }
-            i += 1
-        }
-        return nil
+        position(VarName(name))
     }
 
-    subscript(name: String) -> Value? {
-        @inline(__always) get {
-            guard let i = position(name) else { return nil }
-            return values[i]
-        }
-        set {
-            if let i = position(name) {
-                if let v = newValue { values[i] = v; return }
-                names.remove(at: i)
-                values.remove(at: i)
-                if index != nil { rebuildIndex() }
-                return
+    @inline(__always) func position(_ name: VarName) -> Int? {
+        if let idx = index { return idx[name.string] }
+        let fp = name.fingerprint
+        return entries.withUnsafeBufferPointer { e in
+            var i = 0
+            if name.isExact {
+                while i < e.count {
+                    if e[i].fingerprint == fp { return i }
+                    i += 1
+                }
+                return nil
             }
-            guard let v = newValue else { return }
-            names.append(name)
-            values.append(v)
-            if index != nil { index?[name] = names.count - 1 }
-            else if names.count > VarTable.indexThreshold { rebuildIndex() }
+            while i < e.count {
+                if e[i].fingerprint == fp && e[i].name == name.string { return i }
+                i += 1
+            }
+            return nil
         }
+    }
+
+    @inline(__always) func value(_ name: VarName) -> Value? {
+        guard let i = position(name) else { return nil }
+        return entries[i].value
+    }
+
+    @inline(__always) func name(at slot: Int) -> String { entries[slot].name }
+
+    subscript(name: String) -> Value? {
+        @inline(__always) get { value(VarName(name)) }
+        set { set(VarName(name), newValue) }
+    }
+
+    mutating func set(_ name: VarName, _ newValue: Value?) {
+        if let i = position(name) {
+            if let v = newValue { entries[i].value = v; return }
+            entries.remove(at: i)
+            if index != nil { rebuildIndex() }
+            return
+        }
+        guard let v = newValue else { return }
+        entries.append(Entry(name: name.string, fingerprint: name.fingerprint, value: v))
+        if index != nil { index?[name.string] = entries.count - 1 }
+        else if entries.count > VarTable.indexThreshold { rebuildIndex() }
     }
 
     /// Replaces the value of the name at `slot` (from `position`).
-    @inline(__always) mutating func setValue(_ v: Value, at slot: Int) { values[slot] = v }
+    @inline(__always) mutating func setValue(_ v: Value, at slot: Int) { entries[slot].value = v }
 
     private mutating func rebuildIndex() {
         var d: [String: Int] = [:]
-        for (i, n) in names.enumerated() { d[n] = i }
+        for (i, e) in entries.enumerated() { d[e.name] = i }
         index = d
     }
 
-    var pairs: Zip2Sequence<[String], [Value]> { zip(names, values) }
+    var pairs: [(String, Value)] { entries.map { ($0.name, $0.value) } }
 
     /// Empties the table but keeps its storage (loop scopes reused per iteration).
     mutating func removeAll() {
-        names.removeAll(keepingCapacity: true)
-        values.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
         index = nil
     }
 }
@@ -79,9 +133,13 @@ final class Scope {
     }
 
     @inline(__always) func lookup(_ name: String) -> Value? {
+        lookup(VarName(name))
+    }
+
+    @inline(__always) func lookup(_ name: VarName) -> Value? {
         var s: Scope? = self
         while let c = s {
-            if let v = c.vars[name] { return v }
+            if let v = c.vars.value(name) { return v }
             s = c.parent
         }
         return nil
@@ -117,19 +175,38 @@ final class Context {
 }
 
 /// Where evaluation currently is: scope, template context and flags.
-public struct Frame {
+///
+/// A class, not a struct: every compiled expression, filter and test is
+/// handed the frame, and a reference is one pointer to pass and one count
+/// to retain where a struct of three references needed three. Frames are
+/// made per macro call, loop or block, far less often than they are passed.
+public final class Frame {
     let scope: Scope
     let ctx: Context
     let template: Template
-    var autoescape: Bool
+    let autoescape: Bool
     /// Root-level code of a template: output is dropped once `extends` ran.
-    var rootLevel: Bool
+    let rootLevel: Bool
     /// Assignments go to the template top level (and are exported).
-    var topLevel: Bool
+    let topLevel: Bool
+
+    init(scope: Scope, ctx: Context, template: Template, autoescape: Bool, rootLevel: Bool, topLevel: Bool) {
+        self.scope = scope
+        self.ctx = ctx
+        self.template = template
+        self.autoescape = autoescape
+        self.rootLevel = rootLevel
+        self.topLevel = topLevel
+    }
 
     /// The same frame over another scope (not the template top level unless asked).
     func with(scope: Scope, topLevel: Bool = false) -> Frame {
         Frame(scope: scope, ctx: ctx, template: template, autoescape: autoescape, rootLevel: rootLevel, topLevel: topLevel)
+    }
+
+    /// The same frame but not root-level (captured output is never dropped).
+    var asNonRoot: Frame {
+        rootLevel ? Frame(scope: scope, ctx: ctx, template: template, autoescape: autoescape, rootLevel: false, topLevel: topLevel) : self
     }
 }
 

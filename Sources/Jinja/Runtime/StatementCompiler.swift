@@ -130,13 +130,14 @@ enum StatementCompiler {
                 do { iterValue = try iter(rt, f) } catch { throw rt.annotate(error, line, f) }
                 try rt.runFor(node, iterValue, depth0: 0, f, &out, line: line)
             }
-        case .assign(.name(let name), let e, let line):
+        case .assign(.name(let n), let e, let line):
             let ev = evaluator(e)
+            let name = VarName(n)
             return { rt, f, _ in
                 do {
                     let v = try ev(rt, f)
-                    f.scope.vars[name] = v
-                    if f.topLevel { f.ctx.export(name) }
+                    f.scope.vars.set(name, v)
+                    if f.topLevel { f.ctx.export(n) }
                 } catch { throw rt.annotate(error, line, f) }
             }
         case .assign(let target, let e, let line):
