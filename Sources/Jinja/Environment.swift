@@ -70,7 +70,9 @@ public final class Environment: @unchecked Sendable {
     @exclusivity(unchecked) public var sandbox: SandboxMode = .none
 
     private let cacheLock = NSLock()
-    private var cache: [String: (Template, Double?)] = [:]
+    /// Parsed templates by name, with where and when they were loaded
+    /// (`TemplateSource` without its text).
+    private var cache: [String: (Template, TemplateSource)] = [:]
 
     public init(loader: (any Loader)? = nil) {
         self.loader = loader
@@ -114,8 +116,8 @@ public final class Environment: @unchecked Sendable {
         cacheLock.lock()
         let cached = cache[name]
         cacheLock.unlock()
-        if let (t, version) = cached {
-            if version == nil || loader?.version(of: name) == version { return t }
+        if let (t, loaded) = cached {
+            if loaded.version == nil || loader?.isUpToDate(name, loaded: loaded) == true { return t }
         }
         guard let loader = loader else {
             throw JinjaError(.templateNotFound, name, templateName: name)
@@ -126,7 +128,7 @@ public final class Environment: @unchecked Sendable {
         let parsed = try parse(src.source, name: name)
         let t = Template(environment: self, name: name, source: src.source, parsed: parsed, globals: [:])
         cacheLock.lock()
-        let replaced = cache.updateValue((t, src.version), forKey: name)
+        let replaced = cache.updateValue((t, TemplateSource(source: "", filename: src.filename, version: src.version)), forKey: name)
         cacheLock.unlock()
         replaced?.0.dropModule()
         return t

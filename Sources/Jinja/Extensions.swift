@@ -51,9 +51,9 @@ public struct ExtensionRuntime {
     public var context: CallContext { CallContext(runtime: runtime, frame: frame) }
     public func evaluate(_ e: ParsedExpression) throws -> Value { try runtime.eval(e.expr, frame) }
     public func render(_ b: ParsedBody) throws -> String {
-        var out = ""
+        var out = Output()
         try runtime.exec(b.body, frame, &out)
-        return out
+        return out.string
     }
     /// Assigns a variable in the current scope (exported at top level, like `set`).
     public func assign(_ name: String, _ value: Value) throws {
@@ -66,9 +66,9 @@ public struct ExtensionRuntime {
     /// Renders another template by name with the current variables.
     public func renderTemplate(_ name: String) throws -> String {
         let t = try runtime.env.getTemplate(name)
-        var out = ""
+        var out = Output()
         try runtime.renderInclude(t, frame, withContext: true, &out)
-        return out
+        return out.string
     }
     public mutating func write(_ text: String) { output += text }
 }

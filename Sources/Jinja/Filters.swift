@@ -345,7 +345,17 @@ enum BuiltinFilters {
         else if case .int(let l)? = c.environment.policies["truncate.leeway"] { leeway = l }
         let endLen = end.unicodeScalars.count
         if length < endLen { throw JinjaError(.assertionError, "expected length >= \(endLen), got \(length)") }
-        if s.utf8.count <= length + leeway || s.unicodeScalars.count <= length + leeway { return .string(s) }
+        if s.utf8.count <= length + leeway { return .string(s) }
+        var bytes = s
+        let asciiCut: String? = bytes.withUTF8 { u in
+            // ASCII (the usual case): bytes are code points, cut on bytes
+            guard u.allSatisfy({ $0 < 0x80 }) else { return nil }
+            var end = Swift.max(0, length - endLen)
+            if !killwords, let sp = u[..<end].lastIndex(of: 32) { end = sp }
+            return String(decoding: UnsafeBufferPointer(rebasing: u[..<end]), as: UTF8.self)
+        }
+        if let asciiCut { return .string(asciiCut + end) }
+        if s.unicodeScalars.count <= length + leeway { return .string(s) }
         let scalars = s.unicodeScalars
         let cutEnd = scalars.index(scalars.startIndex, offsetBy: Swift.max(0, length - endLen))
         let cut = Substring(scalars[..<cutEnd])

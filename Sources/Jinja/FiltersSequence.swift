@@ -398,66 +398,147 @@ func urlize(_ text: String, trim: Int?, rel: String?, target: String?, extraSche
 
 /// Python's `json.dumps` (ensure_ascii, optional indent and sort_keys).
 func jsonDumps(_ v: Value, indent: Int?, sortKeys: Bool, htmlSafe: Bool = false, level: Int = 0) throws -> String {
-    func str(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "<" where htmlSafe: out += "\\u003c"
-            case ">" where htmlSafe: out += "\\u003e"
-            case "&" where htmlSafe: out += "\\u0026"
-            case "'" where htmlSafe: out += "\\u0027"
-            default:
-                if u.value < 0x20 || u.value > 0x7e {
-                    if u.value > 0xffff {
-                        let v = u.value - 0x10000
-                        out += "\\u" + hex(0xd800 + (v >> 10), 4) + "\\u" + hex(0xdc00 + (v & 0x3ff), 4)
-                    } else {
-                        out += "\\u" + hex(u.value, 4)
-                    }
-                } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
+    var w = JSONWriter(indent: indent, sortKeys: sortKeys, htmlSafe: htmlSafe)
+    try w.write(v, level: level)
+    return String(decoding: w.out, as: UTF8.self)
+}
+
+/// Python's `json.dumps` (ensure_ascii, Jinja2's `htmlsafe_json_dumps`
+/// escapes when `htmlSafe`) written as bytes into one buffer.
+struct JSONWriter {
+    let indent: Int?
+    let sortKeys: Bool
+    let htmlSafe: Bool
+    var out: [UInt8] = []
+
+    init(indent: Int?, sortKeys: Bool, htmlSafe: Bool) {
+        self.indent = indent
+        self.sortKeys = sortKeys
+        self.htmlSafe = htmlSafe
+        out.reserveCapacity(32)
     }
-    let nl = indent.map { "\n" + String(repeating: " ", count: $0 * (level + 1)) } ?? ""
-    let nlEnd = indent.map { "\n" + String(repeating: " ", count: $0 * level) } ?? ""
-    let sep = indent == nil ? ", " : ","
-    switch v {
-    case .none: return "null"
-    case .bool(let b): return b ? "true" : "false"
-    case .int(let i): return String(i)
-    case .float(let d):
-        if d.isNaN { return "NaN" }
-        if d.isInfinite { return d < 0 ? "-Infinity" : "Infinity" }
-        return formatFloat(d)
-    case .string(let s), .markup(let s): return str(s)
-    case .list, .tuple:
-        let items = try iterateValue(v)
-        if items.isEmpty { return "[]" }
-        return "[" + nl + (try items.map { try jsonDumps($0, indent: indent, sortKeys: sortKeys, htmlSafe: htmlSafe, level: level + 1) }).joined(separator: sep + nl) + nlEnd + "]"
-    case .dict(let d):
-        if d.isEmpty { return "{}" }
-        var pairs = try d.pairs.map { (k, val) -> (String, Value) in
-            switch k {
-            case .string(let s), .markup(let s): return (s, val)
-            case .int, .float, .bool, .none: return (try jsonDumps(k, indent: nil, sortKeys: false), val)
-            default: throw JinjaError.type("keys must be str, int, float, bool or None, not \(k.typeName)")
-            }
+
+    mutating func append(_ s: StaticString) {
+        s.withUTF8Buffer { out.append(contentsOf: $0) }
+    }
+
+    mutating func append(_ s: String) {
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { out.append(contentsOf: $0) }
+        if done == nil { out.append(contentsOf: s.utf8) }
+    }
+
+    /// Newline and indentation before an item (indented output only).
+    mutating func newline(_ level: Int) {
+        guard let indent else { return }
+        out.append(10)
+        out.append(contentsOf: repeatElement(UInt8(32), count: indent * level))
+    }
+
+    mutating func separator() {
+        if indent == nil { append(", ") } else { out.append(44) }
+    }
+
+    mutating func hex4(_ v: UInt32) {
+        let digits: StaticString = "0123456789abcdef"
+        append("\\u")
+        for shift in stride(from: 12, through: 0, by: -4) {
+            out.append(digits.utf8Start[Int((v >> UInt32(shift)) & 0xf)])
         }
-        if sortKeys { pairs.sort { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) } }
-        return "{" + nl + (try pairs.map { str($0.0) + ": " + (try jsonDumps($0.1, indent: indent, sortKeys: sortKeys, htmlSafe: htmlSafe, level: level + 1)) }).joined(separator: sep + nl) + nlEnd + "}"
-    case .undefined(let u): throw JinjaError.type("Object of type \(u.kind == .strict ? "StrictUndefined" : "Undefined") is not JSON serializable")
-    case .object(let o):
-        if let it = o as? IterableObject { return try jsonDumps(.tuple(it.iterItems), indent: indent, sortKeys: sortKeys, htmlSafe: htmlSafe, level: level) }
-        throw JinjaError.type("Object of type \(o.typeName) is not JSON serializable")
-    case .function: throw JinjaError.type("Object of type function is not JSON serializable")
+    }
+
+    mutating func string(_ s: String) {
+        out.append(34)
+        var copy = s
+        copy.withUTF8 { bytes in
+            var i = 0
+            var run = 0
+            while i < bytes.count {
+                let b = bytes[i]
+                let plain = b >= 0x20 && b < 0x7f && b != 34 && b != 92
+                    && !(htmlSafe && (b == 60 || b == 62 || b == 38 || b == 39))
+                if plain { i += 1; continue }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
+                if b < 0x80 {
+                    switch b {
+                    case 34: append("\\\"")
+                    case 92: append("\\\\")
+                    case 10: append("\\n")
+                    case 13: append("\\r")
+                    case 9: append("\\t")
+                    case 8: append("\\b")
+                    case 12: append("\\f")
+                    default: hex4(UInt32(b))
+                    }
+                    i += 1
+                } else {
+                    // a whole scalar from its (valid) UTF-8 sequence
+                    let n = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : 2
+                    var scalar = UInt32(b) & (n == 4 ? 0x07 : n == 3 ? 0x0F : 0x1F)
+                    for k in 1..<n { scalar = scalar << 6 | UInt32(bytes[i + k] & 0x3F) }
+                    if scalar > 0xFFFF {
+                        let v = scalar - 0x10000
+                        hex4(0xD800 + (v >> 10))
+                        hex4(0xDC00 + (v & 0x3FF))
+                    } else {
+                        hex4(scalar)
+                    }
+                    i += n
+                }
+                run = i
+            }
+            out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<bytes.count]))
+        }
+        out.append(34)
+    }
+
+    mutating func write(_ v: Value, level: Int) throws {
+        switch v {
+        case .none: append("null")
+        case .bool(let b): append(b ? "true" : "false")
+        case .int(let i): append(TextUtils.decimal(i))
+        case .float(let d):
+            if d.isNaN { append("NaN") }
+            else if d.isInfinite { append(d < 0 ? "-Infinity" : "Infinity") }
+            else { append(formatFloat(d)) }
+        case .string(let s), .markup(let s): string(s)
+        case .list, .tuple:
+            let items = try iterateValue(v)
+            if items.isEmpty { append("[]"); return }
+            out.append(91)
+            for (i, item) in items.enumerated() {
+                if i > 0 { separator() }
+                newline(level + 1)
+                try write(item, level: level + 1)
+            }
+            newline(level)
+            out.append(93)
+        case .dict(let d):
+            if d.isEmpty { append("{}"); return }
+            var pairs = try d.pairs.map { (k, val) -> (String, Value) in
+                switch k {
+                case .string(let s), .markup(let s): return (s, val)
+                case .int, .float, .bool, .none: return (try jsonDumps(k, indent: nil, sortKeys: false), val)
+                default: throw JinjaError.type("keys must be str, int, float, bool or None, not \(k.typeName)")
+                }
+            }
+            // UTF-8 byte order is code point order, Python's string order
+            if sortKeys { pairs.sort { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) } }
+            out.append(123)
+            for (i, (k, val)) in pairs.enumerated() {
+                if i > 0 { separator() }
+                newline(level + 1)
+                string(k)
+                append(": ")
+                try write(val, level: level + 1)
+            }
+            newline(level)
+            out.append(125)
+        case .undefined(let u): throw JinjaError.type("Object of type \(u.kind == .strict ? "StrictUndefined" : "Undefined") is not JSON serializable")
+        case .object(let o):
+            if let it = o as? IterableObject { return try write(.tuple(it.iterItems), level: level) }
+            throw JinjaError.type("Object of type \(o.typeName) is not JSON serializable")
+        case .function: throw JinjaError.type("Object of type function is not JSON serializable")
+        }
     }
 }
 

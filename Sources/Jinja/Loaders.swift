@@ -45,10 +45,16 @@ public protocol Loader: Sendable {
     /// The current version stamp for a cached template, or nil if unknown
     /// (then the cached parse is reused).
     func version(of name: String) -> Double?
+    /// Whether a template loaded as `loaded` may still be used: by default
+    /// its version stamp is asked for again by name.
+    func isUpToDate(_ name: String, loaded: TemplateSource) -> Bool
 }
 
 extension Loader {
     public func version(of name: String) -> Double? { nil }
+    public func isUpToDate(_ name: String, loaded: TemplateSource) -> Bool {
+        loaded.version == nil || version(of: name) == loaded.version
+    }
 }
 
 /// Templates held in memory by name.
@@ -89,6 +95,14 @@ public struct FileSystemLoader: Loader {
 
     public func version(of name: String) -> Double? {
         resolve(name).flatMap(mtime)
+    }
+
+    /// One `stat` of the file the template came from, as Jinja2's
+    /// `uptodate` does, instead of searching the path again.
+    public func isUpToDate(_ name: String, loaded: TemplateSource) -> Bool {
+        guard let version = loaded.version else { return true }
+        guard let file = loaded.filename else { return self.version(of: name) == version }
+        return mtime(file) == version
     }
 
     func mtime(_ path: String) -> Double? { FileStat(path)?.mtime }

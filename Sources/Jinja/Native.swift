@@ -10,7 +10,7 @@ extension Template {
         let runtime = Runtime(env: environment, native: true)
         var vars: [String: Value] = [:]
         for (k, v) in context { vars[k] = v }
-        var out = ""
+        var out = Output()
         defer { runtime.releaseScopes() }
         try runtime.renderRoot(self, parentScope: Scope(parent: nil, vars: vars), &out)
         return try nativeConcat(runtime.nativeStack?.last ?? [])

@@ -69,6 +69,8 @@ struct MacroDef: Sendable {
     var capturesScope: Bool = false
     /// The parameters' names with their fingerprints (set when compiled).
     var paramNames: [VarName] = []
+    /// Bytes to reserve for a call's output: the body's text length.
+    var outputHint: Int = 0
 }
 
 struct ForNode: Sendable {

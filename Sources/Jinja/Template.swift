@@ -36,11 +36,10 @@ public final class Template: JinjaObject, @unchecked Sendable {
         vars.reserveCapacity(context.count + 1)
         for (k, v) in context { vars[k] = v }
         let root = Scope(parent: nil, vars: vars)
-        var out = ""
-        out.reserveCapacity(source.utf8.count * 2)
+        var out = Output(capacity: source.utf8.count * 2)
         defer { runtime.releaseScopes() }
         _ = try runtime.renderRoot(self, parentScope: root, &out)
-        return out
+        return out.string
     }
 
     /// The exports of this template rendered without context, cached.

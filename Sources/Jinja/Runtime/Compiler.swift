@@ -260,6 +260,7 @@ enum Compiler {
         var m = m
         m.params = m.params.map { ($0.0, $0.1.map(c)) }
         m.paramNames = m.params.map { VarName($0.0) }
+        m.outputHint = textLength(m.body)
         m.body = compile(m.body)
         return m
     }
@@ -297,6 +298,17 @@ enum Compiler {
         case .exprStmt(let e, let l): return .exprStmt(c(e), line: l)
         case .autoescape(let e, let body, let l): return .autoescape(c(e), compile(body), line: l)
         case .scope(let body): return .scope(compile(body))
+        }
+    }
+}
+
+extension Compiler {
+    /// Bytes of literal text a body prints at its own level (a lower bound
+    /// of its output, used to size output buffers).
+    static func textLength(_ body: [Stmt]) -> Int {
+        body.reduce(0) { n, s in
+            if case .text(let t) = s { return n + t.utf8.count }
+            return n
         }
     }
 }

@@ -193,9 +193,9 @@ final class BlockRef: JinjaObject, @unchecked Sendable {
         guard let stack = ctx.blocks[name], index < stack.count else {
             throw JinjaError.runtime("no super block available for '\(name)'")
         }
-        var out = ""
+        var out = Output()
         try cc.runtime.capturing { try cc.runtime.renderBlock(name, index: index, frame, &out, scoped: scoped) }
-        return frame.autoescape ? .markup(out) : .string(out)
+        return frame.autoescape ? .markup(out.string) : .string(out.string)
     }
     func attribute(_ attr: String, _ cc: CallContext) throws -> Value? {
         if attr == "super" {

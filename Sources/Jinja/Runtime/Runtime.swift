@@ -63,7 +63,7 @@ final class Runtime {
 
     /// Renders a template as the root of an extends chain and returns its context.
     @discardableResult
-    func renderRoot(_ t: Template, parentScope: Scope, _ out: inout String) throws -> Context {
+    func renderRoot(_ t: Template, parentScope: Scope, _ out: inout Output) throws -> Context {
         try enter()
         defer { depth -= 1 }
         let top = newScope(parent: parentScope)
@@ -98,10 +98,10 @@ final class Runtime {
     }
 
     func makeModule(_ t: Template, parentScope: Scope) throws -> TemplateModule {
-        var out = ""
+        var out = Output()
         let ctx = try renderRoot(t, parentScope: parentScope, &out)
         let exports = ctx.exported.compactMap { n in ctx.top.vars[n].map { (n, $0) } }
-        return TemplateModule(exports: exports, body: out, templateName: t.name)
+        return TemplateModule(exports: exports, body: out.string, templateName: t.name)
     }
 
     /// Attaches the template name and line to an error leaving a statement;
@@ -115,7 +115,7 @@ final class Runtime {
         return e
     }
 
-    func exec(_ body: [Stmt], _ f: Frame, _ out: inout String) throws {
+    func exec(_ body: [Stmt], _ f: Frame, _ out: inout Output) throws {
         if body.count == 1, case .compiledBody(let cb) = body[0] { return try cb.run(self, f, &out) }
         if !stack.hasRoom() { throw JinjaError(.recursionError, "maximum recursion depth exceeded") }
         // Output at a template's root level is dropped once `extends` ran;
@@ -125,7 +125,7 @@ final class Runtime {
             switch s {
             case .text(let t):
                 if suppressed { continue }
-                out += t
+                out.append(t)
                 if isNative { nativeAppend(.string(t)) }
             case .output(let e, let line):
                 if suppressed { continue }
@@ -142,21 +142,21 @@ final class Runtime {
     }
 
     /// Prints a value: finalize, then str(), escaping unless markup when autoescaping.
-    func write(_ value: Value, _ f: Frame, _ out: inout String) throws {
+    func write(_ value: Value, _ f: Frame, _ out: inout Output) throws {
         var v = value
         if let fin = env.finalize { v = try fin(v) }
         if isNative { nativeAppend(v) }
         switch v {
-        case .string(let s): out += f.autoescape ? escapeHTML(s) : s
-        case .markup(let s): out += s
-        case .int(let i): out += TextUtils.decimal(i)
+        case .string(let s): out.append(f.autoescape ? escapeHTML(s) : s)
+        case .markup(let s): out.append(s)
+        case .int(let i): out.append(TextUtils.decimal(i))
         default:
             let s = try v.str()
-            out += f.autoescape ? escapeHTML(s) : s
+            out.append(f.autoescape ? escapeHTML(s) : s)
         }
     }
 
-    func execStmt(_ s: Stmt, _ f: Frame, _ out: inout String) throws {
+    func execStmt(_ s: Stmt, _ f: Frame, _ out: inout Output) throws {
         switch s {
         case .text, .output:
             try exec([s], f, &out)
@@ -176,10 +176,10 @@ final class Runtime {
         case .assign(let target, let e, let line):
             do { try assign(target, try eval(e, f), f) } catch { throw annotate(error, line, f) }
         case .assignBlock(let target, let filter, let body, let line):
-            var buf = ""
+            var buf = Output()
             try capturing { try exec(body, f.with(scope: f.scope, topLevel: f.topLevel).asNonRoot, &buf) }
             do {
-                var v: Value = f.autoescape ? .markup(buf) : .string(buf)
+                var v: Value = f.autoescape ? .markup(buf.string) : .string(buf.string)
                 if let fl = filter { v = try evalFilterChain(fl, input: v, f) }
                 try assign(target, v, f)
             } catch { throw annotate(error, line, f) }
@@ -197,11 +197,11 @@ final class Runtime {
                 try write(try call(fn, args, f), f, &out)
             } catch { throw annotate(error, line, f) }
         case .filterBlock(let filterE, let body, let line):
-            var buf = ""
+            var buf = Output()
             try capturing { try exec(body, f.asNonRoot, &buf) }
             if f.rootLevel && f.ctx.parentTemplate != nil { return }
             do {
-                let v = try evalFilterChain(filterE, input: f.autoescape ? .markup(buf) : .string(buf), f)
+                let v = try evalFilterChain(filterE, input: f.autoescape ? .markup(buf.string) : .string(buf.string), f)
                 try write(v, f, &out)
             } catch { throw annotate(error, line, f) }
         case .with(let pairs, let body, let line):
@@ -263,7 +263,7 @@ final class Runtime {
             do {
                 var rt = ExtensionRuntime(runtime: self, frame: f)
                 try st.run(&rt)
-                if !(f.rootLevel && f.ctx.parentTemplate != nil) { out += rt.output }
+                if !(f.rootLevel && f.ctx.parentTemplate != nil) { out.append(rt.output) }
             } catch { throw annotate(error, line, f) }
         case .debug:
             // jinja2.ext.debug: pprint of the visible context, filters and tests
@@ -276,7 +276,7 @@ final class Runtime {
                 (.string("filters"), .list(env.filters.keys.sorted().map { .string($0) })),
                 (.string("tests"), .list(env.tests.keys.sorted().map { .string($0) })),
             ])
-            out += (try? pformat(info)) ?? ""
+            out.append((try? pformat(info)) ?? "")
         }
     }
 
@@ -291,12 +291,12 @@ final class Runtime {
         }
     }
 
-    func renderInclude(_ t: Template, _ f: Frame, withContext: Bool, _ out: inout String) throws {
+    func renderInclude(_ t: Template, _ f: Frame, withContext: Bool, _ out: inout Output) throws {
         let parent = withContext ? f.scope : Scope(parent: nil)
         try renderRoot(t, parentScope: parent, &out)
     }
 
-    func renderBlock(_ name: String, index: Int, _ f: Frame, _ out: inout String, scoped: Bool = false) throws {
+    func renderBlock(_ name: String, index: Int, _ f: Frame, _ out: inout Output, scoped: Bool = false) throws {
         guard let stack = f.ctx.blocks[name], index < stack.count else {
             throw JinjaError.runtime("no block named '\(name)'")
         }
@@ -316,7 +316,7 @@ final class Runtime {
         try exec(node.body, bf, &out)
     }
 
-    func runFor(_ node: ForNode, _ iterValue: Value, depth0: Int, _ f: Frame, _ out: inout String, line: Int) throws {
+    func runFor(_ node: ForNode, _ iterValue: Value, depth0: Int, _ f: Frame, _ out: inout Output, line: Int) throws {
         var items: [Value]
         do { items = try iterate(iterValue) } catch { throw annotate(error, line, f) }
         let scope = newScope(parent: f.scope)
@@ -342,9 +342,9 @@ final class Runtime {
                 recurse = { [unowned self] v, cc in
                     try self.enter()
                     defer { self.depth -= 1 }
-                    var o = ""
+                    var o = Output()
                     try self.runFor(node, v, depth0: depth0 + 1, f, &o, line: line)
-                    return cc.frame.autoescape ? .markup(o) : .string(o)
+                    return cc.frame.autoescape ? .markup(o.string) : .string(o.string)
                 }
             } else { recurse = nil }
             let l = LoopObject(items: items, depth0: depth0, recurse: recurse)
@@ -472,14 +472,14 @@ final class Runtime {
             scope.vars["varargs"] = .tuple(pos.count > def.params.count ? Array(pos[def.params.count...]) : [])
         }
         if def.usesKwargs { scope.vars["kwargs"] = .dict(extraKw) }
-        var out = ""
+        var out = Output(capacity: def.outputHint)
         if isNative {
             nativeStack?.append([])
             try exec(def.body, mf, &out)
             return try nativeConcat(nativeStack?.popLast() ?? [])
         }
         try exec(def.body, mf, &out)
-        return callerFrame.autoescape ? .markup(out) : .string(out)
+        return callerFrame.autoescape ? .markup(out.string) : .string(out.string)
     }
 }
 

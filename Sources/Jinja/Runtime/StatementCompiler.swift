@@ -4,7 +4,7 @@
 /// statement enum nor copies its payloads per execution. The hot kinds
 /// (text, output, if, for, set, do) get their own closures; the rest run
 /// through `Runtime.execStmt`.
-typealias ExecFn = @Sendable (Runtime, Frame, inout String) throws -> Void
+typealias ExecFn = @Sendable (Runtime, Frame, inout Output) throws -> Void
 
 /// A closure stored in an array or optional through a struct: closures
 /// stored directly in generic containers are kept at their most general
@@ -95,7 +95,7 @@ enum StatementCompiler {
             return { rt, f, out in
                 // root-level output is dropped once `extends` ran
                 if f.rootLevel && f.ctx.parentTemplate != nil { return }
-                out += t
+                out.append(t)
                 if rt.isNative { rt.nativeAppend(.string(t)) }
             }
         case .output(let e, let line):
