@@ -3,40 +3,42 @@ import Foundation
 struct FormatFlags { var minus = false, plus = false, space = false, alt = false, zero = false }
 
 /// Python `%`-formatting (`"%s-%05.2f" % (a, b)`), used by the `%`
-/// operator and the `format` filter.
+/// operator and the `format` filter. Scans the format's UTF-8 bytes (every
+/// byte of a conversion spec is ASCII) and copies literal runs whole.
 func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String {
-    let chars = Array(fmt.unicodeScalars)
-    var positional: [Value]
+    let chars = Array(fmt.utf8)
+    var cursor: ArgCursor
     var mapping: DictBox? = nil
     switch args {
-    case .tuple(let t): positional = t
-    case .dict(let d): positional = [args]; mapping = d
-    default: positional = [args]
+    case .tuple(let t): cursor = ArgCursor(t)
+    case .dict(let d): cursor = ArgCursor([args]); mapping = d
+    default: cursor = ArgCursor([args])
     }
-    var argIndex = 0
-    var out = ""
+    var out: [UInt8] = []
+    out.reserveCapacity(chars.count + 8)
     var i = 0
     var usedMapping = false
-    func nextArg() throws -> Value {
-        guard argIndex < positional.count else { throw JinjaError.type("not enough arguments for format string") }
-        defer { argIndex += 1 }
-        return positional[argIndex]
+    func appendBody(_ s: String) {
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { out.append(contentsOf: $0) }
+        if done == nil { out.append(contentsOf: s.utf8) }
     }
     while i < chars.count {
-        let c = chars[i]
-        if c != "%" { out.unicodeScalars.append(c); i += 1; continue }
+        let runStart = i
+        while i < chars.count && chars[i] != 37 { i += 1 }  // '%'
+        if i > runStart { out.append(contentsOf: chars[runStart..<i]) }
+        if i >= chars.count { break }
         i += 1
         guard i < chars.count else { throw JinjaError.value("incomplete format") }
-        if chars[i] == "%" { out += "%"; i += 1; continue }
+        if chars[i] == 37 { out.append(37); i += 1; continue }
         var keyed: Value? = nil
-        if chars[i] == "(" {
+        if chars[i] == 40 {  // '('
             var depth = 1
             var j = i + 1
-            var key = ""
             while j < chars.count {
-                if chars[j] == "(" { depth += 1 } else if chars[j] == ")" { depth -= 1; if depth == 0 { break } }
-                key.unicodeScalars.append(chars[j]); j += 1
+                if chars[j] == 40 { depth += 1 } else if chars[j] == 41 { depth -= 1; if depth == 0 { break } }
+                j += 1
             }
+            let key = String(decoding: chars[(i + 1)..<Swift.min(j, chars.count)], as: UTF8.self)
             guard let m = mapping else { throw JinjaError.type("format requires a mapping") }
             guard let v = m[key] else { throw JinjaError(.keyError, pyRepr(key)) }
             keyed = v
@@ -46,98 +48,120 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
         var flags = FormatFlags()
         flagLoop: while i < chars.count {
             switch chars[i] {
-            case "-": flags.minus = true
-            case "+": flags.plus = true
-            case " ": flags.space = true
-            case "#": flags.alt = true
-            case "0": flags.zero = true
+            case 45: flags.minus = true   // -
+            case 43: flags.plus = true    // +
+            case 32: flags.space = true   // space
+            case 35: flags.alt = true     // #
+            case 48: flags.zero = true    // 0
             default: break flagLoop
             }
             i += 1
         }
         var width = 0
-        if i < chars.count && chars[i] == "*" {
-            if case .int(let w) = try nextArg() { width = w }
+        if i < chars.count && chars[i] == 42 {  // '*'
+            if case .int(let w) = try cursor.next() { width = w }
             i += 1
         } else {
-            while i < chars.count, chars[i].value >= 48, chars[i].value <= 57 { width = width * 10 + Int(chars[i].value - 48); i += 1 }
+            while i < chars.count, chars[i] >= 48, chars[i] <= 57 { width = width * 10 + Int(chars[i] - 48); i += 1 }
         }
         var precision: Int? = nil
-        if i < chars.count && chars[i] == "." {
+        if i < chars.count && chars[i] == 46 {  // '.'
             i += 1
             var p = 0
-            if i < chars.count && chars[i] == "*" {
-                if case .int(let w) = try nextArg() { p = w }
+            if i < chars.count && chars[i] == 42 {
+                if case .int(let w) = try cursor.next() { p = w }
                 i += 1
             } else {
-                while i < chars.count, chars[i].value >= 48, chars[i].value <= 57 { p = p * 10 + Int(chars[i].value - 48); i += 1 }
+                while i < chars.count, chars[i] >= 48, chars[i] <= 57 { p = p * 10 + Int(chars[i] - 48); i += 1 }
             }
             precision = p
         }
         try checkResultSize(width)
         try checkResultSize(precision ?? 0)
-        while i < chars.count && (chars[i] == "h" || chars[i] == "l" || chars[i] == "L") { i += 1 }
+        while i < chars.count && (chars[i] == 104 || chars[i] == 108 || chars[i] == 76) { i += 1 }  // h l L
         guard i < chars.count else { throw JinjaError.value("incomplete format") }
-        // a scalar, not a Character: the switch below compares integers
-        let conv = chars[i]
+        // the conversion character; a non-ASCII one is decoded for the message
+        guard chars[i] < 0x80 else {
+            let rest = String(decoding: chars[i...], as: UTF8.self)
+            throw JinjaError.value("unsupported format character '\(rest.unicodeScalars.first.map(String.init) ?? "")'")
+        }
+        let conv = Unicode.Scalar(chars[i])
         i += 1
-        let arg = try keyed ?? nextArg()
-        var body: String
-        var numeric = false
-        var negative = false
-        switch conv {
-        case "s":
-            body = escape && !arg.isMarkup ? escapeHTML(try arg.str()) : try arg.str()
-            if let p = precision { body = String(body.unicodeScalars.prefix(p).map(Character.init)) }
-        case "r", "a":
-            body = escape ? escapeHTML(try arg.repr()) : try arg.repr()
-            if let p = precision { body = String(body.prefix(p)) }
-        case "d", "i", "u":
-            numeric = true
-            let n = try intForFormat(arg, conv)
-            negative = n < 0
-            body = n == Int.min ? String(n.magnitude) : TextUtils.decimal(Swift.abs(n))
-            if let p = precision, body.utf8.count < p { body = String(repeating: "0", count: p - body.utf8.count) + body }
-        case "x", "X", "o":
-            numeric = true
-            let n = try intForFormat(arg, conv)
-            negative = n < 0
-            body = String(n.magnitude, radix: conv == "o" ? 8 : 16, uppercase: conv == "X")
-            if flags.alt { body = (conv == "o" ? "0o" : conv == "x" ? "0x" : "0X") + body }
-        case "f", "F", "e", "E", "g", "G":
-            numeric = true
-            guard let num = Num(arg) else {
-                throw JinjaError.type("must be real number, not \(arg.typeName)")
-            }
-            let d = num.double
-            negative = d < 0 || (d == 0 && d.sign == .minus)
-            body = cFormat(abs(d), Character(conv), precision ?? 6, alt: flags.alt)
-        case "c":
-            if case .int(let n) = arg, let u = Unicode.Scalar(n) { body = String(Character(u)) }
-            else if let s = arg.stringValue, s.count == 1 { body = s }
-            else { throw JinjaError.type("%c requires int or char") }
-        default:
-            throw JinjaError.value("unsupported format character '\(conv)'")
-        }
-        if numeric {
-            let sign = negative ? "-" : flags.plus ? "+" : flags.space ? " " : ""
-            if flags.zero && !flags.minus {
-                let padCount = width - sign.utf8.count - body.utf8.count
-                body = sign + String(repeating: "0", count: max(0, padCount)) + body
-            } else {
-                body = sign + body
-            }
-        }
-        let padCount = width > 0 ? width - body.unicodeScalars.count : 0
-        if padCount > 0 {
-            body = flags.minus ? body + String(repeating: " ", count: padCount) : String(repeating: " ", count: padCount) + body
-        }
-        out += body
+        let arg = try keyed ?? cursor.next()
+        appendBody(try formatOne(arg, conv, flags: flags, width: width, precision: precision, escape: escape))
     }
-    if !usedMapping && mapping == nil && argIndex < positional.count {
+    if !usedMapping && mapping == nil && cursor.hasMore {
         throw JinjaError.type("not all arguments converted during string formatting")
     }
-    return out
+    return String(decoding: out, as: UTF8.self)
+}
+
+/// The positional arguments of a `%` format, consumed in order.
+struct ArgCursor {
+    let values: [Value]
+    var index = 0
+    init(_ values: [Value]) { self.values = values }
+    var hasMore: Bool { index < values.count }
+    mutating func next() throws -> Value {
+        guard index < values.count else { throw JinjaError.type("not enough arguments for format string") }
+        defer { index += 1 }
+        return values[index]
+    }
+}
+
+/// One `%` conversion, padded to `width`.
+func formatOne(_ arg: Value, _ conv: Unicode.Scalar, flags: FormatFlags, width: Int, precision: Int?, escape: Bool) throws -> String {
+    var body: String
+    var numeric = false
+    var negative = false
+    switch conv {
+    case "s":
+        body = escape && !arg.isMarkup ? escapeHTML(try arg.str()) : try arg.str()
+        if let p = precision { body = String(body.unicodeScalars.prefix(p).map(Character.init)) }
+    case "r", "a":
+        body = escape ? escapeHTML(try arg.repr()) : try arg.repr()
+        if let p = precision { body = String(body.prefix(p)) }
+    case "d", "i", "u":
+        numeric = true
+        let n = try intForFormat(arg, conv)
+        negative = n < 0
+        body = n == Int.min ? String(n.magnitude) : TextUtils.decimal(Swift.abs(n))
+        if let p = precision, body.utf8.count < p { body = String(repeating: "0", count: p - body.utf8.count) + body }
+    case "x", "X", "o":
+        numeric = true
+        let n = try intForFormat(arg, conv)
+        negative = n < 0
+        body = String(n.magnitude, radix: conv == "o" ? 8 : 16, uppercase: conv == "X")
+        if flags.alt { body = (conv == "o" ? "0o" : conv == "x" ? "0x" : "0X") + body }
+    case "f", "F", "e", "E", "g", "G":
+        numeric = true
+        guard let num = Num(arg) else {
+            throw JinjaError.type("must be real number, not \(arg.typeName)")
+        }
+        let d = num.double
+        negative = d < 0 || (d == 0 && d.sign == .minus)
+        body = cFormat(abs(d), Character(conv), precision ?? 6, alt: flags.alt)
+    case "c":
+        if case .int(let n) = arg, let u = Unicode.Scalar(n) { body = String(Character(u)) }
+        else if let s = arg.stringValue, s.count == 1 { body = s }
+        else { throw JinjaError.type("%c requires int or char") }
+    default:
+        throw JinjaError.value("unsupported format character '\(conv)'")
+    }
+    if numeric {
+        let sign = negative ? "-" : flags.plus ? "+" : flags.space ? " " : ""
+        if flags.zero && !flags.minus {
+            let padCount = width - sign.utf8.count - body.utf8.count
+            body = padCount > 0 ? sign + String(repeating: "0", count: padCount) + body : sign + body
+        } else if !sign.isEmpty {
+            body = sign + body
+        }
+    }
+    let padCount = width > 0 ? width - body.unicodeScalars.count : 0
+    if padCount > 0 {
+        body = flags.minus ? body + String(repeating: " ", count: padCount) : String(repeating: " ", count: padCount) + body
+    }
+    return body
 }
 
 func intForFormat(_ v: Value, _ conv: Unicode.Scalar) throws -> Int {

@@ -22,27 +22,38 @@ enum TextUtils {
     }
 
     /// Python `str.replace(old, new, count)` for non-empty `old`, on the
-    /// strings' UTF-8 storage in place (no byte-array copies).
+    /// strings' UTF-8 storage in place: one pass counts the matches, a
+    /// second writes the result straight into the new string's storage
+    /// (no byte arrays; results of up to 15 bytes allocate nothing).
     static func replace(_ s: String, _ old: String, _ new: String, count: Int = -1) -> String {
         var text = s, old = old, new = new
         return text.withUTF8 { hay in
             old.withUTF8 { needle in
-                guard !needle.isEmpty, var at = find(hay, needle) else { return s }
+                guard !needle.isEmpty, let first = find(hay, needle) else { return s }
+                var matches = 0
+                var at: Int? = first
+                while let i = at, count < 0 || matches < count {
+                    matches += 1
+                    at = find(hay, needle, from: i + needle.count)
+                }
                 return new.withUTF8 { rep in
-                    var out: [UInt8] = []
-                    out.reserveCapacity(hay.count + max(0, rep.count - needle.count) * 4)
-                    var start = 0
-                    var n = 0
-                    while count < 0 || n < count {
-                        out.append(contentsOf: UnsafeBufferPointer(rebasing: hay[start..<at]))
-                        out.append(contentsOf: rep)
-                        start = at + needle.count
-                        n += 1
-                        guard let next = find(hay, needle, from: start) else { break }
-                        at = next
+                    let size = hay.count + matches * (rep.count - needle.count)
+                    return String(unsafeUninitializedCapacity: size) { out in
+                        var w = 0, start = 0
+                        var next: Int? = first
+                        func copy(_ src: UnsafeBufferPointer<UInt8>) {
+                            for b in src { out[w] = b; w += 1 }
+                        }
+                        for _ in 0..<matches {
+                            guard let i = next else { break }
+                            copy(UnsafeBufferPointer(rebasing: hay[start..<i]))
+                            copy(rep)
+                            start = i + needle.count
+                            next = find(hay, needle, from: start)
+                        }
+                        copy(UnsafeBufferPointer(rebasing: hay[start...]))
+                        return w
                     }
-                    out.append(contentsOf: UnsafeBufferPointer(rebasing: hay[start...]))
-                    return String(decoding: out, as: UTF8.self)
                 }
             }
         }
