@@ -91,9 +91,10 @@ public final class DictBox: @unchecked Sendable {
             return values[i]
         }
         set {
-            guard let hk = HashKey(key) else { return }
             if let v = newValue {
+                // replacing needs no hash key; only a new key is checked and indexed
                 if let i = position(key) { values[i] = v; return }
+                guard let hk = HashKey(key) else { return }
                 keys.append(key)
                 values.append(v)
                 if index != nil { index?[hk] = keys.count - 1 } else if keys.count > DictBox.indexThreshold { rebuildIndex() }

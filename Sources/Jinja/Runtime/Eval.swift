@@ -313,6 +313,8 @@ func iterateValue(_ v: Value) throws -> [Value] {
         if u.kind == .strict { throw u.error() }
         return []
     case .object(let o):
+        // `for k, v in d.items()`: a class check before the protocol look-up
+        if let view = o as? DictView { return view.items }
         if let it = o as? IterableObject { return it.iterItems }
         throw JinjaError.type("'\(v.typeName)' object is not iterable")
     default:

@@ -31,56 +31,86 @@ struct VarName: Sendable {
 
 /// Variables of one scope. Most scopes hold a handful of names (a loop
 /// variable, macro parameters), where comparing fingerprints linearly
-/// beats hashing them; larger tables add a hash index. One array of
-/// entries, so a new scope costs one allocation.
-struct VarTable {
+/// beats hashing them; larger tables add a hash index.
+///
+/// The entries live in memory this table allocates and frees itself
+/// (the table is non-copyable, owned by its `Scope`): a look-up then reads
+/// them without retaining and releasing an array buffer, which is most of
+/// what a look-up cost with an `Array`.
+struct VarTable: ~Copyable {
     struct Entry {
         let name: String
         let fingerprint: UInt64
         var value: Value
     }
-    private(set) var entries: [Entry] = []
-    private var index: [String: Int]? = nil
+    private var storage: UnsafeMutablePointer<Entry>? = nil
+    private(set) var count = 0
+    private var capacity = 0
+    private var hasIndex = false
+    private var index: [String: Int] = [:]
     static let indexThreshold = 24
 
     init() {}
     init(_ d: [String: Value]) {
-        entries.reserveCapacity(d.count)
-        for (k, v) in d { self[k] = v }
+        reserve(d.count)
+        for (k, v) in d { set(VarName(k), v) }
     }
 
-    mutating func reserve(_ n: Int) { entries.reserveCapacity(n) }
+    deinit {
+        if let storage {
+            storage.deinitialize(count: count)
+            storage.deallocate()
+        }
+    }
+
+    mutating func reserve(_ n: Int) {
+        guard n > capacity else { return }
+        let grown = UnsafeMutablePointer<Entry>.allocate(capacity: n)
+        if let storage {
+            grown.moveInitialize(from: storage, count: count)
+            storage.deallocate()
+        }
+        storage = grown
+        capacity = n
+    }
 
     @inline(__always) func position(_ name: String) -> Int? {
         position(VarName(name))
     }
 
     @inline(__always) func position(_ name: VarName) -> Int? {
-        if let idx = index { return idx[name.string] }
+        if hasIndex { return index[name.string] }
+        guard let e = storage else { return nil }
         let fp = name.fingerprint
-        return entries.withUnsafeBufferPointer { e in
-            var i = 0
-            if name.isExact {
-                while i < e.count {
-                    if e[i].fingerprint == fp { return i }
-                    i += 1
-                }
-                return nil
-            }
-            while i < e.count {
-                if e[i].fingerprint == fp && e[i].name == name.string { return i }
+        var i = 0
+        if name.isExact {
+            while i < count {
+                if e[i].fingerprint == fp { return i }
                 i += 1
             }
             return nil
         }
+        while i < count {
+            if e[i].fingerprint == fp && e[i].name == name.string { return i }
+            i += 1
+        }
+        return nil
     }
 
     @inline(__always) func value(_ name: VarName) -> Value? {
-        guard let i = position(name) else { return nil }
-        return entries[i].value
+        guard let i = position(name), let e = storage else { return nil }
+        return e[i].value
     }
 
-    @inline(__always) func name(at slot: Int) -> String { entries[slot].name }
+    @inline(__always) func value(at slot: Int) -> Value? {
+        guard let e = storage, slot < count else { return nil }
+        return e[slot].value
+    }
+
+    @inline(__always) func name(at slot: Int) -> String? {
+        guard let e = storage, slot < count else { return nil }
+        return e[slot].name
+    }
 
     subscript(name: String) -> Value? {
         @inline(__always) get { value(VarName(name)) }
@@ -88,33 +118,48 @@ struct VarTable {
     }
 
     mutating func set(_ name: VarName, _ newValue: Value?) {
-        if let i = position(name) {
-            if let v = newValue { entries[i].value = v; return }
-            entries.remove(at: i)
-            if index != nil { rebuildIndex() }
+        if let i = position(name), let e = storage {
+            if let v = newValue { e[i].value = v; return }
+            // remove entry i, keeping the order
+            (e + i).deinitialize(count: 1)
+            if i + 1 < count { (e + i).moveInitialize(from: e + i + 1, count: count - i - 1) }
+            count -= 1
+            if hasIndex { rebuildIndex() }
             return
         }
         guard let v = newValue else { return }
-        entries.append(Entry(name: name.string, fingerprint: name.fingerprint, value: v))
-        if index != nil { index?[name.string] = entries.count - 1 }
-        else if entries.count > VarTable.indexThreshold { rebuildIndex() }
+        if count == capacity { reserve(Swift.max(4, capacity * 2)) }
+        guard let e = storage else { return }
+        (e + count).initialize(to: Entry(name: name.string, fingerprint: name.fingerprint, value: v))
+        count += 1
+        if hasIndex { index[name.string] = count - 1 }
+        else if count > VarTable.indexThreshold { rebuildIndex() }
     }
 
     /// Replaces the value of the name at `slot` (from `position`).
-    @inline(__always) mutating func setValue(_ v: Value, at slot: Int) { entries[slot].value = v }
+    @inline(__always) mutating func setValue(_ v: Value, at slot: Int) {
+        guard let e = storage, slot < count else { return }
+        e[slot].value = v
+    }
 
     private mutating func rebuildIndex() {
         var d: [String: Int] = [:]
-        for (i, e) in entries.enumerated() { d[e.name] = i }
+        if let e = storage { for i in 0..<count { d[e[i].name] = i } }
         index = d
+        hasIndex = true
     }
 
-    var pairs: [(String, Value)] { entries.map { ($0.name, $0.value) } }
+    var pairs: [(String, Value)] {
+        guard let e = storage else { return [] }
+        return (0..<count).map { (e[$0].name, e[$0].value) }
+    }
 
     /// Empties the table but keeps its storage (loop scopes reused per iteration).
     mutating func removeAll() {
-        entries.removeAll(keepingCapacity: true)
-        index = nil
+        if let e = storage { e.deinitialize(count: count) }
+        count = 0
+        index = [:]
+        hasIndex = false
     }
 }
 
@@ -136,13 +181,17 @@ final class Scope {
         lookup(VarName(name))
     }
 
+    /// The hottest path of a render. The chain is walked through unowned
+    /// references: every scope on it is kept alive by its child, and the
+    /// innermost by the caller, so retaining each one in turn (and its
+    /// table) only added reference-count traffic.
     @inline(__always) func lookup(_ name: VarName) -> Value? {
-        var s: Scope? = self
-        while let c = s {
-            if let v = c.vars.value(name) { return v }
-            s = c.parent
+        unowned(unsafe) var c: Scope = self
+        while true {
+            if let i = c.vars.position(name) { return c.vars.value(at: i) }
+            guard let p = c.parent else { return nil }
+            c = p
         }
-        return nil
     }
 
     /// Every visible variable, inner scopes winning.

@@ -140,6 +140,19 @@ enum StatementCompiler {
                     if f.topLevel { f.ctx.export(n) }
                 } catch { throw rt.annotate(error, line, f) }
             }
+        case .assign(.nsattr(let ns, let attr), let e, let line):
+            let ev = evaluator(e)
+            let name = VarName(ns)
+            let key = Value.string(attr)
+            return { rt, f, _ in
+                do {
+                    let v = try ev(rt, f)
+                    guard case .object(let o) = rt.lookup(name, f), let nso = o as? NamespaceObject else {
+                        throw JinjaError.runtime("cannot assign attribute on non-namespace object")
+                    }
+                    nso.attrs[key] = v
+                } catch { throw rt.annotate(error, line, f) }
+            }
         case .assign(let target, let e, let line):
             let ev = evaluator(e)
             return { rt, f, _ in
