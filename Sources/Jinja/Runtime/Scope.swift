@@ -186,11 +186,17 @@ final class Scope {
     /// innermost by the caller, so retaining each one in turn (and its
     /// table) only added reference-count traffic.
     @inline(__always) func lookup(_ name: VarName) -> Value? {
-        unowned(unsafe) var c: Scope = self
+        var current = Unmanaged.passUnretained(self)
         while true {
-            if let i = c.vars.position(name) { return c.vars.value(at: i) }
-            guard let p = c.parent else { return nil }
-            c = p
+            var next: Unmanaged<Scope>? = nil
+            let found: Value? = current._withUnsafeGuaranteedRef { c in
+                if let i = c.vars.position(name) { return c.vars.value(at: i) }
+                if let p = c.parent { next = Unmanaged.passUnretained(p) }
+                return nil
+            }
+            if let found { return found }
+            guard let n = next else { return nil }
+            current = n
         }
     }
 
