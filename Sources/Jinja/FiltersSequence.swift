@@ -9,6 +9,17 @@ func sortValues(_ items: [Value], key: (Value) throws -> Value, caseSensitive: B
         if !caseSensitive { k = lowerKey(k) }
         keyed.append((k, i, v))
     }
+    // all keys strings (the usual `|sort`): code point order is UTF-8 byte order
+    if keyed.allSatisfy({ $0.0.stringValue != nil }) {
+        let strings = keyed.map { ($0.0.stringValue ?? "", $0.1) }
+        let order = strings.indices.sorted { a, b in
+            let x = strings[a], y = strings[b]
+            if TextUtils.utf8Less(x.0, y.0) { return true }
+            if TextUtils.utf8Less(y.0, x.0) { return false }
+            return x.1 < y.1
+        }
+        return order.map { keyed[$0].2 }
+    }
     var err: Error? = nil
     keyed.sort { a, b in
         if err != nil { return false }

@@ -237,7 +237,7 @@ func lessThan(_ a: Value, _ b: Value, _ opName: String = "<") throws -> Bool {
     switch (a, b) {
     case (.string(let x), .string(let y)), (.markup(let x), .markup(let y)),
          (.string(let x), .markup(let y)), (.markup(let x), .string(let y)):
-        return x.unicodeScalars.lexicographicallyPrecedes(y.unicodeScalars)
+        return TextUtils.utf8Less(x, y)
     case (.list(let x), .list(let y)): return try seqLess(x.items, y.items)
     case (.tuple(let x), .tuple(let y)): return try seqLess(x, y)
     default:

@@ -97,3 +97,22 @@ extension TextUtils {
 
     static let digitStrings: [String] = (0..<10).map { String($0) }
 }
+
+extension TextUtils {
+    /// Python's `a < b` for strings: code point order, which is the byte
+    /// order of their UTF-8 (no Unicode canonical ordering as Swift's `<`).
+    static func utf8Less(_ a: String, _ b: String) -> Bool {
+        var a = a, b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let n = Swift.min(x.count, y.count)
+                var i = 0
+                while i < n {
+                    if x[i] != y[i] { return x[i] < y[i] }
+                    i += 1
+                }
+                return x.count < y.count
+            }
+        }
+    }
+}

@@ -1,25 +1,101 @@
 /// Rendered text as UTF-8 bytes. A render appends thousands of short
-/// pieces; appending a string's bytes to an array is a copy, where
-/// appending to a `String` went through the general string-growth path
-/// (a few hundred instructions per piece, most pieces being small strings).
-/// Only whole strings are ever appended, so the bytes are valid UTF-8.
+/// pieces; copying their bytes into one growing buffer is a capacity check
+/// and a `memcpy`, where appending to a `String` (or an `Array`) went
+/// through general growth and uniqueness paths costing a hundred or more
+/// instructions per piece. Only whole strings are ever appended, so the
+/// bytes are valid UTF-8.
+///
+/// The buffer is a reference: an `Output` is only ever passed `inout`
+/// along one render, never copied to fork it.
 struct Output {
-    private(set) var bytes: [UInt8] = []
+    private let buffer: ByteBuffer
 
     init(capacity: Int = 0) {
-        if capacity > 0 { bytes.reserveCapacity(capacity) }
+        buffer = ByteBuffer(capacity: Swift.max(capacity, 16))
     }
 
     @inline(__always) mutating func append(_ s: String) {
-        let done: Void? = s.utf8.withContiguousStorageIfAvailable { bytes.append(contentsOf: $0) }
-        if done == nil { bytes.append(contentsOf: s.utf8) }
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { buffer.append($0) }
+        if done == nil { buffer.append(Array(s.utf8)) }
     }
 
-    @inline(__always) mutating func append(_ other: Output) {
-        bytes.append(contentsOf: other.bytes)
+    @inline(__always) mutating func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        buffer.append(bytes)
     }
 
-    var isEmpty: Bool { bytes.isEmpty }
+    /// Decimal digits of `i`, written in place.
+    mutating func append(_ i: Int) {
+        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        withUnsafeMutableBytes(of: &tmp) { digits in
+            var m = i.magnitude
+            var start = 24
+            repeat {
+                start -= 1
+                digits[start] = UInt8(truncatingIfNeeded: m % 10) &+ 48
+                m /= 10
+            } while m != 0
+            if i < 0 { start -= 1; digits[start] = 45 }
+            buffer.append(UnsafeBufferPointer(rebasing: digits.bindMemory(to: UInt8.self)[start...]))
+        }
+    }
 
-    var string: String { String(decoding: bytes, as: UTF8.self) }
+    var isEmpty: Bool { buffer.count == 0 }
+
+    var string: String { buffer.string }
+}
+
+/// Growable bytes owned by an `Output`.
+final class ByteBuffer {
+    private var base: UnsafeMutablePointer<UInt8>
+    private(set) var count = 0
+    private var capacity: Int
+
+    init(capacity: Int) {
+        self.capacity = capacity
+        base = .allocate(capacity: capacity)
+    }
+
+    deinit { base.deallocate() }
+
+    @inline(__always) func append(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard let src = bytes.baseAddress, bytes.count > 0 else { return }
+        if count + bytes.count > capacity { grow(to: count + bytes.count) }
+        (base + count).update(from: src, count: bytes.count)
+        count += bytes.count
+    }
+
+    func append(_ bytes: [UInt8]) {
+        bytes.withUnsafeBufferPointer { append($0) }
+    }
+
+    private func grow(to needed: Int) {
+        var n = capacity * 2
+        while n < needed { n *= 2 }
+        let grown = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+        grown.update(from: base, count: count)
+        base.deallocate()
+        base = grown
+        capacity = n
+    }
+
+    var string: String {
+        String(decoding: UnsafeBufferPointer(start: base, count: count), as: UTF8.self)
+    }
+}
+
+/// A template's literal text as UTF-8 bytes, copied once when the template
+/// is compiled, so printing it is a plain copy (no string storage to retain).
+/// Immutable after `init`, hence shareable across renders.
+final class StaticText: @unchecked Sendable {
+    private let storage: UnsafeMutableBufferPointer<UInt8>
+    let buffer: UnsafeBufferPointer<UInt8>
+
+    init(_ text: String) {
+        let bytes = Array(text.utf8)
+        storage = .allocate(capacity: Swift.max(bytes.count, 1))
+        _ = storage.initialize(from: bytes)
+        buffer = UnsafeBufferPointer(rebasing: storage[0..<bytes.count])
+    }
+
+    deinit { storage.deallocate() }
 }

@@ -142,14 +142,25 @@ final class Runtime {
     }
 
     /// Prints a value: finalize, then str(), escaping unless markup when autoescaping.
-    func write(_ value: Value, _ f: Frame, _ out: inout Output) throws {
+    @inline(__always) func write(_ value: Value, _ f: Frame, _ out: inout Output) throws {
+        if !isNative && !f.autoescape && env.finalize == nil {
+            switch value {
+            case .string(let s), .markup(let s): return out.append(s)
+            case .int(let i): return out.append(i)
+            default: break
+            }
+        }
+        try writeValue(value, f, &out)
+    }
+
+    func writeValue(_ value: Value, _ f: Frame, _ out: inout Output) throws {
         var v = value
         if let fin = env.finalize { v = try fin(v) }
         if isNative { nativeAppend(v) }
         switch v {
         case .string(let s): out.append(f.autoescape ? escapeHTML(s) : s)
         case .markup(let s): out.append(s)
-        case .int(let i): out.append(TextUtils.decimal(i))
+        case .int(let i): out.append(i)
         default:
             let s = try v.str()
             out.append(f.autoescape ? escapeHTML(s) : s)

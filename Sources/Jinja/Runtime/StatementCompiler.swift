@@ -92,10 +92,11 @@ enum StatementCompiler {
     static func statement(_ s: Stmt) -> ExecFn {
         switch s {
         case .text(let t):
+            let bytes = StaticText(t)
             return { rt, f, out in
                 // root-level output is dropped once `extends` ran
                 if f.rootLevel && f.ctx.parentTemplate != nil { return }
-                out.append(t)
+                out.append(bytes.buffer)
                 if rt.isNative { rt.nativeAppend(.string(t)) }
             }
         case .output(let e, let line):
