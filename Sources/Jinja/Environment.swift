@@ -58,6 +58,13 @@ public final class Environment: @unchecked Sendable {
     @exclusivity(unchecked) public var filters: [String: FilterFunction]
     @exclusivity(unchecked) public var tests: [String: TestFunction]
     @exclusivity(unchecked) public var globals: [String: Value]
+    /// Filters whose result depends only on their input and arguments, with
+    /// no side effect: Jinja2's built-ins except `random`. A `with context`
+    /// import using only these may be reused (ImportCache.swift). A host
+    /// that replaces a built-in filter by an impure one removes its name.
+    @exclusivity(unchecked) public var pureFilters: Set<String>
+    /// Tests with the same property (all of Jinja2's built-ins).
+    @exclusivity(unchecked) public var pureTests: Set<String>
     public var loader: (any Loader)?
     /// Applied to every `{{ }}` result before it is printed.
     @exclusivity(unchecked) public var finalize: (@Sendable (Value) throws -> Value)? = nil
@@ -79,6 +86,8 @@ public final class Environment: @unchecked Sendable {
         filters = BuiltinFilters.all
         tests = BuiltinTests.all
         globals = BuiltinGlobals.all
+        pureFilters = Set(BuiltinFilters.all.keys).subtracting(["random"])
+        pureTests = Set(BuiltinTests.all.keys)
         policies = [
             "truncate.leeway": .int(5),
             "urlize.rel": .string("noopener"),

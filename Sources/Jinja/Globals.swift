@@ -2,7 +2,7 @@
 enum BuiltinGlobals {
     static var all: [String: Value] {
         var g: [String: Value] = [:]
-        g["range"] = .function(Function("range") { a, c in
+        g["range"] = .function(Function("range", pure: true) { a, c in
             func int(_ v: Value) throws -> Int {
                 switch v {
                 case .int(let i): return i
@@ -35,7 +35,7 @@ enum BuiltinGlobals {
             }
             return .list(ListBox(items))
         })
-        g["dict"] = .function(Function("dict") { a, _ in
+        g["dict"] = .function(Function("dict", pure: true) { a, _ in
             let d = DictBox()
             if let first = a.positional.first {
                 switch first {
@@ -51,14 +51,14 @@ enum BuiltinGlobals {
             for (k, v) in a.keywords { d[.string(k)] = v }
             return .dict(d)
         })
-        g["namespace"] = .function(Function("namespace") { a, _ in
+        g["namespace"] = .function(Function("namespace", pure: true) { a, _ in
             let d = DictBox()
             if let first = a.positional.first, case .dict(let o) = first { for (k, v) in o.pairs { d[k] = v } }
             for (k, v) in a.keywords { d[.string(k)] = v }
             return .object(NamespaceObject(d))
         })
-        g["cycler"] = .function(Function("cycler") { a, _ in .object(CyclerObject(a.positional)) })
-        g["joiner"] = .function(Function("joiner") { a, _ in
+        g["cycler"] = .function(Function("cycler", pure: true) { a, _ in .object(CyclerObject(a.positional)) })
+        g["joiner"] = .function(Function("joiner", pure: true) { a, _ in
             .object(JoinerObject(try a.get(0, "sep")?.str() ?? ", "))
         })
         g["lipsum"] = .function(Function("lipsum") { a, _ in

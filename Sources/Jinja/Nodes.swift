@@ -32,12 +32,16 @@ indirect enum Expr: Sendable {
 struct FilterRef: Sendable {
     let name: String
     let fn: FilterFunction?
+    /// In the environment's `pureFilters` when parsed.
+    var pure: Bool = false
 }
 
 /// A test name with the function it resolved to at parse time.
 struct TestRef: Sendable {
     let name: String
     let fn: TestFunction?
+    /// In the environment's `pureTests` when parsed.
+    var pure: Bool = false
 }
 
 enum BinOp: String, Sendable { case add = "+", sub = "-", mul = "*", div = "/", floordiv = "//", mod = "%", pow = "**" }

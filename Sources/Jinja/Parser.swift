@@ -738,7 +738,7 @@ public struct Parser {
             let line = current.line
             let fname = try parseDottedName()
             let args = isOp(current, "(") ? try parseCallArgs() : CallArgs.empty
-            e = .filter(e, FilterRef(name: fname, fn: environment.filters[fname]), args, line: line)
+            e = .filter(e, FilterRef(name: fname, fn: environment.filters[fname], pure: environment.pureFilters.contains(fname)), args, line: line)
             inline = false
             any = true
         }
@@ -766,6 +766,6 @@ public struct Parser {
                 args = CallArgs(args: [a])
             }
         }
-        return .test(e, TestRef(name: tname, fn: environment.tests[tname]), args, negated: negated, line: line)
+        return .test(e, TestRef(name: tname, fn: environment.tests[tname], pure: environment.pureTests.contains(tname)), args, negated: negated, line: line)
     }
 }

@@ -12,6 +12,10 @@ public final class Template: JinjaObject, @unchecked Sendable {
     public let globals: [String: Value]
     private let moduleLock = NSLock()
     private var cachedModule: TemplateModule?
+    private var profile: ImportProfile?
+    private var lastContextImport: ContextImport?
+    /// Reuses of a stored `with context` import (for tests).
+    private(set) var contextImportHits = 0
 
     init(environment: Environment, name: String?, source: String, parsed: ParsedTemplate, globals: [String: Value]) {
         self.environment = environment
@@ -62,6 +66,36 @@ public final class Template: JinjaObject, @unchecked Sendable {
     func dropModule() {
         moduleLock.lock()
         cachedModule = nil
+        lastContextImport = nil
+        moduleLock.unlock()
+    }
+
+    /// What `with context` imports of this template read (computed once).
+    var importProfile: ImportProfile {
+        moduleLock.lock()
+        defer { moduleLock.unlock() }
+        if let profile { return profile }
+        let p = ImportProfile(parsed)
+        profile = p
+        return p
+    }
+
+    /// The stored `with context` import, if it was made from the same inputs
+    /// for the same requested names (see ImportCache.swift).
+    func contextImport(matching inputs: ImportInputs, requested: [String]?) -> ContextImport? {
+        moduleLock.lock()
+        let last = lastContextImport
+        moduleLock.unlock()
+        guard let last, last.requested == requested, last.inputs.matches(inputs) else { return nil }
+        moduleLock.lock()
+        contextImportHits += 1
+        moduleLock.unlock()
+        return last
+    }
+
+    func storeContextImport(_ entry: ContextImport) {
+        moduleLock.lock()
+        lastContextImport = entry
         moduleLock.unlock()
     }
 

@@ -24,7 +24,11 @@ public enum Value: Sendable {
 
 /// A mutable Python list shared by reference.
 public final class ListBox: @unchecked Sendable {
-    public var items: [Value]
+    /// Every change bumps `version` (in place: `didSet` without `oldValue`).
+    public var items: [Value] { didSet { version &+= 1 } }
+    /// Counts changes, so a cached `with context` import can tell that a
+    /// list it was rendered from is unchanged (see ImportCache.swift).
+    @exclusivity(unchecked) public private(set) var version: UInt64 = 0
     public init(_ items: [Value] = []) { self.items = items }
 }
 
@@ -41,6 +45,9 @@ public final class DictBox: @unchecked Sendable {
     /// handful of keys, where comparing them beats hashing the looked-up one.
     @exclusivity(unchecked) private var index: [HashKey: Int]? = nil
     static let indexThreshold = 8
+    /// Counts changes, so a cached `with context` import can tell that a
+    /// dict it was rendered from is unchanged (see ImportCache.swift).
+    @exclusivity(unchecked) public private(set) var version: UInt64 = 0
 
     public init() {}
     public init(_ pairs: [(Value, Value)]) {
@@ -91,6 +98,7 @@ public final class DictBox: @unchecked Sendable {
             return values[i]
         }
         set {
+            version &+= 1
             if let v = newValue {
                 // replacing needs no hash key; only a new key is checked and indexed
                 if let i = position(key) { values[i] = v; return }
@@ -111,8 +119,18 @@ public final class DictBox: @unchecked Sendable {
     }
     public func contains(_ key: Value) -> Bool { position(key) != nil }
     public var pairs: [(Value, Value)] { Array(zip(keys, values)) }
-    public func removeAll() { keys = []; values = []; index = nil }
-    public func copy() -> DictBox { DictBox(pairs) }
+    public func removeAll() { keys = []; values = []; index = nil; version &+= 1 }
+    public func copy() -> DictBox { copy { $0 } }
+
+    /// A new dict with the same keys (already unique: no look-ups) and
+    /// `transform`ed values.
+    public func copy(_ transform: (Value) throws -> Value) rethrows -> DictBox {
+        let d = DictBox()
+        d.keys = keys
+        d.values = try values.map(transform)
+        d.index = index
+        return d
+    }
 }
 
 /// Python's hashing rules reduced to what templates need.
@@ -215,9 +233,15 @@ public struct Arguments: Sendable {
 public final class Function: Sendable {
     public let name: String
     public let body: @Sendable (Arguments, CallContext) throws -> Value
+    /// The result depends only on the arguments and the call has no side
+    /// effect (`range`, `dict`): a `with context` import calling only pure
+    /// functions may be reused (ImportCache.swift). Host functions are not
+    /// pure unless they say so.
+    public let isPure: Bool
 
-    public init(_ name: String, _ body: @escaping @Sendable (Arguments, CallContext) throws -> Value) {
+    public init(_ name: String, pure: Bool = false, _ body: @escaping @Sendable (Arguments, CallContext) throws -> Value) {
         self.name = name
+        self.isPure = pure
         self.body = body
     }
 }
@@ -257,7 +281,7 @@ extension Value {
         switch self {
         case .list(let l): return .list(ListBox(l.items.map { $0.deepCopy() }))
         case .tuple(let t): return .tuple(t.map { $0.deepCopy() })
-        case .dict(let d): return .dict(DictBox(d.pairs.map { ($0.0, $0.1.deepCopy()) }))
+        case .dict(let d): return .dict(d.copy { $0.deepCopy() })
         case .object(let ns as NamespaceObject): return .object(NamespaceObject(DictBox(ns.attrs.pairs.map { ($0.0, $0.1.deepCopy()) })))
         default: return self
         }

@@ -183,14 +183,20 @@ enum Compiler {
             let ac = compileArgs(argsE)
             let name = ref.name
             if let fn = ref.fn {
-                return { rt, f in try fn(try ic(rt, f), try ac(rt, f), rt.cc(f)) }
+                if ref.pure { return { rt, f in try fn(try ic(rt, f), try ac(rt, f), rt.cc(f)) } }
+                return { rt, f in
+                    rt.impureCalls &+= 1
+                    return try fn(try ic(rt, f), try ac(rt, f), rt.cc(f))
+                }
             }
             return { rt, f in try rt.applyFilter(name, try ic(rt, f), try ac(rt, f), f) }
         case .test(let input, let ref, let argsE, let negated, _):
             let ic = compile(input), ac = compileArgs(argsE)
             let name = ref.name
             if let fn = ref.fn {
+                let pure = ref.pure
                 return { rt, f in
+                    if !pure { rt.impureCalls &+= 1 }
                     let r = try fn(try ic(rt, f), try ac(rt, f), rt.cc(f))
                     return .bool(negated ? !r : r)
                 }

@@ -100,12 +100,18 @@ extension Runtime {
             return try call(fn, try evalArgs(argsE, f), f)
         case .filter(let input, let ref, let argsE, _):
             let v = try input.map { try eval($0, f) } ?? .none
-            if let fn = ref.fn { return try fn(v, try evalArgs(argsE, f), cc(f)) }
+            if let fn = ref.fn {
+                if !ref.pure { impureCalls &+= 1 }
+                return try fn(v, try evalArgs(argsE, f), cc(f))
+            }
             return try applyFilter(ref.name, v, try evalArgs(argsE, f), f)
         case .test(let input, let ref, let argsE, let negated, _):
             let v = try eval(input, f)
             let r: Bool
-            if let fn = ref.fn { r = try fn(v, try evalArgs(argsE, f), cc(f)) }
+            if let fn = ref.fn {
+                if !ref.pure { impureCalls &+= 1 }
+                r = try fn(v, try evalArgs(argsE, f), cc(f))
+            }
             else { r = try applyTest(ref.name, v, try evalArgs(argsE, f), f) }
             return .bool(negated ? !r : r)
         }
@@ -115,7 +121,10 @@ extension Runtime {
     func evalFilterChain(_ e: Expr, input: Value, _ f: Frame) throws -> Value {
         guard case .filter(let inner, let ref, let argsE, _) = e else { return try eval(e, f) }
         let v = try inner.map { try evalFilterChain($0, input: input, f) } ?? input
-        if let fn = ref.fn { return try fn(v, try evalArgs(argsE, f), cc(f)) }
+        if let fn = ref.fn {
+            if !ref.pure { impureCalls &+= 1 }
+            return try fn(v, try evalArgs(argsE, f), cc(f))
+        }
         return try applyFilter(ref.name, v, try evalArgs(argsE, f), f)
     }
 
@@ -137,8 +146,13 @@ extension Runtime {
 
     func call(_ callee: Value, _ args: Arguments, _ f: Frame) throws -> Value {
         switch callee {
-        case .function(let fn): return try fn.body(args, cc(f))
-        case .object(let o): return try o.call(args, cc(f))
+        case .function(let fn):
+            if !fn.isPure { impureCalls &+= 1 }
+            return try fn.body(args, cc(f))
+        case .object(let o):
+            // template code and built-in methods; anything else is the host's
+            if !(o is MacroObject || o is BoundMethod || o is LoopObject) { impureCalls &+= 1 }
+            return try o.call(args, cc(f))
         case .undefined(let u): throw u.error()
         default: throw JinjaError.type("'\(callee.typeName)' object is not callable")
         }
@@ -148,6 +162,7 @@ extension Runtime {
         guard let fn = env.filters[name] else {
             throw JinjaError(.templateRuntimeError, "No filter named '\(name)'.")
         }
+        if !env.pureFilters.contains(name) { impureCalls &+= 1 }
         return try fn(v, args, cc(f))
     }
 
@@ -155,6 +170,7 @@ extension Runtime {
         guard let fn = env.tests[name] else {
             throw JinjaError(.templateRuntimeError, "No test named '\(name)'.")
         }
+        if !env.pureTests.contains(name) { impureCalls &+= 1 }
         return try fn(v, args, cc(f))
     }
 

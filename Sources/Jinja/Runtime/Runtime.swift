@@ -17,6 +17,10 @@ final class Runtime {
     @exclusivity(unchecked) var modules: [ObjectIdentifier: TemplateModule] = [:]
     /// Whether this is a native render (a `let`, so hot paths skip the stack).
     let isNative: Bool
+    /// Calls of host functions, host filters/tests and other impure
+    /// callables so far: a `with context` import during which this did not
+    /// change may be cached (ImportCache.swift).
+    @exclusivity(unchecked) var impureCalls = 0
 
     init(env: Environment, native: Bool = false) {
         self.env = env
@@ -246,7 +250,7 @@ final class Runtime {
         case .importStmt(let e, let names, let withContext, let line):
             do {
                 let t = try resolveTemplate(try eval(e, f))
-                let module = withContext ? try makeModule(t, parentScope: f.scope) : try importedModule(t)
+                let module = withContext ? try contextModule(t, names, f) : try importedModule(t)
                 switch names {
                 case .module(let n):
                     try assign(.name(n), .object(module), f)
