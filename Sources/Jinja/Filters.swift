@@ -117,10 +117,7 @@ enum BuiltinFilters {
                 try checkResultSize(n, unit: 64)
                 indent = Swift.max(0, n)
             }
-            var sortKeys = true
-            if case .dict(let kw)? = c.environment.policies["json.dumps_kwargs"], let sk = kw["sort_keys"] {
-                sortKeys = try sk.truthy()
-            }
+            let sortKeys = try c.runtime.jsonSortKeys()
             return .markup(try jsonDumps(v, indent: indent, sortKeys: sortKeys, htmlSafe: true))
         }
         return f
@@ -342,7 +339,7 @@ enum BuiltinFilters {
         let end = try a.get(2, "end")?.str() ?? "..."
         var leeway = 5
         if let l = Methods.argInt(a, 3, "leeway") { leeway = l }
-        else if case .int(let l)? = c.environment.policies["truncate.leeway"] { leeway = l }
+        else { leeway = c.runtime.truncateLeeway() }
         let endLen = end.unicodeScalars.count
         if length < endLen { throw JinjaError(.assertionError, "expected length >= \(endLen), got \(length)") }
         if s.utf8.count <= length + leeway { return .string(s) }

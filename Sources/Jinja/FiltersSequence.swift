@@ -158,8 +158,12 @@ extension BuiltinFilters {
     static let sort: FilterFunction = { v, a, c in
         let reverse = try a.get(0, "reverse")?.truthy() ?? false
         let cs = try a.get(1, "case_sensitive")?.truthy() ?? false
-        let key = multiAttrGetter(a.get(2, "attribute"), c)
+        let attribute = a.get(2, "attribute")
         let items = try iterateValue(v)
+        if !reverse, attribute == nil || attribute?.isNone == true, let sorted = sortedStrings(items, caseSensitive: cs) {
+            return .list(ListBox(sorted))
+        }
+        let key = multiAttrGetter(attribute, c)
         if reverse { return .list(ListBox(try reverseStable(items, [], pos: nil, cs: cs, key: key))) }
         return .list(ListBox(try sortValues(items, key: key, caseSensitive: cs)))
     }
@@ -589,4 +593,21 @@ func pprintRepr(_ v: Value) throws -> String {
         return "{" + (try sortedPairs(d).map { "\(try pprintRepr($0.0)): \(try pprintRepr($0.1))" }).joined(separator: ", ") + "}"
     default: return try v.repr()
     }
+}
+
+/// `|sort` of plain strings (the usual case): keys compared as UTF-8 bytes
+/// (Python's code point order), ties kept in input order. Nil when some
+/// item is not a string.
+func sortedStrings(_ items: [Value], caseSensitive: Bool) -> [Value]? {
+    var keys: [String] = []
+    keys.reserveCapacity(items.count)
+    for item in items {
+        guard let s = item.stringValue else { return nil }
+        keys.append(caseSensitive ? s : s.lowercased())
+    }
+    let order = keys.indices.sorted { i, j in
+        let c = TextUtils.utf8Compare(keys[i], keys[j])
+        return c != 0 ? c < 0 : i < j
+    }
+    return order.map { items[$0] }
 }

@@ -101,18 +101,25 @@ extension TextUtils {
 extension TextUtils {
     /// Python's `a < b` for strings: code point order, which is the byte
     /// order of their UTF-8 (no Unicode canonical ordering as Swift's `<`).
-    static func utf8Less(_ a: String, _ b: String) -> Bool {
-        var a = a, b = b
-        return a.withUTF8 { x in
-            b.withUTF8 { y in
-                let n = Swift.min(x.count, y.count)
-                var i = 0
-                while i < n {
-                    if x[i] != y[i] { return x[i] < y[i] }
-                    i += 1
-                }
-                return x.count < y.count
-            }
+    static func utf8Less(_ a: String, _ b: String) -> Bool { utf8Compare(a, b) < 0 }
+
+    /// -1, 0 or 1 as `a`'s UTF-8 bytes sort before, equal or after `b`'s.
+    static func utf8Compare(_ a: String, _ b: String) -> Int {
+        let r: Int? = a.utf8.withContiguousStorageIfAvailable { x in
+            b.utf8.withContiguousStorageIfAvailable { y in compare(x, y) }
+        } ?? nil
+        return r ?? compare(Array(a.utf8), Array(b.utf8))
+    }
+
+    private static func compare<X: RandomAccessCollection<UInt8>, Y: RandomAccessCollection<UInt8>>(_ x: X, _ y: Y) -> Int
+    where X.Index == Int, Y.Index == Int {
+        let n = Swift.min(x.count, y.count)
+        var i = 0
+        while i < n {
+            let p = x[x.startIndex + i], q = y[y.startIndex + i]
+            if p != q { return p < q ? -1 : 1 }
+            i += 1
         }
+        return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
     }
 }

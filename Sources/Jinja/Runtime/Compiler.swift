@@ -119,10 +119,22 @@ enum Compiler {
         case .concat(let items):
             let ic = items.map(Eval.init)
             return { rt, f in
-                var parts: [Value] = []
-                parts.reserveCapacity(ic.count)
-                for c in ic { parts.append(try c.run(rt, f)) }
-                return try concatenate(parts, autoescape: f.autoescape)
+                if f.autoescape {
+                    var parts: [Value] = []
+                    parts.reserveCapacity(ic.count)
+                    for c in ic { parts.append(try c.run(rt, f)) }
+                    return try concatenate(parts, autoescape: true)
+                }
+                // without autoescaping `~` is str() of each part, joined
+                var s = ""
+                for c in ic {
+                    switch try c.run(rt, f) {
+                    case .string(let x), .markup(let x): s += x
+                    case .int(let i): s += TextUtils.decimal(i)
+                    case let v: s += try v.str()
+                    }
+                }
+                return .string(s)
             }
         case .cond(let t, let a, let b):
             let tc = compile(t), ac = compile(a)

@@ -21,6 +21,28 @@ final class Runtime {
     /// callables so far: a `with context` import during which this did not
     /// change may be cached (ImportCache.swift).
     @exclusivity(unchecked) var impureCalls = 0
+    /// Policies read once per render (hashing their names per filter call
+    /// was a few percent of a render).
+    @exclusivity(unchecked) private var sortKeysPolicy: Bool?
+    @exclusivity(unchecked) private var leewayPolicy: Int?
+
+    /// `json.dumps_kwargs["sort_keys"]` (true when unset).
+    func jsonSortKeys() throws -> Bool {
+        if let v = sortKeysPolicy { return v }
+        var v = true
+        if case .dict(let kw)? = env.policies["json.dumps_kwargs"], let sk = kw["sort_keys"] { v = try sk.truthy() }
+        sortKeysPolicy = v
+        return v
+    }
+
+    /// `truncate.leeway` (5 when unset or not an int).
+    func truncateLeeway() -> Int {
+        if let v = leewayPolicy { return v }
+        var v = 5
+        if case .int(let l)? = env.policies["truncate.leeway"] { v = l }
+        leewayPolicy = v
+        return v
+    }
 
     init(env: Environment, native: Bool = false) {
         self.env = env
