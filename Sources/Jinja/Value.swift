@@ -348,10 +348,20 @@ extension Value {
 
     /// Jinja2's `object_type_repr`: `'dict object'`, `None`, …
     var objectTypeRepr: String {
+        // literals for the built-in types: every missing attribute (`u.shell`
+        // then `|default`) records this, an interpolation per look-up
         switch self {
         case .none: return "None"
         case .undefined: return "Undefined"
-        default: return "\(typeName) object"
+        case .dict: return "dict object"
+        case .list: return "list object"
+        case .tuple: return "tuple object"
+        case .string: return "str object"
+        case .markup: return "Markup object"
+        case .int: return "int object"
+        case .float: return "float object"
+        case .bool: return "bool object"
+        default: return typeName + " object"
         }
     }
 }

@@ -8,10 +8,16 @@
 /// The buffer is a reference: an `Output` is only ever passed `inout`
 /// along one render, never copied to fork it.
 struct Output {
-    private let buffer: ByteBuffer
+    let buffer: ByteBuffer
 
     init(capacity: Int = 0) {
         buffer = ByteBuffer(capacity: Swift.max(capacity, 16))
+    }
+
+    /// Output into a recycled buffer (emptied).
+    init(reusing buffer: ByteBuffer) {
+        buffer.removeAll()
+        self.buffer = buffer
     }
 
     @inline(__always) mutating func append(_ s: String) {
@@ -56,6 +62,8 @@ final class ByteBuffer {
     }
 
     deinit { base.deallocate() }
+
+    func removeAll() { count = 0 }
 
     @inline(__always) func append(_ bytes: UnsafeBufferPointer<UInt8>) {
         guard let src = bytes.baseAddress, bytes.count > 0 else { return }
