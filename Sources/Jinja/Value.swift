@@ -50,6 +50,11 @@ public final class DictBox: @unchecked Sendable {
     @exclusivity(unchecked) public private(set) var version: UInt64 = 0
 
     public init() {}
+    /// An empty dict with room for `capacity` keys (dict literals).
+    public init(capacity: Int) {
+        keys.reserveCapacity(capacity)
+        values.reserveCapacity(capacity)
+    }
     public init(_ pairs: [(Value, Value)]) {
         keys.reserveCapacity(pairs.count)
         values.reserveCapacity(pairs.count)

@@ -160,8 +160,9 @@ enum Compiler {
             }
         case .dict(let pairs):
             let pc = pairs.map { (Eval($0.0), Eval($0.1)) }
+            let count = pc.count
             return { rt, f in
-                let d = DictBox()
+                let d = DictBox(capacity: count)
                 for (kc, vc) in pc {
                     let key = try kc.run(rt, f)
                     guard HashKey(key) != nil else { throw JinjaError.type("unhashable type: '\(key.typeName)'") }
@@ -242,9 +243,32 @@ enum Compiler {
         }
     }
 
+    /// The values of constant expressions that are immutable scalars (a
+    /// shared list or dict could be changed by the callee), else nil.
+    static func scalarConstants(_ exprs: [Expr]) -> [Value]? {
+        var values: [Value] = []
+        for e in exprs {
+            var inner = e
+            if case .compiled(let c) = e { inner = c.expr }
+            guard case .const(let v) = inner else { return nil }
+            switch v {
+            case .none, .bool, .int, .float, .string, .markup: values.append(v)
+            default: return nil
+            }
+        }
+        return values
+    }
+
     static func compileArgs(_ a: CallArgs) -> ArgsFn {
         if a.args.isEmpty && a.kwargs.isEmpty && a.dynArgs == nil && a.dynKwargs == nil {
             return { _, _ in Arguments() }
+        }
+        // constant scalar arguments (`truncate(40)`, `replace('a', 'b')`):
+        // one argument list made now instead of one per call
+        if a.dynArgs == nil && a.dynKwargs == nil,
+           let pos = scalarConstants(a.args), let kw = scalarConstants(a.kwargs.map(\.1)) {
+            let args = Arguments(pos, keywords: zip(a.kwargs.map(\.0), kw).map { (name: $0, value: $1) })
+            return { _, _ in args }
         }
         let pc = a.args.map(Eval.init)
         let kc = a.kwargs.map { ($0.0, Eval($0.1)) }
