@@ -157,12 +157,16 @@ public final class Environment: @unchecked Sendable {
         throw JinjaError(.templatesNotFound, "none of the templates given were found: \(list.joined(separator: ", "))")
     }
 
-    /// Drops all cached templates.
+    /// Drops all cached templates. A cached template refers to its
+    /// environment, so an environment that cached templates is only freed
+    /// once they are dropped: hosts that make an environment per job call
+    /// this when the job is done (and no render with it is still running:
+    /// the macros of modules imported without context stop working).
     public func clearCache() {
         cacheLock.lock()
         let old = cache
         cache = [:]
         cacheLock.unlock()
-        for (t, _) in old.values { t.dropModule() }
+        for (t, _) in old.values { t.dropModule(releasing: true) }
     }
 }

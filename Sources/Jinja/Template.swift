@@ -12,6 +12,9 @@ public final class Template: JinjaObject, @unchecked Sendable {
     public let globals: [String: Value]
     private let moduleLock = NSLock()
     private var cachedModule: TemplateModule?
+    /// The runtime that made `cachedModule`: its scopes hold the module's
+    /// macros and they hold their scopes, a cycle broken on `clearCache`.
+    private var moduleRuntime: Runtime?
     private var profile: ImportProfile?
     private var lastContextImport: ContextImport?
     /// Reuses of a stored `with context` import (for tests).
@@ -54,20 +57,28 @@ public final class Template: JinjaObject, @unchecked Sendable {
         // A runtime of its own: the module's scopes live as long as this
         // template (its macros refer to them) and must not be released
         // with the importing render.
-        let m = try Runtime(env: environment).makeModule(self, parentScope: Scope(parent: nil, vars: [:]))
+        let runtime = Runtime(env: environment)
+        let m = try runtime.makeModule(self, parentScope: Scope(parent: nil, vars: [:]))
         moduleLock.lock()
         cachedModule = m
+        moduleRuntime = runtime
         moduleLock.unlock()
         return m
     }
 
     /// Forgets the cached module (its macros refer back to this template, so
     /// the environment calls this when a reloaded template replaces it).
-    func dropModule() {
+    /// With `releasing`, the module's scopes are emptied too, which frees
+    /// it but breaks its macros for renders still holding them: only for
+    /// `clearCache`, not when another thread may still render with them.
+    func dropModule(releasing: Bool = false) {
         moduleLock.lock()
         cachedModule = nil
         lastContextImport = nil
+        let runtime = moduleRuntime
+        moduleRuntime = nil
         moduleLock.unlock()
+        if releasing { runtime?.releaseScopes() }
     }
 
     /// What `with context` imports of this template read (computed once).

@@ -145,3 +145,24 @@ final class ImportCacheTests: XCTestCase {
         XCTAssertEqual(try env.getTemplate("sls").render(["pillar": .dict(["d": .int(1)])]), "1")
     }
 }
+
+/// An environment and its cached templates refer to each other; clearing
+/// the cache is what lets them go (hosts making one environment per job).
+final class EnvironmentLifetimeTests: XCTestCase {
+    func testClearCacheReleasesTheEnvironmentAndItsTemplates() throws {
+        weak var environment: Environment?
+        weak var template: Template?
+        do {
+            let env = Environment(loader: DictLoader([
+                "a": "{% import 'b' as b %}{% from 'b' import x with context %}{{ b.m() }}{{ x }}",
+                "b": "{% set x = 1 %}{% macro m() %}m{% endmacro %}",
+            ]))
+            environment = env
+            XCTAssertEqual(try env.getTemplate("a").render(), "m1")
+            template = try env.getTemplate("b")
+            env.clearCache()
+        }
+        XCTAssertNil(template)
+        XCTAssertNil(environment)
+    }
+}

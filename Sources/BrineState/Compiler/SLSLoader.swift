@@ -227,6 +227,13 @@ final class RendererCache: @unchecked Sendable {
         self.roots = context.opts.roots("file_roots")
     }
 
+    /// A Jinja environment and its cached templates refer to each other:
+    /// dropping the cache when the run's compiler goes away is what frees
+    /// them (a long-running minion would otherwise keep every run's).
+    deinit {
+        for renderer in cache.values { renderer.environment.clearCache() }
+    }
+
     func renderer(for env: String) throws(BrineError) -> Renderer {
         lock.lock()
         defer { lock.unlock() }

@@ -43,6 +43,7 @@ public struct PillarCompiler: Sendable {
         let top = try topAssignments(roots: roots, context: context)
         for (env, slsNames) in top {
             let renderer = try Renderer(roots: roots[env] ?? [], context: context)
+            defer { renderer.environment.clearCache() }  // frees the environment (see RendererCache)
             var seen = Set<String>()
             for sls in slsNames {
                 let data = try renderSLS(sls, env: env, roots: roots[env] ?? [], renderer: renderer, seen: &seen, depth: 0)
@@ -84,6 +85,7 @@ public struct PillarCompiler: Sendable {
         for (env, dirs) in roots {
             guard let topFile = dirs.map({ $0 + "/" + topName }).first(where: FileOps.isFile) else { continue }
             let renderer = try Renderer(roots: dirs, context: context)
+            defer { renderer.environment.clearCache() }
             let text = try FileOps.readText(topFile)
             let data = try renderer.render(text, name: topName, file: topFile,
                                            variables: variables(env: env, sls: "top"))
