@@ -41,7 +41,7 @@ struct Output {
                 m /= 10
             } while m != 0
             if i < 0 { start -= 1; digits[start] = 45 }
-            buffer.append(UnsafeBufferPointer(rebasing: digits.bindMemory(to: UInt8.self)[start...]))
+            buffer.append(raw: UnsafeRawBufferPointer(rebasing: digits[start...]))
         }
     }
 
@@ -69,6 +69,14 @@ final class ByteBuffer {
         guard let src = bytes.baseAddress, bytes.count > 0 else { return }
         if count + bytes.count > capacity { grow(to: count + bytes.count) }
         (base + count).update(from: src, count: bytes.count)
+        count += bytes.count
+    }
+
+    /// Bytes of scratch memory (no typed view of it needed).
+    @inline(__always) func append(raw bytes: UnsafeRawBufferPointer) {
+        guard let src = bytes.baseAddress, bytes.count > 0 else { return }
+        if count + bytes.count > capacity { grow(to: count + bytes.count) }
+        UnsafeMutableRawPointer(base + count).copyMemory(from: src, byteCount: bytes.count)
         count += bytes.count
     }
 
