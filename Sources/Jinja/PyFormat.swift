@@ -102,22 +102,13 @@ func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String 
 
 /// `%d` of an int (`'%02d'|format(i)`, the usual case), padded in place.
 func appendInteger(_ n: Int, flags: FormatFlags, width: Int, into out: inout [UInt8]) {
-    var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
-    withUnsafeMutableBytes(of: &tmp) { digits in
-        var m = n.magnitude
-        var start = 24
-        repeat {
-            start -= 1
-            digits[start] = UInt8(truncatingIfNeeded: m % 10) &+ 48
-            m /= 10
-        } while m != 0
+    TextUtils.withDecimal(n.magnitude) { digits in
         let sign: UInt8? = n < 0 ? 45 : flags.plus ? 43 : flags.space ? 32 : nil
-        let length = 24 - start + (sign == nil ? 0 : 1)
-        let pad = Swift.max(0, width - length)
+        let pad = Swift.max(0, width - digits.count - (sign == nil ? 0 : 1))
         if pad > 0 && !flags.minus && !flags.zero { out.append(contentsOf: repeatElement(32, count: pad)) }
         if let sign { out.append(sign) }
         if pad > 0 && !flags.minus && flags.zero { out.append(contentsOf: repeatElement(48, count: pad)) }
-        out.append(contentsOf: digits[start..<24])
+        out.append(contentsOf: digits)
         if pad > 0 && flags.minus { out.append(contentsOf: repeatElement(32, count: pad)) }
     }
 }

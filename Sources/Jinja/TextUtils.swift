@@ -80,18 +80,25 @@ extension TextUtils {
     /// string's buffer.
     static func decimal(_ i: Int) -> String {
         if i >= 0 && i < 10 { return digitStrings[i] }
-        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        return withUnsafeMutableBytes(of: &tmp) { digits in
-            var m = i.magnitude
+        // at most 15 bytes make a small string: no allocation
+        return withDecimal(i.magnitude, sign: i < 0 ? 45 : nil) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// The decimal digits of `magnitude`, after `sign` (an ASCII byte) if
+    /// given, in scratch memory on the stack.
+    @inline(__always)
+    static func withDecimal<R>(_ magnitude: UInt, sign: UInt8? = nil, _ body: (UnsafeRawBufferPointer) -> R) -> R {
+        var scratch: (UInt64, UInt64, UInt64) = (0, 0, 0)
+        return withUnsafeMutableBytes(of: &scratch) { digits in
+            var m = magnitude
             var start = 24
             repeat {
                 start -= 1
                 digits[start] = UInt8(truncatingIfNeeded: m % 10) &+ 48
                 m /= 10
             } while m != 0
-            if i < 0 { start -= 1; digits[start] = 45 }
-            // at most 15 bytes make a small string: no allocation
-            return String(decoding: UnsafeRawBufferPointer(rebasing: digits[start...]), as: UTF8.self)
+            if let sign { start -= 1; digits[start] = sign }
+            return body(UnsafeRawBufferPointer(rebasing: digits[start...]))
         }
     }
 

@@ -25,6 +25,14 @@ final class JinjaUnitTests: XCTestCase {
 
     // MARK: whitespace control
 
+    /// `%`-formatting's integer fast path and the general one, against
+    /// Jinja2 3.1.6's output for the same template.
+    func testPercentFormatIntegers() throws {
+        let source = "{{ '%02d'|format(3) }}|{{ '%02d'|format(-3) }}|{{ '%+05d'|format(42) }}|{{ '%-5d|'|format(-7) }}|{{ '% d'|format(5) }}|{{ '%5d'|format(123456) }}|{{ '%d'|format(0) }}|{{ '%-+6d|'|format(9) }}|{{ '%05d'|format(-42) }}|{{ '%i %u'|format(7, 8) }}|{{ '%3s|%-4s|'|format('ab', 'é') }}|{{ '%d'|format(True) }}|{{ '%.3d'|format(5) }}|{{ 'x%%y%dz'|format(1) }}|{{ '%(a)s-%(b)03d'|format(a='q', b=4) }}|{{ '%d'|format(-9223372036854775807) }}"
+        XCTAssertEqual(try render(source),
+                       "03|-3|+0042|-7   || 5|123456|0|+9    ||-0042|7 8| ab|é   ||1|005|x%y1z|q-004|-9223372036854775807")
+    }
+
     func testWhitespaceControl() throws {
         XCTAssertEqual(try render("a  {%- if true -%}  b  {%- endif -%}  c"), "abc")
         XCTAssertEqual(try render("a\n{{- 1 -}}\nb"), "a1b")

@@ -31,18 +31,7 @@ struct Output {
 
     /// Decimal digits of `i`, written in place.
     mutating func append(_ i: Int) {
-        var tmp: (UInt64, UInt64, UInt64) = (0, 0, 0)
-        withUnsafeMutableBytes(of: &tmp) { digits in
-            var m = i.magnitude
-            var start = 24
-            repeat {
-                start -= 1
-                digits[start] = UInt8(truncatingIfNeeded: m % 10) &+ 48
-                m /= 10
-            } while m != 0
-            if i < 0 { start -= 1; digits[start] = 45 }
-            buffer.append(raw: UnsafeRawBufferPointer(rebasing: digits[start...]))
-        }
+        TextUtils.withDecimal(i.magnitude, sign: i < 0 ? 45 : nil) { buffer.append(raw: $0) }
     }
 
     var isEmpty: Bool { buffer.count == 0 }
