@@ -50,33 +50,9 @@ enum Compiler {
             let lc = compile(l), rc = compile(r)
             // int ⊕ int without overflow, the common case, skips the numeric tower
             switch op {
-            case .add:
-                return { rt, f in
-                    let a = try lc(rt, f), b = try rc(rt, f)
-                    if case .int(let x) = a, case .int(let y) = b {
-                        let (s, o) = x.addingReportingOverflow(y)
-                        if !o { return .int(s) }
-                    }
-                    return try binop(.add, a, b, autoescape: f.autoescape)
-                }
-            case .sub:
-                return { rt, f in
-                    let a = try lc(rt, f), b = try rc(rt, f)
-                    if case .int(let x) = a, case .int(let y) = b {
-                        let (s, o) = x.subtractingReportingOverflow(y)
-                        if !o { return .int(s) }
-                    }
-                    return try binop(.sub, a, b, autoescape: f.autoescape)
-                }
-            case .mul:
-                return { rt, f in
-                    let a = try lc(rt, f), b = try rc(rt, f)
-                    if case .int(let x) = a, case .int(let y) = b {
-                        let (s, o) = x.multipliedReportingOverflow(by: y)
-                        if !o { return .int(s) }
-                    }
-                    return try binop(.mul, a, b, autoescape: f.autoescape)
-                }
+            case .add: return intArithmetic(.add, lc, rc) { $0.addingReportingOverflow($1) }
+            case .sub: return intArithmetic(.sub, lc, rc) { $0.subtractingReportingOverflow($1) }
+            case .mul: return intArithmetic(.mul, lc, rc) { $0.multipliedReportingOverflow(by: $1) }
             default: break
             }
             return { rt, f in try binop(op, try lc(rt, f), try rc(rt, f), autoescape: f.autoescape) }
@@ -218,6 +194,19 @@ enum Compiler {
                 let r = try rt.applyTest(name, try ic(rt, f), try ac(rt, f), f)
                 return .bool(negated ? !r : r)
             }
+        }
+    }
+
+    /// `l op r`, with `fast` for two ints (falling back when it overflows).
+    static func intArithmetic(_ op: BinOp, _ lc: @escaping EvalFn, _ rc: @escaping EvalFn,
+                              _ fast: @escaping @Sendable (Int, Int) -> (partialValue: Int, overflow: Bool)) -> EvalFn {
+        return { rt, f in
+            let a = try lc(rt, f), b = try rc(rt, f)
+            if case .int(let x) = a, case .int(let y) = b {
+                let (result, overflow) = fast(x, y)
+                if !overflow { return .int(result) }
+            }
+            return try binop(op, a, b, autoescape: f.autoescape)
         }
     }
 
