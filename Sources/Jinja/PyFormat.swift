@@ -6,7 +6,12 @@ struct FormatFlags { var minus = false, plus = false, space = false, alt = false
 /// operator and the `format` filter. Scans the format's UTF-8 bytes (every
 /// byte of a conversion spec is ASCII) and copies literal runs whole.
 func percentFormat(_ fmt: String, _ args: Value, escape: Bool) throws -> String {
-    let chars = Array(fmt.utf8)
+    var text = fmt
+    return try text.withUTF8 { try percentFormat(bytes: $0, args, escape: escape) }
+}
+
+/// `percentFormat` over the format's UTF-8 storage (no copy of it).
+private func percentFormat(bytes chars: UnsafeBufferPointer<UInt8>, _ args: Value, escape: Bool) throws -> String {
     var cursor: ArgCursor
     var mapping: DictBox? = nil
     switch args {
