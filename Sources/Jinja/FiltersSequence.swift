@@ -123,6 +123,9 @@ extension BuiltinFilters {
         }
         let pos = by == "key" ? 0 : 1
         let items: [Value] = d.pairs.map { .tuple([$0.0, $0.1]) }
+        if !reverse, let sorted = sortedStrings(items, keys: pos == 0 ? d.keys : d.values, caseSensitive: cs) {
+            return .list(ListBox(sorted))
+        }
         var sorted = try sortValues(items, key: { item in
             guard case .tuple(let t) = item else { return item }
             return t[pos]
@@ -160,7 +163,7 @@ extension BuiltinFilters {
         let cs = try a.get(1, "case_sensitive")?.truthy() ?? false
         let attribute = a.get(2, "attribute")
         let items = try iterateValue(v)
-        if !reverse, attribute == nil || attribute?.isNone == true, let sorted = sortedStrings(items, caseSensitive: cs) {
+        if !reverse, attribute == nil || attribute?.isNone == true, let sorted = sortedStrings(items, keys: items, caseSensitive: cs) {
             return .list(ListBox(sorted))
         }
         let key = multiAttrGetter(attribute, c)
@@ -595,18 +598,18 @@ func pprintRepr(_ v: Value) throws -> String {
     }
 }
 
-/// `|sort` of plain strings (the usual case): keys compared as UTF-8 bytes
-/// (Python's code point order), ties kept in input order. Nil when some
-/// item is not a string.
-func sortedStrings(_ items: [Value], caseSensitive: Bool) -> [Value]? {
-    var keys: [String] = []
-    keys.reserveCapacity(items.count)
-    for item in items {
-        guard let s = item.stringValue else { return nil }
-        keys.append(caseSensitive ? s : s.lowercased())
+/// `items` ordered by `keys` (one each) when all keys are strings (`|sort`,
+/// `|dictsort` of the usual kind): compared as UTF-8 bytes (Python's code
+/// point order), ties kept in input order. Nil when some key is not a string.
+func sortedStrings(_ items: [Value], keys: [Value], caseSensitive: Bool) -> [Value]? {
+    var strings: [String] = []
+    strings.reserveCapacity(keys.count)
+    for key in keys {
+        guard let s = key.stringValue else { return nil }
+        strings.append(caseSensitive ? s : s.lowercased())
     }
-    let order = keys.indices.sorted { i, j in
-        let c = TextUtils.utf8Compare(keys[i], keys[j])
+    let order = strings.indices.sorted { i, j in
+        let c = TextUtils.utf8Compare(strings[i], strings[j])
         return c != 0 ? c < 0 : i < j
     }
     return order.map { items[$0] }
