@@ -24,6 +24,10 @@ final class Runtime {
     /// Output buffers of finished macro calls, reused by the next calls
     /// (two allocations per call saved; a render makes thousands of calls).
     @exclusivity(unchecked) private var spareBuffers: [ByteBuffer] = []
+    /// Policies read once per render (hashing their names per filter call
+    /// was a few percent of a render).
+    @exclusivity(unchecked) private var sortKeysPolicy: Bool?
+    @exclusivity(unchecked) private var leewayPolicy: Int?
 
     func macroOutput(capacity: Int) -> Output {
         if let b = spareBuffers.popLast() { return Output(reusing: b) }
@@ -33,10 +37,6 @@ final class Runtime {
     func recycle(_ out: Output) {
         if spareBuffers.count < 16 { spareBuffers.append(out.buffer) }
     }
-    /// Policies read once per render (hashing their names per filter call
-    /// was a few percent of a render).
-    @exclusivity(unchecked) private var sortKeysPolicy: Bool?
-    @exclusivity(unchecked) private var leewayPolicy: Int?
 
     /// `json.dumps_kwargs["sort_keys"]` (true when unset).
     func jsonSortKeys() throws -> Bool {

@@ -42,21 +42,6 @@ enum StatementCompiler {
                 if !rt.stack.hasRoom() { throw Compiler.recursionError() }
                 try a(rt, f, &out)
             }
-        case 2:
-            let a = fns[0].run, b = fns[1].run
-            return { rt, f, out in
-                if !rt.stack.hasRoom() { throw Compiler.recursionError() }
-                try a(rt, f, &out)
-                try b(rt, f, &out)
-            }
-        case 3:
-            let a = fns[0].run, b = fns[1].run, c = fns[2].run
-            return { rt, f, out in
-                if !rt.stack.hasRoom() { throw Compiler.recursionError() }
-                try a(rt, f, &out)
-                try b(rt, f, &out)
-                try c(rt, f, &out)
-            }
         default:
             return { rt, f, out in
                 if !rt.stack.hasRoom() { throw Compiler.recursionError() }
