@@ -166,3 +166,16 @@ final class EnvironmentLifetimeTests: XCTestCase {
         XCTAssertNil(environment)
     }
 }
+
+/// Variable names are compared by a fingerprint (length and first bytes)
+/// before their text: names sharing a prefix, and long ones, stay distinct.
+final class VariableNameTests: XCTestCase {
+    func testNamesSharingPrefixesAndLongNamesStayDistinct() throws {
+        let long = String(repeating: "x", count: 256)  // 257-byte names: a length that wraps in 8 bits
+        let ctx: [String: Value] = [
+            "abcdefg": 1, "abcdefgh": 2, "abcdefgi": 3, long + "a": 4, long + "b": 5, "a": 6, "b": 7,
+        ]
+        let source = "{{ abcdefg }}{{ abcdefgh }}{{ abcdefgi }}{{ \(long)a }}{{ \(long)b }}{{ a }}{{ b }}"
+        XCTAssertEqual(try Environment().fromString(source).render(ctx), "1234567")
+    }
+}

@@ -22,7 +22,8 @@ struct VarName: Sendable {
         if head == nil {
             for (i, b) in s.utf8.prefix(7).enumerated() { h |= UInt64(b) << UInt64(8 * i) }
         }
-        return UInt64(truncatingIfNeeded: count) << 56 | h
+        // the length saturates at 255 (never looks like a short, exact name)
+        return UInt64(Swift.min(count, 255)) << 56 | h
     }
 
     /// Whether the fingerprint alone identifies the name.
