@@ -137,7 +137,7 @@ enum Methods {
 
     static func dictMethod(_ d: DictBox, _ name: String, _ args: Arguments) throws -> Value {
         switch name {
-        case "items": return .object(DictView(kind: "dict_items", d.pairs.map { .tuple([$0.0, $0.1]) }))
+        case "items": return .object(DictView(kind: "dict_items", zip(d.keys, d.values).map { .tuple([$0, $1]) }))
         case "keys": return .object(DictView(kind: "dict_keys", d.keys))
         case "values": return .object(DictView(kind: "dict_values", d.values))
         case "get":

@@ -428,6 +428,12 @@ final class Runtime {
         let fixed = reused ? f.with(scope: newScope(parent: scope)) : lf
         let table = fixed.scope
         var slot = -1
+        // `for k, v in d.items()`: the names' fingerprints once per loop, not per item
+        var unpackNames: [VarName]? = nil
+        if case .tuple(let targets) = node.target {
+            let names = targets.compactMap { t -> VarName? in if case .name(let n) = t { return VarName(n) } else { return nil } }
+            if names.count == targets.count { unpackNames = names }
+        }
         for i in 0..<items.count {
             loop?.index0 = i
             if reused { table.vars.removeAll() }
@@ -438,6 +444,8 @@ final class Runtime {
                     table.vars[n] = items[i]
                     slot = table.vars.position(n) ?? -1
                 }
+            } else if let names = unpackNames, case .tuple(let parts) = items[i], parts.count == names.count {
+                for k in 0..<names.count { table.vars.set(names[k], parts[k]) }
             } else {
                 do { try assign(node.target, items[i], fixed) } catch { throw annotate(error, line, f) }
             }
