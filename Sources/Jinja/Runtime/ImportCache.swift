@@ -118,11 +118,23 @@ struct ImportInputs {
     /// `scope` is the importer's; `t` the imported template (whose globals
     /// its look-ups fall back to, as `Runtime.lookup` does).
     init?(_ profile: ImportProfile, _ t: Template, _ rt: Runtime, _ scope: Scope) {
-        var budget = 4096
         for name in profile.names {
             let v = scope.lookup(name) ?? t.globals[name.string] ?? rt.env.globals[name.string]
-            if let v, !ImportInputs.walk(v, &containers, &budget) { return nil }
+            // a host object (Salt's `salt`) rules reuse out: before walking any data
+            if let v, !ImportInputs.walkable(v) { return nil }
             values.append(v)
+        }
+        var budget = 4096
+        for v in values { if let v, !ImportInputs.walk(v, &containers, &budget) { return nil } }
+    }
+
+    /// Whether a value can be an input at all, judged at its top level.
+    static func walkable(_ v: Value) -> Bool {
+        switch v {
+        case .function(let fn): return fn.isPure
+        case .object(let o): return o is NamespaceObject
+        case .undefined: return false
+        default: return true
         }
     }
 
