@@ -17,8 +17,16 @@ public final class Template: JinjaObject, @unchecked Sendable {
     private var moduleRuntime: Runtime?
     private var profile: ImportProfile?
     private var lastContextImport: ContextImport?
+    /// The values the last `with context` import of this template saw.
+    private var lastImportValues: [Value?]?
     /// Reuses of a stored `with context` import (for tests).
     private(set) var contextImportHits = 0
+    /// Whether a `with context` import is stored (for tests).
+    var hasStoredContextImport: Bool {
+        moduleLock.lock()
+        defer { moduleLock.unlock() }
+        return lastContextImport != nil
+    }
 
     init(environment: Environment, name: String?, source: String, parsed: ParsedTemplate, globals: [String: Value]) {
         self.environment = environment
@@ -75,6 +83,7 @@ public final class Template: JinjaObject, @unchecked Sendable {
         moduleLock.lock()
         cachedModule = nil
         lastContextImport = nil
+        lastImportValues = nil
         let runtime = moduleRuntime
         moduleRuntime = nil
         moduleLock.unlock()
@@ -102,6 +111,16 @@ public final class Template: JinjaObject, @unchecked Sendable {
         contextImportHits += 1
         moduleLock.unlock()
         return last
+    }
+
+    /// Records the values a `with context` import sees; true when the
+    /// previous import saw the same ones (only then is reuse worth checking).
+    func noteImportValues(_ values: [Value?]) -> Bool {
+        moduleLock.lock()
+        defer { moduleLock.unlock() }
+        let seen = lastImportValues.map { ImportInputs.sameValues($0, values) } ?? false
+        lastImportValues = values
+        return seen
     }
 
     func storeContextImport(_ entry: ContextImport) {

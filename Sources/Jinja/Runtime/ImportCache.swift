@@ -22,6 +22,11 @@
 /// The stored values are a deep copy taken right after the import ran, and
 /// every reuse hands out a fresh deep copy: importers may change what they
 /// imported without affecting each other. Errors are never cached.
+///
+/// Only the same objects coming back makes reuse possible, so an import is
+/// stored the second time in a row it sees the same top-level values and
+/// reused from the third: a host that converts its data for every render
+/// pays a look-up of the names per import, nothing more.
 struct ImportProfile: Sendable {
     let cacheable: Bool
     /// Every name the template reads (minus its own `self`).
@@ -113,19 +118,40 @@ struct ImportInputs {
     var values: [Value?] = []
     var containers: [(ObjectIdentifier, UInt64)] = []
 
-    /// Nil when some value is not plain data or a pure function, or there
-    /// is too much to walk for reuse to pay.
-    /// `scope` is the importer's; `t` the imported template (whose globals
-    /// its look-ups fall back to, as `Runtime.lookup` does).
-    init?(_ profile: ImportProfile, _ t: Template, _ rt: Runtime, _ scope: Scope) {
+    /// The values the template's names have for an import from `scope` (the
+    /// importer's; `t`'s globals and the environment's are looked at next,
+    /// as `Runtime.lookup` does). Nil when one of them rules reuse out (a
+    /// host object such as Salt's `salt`), before any data is walked.
+    static func values(_ profile: ImportProfile, _ t: Template, _ rt: Runtime, _ scope: Scope) -> [Value?]? {
+        var values: [Value?] = []
+        values.reserveCapacity(profile.names.count)
         for name in profile.names {
             let v = scope.lookup(name) ?? t.globals[name.string] ?? rt.env.globals[name.string]
-            // a host object (Salt's `salt`) rules reuse out: before walking any data
             if let v, !ImportInputs.walkable(v) { return nil }
             values.append(v)
         }
+        return values
+    }
+
+    /// Nil when some value is not plain data or a pure function, or there
+    /// is too much to walk for reuse to pay.
+    init?(values: [Value?]) {
+        self.values = values
         var budget = 4096
         for v in values { if let v, !ImportInputs.walk(v, &containers, &budget) { return nil } }
+    }
+
+    /// The same top-level values (identical objects, equal scalars).
+    static func sameValues(_ a: [Value?], _ b: [Value?]) -> Bool {
+        guard a.count == b.count else { return false }
+        for (x, y) in zip(a, b) {
+            switch (x, y) {
+            case (nil, nil): continue
+            case (let p?, let q?): if !same(p, q) { return false }
+            default: return false
+            }
+        }
+        return true
     }
 
     /// Whether a value can be an input at all, judged at its top level.
@@ -165,14 +191,7 @@ struct ImportInputs {
 
     /// The same inputs: identical objects, equal scalars, unchanged counters.
     func matches(_ other: ImportInputs) -> Bool {
-        guard values.count == other.values.count, containers.count == other.containers.count else { return false }
-        for (a, b) in zip(values, other.values) {
-            switch (a, b) {
-            case (nil, nil): continue
-            case (let x?, let y?): if !ImportInputs.same(x, y) { return false }
-            default: return false
-            }
-        }
+        guard containers.count == other.containers.count, ImportInputs.sameValues(values, other.values) else { return false }
         return zip(containers, other.containers).allSatisfy { $0.0 == $1.0 && $0.1 == $1.1 }
     }
 
@@ -239,8 +258,13 @@ extension Runtime {
     /// conditions hold, executed (and possibly stored) otherwise.
     func contextModule(_ t: Template, _ names: ImportNames, _ f: Frame) throws -> TemplateModule {
         let profile = t.importProfile
+        // Reuse can only pay when the same objects come back: a host that
+        // converts its data for every render stops at the second check,
+        // having only looked its names up.
         guard profile.cacheable, env.sandbox == .none, env.finalize == nil, !isNative,
-              let inputs = ImportInputs(profile, t, self, f.scope) else {
+              let values = ImportInputs.values(profile, t, self, f.scope),
+              t.noteImportValues(values),
+              let inputs = ImportInputs(values: values) else {
             return try makeModule(t, parentScope: f.scope)
         }
         let requested: [String]?
@@ -251,7 +275,8 @@ extension Runtime {
         if let hit = t.contextImport(matching: inputs, requested: requested) { return hit.module() }
         let impureBefore = impureCalls
         let module = try makeModule(t, parentScope: f.scope)
-        guard impureCalls == impureBefore, let after = ImportInputs(profile, t, self, f.scope), after.matches(inputs) else {
+        guard impureCalls == impureBefore, let valuesAfter = ImportInputs.values(profile, t, self, f.scope),
+              let after = ImportInputs(values: valuesAfter), after.matches(inputs) else {
             return module
         }
         let wanted = requested.map { r in module.exports.filter { r.contains($0.0) } } ?? module.exports
