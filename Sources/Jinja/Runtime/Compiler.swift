@@ -153,12 +153,7 @@ enum Compiler {
             let oc = compile(objE), ac = compileArgs(argsE)
             return { rt, f in
                 if !rt.stack.hasRoom() { throw recursionError() }
-                let obj = try oc(rt, f)
-                if rt.env.sandbox == .none && Methods.has(obj, name) {
-                    return try Methods.call(obj, name, try ac(rt, f), rt.cc(f))
-                }
-                let fn = try rt.getattr(obj, name, f)
-                return try rt.call(fn, try ac(rt, f), f)
+                return try rt.callMethod(try oc(rt, f), name, f) { try ac(rt, f) }
             }
         case .call(let fnE, let argsE):
             let fc = compile(fnE), ac = compileArgs(argsE)
@@ -172,9 +167,9 @@ enum Compiler {
             let ac = compileArgs(argsE)
             let name = ref.name
             if let fn = ref.fn {
-                if ref.pure { return { rt, f in try fn(try ic(rt, f), try ac(rt, f), rt.cc(f)) } }
+                let pure = ref.pure
                 return { rt, f in
-                    rt.impureCalls &+= 1
+                    if !pure { rt.impureCalls &+= 1 }
                     return try fn(try ic(rt, f), try ac(rt, f), rt.cc(f))
                 }
             }
@@ -225,10 +220,7 @@ enum Compiler {
                 let fallback = try dc(rt, f)
                 return d[key] ?? fallback
             }
-            if rt.env.sandbox == .none && Methods.has(obj, "get") {
-                return try Methods.call(obj, "get", try general(rt, f), rt.cc(f))
-            }
-            return try rt.call(try rt.getattr(obj, "get", f), try general(rt, f), f)
+            return try rt.callMethod(obj, "get", f) { try general(rt, f) }
         }
     }
 

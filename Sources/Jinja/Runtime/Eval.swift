@@ -89,12 +89,7 @@ extension Runtime {
             if !stack.hasRoom() { throw JinjaError(.recursionError, "maximum recursion depth exceeded") }
             // Method calls on built-in values skip allocating a bound method.
             if case .getattr(let objE, let name) = fnE {
-                let obj = try eval(objE, f)
-                if env.sandbox == .none && Methods.has(obj, name) {
-                    return try Methods.call(obj, name, try evalArgs(argsE, f), cc(f))
-                }
-                let fn = try getattr(obj, name, f)
-                return try call(fn, try evalArgs(argsE, f), f)
+                return try callMethod(try eval(objE, f), name, f) { try evalArgs(argsE, f) }
             }
             let fn = try eval(fnE, f)
             return try call(fn, try evalArgs(argsE, f), f)
@@ -142,6 +137,18 @@ extension Runtime {
             for (k, x) in dict.pairs { kw.append((try k.str(), x)) }
         }
         return Arguments(pos, keywords: kw)
+    }
+
+    /// `obj.name(args)`: built-in methods called directly (no bound method
+    /// object), anything else looked up then called. `args` is evaluated
+    /// after the look-up, as Python does.
+    @inline(__always)
+    func callMethod(_ obj: Value, _ name: String, _ f: Frame, args: () throws -> Arguments) throws -> Value {
+        if env.sandbox == .none && Methods.has(obj, name) {
+            return try Methods.call(obj, name, try args(), cc(f))
+        }
+        let fn = try getattr(obj, name, f)
+        return try call(fn, try args(), f)
     }
 
     func call(_ callee: Value, _ args: Arguments, _ f: Frame) throws -> Value {
