@@ -9,17 +9,8 @@ func sortValues(_ items: [Value], key: (Value) throws -> Value, caseSensitive: B
         if !caseSensitive { k = lowerKey(k) }
         keyed.append((k, i, v))
     }
-    // all keys strings (the usual `|sort`): code point order is UTF-8 byte order
-    if keyed.allSatisfy({ $0.0.stringValue != nil }) {
-        let strings = keyed.map { ($0.0.stringValue ?? "", $0.1) }
-        let order = strings.indices.sorted { a, b in
-            let x = strings[a], y = strings[b]
-            if TextUtils.utf8Less(x.0, y.0) { return true }
-            if TextUtils.utf8Less(y.0, x.0) { return false }
-            return x.1 < y.1
-        }
-        return order.map { keyed[$0].2 }
-    }
+    // all keys strings (already lowered when case-insensitive)
+    if let sorted = sortedStrings(items, keys: keyed.map(\.0), caseSensitive: true) { return sorted }
     var err: Error? = nil
     keyed.sort { a, b in
         if err != nil { return false }
@@ -440,10 +431,7 @@ struct JSONWriter {
         s.withUTF8Buffer { out.append(contentsOf: $0) }
     }
 
-    mutating func append(_ s: String) {
-        let done: Void? = s.utf8.withContiguousStorageIfAvailable { out.append(contentsOf: $0) }
-        if done == nil { out.append(contentsOf: s.utf8) }
-    }
+    mutating func append(_ s: String) { out.appendUTF8(s) }
 
     /// Newline and indentation before an item (indented output only).
     mutating func newline(_ level: Int) {

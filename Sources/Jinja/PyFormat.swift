@@ -23,10 +23,6 @@ private func percentFormat(bytes chars: UnsafeBufferPointer<UInt8>, _ args: Valu
     out.reserveCapacity(chars.count + 8)
     var i = 0
     var usedMapping = false
-    func appendBody(_ s: String) {
-        let done: Void? = s.utf8.withContiguousStorageIfAvailable { out.append(contentsOf: $0) }
-        if done == nil { out.append(contentsOf: s.utf8) }
-    }
     while i < chars.count {
         let runStart = i
         while i < chars.count && chars[i] != 37 { i += 1 }  // '%'
@@ -97,7 +93,7 @@ private func percentFormat(bytes chars: UnsafeBufferPointer<UInt8>, _ args: Valu
             appendInteger(n, flags: flags, width: width, into: &out)
             continue
         }
-        appendBody(try formatOne(arg, conv, flags: flags, width: width, precision: precision, escape: escape))
+        out.appendUTF8(try formatOne(arg, conv, flags: flags, width: width, precision: precision, escape: escape))
     }
     if !usedMapping && mapping == nil && cursor.hasMore {
         throw JinjaError.type("not all arguments converted during string formatting")

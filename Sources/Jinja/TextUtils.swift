@@ -130,3 +130,11 @@ extension TextUtils {
         return x.count == y.count ? 0 : (x.count < y.count ? -1 : 1)
     }
 }
+
+extension Array where Element == UInt8 {
+    /// Appends a string's UTF-8, copied from its storage in one go.
+    @inline(__always) mutating func appendUTF8(_ s: String) {
+        let done: Void? = s.utf8.withContiguousStorageIfAvailable { append(contentsOf: $0) }
+        if done == nil { append(contentsOf: s.utf8) }
+    }
+}
