@@ -64,6 +64,7 @@ struct CheckRoutes: Sendable {
     var notFound: Response { Answer.error("No such check", status: .notFound) }
 
     func page(_ request: Request) -> Int {
-        max(0, (request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 1) - 1)
+        // Clamped: `page * 50` must not overflow for a page number a client sent.
+        min(1_000_000, max(0, (request.uri.queryParameters.get("page").flatMap { Int($0) } ?? 1) - 1))
     }
 }

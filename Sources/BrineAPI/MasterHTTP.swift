@@ -83,10 +83,12 @@ enum Answer {
         if request.headers[.contentType]?.hasPrefix("application/x-www-form-urlencoded") == true {
             var map = OrderedDictionary<String, Value>()
             for pair in text.split(separator: "&") {
-                let parts = pair.split(separator: "=", maxSplits: 1).map {
+                // "=" alone, "=x" and "k=" are all well-formed: a pair may have empty sides.
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map {
                     String($0).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String($0)
                 }
-                map[parts[0]] = .string(parts.count > 1 ? parts[1] : "")
+                guard let key = parts.first, !key.isEmpty else { continue }
+                map[key] = .string(parts.count > 1 ? parts[1] : "")
             }
             return .map(map)
         }

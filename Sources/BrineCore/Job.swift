@@ -29,6 +29,10 @@ public enum WireMessage: Sendable, Equatable {
     case job(jid: String, fun: String, arguments: CallArguments)
     /// Minion → master.
     case jobReturn(jid: String, id: String, value: Value, retcode: Int)
+    /// Master → minion: the return for this job is in the job cache. A
+    /// minion keeps each return until it hears this, and sends it again
+    /// after a reconnect (the master drops duplicates).
+    case returnAck(jid: String)
     /// CLI → master.
     /// `batch`: at most this many minions at once ("10" or "25%"), empty for all.
     case publish(target: String, targetType: String, fun: String, arguments: CallArguments, timeout: Double, batch: String)
@@ -53,6 +57,7 @@ public enum WireMessage: Sendable, Equatable {
             ["type": "job", "jid": .string(jid), "fun": .string(fun), "arg": .list(args.positional), "kwarg": .map(args.keyword)]
         case .jobReturn(let jid, let id, let value, let retcode):
             ["type": "return", "jid": .string(jid), "id": .string(id), "return": value, "retcode": .int(retcode)]
+        case .returnAck(let jid): ["type": "return_ack", "jid": .string(jid)]
         case .publish(let target, let type, let fun, let args, let timeout, let batch):
             ["type": "publish", "tgt": .string(target), "tgt_type": .string(type), "fun": .string(fun),
              "arg": .list(args.positional), "kwarg": .map(args.keyword), "timeout": .float(timeout), "batch": .string(batch)]
@@ -83,6 +88,7 @@ public enum WireMessage: Sendable, Equatable {
         case "status": return .status(try s("status"))
         case "job": return .job(jid: try s("jid"), fun: try s("fun"), arguments: args())
         case "return": return .jobReturn(jid: try s("jid"), id: try s("id"), value: v["return"] ?? .null, retcode: v["retcode"]?.intValue ?? 0)
+        case "return_ack": return .returnAck(jid: try s("jid"))
         case "publish":
             return .publish(target: try s("tgt"), targetType: v["tgt_type"]?.stringValue ?? "glob", fun: try s("fun"),
                             arguments: args(), timeout: v["timeout"]?.doubleValue ?? 5, batch: v["batch"]?.pythonString ?? "")

@@ -31,6 +31,8 @@ public final class JobCache: Sendable {
                         jid TEXT NOT NULL, minion TEXT NOT NULL, value BLOB NOT NULL, retcode INTEGER NOT NULL,
                         received REAL NOT NULL, PRIMARY KEY (jid, minion));
                     CREATE INDEX IF NOT EXISTS jobs_started ON jobs (started);
+                    CREATE TABLE IF NOT EXISTS job_delivery (
+                        jid TEXT NOT NULL, minion TEXT NOT NULL, status TEXT NOT NULL, PRIMARY KEY (jid, minion));
                     CREATE TABLE IF NOT EXISTS state_runs (
                         jid TEXT NOT NULL, minion TEXT NOT NULL, fun TEXT NOT NULL, finished REAL NOT NULL,
                         duration_ms REAL NOT NULL, succeeded INTEGER NOT NULL, changed INTEGER NOT NULL,
@@ -59,14 +61,19 @@ public final class JobCache: Sendable {
 
     /// Stores a return; a state run's return also becomes one row per state
     /// (for `brine stats`, the page and `/metrics`), in the same transaction.
-    public func recordReturn(jid: String, minion: String, value: Value, retcode: Int, received: Double = Date().timeIntervalSince1970) throws {
+    /// - Returns: false when this minion's return for this job was already
+    ///   stored (a minion sends a return again when it did not see the
+    ///   master's acknowledgement): the first one stays, nothing is counted twice.
+    @discardableResult
+    public func recordReturn(jid: String, minion: String, value: Value, retcode: Int, received: Double = Date().timeIntervalSince1970) throws -> Bool {
         try pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO returns VALUES (?, ?, ?, ?, ?)", arguments: [
+            try db.execute(sql: "INSERT OR IGNORE INTO returns VALUES (?, ?, ?, ?, ?)", arguments: [
                 jid, minion, Data(MessagePack.encode(value)), retcode, received,
             ])
+            guard db.changesCount > 0 else { return false }
             guard let fun = try String.fetchOne(db, sql: "SELECT fun FROM jobs WHERE jid = ?", arguments: [jid]),
                 StateRunRecord.isStateRun(fun), let run = StateRunRecord(value)
-            else { return }
+            else { return true }
             try db.execute(sql: "INSERT OR REPLACE INTO state_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", arguments: [
                 jid, minion, fun, received, run.durationMS, run.succeeded, run.changed, run.failed,
             ])
@@ -77,7 +84,38 @@ public final class JobCache: Sendable {
                     state.durationMS,
                 ])
             }
+            return true
         }
+    }
+
+    /// Expected minions the job never reached: `not_connected` (no session
+    /// when it was sent) or `unreachable` (the session could not take it).
+    public func recordDelivery(jid: String, notConnected: [String], unreachable: [String]) throws {
+        guard !notConnected.isEmpty || !unreachable.isEmpty else { return }
+        try pool.write { db in
+            for (ids, status) in [(notConnected, "not_connected"), (unreachable, "unreachable")] {
+                for id in ids {
+                    try db.execute(sql: "INSERT OR REPLACE INTO job_delivery VALUES (?, ?, ?)", arguments: [jid, id, status])
+                }
+            }
+        }
+    }
+
+    /// minion → `not_connected` or `unreachable`, for the expected minions a job never reached.
+    public func delivery(_ jid: String) throws -> [String: String] {
+        try pool.read { db in
+            var out: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT minion, status FROM job_delivery WHERE jid = ?", arguments: [jid]) {
+                out[row["minion"]] = row["status"]
+            }
+            return out
+        }
+    }
+
+    /// Whether `minion` was one of the job's expected minions (a late return is stored only then).
+    public func expects(jid: String, minion: String) throws -> Bool {
+        guard let job = try job(jid) else { return false }
+        return job.minions.contains(minion)
     }
 
     /// Drops jobs (and their returns) older than `hours`; `keep_jobs: 0` keeps all.
@@ -88,6 +126,7 @@ public final class JobCache: Sendable {
             try db.execute(sql: "DELETE FROM returns WHERE jid IN (SELECT jid FROM jobs WHERE started < ?)", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM state_results WHERE jid IN (SELECT jid FROM jobs WHERE started < ?)", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM state_runs WHERE jid IN (SELECT jid FROM jobs WHERE started < ?)", arguments: [cutoff])
+            try db.execute(sql: "DELETE FROM job_delivery WHERE jid IN (SELECT jid FROM jobs WHERE started < ?)", arguments: [cutoff])
             try db.execute(sql: "DELETE FROM jobs WHERE started < ?", arguments: [cutoff])
         }
     }

@@ -6,6 +6,7 @@ import Foundation
 import OrderedCollections
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The master: accepts minion connections on `interface:ret_port` (Noise
 /// XX, keys checked against the key store before anything else), and CLI
@@ -115,16 +116,18 @@ public struct MasterDaemon: Sendable {
     func handleMinion(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, masterKey: StaticKeyPair) async {
         var minionID: String? = nil
         do {
-            // A peer that does not finish the handshake in time is dropped.
+            // A peer that does not finish the handshake in time is dropped;
+            // one that finished is never dropped by this timer, however late it fires.
             let raw = channel.channel
-            let deadline = Task {
-                try await Task.sleep(nanoseconds: 10_000_000_000)
-                raw.close(promise: nil)
+            let handshaken = ManagedFlag()
+            let deadline = raw.eventLoop.scheduleTask(in: .seconds(10)) {
+                if !handshaken.isSet { raw.close(promise: nil) }
             }
-            try await channel.executeThenClose { inbound, outbound in
+            try await channel.executeThenClose { inbound, _ in
                 var iterator = inbound.makeAsyncIterator()
                 let state = HandshakeState(role: .responder, localStatic: masterKey.privateKey, prologue: brineWirePrologue)
-                let (session, early) = try await WireSession.handshake(state, payload: [], inbound: &iterator, outbound: outbound)
+                let (session, early) = try await WireSession.handshake(state, payload: [], channel: raw, inbound: &iterator)
+                handshaken.set()
                 deadline.cancel()
                 let hello = try MessagePack.decode(session.peerPayload)
                 guard let id = hello["id"]?.stringValue else { throw BrineError(.msgpack, "handshake without a minion id") }
@@ -132,7 +135,7 @@ public struct MasterDaemon: Sendable {
                 let admission = try keys.admit(id: id, key: session.remoteStaticPublicKey, autoAccept: opts.bool("auto_accept"),
                                                autosign: autosign)
                 guard admission == .accepted else {
-                    log("minion \(id): key \(admission)")
+                    log("minion \(LogText.escape(id)): key \(admission)")
                     try await session.send(WireMessage.status("\(admission)").encoded())
                     return
                 }
@@ -140,14 +143,14 @@ public struct MasterDaemon: Sendable {
                 minionID = id
                 await registry.connect(id, session)
                 log("minion \(id) connected")
-                for message in early { try await handle(message, from: id) }
+                for message in early { try await handle(message, from: id, session: session) }
                 while let buffer = try await iterator.next() {
-                    for message in try session.receive(buffer) { try await handle(message, from: id) }
+                    for message in try session.receive(buffer) { try await handle(message, from: id, session: session) }
                 }
                 await registry.disconnect(id, session)
             }
         } catch {
-            log("connection \(minionID ?? "?") closed: \(error)")
+            log("connection \(minionID ?? "?") closed: \(LogText.escape("\(error)"))")
         }
         if let minionID { log("minion \(minionID) disconnected") }
     }
@@ -159,23 +162,32 @@ public struct MasterDaemon: Sendable {
         return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 
-    func handle(_ bytes: [UInt8], from id: String) async throws {
+    func handle(_ bytes: [UInt8], from id: String, session: WireSession) async throws {
         switch try WireMessage.decode(bytes) {
         case .hello(_, let grains):
             await registry.setGrains(id, grains)
             await registry.setPillar(id, await serve(kind: "pillar", path: "", saltenv: "base", for: id))
         case .request(let rid, let kind, let path, let saltenv):
             let data = await serve(kind: kind, path: path, saltenv: saltenv, for: id)
-            try await registry.session(id)?.send(WireMessage.reply(rid: rid, data: data).encoded())
+            try await session.send(WireMessage.reply(rid: rid, data: data).encoded())
         case .jobReturn(let jid, _, let value, let retcode):
-            // The id is the authenticated one, never what the minion claims.
+            // The id is the authenticated one, never what the minion claims;
+            // only a job this minion was sent is recorded (no filling the cache with made-up jids).
+            let waiting = await registry.isWaiting(jid, for: id)
+            guard waiting || (try? jobs?.expects(jid: jid, minion: id)) == true else {
+                log("minion \(id) returned for job \(LogText.escape(jid)), which it was not sent: dropped")
+                try await session.send(WireMessage.returnAck(jid: jid).encoded())
+                return
+            }
             // Cached first: a return that reached the master survives a crash.
             do {
                 try jobs?.recordReturn(jid: jid, minion: id, value: value, retcode: retcode)
             } catch {
                 log("job cache: \(error)")
+                return
             }
-            await registry.deliver(.jobReturn(jid: jid, id: id, value: value, retcode: retcode))
+            try await session.send(WireMessage.returnAck(jid: jid).encoded())
+            await registry.deliver(jid: jid, .returned(id: id, value: value, retcode: retcode))
         default: break
         }
     }
@@ -228,14 +240,20 @@ public struct MasterDaemon: Sendable {
             func send(_ message: WireMessage) async throws {
                 try await outbound.write(ByteBuffer(bytes: try encoder.encode(message.encoded())))
             }
-            var request: WireMessage? = nil
-            for try await buffer in inbound {
-                if let frame = try decoder.feed(buffer.readableBytesView).first {
-                    request = try WireMessage.decode(frame)
-                    break
+            var message: WireMessage? = nil
+            do {
+                for try await buffer in inbound {
+                    if let frame = try decoder.feed(buffer.readableBytesView).first {
+                        message = try WireMessage.decode(frame)
+                        break
+                    }
                 }
+            } catch {
+                // A malformed request gets an answer, never a silent hang-up.
+                try await send(.failure("malformed request: \(error)"))
+                return
             }
-            guard case .publish(let target, let type, let fun, let arguments, let timeout, let batch)? = request else {
+            guard case .publish(let target, let type, let fun, let arguments, let timeout, let batch)? = message else {
                 try await send(.failure("expected a publish request"))
                 return
             }
@@ -243,32 +261,13 @@ public struct MasterDaemon: Sendable {
                 try await send(.failure("not authorised: cannot tell which user is asking"))
                 return
             }
-            try await publish(target: target, type: type, fun: fun, arguments: arguments, timeout: timeout, batch: batch,
-                              authorize: { await refusal(AccessControl.publisher(opts), user: user.name, groups: user.groups, fun: fun,
-                                                         arguments: arguments, minions: $0) },
-                              send: send)
+            let request = PublishRequest(target: target, targetType: type, fun: fun, arguments: arguments, timeout: timeout, batch: batch)
+            do {
+                try await publish(request, caller: Caller(name: user.name, groups: user.groups, acl: AccessControl.publisher(opts)), send: send)
+            } catch let refusal as PublishRefusal {
+                try await send(.failure(refusal.description))
+            }
         }
-    }
-
-    func expectedMinions(target: String, type: String) async throws -> [String] {
-        var result: [String] = []
-        let nodegroups = opts.nodegroups
-        for id in keys.list(.accepted) {
-            let matcher = Matcher(minionID: id, grains: await registry.grains(id), pillar: await registry.pillar(id),
-                                  nodegroups: nodegroups)
-            if try matcher.matches(target, type: type) { result.append(id) }
-        }
-        return result
-    }
-
-    /// `-b`: "10" minions or "25%" of the targeted ones at a time.
-    static func batchSize(_ spec: String, of count: Int) -> Int {
-        let text = spec.trimmingCharacters(in: .whitespaces)
-        guard !text.isEmpty else { return count }
-        if text.hasSuffix("%"), let percent = Double(text.dropLast()) {
-            return max(1, Int((Double(count) * percent / 100).rounded(.up)))
-        }
-        return max(1, Int(text) ?? count)
     }
 
     /// The unix socket peer's user (SO_PEERCRED): who the CLI runs as.
@@ -279,86 +278,13 @@ public struct MasterDaemon: Sendable {
         else { return nil }
         return PeerUser(uid: credentials.uid, gid: credentials.gid)
     }
+}
 
-    /// An ACL (`publisher_acl` for the socket's user, the eauth user's for
-    /// the REST API) against the minions the target resolves to, matched on
-    /// their cached grains; nil when allowed, else why not (logged).
-    func refusal(_ acl: AccessControl, user: String, groups: [String], fun: String, arguments: CallArguments,
-                 minions: [String]) async -> String?
-    {
-        var grains: [String: Value] = [:]
-        for id in minions { grains[id] = await registry.grains(id) }
-        let nodegroups = opts.nodegroups
-        let decision = acl.check(user: user, groups: groups, fun: fun, arguments: arguments, minions: minions) { target, id in
-            let matcher = Matcher(minionID: id, grains: grains[id] ?? ["id": .string(id)], pillar: .emptyMap, nodegroups: nodegroups)
-            return (try? matcher.compound(target)) ?? false
-        }
-        guard case .denied(let reason) = decision else { return nil }
-        log("refused a publish of \(fun) by \(user): \(reason)")
-        return reason
-    }
-
-    /// - Parameter authorize: given the targeted minions, why the caller may
-    ///   not publish (nil: allowed); asked before anything is sent.
-    func publish(target: String, type: String, fun: String, arguments: CallArguments, timeout: Double, batch: String,
-                 authorize: ([String]) async -> String?, send: (WireMessage) async throws -> Void) async throws
-    {
-        let expected: [String]
-        do {
-            expected = try await expectedMinions(target: target, type: type)
-        } catch {
-            try await send(.failure((error as? BrineError)?.description ?? "\(error)"))
-            return
-        }
-        // Checked before anything is published: nothing reaches a minion.
-        if let reason = await authorize(expected) {
-            try await send(.failure("not authorised: \(reason)"))
-            return
-        }
-        guard !expected.isEmpty else {
-            try await send(.published(jid: "", minions: []))
-            return
-        }
-        let jid = JID.make()
-        let returns = await registry.waitForReturns(jid)
-        try jobs?.record(JobCache.Job(jid: jid, fun: fun, arguments: .map(["arg": .list(arguments.positional), "kwarg": .map(arguments.keyword)]),
-                                      target: target, targetType: type, minions: expected, started: Date().timeIntervalSince1970))
-        try await send(.published(jid: jid, minions: expected))
-        var notConnected: [String] = []
-        var pending = Set<String>()
-        var waiting = expected[...]
-        let window = MasterDaemon.batchSize(batch, of: expected.count)
-        // Sends the job to the next minions until `window` are running.
-        func fill() async {
-            while pending.count < window, let id = waiting.popFirst() {
-                guard let session = await registry.session(id) else {
-                    notConnected.append(id)
-                    continue
-                }
-                do {
-                    try await session.send(WireMessage.job(jid: jid, fun: fun, arguments: arguments).encoded())
-                    pending.insert(id)
-                } catch {
-                    notConnected.append(id)
-                }
-            }
-        }
-        await fill()
-        let timer = Task { [registry] in
-            try? await Task.sleep(nanoseconds: UInt64(max(0.1, timeout) * 1_000_000_000))
-            await registry.finish(jid)
-        }
-        if pending.isEmpty { await registry.finish(jid) }
-        for await message in returns {
-            guard case .jobReturn(_, let id, _, _) = message, pending.remove(id) != nil else { continue }
-            try await send(message)
-            await fill()
-            if pending.isEmpty && waiting.isEmpty { await registry.finish(jid) }
-        }
-        timer.cancel()
-        pending.formUnion(waiting)
-        try await send(.done(jid: jid, notConnected: notConnected, noResponse: pending.sorted()))
-    }
+/// Set once, read from any thread (an event loop's timer reads what a task set).
+final class ManagedFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
 }
 
 /// Linux's `struct ucred` (pid, uid, gid: three 32-bit fields), which
@@ -393,35 +319,43 @@ extension MasterDaemon {
                        user: String, acl: AccessControl, wait: Bool) async -> JobOutcome
     {
         let (stream, continuation) = AsyncStream<WireMessage>.makeStream()
-        let job = Task {
+        let request = PublishRequest(target: target, targetType: type, fun: fun, arguments: arguments, timeout: timeout)
+        let caller = Caller(name: user, groups: PeerUser.groups(of: user), acl: acl)
+        let job = Task { () async -> PublishRefusal? in
             defer { continuation.finish() }
-            try? await publish(target: target, type: type, fun: fun, arguments: arguments, timeout: timeout, batch: "",
-                               authorize: { minions in
-                                   await refusal(acl, user: user, groups: PeerUser.groups(of: user), fun: fun, arguments: arguments,
-                                                 minions: minions).map { "not authorised: \($0)" }
-                               },
-                               send: { continuation.yield($0) })
+            do {
+                try await publish(request, caller: caller, send: { continuation.yield($0) })
+            } catch let refusal as PublishRefusal {
+                return refusal
+            } catch {
+                // The job was published; what returned is below, the rest is missing.
+            }
+            return nil
         }
         var jid = ""
+        var expected: [String] = []
         var returns = OrderedDictionary<String, Value>()
         for await message in stream {
             switch message {
-            case .failure(let reason):
-                return reason.hasPrefix("not authorised") ? .refused(reason) : .failed(reason)
             case .published(let id, let minions):
                 jid = id
+                expected = minions
                 if !wait || minions.isEmpty {
-                    if minions.isEmpty { job.cancel() }
                     return .published(jid: id, minions: minions)
                 }
             case .jobReturn(_, let id, let value, _):
                 returns[id] = value
-            case .done(_, let notConnected, let noResponse):
-                return .returned(jid: jid, returns: returns, missing: (notConnected + noResponse).sorted())
             default:
                 continue
             }
         }
-        return .returned(jid: jid, returns: returns, missing: [])
+        if let refusal = await job.value {
+            switch refusal {
+            case .notAuthorised: return .refused(refusal.description)
+            case .invalid(let reason): return .failed(reason)
+            }
+        }
+        // Whatever ended the stream, every expected minion is accounted for.
+        return .returned(jid: jid, returns: returns, missing: expected.filter { returns[$0] == nil }.sorted())
     }
 }

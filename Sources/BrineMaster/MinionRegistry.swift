@@ -1,9 +1,9 @@
 import BrineCore
 import BrineWire
 
-/// Who is connected right now, their cached grains, and the jobs waiting
-/// for returns. An actor: connection tasks, CLI tasks and timers all meet
-/// here.
+/// Who is connected right now, their cached grains and pillar, and the jobs
+/// waiting for returns. An actor: connection tasks, CLI tasks and timers
+/// all meet here.
 public actor MinionRegistry {
     struct Connected {
         let session: WireSession
@@ -11,17 +11,42 @@ public actor MinionRegistry {
         var pillar: Value = .emptyMap
     }
 
+    /// What a waiting job hears about its minions.
+    enum JobEvent: Sendable {
+        case returned(id: String, value: Value, retcode: Int)
+        /// The job could not be handed to this minion's connection.
+        case unreachable(id: String)
+    }
+
+    /// A job still being waited for: its expected minions and the stream its publisher reads.
+    struct Waiter {
+        let expected: Set<String>
+        let continuation: AsyncStream<JobEvent>.Continuation
+    }
+
     private var connected: [String: Connected] = [:]
-    private var waiters: [String: AsyncStream<WireMessage>.Continuation] = [:]
+    private var waiters: [String: Waiter] = [:]
 
     public init() {}
 
     func connect(_ id: String, _ session: WireSession) {
+        // A second connection under the same id replaces the first, which is closed:
+        // one live session per minion, so a job is never sent to a dead one.
+        if let old = connected[id]?.session, old !== session { old.close() }
         connected[id] = Connected(session: session, grains: .emptyMap)
     }
 
     func disconnect(_ id: String, _ session: WireSession) {
         if connected[id]?.session === session { connected[id] = nil }
+    }
+
+    /// Closes the sessions of minions whose key is no longer accepted.
+    func revoke(keeping accepted: Set<String>) -> [String] {
+        let revoked = connected.keys.filter { !accepted.contains($0) }
+        for id in revoked {
+            connected.removeValue(forKey: id)?.session.close()
+        }
+        return revoked.sorted()
     }
 
     func setGrains(_ id: String, _ grains: Value) {
@@ -37,23 +62,40 @@ public actor MinionRegistry {
 
     public var connectedIDs: [String] { connected.keys.sorted() }
 
+    public var connectedCount: Int { connected.count }
+
     func session(_ id: String) -> WireSession? { connected[id]?.session }
+
+    /// The live sessions of these minions, in one hop (a publish to 10,000
+    /// minions must not cross the actor 10,000 times).
+    func sessions(_ ids: some Sequence<String>) -> [(id: String, session: WireSession?)] {
+        ids.map { ($0, connected[$0]?.session) }
+    }
 
     func grains(_ id: String) -> Value { connected[id]?.grains ?? .emptyMap }
 
-    /// A stream of returns for a job, ended by `finish` (timeout or all in).
-    func waitForReturns(_ jid: String) -> AsyncStream<WireMessage> {
-        let (stream, continuation) = AsyncStream<WireMessage>.makeStream()
-        waiters[jid] = continuation
+    /// Grains and pillar of every minion in `ids`, in one hop.
+    func data(_ ids: [String]) -> [(grains: Value, pillar: Value)] {
+        ids.map { (connected[$0]?.grains ?? .emptyMap, connected[$0]?.pillar ?? .emptyMap) }
+    }
+
+    /// A stream of events for a job, ended by `finish` (timeout or all in).
+    func waitForReturns(_ jid: String, expected: Set<String>) -> AsyncStream<JobEvent> {
+        let (stream, continuation) = AsyncStream<JobEvent>.makeStream()
+        waiters[jid] = Waiter(expected: expected, continuation: continuation)
         return stream
     }
 
-    func deliver(_ message: WireMessage) {
-        guard case .jobReturn(let jid, _, _, _) = message else { return }
-        waiters[jid]?.yield(message)
+    /// Whether a job is being waited for and `id` is one of its minions.
+    func isWaiting(_ jid: String, for id: String) -> Bool {
+        waiters[jid]?.expected.contains(id) ?? false
+    }
+
+    func deliver(jid: String, _ event: JobEvent) {
+        waiters[jid]?.continuation.yield(event)
     }
 
     func finish(_ jid: String) {
-        waiters.removeValue(forKey: jid)?.finish()
+        waiters.removeValue(forKey: jid)?.continuation.finish()
     }
 }

@@ -5,6 +5,7 @@ import BrineWire
 import Foundation
 import NIOCore
 import NIOPosix
+import Synchronization
 
 /// The minion: connects to the master, authenticates with its static key,
 /// waits while its key is pending, then runs the jobs it is sent and
@@ -12,6 +13,8 @@ import NIOPosix
 public struct MinionDaemon: Sendable {
     public let opts: Config
     public let configDir: String
+    /// Returns not yet acknowledged by the master, kept across reconnects.
+    let outbox = ReturnOutbox()
 
     public init(opts: Config, configDir: String) {
         self.opts = opts
@@ -32,6 +35,9 @@ public struct MinionDaemon: Sendable {
     public func runSwarm(count: Int) async throws {
         let base = id
         let width = max(4, String(count - 1).count)
+        // The members install no handlers of their own: SIGTERM and SIGINT end the whole swarm, as they end one minion.
+        let stop = Signals.onTermination {}
+        defer { withExtendedLifetime(stop) {} }
         try await withThrowingDiscardingTaskGroup { group in
             for index in 0..<count {
                 let number = String(index)
@@ -100,11 +106,11 @@ public struct MinionDaemon: Sendable {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
                 }
             }
-        try await channel.executeThenClose { inbound, outbound in
+        try await channel.executeThenClose { inbound, _ in
             var iterator = inbound.makeAsyncIterator()
             let state = HandshakeState(role: .initiator, localStatic: pair.privateKey, prologue: brineWirePrologue, pin: pin())
             let hello = MessagePack.encode(["id": .string(id)])
-            let (session, early) = try await WireSession.handshake(state, payload: hello, inbound: &iterator, outbound: outbound)
+            let (session, early) = try await WireSession.handshake(state, payload: hello, channel: channel.channel, inbound: &iterator)
             if !FileManager.default.fileExists(atPath: pinnedMasterKey) {
                 // First contact: pin the master's key from now on.
                 try KeyFiles.writePublicKey(session.remoteStaticPublicKey, to: pinnedMasterKey)
@@ -121,6 +127,9 @@ public struct MinionDaemon: Sendable {
             guard status == "accepted" else { throw Pending(status: status) }
             log("authenticated with the master at \(host):\(port)")
             try await session.send(WireMessage.hello(id: id, grains: (try? context.grains()) ?? .emptyMap).encoded())
+            // Returns the last connection could not deliver (or whose
+            // acknowledgement it did not see) go first: the master drops duplicates.
+            for message in outbox.unacknowledged() { session.sendQuietly(message) }
             let requests = Requests()
             defer { requests.failAll() }
             let jobContext = remoteContext(context, session: session, requests: requests)
@@ -128,13 +137,20 @@ public struct MinionDaemon: Sendable {
                 switch message {
                 case .reply(let rid, let data):
                     requests.resolve(rid, data)
+                case .returnAck(let jid):
+                    outbox.acknowledge(jid)
                 case .job(let jid, let fun, let arguments):
                     let id = self.id
                     var perJob = jobContext
                     if let client = perJob.fileClient as? RemoteFileClient { perJob.pillarSource = Lazy { client.cachedPillar() } }
+                    let outbox = self.outbox
                     Task.detached { [perJob] in
                         let (value, retcode) = await MinionDaemon.execute(fun, arguments, perJob)
-                        try? await session.send(WireMessage.jobReturn(jid: jid, id: id, value: value, retcode: retcode).encoded())
+                        // Kept until the master acknowledges it: a return whose connection
+                        // dropped is sent again on the next one.
+                        let message = WireMessage.jobReturn(jid: jid, id: id, value: value, retcode: retcode).encoded()
+                        outbox.keep(jid: jid, message)
+                        session.sendQuietly(message)
                     }
                 default:
                     continue
@@ -175,5 +191,35 @@ public struct MinionDaemon: Sendable {
             thread.stackSize = 8 << 20
             thread.start()
         }
+    }
+}
+
+/// A minion's job returns until the master says it stored them.
+final class ReturnOutbox: Sendable {
+    /// Most returns kept; the oldest go first past it (a master gone for days).
+    static let capacity = 1000
+    private let pending = Mutex<[(jid: String, message: [UInt8])]>([])
+
+    func keep(jid: String, _ message: [UInt8]) {
+        pending.withLock { list in
+            list.append((jid, message))
+            if list.count > Self.capacity { list.removeFirst(list.count - Self.capacity) }
+        }
+    }
+
+    func acknowledge(_ jid: String) {
+        pending.withLock { list in list.removeAll { $0.jid == jid } }
+    }
+
+    func unacknowledged() -> [[UInt8]] {
+        pending.withLock { list in list.map(\.message) }
+    }
+}
+
+extension WireSession {
+    /// Sends without waiting; a failure means the connection is going away,
+    /// and whatever matters is resent on the next one.
+    func sendQuietly(_ message: [UInt8]) {
+        _ = try? enqueue(message)
     }
 }

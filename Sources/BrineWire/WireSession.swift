@@ -3,36 +3,88 @@ import NIOCore
 import Synchronization
 
 /// A secured connection once the Noise handshake is done: sealed frames
-/// out, opened messages in. Reads happen on one task; writes may come
-/// from any task (the master publishes jobs while it reads returns), so the
-/// stream state sits behind a lock.
+/// out, opened messages in.
+///
+/// Reads happen on one task; sends come from any task (the master publishes
+/// jobs while it answers a minion's file requests; a minion returns several
+/// jobs at once). Noise nonces are implicit, so frames must reach the wire
+/// in the order they were sealed: sealing and handing the bytes to the
+/// channel happen in one step under the session's lock (NIO keeps the
+/// order of writes it is given).
+///
+/// A peer that stops reading must not hold anyone up: a send never waits
+/// for room. The bytes not yet taken by the kernel are counted; past
+/// `maximumQueuedBytes` the peer is too slow, the connection is closed and
+/// the send fails at once. A send whose bytes are not taken within its
+/// deadline closes the connection too. Either way the caller learns it at
+/// once and can report that peer, while every other session goes on.
 public final class WireSession: Sendable {
-    private let stream: Mutex<SecureStream>
-    private let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    struct Sending: ~Copyable {
+        var stream: SecureStream
+        /// Bytes handed to the channel and not yet written to the socket.
+        var queuedBytes = 0
+    }
+
+    private let sending: Mutex<Sending>
+    private let channel: any Channel
     public let remoteStaticPublicKey: Curve25519.KeyAgreement.PublicKey
     /// What the peer put in its last handshake message.
     public let peerPayload: [UInt8]
+    /// Most bytes waiting for a slow peer before it is dropped (default 32 MiB).
+    public let maximumQueuedBytes: Int
 
-    init(stream: SecureStream, outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>, peerPayload: [UInt8]) {
+    init(stream: SecureStream, channel: any Channel, peerPayload: [UInt8], maximumQueuedBytes: Int = 32 << 20) {
         self.remoteStaticPublicKey = stream.remoteStaticPublicKey
-        self.stream = Mutex(stream)
-        self.outbound = outbound
+        self.sending = Mutex(Sending(stream: stream))
+        self.channel = channel
         self.peerPayload = peerPayload
+        self.maximumQueuedBytes = maximumQueuedBytes
     }
 
-    /// Seals and sends one logical message.
-    public func send(_ message: [UInt8]) async throws {
-        let bytes = try stream.withLock { stream in try stream.seal(message) }
-        try await outbound.write(ByteBuffer(bytes: bytes))
+    /// Seals one logical message and waits until the socket took it, at most
+    /// `deadline` (then the connection is closed and this throws).
+    public func send(_ message: [UInt8], deadline: TimeAmount = .seconds(30)) async throws {
+        try await enqueue(message, deadline: deadline).get()
+    }
+
+    /// Seals one logical message and hands it to the channel without
+    /// waiting; the future completes when the socket took the bytes, or
+    /// fails when the connection closed (including for missing `deadline`).
+    public func enqueue(_ message: [UInt8], deadline: TimeAmount = .seconds(30)) throws -> EventLoopFuture<Void> {
+        let channel = self.channel
+        let written: EventLoopFuture<Void> = try sending.withLock { state throws -> EventLoopFuture<Void> in
+            let bytes = try state.stream.seal(message)
+            guard state.queuedBytes + bytes.count <= maximumQueuedBytes else {
+                channel.close(promise: nil)
+                throw WireSessionError.peerTooSlow(queuedBytes: state.queuedBytes)
+            }
+            state.queuedBytes += bytes.count
+            // Under the lock: the channel receives frames in nonce order.
+            return channel.writeAndFlush(ByteBuffer(bytes: bytes))
+        }
+        let size = message.count
+        let watchdog = channel.eventLoop.scheduleTask(in: deadline) {
+            channel.close(promise: nil)
+        }
+        written.whenComplete { [self] _ in
+            watchdog.cancel()
+            sending.withLock { $0.queuedBytes = max(0, $0.queuedBytes - size) }
+        }
+        return written
+    }
+
+    /// Closes the connection: its reader sees the end, its pending sends fail.
+    public func close() {
+        channel.close(promise: nil)
     }
 
     /// Opens whatever complete messages these bytes finish.
     public func receive(_ buffer: ByteBuffer) throws -> [[UInt8]] {
-        try stream.withLock { stream in try stream.open(buffer.readableBytesView) }
+        try sending.withLock { state in try state.stream.open(buffer.readableBytesView) }
     }
 
     func openFrame(_ frame: [UInt8]) throws -> [UInt8]? {
-        try stream.withLock { stream in try stream.openFrame(frame) }
+        try sending.withLock { state in try state.stream.openFrame(frame) }
     }
 
     /// Runs the XX handshake over a channel's byte streams. The initiator
@@ -40,9 +92,8 @@ public final class WireSession: Sendable {
     /// it in message 2. Returns the session and any messages that arrived
     /// right behind the handshake.
     public static func handshake(
-        _ state: HandshakeState, payload: [UInt8],
-        inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
-        outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+        _ state: HandshakeState, payload: [UInt8], channel: any Channel,
+        inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     ) async throws -> (WireSession, [[UInt8]]) {
         var handshake = state
         var decoder = FrameDecoder(maximumFrameLength: FrameDecoder.noiseFrameLimit)
@@ -56,7 +107,8 @@ public final class WireSession: Sendable {
                 let carriesPayload = handshake.role == .responder || written == 1
                 let message = try handshake.writeMessage(payload: carriesPayload ? payload : [])
                 written += 1
-                try await outbound.write(ByteBuffer(bytes: try encoder.encode(message)))
+                // Straight to the channel, as the session's frames go: one path, one order.
+                try await channel.writeAndFlush(ByteBuffer(bytes: try encoder.encode(message)))
                 continue
             }
             while frames.isEmpty {
@@ -66,10 +118,22 @@ public final class WireSession: Sendable {
             peerPayload = try handshake.readMessage(frames.removeFirst())
         }
         let session = WireSession(stream: SecureStream(transport: try handshake.transport(), frameDecoder: decoder),
-                                  outbound: outbound, peerPayload: peerPayload)
+                                  channel: channel, peerPayload: peerPayload)
         var early: [[UInt8]] = []
         for frame in frames { if let message = try session.openFrame(frame) { early.append(message) } }
         return (session, early)
+    }
+}
+
+/// Why a send gave up on its peer.
+public enum WireSessionError: Error, Sendable, CustomStringConvertible {
+    /// The peer let this many bytes pile up unread: it was disconnected.
+    case peerTooSlow(queuedBytes: Int)
+
+    public var description: String {
+        switch self {
+        case .peerTooSlow(let queued): "the peer stopped reading (\(queued) bytes waiting): disconnected"
+        }
     }
 }
 

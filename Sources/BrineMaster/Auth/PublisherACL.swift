@@ -1,4 +1,5 @@
 import BrineCore
+import BrineModules
 import Foundation
 
 /// Who may publish what, checked on the master (never on the minion), in
@@ -34,12 +35,22 @@ public struct AccessControl: Sendable {
     let blacklistModules: [String]
     /// Users who need no rule (root, the master's user); nil for eauth.
     let superUsers: Set<String>
+    /// A function's parameter names in order, to bind arguments as the minion will.
+    let signatures: @Sendable (String) -> [String]?
 
-    public init(rules: Value, blacklist: Value, superUsers: Set<String>) {
+    public init(rules: Value, blacklist: Value, superUsers: Set<String>,
+                signatures: @escaping @Sendable (String) -> [String]? = AccessControl.standardSignatures)
+    {
         self.rules = (rules.mapValue ?? [:]).map { ($0.key, $0.value.listValue ?? [$0.value]) }
         blacklistUsers = (blacklist["users"]?.listValue ?? []).map(\.pythonString)
         blacklistModules = (blacklist["modules"]?.listValue ?? []).map(\.pythonString)
         self.superUsers = superUsers
+        self.signatures = signatures
+    }
+
+    /// The parameters of Brine's execution functions (what a minion binds against).
+    public static let standardSignatures: @Sendable (String) -> [String]? = { fun in
+        (try? Loader.standard.function(fun))?.parameters.map(\.name)
     }
 
     /// `publisher_acl`, `publisher_acl_blacklist` (or `client_acl_blacklist`).
@@ -61,10 +72,11 @@ public struct AccessControl: Sendable {
     /// The rules as given (salt-api's `perms`).
     public var permissions: Value { .list(rules.flatMap(\.1)) }
 
-    /// - Parameter matches: whether minion `id` matches a rule's target expression.
-    public func check(user: String, groups: [String], fun: String, arguments: CallArguments, minions: [String],
-                      matches: (String, String) -> Bool) -> Decision
-    {
+    /// Step one, before any minion is looked at: blacklists, super users,
+    /// and whether any of the user's entries allows `fun` with these
+    /// arguments on some target. `.allowed` here means "go on and check
+    /// each targeted minion with `allows`" (or nothing more for super users).
+    public func precheck(user: String, groups: [String], fun: String, arguments: CallArguments) -> Decision {
         if let pattern = blacklistUsers.first(where: { Self.regexMatches($0, user) }) {
             return .denied("user \(user) is blacklisted (\(pattern))")
         }
@@ -72,27 +84,59 @@ public struct AccessControl: Sendable {
             return .denied("\(fun) is blacklisted (\(pattern))")
         }
         if superUsers.contains(user) { return .allowed }
-        let entries = rules.filter { key, _ in
-            key.hasSuffix("%") ? groups.contains { Self.nameMatches(String(key.dropLast()), $0) } : Self.nameMatches(key, user)
-        }.flatMap(\.1)
+        let entries = self.entries(user: user, groups: groups)
         guard !entries.isEmpty else { return .denied("user \(user) has no publisher_acl entry") }
-        // Every targeted minion must be allowed this function by some entry.
-        var refused: [String] = []
-        for minion in minions where !entries.contains(where: { allows($0, fun: fun, arguments: arguments, minion: minion, matches: matches) }) {
-            refused.append(minion)
-        }
-        if minions.isEmpty, !entries.contains(where: { allows($0, fun: fun, arguments: arguments, minion: nil, matches: matches) }) {
-            return .denied("user \(user) may not run \(fun)")
-        }
-        guard refused.isEmpty else {
-            return .denied("user \(user) may not run \(fun) on \(refused.sorted().joined(separator: ", "))")
+        let bound = bind(fun, arguments)
+        guard entries.contains(where: { allows($0, fun: fun, arguments: bound, minion: nil, matches: { _, _ in true }) }) else {
+            return .denied("user \(user) may not run \(fun)\(arguments == CallArguments() ? "" : " with these arguments")")
         }
         return .allowed
     }
 
+    /// Users whose every publish passing `precheck` is allowed, whatever the target.
+    public func isUnrestricted(_ user: String) -> Bool { superUsers.contains(user) }
+
+    /// Step two: whether the user may run `fun` on this minion.
+    /// - Parameter matches: whether minion `id` matches a rule's target expression.
+    public func allows(user: String, groups: [String], fun: String, arguments: CallArguments, minion: String,
+                       matches: (String, String) -> Bool) -> Bool
+    {
+        if superUsers.contains(user) { return true }
+        let bound = bind(fun, arguments)
+        return entries(user: user, groups: groups).contains { allows($0, fun: fun, arguments: bound, minion: minion, matches: matches) }
+    }
+
+    /// Both steps. A refusal never names minions: which minions exist, and
+    /// which matched a pillar target, is not the caller's to learn.
+    public func check(user: String, groups: [String], fun: String, arguments: CallArguments, minions: [String],
+                      matches: (String, String) -> Bool) -> Decision
+    {
+        let first = precheck(user: user, groups: groups, fun: fun, arguments: arguments)
+        guard first == .allowed, !superUsers.contains(user) else { return first }
+        for minion in minions where !allows(user: user, groups: groups, fun: fun, arguments: arguments, minion: minion, matches: matches) {
+            return .denied("user \(user) may not run \(fun) on every targeted minion")
+        }
+        return .allowed
+    }
+
+    func entries(user: String, groups: [String]) -> [Value] {
+        rules.filter { key, _ in
+            key.hasSuffix("%") ? groups.contains { Self.nameMatches(String(key.dropLast()), $0) } : Self.nameMatches(key, user)
+        }.flatMap(\.1)
+    }
+
+    /// The call's arguments bound to the function's parameters, as the
+    /// minion will bind them: a rule on a parameter holds however the
+    /// caller passes it (`cmd.run 'ls'` and `cmd.run cmd='id; ls'` both
+    /// give `cmd`).
+    func bind(_ fun: String, _ arguments: CallArguments) -> BoundCall {
+        BoundCall(arguments: arguments, parameters: signatures(fun))
+    }
+
     /// One entry: a function pattern (any target), `{fun: {args, kwargs}}`,
-    /// or `{target: [function entries]}`.
-    func allows(_ entry: Value, fun: String, arguments: CallArguments, minion: String?, matches: (String, String) -> Bool) -> Bool {
+    /// or `{target: [function entries]}`. A nil `minion` asks whether the
+    /// entry allows `fun` on some minion.
+    func allows(_ entry: Value, fun: String, arguments: BoundCall, minion: String?, matches: (String, String) -> Bool) -> Bool {
         // `@wheel` (or `{'@wheel': [patterns]}`) grants key management.
         if fun.hasPrefix("key.") {
             if entry == "@wheel" { return true }
@@ -108,8 +152,8 @@ public struct AccessControl: Sendable {
                     if Self.argumentsAllowed(value, arguments) { return true }
                     continue
                 }
-                guard let minion, matches(key, minion) else { continue }
-                for inner in value.listValue ?? [value] where allows(inner, fun: fun, arguments: arguments, minion: nil, matches: matches) {
+                if let minion, !matches(key, minion) { continue }
+                for inner in value.listValue ?? [value] where allows(inner, fun: fun, arguments: arguments, minion: nil, matches: { _, _ in true }) {
                     return true
                 }
             }
@@ -119,17 +163,40 @@ public struct AccessControl: Sendable {
         }
     }
 
-    /// `args`: regexes matched in order against positional arguments (more
-    /// arguments than regexes is refused); `kwargs`: a regex per allowed
-    /// keyword. A side that is not constrained is free.
-    static func argumentsAllowed(_ spec: Value, _ arguments: CallArguments) -> Bool {
-        if let allowed = spec["args"]?.listValue {
-            guard arguments.positional.count <= allowed.count else { return false }
-            for (i, arg) in arguments.positional.enumerated() where !regexMatches(allowed[i].pythonString, arg.pythonString) { return false }
+    /// `args`: regexes (whole-string) by position, `kwargs`: a regex per
+    /// parameter name. Checked against the bound call: the value of the
+    /// parameter at position i must match `args[i]` whether it was given by
+    /// position or by name; a positional argument beyond `args` is refused;
+    /// a keyword must match its `kwargs` pattern, and when `kwargs` is given
+    /// a keyword it does not list is refused unless `args` already guards
+    /// that parameter. A side that is not given constrains nothing it does
+    /// not guard.
+    static func argumentsAllowed(_ spec: Value, _ call: BoundCall) -> Bool {
+        let positionalRules = spec["args"]?.listValue
+        let keywordRules = spec["kwargs"]?.mapValue
+        let names = call.parameters ?? []
+        for (i, arg) in call.arguments.positional.enumerated() {
+            if let positionalRules {
+                guard i < positionalRules.count, regexMatches(positionalRules[i].pythonString, arg.pythonString) else { return false }
+            }
+            if let keywordRules, i < names.count, let pattern = keywordRules[names[i]],
+                !regexMatches(pattern.pythonString, arg.pythonString)
+            {
+                return false
+            }
         }
-        if let allowed = spec["kwargs"]?.mapValue {
-            for (key, value) in arguments.keyword {
-                guard let pattern = allowed[key], regexMatches(pattern.pythonString, value.pythonString) else { return false }
+        for (key, value) in call.arguments.keyword {
+            var guarded = false
+            if let positionalRules, let position = names.firstIndex(of: key), position < positionalRules.count {
+                guard regexMatches(positionalRules[position].pythonString, value.pythonString) else { return false }
+                guarded = true
+            }
+            if let keywordRules {
+                if let pattern = keywordRules[key] {
+                    guard regexMatches(pattern.pythonString, value.pythonString) else { return false }
+                } else if !guarded {
+                    return false
+                }
             }
         }
         return true
@@ -140,10 +207,19 @@ public struct AccessControl: Sendable {
         Glob.match(name, pattern) || regexMatches(pattern, name)
     }
 
+    /// Whole-string match within a deadline: rules are the admin's, the text is the caller's.
     static func regexMatches(_ pattern: String, _ text: String) -> Bool {
-        guard let regex = try? NSRegularExpression(pattern: "^(?:\(pattern))$") else { return false }
-        return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
+        guard let regex = try? BoundedRegex(pattern, wholeString: true) else { return false }
+        return (try? regex.matches(text, deadline: .now + .milliseconds(200))) ?? false
     }
+}
+
+/// A call's arguments with the names of the function's parameters, in order
+/// (nil when the master does not know the function: then only what was
+/// given by name has a name).
+struct BoundCall {
+    let arguments: CallArguments
+    let parameters: [String]?
 }
 
 /// The user on the other end of a unix socket, from its peer credentials.

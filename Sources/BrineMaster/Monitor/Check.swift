@@ -78,15 +78,27 @@ public struct CheckFields: Sendable, Equatable {
     public var tags: [String]?
     public var type: String?
 
+    /// A year: a check polled less often than that is not monitoring.
+    public static let longestInterval = 365.0 * 86400
+    /// A day, in milliseconds.
+    public static let longestMaxTimeMS = 86_400_000
+
     public init() {}
 
     public init(_ value: Value) throws(BrineError) {
         guard let map = value.mapValue else { throw BrineError(.arguments, "a check must be a JSON object or a form") }
         url = map["url"]?.stringValue
         name = map["name"]?.stringValue
-        intervalSeconds = try Self.number(map["interval"], "interval")
-        maxTimeMS = try Self.number(map["maxTime"], "maxTime").map { Int($0) }
-        alertThreshold = try Self.number(map["alertTreshold"] ?? map["alertThreshold"], "alertTreshold").map { Int($0) }
+        // Bounded here, at the edge: the store multiplies and converts these.
+        if let seconds = try Self.number(map["interval"], "interval") {
+            intervalSeconds = try BoundedNumber.double(seconds, field: "interval", in: 0.1...Self.longestInterval)
+        }
+        if let ms = try Self.number(map["maxTime"], "maxTime") {
+            maxTimeMS = try BoundedNumber.int(ms, field: "maxTime", in: 1...Self.longestMaxTimeMS)
+        }
+        if let threshold = try Self.number(map["alertTreshold"] ?? map["alertThreshold"], "alertTreshold") {
+            alertThreshold = try BoundedNumber.int(threshold, field: "alertTreshold", in: 1...1_000_000)
+        }
         if let paused = map["isPaused"], !paused.isNull { isPaused = paused.asFlag }
         switch map["tags"] {
         case .string(let s)?: tags = s.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }

@@ -65,7 +65,7 @@ public struct MonitorStore: Sendable {
     public func create(_ fields: CheckFields, now: Double = Date().timeIntervalSince1970) throws -> Check {
         guard let url = fields.url, !url.isEmpty else { throw BrineError(.arguments, "a check needs a url") }
         let check = Check(id: Check.newID(now: now), name: fields.name ?? url, type: try fields.resolvedKind(for: url), url: url,
-                          intervalMS: Int((fields.intervalSeconds ?? Double(Check.defaultIntervalMS) / 1000) * 1000),
+                          intervalMS: try fields.intervalSeconds.map(Self.intervalMS) ?? Check.defaultIntervalMS,
                           maxTimeMS: fields.maxTimeMS ?? Check.defaultMaxTimeMS, alertThreshold: fields.alertThreshold ?? 1,
                           tags: fields.tags ?? [], isPaused: fields.isPaused ?? false, created: now)
         try validate(check)
@@ -81,7 +81,7 @@ public struct MonitorStore: Sendable {
             check.url = url
         }
         if let name = fields.name { check.name = name }
-        if let seconds = fields.intervalSeconds { check.intervalMS = Int(seconds * 1000) }
+        if let seconds = fields.intervalSeconds { check.intervalMS = try Self.intervalMS(seconds) }
         if let maxTime = fields.maxTimeMS { check.maxTimeMS = maxTime }
         if let threshold = fields.alertThreshold { check.alertThreshold = threshold }
         if let paused = fields.isPaused { check.isPaused = paused }
@@ -89,6 +89,11 @@ public struct MonitorStore: Sendable {
         try validate(check)
         try save(check)
         return check
+    }
+
+    /// Fields may be set in code as well as parsed from a request: converted without trapping either way.
+    static func intervalMS(_ seconds: Double) throws(BrineError) -> Int {
+        try BoundedNumber.int(seconds * 1000, field: "interval", in: 100...Int(CheckFields.longestInterval * 1000))
     }
 
     func validate(_ check: Check) throws(BrineError) {

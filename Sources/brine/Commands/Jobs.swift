@@ -32,11 +32,16 @@ struct Jobs: ParsableCommand {
                 try output.emit(outputter.render(.map(data), options: options))
             case ("show", 2):
                 let jid = words[1]
-                guard try cache.job(jid) != nil else {
+                guard let job = try cache.job(jid) else {
                     throw BrineError(.usage, "no job \(jid) in the job cache", hint: "see 'brine jobs list'")
                 }
                 var data = OrderedDictionary<String, BrineCore.Value>()
                 for entry in try cache.returns(jid) { data[entry.minion] = entry.value }
+                // Every expected minion is listed: the job never reached some, others have not returned (yet).
+                let delivery = try cache.delivery(jid)
+                for id in job.minions where data[id] == nil {
+                    data[id] = .string("Minion did not return. [\(delivery[id] == nil ? "No response" : "Not connected")]")
+                }
                 try output.emit(outputter.render(.map(data), options: options))
             default:
                 throw BrineError(.usage, "unknown jobs command", hint: "use 'brine jobs list' or 'brine jobs show JID'")

@@ -94,6 +94,10 @@ struct Run: AsyncParsableCommand {
         var failed = false
         var jid = ""
         var collected = OrderedDictionary<String, BrineCore.Value>()
+        // Every published minion is printed: its return, or why there is none.
+        var expected: [String] = []
+        var accounted = Set<String>()
+        var finished = false
         try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: try FrameEncoder().encode(request.encoded())))
             var decoder = FrameDecoder()
@@ -104,6 +108,7 @@ struct Run: AsyncParsableCommand {
                         throw BrineError(.usage, message)
                     case .published(let id, let minions):
                         jid = id
+                        expected = minions
                         if minions.isEmpty {
                             print("No minions matched the target. No command was sent, no jid was assigned.")
                             printError("ERROR: No return received")
@@ -114,21 +119,37 @@ struct Run: AsyncParsableCommand {
                             break loop
                         }
                     case .jobReturn(_, let id, let value, let retcode):
+                        guard accounted.insert(id).inserted else { continue }
                         if retcode != 0 { failed = true }
                         if staticOutput { collected[id] = value } else { try show([id: value], outputter, colors) }
                     case .done(_, let notConnected, let noResponse):
-                        for id in notConnected.sorted() + noResponse {
-                            let reason = missing(notConnected.contains(id) ? "Not connected" : "No response", jid)
+                        let unconnected = Set(notConnected)
+                        // Anyone the master forgot to name is missing all the same.
+                        let silent = expected.filter { !accounted.contains($0) && !unconnected.contains($0) && !noResponse.contains($0) }
+                        for id in notConnected.sorted() + (noResponse + silent).sorted() where accounted.insert(id).inserted {
+                            let reason = missing(unconnected.contains(id) ? "Not connected" : "No response", jid)
                             if staticOutput { collected[id] = reason } else { try show([id: reason], outputter, colors) }
+                            failed = true
                         }
-                        if !notConnected.isEmpty || !noResponse.isEmpty { failed = true }
-                        if staticOutput { try show(.map(collected), outputter, colors) }
+                        finished = true
                         break loop
                     default:
                         break
                     }
                 }
             }
+            if !finished && !async {
+                // The master went away mid-job: name everyone still owed, then say so.
+                for id in expected where accounted.insert(id).inserted {
+                    let reason = missing("No response", jid)
+                    if staticOutput { collected[id] = reason } else { try show([id: reason], outputter, colors) }
+                }
+            }
+            if staticOutput && (finished || !async) { try show(.map(collected), outputter, colors) }
+        }
+        if !finished && !async {
+            printError("ERROR: the master closed the connection before job \(jid) finished; see 'brine jobs show \(jid)'")
+            throw ExitCode(1)
         }
         if failed {
             printError("ERROR: Minions returned with non-zero exit code")

@@ -1,0 +1,263 @@
+import BrineCore
+import BrineWire
+import Foundation
+import NIOCore
+
+/// Publishing a job: the one path for the CLI socket and the REST API.
+///
+/// In order, and nothing reaches a minion before the last check:
+/// 1. the request's numbers (timeout, batch) and target are validated and
+///    parsed (bounded: `Target`, `BoundedNumber`);
+/// 2. the caller's ACL is asked whether this function with these arguments
+///    is allowed anywhere, before any minion is looked at;
+/// 3. the target is resolved over accepted keys; pillar is matched only
+///    for minions the caller may run the function on;
+/// 4. every resolved minion must be allowed, or the whole job is refused
+///    without naming any minion.
+///
+/// Then every expected minion ends in exactly one of: returned, not
+/// connected, unreachable (its connection could not take the job in time),
+/// or no response (the timeout passed). The CLI prints all four; `done`
+/// carries the last three.
+extension MasterDaemon {
+    /// Who asks: the name the ACL knows, their groups, and the ACL.
+    public struct Caller: Sendable {
+        public var name: String
+        public var groups: [String]
+        public var acl: AccessControl
+
+        public init(name: String, groups: [String], acl: AccessControl) {
+            self.name = name
+            self.groups = groups
+            self.acl = acl
+        }
+    }
+
+    /// A request before it is trusted: as it came from the socket or HTTP.
+    public struct PublishRequest: Sendable {
+        public var target: String
+        public var targetType: String
+        public var fun: String
+        public var arguments: CallArguments
+        public var timeout: Double
+        public var batch: String
+
+        public init(target: String, targetType: String, fun: String, arguments: CallArguments, timeout: Double, batch: String = "") {
+            self.target = target
+            self.targetType = targetType
+            self.fun = fun
+            self.arguments = arguments
+            self.timeout = timeout
+            self.batch = batch
+        }
+    }
+
+    /// Why a publish did not happen.
+    public enum PublishRefusal: Error, Sendable, CustomStringConvertible {
+        /// The ACL said no.
+        case notAuthorised(String)
+        /// The request itself is wrong (bad target, number, batch).
+        case invalid(String)
+
+        public var description: String {
+            switch self {
+            case .notAuthorised(let reason): "not authorised: \(reason)"
+            case .invalid(let reason): reason
+            }
+        }
+    }
+
+    /// The longest a caller may wait for returns: a year.
+    static let longestTimeout = 365.0 * 86400
+    /// How long one minion's connection gets to take a job.
+    static let sendDeadline = TimeAmount.seconds(10)
+
+    /// Validates, authorises and resolves a request: the minions to send to.
+    func resolve(_ request: PublishRequest, caller: Caller) async throws(PublishRefusal) -> (minions: [String], timeout: Double, window: BatchSize) {
+        let timeout: Double
+        let batch: BatchSize
+        let target: Target
+        do {
+            timeout = try BoundedNumber.double(request.timeout, field: "timeout", in: 0...Self.longestTimeout)
+            batch = try BatchSize(request.batch)
+            target = try Target(request.target, type: request.targetType, nodegroups: opts.nodegroups)
+        } catch {
+            throw .invalid(error.description)
+        }
+        let acl = caller.acl
+        if case .denied(let reason) = acl.precheck(user: caller.name, groups: caller.groups, fun: request.fun, arguments: request.arguments) {
+            log("refused a publish of \(LogText.escape(request.fun)) by \(LogText.escape(caller.name)): \(LogText.escape(reason))")
+            throw .notAuthorised(reason)
+        }
+        let ids = keys.list(.accepted)
+        let data = await registry.data(ids)
+        let unrestricted = acl.isUnrestricted(caller.name)
+        let nodegroups = opts.nodegroups
+        func allowed(_ index: Int) -> Bool {
+            unrestricted || acl.allows(user: caller.name, groups: caller.groups, fun: request.fun, arguments: request.arguments,
+                                       minion: ids[index]) { rule, id in
+                let matcher = Matcher(minionID: id, grains: data[index].grains == .emptyMap ? ["id": .string(id)] : data[index].grains,
+                                      pillar: .emptyMap, nodegroups: nodegroups)
+                return (try? matcher.compound(rule)) ?? false
+            }
+        }
+        var matched: [String] = []
+        let deadline = BoundedRegex.defaultDeadline()
+        for index in ids.indices {
+            // Pillar is consulted only where the caller may act: a refusal
+            // must not tell anyone what another minion's pillar holds.
+            let pillar = target.usesPillar && !allowed(index) ? Value.emptyMap : data[index].pillar
+            let matches: Bool
+            do {
+                matches = try target.matches(minionID: ids[index], grains: data[index].grains, pillar: pillar, deadline: deadline)
+            } catch {
+                throw .invalid(error.description)
+            }
+            guard matches else { continue }
+            guard allowed(index) else {
+                let reason = "user \(caller.name) may not run \(request.fun) on every targeted minion"
+                log("refused a publish of \(LogText.escape(request.fun)) by \(LogText.escape(caller.name)): \(LogText.escape(reason))")
+                throw .notAuthorised(reason)
+            }
+            matched.append(ids[index])
+        }
+        return (matched, timeout, batch)
+    }
+
+    /// Publishes a job and reports it through `send`: `published`, each
+    /// return, then `done` naming every expected minion that did not return.
+    /// Throws `PublishRefusal` before anything is sent when the request is
+    /// invalid or not allowed.
+    func publish(_ request: PublishRequest, caller: Caller, send: (WireMessage) async throws -> Void) async throws {
+        let resolved = try await resolve(request, caller: caller)
+        let expected = resolved.minions
+        guard !expected.isEmpty else {
+            try await send(.published(jid: "", minions: []))
+            return
+        }
+        let jid = JID.make()
+        let events = await registry.waitForReturns(jid, expected: Set(expected))
+        try jobs?.record(JobCache.Job(jid: jid, fun: request.fun,
+                                      arguments: .map(["arg": .list(request.arguments.positional), "kwarg": .map(request.arguments.keyword)]),
+                                      target: request.target, targetType: request.targetType, minions: expected,
+                                      started: Date().timeIntervalSince1970))
+        try await send(.published(jid: jid, minions: expected))
+        var delivery = Delivery(expected: expected, window: resolved.window.size(of: expected.count))
+        let job = WireMessage.job(jid: jid, fun: request.fun, arguments: request.arguments).encoded()
+        // Hands the job to the next minions until `window` are running. A
+        // send never waits for a slow minion: its failure arrives as an event.
+        func fill() async {
+            // Minions found not connected free their place at once: take the next ones.
+            while case let next = delivery.nextBatch(), !next.isEmpty {
+              for (id, session) in await registry.sessions(next) {
+                guard let session else {
+                    delivery.notConnected(id)
+                    continue
+                }
+                do {
+                    let written = try session.enqueue(job, deadline: Self.sendDeadline)
+                    written.whenFailure { [registry] _ in Task { await registry.deliver(jid: jid, .unreachable(id: id)) } }
+                } catch {
+                    delivery.unreachable(id)
+                }
+              }
+            }
+        }
+        await fill()
+        let timer = Task { [registry] in
+            try? await Task.sleep(nanoseconds: BoundedNumber.nanoseconds(max(0.1, resolved.timeout)))
+            await registry.finish(jid)
+        }
+        if delivery.isComplete { await registry.finish(jid) }
+        for await event in events {
+            switch event {
+            case .returned(let id, let value, let retcode):
+                guard delivery.returned(id) else { continue }
+                try await send(.jobReturn(jid: jid, id: id, value: value, retcode: retcode))
+            case .unreachable(let id):
+                guard delivery.unreachable(id) else { continue }
+            }
+            await fill()
+            if delivery.isComplete { await registry.finish(jid) }
+        }
+        timer.cancel()
+        try? jobs?.recordDelivery(jid: jid, notConnected: delivery.notConnectedIDs, unreachable: delivery.unreachableIDs)
+        try await send(.done(jid: jid, notConnected: (delivery.notConnectedIDs + delivery.unreachableIDs).sorted(),
+                             noResponse: delivery.waitingIDs))
+    }
+}
+
+/// Where each expected minion of one job stands.
+struct Delivery {
+    private var queue: ArraySlice<String>
+    private var running = Set<String>()
+    private(set) var notConnectedIDs: [String] = []
+    private(set) var unreachableIDs: [String] = []
+    let window: Int
+
+    init(expected: [String], window: Int) {
+        queue = expected[...]
+        self.window = window
+    }
+
+    /// The minions to send to now (and counts them as running).
+    mutating func nextBatch() -> [String] {
+        var batch: [String] = []
+        while running.count < window, let id = queue.popFirst() {
+            running.insert(id)
+            batch.append(id)
+        }
+        return batch
+    }
+
+    mutating func notConnected(_ id: String) {
+        if running.remove(id) != nil { notConnectedIDs.append(id) }
+    }
+
+    /// False when the minion had already finished (a duplicate or late event).
+    @discardableResult
+    mutating func unreachable(_ id: String) -> Bool {
+        guard running.remove(id) != nil else { return false }
+        unreachableIDs.append(id)
+        return true
+    }
+
+    /// False for a duplicate return or one from a minion not running this job.
+    mutating func returned(_ id: String) -> Bool {
+        running.remove(id) != nil
+    }
+
+    var isComplete: Bool { running.isEmpty && queue.isEmpty }
+
+    /// Sent or waiting to be sent, with no return: "no response" at the end.
+    var waitingIDs: [String] { (Array(running) + Array(queue)).sorted() }
+}
+
+/// `-b`: "10" minions or "25%" of the targeted ones at a time; empty for all.
+enum BatchSize: Sendable {
+    case all
+    case count(Int)
+    case percent(Double)
+
+    init(_ spec: String) throws(BrineError) {
+        let text = spec.trimmingCharacters(in: .whitespaces)
+        if text.isEmpty {
+            self = .all
+        } else if text.hasSuffix("%") {
+            guard let percent = Double(text.dropLast()) else { throw BrineError(.arguments, "batch size '\(spec)' is not a number or a percentage") }
+            self = .percent(try BoundedNumber.double(percent, field: "batch size", in: 0.000001...100))
+        } else {
+            guard let count = Int(text), count >= 1 else { throw BrineError(.arguments, "batch size '\(spec)' must be a positive count or a percentage") }
+            self = .count(count)
+        }
+    }
+
+    func size(of count: Int) -> Int {
+        switch self {
+        case .all: return max(1, count)
+        case .count(let n): return max(1, min(n, count))
+        // percent ≤ 100 and count is a minion count: the product is small and finite.
+        case .percent(let p): return max(1, Int((Double(count) * p / 100).rounded(.up)))
+        }
+    }
+}
