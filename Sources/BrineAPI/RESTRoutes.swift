@@ -114,11 +114,28 @@ struct RESTRoutes: Sendable {
         }
         guard Self.allowed(session, "key.\(action)") else { return Answer.error("not authorised: key.\(action) needs @wheel", status: .forbidden) }
         let keys = master.keyStore
-        guard let status = keys.status(of: id) else { return Answer.error("No key for \(id)", status: .notFound) }
+        // As salt-key: accept and reject act on pending keys; other states only when the
+        // request names them. A denied key (an id that came back with another key) is
+        // never accepted by accident: that would hand the real minion's jobs to an impostor.
+        func flag(_ name: String) -> Bool { body[name]?.asFlag ?? false }
+        var sources: [KeyStore.Status]
         switch action {
-        case "accept": try keys.move(id, from: status, to: .accepted)
-        case "reject": try keys.move(id, from: status, to: .rejected)
-        default: try keys.delete(id, from: status)
+        case "accept":
+            sources = [.pending] + (flag("include_rejected") ? [.rejected] : []) + (flag("include_denied") ? [.denied] : [])
+        case "reject":
+            sources = [.pending] + (flag("include_accepted") ? [.accepted] : []) + (flag("include_denied") ? [.denied] : [])
+        default:
+            sources = KeyStore.Status.allCases
+        }
+        let found = sources.filter { keys.publicKeyExists(id, in: $0) }
+        guard !found.isEmpty else {
+            let where_ = action == "delete" ? "" : " among \(sources.map(\.rawValue).joined(separator: ", "))"
+            return Answer.error("No key for \(id)\(where_)", status: .notFound)
+        }
+        switch action {
+        case "accept": try keys.move(id, from: found[0], to: .accepted)
+        case "reject": try keys.move(id, from: found[0], to: .rejected)
+        default: for status in found { try keys.delete(id, from: status) }
         }
         return Answer.json(["return": ["data": ["success": true, "return": [.init(stringLiteral: action): .list([.string(id)])]]]])
     }

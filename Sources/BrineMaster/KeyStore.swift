@@ -65,13 +65,16 @@ public struct KeyStore: Sendable {
         }
     }
 
-    /// A minion id as a file name: no path separators, no leading dot, no
-    /// control characters. Ids arrive from the network and are never trusted.
+    /// A minion id as a file name: at most 255 bytes (the file system's
+    /// limit is in bytes, not characters), no path separators, no leading
+    /// dot, no control, bidirectional-override or zero-width characters
+    /// (which would make two ids look alike in `brine key` or a log). Ids
+    /// arrive from the network and are never trusted.
     public static func validate(id: String) throws(BrineError) {
-        guard !id.isEmpty, id.count <= 255, !id.hasPrefix("."), !id.contains("/"),
-            !id.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7f })
+        guard !id.isEmpty, id.utf8.count <= 255, !id.hasPrefix("."), !id.contains("/"),
+            id.unicodeScalars.allSatisfy({ LogText.isSafe($0) || $0 == "\\" })
         else {
-            throw BrineError(.permission, "invalid minion id '\(id)'")
+            throw BrineError(.permission, "invalid minion id '\(LogText.escape(id))'")
         }
     }
 
@@ -80,8 +83,14 @@ public struct KeyStore: Sendable {
         return names.filter { !$0.hasPrefix(".") }.sorted()
     }
 
+    /// Whether `id` has a key file in this section (false for ids that are not valid file names).
+    public func publicKeyExists(_ id: String, in status: Status) -> Bool {
+        (try? KeyStore.validate(id: id)) != nil && FileManager.default.fileExists(atPath: directory(status) + "/" + id)
+    }
+
     public func status(of id: String) -> Status? {
-        Status.allCases.first { FileManager.default.fileExists(atPath: directory($0) + "/" + id) }
+        guard (try? KeyStore.validate(id: id)) != nil else { return nil }
+        return Status.allCases.first { FileManager.default.fileExists(atPath: directory($0) + "/" + id) }
     }
 
     public func publicKey(_ id: String, in status: Status) throws(KeyFileError) -> Curve25519.KeyAgreement.PublicKey {

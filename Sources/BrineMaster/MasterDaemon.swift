@@ -86,6 +86,7 @@ public struct MasterDaemon: Sendable {
         defer { withExtendedLifetime(stop) {} }
         log("master listening on \(host):\(port), local socket \(socketPath) as user \(CoreUser.name)")
         try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask { await watchKeys() }
             tasks.addTask {
                 try await minions.executeThenClose { inbound in
                     try await withThrowingDiscardingTaskGroup { connections in
@@ -104,6 +105,26 @@ public struct MasterDaemon: Sendable {
                     }
                 }
             }
+        }
+    }
+
+    /// Revocation takes effect at once: when `brine key -d/-r` (another
+    /// process) changes `pki_dir/minions`, the sessions of minions no longer
+    /// accepted are closed, so they get no more jobs, files or pillar.
+    func watchKeys() async {
+        var seen: timespec? = nil
+        while !Task.isCancelled {
+            var info = stat()
+            if stat(keys.directory(.accepted), &info) == 0 {
+                let changed = info.st_mtim
+                if let last = seen, last.tv_sec != changed.tv_sec || last.tv_nsec != changed.tv_nsec {
+                    for id in await registry.revoke(keeping: Set(keys.list(.accepted)), isAccepted: { [keys] in keys.status(of: $0) == .accepted }) {
+                        log("minion \(LogText.escape(id)): key no longer accepted, connection closed")
+                    }
+                }
+                seen = changed
+            }
+            try? await Task.sleep(nanoseconds: 500_000_000)
         }
     }
 
@@ -131,6 +152,7 @@ public struct MasterDaemon: Sendable {
                 deadline.cancel()
                 let hello = try MessagePack.decode(session.peerPayload)
                 guard let id = hello["id"]?.stringValue else { throw BrineError(.msgpack, "handshake without a minion id") }
+                let peer = Peer(id: id, session: session, acknowledgesReturns: hello["acks"]?.asFlag ?? false)
                 let autosign = autosignGlobs()
                 let admission = try keys.admit(id: id, key: session.remoteStaticPublicKey, autoAccept: opts.bool("auto_accept"),
                                                autosign: autosign)
@@ -143,9 +165,9 @@ public struct MasterDaemon: Sendable {
                 minionID = id
                 await registry.connect(id, session)
                 log("minion \(id) connected")
-                for message in early { try await handle(message, from: id, session: session) }
+                for message in early { try await handle(message, from: peer) }
                 while let buffer = try await iterator.next() {
-                    for message in try session.receive(buffer) { try await handle(message, from: id, session: session) }
+                    for message in try session.receive(buffer) { try await handle(message, from: peer) }
                 }
                 await registry.disconnect(id, session)
             }
@@ -162,7 +184,21 @@ public struct MasterDaemon: Sendable {
         return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
     }
 
-    func handle(_ bytes: [UInt8], from id: String, session: WireSession) async throws {
+    /// An authenticated minion connection.
+    struct Peer {
+        let id: String
+        let session: WireSession
+        /// Said in its handshake: older minions drop messages they do not know.
+        let acknowledgesReturns: Bool
+
+        func acknowledge(_ jid: String) async throws {
+            guard acknowledgesReturns else { return }
+            try await session.send(WireMessage.returnAck(jid: jid).encoded())
+        }
+    }
+
+    func handle(_ bytes: [UInt8], from peer: Peer) async throws {
+        let id = peer.id, session = peer.session
         switch try WireMessage.decode(bytes) {
         case .hello(_, let grains):
             await registry.setGrains(id, grains)
@@ -176,7 +212,7 @@ public struct MasterDaemon: Sendable {
             let waiting = await registry.isWaiting(jid, for: id)
             guard waiting || (try? jobs?.expects(jid: jid, minion: id)) == true else {
                 log("minion \(id) returned for job \(LogText.escape(jid)), which it was not sent: dropped")
-                try await session.send(WireMessage.returnAck(jid: jid).encoded())
+                try await peer.acknowledge(jid)
                 return
             }
             // Cached first: a return that reached the master survives a crash.
@@ -186,7 +222,7 @@ public struct MasterDaemon: Sendable {
                 log("job cache: \(error)")
                 return
             }
-            try await session.send(WireMessage.returnAck(jid: jid).encoded())
+            try await peer.acknowledge(jid)
             await registry.deliver(jid: jid, .returned(id: id, value: value, retcode: retcode))
         default: break
         }
@@ -234,7 +270,15 @@ public struct MasterDaemon: Sendable {
     // MARK: - CLI
 
     func handleClient(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async {
-        try? await channel.executeThenClose { inbound, outbound in
+        do {
+            try await serveClient(channel)
+        } catch {
+            log("local client connection failed: \(LogText.escape("\(error)"))")
+        }
+    }
+
+    func serveClient(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws {
+        try await channel.executeThenClose { inbound, outbound in
             var decoder = FrameDecoder()
             let encoder = FrameEncoder()
             func send(_ message: WireMessage) async throws {

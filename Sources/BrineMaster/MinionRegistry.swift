@@ -16,6 +16,8 @@ public actor MinionRegistry {
         case returned(id: String, value: Value, retcode: Int)
         /// The job could not be handed to this minion's connection.
         case unreachable(id: String)
+        /// The minion's connection closed while the job was out: it will not answer on it.
+        case disconnected(id: String)
     }
 
     /// A job still being waited for: its expected minions and the stream its publisher reads.
@@ -37,14 +39,23 @@ public actor MinionRegistry {
     }
 
     func disconnect(_ id: String, _ session: WireSession) {
-        if connected[id]?.session === session { connected[id] = nil }
+        guard connected[id]?.session === session else { return }
+        connected[id] = nil
+        // Jobs waiting for this minion stop waiting now, not at their timeout.
+        for waiter in waiters.values where waiter.expected.contains(id) {
+            waiter.continuation.yield(.disconnected(id: id))
+        }
     }
 
     /// Closes the sessions of minions whose key is no longer accepted.
-    func revoke(keeping accepted: Set<String>) -> [String] {
-        let revoked = connected.keys.filter { !accepted.contains($0) }
+    /// - Parameter isAccepted: asked again per minion, so one admitted after the listing is kept.
+    func revoke(keeping accepted: Set<String>, isAccepted: (String) -> Bool) -> [String] {
+        let revoked = connected.keys.filter { !accepted.contains($0) && !isAccepted($0) }
         for id in revoked {
-            connected.removeValue(forKey: id)?.session.close()
+            if let session = connected[id]?.session {
+                disconnect(id, session)
+                session.close()
+            }
         }
         return revoked.sorted()
     }

@@ -176,6 +176,8 @@ extension MasterDaemon {
                 try await send(.jobReturn(jid: jid, id: id, value: value, retcode: retcode))
             case .unreachable(let id):
                 guard delivery.unreachable(id) else { continue }
+            case .disconnected(let id):
+                guard delivery.lost(id) else { continue }
             }
             await fill()
             if delivery.isComplete { await registry.finish(jid) }
@@ -193,6 +195,7 @@ struct Delivery {
     private var running = Set<String>()
     private(set) var notConnectedIDs: [String] = []
     private(set) var unreachableIDs: [String] = []
+    private(set) var lostIDs: [String] = []
     let window: Int
 
     init(expected: [String], window: Int) {
@@ -222,6 +225,13 @@ struct Delivery {
         return true
     }
 
+    /// The minion's connection closed while it ran the job: "no response".
+    mutating func lost(_ id: String) -> Bool {
+        guard running.remove(id) != nil else { return false }
+        lostIDs.append(id)
+        return true
+    }
+
     /// False for a duplicate return or one from a minion not running this job.
     mutating func returned(_ id: String) -> Bool {
         running.remove(id) != nil
@@ -230,7 +240,7 @@ struct Delivery {
     var isComplete: Bool { running.isEmpty && queue.isEmpty }
 
     /// Sent or waiting to be sent, with no return: "no response" at the end.
-    var waitingIDs: [String] { (Array(running) + Array(queue)).sorted() }
+    var waitingIDs: [String] { (Array(running) + Array(queue) + lostIDs).sorted() }
 }
 
 /// `-b`: "10" minions or "25%" of the targeted ones at a time; empty for all.

@@ -109,7 +109,8 @@ public struct MinionDaemon: Sendable {
         try await channel.executeThenClose { inbound, _ in
             var iterator = inbound.makeAsyncIterator()
             let state = HandshakeState(role: .initiator, localStatic: pair.privateKey, prologue: brineWirePrologue, pin: pin())
-            let hello = MessagePack.encode(["id": .string(id)])
+            // `acks`: this minion understands return acknowledgements (older ones drop unknown messages).
+            let hello = MessagePack.encode(["id": .string(id), "acks": true])
             let (session, early) = try await WireSession.handshake(state, payload: hello, channel: channel.channel, inbound: &iterator)
             if !FileManager.default.fileExists(atPath: pinnedMasterKey) {
                 // First contact: pin the master's key from now on.

@@ -28,7 +28,19 @@ public struct LocalFileClient: FileClient {
             }
             rest = String(rest[..<q])
         }
-        return (try safeRelative(rest), env)
+        return (try safeRelative(rest), try validSaltenv(env))
+    }
+
+    /// A saltenv names a directory (on the minion, `cachedir/files/<saltenv>`):
+    /// one path component, nothing that climbs or hides. From the network,
+    /// so checked on both sides.
+    public static func validSaltenv(_ env: String) throws(BrineError) -> String {
+        guard !env.isEmpty, env.utf8.count <= 255, env != ".", env != "..", !env.contains("/"),
+            env.unicodeScalars.allSatisfy({ LogText.isSafe($0) && $0 != " " })
+        else {
+            throw BrineError(.permission, "invalid saltenv '\(LogText.escape(env))'", hint: "a saltenv is one name such as base or dev")
+        }
+        return env
     }
 
     /// A relative path with no `..`, no leading `/`, no NUL: paths from
@@ -41,15 +53,13 @@ public struct LocalFileClient: FileClient {
         return parts.joined(separator: "/")
     }
 
-    /// The file on disk for a relative path, or nil.
+    /// The file on disk for a relative path, or nil. Its real path (every
+    /// symlink resolved, relative ones included) must lie inside the root's
+    /// real path: a link that leads out of its root is not there.
     public func locate(_ relative: String, saltenv: String) -> String? {
         for root in roots[saltenv] ?? [] {
             let candidate = root + "/" + relative
-            guard FileOps.isFile(candidate) else { continue }
-            // Refuse symlinks that lead out of the root.
-            let resolved = (candidate as NSString).resolvingSymlinksInPath
-            let resolvedRoot = (root as NSString).resolvingSymlinksInPath
-            guard resolved.hasPrefix(resolvedRoot + "/") else { continue }
+            guard FileOps.isFile(candidate), ContainedPath.resolve(candidate, within: root) != nil else { continue }
             return candidate
         }
         return nil
@@ -66,7 +76,8 @@ public struct LocalFileClient: FileClient {
         for root in roots[saltenv] ?? [] {
             guard let walker = FileManager.default.enumerator(atPath: root) else { continue }
             while let item = walker.nextObject() as? String {
-                if FileOps.isFile(root + "/" + item), seen.insert(item).inserted { result.append(item) }
+                guard FileOps.isFile(root + "/" + item), ContainedPath.resolve(root + "/" + item, within: root) != nil else { continue }
+                if seen.insert(item).inserted { result.append(item) }
             }
         }
         return result.sorted()
