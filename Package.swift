@@ -97,7 +97,7 @@ let package = Package(
         .testTarget(name: "BrineMasterTests", dependencies: ["BrineMaster"]),
         .testTarget(name: "BrineContainerTests", dependencies: ["BrineContainer"]),
         // Runs the built `brine` binary as a user would.
-        .testTarget(name: "BrineCLITests", dependencies: ["brine", "BrineCore", "BrineModules"]),
+        .testTarget(name: "BrineCLITests", dependencies: ["brine", "BrineCore", "BrineModules", "BrineWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

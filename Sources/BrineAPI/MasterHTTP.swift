@@ -32,6 +32,7 @@ public struct MasterHTTP: Sendable {
     /// Serves until the task is cancelled; `onRunning` gets the bound port.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router()
+        router.add(middleware: BadRequests())
         CheckRoutes(store: monitor).add(to: router)
         ReportRoutes(jobs: jobs, monitor: monitor).add(to: router)
         router.get("openapi.json") { _, _ in Answer.json(OpenAPI.document) }
@@ -93,5 +94,20 @@ enum Answer {
             return .map(map)
         }
         return text.isEmpty ? .emptyMap : try JSON.decode(text, file: "request body")
+    }
+}
+
+/// A request the handlers could not read (a body that is not JSON, a form
+/// or number out of range) is the client's error: 400 with what is wrong,
+/// never a 500, and the port keeps serving.
+struct BadRequests: RouterMiddleware {
+    typealias Context = BasicRequestContext
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        do {
+            return try await next(request, context)
+        } catch let error as BrineError {
+            return Answer.error(error.description, status: .badRequest)
+        }
     }
 }

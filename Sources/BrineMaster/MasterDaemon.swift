@@ -63,6 +63,8 @@ public struct MasterDaemon: Sendable {
                 }
             }
         let clients = try await ServerBootstrap(group: group)
+            // A client may close its side after sending its request: it still gets the answer.
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
             .bind(unixDomainSocketPath: socketPath, cleanupExistingSocketFile: true) { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
@@ -165,9 +167,16 @@ public struct MasterDaemon: Sendable {
                 minionID = id
                 await registry.connect(id, session)
                 log("minion \(id) connected")
-                for message in early { try await handle(message, from: peer) }
-                while let buffer = try await iterator.next() {
-                    for message in try session.receive(buffer) { try await handle(message, from: peer) }
+                do {
+                    for message in early { try await handle(message, from: peer) }
+                    while let buffer = try await iterator.next() {
+                        for message in try session.receive(buffer) { try await handle(message, from: peer) }
+                    }
+                } catch {
+                    // However the connection ends, the registry forgets it: a dead
+                    // session left there made later jobs report a live minion unreachable.
+                    await registry.disconnect(id, session)
+                    throw error
                 }
                 await registry.disconnect(id, session)
             }
@@ -285,6 +294,9 @@ public struct MasterDaemon: Sendable {
                 try await outbound.write(ByteBuffer(bytes: try encoder.encode(message.encoded())))
             }
             var message: WireMessage? = nil
+            // A client that never finishes its request does not hold a task for ever.
+            let raw = channel.channel
+            let requestDeadline = raw.eventLoop.scheduleTask(in: .seconds(30)) { raw.close(promise: nil) }
             do {
                 for try await buffer in inbound {
                     if let frame = try decoder.feed(buffer.readableBytesView).first {
@@ -293,10 +305,12 @@ public struct MasterDaemon: Sendable {
                     }
                 }
             } catch {
+                requestDeadline.cancel()
                 // A malformed request gets an answer, never a silent hang-up.
                 try await send(.failure("malformed request: \(error)"))
                 return
             }
+            requestDeadline.cancel()
             guard case .publish(let target, let type, let fun, let arguments, let timeout, let batch)? = message else {
                 try await send(.failure("expected a publish request"))
                 return

@@ -295,7 +295,7 @@ struct ImageBuildTests {
 @Suite(.serialized, .enabled(if: DockerEngine.available || DockerEngine.required))
 struct ContainerMinionTests {
     let root = tempDir()
-    let port = Int.random(in: 41000...59000)
+    let port = testPort()
     let suffix = UUID().uuidString.prefix(6).lowercased()
 
     var env: [String: String] { ["BRINE_CONFIG_DIR": root + "/etc"] }

@@ -9,7 +9,7 @@ import Testing
 /// two processes; one process is killed with SIGKILL in the middle of a job.
 @Suite(.serialized) struct FleetDeliveryTests {
     let root = tempDir()
-    let port = Int.random(in: 41000...59000)
+    let port = testPort()
     let steady = 750
     let doomed = 250
 

@@ -48,7 +48,7 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
 /// accepted with `-y -a`, then `salt '*' test.ping` answers True for both.
 @Suite(.serialized) struct MasterMinionTests {
     let root = tempDir()
-    let port = Int.random(in: 41000...59000)
+    let port = testPort()
 
     func writeConfigs() throws {
         let user = String(validatingCString: getpwuid(geteuid()).pointee.pw_name) ?? "root"
@@ -199,7 +199,7 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
 /// Hostile bytes on the minion port close only that connection.
 @Suite(.serialized) struct MasterRobustnessTests {
     let root = tempDir()
-    let port = Int.random(in: 41000...59000)
+    let port = testPort()
 
     func rawSend(_ bytes: [UInt8]) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -247,7 +247,7 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
 /// come back by themselves and the cache holds every return that arrived.
 @Suite(.serialized) struct MasterCrashTests {
     let root = tempDir()
-    let port = Int.random(in: 41000...59000)
+    let port = testPort()
 
     @Test func returnsSurviveSigkill() throws {
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
@@ -300,7 +300,7 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
     let root = tempDir()
 
     @Test(.enabled(if: geteuid() == 0)) func daemonizesAndDropsRoot() throws {
-        let port = Int.random(in: 41000...59000)
+        let port = testPort()
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         try "interface: 127.0.0.1\nret_port: \(port)\nuser: nobody\nroot_dir: \(root)\nlog_file: var/log/master\n"
             .write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)

@@ -38,7 +38,7 @@ import Testing
     /// `-d` detaches: the pidfile names a `brine-minion` process (not `brine`),
     /// which removes its pidfile on SIGTERM.
     @Test func daemonRunsTheLeanExecutable() throws {
-        try writeMinionConfig(port: Int.random(in: 41000...59000))
+        try writeMinionConfig(port: testPort())
         let started = try brine(["minion", "-c", root + "/m", "-d"])
         #expect(started.code == 0, "\(started.stderr)")
         let pidfile = root + "/m/var/run/brine-minion.pid"
@@ -57,7 +57,7 @@ import Testing
     /// (as in containers, which only get `brine` mounted): a hard link of `brine`
     /// alone in another directory of the same file system.
     @Test func runsInProcessWithoutTheLeanExecutable() throws {
-        try writeMinionConfig(port: Int.random(in: 41000...59000))
+        try writeMinionConfig(port: testPort())
         let real = URL(fileURLWithPath: brineBinary).resolvingSymlinksInPath().path
         let dir = (real as NSString).deletingLastPathComponent + "/../minion-fallback-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

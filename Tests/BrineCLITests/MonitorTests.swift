@@ -7,8 +7,8 @@ import Testing
 /// `/slow` after 400 ms, `/error` 500 (Python's http.server, started and
 /// stopped by the test).
 final class WebServers {
-    let port = Int.random(in: 41000...59000)
-    let closedPort = Int.random(in: 41000...59000)
+    let port = testPort()
+    let closedPort = testPort()
     let daemon: Process
 
     init(directory: String) throws {
@@ -48,8 +48,8 @@ final class WebServers {
 /// A master with its monitor enabled, on random loopback ports.
 struct MonitorMaster {
     let root = tempDir()
-    let retPort = Int.random(in: 41000...59000)
-    let httpPort = Int.random(in: 41000...59000)
+    let retPort = testPort()
+    let httpPort = testPort()
     var api: String { "http://127.0.0.1:\(httpPort)" }
     var env: [String: String] { ["BRINE_CONFIG_DIR": root + "/etc"] }
 

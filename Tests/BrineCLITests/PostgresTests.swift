@@ -19,7 +19,7 @@ enum PostgresServer {
 struct PostgresTests {
     let root = tempDir()
     let name = "brine\(UUID().uuidString.prefix(6).lowercased())"
-    let port = Int.random(in: 42000...58000)
+    let port = testPort()
     var version: String { PostgresServer.version ?? "15" }
 
 

@@ -7,7 +7,7 @@ import Testing
 /// socket's peer credentials say; the master decides before publishing.
 @Suite(.serialized, .enabled(if: geteuid() == 0)) struct PublisherACLTests {
     let root = tempDir()
-    let port = Int.random(in: 41000...59000)
+    let port = testPort()
     let allowed = "brineacl\(Int.random(in: 1000...9999))"
     let stranger = "brineno\(Int.random(in: 1000...9999))"
 

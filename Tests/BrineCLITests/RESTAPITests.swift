@@ -50,8 +50,8 @@ struct SchemaValidator {
 
 @Suite(.serialized) struct RESTAPITests {
     let root = tempDir()
-    let retPort = Int.random(in: 41000...59000)
-    let httpPort = Int.random(in: 41000...59000)
+    let retPort = testPort()
+    let httpPort = testPort()
     var api: String { "http://127.0.0.1:\(httpPort)" }
 
     func writeConfig() throws {
@@ -195,7 +195,7 @@ struct SchemaValidator {
 /// verified against `monitor: {ca_file}`.
 @Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/openssl"))) struct HTTPSTests {
     let root = tempDir()
-    let port = Int.random(in: 41000...59000)
+    let port = testPort()
 
     func sh(_ command: String) throws -> Run { try shell(command, cwd: root) }
 
@@ -206,7 +206,7 @@ struct SchemaValidator {
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         try """
             interface: 127.0.0.1
-            ret_port: \(Int.random(in: 41000...59000))
+            ret_port: \(testPort())
             root_dir: \(root)/
             monitor:
               enabled: true
@@ -250,7 +250,7 @@ struct SchemaValidator {
 @Suite(.serialized, .enabled(if: geteuid() == 0 && FileManager.default.fileExists(atPath: "/etc/pam.d/login"))) struct PAMAuthTests {
     let root = tempDir()
     let user = "brinepam\(Int.random(in: 1000...9999))"
-    let port = Int.random(in: 41000...59000)
+    let port = testPort()
 
 
     @Test func aLocalUsersPasswordLogsIn() throws {
@@ -259,7 +259,7 @@ struct SchemaValidator {
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         try """
             interface: 127.0.0.1
-            ret_port: \(Int.random(in: 41000...59000))
+            ret_port: \(testPort())
             root_dir: \(root)/
             rest_api: {enabled: true, port: \(port)}
             external_auth:

@@ -105,7 +105,7 @@ import Testing
         _ = try sh("git init -q -b main .", in: repo)
         try write(["top.sls": "base:\n  'm1':\n    - secret\n", "secret.sls": "secret: v1\n"], in: repo)
         _ = try sh("git add -A && git commit -qm one", in: repo)
-        let port = Int.random(in: 41000...59000)
+        let port = testPort()
         try write(["etc/master": """
             interface: 127.0.0.1
             ret_port: \(port)

@@ -5,7 +5,7 @@ import Testing
 /// Issue 15 (3): targets are parsed once, with bounds, before any minion is
 /// looked at; nothing in a target can overflow the stack or stall a thread.
 @Suite struct TargetTests {
-    @Test func deepNestingIsRefusedNotACrash() {
+    @Test func deepNestingIsRefusedNotACrash() throws {
         let deep = String(repeating: "( ", count: 100_000) + "m1" + String(repeating: " )", count: 100_000)
         #expect(throws: BrineError.self) { try Target(deep, type: "compound") }
         let unbalanced = String(repeating: "(", count: 100_000) + "m1"
@@ -49,7 +49,7 @@ import Testing
         #expect(try !Target("G@os:Debian", type: "compound").usesPillar)
     }
 
-    @Test func numbersFromRequestsAreBounded() {
+    @Test func numbersFromRequestsAreBounded() throws {
         for bad in [Double.nan, .infinity, -.infinity, 1e300, -1] {
             #expect(throws: BrineError.self) { try BoundedNumber.int(bad, field: "maxTime", in: 1...86_400_000) }
             #expect(throws: BrineError.self) { try BoundedNumber.double(bad, field: "timeout", in: 0...1e6) }

@@ -62,7 +62,7 @@ import Testing
         #expect(run(CallArguments(positional: ["ls -la"])) == .allowed)
         #expect(run(CallArguments(keyword: ["cmd": "ls -la"])) == .allowed)
         #expect(run(CallArguments(keyword: ["cmd": "id; ls"])) != .allowed)
-        #expect(run(CallArguments(positional: ["ls"], keyword: ["cwd": "/tmp"])) == .allowed)
+        #expect(run(CallArguments(positional: ["ls -l"], keyword: ["cwd": "/tmp"])) == .allowed)
         // Regexes are whole-string matches: 'ls .*' does not allow 'rm -rf / ; ls x'.
         #expect(run(CallArguments(positional: ["rm -rf / ; ls x"])) != .allowed)
         let keywordRule = AccessControl(rules: ["bob": [["cmd.run": ["kwargs": ["cmd": "uptime"]]]]], blacklist: .emptyMap, superUsers: [])
