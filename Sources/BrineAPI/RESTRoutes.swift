@@ -32,29 +32,32 @@ struct RESTRoutes: Sendable {
             }
         }
         router.get("minions") { request, _ in
-            try await authorized(request) { _ in
+            try await authorized(request) { session in
                 var all = OrderedDictionary<String, Value>()
-                for (id, grains) in await master.minions() { all[id] = grains }
+                for (id, grains) in await master.minions() where Self.maySee(session, minion: id, grains: grains) { all[id] = grains }
                 return Answer.json(["return": [.map(all)]])
             }
         }
         router.get("minions/:id") { request, context in
-            try await authorized(request) { _ in
+            try await authorized(request) { session in
                 let id = context.parameters.get("id") ?? ""
-                guard let found = await master.minions().first(where: { $0.id == id }) else { return Answer.error("No such minion", status: .notFound) }
+                guard let found = await master.minions().first(where: { $0.id == id }), Self.maySee(session, minion: found.id, grains: found.grains)
+                else { return Answer.error("No such minion", status: .notFound) }
                 return Answer.json(["return": [[.init(stringLiteral: found.id): found.grains]]])
             }
         }
         router.get("jobs") { request, _ in
-            try await authorized(request) { _ in
+            try await authorized(request) { session in
                 var listed = OrderedDictionary<String, Value>()
-                for job in try jobs.jobs(limit: 100) { listed[job.jid] = Self.describe(job) }
+                for job in try jobs.jobs(limit: 100, user: Self.seesAllJobs(session) ? nil : session.user) { listed[job.jid] = Self.describe(job) }
                 return Answer.json(["return": [.map(listed)]])
             }
         }
         router.get("jobs/:jid") { request, context in
-            try await authorized(request) { _ in
-                guard let job = try jobs.job(context.parameters.get("jid") ?? "") else { return Answer.error("No such job", status: .notFound) }
+            try await authorized(request) { session in
+                // Another user's job is not there for this user (no hint that it exists).
+                guard let job = try jobs.job(context.parameters.get("jid") ?? ""), Self.seesAllJobs(session) || job.user == session.user
+                else { return Answer.error("No such job", status: .notFound) }
                 var returns = OrderedDictionary<String, Value>()
                 for ret in try jobs.returns(job.jid) { returns[ret.minion] = ret.value }
                 var info = Self.describe(job).mapValue ?? [:]
@@ -75,16 +78,15 @@ struct RESTRoutes: Sendable {
                 ]])
             }
         }
+        // The token first: a stranger's body is not even read.
         router.post("keys") { request, context in
-            let body = try await Answer.body(request, context: context)
-            return try await authorized(request) { session in try keyAction(body, session) }
+            try await authorized(request) { session in try keyAction(try await Answer.body(request, context: context), session) }
         }
         router.post("/") { request, context in
-            let body = try await Answer.body(request, context: context)
-            return try await authorized(request) { session in await lowstate(body, session) }
+            try await authorized(request) { session in await lowstate(try await Answer.body(request, context: context), session) }
         }
         router.get("events") { request, _ in
-            try await authorized(request) { _ in events() }
+            try await authorized(request) { session in events(for: Self.seesAllJobs(session) ? nil : session.user) }
         }
     }
 
@@ -94,6 +96,20 @@ struct RESTRoutes: Sendable {
             return Answer.error("No valid token: log in with POST /login (tokens expire after token_expire seconds)", status: .unauthorized)
         }
         return try await body(session)
+    }
+
+    /// `@jobs` (as salt-api's jobs runner right): every user's jobs, returns and events; without it, one's own.
+    static func seesAllJobs(_ session: TokenStore.Session) -> Bool {
+        session.acl.grants("@jobs", user: session.user, groups: PeerUser.groups(of: session.user))
+    }
+
+    /// A minion's grains are shown to users who may read them there (`grains.items`), or who have `@jobs`.
+    static func maySee(_ session: TokenStore.Session, minion id: String, grains: Value) -> Bool {
+        if seesAllJobs(session) { return true }
+        return session.acl.allows(user: session.user, groups: PeerUser.groups(of: session.user), fun: "grains.items", arguments: CallArguments(),
+                                  minion: id) { rule, id in
+            (try? Matcher(minionID: id, grains: grains == .emptyMap ? ["id": .string(id)] : grains, pillar: .emptyMap).compound(rule)) ?? false
+        }
     }
 
     static func allowed(_ session: TokenStore.Session, _ fun: String) -> Bool {
@@ -170,7 +186,8 @@ struct RESTRoutes: Sendable {
 
     /// Server-sent events: each job return as it reaches the job cache,
     /// `tag: salt/job/JID/ret/MINION` and the return as `data`.
-    func events() -> Response {
+    /// - Parameter user: only returns of this user's jobs (nil: all).
+    func events(for user: String?) -> Response {
         let jobs = self.jobs
         let body = ResponseBody { writer in
             var last = (try? jobs.lastReturnRowID()) ?? 0
@@ -178,6 +195,7 @@ struct RESTRoutes: Sendable {
             while !Task.isCancelled {
                 for ret in (try? jobs.returns(after: last)) ?? [] {
                     last = ret.rowid
+                    if let user, ret.user != user { continue }
                     let tag = "salt/job/\(ret.jid)/ret/\(ret.minion)"
                     let data: Value = ["tag": .string(tag), "data": ["jid": .string(ret.jid), "id": .string(ret.minion), "fun": .string(ret.fun),
                                                                      "return": ret.value, "retcode": .int(ret.retcode), "success": .bool(ret.retcode == 0)]]

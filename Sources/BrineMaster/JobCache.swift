@@ -16,6 +16,8 @@ public final class JobCache: Sendable {
         public var targetType: String
         public var minions: [String]
         public var started: Double
+        /// Who published it (the socket's user or the eauth user): API users see their own jobs.
+        public var user: String = ""
     }
 
     public init(directory: String) throws {
@@ -43,6 +45,10 @@ public final class JobCache: Sendable {
                         function TEXT NOT NULL, sls TEXT NOT NULL, result INTEGER, changed INTEGER NOT NULL,
                         duration_ms REAL NOT NULL, PRIMARY KEY (jid, minion, tag));
                     """)
+                // Job caches written before jobs had owners gain the column (empty: no owner).
+                if try !Row.fetchAll(db, sql: "PRAGMA table_info(jobs)").contains(where: { ($0["name"] as String?) == "user" }) {
+                    try db.execute(sql: "ALTER TABLE jobs ADD COLUMN user TEXT NOT NULL DEFAULT ''")
+                }
                 try MonitorStore.createTables(db)
             }
         } catch {
@@ -52,9 +58,12 @@ public final class JobCache: Sendable {
 
     public func record(_ job: Job) throws {
         try pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)", arguments: [
+            try db.execute(sql: """
+                INSERT OR REPLACE INTO jobs (jid, fun, arguments, target, target_type, minions, started, user)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [
                 job.jid, job.fun, Data(MessagePack.encode(job.arguments)), job.target, job.targetType,
-                Data(MessagePack.encode(.list(job.minions.map(Value.string)))), job.started,
+                Data(MessagePack.encode(.list(job.minions.map(Value.string)))), job.started, job.user,
             ])
         }
     }
@@ -131,9 +140,14 @@ public final class JobCache: Sendable {
         }
     }
 
-    public func jobs(limit: Int = 100) throws -> [Job] {
+    /// The newest jobs; only `user`'s when given.
+    public func jobs(limit: Int = 100, user: String? = nil) throws -> [Job] {
         try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY started DESC LIMIT ?", arguments: [limit]).map(JobCache.job)
+            if let user {
+                return try Row.fetchAll(db, sql: "SELECT * FROM jobs WHERE user = ? ORDER BY started DESC LIMIT ?", arguments: [user, limit])
+                    .map(JobCache.job)
+            }
+            return try Row.fetchAll(db, sql: "SELECT * FROM jobs ORDER BY started DESC LIMIT ?", arguments: [limit]).map(JobCache.job)
         }
     }
 
@@ -154,14 +168,16 @@ public final class JobCache: Sendable {
     }
 
     /// Returns recorded after `rowid`, oldest first (the REST API's event stream).
-    public func returns(after rowid: Int64, limit: Int = 100) throws -> [(rowid: Int64, jid: String, minion: String, fun: String, value: Value, retcode: Int)] {
+    public func returns(after rowid: Int64, limit: Int = 100) throws -> [(rowid: Int64, jid: String, minion: String, fun: String, value: Value, retcode: Int, user: String)] {
         try pool.read { db in
             try Row.fetchAll(db, sql: """
-                SELECT r.rowid AS rowid, r.jid, r.minion, r.value, r.retcode, COALESCE(j.fun, '') AS fun FROM returns r
+                SELECT r.rowid AS rowid, r.jid, r.minion, r.value, r.retcode, COALESCE(j.fun, '') AS fun,
+                       COALESCE(j.user, '') AS user FROM returns r
                 LEFT JOIN jobs j ON j.jid = r.jid WHERE r.rowid > ? ORDER BY r.rowid LIMIT ?
                 """, arguments: [rowid, limit]).map { row in
                 let bytes: Data = row["value"]
-                return (row["rowid"], row["jid"], row["minion"], row["fun"], (try? MessagePack.decode(Array(bytes))) ?? .null, row["retcode"])
+                return (row["rowid"], row["jid"], row["minion"], row["fun"], (try? MessagePack.decode(Array(bytes))) ?? .null, row["retcode"],
+                        row["user"])
             }
         }
     }
@@ -177,6 +193,6 @@ public final class JobCache: Sendable {
         return Job(jid: row["jid"], fun: row["fun"], arguments: (try? MessagePack.decode(Array(arguments))) ?? .null,
                    target: row["target"], targetType: row["target_type"],
                    minions: ((try? MessagePack.decode(Array(minions)))?.listValue ?? []).compactMap(\.stringValue),
-                   started: row["started"])
+                   started: row["started"], user: row["user"] ?? "")
     }
 }

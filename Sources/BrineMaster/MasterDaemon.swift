@@ -286,45 +286,77 @@ public struct MasterDaemon: Sendable {
         }
     }
 
+    /// One CLI request and its answer, then the client closes first.
+    ///
+    /// Closing first lost answers: the CLI prints as it reads, so with a
+    /// large fleet it lags behind; when the master closed a unix socket
+    /// right after `done`, the CLI's event loop saw the hang-up (EPOLLHUP)
+    /// and closed without reading what was still queued in the socket. Runs
+    /// at 10,000 minions printed a few hundred returns fewer, and no `done`.
+    /// Now the master waits (at most a minute) for the client to hang up.
     func serveClient(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>) async throws {
+        let raw = channel.channel
         try await channel.executeThenClose { inbound, outbound in
-            var decoder = FrameDecoder()
+            var iterator = inbound.makeAsyncIterator()
             let encoder = FrameEncoder()
             func send(_ message: WireMessage) async throws {
                 try await outbound.write(ByteBuffer(bytes: try encoder.encode(message.encoded())))
             }
-            var message: WireMessage? = nil
-            // A client that never finishes its request does not hold a task for ever.
-            let raw = channel.channel
-            let requestDeadline = raw.eventLoop.scheduleTask(in: .seconds(30)) { raw.close(promise: nil) }
-            do {
-                for try await buffer in inbound {
-                    if let frame = try decoder.feed(buffer.readableBytesView).first {
-                        message = try WireMessage.decode(frame)
-                        break
-                    }
-                }
-            } catch {
-                requestDeadline.cancel()
-                // A malformed request gets an answer, never a silent hang-up.
-                try await send(.failure("malformed request: \(error)"))
-                return
+            try await answer(try await readRequest(&iterator, raw), channel: raw, send: send)
+            let linger = raw.eventLoop.scheduleTask(in: .seconds(60)) { raw.close(promise: nil) }
+            while (try? await iterator.next()) != nil {}
+            linger.cancel()
+        }
+    }
+
+    /// The first frame, decoded; a failure to answer when it is not a message.
+    /// A client that never finishes its request does not hold a task for ever.
+    func readRequest(_ iterator: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator,
+                     _ channel: any Channel) async -> Result<WireMessage?, BrineError>
+    {
+        let deadline = channel.eventLoop.scheduleTask(in: .seconds(30)) { channel.close(promise: nil) }
+        defer { deadline.cancel() }
+        var decoder = FrameDecoder()
+        do {
+            while let buffer = try await iterator.next() {
+                if let frame = try decoder.feed(buffer.readableBytesView).first { return .success(try WireMessage.decode(frame)) }
             }
-            requestDeadline.cancel()
-            guard case .publish(let target, let type, let fun, let arguments, let timeout, let batch)? = message else {
-                try await send(.failure("expected a publish request"))
-                return
-            }
-            guard let user = await peerUser(channel.channel) else {
-                try await send(.failure("not authorised: cannot tell which user is asking"))
-                return
-            }
-            let request = PublishRequest(target: target, targetType: type, fun: fun, arguments: arguments, timeout: timeout, batch: batch)
-            do {
-                try await publish(request, caller: Caller(name: user.name, groups: user.groups, acl: AccessControl.publisher(opts)), send: send)
-            } catch let refusal as PublishRefusal {
-                try await send(.failure(refusal.description))
-            }
+            return .success(nil)
+        } catch {
+            return .failure(BrineError(.usage, "malformed request: \(error)"))
+        }
+    }
+
+    func answer(_ request: Result<WireMessage?, BrineError>, channel: any Channel, send: (WireMessage) async throws -> Void) async throws {
+        let message: WireMessage?
+        switch request {
+        case .failure(let error):
+            // A malformed request gets an answer, never a silent hang-up.
+            try await send(.failure(error.message))
+            return
+        case .success(let decoded):
+            message = decoded
+        }
+        guard case .publish(let target, let type, let fun, let arguments, let timeout, let batch)? = message else {
+            try await send(.failure("expected a publish request"))
+            return
+        }
+        guard let user = await peerUser(channel) else {
+            try await send(.failure("not authorised: cannot tell which user is asking"))
+            return
+        }
+        let request = PublishRequest(target: target, targetType: type, fun: fun, arguments: arguments, timeout: timeout, batch: batch)
+        // A client that leaves (`--async`, Ctrl-C) does not stop the job: its
+        // batches still go out and its returns still reach the job cache.
+        var clientGone = false
+        func forward(_ message: WireMessage) async {
+            guard !clientGone else { return }
+            do { try await send(message) } catch { clientGone = true }
+        }
+        do {
+            try await publish(request, caller: Caller(name: user.name, groups: user.groups, acl: AccessControl.publisher(opts)), send: forward)
+        } catch let refusal as PublishRefusal {
+            try await send(.failure(refusal.description))
         }
     }
 

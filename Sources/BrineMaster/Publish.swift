@@ -140,7 +140,7 @@ extension MasterDaemon {
         try jobs?.record(JobCache.Job(jid: jid, fun: request.fun,
                                       arguments: .map(["arg": .list(request.arguments.positional), "kwarg": .map(request.arguments.keyword)]),
                                       target: request.target, targetType: request.targetType, minions: expected,
-                                      started: Date().timeIntervalSince1970))
+                                      started: Date().timeIntervalSince1970, user: caller.name))
         try await send(.published(jid: jid, minions: expected))
         var delivery = Delivery(expected: expected, window: resolved.window.size(of: expected.count))
         let job = WireMessage.job(jid: jid, fun: request.fun, arguments: request.arguments).encoded()

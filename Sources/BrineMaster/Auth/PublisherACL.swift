@@ -93,6 +93,15 @@ public struct AccessControl: Sendable {
         return .allowed
     }
 
+    /// A right that is not a function: `@jobs` (everyone's jobs, returns and
+    /// events), `@runner`, `@wheel`, as an entry of its own or a map key.
+    public func grants(_ right: String, user: String, groups: [String]) -> Bool {
+        if superUsers.contains(user) { return true }
+        return entries(user: user, groups: groups).contains { entry in
+            entry.stringValue == right || entry.mapValue?[right] != nil
+        }
+    }
+
     /// Users whose every publish passing `precheck` is allowed, whatever the target.
     public func isUnrestricted(_ user: String) -> Bool { superUsers.contains(user) }
 
