@@ -8,7 +8,7 @@ import Hummingbird
 struct CheckRoutes: Sendable {
     let store: MonitorStore
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<MasterRequestContext>) {
         let api = router.group("api")
         api.get("checks") { request, _ in
             Answer.json(.list(try store.checks(tag: request.uri.queryParameters.get("tag")).map(\.asValue)))

@@ -31,7 +31,7 @@ public struct MasterHTTP: Sendable {
 
     /// Serves until the task is cancelled; `onRunning` gets the bound port.
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
-        let router = Router()
+        let router = Router(context: MasterRequestContext.self)
         router.add(middleware: BadRequests())
         CheckRoutes(store: monitor).add(to: router)
         ReportRoutes(jobs: jobs, monitor: monitor).add(to: router)
@@ -46,11 +46,13 @@ public struct MasterHTTP: Sendable {
         let configuration = ApplicationConfiguration(address: .hostname(host, port: port), serverName: "brine")
         let running: @Sendable (any Channel) async -> Void = { channel in await onRunning(channel.localAddress?.port ?? 0) }
         if let certificate {
-            let tls: TLSConfiguration
+            var tls: TLSConfiguration
             do {
                 tls = TLSConfiguration.makeServerConfiguration(
                     certificateChain: try NIOSSLCertificate.fromPEMFile(certificate.certificate).map { .certificate($0) },
                     privateKey: .privateKey(try NIOSSLPrivateKey(file: certificate.key, format: .pem)))
+                // TLS 1.0 and 1.1 are broken: a client offering only those is refused.
+                tls.minimumTLSVersion = .tlsv12
             } catch {
                 throw BrineError(.config, "cannot load the HTTP port's certificate \(certificate.certificate) or key \(certificate.key): \(error)")
             }
@@ -101,7 +103,7 @@ enum Answer {
 /// or number out of range) is the client's error: 400 with what is wrong,
 /// never a 500, and the port keeps serving.
 struct BadRequests: RouterMiddleware {
-    typealias Context = BasicRequestContext
+    typealias Context = MasterRequestContext
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         do {
@@ -109,5 +111,16 @@ struct BadRequests: RouterMiddleware {
         } catch let error as BrineError {
             return Answer.error(error.description, status: .badRequest)
         }
+    }
+}
+
+/// Hummingbird's basic context plus the peer's address (login throttling counts failures per address).
+struct MasterRequestContext: RequestContext, RemoteAddressRequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: SocketAddress?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        remoteAddress = source.channel.remoteAddress
     }
 }

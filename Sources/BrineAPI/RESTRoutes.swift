@@ -14,20 +14,27 @@ struct RESTRoutes: Sendable {
     let jobs: JobCache
     let tokens: TokenStore
     let auth: ExternalAuth
+    let throttle = LoginThrottle()
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<MasterRequestContext>) {
         router.post("login") { request, context in
             let body = try await Answer.body(request, context: context)
             let user = body["username"]?.pythonString ?? "", password = body["password"]?.pythonString ?? ""
             let eauth = body["eauth"]?.pythonString ?? "file"
+            let address = context.remoteAddress?.ipAddress ?? "?"
+            let keys = ["user:" + user, "address:" + address]
+            guard !throttle.isBlocked(keys) else {
+                return Answer.error("Too many failed logins: wait a minute", status: .tooManyRequests)
+            }
             do {
-                let acl = try auth.authenticate(eauth: eauth, username: user, password: password)
+                let acl = try await auth.authenticateOffThread(eauth: eauth, username: user, password: password)
                 let session = tokens.issue(user: user, eauth: eauth, acl: acl)
                 return Answer.json(["return": [["token": .string(session.token), "start": .float(session.start), "expire": .float(session.expire),
                                                 "user": .string(user), "eauth": .string(eauth), "perms": acl.permissions]]])
             } catch ExternalAuth.Failure.unknownBackend(let name) {
                 return Answer.error("eauth backend '\(name)' is not configured (external_auth has file and pam)", status: .unauthorized)
             } catch {
+                throttle.recordFailure(keys)
                 return Answer.error("Could not authenticate using provided credentials", status: .unauthorized)
             }
         }

@@ -8,7 +8,7 @@ struct ReportRoutes: Sendable {
     let jobs: JobCache
     let monitor: MonitorStore
 
-    func add(to router: Router<BasicRequestContext>) {
+    func add(to router: Router<MasterRequestContext>) {
         router.get("api/stats") { request, _ in
             do {
                 let period = try FleetStats.parsePeriod(request.uri.queryParameters.get("since") ?? "7d")

@@ -60,10 +60,46 @@ public enum DaemonSupport {
         for path in paths where FileManager.default.fileExists(atPath: path) { chownTree(path, uid, gid) }
     }
 
+    /// Hands a tree to the daemon's user without ever following a link:
+    /// each directory is opened with `O_NOFOLLOW` relative to its parent's
+    /// descriptor and its entries are changed with `fchownat(…,
+    /// AT_SYMLINK_NOFOLLOW)`. A link planted in the tree (even while this
+    /// runs) has itself changed, never what it points to.
     static func chownTree(_ path: String, _ uid: uid_t, _ gid: gid_t) {
-        lchown(path, uid, gid)
-        guard let walker = FileManager.default.enumerator(atPath: path) else { return }
-        while let item = walker.nextObject() as? String { lchown(path + "/" + item, uid, gid) }
+        let fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+        guard fd >= 0 else {
+            lchown(path, uid, gid)
+            return
+        }
+        chownDirectory(fd, uid, gid, depth: 0)
+    }
+
+    /// Takes ownership of `fd` (closes it).
+    static func chownDirectory(_ fd: Int32, _ uid: uid_t, _ gid: gid_t, depth: Int) {
+        fchown(fd, uid, gid)
+        // The daemon's own directories are shallow; a deeper tree is not walked further.
+        guard depth < 32, let listing = fdopendir(fd) else {
+            close(fd)
+            return
+        }
+        defer { closedir(listing) }
+        while let entry = readdir(listing) {
+            // The name's bytes as the kernel gave them (not every name is UTF-8).
+            var name = withUnsafeBytes(of: entry.pointee.d_name) { raw in Array(raw.prefix { $0 != 0 }) }
+            guard name != [0x2e], name != [0x2e, 0x2e] else { continue }
+            name.append(0)
+            name.withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { cName in
+                    guard let pointer = cName.baseAddress else { return }
+                    let child = openat(fd, pointer, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
+                    if child >= 0 {
+                        chownDirectory(child, uid, gid, depth: depth + 1)
+                    } else {
+                        fchownat(fd, pointer, uid, gid, AT_SYMLINK_NOFOLLOW)
+                    }
+                }
+            }
+        }
     }
 }
 

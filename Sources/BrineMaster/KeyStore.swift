@@ -100,8 +100,10 @@ public struct KeyStore: Sendable {
     /// Records a connecting minion's key and says whether it may talk.
     /// `autoAccept` and `autosign` (globs from `autosign_file`) put new keys
     /// straight into `minions`.
+    /// - Parameter maximumPending: new ids beyond this many waiting keys are
+    ///   rejected without being written (strangers cannot fill `minions_pre`).
     public func admit(id: String, key: Curve25519.KeyAgreement.PublicKey, autoAccept: Bool = false,
-                      autosign: [String] = []) throws -> Admission
+                      autosign: [String] = [], maximumPending: Int = 10_000) throws -> Admission
     {
         try KeyStore.validate(id: id)
         try prepare()
@@ -116,6 +118,7 @@ public struct KeyStore: Sendable {
             return .denied
         }
         let autosigned = autoAccept || autosign.contains { Glob.match(id, $0) }
+        if !autosigned, list(.pending).count >= maximumPending { return .rejected }
         try KeyFiles.writePublicKey(key, to: directory(autosigned ? .accepted : .pending) + "/" + id)
         return autosigned ? .accepted : .pending
     }

@@ -15,6 +15,8 @@ public struct MasterDaemon: Sendable {
     public let opts: Config
     let keys: KeyStore
     let registry = MinionRegistry()
+    let pillarRefresh = RefreshGate(interval: .seconds(5))
+    let unauthenticated = ConnectionCount()
     public let jobs: JobCache?
     let logger: DaemonSupport.Log
 
@@ -48,6 +50,8 @@ public struct MasterDaemon: Sendable {
         do { try VCSPillar.refreshAll(opts) } catch { log("ext_pillar: \(error)") }
         let masterKey = try KeyFiles(directory: keys.pkiDir, name: "master").loadOrGenerate().pair
         try PrivateDirectory.make(opts.string("sock_dir") ?? "/var/run/brine/master")
+        // The cache holds returns, pillar repositories and minions' data: its owner's only.
+        try PrivateDirectory.make(opts.string("cachedir") ?? "/var/cache/brine/master")
         if let pidfile = opts.string("pidfile") {
             try? FileManager.default.createDirectory(atPath: (pidfile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try AtomicFile.write("\(getpid())\n", to: pidfile)
@@ -92,7 +96,14 @@ public struct MasterDaemon: Sendable {
             tasks.addTask {
                 try await minions.executeThenClose { inbound in
                     try await withThrowingDiscardingTaskGroup { connections in
+                        let limit = opts.int("max_unauthenticated_connections") ?? 10_000
                         for try await connection in inbound {
+                            // Connections that have not finished the handshake are capped: a
+                            // stranger opening sockets cannot exhaust the master's descriptors.
+                            guard unauthenticated.enter(limit: limit) else {
+                                connection.channel.close(promise: nil)
+                                continue
+                            }
                             connections.addTask { await handleMinion(connection, masterKey: masterKey) }
                         }
                     }
@@ -138,11 +149,11 @@ public struct MasterDaemon: Sendable {
 
     func handleMinion(_ channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>, masterKey: StaticKeyPair) async {
         var minionID: String? = nil
+        let handshaken = ManagedFlag()
         do {
             // A peer that does not finish the handshake in time is dropped;
             // one that finished is never dropped by this timer, however late it fires.
             let raw = channel.channel
-            let handshaken = ManagedFlag()
             let deadline = raw.eventLoop.scheduleTask(in: .seconds(10)) {
                 if !handshaken.isSet { raw.close(promise: nil) }
             }
@@ -151,13 +162,14 @@ public struct MasterDaemon: Sendable {
                 let state = HandshakeState(role: .responder, localStatic: masterKey.privateKey, prologue: brineWirePrologue)
                 let (session, early) = try await WireSession.handshake(state, payload: [], channel: raw, inbound: &iterator)
                 handshaken.set()
+                unauthenticated.leave()
                 deadline.cancel()
                 let hello = try MessagePack.decode(session.peerPayload)
                 guard let id = hello["id"]?.stringValue else { throw BrineError(.msgpack, "handshake without a minion id") }
                 let peer = Peer(id: id, session: session, acknowledgesReturns: hello["acks"]?.asFlag ?? false)
                 let autosign = autosignGlobs()
                 let admission = try keys.admit(id: id, key: session.remoteStaticPublicKey, autoAccept: opts.bool("auto_accept"),
-                                               autosign: autosign)
+                                               autosign: autosign, maximumPending: opts.int("max_pending_keys") ?? 10_000)
                 guard admission == .accepted else {
                     log("minion \(LogText.escape(id)): key \(admission)")
                     try await session.send(WireMessage.status("\(admission)").encoded())
@@ -183,6 +195,7 @@ public struct MasterDaemon: Sendable {
         } catch {
             log("connection \(minionID ?? "?") closed: \(LogText.escape("\(error)"))")
         }
+        if !handshaken.isSet { unauthenticated.leave() }
         if let minionID { log("minion \(minionID) disconnected") }
     }
 
@@ -256,13 +269,17 @@ public struct MasterDaemon: Sendable {
         case "list":
             return .list(((try? files.listFiles(saltenv: saltenv)) ?? []).map(Value.string))
         case "pillar" where path == "refresh":
-            do {
-                try VCSPillar.refreshAll(opts)
-                return true
-            } catch {
-                log("refreshing the pillar's sources for \(id) failed: \(error)")
-                return false
-            }
+            // Any minion may ask; the repositories are fetched once at a time and at most every few seconds.
+            let opts = self.opts, logger = self.logger
+            return .bool(await pillarRefresh.refresh {
+                do {
+                    try VCSPillar.refreshAll(opts)
+                    return true
+                } catch {
+                    logger("refreshing the pillar's sources for \(id) failed: \(error)")
+                    return false
+                }
+            })
         case "pillar":
             let grains = await registry.grains(id)
             do {
@@ -370,6 +387,26 @@ public struct MasterDaemon: Sendable {
     }
 }
 
+/// How many minion connections are still in their handshake.
+final class ConnectionCount: Sendable {
+    private let count = Atomic<Int>(0)
+
+    /// Counts one more, unless `limit` are already counted.
+    func enter(limit: Int) -> Bool {
+        var current = count.load(ordering: .relaxed)
+        while current < limit {
+            let (exchanged, original) = count.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    func leave() {
+        count.subtract(1, ordering: .acquiringAndReleasing)
+    }
+}
+
 /// Set once, read from any thread (an event loop's timer reads what a task set).
 final class ManagedFlag: Sendable {
     private let flag = Atomic<Bool>(false)
@@ -447,5 +484,29 @@ extension MasterDaemon {
         }
         // Whatever ended the stream, every expected minion is accounted for.
         return .returned(jid: jid, returns: returns, missing: expected.filter { returns[$0] == nil }.sorted())
+    }
+}
+
+/// Work any minion may trigger (fetching the ext_pillar repositories), run
+/// once at a time: callers during a run share its result, and a caller
+/// soon after a run gets that run's result without another.
+actor RefreshGate {
+    let interval: Duration
+    private var running: Task<Bool, Never>?
+    private var last: (at: ContinuousClock.Instant, succeeded: Bool)?
+
+    init(interval: Duration) {
+        self.interval = interval
+    }
+
+    func refresh(_ work: @escaping @Sendable () -> Bool) async -> Bool {
+        if let running { return await running.value }
+        if let last, ContinuousClock.now - last.at < interval { return last.succeeded }
+        let task = Task.detached { work() }
+        running = task
+        let succeeded = await task.value
+        running = nil
+        last = (.now, succeeded)
+        return succeeded
     }
 }

@@ -2,6 +2,7 @@ import BrineCore
 import CBrineShims
 import Crypto
 import Foundation
+import NIOPosix
 import OrderedCollections
 import Synchronization
 
@@ -34,6 +35,10 @@ public struct ExternalAuth: Sendable {
 
     /// Checks the password; returns the user's ACL on success.
     public func authenticate(eauth: String, username: String, password: String) throws(Failure) -> AccessControl {
+        // C sees a NUL as the end: "alice\0x" would be checked as alice and granted as someone else.
+        guard !username.utf8.contains(0), !password.utf8.contains(0), username.utf8.count <= 256, password.utf8.count <= 4096 else {
+            throw .badCredentials
+        }
         if eauth == "pam", let backend = config["pam"]?.mapValue {
             guard !username.isEmpty, brine_pam_authenticate(pamService, username, password) == 0 else { throw .badCredentials }
             return try permitted(backend, username)
@@ -42,10 +47,10 @@ public struct ExternalAuth: Sendable {
         guard let path = backend["^filename"]?.stringValue,
             let text = try? String(contentsOfFile: path, encoding: .utf8)
         else { throw .badCredentials }
-        let separator = backend["^field_separator"]?.stringValue ?? ":"
+        let separator = backend["^field_separator"]?.stringValue?.first ?? ":"
         let hashType = backend["^hashtype"]?.stringValue ?? "plaintext"
         let stored = text.split(separator: "\n").compactMap { line -> (String, String)? in
-            let parts = line.split(separator: Character(separator), maxSplits: 1).map(String.init)
+            let parts = line.split(separator: separator, maxSplits: 1).map(String.init)
             return parts.count == 2 ? (parts[0], parts[1].trimmingCharacters(in: .whitespaces)) : nil
         }
         guard let entry = stored.first(where: { $0.0 == username }),
@@ -74,6 +79,55 @@ public struct ExternalAuth: Sendable {
         let x = Array(a.utf8), y = Array(b.utf8)
         guard x.count == y.count else { return false }
         return zip(x, y).reduce(0) { $0 | ($1.0 ^ $1.1) } == 0
+    }
+}
+
+extension ExternalAuth {
+    /// PAM blocks (pam_faildelay sleeps ~3 s after a wrong password): it runs
+    /// here, on two threads of its own, never on the threads that serve
+    /// jobs and requests. Callers beyond two wait their turn.
+    static let pamPool: NIOThreadPool = {
+        let pool = NIOThreadPool(numberOfThreads: 2)
+        pool.start()
+        return pool
+    }()
+
+    /// `authenticate` off the shared threads.
+    public func authenticateOffThread(eauth: String, username: String, password: String) async throws -> AccessControl {
+        try await Self.pamPool.runIfActive { () throws -> AccessControl in
+            do {
+                return try self.authenticate(eauth: eauth, username: username, password: password)
+            } catch {
+                throw error
+            }
+        }
+    }
+}
+
+/// Failed logins per user and per address: after `limit` failures within
+/// `window` seconds, further attempts are refused at once (429) until the
+/// window has passed, so guessing costs time and PAM is not flooded.
+public final class LoginThrottle: Sendable {
+    let limit: Int
+    let window: Double
+    private let failures = Mutex<[String: [Double]]>([:])
+
+    public init(limit: Int = 5, window: Double = 60) {
+        self.limit = limit
+        self.window = window
+    }
+
+    public func isBlocked(_ keys: [String], now: Double = Date().timeIntervalSince1970) -> Bool {
+        failures.withLock { table in
+            keys.contains { key in (table[key] ?? []).filter { now - $0 < window }.count >= limit }
+        }
+    }
+
+    public func recordFailure(_ keys: [String], now: Double = Date().timeIntervalSince1970) {
+        failures.withLock { table in
+            if table.count > 10_000 { table = table.filter { $0.value.contains { now - $0 < window } } }
+            for key in keys { table[key, default: []] = (table[key] ?? []).filter { now - $0 < window } + [now] }
+        }
     }
 }
 
