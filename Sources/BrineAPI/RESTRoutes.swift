@@ -70,6 +70,11 @@ struct RESTRoutes: Sendable {
                 var info = Self.describe(job).mapValue ?? [:]
                 info["jid"] = .string(job.jid)
                 info["Minions"] = .list(job.minions.map(Value.string))
+                // Who has not returned, and why: the job never reached them, or no return yet.
+                let delivery = try jobs.delivery(job.jid)
+                var missing = OrderedDictionary<String, Value>()
+                for id in job.minions where returns[id] == nil { missing[id] = .string(delivery[id] ?? "no_response") }
+                info["Missing"] = .map(missing)
                 return Answer.json(["info": [.map(info)], "return": [.map(returns)]])
             }
         }
@@ -141,15 +146,8 @@ struct RESTRoutes: Sendable {
         // request names them. A denied key (an id that came back with another key) is
         // never accepted by accident: that would hand the real minion's jobs to an impostor.
         func flag(_ name: String) -> Bool { body[name]?.asFlag ?? false }
-        var sources: [KeyStore.Status]
-        switch action {
-        case "accept":
-            sources = [.pending] + (flag("include_rejected") ? [.rejected] : []) + (flag("include_denied") ? [.denied] : [])
-        case "reject":
-            sources = [.pending] + (flag("include_accepted") ? [.accepted] : []) + (flag("include_denied") ? [.denied] : [])
-        default:
-            sources = KeyStore.Status.allCases
-        }
+        let sources = KeyStore.sources(for: KeyStore.Action(rawValue: action) ?? .delete, includeRejected: flag("include_rejected"),
+                                       includeDenied: flag("include_denied"), includeAccepted: flag("include_accepted"))
         let found = sources.filter { keys.publicKeyExists(id, in: $0) }
         guard !found.isEmpty else {
             let where_ = action == "delete" ? "" : " among \(sources.map(\.rawValue).joined(separator: ", "))"
@@ -185,7 +183,12 @@ struct RESTRoutes: Sendable {
             case .failed(let reason): return Answer.error(reason, status: .badRequest)
             case .published(let jid, let minions):
                 results.append(client == "local" ? .emptyMap : ["jid": .string(jid), "minions": .list(minions.map(Value.string))])
-            case .returned(_, let returns, _): results.append(.map(returns))
+            case .returned(let jid, var returns, let missing):
+                // As the CLI's --out json: every targeted minion is there, returned or named.
+                for id in missing {
+                    returns[id] = .string("Minion did not return. [No response]\nThe minions may not have all finished running and any remaining minions will return upon completion. To look up the return data for this job later, run the following command:\n\nbrine jobs show \(jid)")
+                }
+                results.append(.map(returns))
             }
         }
         return Answer.json(["return": .list(results)])

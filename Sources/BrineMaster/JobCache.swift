@@ -46,9 +46,9 @@ public final class JobCache: Sendable {
                         duration_ms REAL NOT NULL, PRIMARY KEY (jid, minion, tag));
                     """)
                 // Job caches written before jobs had owners gain the column (empty: no owner).
-                if try !Row.fetchAll(db, sql: "PRAGMA table_info(jobs)").contains(where: { ($0["name"] as String?) == "user" }) {
-                    try db.execute(sql: "ALTER TABLE jobs ADD COLUMN user TEXT NOT NULL DEFAULT ''")
-                }
+                let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(jobs)").compactMap { $0["name"] as String? }
+                if !columns.contains("user") { try db.execute(sql: "ALTER TABLE jobs ADD COLUMN user TEXT NOT NULL DEFAULT ''") }
+                if !columns.contains("expected") { try db.execute(sql: "ALTER TABLE jobs ADD COLUMN expected INTEGER NOT NULL DEFAULT 0") }
                 try MonitorStore.createTables(db)
             }
         } catch {
@@ -59,11 +59,11 @@ public final class JobCache: Sendable {
     public func record(_ job: Job) throws {
         try pool.write { db in
             try db.execute(sql: """
-                INSERT OR REPLACE INTO jobs (jid, fun, arguments, target, target_type, minions, started, user)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT OR REPLACE INTO jobs (jid, fun, arguments, target, target_type, minions, started, user, expected)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [
                 job.jid, job.fun, Data(MessagePack.encode(job.arguments)), job.target, job.targetType,
-                Data(MessagePack.encode(.list(job.minions.map(Value.string)))), job.started, job.user,
+                Data(MessagePack.encode(.list(job.minions.map(Value.string)))), job.started, job.user, job.minions.count,
             ])
         }
     }
@@ -118,6 +118,20 @@ public final class JobCache: Sendable {
                 out[row["minion"]] = row["status"]
             }
             return out
+        }
+    }
+
+    /// Over the whole job cache: minions expected, returns stored, and
+    /// expected minions the jobs never reached, by reason (`/metrics`).
+    public func deliveryTotals() throws -> (expected: Int, returned: Int, unreached: [String: Int]) {
+        try pool.read { db in
+            let expected = try Int.fetchOne(db, sql: "SELECT COALESCE(SUM(expected), 0) FROM jobs") ?? 0
+            let returned = try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM returns") ?? 0
+            var unreached: [String: Int] = ["not_connected": 0, "unreachable": 0]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM job_delivery GROUP BY status") {
+                unreached[row["status"]] = row["n"]
+            }
+            return (expected, returned, unreached)
         }
     }
 

@@ -123,6 +123,25 @@ public struct KeyStore: Sendable {
         return autosigned ? .accepted : .pending
     }
 
+    /// What `brine key` and `POST /keys` may change.
+    public enum Action: String, Sendable {
+        case accept, reject, delete
+    }
+
+    /// The sections an action takes keys from, as salt-key: accept and reject
+    /// act on pending keys, other sections only when named. A denied key (an
+    /// id that came back with another key) is accepted only on request: by
+    /// default an impostor cannot be let in by a bulk or API action.
+    public static func sources(for action: Action, includeRejected: Bool = false, includeDenied: Bool = false,
+                               includeAccepted: Bool = false) -> [Status]
+    {
+        switch action {
+        case .accept: [.pending] + (includeRejected ? [.rejected] : []) + (includeDenied ? [.denied] : [])
+        case .reject: [.pending] + (includeAccepted ? [.accepted] : []) + (includeDenied ? [.denied] : [])
+        case .delete: Status.allCases
+        }
+    }
+
     /// Ids matching a glob in the given sections, with their section.
     public func matching(_ glob: String, in statuses: [Status]) -> [(id: String, status: Status)] {
         statuses.flatMap { status in list(status).filter { Glob.match($0, glob) }.map { ($0, status) } }

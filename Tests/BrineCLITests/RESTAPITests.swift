@@ -1,5 +1,6 @@
 import BrineCore
 import BrineModules
+import BrineWire
 import Foundation
 import Testing
 
@@ -162,9 +163,20 @@ struct SchemaValidator {
         // Keys, with @wheel.
         let keys = try call("GET", "/keys", token: token, validator: validator)
         #expect(keys.body["return"]?["minions_pre"] == ["m2"] && keys.body["return"]?["minions"] == ["m1"], "\(keys.body)")
+        // An impostor's key for m2, denied (issue 15, 6): accepting m2 takes the pending key,
+        // never the denied one (before, denied came first and the impostor got in).
+        let pki = root + "/etc/brine/pki/master"
+        let realKey = try String(contentsOfFile: pki + "/minions_pre/m2", encoding: .utf8)
+        try KeyFiles.writePublicKey(StaticKeyPair.generate().publicKey, to: pki + "/minions_denied/m2")
+        let impostorKey = try String(contentsOfFile: pki + "/minions_denied/m2", encoding: .utf8)
         let accepted = try call("POST", "/keys", token: token, json: ["match": "m2", "action": "accept"], validator: validator)
         #expect(accepted.status == 200, "\(accepted.body)")
         #expect(try brine(["key", "-l", "acc"], environment: env).stdout.contains("m2"))
+        #expect(try String(contentsOfFile: pki + "/minions/m2", encoding: .utf8) == realKey)
+        #expect(try String(contentsOfFile: pki + "/minions_denied/m2", encoding: .utf8) == impostorKey)
+        // Nothing pending any more, and the denied key is not taken unless named.
+        #expect(try call("POST", "/keys", token: token, json: ["match": "m2", "action": "accept"], validator: validator).status == 404)
+        try FileManager.default.removeItem(atPath: pki + "/minions_denied/m2")
         #expect(try call("POST", "/keys", token: token, json: ["match": "m2", "action": "explode"], validator: validator).status == 400)
 
         // bob: grains.item only, no @wheel.

@@ -27,6 +27,14 @@ public enum PrometheusExport {
                stats.runsPerMinion.sorted { $0.key < $1.key }.map { ([("minion", $0.key)], Double($0.value.runs)) })
         family("brine_state_runs_failed_total", "counter", "State runs with at least one failed state.",
                stats.runsPerMinion.sorted { $0.key < $1.key }.map { ([("minion", $0.key)], Double($0.value.failed)) })
+        let delivery = try jobs.deliveryTotals()
+        family("brine_job_minions_expected_total", "counter", "Minions the jobs in the job cache were published to.",
+               [([], Double(delivery.expected))])
+        family("brine_job_minions_returned_total", "counter", "Returns stored for the jobs in the job cache.",
+               [([], Double(delivery.returned))])
+        family("brine_job_minions_unreached_total", "counter",
+               "Expected minions a job never reached: no connection when it went out, or a connection that could not take it.",
+               delivery.unreached.sorted { $0.key < $1.key }.map { ([("reason", $0.key)], Double($0.value)) })
         let checks = try monitor.checks().sorted { $0.name < $1.name }
         let pings = try monitor.pingCounts()
         family("brine_check_up", "gauge", "1 when the check is up, 0 when down (absent before its first poll).",

@@ -126,23 +126,10 @@ struct Key: ParsableCommand {
     }
 
     func change(_ store: KeyStore, glob: String, action: Action) throws {
-        var sources: [KeyStore.Status]
-        let target: KeyStore.Status?
-        switch action {
-        case .accept:
-            sources = [.pending]
-            if includeRejected || includeAll { sources.append(.rejected) }
-            if includeDenied || includeAll { sources.append(.denied) }
-            target = .accepted
-        case .reject:
-            sources = [.pending]
-            if includeAccepted || includeAll { sources.append(.accepted) }
-            if includeDenied || includeAll { sources.append(.denied) }
-            target = .rejected
-        case .delete:
-            sources = KeyStore.Status.allCases
-            target = nil
-        }
+        let target: KeyStore.Status? = action == .accept ? .accepted : action == .reject ? .rejected : nil
+        let sources = KeyStore.sources(for: KeyStore.Action(rawValue: action.verb) ?? .delete,
+                                       includeRejected: includeRejected || includeAll, includeDenied: includeDenied || includeAll,
+                                       includeAccepted: includeAccepted || includeAll)
         let matches = store.matching(glob, in: KeyStore.Status.allCases.filter { sources.contains($0) })
         guard !matches.isEmpty else {
             let kind = action == .delete ? "keys" : sources == [.pending] ? "unaccepted keys" : "keys"

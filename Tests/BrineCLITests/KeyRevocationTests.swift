@@ -1,0 +1,32 @@
+import BrineCore
+import Foundation
+import Testing
+
+/// Issue 15 (12): deleting or rejecting a key ends the minion's live
+/// connection at once. Before, the connection stayed up and went on getting
+/// files and pillar; the minion never came back to present its key again.
+@Suite(.serialized) struct KeyRevocationTests {
+    let root = tempDir()
+    let port = testPort()
+
+    @Test func aDeletedKeyLosesItsConnection() throws {
+        for dir in ["etc", "m1"] { try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true) }
+        try "interface: 127.0.0.1\nret_port: \(port)\nroot_dir: \(root)\n".write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
+        try "id: m1\nmaster: 127.0.0.1\nmaster_port: \(port)\nroot_dir: \(root)/m1\nacceptance_wait_time: 0.3\n"
+            .write(toFile: root + "/m1/minion", atomically: true, encoding: .utf8)
+        let env = ["BRINE_CONFIG_DIR": root + "/etc"]
+        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
+        defer { master.stop() }
+        let minion = try Daemon(["minion", "-c", root + "/m1"], log: root + "/m1.log")
+        defer { minion.stop() }
+        #expect(try eventually { try brine(["key", "-l", "un"], environment: env).stdout.contains("m1") })
+        _ = try brine(["key", "-y", "-a", "m1"], environment: env)
+        #expect(try eventually { try brine(["m1", "test.ping"], environment: env).code == 0 }, "\(master.output)")
+
+        _ = try brine(["key", "-y", "-d", "m1"], environment: env)
+        #expect(eventually(10) { master.output.contains("minion m1: key no longer accepted, connection closed") }, "\(master.output)")
+        // Cut off, the minion comes back and its key waits again, as a new minion's would.
+        #expect(try eventually(20) { try brine(["key", "-l", "un"], environment: env).stdout.contains("m1") }, "\(minion.output)")
+        #expect(try brine(["m1", "test.ping"], environment: env).code == 2)
+    }
+}
