@@ -20,7 +20,13 @@ public struct MasterHTTP: Sendable {
     /// PEM certificate (chain) and key: HTTPS instead of HTTP.
     let certificate: (certificate: String, key: String)?
 
-    public init(jobs: JobCache, host: String, port: Int, restAPI master: MasterDaemon? = nil, certificate: (String, String)? = nil) {
+    /// Whether `/api/…`, `/metrics` and `/` answer without a token.
+    let monitoringIsPublic: Bool
+
+    public init(jobs: JobCache, host: String, port: Int, restAPI master: MasterDaemon? = nil, certificate: (String, String)? = nil,
+                monitoringIsPublic: Bool = true)
+    {
+        self.monitoringIsPublic = monitoringIsPublic
         self.jobs = jobs
         self.monitor = MonitorStore(jobs: jobs)
         self.host = host
@@ -33,12 +39,13 @@ public struct MasterHTTP: Sendable {
     public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
         let router = Router(context: MasterRequestContext.self)
         router.add(middleware: BadRequests())
+        let tokens = master.map { TokenStore(lifetime: $0.opts.double("token_expire") ?? 43200) }
+        if !monitoringIsPublic { router.add(middleware: MonitoringNeedsToken(tokens: tokens)) }
         CheckRoutes(store: monitor).add(to: router)
         ReportRoutes(jobs: jobs, monitor: monitor).add(to: router)
         router.get("openapi.json") { _, _ in Answer.json(OpenAPI.document) }
-        if let master {
-            RESTRoutes(master: master, jobs: jobs, tokens: TokenStore(lifetime: master.opts.double("token_expire") ?? 43200),
-                       auth: ExternalAuth(master.opts)).add(to: router)
+        if let master, let tokens {
+            RESTRoutes(master: master, jobs: jobs, tokens: tokens, auth: ExternalAuth(master.opts)).add(to: router)
         }
         // The master logs the port itself; the server's own lines only when something is wrong.
         var logger = Logger(label: "brine.http")
@@ -123,4 +130,26 @@ struct MasterRequestContext: RequestContext, RemoteAddressRequestContext {
         coreContext = .init(source: source)
         remoteAddress = source.channel.remoteAddress
     }
+}
+
+/// The monitoring routes when they are not public: a live REST API token, or 401.
+struct MonitoringNeedsToken: RouterMiddleware {
+    typealias Context = MasterRequestContext
+    let tokens: TokenStore?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let path = request.uri.path
+        let monitoring = path == "/" || path == "/metrics" || path == "/api" || path.hasPrefix("/api/")
+        guard monitoring else { return try await next(request, context) }
+        guard let token = request.headers[.authToken], tokens?.session(token) != nil else {
+            return Answer.error("the monitoring routes need a token here (POST /login), or monitor: {enabled: true} to make them public",
+                                status: .unauthorized)
+        }
+        return try await next(request, context)
+    }
+}
+
+extension HTTPField.Name {
+    /// salt-api's token header. A well-formed name, so the fallback is never taken.
+    static let authToken: HTTPField.Name = HTTPField.Name("X-Auth-Token") ?? .authorization
 }

@@ -104,7 +104,7 @@ struct RESTRoutes: Sendable {
 
     /// Runs `body` for a request carrying a live token; 401 otherwise.
     func authorized(_ request: Request, _ body: (TokenStore.Session) async throws -> Response) async throws -> Response {
-        guard let token = request.headers[HTTPField.Name("X-Auth-Token")!], let session = tokens.session(token) else {
+        guard let token = request.headers[.authToken], let session = tokens.session(token) else {
             return Answer.error("No valid token: log in with POST /login (tokens expire after token_expire seconds)", status: .unauthorized)
         }
         return try await body(session)

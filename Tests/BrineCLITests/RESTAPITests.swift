@@ -135,6 +135,11 @@ struct SchemaValidator {
 
         // No token, a forged one: refused.
         #expect(try HTTPClient.request("GET", api + "/minions").status == 401)
+        // The monitoring routes too, since this master did not make them public (issue 15).
+        for path in ["/metrics", "/api/checks", "/"] {
+            #expect(try HTTPClient.request("GET", api + path).status == 401, "\(path)")
+            #expect(try requestWithToken("GET", path, token: token).status == 200, "\(path)")
+        }
         #expect(try requestWithToken("GET", "/minions", token: String(repeating: "0", count: 64)).status == 401)
 
         #expect(eventually { (try? call("POST", "/", token: token, json: ["client": "local", "tgt": "m1", "fun": "test.ping"],

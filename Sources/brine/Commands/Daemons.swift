@@ -52,7 +52,7 @@ struct Master: AsyncParsableCommand {
                 group.addTask { try await daemon.run() }
                 group.addTask {
                     try await MasterHTTP(jobs: jobs, host: http.interface, port: http.port, restAPI: http.restAPI ? daemon : nil,
-                                         certificate: http.certificate).run { port in
+                                         certificate: http.certificate, monitoringIsPublic: http.monitoringIsPublic).run { port in
                         daemon.log("HTTP port on \(http.certificate == nil ? "http" : "https")://\(http.interface):\(port)/ "
                             + "(\(http.restAPI ? "REST API, " : "")monitor API, stats, metrics, fleet page)")
                     }
@@ -110,6 +110,11 @@ struct HTTPSettings {
     var port: Int
     var monitor: Bool
     var restAPI: Bool
+    /// The monitoring routes (`/api/…`, `/metrics`, `/`) answer without a
+    /// token only when `monitor: {enabled: true}` asks for them (as the
+    /// uptime app's API, which minions' monitor states call) and not
+    /// `public: false`; otherwise they need a REST API token.
+    var monitoringIsPublic: Bool
     var concurrency: Int
     var timeout: Double
     /// `rest_api: {ssl_crt, ssl_key}` (salt-api's names): HTTPS.
@@ -122,6 +127,7 @@ struct HTTPSettings {
         monitor = monitorConfig["enabled"]?.asFlag == true
         restAPI = rest["enabled"]?.asFlag == true
         guard monitor || restAPI else { return nil }
+        monitoringIsPublic = monitor && monitorConfig["public"]?.asFlag != false
         interface = rest["interface"]?.stringValue ?? monitorConfig["interface"]?.stringValue ?? "127.0.0.1"
         port = rest["port"]?.intValue ?? monitorConfig["port"]?.intValue ?? opts.int("http_port") ?? 8000
         concurrency = monitorConfig["concurrency"]?.intValue ?? 16
