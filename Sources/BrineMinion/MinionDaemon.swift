@@ -130,7 +130,8 @@ public struct MinionDaemon: Sendable {
             try await session.send(WireMessage.hello(id: id, grains: (try? context.grains()) ?? .emptyMap).encoded())
             // Returns the last connection could not deliver (or whose
             // acknowledgement it did not see) go first: the master drops duplicates.
-            for message in outbox.unacknowledged() { session.sendQuietly(message) }
+            outbox.attach(session)
+            defer { outbox.detach(session) }
             let requests = Requests()
             defer { requests.failAll() }
             let jobContext = remoteContext(context, session: session, requests: requests)
@@ -147,11 +148,9 @@ public struct MinionDaemon: Sendable {
                     let outbox = self.outbox
                     Task.detached { [perJob] in
                         let (value, retcode) = await MinionDaemon.execute(fun, arguments, perJob)
-                        // Kept until the master acknowledges it: a return whose connection
-                        // dropped is sent again on the next one.
-                        let message = WireMessage.jobReturn(jid: jid, id: id, value: value, retcode: retcode).encoded()
-                        outbox.keep(jid: jid, message)
-                        session.sendQuietly(message)
+                        // Kept until the master acknowledges it, and sent on whichever connection
+                        // is up by then: a job outlives the connection it came on.
+                        outbox.keep(jid: jid, WireMessage.jobReturn(jid: jid, id: id, value: value, retcode: retcode).encoded())
                     }
                 default:
                     continue
@@ -195,25 +194,46 @@ public struct MinionDaemon: Sendable {
     }
 }
 
-/// A minion's job returns until the master says it stored them.
+/// A minion's job returns until the master says it stored them, and the
+/// connection they go out on (the current one, not the one the job came on).
 final class ReturnOutbox: Sendable {
     /// Most returns kept; the oldest go first past it (a master gone for days).
     static let capacity = 1000
-    private let pending = Mutex<[(jid: String, message: [UInt8])]>([])
 
+    struct State {
+        var pending: [(jid: String, message: [UInt8])] = []
+        var session: WireSession?
+    }
+
+    private let state = Mutex(State())
+
+    /// Keeps a return and sends it now if a connection is up.
     func keep(jid: String, _ message: [UInt8]) {
-        pending.withLock { list in
-            list.append((jid, message))
-            if list.count > Self.capacity { list.removeFirst(list.count - Self.capacity) }
+        let session = state.withLock { state in
+            state.pending.append((jid, message))
+            if state.pending.count > Self.capacity { state.pending.removeFirst(state.pending.count - Self.capacity) }
+            return state.session
         }
+        session?.sendQuietly(message)
     }
 
     func acknowledge(_ jid: String) {
-        pending.withLock { list in list.removeAll { $0.jid == jid } }
+        state.withLock { state in state.pending.removeAll { $0.jid == jid } }
     }
 
-    func unacknowledged() -> [[UInt8]] {
-        pending.withLock { list in list.map(\.message) }
+    /// A new connection: everything not yet acknowledged goes out on it.
+    func attach(_ session: WireSession) {
+        let pending = state.withLock { state in
+            state.session = session
+            return state.pending.map(\.message)
+        }
+        for message in pending { session.sendQuietly(message) }
+    }
+
+    func detach(_ session: WireSession) {
+        state.withLock { state in
+            if state.session === session { state.session = nil }
+        }
     }
 }
 

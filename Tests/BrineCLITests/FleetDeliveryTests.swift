@@ -63,36 +63,20 @@ import Testing
         // read 3 s late: 75–190 of 1,000 lost per run). Now the client closes first.
         let text = String(repeating: "x", count: 5000)
         for _ in 0..<2 {
-            let echo = Process()
-            echo.executableURL = URL(fileURLWithPath: brineBinary)
-            echo.arguments = ["*", "test.echo", text, "--out", "txt", "-t", "30"]
-            echo.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-            let pipe = Pipe()
-            echo.standardOutput = pipe
-            echo.standardError = FileHandle.nullDevice
-            try echo.run()
+            let echo = try startBrine(["*", "test.echo", text, "--out", "txt", "-t", "30"], environment: env)
             Thread.sleep(forTimeInterval: 3)
-            let printed = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            echo.waitUntilExit()
-            let echoed = printed.split(separator: "\n").filter { $0.hasSuffix(": " + text) }.count
-            #expect(echo.terminationStatus == 0 && echoed == all, "a slow reader got \(echoed) of \(all)")
+            let printed = echo.finish()
+            let echoed = printed.stdout.split(separator: "\n").filter { $0.hasSuffix(": " + text) }.count
+            #expect(printed.code == 0 && echoed == all, "a slow reader got \(echoed) of \(all)")
         }
 
         // A job that takes a while; SIGKILL a quarter of the fleet while it runs.
-        let job = Process()
-        job.executableURL = URL(fileURLWithPath: brineBinary)
-        job.arguments = ["*", "test.sleep", "3", "--out", "txt", "-t", "30"]
-        job.environment = ProcessInfo.processInfo.environment.merging(env) { $1 }
-        let out = Pipe()
-        job.standardOutput = out
-        job.standardError = FileHandle.nullDevice
-        try job.run()
+        let job = try startBrine(["*", "test.sleep", "3", "--out", "txt", "-t", "30"], environment: env)
         Thread.sleep(forTimeInterval: 1)
         kill(doomedSwarm.process.processIdentifier, SIGKILL)
-        let stdout = out.fileHandleForReading.readDataToEndOfFile()
-        job.waitUntilExit()
-        let during = tally(Run(stdout: String(decoding: stdout, as: UTF8.self), stderr: "", code: job.terminationStatus))
-        #expect(job.terminationStatus == 1, "the killed minions make the run fail")
+        let finished = job.finish()
+        let during = tally(finished)
+        #expect(finished.code == 1, "the killed minions make the run fail")
         #expect(during.returned.count == steady && during.returned.allSatisfy { $0.hasPrefix("a-") }, "\(during.returned.count)")
         #expect(during.missing.count == doomed && during.missing.allSatisfy { $0.hasPrefix("b-") }, "\(during.missing.count)")
 
@@ -111,4 +95,29 @@ import Testing
         let lookedUp = tally(shown)
         #expect(!sleepJID.isEmpty && lookedUp.returned.count == steady && lookedUp.missing.count == doomed, "\(sleepJID)")
     }
+}
+
+/// A `brine` command left running while the test does something else; its
+/// output is read only by `finish` (a reader as slow as the test wants).
+struct RunningBrine {
+    let process: Process
+    let stdout: Pipe
+
+    func finish() -> Run {
+        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Run(stdout: String(decoding: data, as: UTF8.self), stderr: "", code: process.terminationStatus)
+    }
+}
+
+func startBrine(_ arguments: [String], environment: [String: String]) throws -> RunningBrine {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: brineBinary)
+    process.arguments = arguments
+    process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+    let pipe = Pipe()
+    process.standardOutput = pipe
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    return RunningBrine(process: process, stdout: pipe)
 }

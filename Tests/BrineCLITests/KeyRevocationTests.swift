@@ -9,12 +9,17 @@ import Testing
     let root = tempDir()
     let port = testPort()
 
-    @Test func aDeletedKeyLosesItsConnection() throws {
+    var env: [String: String] { ["BRINE_CONFIG_DIR": root + "/etc"] }
+
+    func configure() throws {
         for dir in ["etc", "m1"] { try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true) }
         try "interface: 127.0.0.1\nret_port: \(port)\nroot_dir: \(root)\n".write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
         try "id: m1\nmaster: 127.0.0.1\nmaster_port: \(port)\nroot_dir: \(root)/m1\nacceptance_wait_time: 0.3\n"
             .write(toFile: root + "/m1/minion", atomically: true, encoding: .utf8)
-        let env = ["BRINE_CONFIG_DIR": root + "/etc"]
+    }
+
+    @Test func aDeletedKeyLosesItsConnection() throws {
+        try configure()
         let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
         defer { master.stop() }
         let minion = try Daemon(["minion", "-c", root + "/m1"], log: root + "/m1.log")
@@ -28,5 +33,32 @@ import Testing
         // Cut off, the minion comes back and its key waits again, as a new minion's would.
         #expect(try eventually(20) { try brine(["key", "-l", "un"], environment: env).stdout.contains("m1") }, "\(minion.output)")
         #expect(try brine(["m1", "test.ping"], environment: env).code == 2)
+    }
+
+    /// Issue 21: a return whose connection dropped is sent again on the next
+    /// one. The connection is cut (key rejected) while the job runs; the key is
+    /// accepted again; the minion's kept return reaches the job cache.
+    @Test func aReturnCutOffByAReconnectArrivesAfterIt() throws {
+        try configure()
+        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
+        defer { master.stop() }
+        let minion = try Daemon(["minion", "-c", root + "/m1"], log: root + "/m1.log")
+        defer { minion.stop() }
+        #expect(try eventually { try brine(["key", "-l", "un"], environment: env).stdout.contains("m1") })
+        _ = try brine(["key", "-y", "-a", "m1"], environment: env)
+        #expect(try eventually { try brine(["m1", "test.ping"], environment: env).code == 0 }, "\(master.output)")
+
+        let job = try startBrine(["m1", "test.sleep", "3", "--out", "txt", "-t", "20"], environment: env)
+        Thread.sleep(forTimeInterval: 1)
+        _ = try brine(["key", "-y", "-r", "m1", "--include-accepted"], environment: env)
+        let cut = job.finish()
+        #expect(cut.code == 1 && cut.stdout.contains("Minion did not return. [No response]"), "\(cut.stdout)")
+        _ = try brine(["key", "-y", "-a", "m1", "--include-rejected"], environment: env)
+
+        let jobs = try brine(["jobs", "list", "--out", "json"], environment: env)
+        let jid = (try? JSON.decode(jobs.stdout, file: "jobs"))?.mapValue?.first { $0.value["Function"] == "test.sleep" }?.key ?? ""
+        #expect(!jid.isEmpty)
+        #expect(try eventually(20) { try brine(["jobs", "show", jid, "--out", "txt"], environment: env).stdout == "m1: True\n" },
+                "\(master.output)")
     }
 }

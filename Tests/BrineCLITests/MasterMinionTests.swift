@@ -202,23 +202,11 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
     let port = testPort()
 
     func rawSend(_ bytes: [UInt8]) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return false }
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-        var buffer = [UInt8](repeating: 0, count: 64)
-        var timeout = timeval(tv_sec: 5, tv_usec: 0)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
-        // The master answers garbage by closing: recv returns 0 (EOF) or an error.
-        return recv(fd, &buffer, buffer.count, 0) <= 0
+        guard let socket = try? RawSocket(port: port) else { return false }
+        socket.setTimeout(5)
+        socket.write(bytes)
+        // The master answers garbage by closing: EOF or an error, no bytes.
+        return socket.readAll(limit: 64).isEmpty
     }
 
     @Test func garbageClosesOnlyThatConnection() throws {

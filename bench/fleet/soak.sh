@@ -58,33 +58,37 @@ rss() { ps -o rss= -p "$MASTER" | awk '{printf "%.1f MiB", $1/1024}'; }
 RSS_START=$(rss)
 
 jobs=0 expected=0 received=0 lost=0 duplicates=0
-# One job's tally: returns are lines "id: True" (test.ping) or the highstate
-# header "id:" followed by its states; "Minion did not return" names the lost.
+# One job's output: "returned named duplicates". Returns are lines "id: True"
+# (test.ping) or "id: {…}" with no False result (state.apply, --out txt);
+# "Minion did not return" names a minion that did not.
 tally() {
-  local out=$1 want=$2
-  local got dup miss
+  local out=$1 want=$2 got dup
   if [ "$want" = ping ]; then
     got=$(grep -c ': True$' "$out" || true)
     dup=$(grep ': True$' "$out" | cut -d: -f1 | sort | uniq -d | wc -l)
   else
-    # --out txt: one line per minion, "id: {state returns}"; a success has no False result.
     got=$(grep -E "^[a-z]+-[0-9]+: \{" "$out" | grep "'result': True" | grep -vc "'result': False" || true)
     dup=$(grep -E "^[a-z]+-[0-9]+: \{" "$out" | cut -d: -f1 | sort | uniq -d | wc -l)
   fi
-  miss=$(grep -c 'Minion did not return' "$out" || true)
-  jobs=$((jobs + 1)); expected=$((expected + N)); received=$((received + got))
-  lost=$((lost + N - got - miss)); duplicates=$((duplicates + dup))
-  echo "$got $miss"
+  echo "$got $(grep -c 'Minion did not return' "$out" || true) $dup"
+}
+# Counts one job into the totals (in this shell: tally runs in a subshell).
+count() {
+  jobs=$((jobs + 1)); expected=$((expected + N)); received=$((received + $1))
+  lost=$((lost + N - $1 - $2)); duplicates=$((duplicates + $3))
 }
 
 start=$(date +%s)
 for i in $(seq "$PINGS"); do
   run test.ping -t 30 > "$WORK/job.txt"
-  read -r got miss < <(tally "$WORK/job.txt" ping)
+  read -r got miss dup < <(tally "$WORK/job.txt" ping)
+  count "$got" "$miss" "$dup"
   [ "$got" = "$N" ] || echo "ping $i: $got returned, $miss named" >&2
+  [ $((i % 50)) = 0 ] && echo "after $i pings: master RSS $(rss)"
   if [ $((i % (PINGS / APPLIES > 0 ? PINGS / APPLIES : 1))) = 0 ] && [ "$APPLIES" -gt 0 ]; then
     run state.apply soak -t 120 > "$WORK/job.txt"
-    read -r got miss < <(tally "$WORK/job.txt" apply)
+    read -r got miss dup < <(tally "$WORK/job.txt" apply)
+    count "$got" "$miss" "$dup"
     [ "$got" = "$N" ] || echo "state.apply after ping $i: $got succeeded, $miss named" >&2
   fi
 done
@@ -105,7 +109,8 @@ for _ in $(seq 60); do
   sleep 2
 done
 run test.ping -t 30 > "$WORK/job.txt"
-read -r got miss < <(tally "$WORK/job.txt" ping)
+read -r got miss dup < <(tally "$WORK/job.txt" ping)
+count "$got" "$miss" "$dup"
 echo "after restart: $got of $N returned"
 
 echo "jobs $jobs, returns expected $expected, received $received, lost $lost, duplicates $duplicates"
