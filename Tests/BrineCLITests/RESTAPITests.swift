@@ -188,6 +188,10 @@ struct SchemaValidator {
         let bob = try login("bob", "bob-secret").json()["return"]?[0]?["token"]?.stringValue ?? ""
         #expect(try call("GET", "/keys", token: bob, validator: validator).status == 403)
         #expect(try call("POST", "/", token: bob, json: ["tgt": "m1", "fun": "test.ping"], validator: validator).status == 403)
+        // Nor does bob see fred's jobs (no @jobs), or the minions he may not read grains of (issue 15, 8).
+        #expect(try call("GET", "/jobs", token: bob, validator: validator).body["return"]?[0] == .emptyMap)
+        #expect(try call("GET", "/jobs/\(jid)", token: bob, validator: validator).status == 404)
+        #expect(try call("GET", "/minions", token: bob, validator: validator).body["return"]?[0] == .emptyMap)
 
         // Events: returns as server-sent events.
         let events = root + "/events.txt"
