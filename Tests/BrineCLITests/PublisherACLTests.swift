@@ -37,9 +37,16 @@ import Testing
                 - test.ping
                 - 'm*':
                   - grains.item
+                - 'web*':
+                  - test.version
             publisher_acl_blacklist:
               modules: [cmd.*]
+            pillar_roots:
+              base: [\(root)/pillar]
             """.write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: root + "/pillar", withIntermediateDirectories: true)
+        try "base:\n  '*':\n    - secret\n".write(toFile: root + "/pillar/top.sls", atomically: true, encoding: .utf8)
+        try "secret: 42\n".write(toFile: root + "/pillar/secret.sls", atomically: true, encoding: .utf8)
         try "id: m1\nmaster: 127.0.0.1\nmaster_port: \(port)\nroot_dir: \(root)/m1\nacceptance_wait_time: 0.3\n"
             .write(toFile: root + "/m1/minion", atomically: true, encoding: .utf8)
         let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
@@ -59,6 +66,15 @@ import Testing
         #expect(blacklisted.code == 1 && blacklisted.stdout.contains("not authorised: cmd.run is blacklisted"), "\(blacklisted.stdout)")
         let unknown = try brineAs(stranger, ["*", "test.ping"])
         #expect(unknown.code == 1 && unknown.stdout.contains("not authorised: user \(stranger) has no publisher_acl entry"), "\(unknown.stdout)")
+
+        // Pillar targets read only the pillar of minions the user may act on (issue 15, 9): m1's
+        // secret cannot be learned by bisection; a right guess and a wrong one answer alike.
+        let right = try brineAs(allowed, ["-I", "secret:42", "test.version"])
+        let wrong = try brineAs(allowed, ["-I", "secret:41", "test.version"])
+        #expect(right.code == 2 && right.stdout == wrong.stdout && right.code == wrong.code, "\(right.stdout) / \(wrong.stdout)")
+        #expect(!right.stdout.contains("m1"))
+        // The master's own user matches m1 by its pillar.
+        #expect(try brine(["-I", "secret:42", "test.ping"], environment: env).stdout == "m1:\n    True\n")
 
         // Nothing refused was published: the job cache has no such job.
         let jobs = try brine(["jobs", "list", "--out", "json"], environment: env).stdout
