@@ -97,27 +97,36 @@ import Testing
     }
 }
 
-/// A `brine` command left running while the test does something else; its
-/// output is read only by `finish` (a reader as slow as the test wants).
+/// A `brine` command left running while the test does something else. Its
+/// output goes to a pipe read only by `finish` (a reader as slow as the test
+/// wants: the command blocks once the pipe is full), or to a file.
 struct RunningBrine {
     let process: Process
-    let stdout: Pipe
+    let stdout: Pipe?
+    let file: String?
 
     func finish() -> Run {
-        let data = stdout.fileHandleForReading.readDataToEndOfFile()
+        let data = stdout?.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return Run(stdout: String(decoding: data, as: UTF8.self), stderr: "", code: process.terminationStatus)
+        let text = data.map { String(decoding: $0, as: UTF8.self) } ?? file.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? ""
+        return Run(stdout: text, stderr: "", code: process.terminationStatus)
     }
 }
 
-func startBrine(_ arguments: [String], environment: [String: String]) throws -> RunningBrine {
+func startBrine(_ arguments: [String], environment: [String: String], outputFile: String? = nil) throws -> RunningBrine {
     let process = Process()
     process.executableURL = URL(fileURLWithPath: brineBinary)
     process.arguments = arguments
     process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
-    let pipe = Pipe()
-    process.standardOutput = pipe
+    var pipe: Pipe? = nil
+    if let outputFile {
+        _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
+        process.standardOutput = FileHandle(forWritingAtPath: outputFile)
+    } else {
+        pipe = Pipe()
+        process.standardOutput = pipe
+    }
     process.standardError = FileHandle.nullDevice
     try process.run()
-    return RunningBrine(process: process, stdout: pipe)
+    return RunningBrine(process: process, stdout: pipe, file: outputFile)
 }

@@ -185,6 +185,43 @@ import Testing
         print("hostile: \(count) inputs, \(unanswered.count) unanswered, 0 crashes")
     }
 
+    /// Issue 15 (10): a minion that stops reading holds nobody up. "a-stuck"
+    /// completes its handshake and never reads again; jobs with 1 MB of
+    /// arguments go to it and to m1 until its socket buffers are full. The
+    /// job is then not taken within 10 s, its connection is dropped and it is
+    /// named; m1 answers every job, and no run outlives its timeout by much.
+    /// (Before, sends went one minion after another and waited for room:
+    /// the first full buffer stalled that job, and every later one, for ever.)
+    @Test func aMinionThatStopsReadingIsDroppedNotWaitedFor() throws {
+        try configure()
+        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
+        defer { master.stop() }
+        let minion = try Daemon(["minion", "-c", root + "/m1"], log: root + "/m1.log")
+        defer { minion.stop() }
+        #expect(try eventually(30) { try pingWorks() }, "\(master.output)")
+        let stuck = try WireClient(port: retPort, id: "a-stuck")
+        // 1 MB a job (ten arguments: one may be at most 128 KiB on a command line).
+        let arguments = Array(repeating: String(repeating: "x", count: 100_000), count: 10)
+        var dropped = false
+        for round in 0..<100 where !dropped {
+            let job = try startBrine(["-L", "a-stuck,m1", "test.arg"] + arguments + ["--out", "txt", "-t", "1"], environment: env,
+                                     outputFile: root + "/stuck-run.txt")
+            let started = Date()
+            while job.process.isRunning && Date().timeIntervalSince(started) < 40 { Thread.sleep(forTimeInterval: 0.05) }
+            guard !job.process.isRunning else {
+                job.process.terminate()
+                Issue.record("round \(round): the job was still running after 40 s")
+                break
+            }
+            let run = job.finish()
+            #expect(run.stdout.contains("m1: {'args': ["), "round \(round): m1 did not return: \(run.stdout.prefix(200))")
+            dropped = run.stdout.contains("a-stuck: Minion did not return. [Not connected]")
+        }
+        #expect(dropped, "the stuck minion was never dropped")
+        #expect(try pingWorks())
+        withExtendedLifetime(stuck) {}
+    }
+
     /// A real minion key and handshake (auto_accept), then hostile messages:
     /// requests that try to leave file_roots, returns for jobs never sent,
     /// unknown and malformed messages. Returns how many were sent.
