@@ -93,7 +93,8 @@ let package = Package(
         .testTarget(name: "BrineCoreTests", dependencies: ["BrineCore"]),
         .testTarget(name: "BrineModulesTests", dependencies: ["BrineModules"]),
         .testTarget(name: "BrineStateTests", dependencies: ["BrineState"]),
-        .testTarget(name: "BrineWireTests", dependencies: ["BrineWire"], resources: [.copy("Resources")]),
+        .testTarget(name: "BrineWireTests", dependencies: ["BrineWire", .product(name: "NIOPosix", package: "swift-nio")],
+                    resources: [.copy("Resources")]),
         .testTarget(name: "BrineMasterTests", dependencies: ["BrineMaster"]),
         .testTarget(name: "BrineContainerTests", dependencies: ["BrineContainer"]),
         // Runs the built `brine` binary as a user would.

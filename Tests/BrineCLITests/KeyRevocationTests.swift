@@ -28,6 +28,10 @@ import Testing
         _ = try brine(["key", "-y", "-a", "m1"], environment: env)
         #expect(try eventually { try brine(["m1", "test.ping"], environment: env).code == 0 }, "\(master.output)")
 
+        // The cache holds returns and pillar repositories: its owner's only (issue 15).
+        let cacheMode = try FileManager.default.attributesOfItem(atPath: root + "/var/cache/brine/master")[.posixPermissions] as? Int
+        #expect(cacheMode == 0o700)
+
         _ = try brine(["key", "-y", "-d", "m1"], environment: env)
         #expect(eventually(10) { master.output.contains("minion m1: key no longer accepted, connection closed") }, "\(master.output)")
         // Cut off, the minion comes back and its key waits again, as a new minion's would.
