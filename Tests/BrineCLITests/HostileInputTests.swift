@@ -144,15 +144,20 @@ import Testing
         return (try? WireMessage.decode(first)) != nil
     }
 
-    // MARK: The test
+    // MARK: The tests
 
-    @Test func theMasterAnswersEveryHostileInputAndKeepsServing() throws {
+    /// The master (auto_accept) and m1, answering.
+    func startMasterAndMinion() throws -> (master: Daemon, minion: Daemon) {
         try configure()
         let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
-        defer { master.stop() }
         let minion = try Daemon(["minion", "-c", root + "/m1"], log: root + "/m1.log")
-        defer { minion.stop() }
         #expect(try eventually(30) { try pingWorks() }, "\(master.output)")
+        return (master, minion)
+    }
+
+    @Test func theMasterAnswersEveryHostileInputAndKeepsServing() throws {
+        let (master, minion) = try startMasterAndMinion()
+        defer { master.stop(); minion.stop() }
         let login = try HTTPClient.request("POST", "http://127.0.0.1:\(httpPort)/login",
                                            json: ["username": "fred", "password": "fred-secret", "eauth": "file"])
         let token = (try? login.json())?["return"]?[0]?["token"]?.stringValue ?? ""
@@ -193,12 +198,8 @@ import Testing
     /// (Before, sends went one minion after another and waited for room:
     /// the first full buffer stalled that job, and every later one, for ever.)
     @Test func aMinionThatStopsReadingIsDroppedNotWaitedFor() throws {
-        try configure()
-        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
-        defer { master.stop() }
-        let minion = try Daemon(["minion", "-c", root + "/m1"], log: root + "/m1.log")
-        defer { minion.stop() }
-        #expect(try eventually(30) { try pingWorks() }, "\(master.output)")
+        let (master, minion) = try startMasterAndMinion()
+        defer { master.stop(); minion.stop() }
         let stuck = try WireClient(port: retPort, id: "a-stuck")
         // 1 MB a job (ten arguments: one may be at most 128 KiB on a command line).
         let arguments = Array(repeating: String(repeating: "x", count: 100_000), count: 10)

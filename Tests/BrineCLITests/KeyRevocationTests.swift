@@ -18,15 +18,20 @@ import Testing
             .write(toFile: root + "/m1/minion", atomically: true, encoding: .utf8)
     }
 
-    @Test func aDeletedKeyLosesItsConnection() throws {
+    /// A master and m1, its key accepted by hand, answering.
+    func startAcceptedMinion() throws -> (master: Daemon, minion: Daemon) {
         try configure()
         let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
-        defer { master.stop() }
         let minion = try Daemon(["minion", "-c", root + "/m1"], log: root + "/m1.log")
-        defer { minion.stop() }
         #expect(try eventually { try brine(["key", "-l", "un"], environment: env).stdout.contains("m1") })
         _ = try brine(["key", "-y", "-a", "m1"], environment: env)
         #expect(try eventually { try brine(["m1", "test.ping"], environment: env).code == 0 }, "\(master.output)")
+        return (master, minion)
+    }
+
+    @Test func aDeletedKeyLosesItsConnection() throws {
+        let (master, minion) = try startAcceptedMinion()
+        defer { master.stop(); minion.stop() }
 
         // The cache holds returns and pillar repositories: its owner's only (issue 15).
         let cacheMode = try FileManager.default.attributesOfItem(atPath: root + "/var/cache/brine/master")[.posixPermissions] as? Int
@@ -43,14 +48,8 @@ import Testing
     /// one. The connection is cut (key rejected) while the job runs; the key is
     /// accepted again; the minion's kept return reaches the job cache.
     @Test func aReturnCutOffByAReconnectArrivesAfterIt() throws {
-        try configure()
-        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
-        defer { master.stop() }
-        let minion = try Daemon(["minion", "-c", root + "/m1"], log: root + "/m1.log")
-        defer { minion.stop() }
-        #expect(try eventually { try brine(["key", "-l", "un"], environment: env).stdout.contains("m1") })
-        _ = try brine(["key", "-y", "-a", "m1"], environment: env)
-        #expect(try eventually { try brine(["m1", "test.ping"], environment: env).code == 0 }, "\(master.output)")
+        let (master, minion) = try startAcceptedMinion()
+        defer { master.stop(); minion.stop() }
 
         let job = try startBrine(["m1", "test.sleep", "3", "--out", "txt", "-t", "20"], environment: env)
         Thread.sleep(forTimeInterval: 1)

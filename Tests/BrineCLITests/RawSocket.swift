@@ -61,14 +61,7 @@ final class RawSocket {
 
     /// Reads until the peer closes, `limit` bytes, or the timeout.
     func readAll(limit: Int = 1 << 20) -> [UInt8] {
-        var out: [UInt8] = []
-        var buffer = [UInt8](repeating: 0, count: 65536)
-        while out.count < limit {
-            let n = buffer.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-            if n <= 0 { break }
-            out += buffer[..<n]
-        }
-        return out
+        read(atLeast: limit)
     }
 
     /// Reads at least `count` bytes (fewer when the peer closed or timed out).
