@@ -2,6 +2,7 @@ import BrineCore
 import BrineModules
 import BrineWire
 import Foundation
+import Synchronization
 import Testing
 
 /// The subset of JSON Schema the API's OpenAPI document uses: type,
@@ -309,5 +310,45 @@ struct SchemaValidator {
         #expect(try ok.json()["return"]?[0]?["perms"] == ["test.ping"])
         let other = try HTTPClient.request("POST", api + "/login", json: ["username": "root", "password": "x", "eauth": "pam"])
         #expect(other.status == 401)
+    }
+
+    /// Issue 15 (11): PAM sleeps after a wrong password (pam_faildelay); it runs
+    /// on threads of its own, so the port answers other requests meanwhile.
+    /// Four wrong passwords at once (under the throttle's five); a request
+    /// made while they are in flight is answered before any of them (PAM's
+    /// fail delay is seconds; on the shared threads the page had to wait).
+    @Test func wrongPAMPasswordsDoNotStallThePort() throws {
+        #expect(try shell("useradd -M -s /usr/sbin/nologin \(user) && echo '\(user):S3cret-pam' | chpasswd").code == 0)
+        defer { _ = try? shell("userdel \(user)") }
+        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
+        try """
+            interface: 127.0.0.1
+            ret_port: \(testPort())
+            root_dir: \(root)/
+            rest_api: {enabled: true, port: \(port)}
+            external_auth:
+              pam:
+                \(user): [test.ping]
+            """.write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
+        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
+        defer { master.stop() }
+        let api = "http://127.0.0.1:\(port)"
+        #expect(eventually { (try? HTTPClient.request("GET", api + "/openapi.json", timeout: 1))?.status == 200 }, "\(master.output)")
+        let finished = Mutex<[String]>([])
+        let logins = (0..<4).map { i in
+            Thread {
+                let answer = try? HTTPClient.request("POST", api + "/login", json: ["username": .string(user), "password": .string("wrong\(i)"), "eauth": "pam"],
+                                                     timeout: 60)
+                finished.withLock { $0.append("login \(answer?.status ?? 0)") }
+            }
+        }
+        for thread in logins { thread.start() }
+        Thread.sleep(forTimeInterval: 0.3)
+        let page = try HTTPClient.request("GET", api + "/openapi.json", timeout: 60)
+        finished.withLock { $0.append("page \(page.status)") }
+        #expect(eventually(30) { finished.withLock { $0.count } == 5 })
+        let order = finished.withLock { $0 }
+        #expect(order.first == "page 200", "\(order): the page waited for PAM checks")
+        #expect(order.filter { $0 == "login 401" }.count == 4, "\(order)")
     }
 }

@@ -94,13 +94,7 @@ extension ExternalAuth {
 
     /// `authenticate` off the shared threads.
     public func authenticateOffThread(eauth: String, username: String, password: String) async throws -> AccessControl {
-        try await Self.pamPool.runIfActive { () throws -> AccessControl in
-            do {
-                return try self.authenticate(eauth: eauth, username: username, password: password)
-            } catch {
-                throw error
-            }
-        }
+        try await Self.pamPool.runIfActive { try self.authenticate(eauth: eauth, username: username, password: password) }
     }
 }
 
