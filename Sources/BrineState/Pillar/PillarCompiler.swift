@@ -126,11 +126,13 @@ public struct PillarCompiler: Sendable {
                 "slspath": .string(tpldir), "tpldir": .string(tpldir), "tplfile": .string(slsPath + ".sls")]
     }
 
-    /// `a.b` → `a/b.sls` or `a/b/init.sls` in the first root holding it.
+    /// `a.b` → `a/b.sls` or `a/b/init.sls` in the first root holding it;
+    /// a file whose real path leaves its root (a symlink out) is not there.
     static func locate(_ sls: String, roots: [String]) -> (path: String, name: String)? {
         let base = sls.replacingOccurrences(of: ".", with: "/")
         for root in roots {
-            for name in [base + ".sls", base + "/init.sls"] where FileOps.isFile(root + "/" + name) {
+            for name in [base + ".sls", base + "/init.sls"]
+            where FileOps.isFile(root + "/" + name) && ContainedPath.resolve(root + "/" + name, within: root) != nil {
                 return (root + "/" + name, name)
             }
         }
