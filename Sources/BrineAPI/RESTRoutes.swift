@@ -92,7 +92,11 @@ struct RESTRoutes: Sendable {
         }
         // The token first: a stranger's body is not even read.
         router.post("keys") { request, context in
-            try await authorized(request) { session in try keyAction(try await Answer.body(request, context: context), session) }
+            try await authorized(request) { session in
+                let answer = try keyAction(try await Answer.body(request, context: context), session)
+                await master.revokeUnaccepted()
+                return answer
+            }
         }
         router.post("/") { request, context in
             try await authorized(request) { session in await lowstate(try await Answer.body(request, context: context), session) }

@@ -121,6 +121,15 @@ public struct MasterDaemon: Sendable {
         }
     }
 
+    /// Closes the sessions of minions whose key is no longer accepted (the
+    /// REST API calls this right after a key action; the watcher below
+    /// catches `brine key`, another process).
+    public func revokeUnaccepted() async {
+        for id in await registry.revoke(keeping: Set(keys.list(.accepted)), isAccepted: { [keys] in keys.status(of: $0) == .accepted }) {
+            log("minion \(LogText.escape(id)): key no longer accepted, connection closed")
+        }
+    }
+
     /// Revocation takes effect at once: when `brine key -d/-r` (another
     /// process) changes `pki_dir/minions`, the sessions of minions no longer
     /// accepted are closed, so they get no more jobs, files or pillar.
@@ -131,9 +140,7 @@ public struct MasterDaemon: Sendable {
             if stat(keys.directory(.accepted), &info) == 0 {
                 let changed = info.st_mtim
                 if let last = seen, last.tv_sec != changed.tv_sec || last.tv_nsec != changed.tv_nsec {
-                    for id in await registry.revoke(keeping: Set(keys.list(.accepted)), isAccepted: { [keys] in keys.status(of: $0) == .accepted }) {
-                        log("minion \(LogText.escape(id)): key no longer accepted, connection closed")
-                    }
+                    await revokeUnaccepted()
                 }
                 seen = changed
             }
