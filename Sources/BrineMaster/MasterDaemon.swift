@@ -326,7 +326,7 @@ public struct MasterDaemon: Sendable {
             func send(_ message: WireMessage) async throws {
                 try await outbound.write(ByteBuffer(bytes: try encoder.encode(message.encoded())))
             }
-            try await answer(try await readRequest(&iterator, raw), channel: raw, send: send)
+            try await answer(await readRequest(&iterator, raw), channel: raw, send: send)
             let linger = raw.eventLoop.scheduleTask(in: .seconds(60)) { raw.close(promise: nil) }
             while (try? await iterator.next()) != nil {}
             linger.cancel()

@@ -258,7 +258,7 @@ import Testing
         // Random bytes after the handshake: the master drops this connection only.
         for _ in 0..<20 {
             sent += 1
-            var other = try WireClient(port: retPort, id: "hostile-\(Int.random(in: 0...999, using: &random))")
+            let other = try WireClient(port: retPort, id: "hostile-\(Int.random(in: 0...999, using: &random))")
             other.sendRaw(random.bytes(Int.random(in: 1...3000, using: &random)))
         }
         return sent
