@@ -75,7 +75,22 @@ public enum WireMessage: Sendable, Equatable {
     public func encoded() -> [UInt8] { MessagePack.encode(value) }
 
     public static func decode(_ bytes: [UInt8]) throws(BrineError) -> WireMessage {
+        try decode(value: try MessagePack.decode(bytes))
+    }
+
+    /// The message, or nil when its type is one this build does not know (a
+    /// newer peer's): the receiver skips it instead of dropping the connection.
+    /// Malformed messages of a known type are still errors.
+    public static func decodeKnown(_ bytes: [UInt8]) throws(BrineError) -> WireMessage? {
         let v = try MessagePack.decode(bytes)
+        guard let type = v["type"]?.stringValue, knownTypes.contains(type) else { return nil }
+        return try decode(value: v)
+    }
+
+    static let knownTypes: Set<String> = ["hello", "status", "job", "return", "return_ack", "publish", "published", "done", "failure",
+                                          "request", "reply"]
+
+    static func decode(value v: Value) throws(BrineError) -> WireMessage {
         func s(_ key: String) throws(BrineError) -> String {
             guard let text = v[key]?.stringValue else { throw BrineError(.msgpack, "message without '\(key)'") }
             return text

@@ -228,7 +228,9 @@ public struct MasterDaemon: Sendable {
 
     func handle(_ bytes: [UInt8], from peer: Peer) async throws {
         let id = peer.id, session = peer.session
-        switch try WireMessage.decode(bytes) {
+        // A type this master does not know (a newer minion's) is skipped, not fatal.
+        guard let message = try WireMessage.decodeKnown(bytes) else { return }
+        switch message {
         case .hello(_, let grains):
             await registry.setGrains(id, grains)
             await registry.setPillar(id, await serve(kind: "pillar", path: "", saltenv: "base", for: id))

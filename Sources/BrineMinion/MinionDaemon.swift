@@ -117,12 +117,15 @@ public struct MinionDaemon: Sendable {
                 try KeyFiles.writePublicKey(session.remoteStaticPublicKey, to: pinnedMasterKey)
             }
             var queue = early
+            // Messages of a type this minion does not know (a newer master's) are skipped.
             func nextMessage() async throws -> WireMessage? {
-                while queue.isEmpty {
-                    guard let buffer = try await iterator.next() else { return nil }
-                    queue += try session.receive(buffer)
+                while true {
+                    while queue.isEmpty {
+                        guard let buffer = try await iterator.next() else { return nil }
+                        queue += try session.receive(buffer)
+                    }
+                    if let message = try WireMessage.decodeKnown(queue.removeFirst()) { return message }
                 }
-                return try WireMessage.decode(queue.removeFirst())
             }
             guard case .status(let status)? = try await nextMessage() else { throw WireClosed() }
             guard status == "accepted" else { throw Pending(status: status) }
