@@ -109,9 +109,23 @@ public struct Target: Sendable {
         }
     }
 
+    /// Most terms a target may expand to (nodegroups naming nodegroups twice
+    /// each would otherwise double at every level).
+    public static let maximumTerms = 100_000
+
     struct Parser {
         let nodegroups: [String: Value]
         var usesPillar = false
+        var terms = 0
+
+        /// Counts one more term of the expanded target.
+        mutating func countTerm() throws(BrineError) {
+            terms += 1
+            guard terms <= Target.maximumTerms else {
+                throw BrineError(.usage, "target expands to more than \(Target.maximumTerms) terms",
+                                 hint: "check nodegroups that name other nodegroups")
+            }
+        }
 
         func checkDepth(_ depth: Int) throws(BrineError) {
             guard depth <= Target.maximumDepth else {
@@ -225,6 +239,7 @@ public struct Target: Sendable {
         }
 
         mutating func word(_ token: String, depth: Int) throws(BrineError) -> Node {
+            try countTerm()
             guard token.count > 2, token.dropFirst().first == "@" else { return .word(.glob(token)) }
             let body = String(token.dropFirst(2))
             switch token.first {

@@ -477,6 +477,9 @@ extension MasterDaemon {
                 jid = id
                 expected = minions
                 if !wait || minions.isEmpty {
+                    // Nobody reads the rest: later returns are dropped here, not buffered
+                    // for the job's lifetime (they are in the job cache).
+                    continuation.finish()
                     return .published(jid: id, minions: minions)
                 }
             case .jobReturn(_, let id, let value, _):

@@ -21,6 +21,10 @@ import Testing
     @Test func nodegroupsThatNameThemselvesAreRefused() {
         let groups: [String: Value] = ["a": "N@b or web*", "b": "N@a"]
         #expect(throws: BrineError.self) { try Target("a", type: "nodegroup", nodegroups: groups) }
+        // Each naming the next twice: 2^40 terms if expanded, refused at the term budget.
+        var doubling: [String: Value] = ["g40": "web*"]
+        for level in 0..<40 { doubling["g\(level)"] = .string("N@g\(level + 1) or N@g\(level + 1)") }
+        #expect(throws: BrineError.self) { try Target("g0", type: "nodegroup", nodegroups: doubling) }
     }
 
     @Test func catastrophicRegexesStopAtTheDeadline() throws {
