@@ -41,14 +41,15 @@ struct RESTRoutes: Sendable {
         router.get("minions") { request, _ in
             try await authorized(request) { session in
                 var all = OrderedDictionary<String, Value>()
-                for (id, grains) in await master.minions() where Self.maySee(session, minion: id, grains: grains) { all[id] = grains }
+                let reader = Self.grainsReader(session)
+                for (id, grains) in await master.minions() where reader(id, grains) { all[id] = grains }
                 return Answer.json(["return": [.map(all)]])
             }
         }
         router.get("minions/:id") { request, context in
             try await authorized(request) { session in
                 let id = context.parameters.get("id") ?? ""
-                guard let found = await master.minions().first(where: { $0.id == id }), Self.maySee(session, minion: found.id, grains: found.grains)
+                guard let found = await master.minions().first(where: { $0.id == id }), Self.grainsReader(session)(found.id, found.grains)
                 else { return Answer.error("No such minion", status: .notFound) }
                 return Answer.json(["return": [[.init(stringLiteral: found.id): found.grains]]])
             }
@@ -119,12 +120,17 @@ struct RESTRoutes: Sendable {
         session.acl.grants("@jobs", user: session.user, groups: PeerUser.groups(of: session.user))
     }
 
-    /// A minion's grains are shown to users who may read them there (`grains.items`), or who have `@jobs`.
-    static func maySee(_ session: TokenStore.Session, minion id: String, grains: Value) -> Bool {
-        if seesAllJobs(session) { return true }
-        return session.acl.allows(user: session.user, groups: PeerUser.groups(of: session.user), fun: "grains.items", arguments: CallArguments(),
-                                  minion: id) { rule, id in
-            (try? Matcher(minionID: id, grains: grains == .emptyMap ? ["id": .string(id)] : grains, pillar: .emptyMap).compound(rule)) ?? false
+    /// Whether a minion's grains are shown (minion id, its grains): to users
+    /// who may read them there (`grains.items`), or who have `@jobs`. The
+    /// user's groups and rights are looked up once per request.
+    static func grainsReader(_ session: TokenStore.Session) -> (String, Value) -> Bool {
+        let groups = PeerUser.groups(of: session.user)
+        if session.acl.grants("@jobs", user: session.user, groups: groups) { return { _, _ in true } }
+        let permission = session.acl.permission(user: session.user, groups: groups, fun: "grains.items", arguments: CallArguments())
+        return { id, grains in
+            permission.allows(minion: id) { rule, id in
+                (try? Matcher(minionID: id, grains: grains == .emptyMap ? ["id": .string(id)] : grains, pillar: .emptyMap).compound(rule)) ?? false
+            }
         }
     }
 
@@ -189,9 +195,7 @@ struct RESTRoutes: Sendable {
                 results.append(client == "local" ? .emptyMap : ["jid": .string(jid), "minions": .list(minions.map(Value.string))])
             case .returned(let jid, var returns, let missing):
                 // As the CLI's --out json: every targeted minion is there, returned or named.
-                for id in missing {
-                    returns[id] = .string("Minion did not return. [No response]\nThe minions may not have all finished running and any remaining minions will return upon completion. To look up the return data for this job later, run the following command:\n\nbrine jobs show \(jid)")
-                }
+                for id in missing { returns[id] = .string(MissingReturn.noResponse.message(jid: jid)) }
                 results.append(.map(returns))
             }
         }

@@ -17,6 +17,17 @@ public enum JID {
     }
 }
 
+/// Why a targeted minion has no return, in Salt's words (`salt` prints
+/// these as the minion's value; the CLI, its JSON and the REST API alike).
+public enum MissingReturn: String, Sendable {
+    case notConnected = "Not connected"
+    case noResponse = "No response"
+
+    public func message(jid: String) -> String {
+        "Minion did not return. [\(rawValue)]\nThe minions may not have all finished running and any remaining minions will return upon completion. To look up the return data for this job later, run the following command:\n\nbrine jobs show \(jid)"
+    }
+}
+
 /// Messages between master, minions and the CLI, carried as msgpack maps
 /// with a `type` key. Unknown or malformed messages are errors, never
 /// crashes: they arrive from the network.

@@ -186,18 +186,19 @@ public struct MasterDaemon: Sendable {
                 minionID = id
                 await registry.connect(id, session)
                 log("minion \(id) connected")
+                var ending: (any Error)? = nil
                 do {
                     for message in early { try await handle(message, from: peer) }
                     while let buffer = try await iterator.next() {
                         for message in try session.receive(buffer) { try await handle(message, from: peer) }
                     }
                 } catch {
-                    // However the connection ends, the registry forgets it: a dead
-                    // session left there made later jobs report a live minion unreachable.
-                    await registry.disconnect(id, session)
-                    throw error
+                    ending = error
                 }
+                // However the connection ends, the registry forgets it: a dead
+                // session left there made later jobs report a live minion unreachable.
                 await registry.disconnect(id, session)
+                if let ending { throw ending }
             }
         } catch {
             log("connection \(minionID ?? "?") closed: \(LogText.escape("\(error)"))")

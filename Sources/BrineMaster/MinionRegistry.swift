@@ -69,13 +69,7 @@ public actor MinionRegistry {
         connected[id]?.pillar = pillar
     }
 
-    func pillar(_ id: String) -> Value { connected[id]?.pillar ?? .emptyMap }
-
     public var connectedIDs: [String] { connected.keys.sorted() }
-
-    public var connectedCount: Int { connected.count }
-
-    func session(_ id: String) -> WireSession? { connected[id]?.session }
 
     /// The live sessions of these minions, in one hop (a publish to 10,000
     /// minions must not cross the actor 10,000 times).

@@ -84,21 +84,23 @@ extension MasterDaemon {
         } catch {
             throw .invalid(error.description)
         }
-        let acl = caller.acl
-        if case .denied(let reason) = acl.precheck(user: caller.name, groups: caller.groups, fun: request.fun, arguments: request.arguments) {
+        let permission = caller.acl.permission(user: caller.name, groups: caller.groups, fun: request.fun, arguments: request.arguments)
+        func refused(_ reason: String) -> PublishRefusal {
             log("refused a publish of \(LogText.escape(request.fun)) by \(LogText.escape(caller.name)): \(LogText.escape(reason))")
-            throw .notAuthorised(reason)
+            return .notAuthorised(reason)
         }
+        if let reason = permission.refusal { throw refused(reason) }
         let ids = keys.list(.accepted)
         let data = await registry.data(ids)
-        let unrestricted = acl.isUnrestricted(caller.name)
+        let unrestricted = permission.isUnrestricted
         let nodegroups = opts.nodegroups
+        // Each rule target parsed once, not once per minion (nil: a rule that does not parse matches nothing).
+        var ruleTargets: [String: Target?] = [:]
         func allowed(_ index: Int) -> Bool {
-            unrestricted || acl.allows(user: caller.name, groups: caller.groups, fun: request.fun, arguments: request.arguments,
-                                       minion: ids[index]) { rule, id in
-                let matcher = Matcher(minionID: id, grains: data[index].grains == .emptyMap ? ["id": .string(id)] : data[index].grains,
-                                      pillar: .emptyMap, nodegroups: nodegroups)
-                return (try? matcher.compound(rule)) ?? false
+            unrestricted || permission.allows(minion: ids[index]) { rule, id in
+                if ruleTargets[rule] == nil { ruleTargets[rule] = .some(try? Target(rule, type: "compound", nodegroups: nodegroups)) }
+                let grains = data[index].grains == .emptyMap ? ["id": .string(id)] : data[index].grains
+                return (try? ruleTargets[rule]??.matches(minionID: id, grains: grains, pillar: .emptyMap)) == true
             }
         }
         var matched: [String] = []
@@ -106,7 +108,8 @@ extension MasterDaemon {
         for index in ids.indices {
             // Pillar is consulted only where the caller may act: a refusal
             // must not tell anyone what another minion's pillar holds.
-            let pillar = target.usesPillar && !allowed(index) ? Value.emptyMap : data[index].pillar
+            let permitted: Bool? = target.usesPillar ? allowed(index) : nil
+            let pillar = permitted == false ? Value.emptyMap : data[index].pillar
             let matches: Bool
             do {
                 matches = try target.matches(minionID: ids[index], grains: data[index].grains, pillar: pillar, deadline: deadline)
@@ -114,10 +117,8 @@ extension MasterDaemon {
                 throw .invalid(error.description)
             }
             guard matches else { continue }
-            guard allowed(index) else {
-                let reason = "user \(caller.name) may not run \(request.fun) on every targeted minion"
-                log("refused a publish of \(LogText.escape(request.fun)) by \(LogText.escape(caller.name)): \(LogText.escape(reason))")
-                throw .notAuthorised(reason)
+            guard permitted ?? allowed(index) else {
+                throw refused("user \(caller.name) may not run \(request.fun) on every targeted minion")
             }
             matched.append(ids[index])
         }

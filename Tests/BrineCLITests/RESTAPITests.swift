@@ -284,9 +284,10 @@ struct SchemaValidator {
     let port = testPort()
 
 
-    @Test func aLocalUsersPasswordLogsIn() throws {
-        #expect(try shell("useradd -M -s /usr/sbin/nologin \(user) && echo '\(user):S3cret-pam' | chpasswd").code == 0)
-        defer { _ = try? shell("userdel \(user)") }
+    var api: String { "http://127.0.0.1:\(port)" }
+
+    /// A master whose REST API knows `user` through PAM, answering.
+    func startMaster() throws -> Daemon {
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         try """
             interface: 127.0.0.1
@@ -298,9 +299,15 @@ struct SchemaValidator {
                 \(user): [test.ping]
             """.write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
         let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
-        defer { master.stop() }
-        let api = "http://127.0.0.1:\(port)"
         #expect(eventually { (try? HTTPClient.request("GET", api + "/openapi.json", timeout: 1))?.status == 200 }, "\(master.output)")
+        return master
+    }
+
+    @Test func aLocalUsersPasswordLogsIn() throws {
+        #expect(try shell("useradd -M -s /usr/sbin/nologin \(user) && echo '\(user):S3cret-pam' | chpasswd").code == 0)
+        defer { _ = try? shell("userdel \(user)") }
+        let master = try startMaster()
+        defer { master.stop() }
         func login(_ password: String) throws -> HTTPClient.Response {
             try HTTPClient.request("POST", api + "/login", json: ["username": .string(user), "password": .string(password), "eauth": "pam"])
         }
@@ -320,20 +327,8 @@ struct SchemaValidator {
     @Test func wrongPAMPasswordsDoNotStallThePort() throws {
         #expect(try shell("useradd -M -s /usr/sbin/nologin \(user) && echo '\(user):S3cret-pam' | chpasswd").code == 0)
         defer { _ = try? shell("userdel \(user)") }
-        try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-        try """
-            interface: 127.0.0.1
-            ret_port: \(testPort())
-            root_dir: \(root)/
-            rest_api: {enabled: true, port: \(port)}
-            external_auth:
-              pam:
-                \(user): [test.ping]
-            """.write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
-        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
+        let master = try startMaster()
         defer { master.stop() }
-        let api = "http://127.0.0.1:\(port)"
-        #expect(eventually { (try? HTTPClient.request("GET", api + "/openapi.json", timeout: 1))?.status == 200 }, "\(master.output)")
         let finished = Mutex<[String]>([])
         let logins = (0..<4).map { i in
             Thread {

@@ -72,25 +72,26 @@ public struct AccessControl: Sendable {
     /// The rules as given (salt-api's `perms`).
     public var permissions: Value { .list(rules.flatMap(\.1)) }
 
-    /// Step one, before any minion is looked at: blacklists, super users,
-    /// and whether any of the user's entries allows `fun` with these
-    /// arguments on some target. `.allowed` here means "go on and check
-    /// each targeted minion with `allows`" (or nothing more for super users).
-    public func precheck(user: String, groups: [String], fun: String, arguments: CallArguments) -> Decision {
+    /// What the user may do with this call, worked out once: blacklists,
+    /// super users, the user's entries and the arguments bound to the
+    /// function's parameters. A publish then asks it per minion, without
+    /// filtering the rules or matching argument regexes again.
+    public func permission(user: String, groups: [String], fun: String, arguments: CallArguments) -> CallPermission {
         if let pattern = blacklistUsers.first(where: { Self.regexMatches($0, user) }) {
-            return .denied("user \(user) is blacklisted (\(pattern))")
+            return CallPermission(refusal: "user \(user) is blacklisted (\(pattern))")
         }
         if let pattern = blacklistModules.first(where: { Self.regexMatches($0, fun) }) {
-            return .denied("\(fun) is blacklisted (\(pattern))")
+            return CallPermission(refusal: "\(fun) is blacklisted (\(pattern))")
         }
-        if superUsers.contains(user) { return .allowed }
+        if superUsers.contains(user) { return CallPermission(scopes: [.anywhere]) }
         let entries = self.entries(user: user, groups: groups)
-        guard !entries.isEmpty else { return .denied("user \(user) has no publisher_acl entry") }
+        guard !entries.isEmpty else { return CallPermission(refusal: "user \(user) has no publisher_acl entry") }
         let bound = bind(fun, arguments)
-        guard entries.contains(where: { allows($0, fun: fun, arguments: bound, minion: nil, matches: { _, _ in true }) }) else {
-            return .denied("user \(user) may not run \(fun)\(arguments == CallArguments() ? "" : " with these arguments")")
+        let scopes = entries.flatMap { self.scopes(of: $0, fun: fun, arguments: bound) }
+        guard !scopes.isEmpty else {
+            return CallPermission(refusal: "user \(user) may not run \(fun)\(arguments == CallArguments() ? "" : " with these arguments")")
         }
-        return .allowed
+        return CallPermission(scopes: scopes)
     }
 
     /// A right that is not a function: `@jobs` (everyone's jobs, returns and
@@ -102,27 +103,15 @@ public struct AccessControl: Sendable {
         }
     }
 
-    /// Users whose every publish passing `precheck` is allowed, whatever the target.
-    public func isUnrestricted(_ user: String) -> Bool { superUsers.contains(user) }
-
-    /// Step two: whether the user may run `fun` on this minion.
-    /// - Parameter matches: whether minion `id` matches a rule's target expression.
-    public func allows(user: String, groups: [String], fun: String, arguments: CallArguments, minion: String,
-                       matches: (String, String) -> Bool) -> Bool
-    {
-        if superUsers.contains(user) { return true }
-        let bound = bind(fun, arguments)
-        return entries(user: user, groups: groups).contains { allows($0, fun: fun, arguments: bound, minion: minion, matches: matches) }
-    }
-
-    /// Both steps. A refusal never names minions: which minions exist, and
-    /// which matched a pillar target, is not the caller's to learn.
+    /// The permission, then every minion. A refusal never names minions:
+    /// which minions exist, and which matched a pillar target, is not the
+    /// caller's to learn.
     public func check(user: String, groups: [String], fun: String, arguments: CallArguments, minions: [String],
                       matches: (String, String) -> Bool) -> Decision
     {
-        let first = precheck(user: user, groups: groups, fun: fun, arguments: arguments)
-        guard first == .allowed, !superUsers.contains(user) else { return first }
-        for minion in minions where !allows(user: user, groups: groups, fun: fun, arguments: arguments, minion: minion, matches: matches) {
+        let permission = self.permission(user: user, groups: groups, fun: fun, arguments: arguments)
+        if let refusal = permission.refusal { return .denied(refusal) }
+        for minion in minions where !permission.allows(minion: minion, matches: matches) {
             return .denied("user \(user) may not run \(fun) on every targeted minion")
         }
         return .allowed
@@ -142,33 +131,36 @@ public struct AccessControl: Sendable {
         BoundCall(arguments: arguments, parameters: signatures(fun))
     }
 
-    /// One entry: a function pattern (any target), `{fun: {args, kwargs}}`,
-    /// or `{target: [function entries]}`. A nil `minion` asks whether the
-    /// entry allows `fun` on some minion.
-    func allows(_ entry: Value, fun: String, arguments: BoundCall, minion: String?, matches: (String, String) -> Bool) -> Bool {
+    /// Where one entry lets `fun` run with these arguments: a function
+    /// pattern or `{fun: {args, kwargs}}` anywhere; `{target: [function
+    /// entries]}` on the minions the target matches, when an inner entry
+    /// allows the call.
+    func scopes(of entry: Value, fun: String, arguments: BoundCall) -> [CallPermission.Scope] {
         // `@wheel` (or `{'@wheel': [patterns]}`) grants key management.
         if fun.hasPrefix("key.") {
-            if entry == "@wheel" { return true }
-            if let patterns = entry.mapValue?["@wheel"] { return (patterns.listValue ?? [patterns]).contains { Self.nameMatches($0.pythonString, fun) } }
-            if case .string = entry { return false }
+            if entry == "@wheel" { return [.anywhere] }
+            if let patterns = entry.mapValue?["@wheel"] {
+                return (patterns.listValue ?? [patterns]).contains { Self.nameMatches($0.pythonString, fun) } ? [.anywhere] : []
+            }
+            if case .string = entry { return [] }
         }
         switch entry {
         case .string(let pattern):
-            return Self.nameMatches(pattern, fun)
+            return Self.nameMatches(pattern, fun) ? [.anywhere] : []
         case .map(let map):
+            var found: [CallPermission.Scope] = []
             for (key, value) in map {
                 if Self.nameMatches(key, fun), value.mapValue?["args"] != nil || value.mapValue?["kwargs"] != nil || value.isNull {
-                    if Self.argumentsAllowed(value, arguments) { return true }
+                    if Self.argumentsAllowed(value, arguments) { found.append(.anywhere) }
                     continue
                 }
-                if let minion, !matches(key, minion) { continue }
-                for inner in value.listValue ?? [value] where allows(inner, fun: fun, arguments: arguments, minion: nil, matches: { _, _ in true }) {
-                    return true
+                if (value.listValue ?? [value]).contains(where: { !scopes(of: $0, fun: fun, arguments: arguments).isEmpty }) {
+                    found.append(.target(key))
                 }
             }
-            return false
+            return found
         default:
-            return false
+            return []
         }
     }
 
@@ -220,6 +212,42 @@ public struct AccessControl: Sendable {
     static func regexMatches(_ pattern: String, _ text: String) -> Bool {
         guard let regex = try? BoundedRegex(pattern, wholeString: true) else { return false }
         return (try? regex.matches(text, deadline: .now + .milliseconds(200))) ?? false
+    }
+}
+
+/// One user's rights for one call (`AccessControl.permission`).
+public struct CallPermission: Sendable {
+    enum Scope: Sendable {
+        case anywhere
+        /// On minions this rule target matches.
+        case target(String)
+    }
+
+    /// Why the call is refused before any minion is looked at; nil when some minion may run it.
+    public let refusal: String?
+    let scopes: [Scope]
+
+    init(refusal: String) {
+        self.refusal = refusal
+        scopes = []
+    }
+
+    init(scopes: [Scope]) {
+        refusal = nil
+        self.scopes = scopes
+    }
+
+    /// Whether the call is allowed on every minion, whatever the target.
+    public var isUnrestricted: Bool { scopes.contains { if case .anywhere = $0 { true } else { false } } }
+
+    /// - Parameter matches: whether a rule's target expression matches the minion.
+    public func allows(minion: String, matches: (String, String) -> Bool) -> Bool {
+        scopes.contains { scope in
+            switch scope {
+            case .anywhere: true
+            case .target(let target): matches(target, minion)
+            }
+        }
     }
 }
 

@@ -40,7 +40,8 @@ struct Jobs: ParsableCommand {
                 // Every expected minion is listed: the job never reached some, others have not returned (yet).
                 let delivery = try cache.delivery(jid)
                 for id in job.minions where data[id] == nil {
-                    data[id] = .string("Minion did not return. [\(delivery[id] == nil ? "No response" : "Not connected")]")
+                    let reason = delivery[id] == nil ? MissingReturn.noResponse : .notConnected
+                    data[id] = .string("Minion did not return. [\(reason.rawValue)]")
                 }
                 try output.emit(outputter.render(.map(data), options: options))
             default:

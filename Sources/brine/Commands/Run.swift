@@ -100,6 +100,10 @@ struct Run: AsyncParsableCommand {
         var finished = false
         try await channel.executeThenClose { inbound, outbound in
             try await outbound.write(ByteBuffer(bytes: try FrameEncoder().encode(request.encoded())))
+            // One minion's entry: printed as it comes, or kept for --static.
+            func report(_ id: String, _ value: BrineCore.Value) throws {
+                if staticOutput { collected[id] = value } else { try show([id: value], outputter, colors) }
+            }
             var decoder = FrameDecoder()
             loop: for try await buffer in inbound {
                 for frame in try decoder.feed(buffer.readableBytesView) {
@@ -121,14 +125,13 @@ struct Run: AsyncParsableCommand {
                     case .jobReturn(_, let id, let value, let retcode):
                         guard accounted.insert(id).inserted else { continue }
                         if retcode != 0 { failed = true }
-                        if staticOutput { collected[id] = value } else { try show([id: value], outputter, colors) }
+                        try report(id, value)
                     case .done(_, let notConnected, let noResponse):
                         let unconnected = Set(notConnected)
                         // Anyone the master forgot to name is missing all the same.
                         let silent = expected.filter { !accounted.contains($0) && !unconnected.contains($0) && !noResponse.contains($0) }
                         for id in notConnected.sorted() + (noResponse + silent).sorted() where accounted.insert(id).inserted {
-                            let reason = missing(unconnected.contains(id) ? "Not connected" : "No response", jid)
-                            if staticOutput { collected[id] = reason } else { try show([id: reason], outputter, colors) }
+                            try report(id, .string((unconnected.contains(id) ? MissingReturn.notConnected : .noResponse).message(jid: jid)))
                             failed = true
                         }
                         finished = true
@@ -140,12 +143,9 @@ struct Run: AsyncParsableCommand {
             }
             if !finished && !async {
                 // The master went away mid-job: name everyone still owed, then say so.
-                for id in expected where accounted.insert(id).inserted {
-                    let reason = missing("No response", jid)
-                    if staticOutput { collected[id] = reason } else { try show([id: reason], outputter, colors) }
-                }
+                for id in expected where accounted.insert(id).inserted { try report(id, .string(MissingReturn.noResponse.message(jid: jid))) }
             }
-            if staticOutput && (finished || !async) { try show(.map(collected), outputter, colors) }
+            if staticOutput && !async { try show(.map(collected), outputter, colors) }
         }
         if !finished && !async {
             printError("ERROR: the master closed the connection before job \(jid) finished; see 'brine jobs show \(jid)'")
@@ -155,10 +155,6 @@ struct Run: AsyncParsableCommand {
             printError("ERROR: Minions returned with non-zero exit code")
             throw ExitCode(1)
         }
-    }
-
-    func missing(_ reason: String, _ jid: String) -> BrineCore.Value {
-        .string("Minion did not return. [\(reason)]\nThe minions may not have all finished running and any remaining minions will return upon completion. To look up the return data for this job later, run the following command:\n\nbrine jobs show \(jid)")
     }
 
     func show(_ data: BrineCore.Value, _ outputter: Outputter, _ colors: Colors) throws {
