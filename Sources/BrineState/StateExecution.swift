@@ -43,7 +43,7 @@ public enum StateExecutionModule: ExecutionModule {
         ExecutionFunction("show_sls", doc: "Show the high data the named SLS files render to.", [Parameter("mods")] + runParameters,
                           kwargs: true) { args, ctx in
             let (compiler, context) = try prepare(args, ctx)
-            let high = compiler.finish(compiler.sls(mods(args["mods"]), saltenv: context.saltenv))
+            let high = compiler.sls(mods(args["mods"]), saltenv: context.saltenv)
             return high.errors.isEmpty ? high.asValue : failure(high.errors, ctx)
         },
         ExecutionFunction("show_highstate", doc: "Show the high data of the highstate.", runParameters, kwargs: true) { args, ctx in
@@ -123,15 +123,17 @@ public enum StateExecutionModule: ExecutionModule {
         case .slsID(_, let names): high = compiler.sls(names, saltenv: context.saltenv)
         }
         if case .slsID(let id, _) = target {
+            high = compiler.reconcileExtend(high)
             guard high.states[id] != nil else {
                 return failure(["No matches for ID '\(id)' found in SLS '\(mods(args["mods"]).joined(separator: ","))' within saltenv '\(context.saltenv)'"], ctx)
             }
-            high.states = high.states.filter { $0.key == id }
+            high.states = high.states.filter { $0.key == id || $0.key == "__exclude__" }
         }
+        var exclusions = high.states["__exclude__"]?.listValue ?? []
         for exclusion in (args["exclude"].listValue ?? (args["exclude"].isNull ? [] : mods(args["exclude"]).map(Value.string))) {
-            high.excludes.append(exclusion.mapValue != nil ? exclusion : ["sls": exclusion])
+            exclusions.append(exclusion.mapValue != nil ? exclusion : ["sls": exclusion])
         }
-        high = compiler.finishExcludesOnly(high)
+        if !exclusions.isEmpty { high.states["__exclude__"] = .list(exclusions) }
         let (chunks, errors) = compiler.lowChunks(high)
         guard errors.isEmpty else { return failure(errors, ctx) }
         return execute(chunks, context: context, compiler: compiler, test: isTest(args, ctx))
@@ -161,15 +163,6 @@ public enum StateExecutionModule: ExecutionModule {
             return failure(["State '\(fun)' was not found"], ctx)
         }
         return execute([chunk], context: context, compiler: compiler, test: isTest(args, ctx))
-    }
-}
-
-extension StateCompiler {
-    /// Applies excludes added after the SLS were loaded (the `exclude` kwarg).
-    func finishExcludesOnly(_ input: HighData) -> HighData {
-        var high = input
-        high.extends = []
-        return finish(high)
     }
 }
 

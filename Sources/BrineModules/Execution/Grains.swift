@@ -51,15 +51,13 @@ public enum FilterBy {
         }
         let found = data.traverse(key) ?? .list([])
         var result: Value? = nil
-        outer: for each in found.listValue ?? [found] {
-            for (pattern, value) in table where Glob.match(each.pythonString, pattern) {
-                result = value
-                break outer
-            }
+        for each in found.listValue ?? [found] {
+            if let (_, value) = table.first(where: { Glob.match(each.pythonString, $0.key) }) { result = value }
+            if let current = result, !current.isNull { break }
         }
-        if result == nil { result = table[defaultKey] }
-        if let base, let baseValues = table[base] {
-            if let current = result {
+        if result?.isNull ?? true { result = table[defaultKey] }
+        if let base, !base.isEmpty, let baseValues = table[base] {
+            if let current = result, !current.isNull {
                 if case .map = baseValues {
                     guard case .map = current else {
                         throw BrineError(.arguments, "filter_by default and look-up values must both be dictionaries.")
@@ -70,9 +68,11 @@ public enum FilterBy {
                 result = baseValues
             }
         }
-        if !merge.isNull {
+        // Salt tests `if merge:`: an empty string (pillar.get's default) or an
+        // empty mapping is no merge at all.
+        if merge.isTruthy {
             guard case .map = merge else { throw BrineError(.arguments, "filter_by merge argument must be a dictionary.") }
-            result = result.map { $0.merged(with: merge) } ?? merge
+            if let current = result, !current.isNull { result = current.merged(with: merge) } else { result = merge }
         }
         return result ?? .null
     }

@@ -75,73 +75,115 @@ public struct StateCompiler {
 
     // MARK: - High data
 
+    /// The high data of the top file's SLS names, as `state.show_highstate`
+    /// shows it (extends and excludes not yet applied).
     public func highstate() throws -> HighData {
         let assignments = try top()
         var loader = SLSLoader(context: context, renderers: renderers)
         if assignments.isEmpty {
             loader.high.errors.append("No Top file or master_tops data matches found. Please see master log for details.")
         }
-        for (env, names) in assignments {
-            for name in names { loader.load(name, env: env) }
-        }
-        return finish(loader.high)
+        loader.renderHighstate(assignments)
+        return loader.high
     }
 
+    /// The high data of SLS names (globs allowed), as `state.show_sls` shows it.
     public func sls(_ names: [String], saltenv: String) -> HighData {
         var loader = SLSLoader(context: context, renderers: renderers)
-        for name in names { loader.load(name, env: saltenv) }
-        return finish(loader.high)
+        loader.renderHighstate([saltenv: names])
+        return loader.high
     }
 
-    /// extend, then exclude, as Salt applies them.
-    func finish(_ input: HighData) -> HighData {
+    /// Salt's `reconcile_extend`: each `__extend__` entry merged into the
+    /// state it names (by ID, else by a unique `name`); requisites extended,
+    /// other arguments replaced, the function replaced in place.
+    func reconcileExtend(_ input: HighData) -> HighData {
         var high = input
-        for (sls, env, data) in high.extends {
-            for (id, body) in data {
-                guard case .map(var existing) = high.states[id] ?? .null else {
-                    high.errors.append("Cannot extend ID '\(id)' in '\(env):\(sls)'. It is not part of the high state.\nThis is likely due to a missing include statement or an incorrectly typed ID.\nEnsure that a state with an ID of '\(id)' is available\nin environment '\(env)' and to SLS '\(sls)'")
-                    continue
-                }
-                guard case .map(let ext) = body else { continue }
-                for (key, value) in ext {
-                    let parts = key.split(separator: ".", maxSplits: 1).map(String.init)
-                    let module = parts[0]
-                    var args = existing[module]?.listValue ?? []
-                    var additions = value.listValue ?? []
-                    if parts.count == 2 { additions.insert(.string(parts[1]), at: 0) }
-                    for addition in additions {
-                        if case .string(let fun) = addition {
-                            if let i = args.firstIndex(where: { $0.stringValue != nil }) { args[i] = .string(fun) } else { args.append(.string(fun)) }
-                            continue
-                        }
-                        guard case .map(let m) = addition, let first = m.elements.first else { continue }
-                        let (argName, argValue) = (first.key, first.value)
-                        if let i = args.firstIndex(where: { $0.mapValue?.keys.first == argName }) {
-                            if Requisite(rawValue: argName) != nil || Requisite.inForms[argName] != nil {
-                                let merged = (args[i][argName]?.listValue ?? []) + (argValue.listValue ?? [argValue])
-                                args[i] = .map([argName: .list(merged)])
-                            } else {
-                                args[i] = addition
-                            }
-                        } else {
-                            args.append(addition)
-                        }
+        guard let extensions = high.states.removeValue(forKey: "__extend__")?.listValue else { return high }
+        let excludedSLS = (high.states["__exclude__"]?.listValue ?? []).compactMap { exclusion -> String? in
+            if case .string(let s) = exclusion { return s }
+            return exclusion["sls"].flatMap { $0.isTruthy ? $0.pythonString : nil }
+        }
+        for case .map(let chunk) in extensions {
+            for (extendedID, bodyValue) in chunk {
+                guard case .map(let body) = bodyValue,
+                      let module = body.keys.first(where: { !$0.hasPrefix("__") }) else { continue }
+                var id = extendedID
+                if high.states[id]?[module] == nil {
+                    let byName = statesNamed(id, module: module, in: high.states)
+                    guard byName.count == 1 else {
+                        let env = body["__env__"]?.pythonString ?? "base", sls = body["__sls__"]?.pythonString ?? "base"
+                        high.errors.append("Cannot extend ID '\(id)' in '\(env):\(sls)'. It is not part of the high state.\nThis is likely due to a missing include statement or an incorrectly typed ID.\nEnsure that a state with an ID of '\(id)' is available\nin environment '\(env)' and to SLS '\(sls)'")
+                        continue
                     }
-                    existing[module] = .list(args)
+                    id = byName[0]
+                }
+                if let sls = body["__sls__"]?.pythonString, excludedSLS.contains(sls) { continue }
+                guard case .map(var existing) = high.states[id] ?? .null else { continue }
+                for (key, run) in body where !key.hasPrefix("__") {
+                    guard case .list(var args) = existing[key] ?? .null else {
+                        existing[key] = run
+                        continue
+                    }
+                    for arg in run.listValue ?? [] { Self.extend(&args, with: arg) }
+                    existing[key] = .list(args)
                 }
                 high.states[id] = .map(existing)
             }
         }
-        for exclusion in high.excludes {
-            if case .map(let m) = exclusion {
-                if let sls = m["sls"]?.pythonString {
-                    high.states = high.states.filter { $0.value["__sls__"]?.pythonString != sls }
+        return high
+    }
+
+    /// One argument of an extension applied to a state's argument list.
+    static func extend(_ args: inout [Value], with arg: Value) {
+        var updated = false
+        for index in args.indices {
+            switch (arg, args[index]) {
+            case (.string, .string):
+                args[index] = arg
+                updated = true
+            case (.map(let new), .map(let old)):
+                guard let key = new.keys.first else { continue }
+                if key == old.keys.first {
+                    if HighVerifier.requisiteKeywords.contains(key) {
+                        args[index] = .map([key: .list((old[key]?.listValue ?? []) + (new[key]?.listValue ?? []))])
+                    } else {
+                        args[index] = arg
+                    }
+                    updated = true
                 }
-                if let id = m["id"]?.pythonString { high.states.removeValue(forKey: id) }
-            } else {
-                let sls = exclusion.pythonString
-                high.states = high.states.filter { $0.value["__sls__"]?.pythonString != sls }
+                if key == "name", args[index].mapValue?.keys.first == "names" { args[index] = arg }
+            default:
+                continue
             }
+        }
+        if !updated { args.append(arg) }
+    }
+
+    /// IDs whose `module` declaration has `name: name` (Salt's `find_name`).
+    func statesNamed(_ name: String, module: String, in states: OrderedDictionary<String, Value>) -> [String] {
+        states.compactMap { id, body in
+            guard let args = body[module]?.listValue else { return nil }
+            return args.contains { $0["name"]?.pythonString == name } ? id : nil
+        }
+    }
+
+    /// Salt's `apply_exclude`: `sls` entries (or bare names) drop every state
+    /// of those SLS, `id` entries drop one ID.
+    func applyExclude(_ input: HighData) -> HighData {
+        var high = input
+        guard let exclusions = high.states.removeValue(forKey: "__exclude__")?.listValue else { return high }
+        var slsNames = Set<String>(), ids = Set<String>()
+        for exclusion in exclusions {
+            if case .map(let m) = exclusion {
+                if let sls = m["sls"] { slsNames.insert(sls.pythonString) }
+                if let id = m["id"] { ids.insert(id.pythonString) }
+            } else {
+                slsNames.insert(exclusion.pythonString)
+            }
+        }
+        high.states = high.states.filter { id, body in
+            !ids.contains(id) && !slsNames.contains(body["__sls__"]?.pythonString ?? "")
         }
         return high
     }
@@ -150,9 +192,10 @@ public struct StateCompiler {
 
     /// Salt's `compile_high_data` + `order_chunks`, after `requisite_in`.
     public func lowChunks(_ input: HighData) -> (chunks: [LowChunk], errors: [String]) {
-        var high = input
+        var high = reconcileExtend(input)
         var errors = high.errors
         requisiteIn(&high, errors: &errors)
+        high = applyExclude(high)
         var chunks: [LowChunk] = []
         for (id, body) in high.states {
             guard case .map(let state) = body else { continue }

@@ -3,33 +3,41 @@ import BrineModules
 import Foundation
 import OrderedCollections
 
-/// High data, as Salt's `state.show_highstate` shows it: state ID →
-/// `{__sls__, __env__, module: [function, {arg: value}, …]}`.
+/// High data, as Salt's `state.show_sls` shows it: state ID →
+/// `{module: [{arg: value}, …, function, {order: N}], __sls__, __env__}`,
+/// plus Salt's `__extend__` and `__exclude__` entries where Salt puts them.
+/// The layout (key order, where the function sits, the automatic `order`)
+/// is Salt's `render_state` to the letter, so `show_sls --out=json` prints
+/// what Salt prints; extends and excludes are applied later, when low chunks
+/// are compiled, as Salt's `call_high` does.
 public struct HighData: Sendable {
     public var states = OrderedDictionary<String, Value>()
-    /// Errors found while rendering and compiling; a run with any is refused.
+    /// Errors found while rendering and verifying; a run with any is refused.
     public var errors: [String] = []
-    /// SLS names rendered, in order (`__sls_included_from__` bookkeeping).
+    /// SLS names rendered, in order (even those that render to nothing, so
+    /// that `sls` requisites can name them).
     public var renderedSLS: [String] = []
-    var extends: [(sls: String, env: String, data: OrderedDictionary<String, Value>)] = []
-    var excludes: [Value] = []
 
     public init() {}
 
     public var asValue: Value { .map(states) }
 }
 
-/// Renders SLS files from the file server into high data: includes
-/// (relative `.x` forms), extends, excludes, the short and long state forms,
-/// automatic `order` in definition order (includes first), duplicate IDs.
+/// Renders SLS files from the file server into high data exactly as Salt's
+/// `HighState.render_state` does: the file's own states (short forms padded,
+/// `mod.fun` keys split with the function appended), then each include's
+/// states after them, `__sls_included_from__` chains, identical duplicate IDs
+/// allowed, automatic `order` numbers given to an include's states before the
+/// including file's.
 public struct SLSLoader {
     let context: ExecutionContext
     let renderers: RendererCache
     var iorder = 10000
     var high = HighData()
-    /// Where each ID was declared, for duplicate-ID messages.
-    var declaredIn: [String: String] = [:]
+    /// `env:sls` already rendered (Salt's `mods`).
     var rendered = Set<String>()
+    /// SLS names per saltenv, listed on first use (include and SLS globs).
+    var available: [String: [String]] = [:]
 
     init(context: ExecutionContext, renderers: RendererCache) {
         self.context = context
@@ -45,88 +53,260 @@ public struct SLSLoader {
         return nil
     }
 
-    mutating func load(_ sls: String, env: String, includedFrom: String? = nil, ignoreMissing: Bool = false) {
-        let key = "\(env):\(sls)"
-        guard rendered.insert(key).inserted else { return }
+    /// Salt's `list_states`: every SLS name of a saltenv.
+    mutating func availableSLS(_ env: String) -> [String] {
+        if let known = available[env] { return known }
+        var names = Set<String>()
+        for path in (try? context.fileClient.listFiles(saltenv: env)) ?? [] where path.hasSuffix(".sls") {
+            let dotted = path.replacingOccurrences(of: "/", with: ".")
+            names.insert(path.hasSuffix("/init.sls") ? String(dotted.dropLast(9)) : String(dotted.dropLast(4)))
+        }
+        let sorted = names.sorted()
+        available[env] = sorted
+        return sorted
+    }
+
+    /// SLS names matching a pattern (Salt's `fnmatch.filter` over `list_states`);
+    /// a name without glob characters is itself, listed or not.
+    mutating func expand(_ pattern: String, env: String) -> [String] {
+        guard pattern.contains(where: { "*?[".contains($0) }) else { return [pattern] }
+        let matched = availableSLS(env).filter { Glob.match($0, pattern) }
+        return matched.isEmpty ? [pattern] : matched
+    }
+
+    /// Salt's `render_highstate` for `{env: patterns}`: every SLS rendered once,
+    /// merged in order, then `verify_high`.
+    mutating func renderHighstate(_ matches: OrderedDictionary<String, [String]>) {
+        for (env, patterns) in matches {
+            for pattern in patterns {
+                for sls in expand(pattern, env: env) where !rendered.contains("\(env):\(sls)") {
+                    var errors: [String] = []
+                    var state = renderState(sls, env: env, matches: matches, errors: &errors)
+                    if !state.isEmpty { Self.mergeIncluded(&high.states, &state, errors: &errors) }
+                    let notAvailable = "SLS \(pattern) in saltenv"
+                    high.errors += errors.map {
+                        $0.contains("is not available") && $0.contains(notAvailable)
+                            ? "No matching sls found for '\(pattern)' in env '\(env)'" : $0
+                    }
+                }
+            }
+        }
+        high.errors += HighVerifier.verify(high.states)
+    }
+
+    /// One SLS file and, recursively, what it includes.
+    mutating func renderState(_ sls: String, env: String, matches: OrderedDictionary<String, [String]>,
+                              errors: inout [String]) -> OrderedDictionary<String, Value> {
         let located: (path: String, name: String)?
         do { located = try locate(sls, env: env) } catch {
-            high.errors.append("\(error)")
-            return
+            errors.append("\(error)")
+            return [:]
         }
         guard let (path, name) = located else {
-            if !ignoreMissing {
-                high.errors.append("Specified SLS \(sls) in saltenv \(env) is not available on the salt master or through a configured fileserver")
-            }
-            return
+            errors.append("Specified SLS \(sls) in saltenv \(env) is not available on the salt master or through a configured fileserver")
+            return [:]
         }
-        let data: Value
+        var data = Value.null
         do {
             let renderer = try renderers.renderer(for: env)
             let text = try FileOps.readText(path)
             data = try renderer.render(text, name: name, file: path, variables: variables(sls: sls, env: env, name: name))
         } catch {
-            high.errors.append("Rendering SLS '\(env):\(sls)' failed: \(error.description)")
-            return
+            errors.append("Rendering SLS '\(env):\(sls)' failed: \(error.description)")
         }
+        rendered.insert("\(env):\(sls)")
         high.renderedSLS.append(sls)
-        if data.isNull || data == .string("") { return }
-        guard case .map(var body) = data else {
-            high.errors.append("SLS \(sls) does not render to a dictionary (\(path))")
-            return
+        guard data.isTruthy else { return [:] }
+        guard case .map(var state) = data else {
+            errors.append("SLS \(sls) does not render to a dictionary")
+            return [:]
         }
-        if let include = body.removeValue(forKey: "include") {
-            for entry in include.listValue ?? [include] {
-                var target = entry.pythonString
-                var targetEnv = env
-                if case .map(let m) = entry, let first = m.elements.first {
-                    let (k, v) = (first.key, first.value)
-                    targetEnv = k == "_xenv" ? env : k
-                    target = v.pythonString
-                }
-                guard let resolved = resolveRelative(target, from: sls, isInit: name.hasSuffix("/init.sls")) else {
-                    high.errors.append("Attempted relative include of \"\(target)\" within SLS \(env):\(sls) goes beyond top level package")
-                    continue
-                }
-                load(resolved, env: targetEnv, includedFrom: sls)
+        var include: [Value] = []
+        if let value = state["include"] {
+            if case .list(let list) = value {
+                include = list
+                state.removeValue(forKey: "include")
+            } else {
+                errors.append("Include Declaration in SLS \(sls) is not formed as a list")
             }
         }
-        if let extend = body.removeValue(forKey: "extend") {
-            guard case .map(let m) = extend else {
-                high.errors.append("Extension value in SLS '\(sls)' is not a dictionary")
+        Self.handleExtend(&state, sls: sls, env: env, errors: &errors)
+        Self.handleExclude(&state, sls: sls, errors: &errors)
+        Self.handleStateDeclarations(&state, sls: sls, env: env, errors: &errors)
+        for entry in include {
+            includeOne(entry, into: &state, from: sls, env: env, isInit: name.hasSuffix("/init.sls"), matches: matches, errors: &errors)
+        }
+        if context.opts["state_auto_order"]?.asFlag ?? true { applyAutoOrder(&state) }
+        return state
+    }
+
+    /// One `include` entry: `name`, `.relative`, `{env: name}` or `{_xenv: name}`.
+    mutating func includeOne(_ entry: Value, into state: inout OrderedDictionary<String, Value>, from sls: String, env: String,
+                             isInit: Bool, matches: OrderedDictionary<String, [String]>, errors: inout [String]) {
+        var target = entry.pythonString
+        var envKey = env
+        if case .map(let m) = entry, let last = m.elements.last {
+            envKey = last.key
+            target = last.value.pythonString
+        }
+        let envs = context.opts.roots("file_roots")
+        if envKey != "_xenv" && envs[envKey] == nil && envs["__env__"] == nil {
+            errors.append("Nonexistent saltenv '\(envKey)' found in include of '\(target)' within SLS '\(env):\(sls)'")
+            return
+        }
+        if target.hasPrefix(".") {
+            let levels = target.prefix { $0 == "." }.count
+            var parts = sls.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+            if isInit { parts.append("init") }
+            guard levels <= parts.count else {
+                errors.append("Attempted relative include of '\(target)' within SLS '\(env):\(sls)' goes beyond top level package ")
                 return
             }
-            high.extends.append((sls, env, m))
+            target = (parts.dropLast(levels) + [String(target.dropFirst(levels))]).joined(separator: ".")
         }
-        if let exclude = body.removeValue(forKey: "exclude") {
-            high.excludes += exclude.listValue ?? [exclude]
+        var resolved: [String]
+        if envKey != "_xenv" {
+            resolved = matches[envKey] != nil || expand(target, env: envKey).contains(where: { locateQuietly($0, env: envKey) })
+                ? [envKey] : []
+        } else {
+            resolved = matches.keys.filter { e in expand(target, env: e).contains(where: { locateQuietly($0, env: e) }) }
         }
-        for (id, raw) in body {
-            if id.hasPrefix("__") { continue }
-            if let previous = declaredIn[id] {
-                high.errors.append("Detected conflicting IDs, SLS IDs need to be globally unique.\n    The conflicting ID is '\(id)' and is found in SLS '\(previous)' and SLS '\(env):\(sls)'")
-                continue
+        guard resolved.count == 1 || resolved.contains(env) else {
+            if resolved.isEmpty {
+                errors.append("Unknown include: Specified SLS \(envKey): \(target) is not available on the salt master in saltenv(s): \(envKey == "_xenv" ? matches.keys.joined(separator: ", ") : envKey) ")
+            } else {
+                errors.append("Ambiguous include: Specified SLS \(envKey): \(target) is available on the salt master in multiple available saltenvs: \(resolved.joined(separator: ", "))")
             }
-            declaredIn[id] = "\(env):\(sls)"
-            switch normalize(id: id, raw, sls: sls, env: env) {
-            case .success(var state):
-                if let from = includedFrom { state["__sls_included_from__"] = [.string(from)] }
-                high.states[id] = .map(state)
-            case .failure(let message):
-                high.errors.append(message.message)
+            return
+        }
+        let targetEnv = resolved.count == 1 ? resolved[0] : env
+        for name in expand(target, env: env) where !rendered.contains("\(targetEnv):\(name)") {
+            var included = renderState(name, env: targetEnv, matches: matches, errors: &errors)
+            guard !included.isEmpty else { continue }
+            for (id, body) in included where !id.hasPrefix("__") {
+                guard case .map(var declaration) = body else { continue }
+                var chain = declaration["__sls_included_from__"]?.listValue ?? []
+                chain.append(.string(sls))
+                declaration["__sls_included_from__"] = .list(chain)
+                included[id] = .map(declaration)
             }
+            Self.mergeIncluded(&state, &included, errors: &errors)
         }
     }
 
-    /// `.x` → sibling, `..x` → parent's sibling; init.sls counts as a level.
-    func resolveRelative(_ target: String, from sls: String, isInit: Bool) -> String? {
-        guard target.hasPrefix(".") else { return target }
-        let dots = target.prefix { $0 == "." }.count
-        let rest = String(target.dropFirst(dots))
-        var parts = sls.split(separator: ".").map(String.init)
-        if isInit { parts.append("init") }
-        guard dots <= parts.count else { return nil }
-        let base = Array(parts.dropLast(dots))
-        return (base + (rest.isEmpty ? [] : [rest])).joined(separator: ".")
+    func locateQuietly(_ sls: String, env: String) -> Bool { ((try? locate(sls, env: env)) ?? nil) != nil }
+
+    /// Salt's `merge_included_states`: extends and excludes gathered, the
+    /// rest added after what is there; the same ID twice is an error only
+    /// when the two declarations differ.
+    static func mergeIncluded(_ high: inout OrderedDictionary<String, Value>, _ state: inout OrderedDictionary<String, Value>,
+                              errors: inout [String]) {
+        for key in ["__extend__", "__exclude__"] {
+            guard let moved = state.removeValue(forKey: key) else { continue }
+            high[key] = .list((high[key]?.listValue ?? []) + (moved.listValue ?? []))
+        }
+        for (id, body) in state {
+            if let existing = high[id], existing != body {
+                errors.append("Detected conflicting IDs, SLS IDs need to be globally unique.\n    The conflicting ID is '\(id)' and is found in SLS '\(existing["__env__"]?.pythonString ?? ""):\(existing["__sls__"]?.pythonString ?? "")' and SLS '\(body["__env__"]?.pythonString ?? ""):\(body["__sls__"]?.pythonString ?? "")'")
+            }
+            high[id] = body
+        }
+    }
+
+    /// `extend:` taken out of the file and kept under `__extend__`.
+    static func handleExtend(_ state: inout OrderedDictionary<String, Value>, sls: String, env: String, errors: inout [String]) {
+        guard let value = state.removeValue(forKey: "extend") else { return }
+        guard case .map(var extensions) = value else {
+            errors.append("Extension value in SLS '\(sls)' is not a dictionary")
+            return
+        }
+        for (name, body) in extensions {
+            guard case .map(var declaration) = body else {
+                errors.append("Extension name '\(name)' in SLS '\(sls)' is not a dictionary")
+                continue
+            }
+            if declaration["__sls__"] == nil { declaration["__sls__"] = .string(sls) }
+            if declaration["__env__"] == nil { declaration["__env__"] = .string(env) }
+            for key in Array(declaration.keys) where !key.hasPrefix("_") && key.contains(".") {
+                guard case .list(var args) = declaration[key] ?? .null else { continue }
+                let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                declaration.removeValue(forKey: key)
+                args.append(.string(parts[1]))
+                declaration[parts[0]] = .list(args)
+            }
+            extensions[name] = .map(declaration)
+        }
+        state["__extend__"] = .list((state["__extend__"]?.listValue ?? []) + [.map(extensions)])
+    }
+
+    /// `exclude:` taken out of the file and kept under `__exclude__`.
+    static func handleExclude(_ state: inout OrderedDictionary<String, Value>, sls: String, errors: inout [String]) {
+        guard let value = state.removeValue(forKey: "exclude") else { return }
+        guard case .list(let list) = value else {
+            errors.append("Exclude Declaration in SLS \(sls) is not formed as a list")
+            return
+        }
+        state["__exclude__"] = .list((state["__exclude__"]?.listValue ?? []) + list)
+    }
+
+    /// Salt's `_handle_state_decls`: `ID: mod.fun` padded, `mod.fun:` keys
+    /// split (the function goes after the arguments), `__sls__`/`__env__` added.
+    static func handleStateDeclarations(_ state: inout OrderedDictionary<String, Value>, sls: String, env: String,
+                                        errors: inout [String]) {
+        for id in Array(state.keys) {
+            guard case .map(var declaration) = state[id] ?? .null else {
+                if id == "__extend__" || id == "__exclude__" { continue }
+                if case .string(let short) = state[id] ?? .null, short.contains(".") {
+                    let parts = short.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                    state[id] = .map(["__sls__": .string(sls), "__env__": .string(env), parts[0]: .list([.string(parts[1])])])
+                    continue
+                }
+                errors.append("ID \(id) in SLS \(sls) is not a dictionary")
+                continue
+            }
+            var modules = Set<String>()
+            for key in Array(declaration.keys) where !key.hasPrefix("_") {
+                guard case .list(var args) = declaration[key] ?? .null else { continue }
+                guard key.contains(".") else {
+                    modules.insert(key)
+                    continue
+                }
+                let parts = key.split(separator: ".", omittingEmptySubsequences: false).map(String.init)
+                if modules.contains(parts[0]) {
+                    errors.append("ID '\(id)' in SLS '\(sls)' contains multiple state declarations of the same type")
+                    continue
+                }
+                declaration.removeValue(forKey: key)
+                args.append(.string(parts[1]))
+                declaration[parts[0]] = .list(args)
+                modules.insert(parts[0])
+            }
+            if declaration["__sls__"] == nil { declaration["__sls__"] = .string(sls) }
+            if declaration["__env__"] == nil { declaration["__env__"] = .string(env) }
+            state[id] = .map(declaration)
+        }
+    }
+
+    /// Salt's `state_auto_order`: every module declaration without an
+    /// `order` gets the next number, in the order the file lists them.
+    mutating func applyAutoOrder(_ state: inout OrderedDictionary<String, Value>) {
+        for id in Array(state.keys) {
+            guard case .map(var declaration) = state[id] ?? .null else { continue }
+            var changed = false
+            for key in Array(declaration.keys) where !key.hasPrefix("_") {
+                guard case .list(var args) = declaration[key] ?? .null else { continue }
+                let ordered = args.contains { arg in
+                    if case .map(let m) = arg, m.keys.first == "order" { return true }
+                    return false
+                }
+                guard !ordered else { continue }
+                args.append(.map(["order": .int(iorder)]))
+                iorder += 1
+                declaration[key] = .list(args)
+                changed = true
+            }
+            if changed { state[id] = .map(declaration) }
+        }
     }
 
     func variables(sls: String, env: String, name: String) -> Renderer.Variables {
@@ -144,68 +324,6 @@ public struct SLSLoader {
         vars["slsdotpath"] = .string((vars["slspath"]?.stringValue ?? "").replacingOccurrences(of: "/", with: "."))
         vars["slscolonpath"] = .string((vars["slspath"]?.stringValue ?? "").replacingOccurrences(of: "/", with: ":"))
         return vars
-    }
-
-    /// The short and long forms of a state declaration, normalised to
-    /// `{__sls__, __env__, module: [function, {arg: value}, …, {order: N}]}`.
-    mutating func normalize(id: String, _ raw: Value, sls: String, env: String) -> Result<OrderedDictionary<String, Value>, StateFormatError> {
-        var state = OrderedDictionary<String, Value>()
-        state["__sls__"] = .string(sls)
-        state["__env__"] = .string(env)
-        let body: OrderedDictionary<String, Value>
-        switch raw {
-        case .string(let s) where s.contains("."):
-            body = [s: .list([])]
-        case .map(let m):
-            body = m
-        default:
-            return .failure(StateFormatError("ID \(id) in SLS \(sls) is not a dictionary"))
-        }
-        for (key, value) in body {
-            if key.hasPrefix("__") { continue }
-            var module = key
-            var args: [Value] = []
-            switch value {
-            case .null: break
-            case .list(let l): args = l
-            default:
-                return .failure(StateFormatError("The state \"\(id)\" in SLS \"\(sls)\" is not formed as a list (under \(key))"))
-            }
-            if let dot = key.firstIndex(of: ".") {
-                module = String(key[..<dot])
-                args.insert(.string(String(key[key.index(after: dot)...])), at: 0)
-            }
-            var functions: [String] = []
-            for arg in args {
-                switch arg {
-                case .string(let f): functions.append(f)
-                case .map(let m) where m.count == 1: break
-                default:
-                    return .failure(StateFormatError("The argument list of state \"\(id)\" in SLS \"\(sls)\" must be single-key mappings (\"- key: value\"); found \(arg.pythonRepr)"))
-                }
-            }
-            if var existing = state[module]?.listValue {
-                let existingFunctions = existing.compactMap(\.stringValue)
-                if !existingFunctions.isEmpty && !functions.isEmpty {
-                    return .failure(StateFormatError("Too many functions declared in state '\(module)' in SLS '\(sls)'. Please choose one of the following: \((existingFunctions + functions).joined(separator: ", "))"))
-                }
-                existing += args
-                args = existing
-            } else if functions.count > 1 {
-                return .failure(StateFormatError("Too many functions declared in state '\(module)' in SLS '\(sls)'. Please choose one of the following: \(functions.joined(separator: ", "))"))
-            }
-            if !args.contains(where: { $0.mapValue?.keys.first == "order" }) && state[module] == nil {
-                args.append(["order": .int(iorder)])
-                iorder += 1
-            }
-            state[module] = .list(args)
-        }
-        for (module, args) in state where !module.hasPrefix("__") {
-            if !(args.listValue ?? []).contains(where: { $0.stringValue != nil }) {
-                return .failure(StateFormatError("No function declared in state '\(module)' in SLS '\(sls)' (ID \(id))"))
-            }
-        }
-        return .success(state)
     }
 }
 

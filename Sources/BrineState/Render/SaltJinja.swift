@@ -48,7 +48,10 @@ enum SaltJinja {
     static let filters: [String: Filter] = [
         "yaml": { value, args, _ in
             let flow = arg(args, 0, "flow_style").map { JinjaBridge.fromJinja($0).isTruthy } ?? true
-            let data = JinjaBridge.fromJinja(value)
+            // PyYAML's dumper sorts the keys of every (plain) dict it writes;
+            // formulas round-trip data through `| yaml | load_yaml`, so the
+            // order they later iterate in is the sorted one.
+            let data = sortedKeys(JinjaBridge.fromJinja(value), true)
             return .markup(flow ? FlowYAML.encode(data) : YAML.encode(data).trimmingCharacters(in: .newlines))
         },
         "json": { value, args, _ in
