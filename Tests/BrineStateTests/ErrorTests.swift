@@ -65,6 +65,8 @@ import Testing
 
     @Test func tooManyFunctions() throws {
         defer { tree.remove() }
-        try refuses("x:\n  file.managed:\n    - name: /tmp/x\n  file.absent: []\n", ["Too many functions declared in state 'file'"])
+        try refuses("x:\n  file.managed:\n    - name: /tmp/x\n  file.absent: []\ny:\n  file:\n    - managed\n    - absent\n",
+                    ["ID 'x' in SLS 't' contains multiple state declarations of the same type",
+                     "Too many functions declared in state 'y' in SLS 't'. Please choose one of the following: managed, absent"])
     }
 }

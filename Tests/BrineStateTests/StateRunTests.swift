@@ -152,7 +152,7 @@ import Testing
         let ctx = try tree.context()
         let high = try state(ctx, "show_sls", "demo")
         #expect(high["demo_file"]?["__sls__"] == "demo")
-        #expect(high["demo_file"]?["file"]?.listValue?.first == "managed")
+        #expect(high["demo_file"]?["file"]?.listValue?.dropLast().last == "managed")
         #expect(high["demo_file"]?["file"]?.listValue?.contains(["order": 10000]) == true)
         #expect(high["demo_cmd"]?["cmd"]?.listValue?.contains(["order": 10001]) == true)
         #expect(try state(ctx, "show_top") == ["base": ["demo"]])
