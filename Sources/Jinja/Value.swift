@@ -48,6 +48,11 @@ public final class DictBox: @unchecked Sendable {
     /// Counts changes, so a cached `with context` import can tell that a
     /// dict it was rendered from is unchanged (see ImportCache.swift).
     @exclusivity(unchecked) public private(set) var version: UInt64 = 0
+    /// Python's `OrderedDict` rather than `dict`: the host sets it on data it
+    /// hands in (Salt's pillar is made of OrderedDicts). Jinja itself never
+    /// reads it; Salt's `yaml` filter writes such dicts in their own order
+    /// and sorts the keys of plain ones.
+    public var keepsOrder = false
 
     public init() {}
     /// An empty dict with room for `capacity` keys (dict literals).

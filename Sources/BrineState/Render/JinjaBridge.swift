@@ -7,15 +7,40 @@ import OrderedCollections
 /// The engine's lists and dicts are shared boxes (Python semantics inside
 /// a render); Brine's are values, so each crossing copies.
 public enum JinjaBridge {
-    public static func toJinja(_ value: BrineCore.Value) -> Jinja.Value {
+    /// `ordered`: the maps are Python OrderedDicts in Salt (pillar data),
+    /// which Salt's `yaml` filter writes unsorted.
+    public static func toJinja(_ value: BrineCore.Value, ordered: Bool = false) -> Jinja.Value {
+        toJinja(value) { _ in ordered }
+    }
+
+    /// `ordered(map)` tells, map by map, which are OrderedDicts in Salt.
+    static func toJinja(_ value: BrineCore.Value, ordered: (OrderedDictionary<String, BrineCore.Value>) -> Bool) -> Jinja.Value {
         switch value {
-        case .null: .none
-        case .bool(let b): .bool(b)
-        case .int(let i): .int(i)
-        case .float(let d): .float(d)
-        case .string(let s): .string(s)
-        case .list(let l): .list(ListBox(l.map(toJinja)))
-        case .map(let m): .dict(DictBox(m.map { (Jinja.Value.string($0.key), toJinja($0.value)) }))
+        case .null: return .none
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(i)
+        case .float(let d): return .float(d)
+        case .string(let s): return .string(s)
+        case .list(let l): return .list(ListBox(l.map { toJinja($0, ordered: ordered) }))
+        case .map(let m):
+            let box = DictBox(m.map { (Jinja.Value.string($0.key), toJinja($0.value, ordered: ordered)) })
+            box.keepsOrder = ordered(m)
+            return .dict(box)
+        }
+    }
+
+    /// Data as Salt's `yaml` filter dumps it: PyYAML sorts the keys of
+    /// plain dicts and keeps the order of OrderedDicts (pillar data).
+    static func fromJinjaSortingPlainDicts(_ value: Jinja.Value) -> BrineCore.Value {
+        switch value {
+        case .list(let box): return .list(box.items.map(fromJinjaSortingPlainDicts))
+        case .tuple(let items): return .list(items.map(fromJinjaSortingPlainDicts))
+        case .dict(let box):
+            var map = OrderedDictionary<String, BrineCore.Value>()
+            for (k, v) in box.pairs { map[keyString(k)] = fromJinjaSortingPlainDicts(v) }
+            if !box.keepsOrder { map.sort { $0.key < $1.key } }
+            return .map(map)
+        default: return fromJinja(value)
         }
     }
 
@@ -79,6 +104,15 @@ final class SaltFunctions: JinjaObject {
 
     var typeName: String { "LazyLoader" }
 
+    /// Functions whose answers are pillar data as Salt keeps it: OrderedDicts,
+    /// which Salt's `yaml` filter writes in their own order. (What Salt's
+    /// merges build around pillar data is made of plain dicts again; Brine's
+    /// values do not carry Python's dict types through execution functions,
+    /// which bench/README.md lists among the remaining differences.)
+    static let returnsPillarData: Set<String> = ["pillar.get", "pillar.items", "pillar.item", "pillar.raw",
+                                                  "config.get", "config.option"]
+
+
     func attribute(_ name: String, _ ctx: CallContext) throws -> Jinja.Value? {
         if name.contains(".") {
             guard context.loader.functions[name] != nil else { return nil }
@@ -90,10 +124,11 @@ final class SaltFunctions: JinjaObject {
 
     func function(_ name: String) -> Function {
         let context = templateContext
+        let answersWithPillar = Self.returnsPillarData.contains(name)
         return Function(name) { args, _ in
             do {
                 let result = try context.loader.call(name, JinjaBridge.callArguments(args), context: context)
-                return JinjaBridge.toJinja(result)
+                return JinjaBridge.toJinja(result, ordered: answersWithPillar)
             } catch let error as BrineError {
                 throw JinjaError(.templateRuntimeError, "\(name): \(error.description)")
             }
@@ -119,3 +154,4 @@ final class SaltModuleProxy: JinjaObject {
         return .function(owner.function(full))
     }
 }
+

@@ -93,7 +93,7 @@ public struct Renderer: Sendable {
         do {
             let template = try environment.fromString(text, name: name)
             var context: [String: Jinja.Value] = ["salt": .object(salt)]
-            for (key, value) in variables { context[key] = JinjaBridge.toJinja(value) }
+            for (key, value) in variables { context[key] = JinjaBridge.toJinja(value, ordered: key == "pillar") }
             return try template.render(context)
         } catch let error as JinjaError {
             let where_ = error.templateName.map { $0 == name ? file : $0 } ?? file

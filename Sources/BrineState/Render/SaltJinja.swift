@@ -48,10 +48,10 @@ enum SaltJinja {
     static let filters: [String: Filter] = [
         "yaml": { value, args, _ in
             let flow = arg(args, 0, "flow_style").map { JinjaBridge.fromJinja($0).isTruthy } ?? true
-            // PyYAML's dumper sorts the keys of every (plain) dict it writes;
-            // formulas round-trip data through `| yaml | load_yaml`, so the
-            // order they later iterate in is the sorted one.
-            let data = sortedKeys(JinjaBridge.fromJinja(value), true)
+            // PyYAML's dumper sorts the keys of every plain dict it writes
+            // (not of pillar's OrderedDicts); formulas round-trip data through
+            // `| yaml | load_yaml`, so the order they later iterate in is that one.
+            let data = JinjaBridge.fromJinjaSortingPlainDicts(value)
             return .markup(flow ? FlowYAML.encode(data) : YAML.encode(data).trimmingCharacters(in: .newlines))
         },
         "json": { value, args, _ in
