@@ -119,6 +119,17 @@ public final class Environment: @unchecked Sendable {
         return try parser.parseTemplate()
     }
 
+    /// Jinja2's `join_path`: turns a template name used inside another
+    /// (`import`, `include`, `extends`) into the name to load. Without it the
+    /// name is used as written.
+    public var joinPath: (@Sendable (_ name: String, _ parent: String?) throws -> String)? = nil
+
+    /// The name to load for `name` referred to from the template `parent`.
+    public func resolveName(_ name: String, parent: String?) throws -> String {
+        guard let joinPath else { return name }
+        return try joinPath(name, parent)
+    }
+
     /// Loads (or returns the cached) template by name. A cached template is
     /// reused while the loader reports the same version stamp.
     public func getTemplate(_ name: String) throws -> Template {

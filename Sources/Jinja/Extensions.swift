@@ -61,11 +61,11 @@ public struct ExtensionRuntime {
     }
     /// Loads a template's source text through the environment's loader.
     public func loadSource(_ name: String) throws -> String {
-        try runtime.env.getTemplate(name).source
+        try runtime.env.getTemplate(runtime.env.resolveName(name, parent: frame.template.name)).source
     }
     /// Renders another template by name with the current variables.
     public func renderTemplate(_ name: String) throws -> String {
-        let t = try runtime.env.getTemplate(name)
+        let t = try runtime.env.getTemplate(runtime.env.resolveName(name, parent: frame.template.name))
         var out = Output()
         try runtime.renderInclude(t, frame, withContext: true, &out)
         return out.string

@@ -126,6 +126,17 @@ public enum FileOps {
     }
 
     /// Python's `posixpath.join`: an absolute part restarts the path.
+    /// The directory part of a relative template or SLS path (`a/b.sls` →
+    /// `a`, `b.sls` → ``), as Python's `os.path.dirname`. Foundation's
+    /// `deletingLastPathComponent` traps on some one-character names on
+    /// Linux (a pillar SLS named `p` crashed the compiler).
+    public static func dirname(_ path: String) -> String {
+        guard let slash = path.lastIndex(of: "/") else { return "" }
+        let head = path[..<slash]
+        let trimmed = head.reversed().drop { $0 == "/" }
+        return trimmed.isEmpty ? "/" : String(trimmed.reversed())
+    }
+
     public static func join(_ parts: [String]) -> String {
         var result = ""
         for part in parts {

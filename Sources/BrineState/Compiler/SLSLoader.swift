@@ -311,7 +311,7 @@ public struct SLSLoader {
 
     func variables(sls: String, env: String, name: String) -> Renderer.Variables {
         let slsPath = name.replacingOccurrences(of: "/init.sls", with: "").replacingOccurrences(of: ".sls", with: "")
-        let tpldir = name.contains("/") ? (name as NSString).deletingLastPathComponent : ""
+        let tpldir = FileOps.dirname(name)
         var vars: Renderer.Variables = [
             "grains": (try? context.grains()) ?? .emptyMap, "pillar": (try? context.pillar()) ?? .emptyMap,
             "opts": .map(context.opts.options), "saltenv": .string(env), "env": .string(env), "sls": .string(sls),

@@ -120,7 +120,7 @@ public struct PillarCompiler: Sendable {
 
     func variables(env: String, sls: String) -> Renderer.Variables {
         let slsPath = sls.replacingOccurrences(of: ".", with: "/")
-        let tpldir = (slsPath as NSString).deletingLastPathComponent
+        let tpldir = FileOps.dirname(slsPath)
         return ["grains": grains, "pillar": overrides.isNull ? .emptyMap : overrides, "opts": .map(config.options),
                 "saltenv": .string(env), "env": .string(env), "sls": .string(sls),
                 "slspath": .string(tpldir), "tpldir": .string(tpldir), "tplfile": .string(slsPath + ".sls")]

@@ -45,6 +45,7 @@ public struct Renderer: Sendable {
         env.trimBlocks = context.opts.bool("jinja_trim_blocks")
         env.lstripBlocks = context.opts.bool("jinja_lstrip_blocks")
         SaltJinja.install(into: env)
+        env.joinPath = SaltJinja.relativeName
         environment = env
         defaultPipeline = try Renderer.pipeline(context.opts.string("renderer") ?? "jinja|yaml", file: "renderer option")
         salt = SaltFunctions(context: context)

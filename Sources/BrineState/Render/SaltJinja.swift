@@ -20,6 +20,28 @@ enum SaltJinja {
 
     enum Format { case yaml, json, text }
 
+    /// Salt's loader rule for template names: `./x` and `../x` are relative
+    /// to the directory of the template that names them (Salt uses the
+    /// `tpldir` of the template being loaded, the same directory in every
+    /// tree we have seen); a name that climbs out of the file roots is not
+    /// found. Other names are relative to the roots.
+    @Sendable static func relativeName(_ name: String, parent: String?) throws -> String {
+        guard let first = name.split(separator: "/", maxSplits: 1, omittingEmptySubsequences: false).first,
+              first == "." || first == ".." else { return name }
+        let base = parent.map(FileOps.dirname) ?? ""
+        var parts: [Substring] = []
+        for part in (base + "/" + name).split(separator: "/") {
+            switch part {
+            case ".": continue
+            case "..":
+                guard !parts.isEmpty else { throw JinjaError(.templateNotFound, name, templateName: name) }
+                parts.removeLast()
+            default: parts.append(part)
+            }
+        }
+        return parts.joined(separator: "/")
+    }
+
     static func parse(_ text: String, _ format: Format, source: String) throws -> Jinja.Value {
         switch format {
         case .text: return .string(text)

@@ -267,7 +267,7 @@ final class Runtime {
         case .extends(let e, let line):
             do {
                 if f.ctx.parentTemplate != nil { throw JinjaError.runtime("extended multiple times") }
-                let parent = try resolveTemplate(try eval(e, f))
+                let parent = try resolveTemplate(try eval(e, f), from: f.template.name)
                 for (n, b) in parent.parsed.blocks { f.ctx.blocks[n, default: []].append((b, parent)) }
                 f.ctx.parentTemplate = parent
             } catch { throw annotate(error, line, f) }
@@ -275,7 +275,7 @@ final class Runtime {
             if f.rootLevel && f.ctx.parentTemplate != nil { return }
             do {
                 let t: Template
-                do { t = try resolveTemplate(try eval(e, f)) } catch let err as JinjaError
+                do { t = try resolveTemplate(try eval(e, f), from: f.template.name) } catch let err as JinjaError
                     where ignoreMissing && (err.kind == .templateNotFound || err.kind == .templatesNotFound) {
                     return
                 }
@@ -283,7 +283,7 @@ final class Runtime {
             } catch { throw annotate(error, line, f) }
         case .importStmt(let e, let names, let withContext, let line):
             do {
-                let t = try resolveTemplate(try eval(e, f))
+                let t = try resolveTemplate(try eval(e, f), from: f.template.name)
                 let module = withContext ? try contextModule(t, names, f) : try importedModule(t)
                 switch names {
                 case .module(let n):
@@ -329,14 +329,14 @@ final class Runtime {
         }
     }
 
-    func resolveTemplate(_ v: Value) throws -> Template {
+    func resolveTemplate(_ v: Value, from parent: String?) throws -> Template {
         switch v {
-        case .string(let s), .markup(let s): return try env.getTemplate(s)
+        case .string(let s), .markup(let s): return try env.getTemplate(env.resolveName(s, parent: parent))
         case .object(let o as Template): return o
         case .list(let l): return try env.selectTemplate(l.items)
         case .tuple(let t): return try env.selectTemplate(t)
         case .undefined(let u): throw u.error()
-        default: return try env.getTemplate(try v.str())
+        default: return try env.getTemplate(env.resolveName(try v.str(), parent: parent))
         }
     }
 

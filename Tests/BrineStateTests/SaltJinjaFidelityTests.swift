@@ -1,0 +1,61 @@
+import BrineCore
+import BrineModules
+import BrineState
+import Foundation
+import Testing
+
+/// Template behaviours where Salt's loader and filters differ from plain
+/// Jinja, each checked against what Salt 3008 renders (bench/compat/oracle.sh).
+@Suite struct SaltJinjaFidelityTests {
+    let tree = Tree()
+
+    /// `./x` and `../x` are relative to the importing template; a name that
+    /// climbs out of the file roots is not found.
+    @Test func relativeImports() throws {
+        defer { tree.remove() }
+        try tree.sls("app/map.jinja", "{% set m = {'pkg': 'nginx'} %}\n")
+        try tree.sls("app/init.sls", "{% from './map.jinja' import m %}\nweb:\n  test.nop:\n    - name: {{ m.pkg }}\n")
+        try tree.sls("app/sub/deep.sls", "{% from '../map.jinja' import m %}\ndeep:\n  test.nop:\n    - name: {{ m.pkg }}-deep\n")
+        try tree.sls("app/escape.sls", "{% from '../../map.jinja' import m %}\nx: {}\n")
+        let ctx = try tree.context()
+        let high = try state(ctx, "show_sls", "app,app.sub.deep")
+        #expect(high["web"]?["test"]?.listValue?.first == ["name": "nginx"])
+        #expect(high["deep"]?["test"]?.listValue?.first == ["name": "nginx-deep"])
+        let refused = try state(ctx, "show_sls", "app.escape")
+        #expect(refused.errors.first?.contains("TemplateNotFound: ../../map.jinja") == true, "\(refused)")
+    }
+
+    /// Salt's `yaml` filter sorts the keys of dicts made in templates (PyYAML
+    /// sorts plain dicts) and keeps pillar's order (pillar is OrderedDicts).
+    /// (The pillar SLS is named `p`: Foundation's path functions trapped on it.)
+    @Test func yamlFilterOrder() throws {
+        defer { tree.remove() }
+        try tree.pillar("top.sls", "base:\n  '*':\n    - p\n")
+        try tree.pillar("p.sls", "users:\n  zed: 1\n  amy: 2\n")
+        try tree.sls("t.sls", """
+            {% set made = {'zed': 1, 'amy': 2} %}
+            a:
+              test.nop:
+                - name: "{{ made | yaml }}"
+                - pillar: "{{ pillar['users'] | yaml }}"
+                - got: "{{ salt['pillar.get']('users') | yaml }}"
+            """)
+        let ctx = try tree.context()
+        let args = try state(ctx, "show_sls", "t")["a"]?["test"]?.listValue ?? []
+        #expect(args.prefix(3) == [["name": "{amy: 2, zed: 1}"], ["pillar": "{zed: 1, amy: 2}"], ["got": "{zed: 1, amy: 2}"]])
+    }
+
+    /// `filter_by(merge=…)` with what `pillar.get` answers for a missing key
+    /// (an empty string) is no merge, as Salt's `if merge:`.
+    @Test func filterByEmptyMerge() throws {
+        defer { tree.remove() }
+        try tree.sls("t.sls", """
+            {% set m = salt['grains.filter_by']({'Debian': {'pkg': 'pg'}, 'default': {'pkg': 'x'}}, merge=salt['pillar.get']('nope:lookup')) %}
+            a:
+              test.nop:
+                - name: {{ m.pkg }}
+            """)
+        let ctx = try tree.context(grains: ["os_family": "Debian"])
+        #expect(try state(ctx, "show_sls", "t")["a"]?["test"]?.listValue?.first == ["name": "pg"])
+    }
+}
