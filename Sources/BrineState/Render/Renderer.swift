@@ -95,7 +95,10 @@ public struct Renderer: Sendable {
             let template = try environment.fromString(text, name: name)
             var context: [String: Jinja.Value] = ["salt": .object(salt)]
             for (key, value) in variables { context[key] = JinjaBridge.toJinja(value, ordered: key == "pillar") }
-            return try template.render(context)
+            // Jinja drops the template's final newline; Salt puts it back
+            // (a block scalar ending the file keeps its "\n").
+            let output = try template.render(context)
+            return text.hasSuffix("\n") ? output + "\n" : output
         } catch let error as JinjaError {
             let where_ = error.templateName.map { $0 == name ? file : $0 } ?? file
             throw BrineError(.template, "Jinja \(error.kind.rawValue): \(error.message)",

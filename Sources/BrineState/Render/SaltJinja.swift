@@ -16,6 +16,40 @@ enum SaltJinja {
         env.tagExtensions["load_json"] = LoadTag(format: .json)
         env.tagExtensions["load_text"] = LoadTag(format: .text)
         env.tagExtensions["profile"] = ProfileTag()
+        env.globals["odict"] = .function(Function("odict") { args, _ in try orderedDict(args) })
+    }
+
+    /// Salt's `odict` global (Python's `OrderedDict`): `odict()`,
+    /// `odict(mapping)`, `odict([(k, v), …])`, plus keyword entries.
+    static func orderedDict(_ args: Jinja.Arguments) throws -> Jinja.Value {
+        guard args.positional.count <= 1 else {
+            throw JinjaError(.typeError, "expected at most 1 argument, got \(args.positional.count)")
+        }
+        let box = DictBox()
+        box.keepsOrder = true
+        switch args.positional.first {
+        case nil, .none?: break
+        case .dict(let source)?:
+            for (key, value) in source.pairs { box[key] = value }
+        case .list(let items)?:
+            try addPairs(items.items, to: box)
+        case .tuple(let items)?:
+            try addPairs(items, to: box)
+        case .some:
+            throw JinjaError(.typeError, "odict() takes a mapping or a list of (key, value) pairs")
+        }
+        for (name, value) in args.keywords { box[.string(name)] = value }
+        return .dict(box)
+    }
+
+    static func addPairs(_ items: [Jinja.Value], to box: DictBox) throws {
+        for item in items {
+            switch item {
+            case .list(let pair) where pair.items.count == 2: box[pair.items[0]] = pair.items[1]
+            case .tuple(let pair) where pair.count == 2: box[pair[0]] = pair[1]
+            default: throw JinjaError(.valueError, "dictionary update sequence element has length other than 2")
+            }
+        }
     }
 
     enum Format { case yaml, json, text }
