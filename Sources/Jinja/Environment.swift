@@ -119,6 +119,15 @@ public final class Environment: @unchecked Sendable {
         return try parser.parseTemplate()
     }
 
+    /// Render globals (see `Template.render(ordered:globals:)`) that change
+    /// from one render to the next, such as Salt's `sls`: a module imported
+    /// without context that may read one is made again when it changed.
+    public var volatileGlobals: Set<String> = []
+
+    /// Globals of a template loaded by name (Salt's loader gives each
+    /// loaded template its own `tpldir`, `tplfile` and `tpldot`).
+    public var loadedTemplateGlobals: (@Sendable (String) -> [String: Value])? = nil
+
     /// Jinja2's `join_path`: turns a template name used inside another
     /// (`import`, `include`, `extends`) into the name to load. Without it the
     /// name is used as written.
@@ -146,7 +155,7 @@ public final class Environment: @unchecked Sendable {
             throw JinjaError(.templateNotFound, name, templateName: name)
         }
         let parsed = try parse(src.source, name: name)
-        let t = Template(environment: self, name: name, source: src.source, parsed: parsed, globals: [:])
+        let t = Template(environment: self, name: name, source: src.source, parsed: parsed, globals: loadedTemplateGlobals?(name) ?? [:])
         cacheLock.lock()
         let replaced = cache.updateValue((t, TemplateSource(source: "", filename: src.filename, version: src.version)), forKey: name)
         cacheLock.unlock()

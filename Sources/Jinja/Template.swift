@@ -12,6 +12,10 @@ public final class Template: JinjaObject, @unchecked Sendable {
     public let globals: [String: Value]
     private let moduleLock = NSLock()
     private var cachedModule: TemplateModule?
+    /// The volatile render globals `cachedModule` was made with.
+    private var cachedVolatile: [Value?] = []
+    /// Runtimes of modules replaced after a volatile global changed.
+    private var retiredRuntimes: [Runtime] = []
     /// The runtime that made `cachedModule`: its scopes hold the module's
     /// macros and they hold their scopes, a cycle broken on `clearCache`.
     private var moduleRuntime: Runtime?
@@ -45,8 +49,11 @@ public final class Template: JinjaObject, @unchecked Sendable {
 
     /// Renders with variables in a given order (order only matters for
     /// things that enumerate the context, which templates rarely do).
-    public func render(ordered context: [(String, Value)]) throws -> String {
+    /// `globals` are seen by every template of the render, including those
+    /// imported without context (Salt's render variables).
+    public func render(ordered context: [(String, Value)], globals: [String: Value] = [:]) throws -> String {
         let runtime = Runtime(env: environment)
+        runtime.renderGlobals = globals
         var vars: [String: Value] = [:]
         vars.reserveCapacity(context.count + 1)
         for (k, v) in context { vars[k] = v }
@@ -57,21 +64,38 @@ public final class Template: JinjaObject, @unchecked Sendable {
         return out.string
     }
 
-    /// The exports of this template rendered without context, cached.
-    func defaultModule() throws -> TemplateModule {
+    /// The exports of this template rendered without context, cached. It
+    /// is made again when a render global the host declared volatile
+    /// (`Environment.volatileGlobals`) has changed and the template may
+    /// read it (it names it, or imports or includes what might).
+    func defaultModule(renderGlobals: [String: Value] = [:]) throws -> TemplateModule {
+        let volatile = readsVolatileGlobals ? environment.volatileGlobals.sorted().map { globals[$0] ?? renderGlobals[$0] } : []
         moduleLock.lock()
-        if let m = cachedModule { moduleLock.unlock(); return m }
+        if let m = cachedModule, ImportInputs.sameValues(cachedVolatile, volatile) { moduleLock.unlock(); return m }
         moduleLock.unlock()
         // A runtime of its own: the module's scopes live as long as this
         // template (its macros refer to them) and must not be released
         // with the importing render.
         let runtime = Runtime(env: environment)
+        runtime.renderGlobals = renderGlobals
         let m = try runtime.makeModule(self, parentScope: Scope(parent: nil, vars: [:]))
         moduleLock.lock()
+        // The replaced module's macros may still be held by a render that
+        // imported it: its scopes are released with the cache (`clearCache`).
+        if let previous = moduleRuntime { retiredRuntimes.append(previous) }
         cachedModule = m
+        cachedVolatile = volatile
         moduleRuntime = runtime
         moduleLock.unlock()
         return m
+    }
+
+    /// Whether the default module may depend on a volatile render global.
+    var readsVolatileGlobals: Bool {
+        let volatile = environment.volatileGlobals
+        guard !volatile.isEmpty else { return false }
+        let profile = importProfile
+        return !profile.cacheable || profile.names.contains { volatile.contains($0.string) }
     }
 
     /// Forgets the cached module (its macros refer back to this template, so
@@ -86,8 +110,13 @@ public final class Template: JinjaObject, @unchecked Sendable {
         lastImportValues = nil
         let runtime = moduleRuntime
         moduleRuntime = nil
+        let retired = retiredRuntimes
+        if releasing { retiredRuntimes = [] }
         moduleLock.unlock()
-        if releasing { runtime?.releaseScopes() }
+        if releasing {
+            runtime?.releaseScopes()
+            for old in retired { old.releaseScopes() }
+        }
     }
 
     /// What `with context` imports of this template read (computed once).

@@ -58,4 +58,36 @@ import Testing
         let ctx = try tree.context(grains: ["os_family": "Debian"])
         #expect(try state(ctx, "show_sls", "t")["a"]?["test"]?.listValue?.first == ["name": "pg"])
     }
+
+    /// Imports without `with context` see Salt's render variables (`salt`,
+    /// `grains`, `pillar`, `sls`, …) as Salt's environment globals; a
+    /// template loaded by name has its own `tpldir`; a module that reads a
+    /// per-file variable is made again for each file that imports it.
+    @Test func importsWithoutContextSeeSaltVariables() throws {
+        defer { tree.remove() }
+        try tree.sls("app/map.jinja", """
+            {% set m = {'os': grains['os_family'], 'dir': tpldir, 'from': sls, 'port': salt['pillar.get']('port', 80)} %}
+            """)
+        try tree.sls("app/macros.jinja", "{% macro pkg(name) %}{{ name }}-{{ grains['os_family'] }}{% endmacro %}\n")
+        let body = """
+            {% from "app/map.jinja" import m %}
+            {% import "app/macros.jinja" as mac %}
+            {{ sls }}:
+              test.nop:
+                - os: {{ m.os }}
+                - dir: {{ m.dir }}
+                - from: {{ m.from }}
+                - port: {{ m.port }}
+                - pkg: {{ mac.pkg('nginx') }}
+            """
+        try tree.sls("app/one.sls", body)
+        try tree.sls("app/two.sls", body)
+        let ctx = try tree.context(grains: ["os_family": "Debian"])
+        let high = try state(ctx, "show_sls", "app.one,app.two")
+        for sls in ["app.one", "app.two"] {
+            let args = high[sls]?["test"]?.listValue ?? []
+            #expect(Array(args.prefix(5)) == [["os": "Debian"], ["dir": "app"], ["from": .string(sls)], ["port": 80], ["pkg": "nginx-Debian"]],
+                    "\(high)")
+        }
+    }
 }

@@ -46,9 +46,23 @@ public struct Renderer: Sendable {
         env.lstripBlocks = context.opts.bool("jinja_lstrip_blocks")
         SaltJinja.install(into: env)
         env.joinPath = SaltJinja.relativeName
+        env.volatileGlobals = Renderer.perFileVariables
+        env.loadedTemplateGlobals = Renderer.loadedTemplateVariables
         environment = env
         defaultPipeline = try Renderer.pipeline(context.opts.string("renderer") ?? "jinja|yaml", file: "renderer option")
         salt = SaltFunctions(context: context)
+    }
+
+    /// Variables that differ from one rendered file to the next.
+    static let perFileVariables: Set<String> = ["sls", "slspath", "sls_path", "slsdotpath", "slscolonpath", "tplroot",
+                                                "tplpath", "tplfile", "tpldir", "tpldot", "saltenv", "env"]
+
+    /// What Salt's loader sets for a template it loads by name: its own
+    /// directory and file (`tpldir` is `.` at the top of the roots).
+    @Sendable static func loadedTemplateVariables(_ name: String) -> [String: Jinja.Value] {
+        let dir = FileOps.dirname(name)
+        return ["tplfile": .string(name), "tpldir": .string(dir.isEmpty ? "." : dir),
+                "tpldot": .string(dir.replacingOccurrences(of: "/", with: "."))]
     }
 
     static func pipeline(_ spec: String, file: String) throws(BrineError) -> [Step] {
@@ -93,11 +107,14 @@ public struct Renderer: Sendable {
     public func renderJinja(_ text: String, name: String, file: String, variables: Variables) throws(BrineError) -> String {
         do {
             let template = try environment.fromString(text, name: name)
-            var context: [String: Jinja.Value] = ["salt": .object(salt)]
-            for (key, value) in variables { context[key] = JinjaBridge.toJinja(value, ordered: key == "pillar") }
+            var context: [(String, Jinja.Value)] = [("salt", .object(salt))]
+            for (key, value) in variables { context.append((key, JinjaBridge.toJinja(value, ordered: key == "pillar"))) }
+            // Salt also makes the variables the environment's globals: a
+            // template imported without context sees `salt`, `grains`,
+            // `pillar`, `sls`, … too.
+            let output = try template.render(ordered: context, globals: Dictionary(context, uniquingKeysWith: { $1 }))
             // Jinja drops the template's final newline; Salt puts it back
             // (a block scalar ending the file keeps its "\n").
-            let output = try template.render(context)
             return text.hasSuffix("\n") ? output + "\n" : output
         } catch let error as JinjaError {
             let where_ = error.templateName.map { $0 == name ? file : $0 } ?? file

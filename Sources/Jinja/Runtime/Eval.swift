@@ -10,6 +10,7 @@ extension Runtime {
         if let v = f.scope.lookup(varName) { return v }
         let name = varName.string
         if let v = f.template.globals[name] { return v }
+        if let v = renderGlobals[name] { return v }
         if let v = env.globals[name] { return v }
         return .undefined(Undefined(name: name, kind: env.undefined))
     }

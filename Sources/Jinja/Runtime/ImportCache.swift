@@ -126,7 +126,7 @@ struct ImportInputs {
         var values: [Value?] = []
         values.reserveCapacity(profile.names.count)
         for name in profile.names {
-            let v = scope.lookup(name) ?? t.globals[name.string] ?? rt.env.globals[name.string]
+            let v = scope.lookup(name) ?? t.globals[name.string] ?? rt.renderGlobals[name.string] ?? rt.env.globals[name.string]
             if let v, !ImportInputs.walkable(v) { return nil }
             values.append(v)
         }

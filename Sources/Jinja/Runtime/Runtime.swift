@@ -15,6 +15,11 @@ final class Runtime {
     @exclusivity(unchecked) var scopes: [Scope] = []
     /// Modules imported without context during this render.
     @exclusivity(unchecked) var modules: [ObjectIdentifier: TemplateModule] = [:]
+    /// The host's globals for this render (Salt puts a render's variables in
+    /// the environment's globals, so templates imported without context see
+    /// them); looked at after a template's own globals, before the
+    /// environment's. Set before rendering, never changed during it.
+    @exclusivity(unchecked) var renderGlobals: [String: Value] = [:]
     /// Whether this is a native render (a `let`, so hot paths skip the stack).
     let isNative: Bool
     /// Calls of host functions, host filters/tests and other impure
@@ -129,7 +134,7 @@ final class Runtime {
     func importedModule(_ t: Template) throws -> TemplateModule {
         let key = ObjectIdentifier(t)
         if let m = modules[key] { return m }
-        let pristine = try t.defaultModule()
+        let pristine = try t.defaultModule(renderGlobals: renderGlobals)
         let m = TemplateModule(exports: pristine.exports.map { ($0.0, $0.1.deepCopy()) }, body: pristine.body, templateName: pristine.templateName)
         modules[key] = m
         return m
