@@ -89,6 +89,16 @@ public enum CpModule: ExecutionModule {
             let prefix = a.string("prefix") ?? ""
             return .list(try ctx.fileClient.listFiles(saltenv: a.string("saltenv") ?? "base").filter { $0.hasPrefix(prefix) }.map(Value.string))
         },
+        ExecutionFunction("list_master_dirs", doc: "List the directories on the file server for a saltenv.",
+                          [Parameter("saltenv", default: "base"), Parameter("prefix", default: "")]) { a, ctx in
+            let prefix = a.string("prefix") ?? ""
+            var dirs = Set<String>()
+            for file in try ctx.fileClient.listFiles(saltenv: a.string("saltenv") ?? "base") {
+                var dir = FileOps.dirname(file)
+                while !dir.isEmpty, dir != "/", dirs.insert(dir).inserted { dir = FileOps.dirname(dir) }
+            }
+            return .list(dirs.filter { $0.hasPrefix(prefix) }.sorted().map(Value.string))
+        },
         ExecutionFunction("get_file_str", doc: "Return the content of a salt:// file, or False.", [Parameter("path"),
                                                                                                  Parameter("saltenv", default: "base")]) { a, ctx in
             guard let local = try ctx.fileClient.cache(a.string("path") ?? "", saltenv: a.string("saltenv") ?? ctx.saltenv) else { return false }

@@ -79,5 +79,26 @@ public enum TestModule: ExecutionModule {
         ExecutionFunction("outputter", doc: "Test the outputter, pass in data to return.", [Parameter("data")]) { args, _ in
             args["data"]
         },
+        ExecutionFunction("provider", doc: "Return the name of the Salt module that provides a virtual module here (service → debian_service or systemd_service).",
+                          [Parameter("module")]) { args, ctx in
+            let module = args.string("module") ?? ""
+            guard ctx.loader.moduleNames.contains(module) else { return "" }
+            return .string(provider(of: module))
+        },
     ]
+
+    /// The file name of the Salt module Salt would load for `module` on
+    /// this Debian machine: systemd's only when systemd is running.
+    static func provider(of module: String) -> String {
+        switch module {
+        case "service": return FileOps.isDirectory("/run/systemd/system") ? "systemd_service" : "debian_service"
+        case "pkg": return "aptpkg"
+        case "cmd": return "cmdmod"
+        case "user": return "useradd"
+        case "group": return "groupadd"
+        case "sys": return "sysmod"
+        case "grains": return "grains"
+        default: return module
+        }
+    }
 }

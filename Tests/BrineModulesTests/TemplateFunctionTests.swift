@@ -1,0 +1,65 @@
+import BrineCore
+import BrineModules
+import Foundation
+import Testing
+
+/// Functions formulas call from templates, with the answers Salt 3008 gave
+/// on the same machine (bench/compat/oracle.sh), read from the real system.
+@Suite struct TemplateFunctionTests {
+    @Test func userAndGroupInfo() throws {
+        let ctx = try makeContext()
+        let root = try call(ctx, "user.info", "root")
+        #expect(root.mapValue.map { Array($0.keys) } == ["gid", "groups", "home", "name", "passwd", "shell", "uid", "fullname",
+                                                          "roomnumber", "workphone", "homephone", "other"])
+        #expect(root["uid"] == 0)
+        #expect(root["name"] == "root")
+        #expect(root["groups"]?.listValue?.contains("root") == true)
+        #expect(try call(ctx, "user.info", "no-such-user-brine") == .emptyMap)
+        let group = try call(ctx, "group.info", "root")
+        #expect(group.mapValue.map { Array($0.keys) } == ["name", "passwd", "gid", "members"])
+        #expect(group["gid"] == 0)
+        #expect(try call(ctx, "group.info", "no-such-group-brine") == .emptyMap)
+        #expect(try call(ctx, "user.primary_group", "root") == "root")
+    }
+
+    @Test func alternativesShowCurrent() throws {
+        let ctx = try makeContext()
+        let name = "brine-test-\(getpid())"
+        let link = "/etc/alternatives/" + name
+        guard FileManager.default.isWritableFile(atPath: "/etc/alternatives") else { return }
+        try FileManager.default.createSymbolicLink(atPath: link, withDestinationPath: "/usr/bin/true")
+        defer { try? FileManager.default.removeItem(atPath: link) }
+        #expect(try call(ctx, "alternatives.show_current", name) == "/usr/bin/true")
+        #expect(try call(ctx, "alternatives.show_current", "no-such-alternative-brine") == false)
+    }
+
+    @Test func networkCalcNet() throws {
+        let ctx = try makeContext()
+        #expect(try call(ctx, "network.calc_net", "192.168.1.5", "255.255.255.0") == "192.168.1.0/24")
+        #expect(try call(ctx, "network.calc_net", "10.1.2.3/8") == "10.0.0.0/8")
+        #expect(try call(ctx, "network.calc_net", "10.1.2.3", "32") == "10.1.2.3/32")
+        #expect(try call(ctx, "network.calc_net", "10.1.2.3", "0") == "0.0.0.0/0")
+        #expect(throws: BrineError.self) { try call(ctx, "network.calc_net", "10.1.2.3", "255.0.255.0") }
+        #expect(throws: BrineError.self) { try call(ctx, "network.calc_net", "300.1.2.3/8") }
+    }
+
+    @Test func masterlessMineAndProviders() throws {
+        let ctx = try makeContext()
+        #expect(try call(ctx, "mine.get", "*", "test.ping") == .emptyMap)
+        #expect(try call(ctx, "test.provider", "pkg") == "aptpkg")
+        #expect(try call(ctx, "test.provider", "cmd") == "cmdmod")
+    }
+
+    @Test func listMasterDirs() throws {
+        let root = makeTempDir("roots")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for file in ["app/init.sls", "app/files/a/b.conf", "top.sls"] {
+            let path = root + "/" + file
+            try FileManager.default.createDirectory(atPath: FileOps.dirname(path), withIntermediateDirectories: true)
+            try "x".write(toFile: path, atomically: true, encoding: .utf8)
+        }
+        let ctx = try makeContext(fileRoot: root)
+        #expect(try call(ctx, "cp.list_master_dirs") == ["app", "app/files", "app/files/a"])
+        #expect(try call(ctx, "cp.list_master_dirs", "prefix=app/f") == ["app/files", "app/files/a"])
+    }
+}
