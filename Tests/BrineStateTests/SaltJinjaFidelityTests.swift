@@ -90,4 +90,23 @@ import Testing
                     "\(high)")
         }
     }
+
+    /// `{{ data | yaml }}` inside an SLS reads back as the same data, keys
+    /// included, for strings flow style cannot leave plain (found in the
+    /// apache, php and ntp formulas' `_mapdata`).
+    @Test func flowYAMLRoundTrips() throws {
+        defer { tree.remove() }
+        let strings = ["allow,deny", "php_admin_value[memory_limit]", "?q", ":x", "^[.\\\\/]+(svc)[.\\\\/]",
+                       "-----BEGIN CERT-----\nMIIC/ab+c\n", "x: y", "- dash", "#start", "it's", "q\"uote", " lead", "yes", "1.5", "null", "~"]
+        let literal = strings.map { JSON.encode(.string($0), indent: nil) }
+        let values = "{" + literal.enumerated().map { "'k\($0.offset)': \($0.element)" }.joined(separator: ", ") + "}"
+        let keys = "{" + literal.map { "\($0): 1" }.joined(separator: ", ") + "}"
+        try tree.sls("t.sls", "{% set d = \(values) %}{% set e = \(keys) %}\na:\n  test.nop:\n    - data: {{ d | yaml }}\n    - keys: {{ e | yaml }}\n")
+        let ctx = try tree.context()
+        let args = try state(ctx, "show_sls", "t")["a"]?["test"]?.listValue ?? []
+        for (index, string) in strings.enumerated() {
+            #expect(args.first?["data"]?["k\(index)"] == .string(string), "\(args)")
+        }
+        #expect(args.dropFirst().first?["keys"]?.mapValue.map { Array($0.keys) }.map(Set.init) == Set(strings), "\(args)")
+    }
 }

@@ -279,12 +279,16 @@ enum FlowYAML {
     static func encode(_ value: BrineCore.Value) -> String {
         switch value {
         case .map(let m):
-            return "{" + m.map { YAML.quoteIfNeeded($0.key) + ": " + encode($0.value) }.joined(separator: ", ") + "}"
+            return "{" + m.map { encode(.string($0.key)) + ": " + encode($0.value) }.joined(separator: ", ") + "}"
         case .list(let l):
             return "[" + l.map(encode).joined(separator: ", ") + "]"
         case .string(let s):
             let plain = YAML.quoteIfNeeded(s)
-            if plain == s && (s.contains(",") || s.contains("[") || s.contains("]") || s.contains("{") || s.contains("}")) {
+            // Flow context forbids more plain scalars than block context does
+            // (PyYAML quotes these too): flow indicators inside, and `?`/`:`
+            // first even when a non-space follows.
+            if plain == s && (s.contains(",") || s.contains("[") || s.contains("]") || s.contains("{") || s.contains("}")
+                || s.hasPrefix("?") || s.hasPrefix(":")) {
                 return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
             }
             return plain
