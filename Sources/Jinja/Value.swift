@@ -139,6 +139,7 @@ public final class DictBox: @unchecked Sendable {
         d.keys = keys
         d.values = try values.map(transform)
         d.index = index
+        d.keepsOrder = keepsOrder
         return d
     }
 }

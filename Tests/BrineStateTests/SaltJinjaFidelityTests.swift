@@ -109,4 +109,46 @@ import Testing
         }
         #expect(args.dropFirst().first?["keys"]?.mapValue.map { Array($0.keys) }.map(Set.init) == Set(strings), "\(args)")
     }
+
+    /// Salt's merges work on the template's own objects: a map they build is
+    /// a plain dict around pillar's OrderedDicts (the yaml filter sorts only
+    /// the former), `filter_by` merges into the looked-up entry itself and
+    /// finds a default key of any type, `defaults.merge` changes `dest` unless
+    /// `in_place=False`. Expected strings: Salt 3008's answers on this tree.
+    @Test func mergesKeepPythonTypes() throws {
+        defer { tree.remove() }
+        try tree.pillar("top.sls", "base:\n  '*':\n    - p\n")
+        try tree.pillar("p.sls", "app:\n  lookup:\n    zeta: 1\n    alpha: 2\n  conn:\n    port: 80\n    host: h\n")
+        try tree.sls("m.sls", """
+            {% set table = {'Debian': {'pkg': 'x', 'conf': {'b': 1, 'a': 2}}} %}
+            {% set one = salt['grains.filter_by'](table, merge=salt['pillar.get']('app:lookup')) %}
+            {% set two = salt['grains.filter_by']({2: {'py': 'two'}, 3: {'py': 'three'}}, default=3, grain='nope') %}
+            {% set three = salt['pillar.get']('app', default={'conn': {'timeout': 5}, 'zz': 1}, merge=True) %}
+            {% set four = salt['slsutil.merge']({'y': 1, 'x': {'k': 1}}, salt['pillar.get']('app:conn')) %}
+            {% set dest = {'d': 1} %}
+            {% do salt['defaults.merge'](dest, {'c': {'n': 1}}) %}
+            {% set kept = salt['defaults.merge'](dest, {'e': 1}, in_place=False) %}
+            a:
+              test.nop:
+                - one: "{{ one | yaml }}"
+                - table: "{{ table | yaml }}"
+                - two: "{{ two | yaml }}"
+                - three: "{{ three | yaml }}"
+                - four: "{{ four | yaml }}"
+                - dest: "{{ dest | yaml }}"
+                - kept: "{{ kept | yaml }}"
+            """)
+        let ctx = try tree.context(grains: ["os_family": "Debian"])
+        let args = try state(ctx, "show_sls", "m")["a"]?["test"]?.listValue ?? []
+        let salt: [Value] = [
+            ["one": "{alpha: 2, conf: {a: 2, b: 1}, pkg: x, zeta: 1}"],
+            ["table": "{Debian: {alpha: 2, conf: {a: 2, b: 1}, pkg: x, zeta: 1}}"],
+            ["two": "{py: three}"],
+            ["three": "{conn: {host: h, port: 80, timeout: 5}, lookup: {zeta: 1, alpha: 2}, zz: 1}"],
+            ["four": "{host: h, port: 80, x: {k: 1}, y: 1}"],
+            ["dest": "{c: {n: 1}, d: 1}"],
+            ["kept": "{c: {n: 1}, d: 1, e: 1}"],
+        ]
+        #expect(Array(args.prefix(7)) == salt, "\(args)")
+    }
 }

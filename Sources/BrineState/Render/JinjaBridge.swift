@@ -125,8 +125,10 @@ final class SaltFunctions: JinjaObject {
     func function(_ name: String) -> Function {
         let context = templateContext
         let answersWithPillar = Self.returnsPillarData.contains(name)
+        let mergesHere = TemplateMerges.names.contains(name)
         return Function(name) { args, _ in
             do {
+                if mergesHere, let answer = try TemplateMerges.call(name, args, context: context) { return answer }
                 let result = try context.loader.call(name, JinjaBridge.callArguments(args), context: context)
                 return JinjaBridge.toJinja(result, ordered: answersWithPillar)
             } catch let error as BrineError {
