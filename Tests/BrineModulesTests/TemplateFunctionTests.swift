@@ -62,4 +62,18 @@ import Testing
         #expect(try call(ctx, "cp.list_master_dirs") == ["app", "app/files", "app/files/a"])
         #expect(try call(ctx, "cp.list_master_dirs", "prefix=app/f") == ["app/files", "app/files/a"])
     }
+
+    /// `config.option` and `config.get` look in the options, grains, pillar,
+    /// the pillar's `master` section, then Salt's DEFAULTS (answers as Salt's).
+    @Test func configLookupOrderAndDefaults() throws {
+        let ctx = try makeContext(pillar: ["postgres.port": "5432", "master": ["mine.key": "m"], "app": ["port": 1]])
+        #expect(try call(ctx, "config.option", "postgres.port") == "5432")
+        #expect(try call(ctx, "config.option", "mine.key") == "m")
+        #expect(try call(ctx, "config.option", "redis.port") == 6379)
+        #expect(try call(ctx, "config.option", "nope") == "")
+        #expect(try call(ctx, "config.option", "redis.*", "wildcard=True") == ["redis.db": "0", "redis.host": "salt", "redis.port": 6379])
+        #expect(try call(ctx, "config.get", "virt:images") == "/srv/salt-images")
+        #expect(try call(ctx, "config.get", "app:port") == 1)
+        #expect(try call(ctx, "config.get", "app", "merge=recurse") == ["port": 1])
+    }
 }
