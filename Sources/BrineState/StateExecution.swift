@@ -43,28 +43,33 @@ public enum StateExecutionModule: ExecutionModule {
         ExecutionFunction("show_sls", doc: "Show the high data the named SLS files render to.", [Parameter("mods")] + runParameters,
                           kwargs: true) { args, ctx in
             let (compiler, context) = try prepare(args, ctx)
+            try refuseOnPillarErrors(args, context)
             let high = compiler.sls(mods(args["mods"]), saltenv: context.saltenv)
             return high.errors.isEmpty ? high.asValue : failure(high.errors, ctx)
         },
         ExecutionFunction("show_highstate", doc: "Show the high data of the highstate.", runParameters, kwargs: true) { args, ctx in
-            let (compiler, _) = try prepare(args, ctx)
+            let (compiler, context) = try prepare(args, ctx)
+            try refuseOnPillarErrors(args, context)
             let high = try compiler.highstate()
             return high.errors.isEmpty ? high.asValue : failure(high.errors, ctx)
         },
         ExecutionFunction("show_lowstate", doc: "Show the low chunks of the highstate, in run order.", runParameters, kwargs: true) { args, ctx in
-            let (compiler, _) = try prepare(args, ctx)
+            let (compiler, context) = try prepare(args, ctx)
+            try refuseOnPillarErrors(args, context)
             let (chunks, errors) = compiler.lowChunks(try compiler.highstate())
             return errors.isEmpty ? .list(chunks.map(Value.map)) : failure(errors, ctx)
         },
         ExecutionFunction("show_low_sls", doc: "Show the low chunks of the named SLS files.", [Parameter("mods")] + runParameters,
                           kwargs: true) { args, ctx in
             let (compiler, context) = try prepare(args, ctx)
+            try refuseOnPillarErrors(args, context)
             let (chunks, errors) = compiler.lowChunks(compiler.sls(mods(args["mods"]), saltenv: context.saltenv))
             return errors.isEmpty ? .list(chunks.map(Value.map)) : failure(errors, ctx)
         },
         ExecutionFunction("show_top", doc: "Show the SLS names the top file assigns to this minion, by environment.",
                           runParameters, kwargs: true) { args, ctx in
-            let (compiler, _) = try prepare(args, ctx)
+            let (compiler, context) = try prepare(args, ctx)
+            try refuseOnPillarErrors(args, context)
             return .map(try compiler.top().mapValues { .list($0.map(Value.string)) })
         },
         ExecutionFunction("sls_exists", doc: "Whether the named SLS files exist and render.", [Parameter("mods")] + runParameters,
@@ -83,6 +88,25 @@ public enum StateExecutionModule: ExecutionModule {
     static func mods(_ value: Value) -> [String] {
         if case .list(let l) = value { return l.map(\.pythonString) }
         return value.pythonString.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+    }
+
+    /// Salt's answer when the pillar did not render: the `show_*` functions
+    /// raise, the functions that run states return the messages (shown as
+    /// "Data failed to compile"). `force=True` skips the check, as in Salt.
+    static func pillarErrors(_ args: Arguments, _ context: ExecutionContext) throws -> [String]? {
+        if args.extraKeywords["force"]?.asFlag ?? false { return nil }
+        guard let errors = try context.pillar()["_errors"]?.listValue, !errors.isEmpty else { return nil }
+        return errors.map(\.pythonString)
+    }
+
+    static func refuseOnPillarErrors(_ args: Arguments, _ context: ExecutionContext) throws {
+        guard let errors = try pillarErrors(args, context) else { return }
+        throw BrineError(.execution, "Pillar failed to render. Additional info follows:\n\n" + errors.map { "- " + $0 }.joined(separator: "\n"))
+    }
+
+    static func pillarFailure(_ args: Arguments, _ context: ExecutionContext) throws -> Value? {
+        guard let errors = try pillarErrors(args, context) else { return nil }
+        return failure(["Pillar failed to render with the following messages:"] + errors, context)
     }
 
     /// The state run's context: pillar overrides merged, saltenv chosen.
@@ -114,6 +138,7 @@ public enum StateExecutionModule: ExecutionModule {
 
     static func run(_ target: Target, _ args: Arguments, _ ctx: ExecutionContext) throws -> Value {
         let (compiler, context) = try prepare(args, ctx)
+        if let refused = try pillarFailure(args, context) { return refused }
         var high: HighData
         switch target {
         case .highstate: high = try compiler.highstate()

@@ -20,13 +20,26 @@ public struct PillarCompiler: Sendable {
         self.overrides = overrides
     }
 
+    /// The pillar. An SLS that fails to render is left out and named under
+    /// `_errors`, as Salt does (the details go to stderr at CRITICAL, Salt's
+    /// log line): `state.*` then refuses to run, `pillar.items` shows them.
     public func compile() throws(BrineError) -> BrineCore.Value {
-        let own = try compileTree(config.roots("pillar_roots"))
+        var errors: [String] = []
+        var pillar = try compileWithoutErrors(&errors)
+        if !errors.isEmpty, case .map(var map) = pillar {
+            map["_errors"] = .list(errors.map(BrineCore.Value.string))
+            pillar = .map(map)
+        }
+        return pillar
+    }
+
+    func compileWithoutErrors(_ errors: inout [String]) throws(BrineError) -> BrineCore.Value {
+        let own = try compileTree(config.roots("pillar_roots"), errors: &errors)
         var external = BrineCore.Value.emptyMap
         for source in try VCSPillar.sources(config) {
             var roots = OrderedDictionary<String, [String]>()
             for (env, dir) in try source.trees(config, refresh: false) { roots[env, default: []].append(dir) }
-            external = merge(external, try compileTree(roots))
+            external = merge(external, try compileTree(roots, errors: &errors))
         }
         // ext_pillar comes after pillar_roots unless ext_pillar_first.
         var pillar = config.bool("ext_pillar_first") ? merge(external, own) : merge(own, external)
@@ -37,7 +50,7 @@ public struct PillarCompiler: Sendable {
 
     /// One tree of pillar SLS (pillar_roots, or an ext_pillar repository):
     /// the SLS its top files assign to this minion, merged in order.
-    func compileTree(_ roots: OrderedDictionary<String, [String]>) throws(BrineError) -> BrineCore.Value {
+    func compileTree(_ roots: OrderedDictionary<String, [String]>, errors: inout [String]) throws(BrineError) -> BrineCore.Value {
         let context = renderContext()
         var pillar = BrineCore.Value.emptyMap
         let top = try topAssignments(roots: roots, context: context)
@@ -46,8 +59,13 @@ public struct PillarCompiler: Sendable {
             defer { renderer.environment.clearCache() }  // frees the environment (see RendererCache)
             var seen = Set<String>()
             for sls in slsNames {
-                let data = try renderSLS(sls, env: env, roots: roots[env] ?? [], renderer: renderer, seen: &seen, depth: 0)
-                pillar = merge(pillar, data)
+                do {
+                    let data = try renderSLS(sls, env: env, roots: roots[env] ?? [], renderer: renderer, seen: &seen, depth: 0)
+                    pillar = merge(pillar, data)
+                } catch {
+                    FileHandle.standardError.write(Data("[CRITICAL] Rendering SLS '\(sls)' failed, render error:\n\(error.description)\n".utf8))
+                    errors.append("Rendering SLS '\(sls)' failed. Please see master log for details.")
+                }
             }
         }
         return pillar
