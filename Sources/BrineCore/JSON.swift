@@ -8,75 +8,96 @@ public enum JSON {
     /// `indent: nil` gives compact `{"a": 1}` output (Python's default
     /// separators); an indent gives Salt's `--out=json` layout.
     public static func encode(_ value: Value, indent: Int? = 4) -> String {
-        var out = ""
+        var out: [UInt8] = []
+        out.reserveCapacity(4096)
         write(value, indent: indent, level: 0, into: &out)
-        return out
+        return String(decoding: out, as: UTF8.self)
     }
 
-    private static func write(_ value: Value, indent: Int?, level: Int, into out: inout String) {
+    /// Written as UTF-8 bytes: `show_sls` of a large formula prints
+    /// hundreds of kilobytes, and String appends cost several times more.
+    private static func write(_ value: Value, indent: Int?, level: Int, into out: inout [UInt8]) {
         switch value {
-        case .null: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
+        case .null: out.append(contentsOf: "null".utf8)
+        case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
+        case .int(let i): out.append(contentsOf: String(i).utf8)
         case .float(let d):
-            if d.isNaN { out += "NaN" } else if d.isInfinite { out += d < 0 ? "-Infinity" : "Infinity" } else {
-                out += Value.pythonFloat(d)
+            if d.isNaN { out.append(contentsOf: "NaN".utf8) } else if d.isInfinite {
+                out.append(contentsOf: (d < 0 ? "-Infinity" : "Infinity").utf8)
+            } else {
+                out.append(contentsOf: Value.pythonFloat(d).utf8)
             }
-        case .string(let s): out += quote(s)
+        case .string(let s): quote(s, into: &out)
         case .list(let items):
-            if items.isEmpty { out += "[]"; return }
-            out += "["
+            if items.isEmpty { out.append(contentsOf: "[]".utf8); return }
+            out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
-                if i > 0 { out += indent == nil ? ", " : "," }
+                if i > 0 { separator(indent, &out) }
                 newline(indent, level + 1, &out)
                 write(item, indent: indent, level: level + 1, into: &out)
             }
             newline(indent, level, &out)
-            out += "]"
+            out.append(UInt8(ascii: "]"))
         case .map(let map):
-            if map.isEmpty { out += "{}"; return }
-            out += "{"
+            if map.isEmpty { out.append(contentsOf: "{}".utf8); return }
+            out.append(UInt8(ascii: "{"))
             var first = true
             for (key, item) in map {
-                if !first { out += indent == nil ? ", " : "," }
+                if !first { separator(indent, &out) }
                 first = false
                 newline(indent, level + 1, &out)
-                out += quote(key) + ": "
+                quote(key, into: &out)
+                out.append(UInt8(ascii: ":"))
+                out.append(UInt8(ascii: " "))
                 write(item, indent: indent, level: level + 1, into: &out)
             }
             newline(indent, level, &out)
-            out += "}"
+            out.append(UInt8(ascii: "}"))
         }
     }
 
-    private static func newline(_ indent: Int?, _ level: Int, _ out: inout String) {
+    /// Python's separators: ", " on one line, "," before a newline.
+    private static func separator(_ indent: Int?, _ out: inout [UInt8]) {
+        out.append(UInt8(ascii: ","))
+        if indent == nil { out.append(UInt8(ascii: " ")) }
+    }
+
+    private static func newline(_ indent: Int?, _ level: Int, _ out: inout [UInt8]) {
         guard let indent else { return }
-        out += "\n" + String(repeating: " ", count: indent * level)
+        out.append(UInt8(ascii: "\n"))
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: max(0, indent * level)))
     }
 
     public static func quote(_ s: String) -> String {
-        var out = "\""
+        var out: [UInt8] = []
         out.reserveCapacity(s.utf8.count + 2)
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
+        quote(s, into: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// A JSON string as Python's `json.dumps(ensure_ascii=False)` writes it:
+    /// quotes, backslashes and control characters escaped, the rest as is.
+    static func quote(_ s: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in s.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\"")])
+            case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])
+            case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
+            case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
+            case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
+            case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
+            case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 15)])
             default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
+                out.append(byte)
             }
         }
-        out += "\""
-        return out
+        out.append(UInt8(ascii: "\""))
     }
 
     // MARK: Decoding
