@@ -110,7 +110,8 @@ public struct SLSLoader {
         do {
             let renderer = try renderers.renderer(for: env)
             let text = try FileOps.readText(path)
-            data = try renderer.render(text, name: name, file: path, variables: variables(sls: sls, env: env, name: name))
+            data = try renderer.render(text, name: name, file: path, variables: variables(sls: sls, env: env, name: name),
+                                       sharedConversions: true)
         } catch {
             errors.append("Rendering SLS '\(env):\(sls)' failed: \(error.description)")
         }

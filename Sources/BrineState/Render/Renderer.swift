@@ -17,6 +17,7 @@ public struct Renderer: Sendable {
     let environment: Jinja.Environment
     let defaultPipeline: [Step]
     let salt: SaltFunctions
+    let converted = ConvertedVariables()
 
     /// - Parameters:
     ///   - roots: the directories `{% include %}`/`{% import %}` search
@@ -81,7 +82,11 @@ public struct Renderer: Sendable {
     /// Renders a file's text to data. `name` is the template name relative
     /// to the roots (for relative imports and messages), `file` the path
     /// shown in errors.
-    public func render(_ text: String, name: String, file: String, variables: Variables) throws(BrineError) -> BrineCore.Value {
+    /// `sharedConversions`: reuse the converted grains, pillar and opts of
+    /// earlier renders (for SLS files, rendered one after another; file
+    /// templates may render on several threads and convert their own).
+    public func render(_ text: String, name: String, file: String, variables: Variables,
+                       sharedConversions: Bool = false) throws(BrineError) -> BrineCore.Value {
         var body = text
         var steps = defaultPipeline
         if text.hasPrefix("#!") {
@@ -94,7 +99,7 @@ public struct Renderer: Sendable {
         for step in steps {
             switch step {
             case .jinja:
-                body = try renderJinja(body, name: name, file: file, variables: variables)
+                body = try renderJinja(body, name: name, file: file, variables: variables, sharedConversions: sharedConversions)
             case .yaml:
                 data = try YAML.decode(body, file: file)
             case .json:
@@ -104,11 +109,14 @@ public struct Renderer: Sendable {
         return data ?? .string(body)
     }
 
-    public func renderJinja(_ text: String, name: String, file: String, variables: Variables) throws(BrineError) -> String {
+    public func renderJinja(_ text: String, name: String, file: String, variables: Variables,
+                            sharedConversions: Bool = false) throws(BrineError) -> String {
         do {
             let template = try environment.fromString(text, name: name)
             var context: [(String, Jinja.Value)] = [("salt", .object(salt))]
-            for (key, value) in variables { context.append((key, JinjaBridge.toJinja(value, ordered: key == "pillar"))) }
+            for (key, value) in variables {
+                context.append((key, sharedConversions ? converted.value(key, value) : JinjaBridge.toJinja(value, ordered: key == "pillar")))
+            }
             // Salt also makes the variables the environment's globals: a
             // template imported without context sees `salt`, `grains`,
             // `pillar`, `sls`, … too.
@@ -125,5 +133,27 @@ public struct Renderer: Sendable {
         } catch {
             throw BrineError(.template, "\(error)", at: SourceLocation(file: file))
         }
+    }
+}
+
+/// The template values of `grains`, `pillar` and `opts`, converted once per
+/// renderer rather than for every file it renders (a formula's SLS and its
+/// includes see the same ones). Like Salt's, they are the same objects in
+/// every file, so a template that changes pillar changes it for the files
+/// rendered after it, as in Salt; and `with context` imports can be reused
+/// (ImportCache.swift), which needs the same objects coming back.
+final class ConvertedVariables: @unchecked Sendable {
+    private let lock = NSLock()
+    private var cache: [String: (source: BrineCore.Value, value: Jinja.Value)] = [:]
+    static let shared: Set<String> = ["grains", "pillar", "opts"]
+
+    func value(_ key: String, _ source: BrineCore.Value) -> Jinja.Value {
+        guard ConvertedVariables.shared.contains(key) else { return JinjaBridge.toJinja(source, ordered: false) }
+        lock.lock()
+        defer { lock.unlock() }
+        if let known = cache[key], known.source == source { return known.value }
+        let value = JinjaBridge.toJinja(source, ordered: key == "pillar")
+        cache[key] = (source, value)
+        return value
     }
 }
