@@ -76,4 +76,14 @@ import Testing
         #expect(try call(ctx, "config.get", "app:port") == 1)
         #expect(try call(ctx, "config.get", "app", "merge=recurse") == ["port": 1])
     }
+
+    @Test func ipInSubnetAndStatusTime() throws {
+        let ctx = try makeContext()
+        #expect(try call(ctx, "network.ip_in_subnet", "10.1.2.3", "10.0.0.0/8") == true)
+        #expect(try call(ctx, "network.ip_in_subnet", "11.1.2.3", "10.0.0.0/8") == false)
+        #expect(try call(ctx, "network.ip_in_subnet", "192.168.1.7", "192.168.1.0/24") == true)
+        #expect(try call(ctx, "network.ip_in_subnet", "not-an-ip", "192.168.1.0/24") == false)
+        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        #expect(try call(ctx, "status.time", "%Y") == .string(String(year)))
+    }
 }

@@ -151,4 +151,26 @@ import Testing
         ]
         #expect(Array(args.prefix(7)) == salt, "\(args)")
     }
+
+    /// Salt's path variables (generate_sls_context): from the file's
+    /// directory, `.` at the top of the roots, no `tplroot`; the same in
+    /// pillar files. Expected values printed by Salt 3008 for this tree.
+    @Test func pathVariablesAsSalt() throws {
+        defer { tree.remove() }
+        let line = "{{ tplfile }}|{{ tpldir }}|{{ tpldot }}|{{ slspath }}|{{ sls_path }}|{{ slsdotpath }}|{{ slscolonpath }}|{{ tplroot is defined }}"
+        try tree.pillar("top.sls", "base:\n  '*':\n    - example\n")
+        try tree.pillar("example.sls", "where: \"\(line)\"\n")
+        for file in ["top1.sls", "app/init.sls", "app/web.sls", "app/sub/deep.sls"] {
+            let id = file.replacingOccurrences(of: "/", with: "_")
+            try tree.sls(file, "\(id):\n  test.nop:\n    - v: \"\(line)\"\n    - p: {{ pillar.where }}\n")
+        }
+        let ctx = try tree.context()
+        let high = try state(ctx, "show_sls", "top1,app,app.web,app.sub.deep")
+        func value(_ id: String) -> Value? { high[id]?["test"]?.listValue?.first?["v"] }
+        #expect(value("top1.sls") == "top1.sls|.||||||False")
+        #expect(value("app_init.sls") == "app/init.sls|app|app|app|app|app|app|False")
+        #expect(value("app_web.sls") == "app/web.sls|app|app|app|app|app|app|False")
+        #expect(value("app_sub_deep.sls") == "app/sub/deep.sls|app/sub|app.sub|app/sub|app_sub|app.sub|app:sub|False")
+        #expect(high["top1.sls"]?["test"]?.listValue?.dropFirst().first?["p"] == "example.sls|.||||||False")
+    }
 }

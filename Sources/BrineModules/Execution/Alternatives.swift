@@ -50,7 +50,36 @@ public enum NetworkModule: ExecutionModule {
             }
             return .string(network.description)
         },
+        ExecutionFunction("ip_in_subnet", doc: "Whether an IPv4 address is in a network (CIDR): ip_in_subnet 10.1.2.3 10.0.0.0/8.",
+                          [Parameter("ip_addr"), Parameter("cidr")]) { a, _ in
+            let cidr = a.string("cidr") ?? ""
+            let parts = cidr.split(separator: "/", maxSplits: 1).map(String.init)
+            guard let network = IPv4Network(address: parts.first ?? "", mask: parts.count == 2 ? parts[1] : "32"),
+                  let address = IPv4Network(address: a.string("ip_addr") ?? "", mask: String(network.prefix)) else { return false }
+            return .bool(address.base == network.base)
+        },
     ]
+}
+
+/// Salt's `status` functions templates read.
+public enum StatusModule: ExecutionModule {
+    public static let name = "status"
+
+    public static let functions: [ExecutionFunction] = [
+        ExecutionFunction("time", doc: "Return the current local time, formatted with strftime (default '%A, %d. %B %Y %I:%M%p').",
+                          [Parameter("format", default: "%A, %d. %B %Y %I:%M%p")]) { a, _ in
+            .string(strftime(a.string("format") ?? "%A, %d. %B %Y %I:%M%p", time(nil)))
+        },
+    ]
+
+    static func strftime(_ format: String, _ when: time_t) -> String {
+        var moment = when
+        var parts = tm()
+        localtime_r(&moment, &parts)
+        var buffer = [CChar](repeating: 0, count: 512)
+        let count = Foundation.strftime(&buffer, buffer.count, format, &parts)
+        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
 }
 
 /// An IPv4 network from an address and a dotted or prefix-length mask.

@@ -110,7 +110,7 @@ public struct SLSLoader {
         do {
             let renderer = try renderers.renderer(for: env)
             let text = try FileOps.readText(path)
-            data = try renderer.render(text, name: name, file: path, variables: variables(sls: sls, env: env, name: name),
+            data = try renderer.render(text, name: name, file: path, variables: variables(sls: sls, env: env, path: path),
                                        sharedConversions: true)
         } catch {
             errors.append("Rendering SLS '\(env):\(sls)' failed: \(error.description)")
@@ -310,20 +310,14 @@ public struct SLSLoader {
         }
     }
 
-    func variables(sls: String, env: String, name: String) -> Renderer.Variables {
-        let slsPath = name.replacingOccurrences(of: "/init.sls", with: "").replacingOccurrences(of: ".sls", with: "")
-        let tpldir = FileOps.dirname(name)
-        var vars: Renderer.Variables = [
-            "grains": (try? context.grains()) ?? .emptyMap, "pillar": (try? context.pillar()) ?? .emptyMap,
-            "opts": .map(context.opts.options), "saltenv": .string(env), "env": .string(env), "sls": .string(sls),
-            "slspath": .string(slsPath.contains("/") || name.hasSuffix("/init.sls") ? slsPath : tpldir),
-            "sls_path": .string(sls.replacingOccurrences(of: ".", with: "_")),
-            "tpldir": .string(tpldir), "tplfile": .string(name),
-            "tplroot": .string(String(name.split(separator: "/").first ?? "")),
-        ]
-        if name.hasSuffix("/init.sls") { vars["slspath"] = .string(slsPath) } else { vars["slspath"] = .string(tpldir) }
-        vars["slsdotpath"] = .string((vars["slspath"]?.stringValue ?? "").replacingOccurrences(of: "/", with: "."))
-        vars["slscolonpath"] = .string((vars["slspath"]?.stringValue ?? "").replacingOccurrences(of: "/", with: ":"))
+    func variables(sls: String, env: String, path: String) -> Renderer.Variables {
+        var vars = SLSContext.variables(templatePath: path, sls: sls)
+        vars["grains"] = (try? context.grains()) ?? .emptyMap
+        vars["pillar"] = (try? context.pillar()) ?? .emptyMap
+        vars["opts"] = .map(context.opts.options)
+        vars["saltenv"] = .string(env)
+        vars["env"] = .string(env)
+        vars["sls"] = .string(sls)
         return vars
     }
 }

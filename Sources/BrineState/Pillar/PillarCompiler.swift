@@ -106,7 +106,7 @@ public struct PillarCompiler: Sendable {
             defer { renderer.environment.clearCache() }
             let text = try FileOps.readText(topFile)
             let data = try renderer.render(text, name: topName, file: topFile,
-                                           variables: variables(env: env, sls: "top"))
+                                           variables: variables(env: env, sls: "top", path: topFile))
             guard case .map(let envs) = data else {
                 if data.isNull { continue }
                 throw BrineError(.yaml, "the top file must be a mapping of environment: targets", at: SourceLocation(file: topFile))
@@ -136,12 +136,15 @@ public struct PillarCompiler: Sendable {
         return result
     }
 
-    func variables(env: String, sls: String) -> Renderer.Variables {
-        let slsPath = sls.replacingOccurrences(of: ".", with: "/")
-        let tpldir = FileOps.dirname(slsPath)
-        return ["grains": grains, "pillar": overrides.isNull ? .emptyMap : overrides, "opts": .map(config.options),
-                "saltenv": .string(env), "env": .string(env), "sls": .string(sls),
-                "slspath": .string(tpldir), "tpldir": .string(tpldir), "tplfile": .string(slsPath + ".sls")]
+    func variables(env: String, sls: String, path: String) -> Renderer.Variables {
+        var vars = SLSContext.variables(templatePath: path, sls: sls)
+        vars["grains"] = grains
+        vars["pillar"] = overrides.isNull ? .emptyMap : overrides
+        vars["opts"] = .map(config.options)
+        vars["saltenv"] = .string(env)
+        vars["env"] = .string(env)
+        vars["sls"] = .string(sls)
+        return vars
     }
 
     /// `a.b` → `a/b.sls` or `a/b/init.sls` in the first root holding it;
@@ -167,7 +170,7 @@ public struct PillarCompiler: Sendable {
                              hint: "check pillar_roots and the pillar top file")
         }
         let text = try FileOps.readText(path)
-        var data = try renderer.render(text, name: name, file: path, variables: variables(env: env, sls: sls))
+        var data = try renderer.render(text, name: name, file: path, variables: variables(env: env, sls: sls, path: path))
         if data.isNull { return .emptyMap }
         guard case .map(var map) = data else {
             throw BrineError(.yaml, "pillar SLS must render to a mapping", at: SourceLocation(file: path))

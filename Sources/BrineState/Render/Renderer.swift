@@ -55,7 +55,7 @@ public struct Renderer: Sendable {
     }
 
     /// Variables that differ from one rendered file to the next.
-    static let perFileVariables: Set<String> = ["sls", "slspath", "sls_path", "slsdotpath", "slscolonpath", "tplroot",
+    static let perFileVariables: Set<String> = ["sls", "slspath", "sls_path", "slsdotpath", "slscolonpath",
                                                 "tplpath", "tplfile", "tpldir", "tpldot", "saltenv", "env"]
 
     /// What Salt's loader sets for a template it loads by name: its own
