@@ -173,4 +173,28 @@ import Testing
         #expect(value("app_sub_deep.sls") == "app/sub/deep.sls|app/sub|app.sub|app/sub|app_sub|app.sub|app:sub|False")
         #expect(high["top1.sls"]?["test"]?.listValue?.dropFirst().first?["p"] == "example.sls|.||||||False")
     }
+
+    /// An undefined value passed to a Salt function fails at the call, as in
+    /// Salt (mysql formula's repo.sls), even when the answer is not used.
+    @Test func undefinedArgumentFailsAtTheCall() throws {
+        defer { tree.remove() }
+        try tree.sls("t.sls", """
+            {%- set pkg = {'rpm': rpm_source} %}
+            a:
+              test.nop:
+                - v: {{ salt['pillar.get']('nothing:here', pkg.rpm) }}
+            """)
+        try tree.sls("ok.sls", """
+            {%- set pkg = {'rpm': rpm_source} %}
+            {%- set unused = salt['pillar.get']('nothing:here', pkg.rpm) %}
+            a:
+              test.nop:
+                - v: {{ salt['pillar.get']('nothing:here', 'x') }}
+            """)
+        let ctx = try tree.context()
+        let refused = try state(ctx, "show_sls", "t")
+        #expect(refused.errors.first?.contains("'rpm_source' is undefined") == true, "\(refused)")
+        let alsoRefused = try state(ctx, "show_sls", "ok")
+        #expect(alsoRefused.errors.first?.contains("'rpm_source' is undefined") == true, "\(alsoRefused)")
+    }
 }

@@ -109,6 +109,15 @@ final class SaltFunctions: JinjaObject {
     /// merges build around pillar data is made of plain dicts again; Brine's
     /// values do not carry Python's dict types through execution functions,
     /// which bench/README.md lists among the remaining differences.)
+    /// An undefined value passed to a Salt function fails at the call, as
+    /// Salt's StrictUndefined does when the function touches it (rather
+    /// than reaching the function as None).
+    static func refuseUndefined(_ args: Jinja.Arguments) throws {
+        for value in args.positional + args.keywords.map(\.value) {
+            if case .undefined(let undefined) = value { throw undefined.error() }
+        }
+    }
+
     static let returnsPillarData: Set<String> = ["pillar.get", "pillar.items", "pillar.item", "pillar.raw",
                                                   "config.get", "config.option"]
 
@@ -128,6 +137,7 @@ final class SaltFunctions: JinjaObject {
         let mergesHere = TemplateMerges.names.contains(name)
         return Function(name) { args, _ in
             do {
+                try Self.refuseUndefined(args)
                 if mergesHere, let answer = try TemplateMerges.call(name, args, context: context) { return answer }
                 let result = try context.loader.call(name, JinjaBridge.callArguments(args), context: context)
                 return JinjaBridge.toJinja(result, ordered: answersWithPillar)
