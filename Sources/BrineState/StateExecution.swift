@@ -147,21 +147,35 @@ public enum StateExecutionModule: ExecutionModule {
             high = compiler.sls(names, saltenv: context.saltenv)
         case .slsID(_, let names): high = compiler.sls(names, saltenv: context.saltenv)
         }
-        if case .slsID(let id, _) = target {
-            high = compiler.reconcileExtend(high)
-            guard high.states[id] != nil else {
-                return failure(["No matches for ID '\(id)' found in SLS '\(mods(args["mods"]).joined(separator: ","))' within saltenv '\(context.saltenv)'"], ctx)
-            }
-            high.states = high.states.filter { $0.key == id || $0.key == "__exclude__" }
+        if case .slsID(let id, _) = target, compiler.reconcileExtend(high).states[id] == nil {
+            return failure(["No matches for ID '\(id)' found in SLS '\(mods(args["mods"]).joined(separator: ","))' within saltenv '\(context.saltenv)'"], ctx)
         }
         var exclusions = high.states["__exclude__"]?.listValue ?? []
         for exclusion in (args["exclude"].listValue ?? (args["exclude"].isNull ? [] : mods(args["exclude"]).map(Value.string))) {
             exclusions.append(exclusion.mapValue != nil ? exclusion : ["sls": exclusion])
         }
         if !exclusions.isEmpty { high.states["__exclude__"] = .list(exclusions) }
-        let (chunks, errors) = compiler.lowChunks(high)
+        var (chunks, errors) = compiler.lowChunks(high)
         guard errors.isEmpty else { return failure(errors, ctx) }
+        if case .slsID(let id, _) = target { chunks = withRequisites(of: id, in: chunks) }
         return execute(chunks, context: context, compiler: compiler, test: isTest(args, ctx))
+    }
+
+    /// Salt's `sls_id`: the whole SLS is compiled, then the ID's chunks run
+    /// with every chunk they depend on (any requisite kind, transitively),
+    /// in run order; nothing else runs.
+    static func withRequisites(of id: String, in chunks: [LowChunk]) -> [LowChunk] {
+        let index = ChunkIndex(chunks)
+        var wanted = Set(chunks.indices.filter { chunks[$0]["__id__"]?.pythonString == id })
+        var queue = Array(wanted)
+        while let next = queue.popLast() {
+            for requisite in Requisite.allCases where requisite != .use {  // `use` only copies arguments
+                for reference in chunks[next][requisite.rawValue]?.listValue ?? [] {
+                    for found in index.match(reference) where wanted.insert(found).inserted { queue.append(found) }
+                }
+            }
+        }
+        return chunks.indices.filter(wanted.contains).map { chunks[$0] }
     }
 
     static func execute(_ chunks: [LowChunk], context: ExecutionContext, compiler: StateCompiler, test: Bool) -> Value {

@@ -103,4 +103,31 @@ import Testing
         #expect(result.ret("b")?["comment"] == "kept")
         #expect(ctx.outcome.retcode == 0)
     }
+
+    /// `state.sls_id` compiles the whole SLS and runs the ID with what it
+    /// requires, directly or through `_in` forms, and nothing else (Salt
+    /// 3008 ran a, d, b here, in that order).
+    @Test func slsIDRunsItsRequisites() throws {
+        defer { tree.remove() }
+        try tree.sls("t.sls", """
+            a:
+              test.succeed_with_changes: []
+            b:
+              test.succeed_without_changes:
+                - require:
+                  - test: a
+            c:
+              test.nop: []
+            d:
+              test.nop:
+                - watch_in:
+                  - test: b
+            """)
+        let ctx = try tree.context()
+        let result = try state(ctx, "sls_id", "b", "t")
+        #expect(result.runs.map { $0.ret["__id__"] } == ["a", "d", "b"])
+        #expect(ctx.outcome.retcode == 0)
+        let missing = try state(ctx, "sls_id", "nope", "t")
+        #expect(missing.errors == ["No matches for ID 'nope' found in SLS 't' within saltenv 'base'"])
+    }
 }
