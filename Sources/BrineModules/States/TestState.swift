@@ -5,22 +5,34 @@ import OrderedCollections
 public enum TestState: StateModule {
     public static let name = "test"
 
-    static func fixed(_ fn: String, _ doc: String, result: Bool, changes: Bool, comment: String) -> StateFunction {
-        StateFunction(fn, doc: doc, .optional("changes")) { call in
-            var ret = StateResult(name: call.name, result: result, comment: comment)
+    /// Salt 3008's fixed-outcome states, test mode included: `comment`
+    /// replaces the default comment; with `test=True` the states that would
+    /// change report None (or False for a failure without changes) and
+    /// Salt's words.
+    static func fixed(_ fn: String, _ doc: String, result: Bool, changes: Bool, comment: String,
+                      inTest: (result: Bool?, comment: String)?) -> StateFunction {
+        StateFunction(fn, doc: doc, .optional("changes", "comment")) { call in
+            var ret = StateResult(name: call.name, result: result, comment: call.string("comment") ?? comment)
             if changes {
                 ret.changes = call["changes"].mapValue ?? ["testing": ["old": "Unchanged", "new": "Something pretended to change"]]
-                if call.test && result { ret.result = nil; ret.comment = "If we weren't testing, this would be a success with changes" }
+            }
+            if call.test, let inTest {
+                ret.result = inTest.result
+                ret.comment = inTest.comment
             }
             return ret
         }
     }
 
     public static let functions: [StateFunction] = [
-        fixed("succeed_without_changes", "Succeed without making changes.", result: true, changes: false, comment: "Success!"),
-        fixed("succeed_with_changes", "Succeed and report changes.", result: true, changes: true, comment: "Success!"),
-        fixed("fail_without_changes", "Fail without making changes.", result: false, changes: false, comment: "Failure!"),
-        fixed("fail_with_changes", "Fail and report changes.", result: false, changes: true, comment: "Failure!"),
+        fixed("succeed_without_changes", "Succeed without making changes.", result: true, changes: false, comment: "Success!",
+              inTest: nil),
+        fixed("succeed_with_changes", "Succeed and report changes.", result: true, changes: true, comment: "Success!",
+              inTest: (nil, "If we weren't testing, this would be successful with changes")),
+        fixed("fail_without_changes", "Fail without making changes.", result: false, changes: false, comment: "Failure!",
+              inTest: (false, "If we weren't testing, this would be a failure!")),
+        fixed("fail_with_changes", "Fail and report changes.", result: false, changes: true, comment: "Failure!",
+              inTest: (nil, "If we weren't testing, this would be failed with changes")),
         StateFunction("nop", doc: "Do nothing, successfully.") { call in
             StateResult(name: call.name, result: true, comment: "Success!")
         },

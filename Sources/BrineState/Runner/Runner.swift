@@ -238,7 +238,7 @@ public final class StateRunner: @unchecked Sendable {
             case .onfail, .onfailAny:
                 onfailTargets += targets
             case .onchanges, .onchangesAny:
-                for t in targets where resultOf(t)?.result == false { failed.append(label(t)) }
+                // A soft trigger in Salt: a failed target counts as one that did not change.
                 onchangesTargets += targets
             case .prereq, .use, .listen:
                 break
@@ -247,10 +247,13 @@ public final class StateRunner: @unchecked Sendable {
         if !failed.isEmpty {
             return StateResult(name: name, result: false, comment: "One or more requisite failed: \(failed.joined(separator: ", "))")
         }
-        if !onfailTargets.isEmpty && !onfailTargets.contains(where: { resultOf($0)?.result == false }) {
+        // onfail runs when a target did not succeed: failed, or None under test=True (Salt's `result is True` test).
+        if !onfailTargets.isEmpty && !onfailTargets.contains(where: { resultOf($0).map { $0.result != true } ?? false }) {
             return StateResult(name: name, result: true, comment: "State was not run because onfail req did not change")
         }
-        if !onchangesTargets.isEmpty && !onchangesTargets.contains(where: { !(resultOf($0)?.changes.isEmpty ?? true) }) {
+        if !onchangesTargets.isEmpty
+            && !onchangesTargets.contains(where: { resultOf($0).map { $0.result != false && !$0.changes.isEmpty } ?? false })
+        {
             return StateResult(name: name, result: true, comment: "State was not run because none of the onchanges reqs changed")
         }
         for (kind, targets) in requisites[i] where kind == .prereq {

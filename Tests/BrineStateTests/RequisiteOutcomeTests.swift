@@ -1,0 +1,76 @@
+import BrineCore
+import BrineModules
+import BrineState
+import Foundation
+import Testing
+
+/// Requisites on failed and changed states, with and without test=True:
+/// the results and comments Salt 3008 gave for this tree (recorded with
+/// bench/compat/oracle.sh).
+@Suite struct RequisiteOutcomeTests {
+    let tree = Tree()
+
+    static let sls = """
+        fails:
+          test.fail_with_changes: []
+        fails_nochange:
+          test.fail_without_changes: []
+        oc:
+          test.succeed_with_changes:
+            - onchanges:
+              - test: fails
+        oc2:
+          test.succeed_with_changes:
+            - onchanges:
+              - test: fails_nochange
+        rq:
+          test.succeed_with_changes:
+            - require:
+              - test: fails
+        of:
+          test.succeed_with_changes:
+            - onfail:
+              - test: fails
+        wt:
+          test.succeed_with_changes:
+            - watch:
+              - test: fails
+        """
+
+    func outcomes(_ words: String...) throws -> [String: (Bool?, String)] {
+        try tree.sls("t.sls", Self.sls)
+        let ctx = try tree.context()
+        let result = try ctx.loader.call("state.sls", CallArguments.parse(["t"] + words), context: ctx)
+        var found: [String: (Bool?, String)] = [:]
+        for (_, ret) in result.runs {
+            let value = ret["result"] ?? .null
+            found[ret["__id__"]?.pythonString ?? ""] = (value.isNull ? nil : value.asFlag, ret["comment"]?.pythonString ?? "")
+        }
+        return found
+    }
+
+    @Test func applied() throws {
+        defer { tree.remove() }
+        let got = try outcomes()
+        let notRun = "State was not run because none of the onchanges reqs changed"
+        #expect(got["oc"]! == (true, notRun))
+        #expect(got["oc2"]! == (true, notRun))
+        #expect(got["rq"]! == (false, "One or more requisite failed: t.fails"))
+        #expect(got["of"]! == (true, "Success!"))
+        #expect(got["wt"]! == (false, "One or more requisite failed: t.fails"))
+        #expect(got["fails_nochange"]! == (false, "Failure!"))
+    }
+
+    @Test func testMode() throws {
+        defer { tree.remove() }
+        let got = try outcomes("test=True")
+        let wouldChange = "If we weren't testing, this would be successful with changes"
+        #expect(got["fails"]! == (nil, "If we weren't testing, this would be failed with changes"))
+        #expect(got["fails_nochange"]! == (false, "If we weren't testing, this would be a failure!"))
+        #expect(got["oc"]! == (nil, wouldChange))
+        #expect(got["oc2"]! == (true, "State was not run because none of the onchanges reqs changed"))
+        #expect(got["rq"]! == (nil, wouldChange))
+        #expect(got["of"]! == (nil, wouldChange))
+        #expect(got["wt"]! == (nil, wouldChange))
+    }
+}
