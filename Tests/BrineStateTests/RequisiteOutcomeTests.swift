@@ -73,4 +73,33 @@ import Testing
         #expect(got["of"]! == (nil, wouldChange))
         #expect(got["wt"]! == (nil, wouldChange))
     }
+
+    /// A requisite holding `*`, `?`, `[` or `]` matches as a glob, as in
+    /// Salt 3008 (`watch: - test: 'r-*'`); an `_in` form does not (Salt
+    /// refuses it: "Cannot extend ID 'oth[e]r'").
+    @Test func globRequisites() throws {
+        defer { tree.remove() }
+        try tree.sls("g.sls", """
+            r-one:
+              test.succeed_with_changes: []
+            r-two:
+              test.succeed_without_changes: []
+            other:
+              test.nop: []
+            w:
+              test.succeed_without_changes:
+                - watch:
+                  - test: 'r-*'
+            x:
+              test.nop:
+                - require:
+                  - test: 'r-?wo'
+            """)
+        let ctx = try tree.context()
+        let result = try state(ctx, "sls", "g")
+        #expect(ctx.outcome.retcode == 0, "\(result)")
+        #expect(result.runs.map { $0.ret["__id__"] } == ["r-one", "r-two", "other", "w", "x"])
+        try tree.sls("h.sls", "other:\n  test.nop: []\ny:\n  test.nop:\n    - require_in:\n      - test: 'oth[e]r'\n")
+        #expect(try state(ctx, "sls", "h").errors.count == 1)
+    }
 }

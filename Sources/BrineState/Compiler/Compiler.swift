@@ -301,6 +301,7 @@ public struct StateCompiler {
                     continue
                 }
                 let name = (argsValue.listValue ?? []).compactMap { $0["name"] }.first?.pythonString ?? id
+                // `_in` forms take no globs: Salt turns them into extends of that exact ID.
                 if id == key || name == key { result.append((id, stateModule)) }
             }
         }
@@ -369,8 +370,18 @@ enum ChunkReference {
         return (nil, ref.pythonString)
     }
 
+    /// Salt 3008 matches a reference holding `*`, `?`, `[` or `]` as a
+    /// glob against the IDs and names of the module's states.
+    static func isPattern(_ key: String) -> Bool { key.contains { "*?[]".contains($0) } }
+
     static func match(_ ref: Value, in chunks: [LowChunk]) -> [Int] {
         let (module, key) = parse(ref)
+        if module != "sls", isPattern(key) {
+            return chunks.indices.filter { i in
+                (module == nil || module == chunks[i]["state"]?.pythonString)
+                    && (Glob.match(chunks[i]["__id__"]?.pythonString ?? "", key) || Glob.match(chunks[i]["name"]?.pythonString ?? "", key))
+            }
+        }
         var result: [Int] = []
         for (i, chunk) in chunks.enumerated() {
             if module == "sls" {
@@ -403,7 +414,7 @@ struct ChunkIndex {
 
     func match(_ ref: Value) -> [Int] {
         let (module, key) = ChunkReference.parse(ref)
-        if module == "sls" { return ChunkReference.match(ref, in: chunks) }
+        if module == "sls" || ChunkReference.isPattern(key) { return ChunkReference.match(ref, in: chunks) }
         func ofModule(_ list: [Int]?) -> [Int] {
             (list ?? []).filter { module == nil || chunks[$0]["state"]?.pythonString == module }
         }
