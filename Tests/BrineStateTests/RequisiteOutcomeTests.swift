@@ -99,6 +99,9 @@ import Testing
         let result = try state(ctx, "sls", "g")
         #expect(ctx.outcome.retcode == 0, "\(result)")
         #expect(result.runs.map { $0.ret["__id__"] } == ["r-one", "r-two", "other", "w", "x"])
+        // The watch fired: test.mod_watch answers as Salt's.
+        #expect(result.ret("w")?["comment"] == "Watch statement fired.")
+        #expect(result.ret("w")?["changes"] == ["Requisites with changes": ["test: r-one"]])
         try tree.sls("h.sls", "other:\n  test.nop: []\ny:\n  test.nop:\n    - require_in:\n      - test: 'oth[e]r'\n")
         #expect(try state(ctx, "sls", "h").errors.count == 1)
     }

@@ -60,6 +60,9 @@ public struct StateCall: Sendable {
     public var facts: RunFacts
     /// For `mod_watch`: the function that was watching (`running`).
     public var watchingFunction: String?
+    /// For `mod_watch`: the watched states that changed, as `state: id`
+    /// (what Salt's `__low__['__reqs__']['watch']` lets `test.mod_watch` list).
+    public var watchedChanges: [String] = []
 
     public init(name: String, arguments: Arguments, test: Bool, context: ExecutionContext,
                 templates: (any TemplateRendering)? = nil, facts: RunFacts = RunFacts(), watchingFunction: String? = nil)

@@ -33,6 +33,13 @@ public enum TestState: StateModule {
               inTest: (false, "If we weren't testing, this would be a failure!")),
         fixed("fail_with_changes", "Fail and report changes.", result: false, changes: true, comment: "Failure!",
               inTest: (nil, "If we weren't testing, this would be failed with changes")),
+        StateFunction("mod_watch", doc: "Called by a watch that fired: 'Watch statement fired.', the watched states that changed.",
+                      .optional("result", "comment", "changes")) { call in
+            var ret = StateResult(name: call.name, result: call["result"].isNull ? true : call.bool("result"),
+                                  comment: call.string("comment") ?? "Watch statement fired.")
+            ret.changes = call["changes"].mapValue ?? ["Requisites with changes": .list(call.watchedChanges.map(Value.string))]
+            return ret
+        },
         StateFunction("nop", doc: "Do nothing, successfully.") { call in
             StateResult(name: call.name, result: true, comment: "Success!")
         },

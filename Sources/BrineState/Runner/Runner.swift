@@ -270,7 +270,7 @@ public final class StateRunner: @unchecked Sendable {
         if watchChanged, result.result != false, result.changes.isEmpty, result.extra["skip_watch"] == nil,
             states.has("\(chunk["state"]?.pythonString ?? "").mod_watch")
         {
-            result = (try? call(i, test: options.test, modWatch: true)) ?? result
+            result = (try? call(i, test: options.test, modWatch: true, watchedChanges: changedWatches(i))) ?? result
         }
         return result
     }
@@ -355,7 +355,15 @@ public final class StateRunner: @unchecked Sendable {
         }
     }
 
-    private func call(_ i: Int, test: Bool, modWatch: Bool = false) throws -> StateResult {
+    /// The `watch` targets of chunk `i` that changed, as `state: id`.
+    private func changedWatches(_ i: Int) -> [String] {
+        requisites[i].filter { $0.0 == .watch }.flatMap(\.1).compactMap { t in
+            guard !(resultOf(t)?.changes.isEmpty ?? true) else { return nil }
+            return "\(chunks[t]["state"]?.pythonString ?? ""): \(chunks[t]["__id__"]?.pythonString ?? "")"
+        }
+    }
+
+    private func call(_ i: Int, test: Bool, modWatch: Bool = false, watchedChanges: [String] = []) throws -> StateResult {
         let chunk = chunks[i]
         let module = chunk["state"]?.pythonString ?? ""
         let function = chunk["fun"]?.pythonString ?? ""
@@ -367,9 +375,10 @@ public final class StateRunner: @unchecked Sendable {
         stateContext.isDirectCall = false
         stateContext.shellByDefault = false
         stateContext.saltenv = chunk["__env__"]?.pythonString ?? context.saltenv
-        let call = StateCall(name: chunk["name"]?.pythonString ?? "", arguments: arguments,
+        var call = StateCall(name: chunk["name"]?.pythonString ?? "", arguments: arguments,
                              test: test || (chunk["test"]?.asFlag ?? false), context: stateContext, templates: templates,
                              facts: facts, watchingFunction: modWatch ? function : nil)
+        call.watchedChanges = watchedChanges
         guard let body = states.functions[fullName]?.body else {
             throw BrineError(.state, "State '\(fullName)' was not found")
         }
