@@ -75,6 +75,8 @@ public enum JSON {
         return String(decoding: out, as: UTF8.self)
     }
 
+    private static let hex = Array("0123456789abcdef".utf8)
+
     /// A JSON string as Python's `json.dumps(ensure_ascii=False)` writes it:
     /// quotes, backslashes and control characters escaped, the rest as is.
     static func quote(_ s: String, into out: inout [UInt8]) {
@@ -89,7 +91,6 @@ public enum JSON {
             case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
             case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
             case 0..<0x20:
-                let hex = Array("0123456789abcdef".utf8)
                 out.append(contentsOf: "\\u00".utf8)
                 out.append(hex[Int(byte >> 4)])
                 out.append(hex[Int(byte & 15)])

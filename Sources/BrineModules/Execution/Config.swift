@@ -38,10 +38,10 @@ public enum ConfigModule: ExecutionModule {
             if !a["merge"].isNull {
                 let lists = ctx.opts.bool("pillar_merge_lists")
                 var data = defaults
-                for (_, source) in sources.reversed() { data = data.merged(with: source, mergeLists: lists) }
+                for source in sources.reversed() { data = data.merged(with: source, mergeLists: lists) }
                 return data.traverse(key, delimiter: delimiter) ?? a["default"]
             }
-            for (_, source) in sources {
+            for source in sources {
                 if let found = source.traverse(key, delimiter: delimiter) { return found }
             }
             return defaults.traverse(key, delimiter: delimiter) ?? a["default"]
@@ -56,11 +56,11 @@ public enum ConfigModule: ExecutionModule {
             let fallback = a["default"].isNull ? (wildcard ? Value.emptyMap : "") : a["default"]
             let sources = try lookupSources(a, ctx, omitAll: a.bool("omit_all"))
             guard wildcard else {
-                for (_, source) in sources { if let found = source[value] { return found } }
+                for source in sources { if let found = source[value] { return found } }
                 return defaults[value] ?? fallback
             }
             var matched = OrderedDictionary<String, Value>()
-            for (_, source) in sources.reversed() {
+            for source in sources.reversed() {
                 for (key, found) in source.mapValue ?? [:] where Glob.match(key, value) { matched[key] = found }
             }
             for (key, found) in defaults.mapValue ?? [:] where Glob.match(key, value) && matched[key] == nil { matched[key] = found }
@@ -73,13 +73,13 @@ public enum ConfigModule: ExecutionModule {
 
     /// Options, grains, pillar and the pillar's `master` section, first
     /// wins, minus those the call omits.
-    static func lookupSources(_ a: Arguments, _ ctx: ExecutionContext, omitAll: Bool = false) throws -> [(String, Value)] {
-        var sources: [(String, Value)] = []
-        if !omitAll && !a.bool("omit_opts") { sources.append(("opts", .map(ctx.opts.options))) }
-        if !omitAll && !a.bool("omit_grains") { sources.append(("grains", try ctx.grains())) }
+    static func lookupSources(_ a: Arguments, _ ctx: ExecutionContext, omitAll: Bool = false) throws -> [Value] {
+        var sources: [Value] = []
+        if !omitAll && !a.bool("omit_opts") { sources.append(.map(ctx.opts.options)) }
+        if !omitAll && !a.bool("omit_grains") { sources.append(try ctx.grains()) }
         let pillar = omitAll || (a.bool("omit_pillar") && a.bool("omit_master")) ? Value.emptyMap : try ctx.pillar()
-        if !omitAll && !a.bool("omit_pillar") { sources.append(("pillar", pillar)) }
-        if !omitAll && !a.bool("omit_master") { sources.append(("master", pillar["master"] ?? .emptyMap)) }
+        if !omitAll && !a.bool("omit_pillar") { sources.append(pillar) }
+        if !omitAll && !a.bool("omit_master") { sources.append(pillar["master"] ?? .emptyMap) }
         return sources
     }
 }

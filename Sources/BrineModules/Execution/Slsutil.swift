@@ -73,16 +73,21 @@ public enum LogModule: ExecutionModule {
 public enum CpModule: ExecutionModule {
     public static let name = "cp"
 
+    /// Salt's `list_states`: the SLS names of file-server paths
+    /// (`a/b.sls` → `a.b`, `a/init.sls` → `a`), sorted, each once.
+    public static func slsNames(_ files: [String]) -> [String] {
+        var names = Set<String>()
+        for file in files where file.hasSuffix(".sls") {
+            var name = String(file.dropLast(4))
+            if name.hasSuffix("/init") { name = String(name.dropLast(5)) }
+            names.insert(name.replacingOccurrences(of: "/", with: "."))
+        }
+        return names.sorted()
+    }
+
     public static let functions: [ExecutionFunction] = [
         ExecutionFunction("list_states", doc: "List the SLS names available in a saltenv.", [Parameter("saltenv", default: "base")]) { a, ctx in
-            let files = try ctx.fileClient.listFiles(saltenv: a.string("saltenv") ?? "base")
-            var names: [String] = []
-            for file in files where file.hasSuffix(".sls") {
-                var name = String(file.dropLast(4))
-                if name.hasSuffix("/init") { name = String(name.dropLast(5)) }
-                names.append(name.replacingOccurrences(of: "/", with: "."))
-            }
-            return .list(names.sorted().map(Value.string))
+            .list(slsNames(try ctx.fileClient.listFiles(saltenv: a.string("saltenv") ?? "base")).map(Value.string))
         },
         ExecutionFunction("list_master", doc: "List the files on the file server for a saltenv.", [Parameter("saltenv", default: "base"),
                                                                                                   Parameter("prefix", default: "")]) { a, ctx in

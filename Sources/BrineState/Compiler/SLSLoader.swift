@@ -56,14 +56,9 @@ public struct SLSLoader {
     /// Salt's `list_states`: every SLS name of a saltenv.
     mutating func availableSLS(_ env: String) -> [String] {
         if let known = available[env] { return known }
-        var names = Set<String>()
-        for path in (try? context.fileClient.listFiles(saltenv: env)) ?? [] where path.hasSuffix(".sls") {
-            let dotted = path.replacingOccurrences(of: "/", with: ".")
-            names.insert(path.hasSuffix("/init.sls") ? String(dotted.dropLast(9)) : String(dotted.dropLast(4)))
-        }
-        let sorted = names.sorted()
-        available[env] = sorted
-        return sorted
+        let names = CpModule.slsNames((try? context.fileClient.listFiles(saltenv: env)) ?? [])
+        available[env] = names
+        return names
     }
 
     /// SLS names matching a pattern (Salt's `fnmatch.filter` over `list_states`);
@@ -80,14 +75,16 @@ public struct SLSLoader {
         for (env, patterns) in matches {
             for pattern in patterns {
                 for sls in expand(pattern, env: env) where !rendered.contains("\(env):\(sls)") {
+                    // Salt's words for a named SLS that is not there (an include
+                    // that is not there keeps "Specified SLS … is not available").
+                    guard locateQuietly(sls, env: env) else {
+                        high.errors.append("No matching sls found for '\(pattern)' in env '\(env)'")
+                        continue
+                    }
                     var errors: [String] = []
                     var state = renderState(sls, env: env, matches: matches, errors: &errors)
                     if !state.isEmpty { Self.mergeIncluded(&high.states, &state, errors: &errors) }
-                    let notAvailable = "SLS \(pattern) in saltenv"
-                    high.errors += errors.map {
-                        $0.contains("is not available") && $0.contains(notAvailable)
-                            ? "No matching sls found for '\(pattern)' in env '\(env)'" : $0
-                    }
+                    high.errors += errors
                 }
             }
         }

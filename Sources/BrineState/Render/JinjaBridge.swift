@@ -10,11 +10,6 @@ public enum JinjaBridge {
     /// `ordered`: the maps are Python OrderedDicts in Salt (pillar data),
     /// which Salt's `yaml` filter writes unsorted.
     public static func toJinja(_ value: BrineCore.Value, ordered: Bool = false) -> Jinja.Value {
-        toJinja(value) { _ in ordered }
-    }
-
-    /// `ordered(map)` tells, map by map, which are OrderedDicts in Salt.
-    static func toJinja(_ value: BrineCore.Value, ordered: (OrderedDictionary<String, BrineCore.Value>) -> Bool) -> Jinja.Value {
         switch value {
         case .null: return .none
         case .bool(let b): return .bool(b)
@@ -24,7 +19,7 @@ public enum JinjaBridge {
         case .list(let l): return .list(ListBox(l.map { toJinja($0, ordered: ordered) }))
         case .map(let m):
             let box = DictBox(m.map { (Jinja.Value.string($0.key), toJinja($0.value, ordered: ordered)) })
-            box.keepsOrder = ordered(m)
+            box.keepsOrder = ordered
             return .dict(box)
         }
     }
@@ -104,11 +99,6 @@ final class SaltFunctions: JinjaObject {
 
     var typeName: String { "LazyLoader" }
 
-    /// Functions whose answers are pillar data as Salt keeps it: OrderedDicts,
-    /// which Salt's `yaml` filter writes in their own order. (What Salt's
-    /// merges build around pillar data is made of plain dicts again; Brine's
-    /// values do not carry Python's dict types through execution functions,
-    /// which bench/README.md lists among the remaining differences.)
     /// An undefined value passed to a Salt function fails at the call, as
     /// Salt's StrictUndefined does when the function touches it (rather
     /// than reaching the function as None).
@@ -118,9 +108,12 @@ final class SaltFunctions: JinjaObject {
         }
     }
 
+    /// Functions whose answers are pillar data as Salt keeps it: OrderedDicts,
+    /// which Salt's `yaml` filter writes in their own order. (Salt's merges
+    /// are done on template values, TemplateMerges.swift; other paths through
+    /// execution functions lose the distinction, as bench/README.md lists.)
     static let returnsPillarData: Set<String> = ["pillar.get", "pillar.items", "pillar.item", "pillar.raw",
                                                   "config.get", "config.option"]
-
 
     func attribute(_ name: String, _ ctx: CallContext) throws -> Jinja.Value? {
         if name.contains(".") {
@@ -166,4 +159,3 @@ final class SaltModuleProxy: JinjaObject {
         return .function(owner.function(full))
     }
 }
-

@@ -115,7 +115,7 @@ public struct Renderer: Sendable {
             let template = try environment.fromString(text, name: name)
             var context: [(String, Jinja.Value)] = [("salt", .object(salt))]
             for (key, value) in variables {
-                context.append((key, sharedConversions ? converted.value(key, value) : JinjaBridge.toJinja(value, ordered: key == "pillar")))
+                context.append((key, sharedConversions ? converted.value(key, value) : ConvertedVariables.convert(key, value)))
             }
             // Salt also makes the variables the environment's globals: a
             // template imported without context sees `salt`, `grains`,
@@ -147,12 +147,17 @@ final class ConvertedVariables: @unchecked Sendable {
     private var cache: [String: (source: BrineCore.Value, value: Jinja.Value)] = [:]
     static let shared: Set<String> = ["grains", "pillar", "opts"]
 
+    /// A render variable as a template value: pillar is Salt's OrderedDicts.
+    static func convert(_ key: String, _ source: BrineCore.Value) -> Jinja.Value {
+        JinjaBridge.toJinja(source, ordered: key == "pillar")
+    }
+
     func value(_ key: String, _ source: BrineCore.Value) -> Jinja.Value {
-        guard ConvertedVariables.shared.contains(key) else { return JinjaBridge.toJinja(source, ordered: false) }
+        guard ConvertedVariables.shared.contains(key) else { return ConvertedVariables.convert(key, source) }
         lock.lock()
         defer { lock.unlock() }
         if let known = cache[key], known.source == source { return known.value }
-        let value = JinjaBridge.toJinja(source, ordered: key == "pillar")
+        let value = ConvertedVariables.convert(key, source)
         cache[key] = (source, value)
         return value
     }
