@@ -23,7 +23,13 @@ public final class JobCache: Sendable {
     public init(directory: String) throws {
         do {
             try PrivateDirectory.make(directory)
-            pool = try DatabasePool(path: directory + "/jobs.sqlite")
+            // `brine jobs`/`brine stats` open the same file while the master
+            // writes to it (and their set-up is a write transaction): wait for
+            // the other writer rather than fail with "database is locked",
+            // which lost a publish under load (MasterCrashTests in CI).
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            pool = try DatabasePool(path: directory + "/jobs.sqlite", configuration: configuration)
             try pool.write { db in
                 try db.execute(sql: """
                     CREATE TABLE IF NOT EXISTS jobs (
