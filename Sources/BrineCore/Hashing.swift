@@ -18,6 +18,21 @@ public enum Hashing {
         }
     }
 
+    /// HMAC-SHA256 of a message (Salt's `hmac` and `hmac_compute` filters).
+    public static func hmacSHA256(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
+    }
+
+    /// A name-based (version 5) UUID, as Python's `uuid.uuid5`.
+    public static func uuid5(namespace: UUID, name: String) -> UUID {
+        let ns = withUnsafeBytes(of: namespace.uuid) { Array($0) }
+        var bytes = Array(Insecure.SHA1.hash(data: ns + Array(name.utf8)).prefix(16))
+        bytes[6] = bytes[6] & 0x0F | 0x50
+        bytes[8] = bytes[8] & 0x3F | 0x80
+        return UUID(uuid: (bytes[0], bytes[1], bytes[2], bytes[3], bytes[4], bytes[5], bytes[6], bytes[7],
+                           bytes[8], bytes[9], bytes[10], bytes[11], bytes[12], bytes[13], bytes[14], bytes[15]))
+    }
+
     /// Hashes a file in chunks, so large files are not read into memory.
     public static func fileDigest(_ path: String, algorithm: String = "sha256") throws(BrineError) -> String {
         guard let handle = FileHandle(forReadingAtPath: path) else {

@@ -141,6 +141,14 @@ struct YAMLEventDecoder {
             stack[last] = .sequence(items: [], anchor: nil, line: 0)
             defer { stack[last] = .mapping(builder, anchor: anchor, line: start) }
             guard let pending = builder.pendingKey else {
+                // Salt's loader refuses what Python cannot hash.
+                switch value {
+                case .list, .map:
+                    throw BrineError(.yaml, "while constructing a mapping, found unacceptable key: a sequence or mapping cannot be a key",
+                                     at: SourceLocation(file: file, line: line),
+                                     hint: "quote the key if it is text (a '{{ … }}' outside a string is a YAML mapping)")
+                default: break
+                }
                 builder.pendingKey = (Self.keyString(value), line, mergeKey)
                 return
             }
@@ -161,10 +169,8 @@ struct YAMLEventDecoder {
 
     /// Map keys are strings in `Value`; scalars keep the text the user typed
     /// except booleans and null, which Python would print as `True`/`None`.
-    /// A sequence or mapping used as a key becomes its Python repr.
     static func keyString(_ value: Value) -> String {
         switch value {
-        case .list, .map: return value.pythonRepr
         case .string(let s): return s
         case .int(let i): return String(i)
         case .bool(let b): return b ? "True" : "False"

@@ -210,6 +210,7 @@ public enum Modules {
     public static let loader: Loader = {
         var loader = Loader.standard
         loader.register(StateExecutionModule.self)
+        for function in SlsutilRendering.functions { loader.register(function, module: "slsutil") }
         return loader
     }()
 }

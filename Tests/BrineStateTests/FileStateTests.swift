@@ -210,6 +210,6 @@ import Testing
         let ctx = try tree.context()
         let result = try ctx.loader.call("state.apply", CallArguments.parse(["j"]), context: ctx)
         let comment = (result.ret("show")?["comment"]?.stringValue ?? "\(result)").trimmingCharacters(in: .newlines)
-        #expect(comment == "42 a,b v 1,2,3 {\"a\": {\"x\": 1, \"y\": 2}} {a: [1, b]} a:b:c 5 True abc-N ('abc', '123') /a/b/c ['x'] Linux Linux")
+        #expect(comment == "42 a,b v 1,2,3 {\"a\": {\"x\": 1, \"y\": 2}} {a: [1, b]} \"a:b:c\" 5 True abc-N ('abc', '123') /a/b/c ['x'] Linux Linux")
     }
 }

@@ -8,18 +8,9 @@ public enum StatusModule: ExecutionModule {
     public static let functions: [ExecutionFunction] = [
         ExecutionFunction("time", doc: "Return the current local time, formatted with strftime (default '%A, %d. %B %Y %I:%M%p').",
                           [Parameter("format", default: "%A, %d. %B %Y %I:%M%p")]) { a, _ in
-            .string(strftime(a.string("format") ?? "%A, %d. %B %Y %I:%M%p", time(nil)))
+            .string(LocalTime.format(a.string("format") ?? "%A, %d. %B %Y %I:%M%p", time(nil)))
         },
     ]
-
-    static func strftime(_ format: String, _ when: time_t) -> String {
-        var moment = when
-        var parts = tm()
-        localtime_r(&moment, &parts)
-        var buffer = [CChar](repeating: 0, count: 512)
-        let count = Foundation.strftime(&buffer, buffer.count, format, &parts)
-        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
 }
 
 /// An IPv4 network from an address and a dotted or prefix-length mask.

@@ -86,9 +86,9 @@ public struct Renderer: Sendable {
     /// earlier renders (for SLS files, rendered one after another; file
     /// templates may render on several threads and convert their own).
     public func render(_ text: String, name: String, file: String, variables: Variables,
-                       sharedConversions: Bool = false) throws(BrineError) -> BrineCore.Value {
+                       sharedConversions: Bool = false, pipeline: [Step]? = nil) throws(BrineError) -> BrineCore.Value {
         var body = text
-        var steps = defaultPipeline
+        var steps = pipeline ?? defaultPipeline
         if text.hasPrefix("#!") {
             let firstLine = text.prefix { $0 != "\n" }
             steps = try Renderer.pipeline(String(firstLine.dropFirst(2)), file: file)

@@ -8,7 +8,11 @@ import Jinja
 /// `regex_replace`, …) that real formulas use.
 enum SaltJinja {
     static func install(into env: Jinja.Environment) {
-        for (name, filter) in filters { env.filters[name] = filter }
+        for table in [filters, dataFilters, networkFilters, systemFilters] {
+            for (name, filter) in table { env.filters[name] = filter }
+        }
+        for (name, test) in tests { env.tests[name] = test }
+        for (name, function) in globalFunctions { env.globals[name] = function }
         env.tagExtensions["import_yaml"] = ImportTag(format: .yaml)
         env.tagExtensions["import_json"] = ImportTag(format: .json)
         env.tagExtensions["import_text"] = ImportTag(format: .text)
@@ -114,8 +118,20 @@ enum SaltJinja {
             let indent = arg(args, 1, "indent").flatMap { JinjaBridge.fromJinja($0).intValue }
             return .markup(JSON.encode(sortedKeys(JinjaBridge.fromJinja(value), arg(args, 0, "sort_keys").map { JinjaBridge.fromJinja($0).isTruthy } ?? true), indent: indent))
         },
-        "yaml_encode": { value, _, _ in .string(FlowYAML.encode(JinjaBridge.fromJinja(value))) },
-        "yaml_dquote": { value, _, _ in .string(JSON.quote(try string(value))) },
+        "yaml_encode": { value, _, _ in
+            // PyYAML's scalar representation; strings always double-quoted.
+            switch value {
+            case .string(let s), .markup(let s): return .string(pyYAMLDoubleQuoted(s))
+            case .none: return .string("null")
+            case .bool(let b): return .string(b ? "true" : "false")
+            case .int(let i): return .string(String(i))
+            case .float(let d):
+                return .string(d.isNaN ? ".nan" : d.isInfinite ? (d < 0 ? "-.inf" : ".inf") : formatFloat(d))
+            default:
+                throw JinjaError(.typeError, "yaml_encode() only works with YAML scalar data; failed for <class '\(value.typeName)'>")
+            }
+        },
+        "yaml_dquote": { value, _, _ in .string(pyYAMLDoubleQuoted(try string(value))) },
         "yaml_squote": { value, _, _ in .string("'" + (try string(value)).replacingOccurrences(of: "'", with: "''") + "'") },
         "load_yaml": { value, _, _ in try parse(try string(value), .yaml, source: "<load_yaml>") },
         "load_json": { value, _, _ in try parse(try string(value), .json, source: "<load_json>") },
@@ -136,9 +152,12 @@ enum SaltJinja {
             case .null: return .bool(false)
             case .bool(let b): return .bool(b)
             case .int(let i): return .bool(i > 0)
-            case .float(let d): return .bool(d > 0)
             case .string(let s): return .bool(["yes", "1", "true"].contains(s.lowercased()))
-            case let other: return .bool(other.isTruthy)
+            // Python: other hashable values (floats) are False; containers
+            // are True when not empty.
+            case .list(let l): return .bool(!l.isEmpty)
+            case .map(let m): return .bool(!m.isEmpty)
+            default: return .bool(false)
             }
         },
         "to_num": { value, _, _ in
@@ -161,13 +180,13 @@ enum SaltJinja {
             return .string(FileOps.join(parts))
         },
         "sequence": { value, _, _ in
-            if case .list = value { return value }
-            if case .tuple = value { return value }
-            return .list(ListBox([value]))
+            switch value {
+            case .list, .tuple, .dict: return value
+            default: return .list(ListBox([value]))
+            }
         },
         "is_list": { value, _, _ in
             if case .list = value { return .bool(true) }
-            if case .tuple = value { return .bool(true) }
             return .bool(false)
         },
         "quote": { value, _, _ in .string(Shlex.quote(try string(value))) },
@@ -187,6 +206,27 @@ enum SaltJinja {
         },
     ]
 
+    /// PyYAML's `write_double_quoted` without line folding and without
+    /// `allow_unicode`: printable ASCII as is, the rest escaped.
+    static func pyYAMLDoubleQuoted(_ text: String) -> String {
+        let named: [UInt32: String] = [0: "0", 7: "a", 8: "b", 9: "t", 10: "n", 11: "v", 12: "f", 13: "r", 27: "e",
+                                       0x22: "\"", 0x5C: "\\", 0x85: "N", 0xA0: "_", 0x2028: "L", 0x2029: "P"]
+        var out = "\""
+        for scalar in text.unicodeScalars {
+            let v = scalar.value
+            if let name = named[v] {
+                out += "\\" + name
+            } else if (0x20...0x7E).contains(v) {
+                out.unicodeScalars.append(scalar)
+            } else {
+                let (prefix, width) = v <= 0xFF ? ("x", 2) : v <= 0xFFFF ? ("u", 4) : ("U", 8)
+                let digits = String(v, radix: 16, uppercase: true)
+                out += "\\" + prefix + String(repeating: "0", count: max(0, width - digits.count)) + digits
+            }
+        }
+        return out + "\""
+    }
+
     static func setOp(_ value: Jinja.Value, _ args: Jinja.Arguments,
                       _ op: ([BrineCore.Value], [BrineCore.Value]) -> [BrineCore.Value]) -> Jinja.Value
     {
@@ -204,8 +244,10 @@ enum SaltJinja {
         let range = NSRange(text.startIndex..., in: text)
         guard let match = regex.regex.firstMatch(in: text, options: anchored ? [.anchored] : [], range: range) else { return .none }
         let source = text as NSString
+        // Without groups Salt returns the whole match, as a 1-tuple.
+        guard match.numberOfRanges > 1 else { return .tuple([.string((text as NSString).substring(with: match.range))]) }
         var groups: [Jinja.Value] = []
-        for i in 1..<max(1, match.numberOfRanges) {
+        for i in 1..<match.numberOfRanges {
             let r = match.range(at: i)
             groups.append(r.location == NSNotFound ? .none : .string(source.substring(with: r)))
         }

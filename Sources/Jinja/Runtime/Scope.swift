@@ -290,6 +290,16 @@ public struct CallContext {
     }
     /// Looks up a template variable (locals, context, globals).
     public func resolve(_ name: String) -> Value { runtime.lookup(name, frame) }
+    /// Every variable visible here by name (Jinja's `Context.items()` plus
+    /// the names in scope), sorted: globals, then render variables, then
+    /// assignments, each overriding the one before.
+    public var visibleVariables: [(String, Value)] {
+        var visible = runtime.env.globals
+        for (k, v) in runtime.renderGlobals { visible[k] = v }
+        for (k, v) in frame.template.globals { visible[k] = v }
+        for (k, v) in frame.scope.flattened() where k != "self" { visible[k] = v }
+        return visible.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+    }
     /// An undefined value of the environment's kind.
     public func undefined(_ name: String? = nil, hint: String? = nil) -> Value {
         .undefined(Undefined(name: name, hint: hint, kind: runtime.env.undefined))
