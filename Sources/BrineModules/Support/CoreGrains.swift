@@ -49,10 +49,14 @@ public enum CoreGrains {
         g["cpu_model"] = .string(cpuModel(root: root))
         g["mem_total"] = .int(Int(ProcessInfo.processInfo.physicalMemory / 1_048_576))
         g["swap_total"] = .int(swapTotal(root: root))
-        let addresses = interfaceAddresses()
-        g["ipv4"] = .list(addresses.v4.map(Value.string))
-        g["ipv6"] = .list(addresses.v6.map(Value.string))
-        g["ip_interfaces"] = .map(addresses.byInterface.mapValues { .list($0.map(Value.string)) })
+        let interfaces = NetworkInterface.all()
+        func list(_ addresses: [IPAddress]) -> Value { .list(addresses.map { .string($0.description) }) }
+        g["ipv4"] = list(NetworkInterface.addresses(interfaces, version: .v4, only: nil, includeLoopback: true))
+        g["ipv6"] = list(NetworkInterface.addresses(interfaces, version: .v6, only: nil, includeLoopback: true))
+        g["ip_interfaces"] = Value.ordered(interfaces.map { ($0.name, list($0.inet.map(\.address) + $0.inet6.map(\.address))) })
+        g["ip4_interfaces"] = Value.ordered(interfaces.map { ($0.name, list($0.inet.map(\.address))) })
+        g["ip6_interfaces"] = Value.ordered(interfaces.map { ($0.name, list($0.inet6.map(\.address))) })
+        g["hwaddr_interfaces"] = Value.ordered(interfaces.compactMap { i in i.hardwareAddress.map { (i.name, .string($0)) } })
         let virt = virtual(root: root)
         g["virtual"] = .string(virt.kind)
         if let subtype = virt.subtype { g["virtual_subtype"] = .string(subtype) }
@@ -173,36 +177,5 @@ public enum CoreGrains {
     static func read(_ path: String) -> String? {
         guard let data = FileManager.default.contents(atPath: path) else { return nil }
         return String(decoding: data, as: UTF8.self)
-    }
-
-    struct Addresses {
-        var v4: [String] = []
-        var v6: [String] = []
-        var byInterface = OrderedDictionary<String, [String]>()
-    }
-
-    static func interfaceAddresses() -> Addresses {
-        var result = Addresses()
-        var head: UnsafeMutablePointer<ifaddrs>?
-        guard getifaddrs(&head) == 0, let first = head else { return result }
-        defer { freeifaddrs(head) }
-        var cursor: UnsafeMutablePointer<ifaddrs>? = first
-        while let entry = cursor {
-            defer { cursor = entry.pointee.ifa_next }
-            guard let addr = entry.pointee.ifa_addr else { continue }
-            let family = Int32(addr.pointee.sa_family)
-            guard family == AF_INET || family == AF_INET6 else { continue }
-            var host = [CChar](repeating: 0, count: Int(NI_MAXHOST))
-            let length = socklen_t(family == AF_INET ? MemoryLayout<sockaddr_in>.size : MemoryLayout<sockaddr_in6>.size)
-            guard getnameinfo(addr, length, &host, socklen_t(host.count), nil, 0, NI_NUMERICHOST) == 0 else { continue }
-            var text = String(decoding: host.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-            if let percent = text.firstIndex(of: "%") { text = String(text[..<percent]) }
-            let name = String(cString: entry.pointee.ifa_name)
-            if family == AF_INET { result.v4.append(text) } else { result.v6.append(text) }
-            result.byInterface[name, default: []].append(text)
-        }
-        result.v4.sort()
-        result.v6.sort()
-        return result
     }
 }

@@ -1,0 +1,74 @@
+import BrineCore
+import BrineModules
+import Foundation
+import Testing
+
+/// The `network` module and the interface grains, checked against what
+/// iproute2 reports for this machine (`ip -j addr show`, the data Salt's
+/// `network.interfaces` parses from `ip addr show`).
+@Suite struct NetworkTests {
+    /// Per interface: (up, hwaddr, [IPv4 "address/netmask/label"], [IPv6 "address/prefix/scope"]).
+    func fromIP() throws -> [String: (Bool, String, [String], [String])] {
+        let output = try ProcessRunner().run(Command(["ip", "-j", "addr", "show"])).stdout
+        var result: [String: (Bool, String, [String], [String])] = [:]
+        for link in try JSON.decode(output).listValue ?? [] {
+            guard let name = link["ifname"]?.stringValue else { continue }
+            let up = link["flags"]?.listValue?.contains("UP") ?? false
+            var inet: [String] = [], inet6: [String] = []
+            for info in link["addr_info"]?.listValue ?? [] {
+                let local = info["local"]?.stringValue ?? "", prefix = info["prefixlen"]?.intValue ?? 0
+                if info["family"] == "inet" {
+                    let mask = IPAddress(version: .v4, bits: UInt128(prefix == 0 ? 0 : UInt32.max << UInt32(32 - prefix)))
+                    inet.append("\(local)/\(mask)/\(info["label"]?.stringValue ?? name)")
+                } else if info["family"] == "inet6" {
+                    inet6.append("\(local)/\(prefix)/\(info["scope"]?.stringValue ?? "")")
+                }
+            }
+            result[name] = (up, link["address"]?.stringValue ?? "", inet, inet6)
+        }
+        return result
+    }
+
+    @Test func interfacesAsIPReportsThem() throws {
+        let expected = try fromIP()
+        let context = try makeContext()
+        guard case .map(let interfaces) = try call(context, "network.interfaces") else {
+            Issue.record("network.interfaces did not return a map")
+            return
+        }
+        #expect(Set(interfaces.keys) == Set(expected.keys))
+        for (name, (up, hwaddr, inet, inet6)) in expected {
+            let got = interfaces[name] ?? .null
+            #expect(got["up"] == .bool(up), "\(name)")
+            #expect(got["hwaddr"]?.stringValue == hwaddr, "\(name)")
+            let gotInet = (got["inet"]?.listValue ?? []).map {
+                "\($0["address"]?.stringValue ?? "")/\($0["netmask"]?.stringValue ?? "")/\($0["label"]?.stringValue ?? "")"
+            }
+            let gotInet6 = (got["inet6"]?.listValue ?? []).map {
+                "\($0["address"]?.stringValue ?? "")/\($0["prefixlen"]?.stringValue ?? "")/\($0["scope"]?.stringValue ?? "")"
+            }
+            #expect(gotInet.sorted() == inet.sorted(), "\(name)")
+            #expect(gotInet6.sorted() == inet6.sorted(), "\(name)")
+        }
+        // The loopback addresses stay out of ip_addrs unless asked for.
+        let all = try call(context, "network.ip_addrs", "include_loopback=True").listValue ?? []
+        let plain = try call(context, "network.ip_addrs").listValue ?? []
+        #expect(all.contains("127.0.0.1") && !plain.contains("127.0.0.1"))
+        #expect(try call(context, "network.in_subnet", "127.0.0.0/8") == false)
+        #expect(try call(context, "network.ip_in_subnet", "10.1.2.3", "10.0.0.0/8") == true)
+        #expect(try call(context, "network.calc_net", "2001:db8::5", "64") == "2001:db8::/64")
+    }
+
+    @Test func interfaceGrains() throws {
+        let expected = try fromIP()
+        let grains = CoreGrains.detect(id: "t")
+        for (name, (_, hwaddr, inet, inet6)) in expected {
+            let v4 = inet.map { String($0.split(separator: "/")[0]) }, v6 = inet6.map { String($0.split(separator: "/")[0]) }
+            #expect(Set(grains["ip4_interfaces"]?[name]?.listValue?.compactMap(\.stringValue) ?? []) == Set(v4), "\(name)")
+            #expect(Set(grains["ip6_interfaces"]?[name]?.listValue?.compactMap(\.stringValue) ?? []) == Set(v6), "\(name)")
+            #expect(grains["ip_interfaces"]?[name]?.listValue?.count == v4.count + v6.count, "\(name)")
+            #expect(grains["hwaddr_interfaces"]?[name]?.stringValue == hwaddr, "\(name)")
+        }
+        #expect(grains["ipv4"]?.listValue?.contains("127.0.0.1") == true)
+    }
+}
