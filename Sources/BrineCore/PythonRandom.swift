@@ -10,6 +10,17 @@ public struct PythonRandom: Sendable {
     private var state = [UInt32](repeating: 0, count: 624)
     private var index = 624
 
+    /// `random.Random(n)` for an integer seed (Python uses `abs(n)`).
+    public init(seed: Int) {
+        var magnitude = seed.magnitude
+        var key: [UInt32] = []
+        repeat {
+            key.append(UInt32(truncatingIfNeeded: magnitude))
+            magnitude >>= 32
+        } while magnitude != 0
+        initByArray(key)
+    }
+
     /// `random.Random(text)`: CPython's version-2 string seeding, the text's
     /// UTF-8 bytes followed by their SHA-512, read as one big-endian number.
     public init(seed text: String) {

@@ -140,13 +140,76 @@ extension YAML {
     /// writes it, which is what Salt's `yaml` outputter prints.
     public static func encode(_ value: Value) -> String {
         var out = ""
-        emit(value, indent: 0, into: &out, inlineStart: true)
+        emit(value, indent: 0, into: &out, inlineStart: true, flowLeaves: false)
         if !out.hasSuffix("\n") { out += "\n" }
         return out
     }
 
-    private static func emit(_ value: Value, indent: Int, into out: inout String, inlineStart: Bool) {
+    /// `yaml.safe_dump(default_flow_style=None)`, Salt's `yaml` serializer:
+    /// keys sorted, block style except for collections holding only
+    /// scalars, which are written in flow style (`b: [1, 2]`).
+    public static func encodeFlowLeaves(_ value: Value) -> String {
+        var out = ""
+        emit(sorted(value), indent: 0, into: &out, inlineStart: true, flowLeaves: true)
+        if !out.hasSuffix("\n") { out += "\n" }
+        return out
+    }
+
+    static func sorted(_ value: Value) -> Value {
+        switch value {
+        case .map(let m):
+            var out = OrderedDictionary<String, Value>()
+            for key in m.keys.sorted() { out[key] = sorted(m[key] ?? .null) }
+            return .map(out)
+        case .list(let l): return .list(l.map(sorted))
+        default: return value
+        }
+    }
+
+    static func isCollection(_ value: Value) -> Bool {
+        switch value {
+        case .map, .list: return true
+        default: return false
+        }
+    }
+
+    static func isLeaf(_ value: Value) -> Bool {
+        switch value {
+        case .map(let m): return !m.isEmpty && !m.values.contains(where: isCollection)
+        case .list(let l): return !l.isEmpty && !l.contains(where: isCollection)
+        default: return false
+        }
+    }
+
+    /// One line of flow-style YAML (`{a: 1, b: [x, y]}`), as PyYAML writes
+    /// flow collections and Salt's `yaml` filter prints data.
+    public static func encodeFlow(_ value: Value) -> String {
+        switch value {
+        case .map(let m):
+            return "{" + m.map { encodeFlow(.string($0.key)) + ": " + encodeFlow($0.value) }.joined(separator: ", ") + "}"
+        case .list(let l):
+            return "[" + l.map(encodeFlow).joined(separator: ", ") + "]"
+        case .string(let s):
+            let plain = quoteIfNeeded(s)
+            // Flow context forbids more plain scalars than block context does
+            // (PyYAML quotes these too): flow indicators inside, and `?`/`:`
+            // first even when a non-space follows.
+            if plain == s && (s.contains(",") || s.contains("[") || s.contains("]") || s.contains("{") || s.contains("}")
+                || s.hasPrefix("?") || s.hasPrefix(":")) {
+                return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+            }
+            return plain
+        default:
+            return scalarText(value)
+        }
+    }
+
+    private static func emit(_ value: Value, indent: Int, into out: inout String, inlineStart: Bool, flowLeaves: Bool) {
         let pad = String(repeating: " ", count: indent)
+        if flowLeaves && isLeaf(value) {
+            out += encodeFlow(value) + "\n"
+            return
+        }
         switch value {
         case .map(let m) where !m.isEmpty:
             var first = true
@@ -155,12 +218,14 @@ extension YAML {
                 first = false
                 out += scalarText(.string(key)) + ":"
                 switch child {
+                case _ where flowLeaves && isLeaf(child):
+                    out += " " + encodeFlow(child) + "\n"
                 case .map(let cm) where !cm.isEmpty:
                     out += "\n" + String(repeating: " ", count: indent + 2)
-                    emit(child, indent: indent + 2, into: &out, inlineStart: true)
+                    emit(child, indent: indent + 2, into: &out, inlineStart: true, flowLeaves: flowLeaves)
                 case .list(let cl) where !cl.isEmpty:
                     out += "\n" + pad
-                    emit(child, indent: indent, into: &out, inlineStart: true)
+                    emit(child, indent: indent, into: &out, inlineStart: true, flowLeaves: flowLeaves)
                 default:
                     out += " " + scalarText(child) + "\n"
                 }
@@ -173,9 +238,9 @@ extension YAML {
                 out += "- "
                 switch child {
                 case .map(let cm) where !cm.isEmpty:
-                    emit(child, indent: indent + 2, into: &out, inlineStart: true)
+                    emit(child, indent: indent + 2, into: &out, inlineStart: true, flowLeaves: flowLeaves)
                 case .list(let cl) where !cl.isEmpty:
-                    emit(child, indent: indent + 2, into: &out, inlineStart: true)
+                    emit(child, indent: indent + 2, into: &out, inlineStart: true, flowLeaves: flowLeaves)
                 default:
                     out += scalarText(child) + "\n"
                 }

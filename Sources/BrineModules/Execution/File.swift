@@ -8,6 +8,33 @@ public enum FileModule: ExecutionModule {
     public static let name = "file"
 
     public static let functions: [ExecutionFunction] = [
+        ExecutionFunction("find", doc: "Find files below a path (globs allowed): name=, iname=, regex=, iregex=, type=, mindepth=, maxdepth=, print=.",
+                          [Parameter("path")], varargs: true, kwargs: true) { a, _ in
+            var options = Dictionary(uniqueKeysWithValues: a.extraKeywords.map { ($0.key, $0.value) })
+            if a.extra.contains("print") { options["print"] = "path" }
+            let finder: FileFinder
+            do { finder = try FileFinder(options) } catch let error as BrineError { return .string(error.message) }
+            let pattern = (a.string("path") ?? "").replacingOccurrences(of: "~", with: NSHomeDirectory(), options: .anchored)
+            return .list(FileFinder.expand(pattern).flatMap(finder.find).map(finder.printed).sorted { $0.pythonString < $1.pythonString })
+        },
+        ExecutionFunction("readdir", doc: "List a directory's entries, '.' and '..' first.", [Parameter("path")]) { a, _ in
+            let path = a.string("path") ?? ""
+            guard path.hasPrefix("/") else { throw BrineError(.arguments, "Dir path must be absolute.") }
+            guard let names = try? FileManager.default.contentsOfDirectory(atPath: path) else {
+                throw BrineError(.arguments, "A valid directory was not specified: \(path)")
+            }
+            return .list([".", ".."] + names.map(Value.string))
+        },
+        ExecutionFunction("access", doc: "Whether a path is accessible: mode f (exists), r, w or x.",
+                          [Parameter("path"), Parameter("mode")]) { a, _ in
+            let path = a.string("path") ?? ""
+            guard path.hasPrefix("/") else { throw BrineError(.arguments, "Path to link must be absolute.") }
+            let modes: [String: Int32] = ["f": F_OK, "r": R_OK, "w": W_OK, "x": X_OK]
+            guard let mode = modes[a["mode"].pythonString] ?? a.int("mode").map(Int32.init) else {
+                throw BrineError(.arguments, "Invalid mode specified.")
+            }
+            return .bool(Foundation.access(path, mode) == 0)
+        },
         fn("file_exists", "Return True if the path is a regular file.", ["path"]) { a, _ in
             .bool(FileOps.isFile(path(a)))
         },

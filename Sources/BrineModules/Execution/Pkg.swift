@@ -12,6 +12,10 @@ public enum PkgModule: ExecutionModule {
     ]
 
     public static let functions: [ExecutionFunction] = [
+        ExecutionFunction("version_cmp", doc: "Compare two Debian versions: -1, 0 or 1 (ignore_epoch=True drops the epochs).",
+                          [Parameter("pkg1"), Parameter("pkg2"), Parameter("ignore_epoch", default: false)]) { a, _ in
+            .int(DebianVersion.compare(a["pkg1"].pythonString, a["pkg2"].pythonString, ignoreEpoch: a.bool("ignore_epoch")))
+        },
         ExecutionFunction("version", doc: "Return the installed version of the named package(s); an empty string if not installed.",
                           varargs: true, kwargs: true) { args, ctx in
             let names = args.extra.map(\.pythonString)

@@ -16,6 +16,23 @@ public enum SysModule: ExecutionModule {
                 patterns.isEmpty || patterns.contains { Glob.match(name, $0) }
             }.map(Value.string))
         },
+        ExecutionFunction("list_state_modules", doc: "List the state modules (globs allowed).", varargs: true) { a, _ in
+            let patterns = a.extra.map(\.pythonString)
+            let names = Set(StateLoader.standard.functions.keys.compactMap { $0.split(separator: ".").first.map(String.init) })
+            return .list(names.sorted().filter { name in patterns.isEmpty || patterns.contains { Glob.match(name, $0) } }.map(Value.string))
+        },
+        ExecutionFunction("list_state_functions", doc: "List the state functions, of all state modules or of the named ones (globs allowed).",
+                          varargs: true) { a, _ in
+            .list(stateMatching(a.extra.map(\.pythonString)).map(Value.string))
+        },
+        ExecutionFunction("state_doc", doc: "Return the docstrings of state functions, of all or of the named modules or functions.",
+                          varargs: true) { a, _ in
+            var docs = OrderedDictionary<String, Value>()
+            for name in stateMatching(a.extra.map(\.pythonString)) {
+                docs[name] = .string(StateLoader.standard.functions[name]?.doc ?? "")
+            }
+            return .map(docs)
+        },
         ExecutionFunction("doc", doc: "Return the docstrings of all functions, or of the named modules or functions.",
                           varargs: true) { a, ctx in
             var docs = OrderedDictionary<String, Value>()
@@ -39,6 +56,12 @@ public enum SysModule: ExecutionModule {
             return .map(specs)
         },
     ]
+
+    static func stateMatching(_ patterns: [String]) -> [String] {
+        StateLoader.standard.functions.keys.sorted().filter { name in
+            patterns.isEmpty || patterns.contains { p in name == p || name.hasPrefix(p + ".") || (Glob.isPattern(p) && Glob.match(name, p)) }
+        }
+    }
 
     /// Function names for `sys.*` arguments: a module name (`test`), a
     /// function (`test.ping`) or a glob (`test.*`, `*.ping`).

@@ -112,7 +112,7 @@ enum SaltJinja {
             // (not of pillar's OrderedDicts); formulas round-trip data through
             // `| yaml | load_yaml`, so the order they later iterate in is that one.
             let data = JinjaBridge.fromJinjaSortingPlainDicts(value)
-            return .markup(flow ? FlowYAML.encode(data) : YAML.encode(data).trimmingCharacters(in: .newlines))
+            return .markup(flow ? YAML.encodeFlow(data) : YAML.encode(data).trimmingCharacters(in: .newlines))
         },
         "json": { value, args, _ in
             let indent = arg(args, 1, "indent").flatMap { JinjaBridge.fromJinja($0).intValue }
@@ -311,31 +311,6 @@ enum SaltJinja {
             return ExtensionStatement { runtime in
                 runtime.write(try runtime.render(body))
             }
-        }
-    }
-}
-
-/// YAML in flow style, as Salt's `yaml` and `yaml_encode` filters write it
-/// (`{a: 1, b: [x, y]}`), one line.
-enum FlowYAML {
-    static func encode(_ value: BrineCore.Value) -> String {
-        switch value {
-        case .map(let m):
-            return "{" + m.map { encode(.string($0.key)) + ": " + encode($0.value) }.joined(separator: ", ") + "}"
-        case .list(let l):
-            return "[" + l.map(encode).joined(separator: ", ") + "]"
-        case .string(let s):
-            let plain = YAML.quoteIfNeeded(s)
-            // Flow context forbids more plain scalars than block context does
-            // (PyYAML quotes these too): flow indicators inside, and `?`/`:`
-            // first even when a non-space follows.
-            if plain == s && (s.contains(",") || s.contains("[") || s.contains("]") || s.contains("{") || s.contains("}")
-                || s.hasPrefix("?") || s.hasPrefix(":")) {
-                return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
-            }
-            return plain
-        default:
-            return YAML.scalarText(value)
         }
     }
 }

@@ -1,0 +1,124 @@
+import BrineCore
+import BrineModules
+import Foundation
+import Testing
+
+/// slsutil, environ, random, hashutil and pkg.version_cmp answers, each
+/// recorded from Salt 3008.4 on the same inputs (bench/compat/lines.sh).
+@Suite struct TemplateModuleTests {
+    @Test func slsutilSerializersAndBanner() throws {
+        let ctx = try makeContext()
+        let data: Value = ["b": [1, 2], "a": ["x": "y", "l": [["k": 1]]]]
+        #expect(try callWith(ctx, "slsutil.serialize", ["yaml", data]) == "a:\n  l:\n  - {k: 1}\n  x: y\nb: [1, 2]")
+        #expect(try callWith(ctx, "slsutil.serialize", ["json", ["b": [1, 2], "é": .null]]) == "{\"b\": [1, 2], \"é\": null}")
+        #expect(try callWith(ctx, "slsutil.deserialize", ["yaml", "a: [1, 2]"]) == ["a": [1, 2]])
+        #expect(try callWith(ctx, "slsutil.deserialize", ["json", "{\"z\": 1, \"a\": 2}"]).mapValue.map { Array($0.keys) } == ["z", "a"])
+        #expect(try callWith(ctx, "slsutil.boolstr", [1]) == "true")
+        #expect(try callWith(ctx, "slsutil.boolstr", [[], "y", "n"]) == "n")
+        #expect(try callWith(ctx, "slsutil.banner", [], ["width": 40]) == """
+            ########################################
+            #                                      #
+            #  THIS FILE IS MANAGED BY SALT - DO   #
+            #               NOT EDIT               #
+            #                                      #
+            # The contents of this file are        #
+            # managed by Salt. Any changes to this #
+            # file may be overwritten              #
+            # automatically and without warning.   #
+            ########################################
+            """)
+        #expect(try callWith(ctx, "slsutil.banner", [], [
+            "commentchar": "//", "borderchar": "-", "blockstart": "/*", "blockend": "*/", "title": "T",
+            "text": "one two three four five six seven eight nine ten eleven twelve thirteen", "width": 30, "newline": true,
+        ]) == """
+            /*
+            //--------------------------//
+            //                          //
+            //            T             //
+            //                          //
+            // one two three four five  //
+            // six seven eight nine ten //
+            // eleven twelve thirteen   //
+            //--------------------------//
+            */
+
+            """)
+    }
+
+    @Test func environ() throws {
+        let ctx = try makeContext()
+        let home = ProcessInfo.processInfo.environment["HOME"] ?? ""
+        #expect(try call(ctx, "environ.get", "HOME") == .string(home))
+        #expect(try call(ctx, "environ.get", "NOPE_BRINE_X", "d") == "d")
+        #expect(try call(ctx, "environ.has_value", "HOME") == true)
+        #expect(try callWith(ctx, "environ.item", [["HOME", "NOPE_BRINE_X"]]) == ["HOME": .string(home), "NOPE_BRINE_X": ""])
+    }
+
+    /// Seeded answers are Salt's exact numbers (Python's Mersenne Twister).
+    @Test func randomAsSalt() throws {
+        let ctx = try makeContext()
+        #expect(try callWith(ctx, "random.seed", [60, "web01"]) == 22)
+        #expect(try callWith(ctx, "random.rand_int", [1, 100, 5]) == 80)
+        #expect(try callWith(ctx, "random.rand_int", [1, 100, "abc"]) == 99)
+        #expect(try callWith(ctx, "random.hash", ["x", "md5"]) == "9dd4e461268c8034f5c8564e155c67a6")
+        #expect(try callWith(ctx, "random.str_encode", ["x"]) == "eA==")
+        #expect(try callWith(ctx, "random.sample", [[1, 2, 3, 4], 2, "a"]) == [2, 4])
+        #expect(try callWith(ctx, "random.shuffle", [[1, 2, 3, 4], "a"]) == [2, 4, 1, 3])
+        #expect(try callWith(ctx, "random.get_str", [12]).stringValue?.count == 12)
+        #expect(try callWith(ctx, "random.get_str", [8], ["chars": "ab"]).stringValue?.allSatisfy { "ab".contains($0) } == true)
+    }
+
+    @Test func hashutil() throws {
+        let ctx = try makeContext()
+        #expect(try callWith(ctx, "hashutil.base64_b64encode", ["x"]) == "eA==")
+        #expect(try callWith(ctx, "hashutil.base64_b64decode", ["eA=="]) == "x")
+        #expect(try callWith(ctx, "hashutil.digest", ["x", "sha256"]) == "2d711642b726b04401627ca9fbac32f5c8530fb1903cc4db02258717921a4881")
+        #expect(try callWith(ctx, "hashutil.hmac_compute", ["x", "k"]) == "c38edc8815c8489f64738978f44008f8596345545f0baa68ef6fcf5c53e57189")
+        #expect(try callWith(ctx, "hashutil.hmac_signature", ["x", "k", "abc"]) == false)
+        #expect(try callWith(ctx, "hashutil.base64_encodestring", [.string(String(repeating: "x", count: 60))])
+            == .string(String(repeating: "eHh4", count: 19) + "\neHh4\n"))
+    }
+
+    /// dpkg's order: Salt gave -1 1 -1 0 -1 for these.
+    @Test func debianVersionOrder() throws {
+        let ctx = try makeContext()
+        #expect(try call(ctx, "pkg.version_cmp", "1.0", "1.0-1") == -1)
+        #expect(try callWith(ctx, "pkg.version_cmp", ["2:1.0", "1:9"]) == 1)
+        #expect(try call(ctx, "pkg.version_cmp", "1.0~rc1", "1.0") == -1)
+        #expect(try call(ctx, "pkg.version_cmp", "1.0", "1.0") == 0)
+        #expect(try callWith(ctx, "pkg.version_cmp", ["1:1.0", "2.0"], ["ignore_epoch": true]) == -1)
+        // Checked against dpkg itself on more shapes.
+        for (a, b) in [("1.2.3", "1.2.10"), ("1.0a", "1.0"), ("1.0+b1", "1.0"), ("0.9~", "0.9"), ("1.0-1~bpo", "1.0-1"), ("10", "9")] {
+            let dpkgSaysLess = (try? ProcessRunner().run(Command(["dpkg", "--compare-versions", a, "lt", b])).retcode) == 0
+            #expect((DebianVersion.compare(a, b) < 0) == dpkgSaysLess, "\(a) vs \(b)")
+        }
+    }
+
+    /// file.find, readdir and access over a real tree; Salt's answers for
+    /// the same tree and calls.
+    @Test func fileFind() throws {
+        let ctx = try makeContext()
+        let root = makeTempDir("find")
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        for dir in ["a/b", "c"] { try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true) }
+        for file in ["x.txt", "a/y.txt", "a/b/z.TXT", "c/w.conf"] { try Data().write(to: URL(fileURLWithPath: root + "/" + file)) }
+        try FileManager.default.createSymbolicLink(atPath: root + "/link", withDestinationPath: root + "/x.txt")
+        try FileManager.default.createSymbolicLink(atPath: root + "/broken", withDestinationPath: "/nonexistent-brine")
+        func find(_ options: [String: Value]) throws -> [String] {
+            try callWith(ctx, "file.find", [.string(root)], options).listValue?.map { $0.pythonString.replacingOccurrences(of: root, with: "R") } ?? []
+        }
+        #expect(try find([:]) == ["R", "R/a", "R/a/b", "R/a/b/z.TXT", "R/a/y.txt", "R/broken", "R/c", "R/c/w.conf", "R/link", "R/x.txt"])
+        #expect(try find(["name": "*.txt"]) == ["R/a/y.txt", "R/x.txt"])
+        #expect(try find(["iname": "*.txt"]) == ["R/a/b/z.TXT", "R/a/y.txt", "R/x.txt"])
+        #expect(try find(["type": "d"]) == ["R", "R/a", "R/a/b", "R/c"])
+        #expect(try find(["type": "l"]) == ["R/broken"])
+        #expect(try find(["type": "f", "maxdepth": 1]) == ["R/link", "R/x.txt"])
+        #expect(try find(["mindepth": 2, "print": "name"]) == ["b", "w.conf", "y.txt", "z.TXT"])
+        #expect(try find(["regex": "a/"]) == [])
+        #expect(try find(["name": "?.conf"]) == ["R/c/w.conf"])
+        #expect(try callWith(ctx, "file.readdir", [.string(root + "/a")]).listValue?.map(\.pythonString).sorted() == [".", "..", "b", "y.txt"])
+        #expect(try callWith(ctx, "file.access", [.string(root + "/x.txt"), "f"]) == true)
+        #expect(try callWith(ctx, "file.access", [.string(root + "/nope"), "r"]) == false)
+        #expect(try callWith(ctx, "file.find", [.string(root)], ["mtime": "+1d"]).stringValue?.hasPrefix("error:") == true)
+    }
+}
