@@ -15,11 +15,12 @@ public struct CallArguments: Sendable, Hashable {
     /// Salt's `parse_input`: `key=value` words become keyword arguments
     /// (the key must look like an identifier and the `=` must not start
     /// `==`), everything else is positional; each value is `yamlify`-ed.
-    public static func parse(_ words: [String]) -> CallArguments {
+    /// `keepingText`: keyword names whose values stay text (salt-call's `--no-parse`).
+    public static func parse(_ words: [String], keepingText: Set<String> = []) -> CallArguments {
         var result = CallArguments()
         for word in words {
             if let (key, value) = splitKeyword(word) {
-                result.keyword[key] = yamlify(value)
+                result.keyword[key] = keepingText.contains(key) ? .string(value) : yamlify(value)
             } else {
                 result.positional.append(yamlify(word))
             }

@@ -29,6 +29,17 @@ struct BrineCommand: AsyncParsableCommand {
         if arguments.first == "minion" {
             await MinionLauncher.run(Array(arguments.dropFirst()))
         }
+        // So has `call`, the command run most: no reflection-driven parsing.
+        if arguments.first == "call" {
+            do {
+                try CallCommandLine.run(Array(arguments.dropFirst()))
+                Foundation.exit(0)
+            } catch let code as ExitCode {
+                Foundation.exit(code.rawValue)
+            } catch {
+                Foundation.exit(fail(error).rawValue)
+            }
+        }
         do {
             var command = try parseAsRoot(arguments)
             if var asyncCommand = command as? any AsyncParsableCommand {

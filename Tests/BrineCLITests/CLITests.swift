@@ -80,6 +80,38 @@ func tempDir() -> String {
             == "\u{1B}[0;36mlocal\u{1B}[0;0m:\n    \u{1B}[0;1;33mTrue\u{1B}[0;0m\n")
     }
 
+    /// salt-call's options as salt-call's parser takes them (recorded from
+    /// salt-call 3008.4): anywhere among the words, `--opt=value`, `-lLEVEL`,
+    /// `--` ends them; an unknown one exits 64 with salt-call's two lines.
+    @Test func saltCallOptions() throws {
+        let unknown = try brine(["call", "--local", "-c", config, "--nosuch", "test.ping"])
+        #expect(unknown.code == 64)
+        #expect(unknown.stderr == "Usage: brine call [options] <function> [arguments]\n\nbrine call: error: no such option: --nosuch\n")
+        let negative = try brine(["call", "--local", "-c", config, "test.arg", "-1"])
+        #expect(negative.code == 64 && negative.stderr.contains("no such option: -1"))
+        let words = try brine(["call", "--local", "-c", config, "test.arg", "a", "--out=json", "--out-indent=-1", "-lerror", "--", "-1"])
+        #expect(words.stdout == "{\"local\": {\"args\": [\"a\", -1], \"kwargs\": {}}}\n")
+        let text = try brine(["call", "--local", "-c", config, "--no-parse=b", "--out=json", "--out-indent=-1", "test.arg", "a=1", "b=1"])
+        #expect(text.stdout == "{\"local\": {\"args\": [], \"kwargs\": {\"a\": 1, \"b\": \"1\"}}}\n")
+        let metadata = try brine(["call", "--local", "-c", config, "--id", "m1", "--metadata", "--out=json", "test.ping"])
+        let meta = try JSON.decode(metadata.stdout)["local"]
+        #expect(meta?.mapValue.map { Array($0.keys) } == ["jid", "return", "retcode", "id", "fun", "fun_args"])
+        #expect(meta?["id"] == "m1" && meta?["return"] == true)
+        let report = try brine(["call", "-V"])
+        #expect(report.code == 0 && report.stdout.hasPrefix("Brine Version:\n         Brine: ") && report.stdout.contains("\nSystem Versions:\n"))
+        let doc = try brine(["call", "--local", "-c", config, "-d", "test.ping"])
+        #expect(doc.stdout.hasPrefix("test.ping:\n\n    "))
+        let ignored = try brine(["call", "--local", "-c", config, "-t", "5", "--hard-crash", "test.true"])
+        #expect(ignored.code == 0 && ignored.stderr.contains("accepts and ignores -t, --hard-crash"))
+        let help = try brine(["call", "--help"])
+        #expect(help.stdout.hasPrefix("Usage: brine call [options] <function> [arguments]") && help.stdout.contains("--retcode-passthrough"))
+    }
+
+    @Test func argsFromStandardInput() throws {
+        let run = try shell("printf 'x=1\\nhello\\n' | \(brineBinary) call --local -c \(config) --args-stdin --out=json --out-indent=-1 test.arg")
+        #expect(run.stdout == "{\"local\": {\"args\": [\"hello\"], \"kwargs\": {\"x\": 1}}}\n")
+    }
+
     @Test func outFile() throws {
         let file = config + "/out.json"
         let run = try brine(["call", "--local", "-c", config, "--out", "json", "--out-file", file, "test.echo", "hi"])

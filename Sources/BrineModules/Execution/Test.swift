@@ -16,16 +16,8 @@ public enum TestModule: ExecutionModule {
         ExecutionFunction("version", doc: "Return the version of Brine on the minion.") { _, _ in
             .string(Brine.version)
         },
-        ExecutionFunction("versions_report", doc: "Return the versions of Brine and the platform.") { _, ctx in
-            let grains = try ctx.grains()
-            return [
-                "Brine Version": ["Brine": .string(Brine.version)],
-                "System Versions": [
-                    "dist": .string("\(grains["os"]?.pythonString ?? "") \(grains["osrelease"]?.pythonString ?? "")"),
-                    "release": grains["kernelrelease"] ?? .null,
-                    "machine": grains["cpuarch"] ?? .null,
-                ],
-            ]
+        ExecutionFunction("versions_report", doc: "Return the versions of Brine, its libraries and the system, in Salt's layout.") { _, _ in
+            .string(VersionsReport.text())
         },
         ExecutionFunction("sleep", doc: "Instruct the minion to initiate a process that will sleep for a given period of time.",
                           [Parameter("length")]) { args, _ in

@@ -17,58 +17,71 @@ struct Call: ParsableCommand {
             """
     )
 
-    @OptionGroup var config: ConfigOptions
-    @OptionGroup var output: OutputOptions
-
-    @Option(name: .customShort("l"), help: "Console log level (as --log-level).")
-    var shortLogLevel: String?
-
-    @Flag(name: .customLong("local"), help: "Run without a master: files and pillar come from file_roots and pillar_roots.")
-    var local = false
-
-    @Option(name: .customLong("id"), help: "The minion id to use (default: the id option, else the host name).")
-    var minionID: String?
-
-    @Option(name: .customLong("file-root"), help: "Use this directory as the base file_roots.")
-    var fileRoot: String?
-
-    @Option(name: .customLong("pillar-root"), help: "Use this directory as the base pillar_roots.")
-    var pillarRoot: String?
-
-    @Flag(name: .customLong("retcode-passthrough"), help: "Exit with the return code of the function's command.")
-    var retcodePassthrough = false
-
-    @Flag(name: [.customShort("g"), .customLong("grains")], help: "Print the grains and exit.")
-    var showGrains = false
-
-    @Argument(help: "The function (mod.fun), then its arguments.")
-    var words: [String] = []
+    /// Everything after `call`, read by `CallCommandLine` (salt-call's
+    /// options); `BrineCommand.main` goes there directly, without this.
+    @Argument(parsing: .captureForPassthrough, help: "[options] <function> [arguments]; see 'brine call --help'.")
+    var arguments: [String] = []
 
     func run() throws {
         try reportingErrors {
-            try execute()
+            try CallCommandLine.run(arguments)
         }
+    }
+}
+
+extension CallCommandLine {
+    /// Parses and runs; a usage error prints salt-call's usage line and the
+    /// error, and exits 64 as salt-call does.
+    static func run(_ arguments: [String]) throws {
+        let line: CallCommandLine
+        do {
+            line = try CallCommandLine(parsing: arguments)
+        } catch {
+            printError("Usage: brine call [options] <function> [arguments]\n\nbrine call: error: \(error.message)")
+            throw ExitCode(64)
+        }
+        try line.execute()
     }
 
     func execute() throws {
+        if help { return print(Self.usage, terminator: "") }
+        if version { return print("brine \(Brine.version)") }
+        if versionsReport { return print(VersionsReport.text()) }
         var overrides: [String: BrineCore.Value] = [:]
         if local { overrides["file_client"] = "local" }
         if let fileRoot { overrides["file_roots"] = ["base": [.string(Config.absolutePath(fileRoot))]] }
         if let pillarRoot { overrides["pillar_roots"] = ["base": [.string(Config.absolutePath(pillarRoot))]] }
         if let minionID { overrides["id"] = .string(minionID) }
-        var config = self.config
-        config.logLevel = config.logLevel ?? shortLogLevel
-        let opts = try config.load(.minion, overrides: overrides)
+        if let master { overrides["master"] = .string(master) }
+        if let cachedir { overrides["cachedir"] = .string(Config.absolutePath(cachedir)) }
+        if let logFile { overrides["log_file"] = .string(logFile) }
+        if let logFileLevel { overrides["log_level_logfile"] = .string(logFileLevel) }
+        if let logLevel { overrides["log_level"] = .string(logLevel) }
+        let directory = Config.configDirectory(explicit: configDir, environment: ProcessInfo.processInfo.environment)
+        let opts = try ConfigOptions.load(.minion, directory: directory, logLevel: logLevel, overrides: overrides)
+        if !ignored.isEmpty, ["warning", "info", "debug", "trace", "all", "garbage"].contains(logLevel ?? opts.string("log_level") ?? "warning") {
+            printError("[WARNING ] Brine accepts and ignores \(ignored.joined(separator: ", ")) (see 'brine call --help')")
+        }
         guard opts.string("file_client") == "local" || local else {
             throw BrineError(.usage, "brine call talks to a master only through a running minion for now",
                              hint: "add --local to use file_roots and pillar_roots on this machine")
         }
-        let context = try LocalContext.make(opts: opts, configDir: config.directory)
+        let context = try LocalContext.make(opts: opts, configDir: directory)
         let function = showGrains ? "grains.items" : (words.first ?? "")
+        let rest = showGrains ? [] : Array(words.dropFirst())
+        if documentation {
+            // salt-call -d [module|function]: the docs of what is named, or
+            // of everything, as text (Salt prints them without an outputter).
+            let docs = try context.loader.call("sys.doc", CallArguments(positional: function.isEmpty ? [] : [.string(function)]), context: context)
+            for (name, doc) in docs.mapValue ?? [:] {
+                print("\(name):\n\n" + doc.pythonString.split(separator: "\n", omittingEmptySubsequences: false).map { "    " + $0 }.joined(separator: "\n") + "\n")
+            }
+            return
+        }
         guard !function.isEmpty else {
             throw BrineError(.usage, "no function given", hint: "for example: brine call --local test.ping")
         }
-        let arguments = CallArguments.parse(showGrains ? [] : Array(words.dropFirst()))
+        let arguments = CallArguments.parse(rest, keepingText: Set(noParse))
         let result: BrineCore.Value
         do {
             result = try context.loader.call(function, arguments, context: context)
@@ -81,8 +94,14 @@ struct Call: ParsableCommand {
         let outputter = try output.outputter(default: Outputter.defaultFor(function: function))
         var options = Outputter.Options(colors: output.colors(config: opts), indent: output.outIndent.map { $0 < 0 ? nil : $0 } ?? 4)
         options.retcode = 0
-        let data: BrineCore.Value = ["local": result]
-        if outputter == .highstate {
+        var data: BrineCore.Value = ["local": result]
+        if metadata {
+            // salt-call --metadata: the return with its job's metadata.
+            data = ["local": ["jid": .string(JID.make()), "return": result, "retcode": .int(Int(retcode)),
+                              "id": (try context.grains())["id"] ?? .string(opts.string("id") ?? ""), "fun": .string(function),
+                              "fun_args": .list(rest.map(BrineCore.Value.string))]]
+        }
+        if outputter == .highstate && !metadata {
             try output.emit(output.highstate(config: opts).render(data))
         } else {
             try output.emit(outputter.render(data, options: options))

@@ -18,6 +18,12 @@ struct ConfigOptions: ParsableArguments {
     }
 
     func load(_ role: Role, overrides: [String: Value] = [:]) throws -> Config {
+        try Self.load(role, directory: directory, logLevel: logLevel, overrides: overrides)
+    }
+
+    /// The role's config file under `directory` with the command line's
+    /// overrides; its warnings printed unless the log level hides them.
+    static func load(_ role: Role, directory: String, logLevel: String?, overrides: [String: Value]) throws -> Config {
         var ordered = Config(role: role, options: [:], configDir: "").options
         for (k, v) in overrides.sorted(by: { $0.key < $1.key }) { ordered[k] = v }
         let config = try Config.load(role: role, configDir: directory, overrides: ordered)

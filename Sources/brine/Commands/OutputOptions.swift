@@ -29,6 +29,30 @@ struct OutputOptions: ParsableArguments {
     @Option(name: .customLong("state-verbose"), help: "False hides states that succeeded without changes.")
     var stateVerbose: String?
 
+    /// The same settings as a plain value (what `brine call`'s own parser fills).
+    var settings: OutputSettings {
+        OutputSettings(out: out, outFile: outFile, outFileAppend: outFileAppend, outIndent: outIndent, noColor: noColor,
+                       forceColor: forceColor, stateOutput: stateOutput, stateVerbose: stateVerbose)
+    }
+
+    func outputter(default fallback: Outputter = .nested) throws -> Outputter { try settings.outputter(default: fallback) }
+    func colors(config: Config?) -> Colors { settings.colors(config: config) }
+    func highstate(config: Config) -> HighstateOutput { settings.highstate(config: config) }
+    func emit(_ text: String) throws { try settings.emit(text) }
+}
+
+/// Salt's output flags as values: which outputter, where to write, colours
+/// and the highstate outputter's options.
+struct OutputSettings: Sendable {
+    var out: String?
+    var outFile: String?
+    var outFileAppend = false
+    var outIndent: Int?
+    var noColor = false
+    var forceColor = false
+    var stateOutput: String?
+    var stateVerbose: String?
+
     func outputter(default fallback: Outputter = .nested) throws -> Outputter {
         guard let out else { return fallback }
         guard let chosen = Outputter(rawValue: out) else {
