@@ -73,7 +73,7 @@ public enum YAML {
             let stripped = text.drop(while: { $0 == "0" || $0 == "_" })
             return signed(stripped.isEmpty ? 0 : digits(stripped, radix: 10))
         }
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             // Sexagesimal: 1:30 == 90.
             let parts = text.split(separator: ":", omittingEmptySubsequences: false)
             guard let head = parts.first, let first = head.first, first != "0" else { return nil }
@@ -101,9 +101,9 @@ public enum YAML {
             if s == "-" { sign = -1 }
             text = text.dropFirst()
         }
-        guard text.contains("."), let first = text.first else { return nil }
+        guard text.utf8.contains(UInt8(ascii: ".")), let first = text.first else { return nil }
         guard first == "." || first.isASCII && first.isNumber else { return nil }
-        if text.contains(":") {
+        if text.utf8.contains(UInt8(ascii: ":")) {
             // Sexagesimal float: 1:30.5
             let parts = text.split(separator: ":")
             guard let last = parts.last, let tail = Double(last.filter { $0 != "_" }) else { return nil }
@@ -194,9 +194,9 @@ extension YAML {
             // Flow context forbids more plain scalars than block context does
             // (PyYAML quotes these too): flow indicators inside, and `?`/`:`
             // first even when a non-space follows.
-            if plain == s && (s.contains(",") || s.contains("[") || s.contains("]") || s.contains("{") || s.contains("}")
-                || s.hasPrefix("?") || s.hasPrefix(":")) {
-                return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+            if plain == s && (s.utf8.contains(where: flowIndicatorBytes.contains)
+                || s.utf8.first == UInt8(ascii: "?") || s.utf8.first == UInt8(ascii: ":")) {
+                return singleQuoted(s)
             }
             return plain
         default:
@@ -268,25 +268,43 @@ extension YAML {
 
     public static func quoteIfNeeded(_ s: String) -> String {
         if s.isEmpty { return "''" }
-        let needsDouble = s.unicodeScalars.contains { $0.value < 0x20 || $0.value == 0x7f }
+        let needsDouble = s.utf8.contains { $0 < 0x20 || $0 == 0x7f }
         if needsDouble { return JSON.quote(s) }
         if case .string = resolvePlain(s), isPlainSafe(s) { return s }
-        return "'" + s.replacingOccurrences(of: "'", with: "''") + "'"
+        return singleQuoted(s)
     }
 
-    private static func isPlainSafe(_ s: String) -> Bool {
-        guard let first = s.first, let last = s.last else { return false }
-        if " \t".contains(last) || " \t".contains(first) { return false }
-        if "-?:,[]{}#&*!|>'\"%@`".contains(first) {
-            // "-" alone or followed by space starts a list item; "-x" is fine.
-            if first == "-" || first == "?" || first == ":" {
-                let rest = s.dropFirst()
-                if rest.isEmpty || rest.first == " " { return false }
-            } else {
-                return false
-            }
+    /// `'text'` with inner quotes doubled.
+    public static func singleQuoted(_ s: String) -> String {
+        guard s.utf8.contains(UInt8(ascii: "'")) else { return "'" + s + "'" }
+        var out = "'"
+        for ch in s {
+            if ch == "'" { out += "''" } else { out.append(ch) }
         }
-        if s.contains(": ") || s.contains(" #") || s.hasSuffix(":") { return false }
+        return out + "'"
+    }
+
+    /// Byte checks only: Foundation's `contains(_: String)` goes through
+    /// NSString search, and `| yaml` of a large map calls this per scalar.
+    private static func isPlainSafe(_ s: String) -> Bool {
+        let bytes = s.utf8
+        guard let first = bytes.first, let last = bytes.last else { return false }
+        let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), colon = UInt8(ascii: ":"), hash = UInt8(ascii: "#")
+        if first == space || first == tab || last == space || last == tab || last == colon { return false }
+        if indicatorBytes.contains(first) {
+            // "-" alone or followed by space starts a list item; "-x" is fine.
+            guard first == UInt8(ascii: "-") || first == UInt8(ascii: "?") || first == colon else { return false }
+            let second = bytes.dropFirst().first
+            if second == nil || second == space { return false }
+        }
+        var previous: UInt8 = 0
+        for byte in bytes {
+            if (previous == colon && byte == space) || (previous == space && byte == hash) { return false }
+            previous = byte
+        }
         return true
     }
+
+    private static let indicatorBytes = Set("-?:,[]{}#&*!|>'\"%@`".utf8)
+    private static let flowIndicatorBytes = Set(",[]{}".utf8)
 }

@@ -25,6 +25,35 @@ import Testing
         #expect(refused.errors.first?.contains("TemplateNotFound: ../../map.jinja") == true, "\(refused)")
     }
 
+    /// `pillar.get` answers pillar's own objects, shared by every file of a
+    /// compile: a change made through them is seen by the files rendered
+    /// later through `pillar.get`, not through their `pillar` variable
+    /// (Salt's answer for this tree, recorded with oracle.sh).
+    @Test func pillarGetSharesObjects() throws {
+        defer { tree.remove() }
+        try tree.pillar("top.sls", "base:\n  '*':\n    - app\n")
+        try tree.pillar("app.sls", "app:\n  config:\n    a: 1\n")
+        try tree.sls("a.sls", """
+            {% set c = salt['pillar.get']('app:config') %}
+            {% do c.update({'x': 2}) %}
+            include:
+              - b
+            a:
+              test.nop:
+                - seen: {{ salt['pillar.get']('app:config') | json }}
+            """)
+        try tree.sls("b.sls", """
+            b:
+              test.nop:
+                - seen: {{ salt['pillar.get']('app:config') | json }}
+                - direct: {{ pillar['app']['config'] | json }}
+                - missing: {{ salt['pillar.get']('app:nope', 'dflt') }}
+            """)
+        let high = try state(try tree.context(), "show_sls", "a")
+        #expect(high["a"]?["test"]?.listValue?.first == ["seen": ["a": 1, "x": 2]])
+        #expect(Array(high["b"]?["test"]?.listValue?.prefix(3) ?? []) == [["seen": ["a": 1, "x": 2]], ["direct": ["a": 1]], ["missing": "dflt"]])
+    }
+
     /// Salt's `yaml` filter sorts the keys of dicts made in templates (PyYAML
     /// sorts plain dicts) and keeps pillar's order (pillar is OrderedDicts).
     /// (The pillar SLS is named `p`: Foundation's path functions trapped on it.)

@@ -80,6 +80,10 @@ public enum JinjaBridge {
 /// (`python_shell` defaults to False, pillar is not masked).
 final class SaltFunctions: JinjaObject {
     let context: ExecutionContext
+    /// Pillar as `pillar.get` answers it in Salt: one set of objects for
+    /// every render of this compile (Salt's `__pillar__`), apart from the
+    /// templates' `pillar` variable.
+    private let pillarObjects = ConvertedVariables()
 
     init(context: ExecutionContext) {
         var nested = context
@@ -128,10 +132,14 @@ final class SaltFunctions: JinjaObject {
         let context = templateContext
         let answersWithPillar = Self.returnsPillarData.contains(name)
         let mergesHere = TemplateMerges.names.contains(name)
+        let pillarObjects = self.pillarObjects
+        let sharedPillar = { @Sendable () throws -> Jinja.Value in pillarObjects.value("pillar", try context.pillar()) }
         return Function(name) { args, _ in
             do {
                 try Self.refuseUndefined(args)
-                if mergesHere, let answer = try TemplateMerges.call(name, args, context: context) { return answer }
+                if mergesHere, let answer = try TemplateMerges.call(name, args, context: context, sharedPillar: sharedPillar) {
+                    return answer
+                }
                 let result = try context.loader.call(name, JinjaBridge.callArguments(args), context: context)
                 return JinjaBridge.toJinja(result, ordered: answersWithPillar)
             } catch let error as BrineError {

@@ -112,7 +112,10 @@ enum SaltJinja {
             // (not of pillar's OrderedDicts); formulas round-trip data through
             // `| yaml | load_yaml`, so the order they later iterate in is that one.
             let data = JinjaBridge.fromJinjaSortingPlainDicts(value)
-            return .markup(flow ? YAML.encodeFlow(data) : YAML.encode(data).trimmingCharacters(in: .newlines))
+            guard !flow else { return .markup(YAML.encodeFlow(data)) }
+            var block = YAML.encode(data)
+            while block.utf8.last == UInt8(ascii: "\n") { block.removeLast() }
+            return .markup(block)
         },
         "json": { value, args, _ in
             let indent = arg(args, 1, "indent").flatMap { JinjaBridge.fromJinja($0).intValue }

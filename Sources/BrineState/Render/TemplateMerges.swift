@@ -22,10 +22,11 @@ enum TemplateMerges {
     static let names: Set<String> = ["grains.filter_by", "pillar.get", "slsutil.merge", "defaults.merge"]
 
     /// The answer, or nil to let the execution function answer.
-    static func call(_ name: String, _ args: Jinja.Arguments, context: ExecutionContext) throws -> Jinja.Value? {
+    static func call(_ name: String, _ args: Jinja.Arguments, context: ExecutionContext,
+                     sharedPillar: () throws -> Jinja.Value) throws -> Jinja.Value? {
         switch name {
         case "grains.filter_by": return try filterBy(args, context)
-        case "pillar.get": return try pillarGet(args, context)
+        case "pillar.get": return try pillarGet(args, context, sharedPillar: sharedPillar)
         case "slsutil.merge": return try slsutilMerge(args)
         case "defaults.merge": return try defaultsMerge(args)
         default: return nil
@@ -112,11 +113,13 @@ enum TemplateMerges {
 
     /// `pillar.get(key, default, merge=True)` with a dict default; other
     /// forms are the execution function's.
-    static func pillarGet(_ args: Jinja.Arguments, _ context: ExecutionContext) throws -> Jinja.Value? {
+    static func pillarGet(_ args: Jinja.Arguments, _ context: ExecutionContext,
+                          sharedPillar: () throws -> Jinja.Value) throws -> Jinja.Value? {
         guard let bound = try bind(args, ["key", "default", "merge", "merge_nested_lists", "delimiter", "pillarenv", "saltenv"],
                                    function: "pillar.get") else { return nil }
-        guard let merge = bound["merge"], isTrue(merge), case .dict(let defaults)? = bound["default"],
-              bound["pillarenv"]?.isNone ?? true, bound["saltenv"]?.isNone ?? true else { return nil }
+        guard bound["pillarenv"]?.isNone ?? true, bound["saltenv"]?.isNone ?? true else { return nil }
+        guard let merge = bound["merge"], isTrue(merge) else { return sharedPillarValue(bound, try sharedPillar()) }
+        guard case .dict(let defaults)? = bound["default"] else { return nil }
         let key = bound["key"].map(JinjaBridge.fromJinja)?.pythonString ?? ""
         let delimiter = bound["delimiter"].map(JinjaBridge.fromJinja)?.pythonString ?? ":"
         let found = try context.pillar().traverse(key, delimiter: delimiter) ?? .emptyMap
@@ -126,6 +129,26 @@ enum TemplateMerges {
         guard case .dict(let copied) = Jinja.Value.dict(defaults).deepCopy(),
               case .dict(let pillarBox) = JinjaBridge.toJinja(found, ordered: true) else { return nil }
         return .dict(update(copied, pillarBox, mergeLists: mergeLists))
+    }
+
+    /// Salt's `pillar.get` without merge answers pillar's own objects: a
+    /// template that changes what it got changes pillar for the files
+    /// rendered after it (openvpn's hardening.sls relies on it), though not
+    /// their `pillar` variable, which is another copy in Salt. Nil: the
+    /// execution function answers (a path through lists).
+    static func sharedPillarValue(_ bound: [String: Jinja.Value], _ pillar: Jinja.Value) -> Jinja.Value? {
+        guard case .dict(var current) = pillar else { return nil }
+        let key = bound["key"].map(JinjaBridge.fromJinja)?.pythonString ?? ""
+        let delimiter = bound["delimiter"].map(JinjaBridge.fromJinja)?.pythonString ?? ":"
+        let fallback = bound["default"] ?? .string("")
+        let parts = key.components(separatedBy: delimiter)
+        for (index, part) in parts.enumerated() {
+            guard let next = current[.string(part)] else { return fallback }
+            if index == parts.count - 1 { return next }
+            guard case .dict(let inner) = next else { return nil }  // lists and the rest: the module's traversal
+            current = inner
+        }
+        return fallback
     }
 
     /// `slsutil.merge(obj_a, obj_b, strategy='smart', renderer='yaml', merge_lists=False)`
