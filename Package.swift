@@ -35,11 +35,14 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                // Salt's log levels, formats and log file (SaltLog.swift): a small package, no NIO.
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(name: "CBrineShims"),
-        .target(name: "BrineModules", dependencies: ["BrineCore", "CBrineShims"]),
-        .target(name: "BrineState", dependencies: ["Jinja", "BrineCore", "BrineModules"]),
+        .target(name: "BrineModules", dependencies: ["BrineCore", "CBrineShims", .product(name: "Logging", package: "swift-log")]),
+
+        .target(name: "BrineState", dependencies: ["Jinja", "BrineCore", "BrineModules", .product(name: "Logging", package: "swift-log")]),
         // Noise_XX transport crypto, framing and key files: swift-crypto only.
         .target(
             name: "BrineWire",

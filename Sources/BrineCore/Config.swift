@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import OrderedCollections
 
 /// Which daemon a configuration file is for.
@@ -118,6 +119,7 @@ extension Config {
             files += names.filter { $0.hasSuffix(".conf") }.sorted().map { dropIn + "/" + $0 }
         }
         for file in files {
+            Logger.brine("brine.config").debug("Reading configuration from \(file)")
             try config.apply(file: file)
         }
         for (key, value) in overrides { config.options[key] = value }
@@ -209,14 +211,6 @@ extension Config {
 }
 
 extension Config {
-    /// Prints the file's warnings (unknown options…) on stderr unless the
-    /// console log level (`--log-level`, else `log_level`) is above warning.
-    public func reportWarnings(logLevel: String?) {
-        let level = logLevel ?? string("log_level") ?? "warning"
-        guard ["warning", "info", "debug", "trace", "all", "garbage"].contains(level) else { return }
-        for warning in warnings { FileHandle.standardError.write(Data("[WARNING ] \(warning)\n".utf8)) }
-    }
-
     /// The resolved options as `--show-config` prints them: YAML, or JSON with a newline.
     public func shown(json: Bool) -> String {
         let data = Value.map(options)

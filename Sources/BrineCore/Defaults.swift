@@ -14,6 +14,8 @@ enum Defaults {
         ("log_level_logfile", .string, "warning"),
         ("log_fmt_console", .string, "[%(levelname)-8s] %(message)s"),
         ("log_datefmt", .string, "%H:%M:%S"),
+        ("log_fmt_logfile", .string, "%(asctime)s,%(msecs)03d [%(name)-17s:%(lineno)-4d][%(levelname)-8s][%(process)d] %(message)s"),
+        ("log_datefmt_logfile", .string, "%Y-%m-%d %H:%M:%S"),
         ("file_roots", .map, ["base": ["/srv/salt", "/srv/spm/salt"]]),
         ("pillar_roots", .map, ["base": ["/srv/pillar", "/srv/spm/pillar"]]),
         ("state_top", .string, "top.sls"),

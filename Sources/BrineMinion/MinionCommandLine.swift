@@ -78,7 +78,7 @@ public struct MinionCommandLine: Sendable, Equatable {
     public func loadConfig() throws -> Config {
         let defaults = Config(role: .minion, options: [:], configDir: "").options
         let config = try Config.load(role: .minion, configDir: directory, overrides: defaults)
-        config.reportWarnings(logLevel: logLevel)
+        config.startLogging(consoleLevel: logLevel)
         return config
     }
 

@@ -232,3 +232,64 @@ func tempDir() -> String {
         #expect(try JSON.decode(try brine(["call", "--local", "-c", config, "pkg.refresh_db", "--out", "json"]).stdout) == ["local": [:]])
     }
 }
+
+/// Logging as salt-call does it: levels on the console (`-l`), the log file
+/// at `log_level_logfile` in Salt's file format, Salt's messages for
+/// commands and states, template `log.*` calls.
+@Suite struct LoggingCLITests {
+    let config = tempDir()
+
+    func writeMinion(_ extra: String = "") throws -> String {
+        let log = config + "/log/minion"
+        try "log_file: \(log)\nnot_an_option: 1\n\(extra)".write(toFile: config + "/minion", atomically: true, encoding: .utf8)
+        return log
+    }
+
+    @Test func consoleLevels() throws {
+        _ = try writeMinion()
+        let quiet = try brine(["call", "--local", "-c", config, "test.true"])
+        #expect(quiet.stderr == "[WARNING ] \(config)/minion: unknown option 'not_an_option' ignored by Brine\n")
+        let errorsOnly = try brine(["call", "--local", "-c", config, "-l", "error", "test.true"])
+        #expect(errorsOnly.stderr == "")
+        let debug = try brine(["call", "--local", "-c", config, "-l", "debug", "cmd.run", "echo hi"])
+        #expect(debug.stderr.contains("[DEBUG   ] Reading configuration from \(config)/minion\n"))
+        #expect(debug.stderr.contains("[INFO    ] Executing command 'echo' in directory '"))
+        #expect(debug.stderr.contains("[DEBUG   ] stdout: hi\n") && debug.stderr.contains("[DEBUG   ] output: hi\n"))
+        let failing = try brine(["call", "--local", "-c", config, "-l", "warning", "cmd.run", "echo out; exit 3"])
+        #expect(failing.stderr.contains("[ERROR   ] Command 'echo' failed with return code: 3\n[ERROR   ] stdout: out\n[ERROR   ] retcode: 3\n"))
+        #expect(try brine(["call", "--local", "-c", config, "-l", "quiet", "cmd.run", "exit 3"]).stderr == "")
+        let refused = try brine(["call", "--local", "-c", config, "-l", "loud", "test.true"])
+        #expect(refused.code == 64 && refused.stderr.contains("option -l/--log-level: invalid choice: 'loud'"))
+        let template = try brine(["call", "--local", "-c", config, "-l", "debug", "slsutil.renderer",
+                                  "string={% do salt['log.debug']('seen %s', 'here') %}x", "default_renderer=jinja"])
+        #expect(template.stderr.contains("[DEBUG   ] seen here\n"))
+        let missing = try brine(["call", "--local", "-c", config + "/nowhere", "test.true"])
+        #expect(missing.stderr.hasPrefix("WARNING: CONFIG '\(config)/nowhere' directory does not exist.\n"))
+    }
+
+    @Test func logFileInSaltsFormat() throws {
+        let log = try writeMinion("log_level_logfile: info\n")
+        _ = try brine(["call", "--local", "-c", config, "cmd.run", "echo hi"])
+        let text = try String(contentsOfFile: log, encoding: .utf8)
+        let line = text.split(separator: "\n").first { $0.contains("Executing command") }.map(String.init) ?? ""
+        let pattern = #"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[brine\.loaded\.cmd *:\d+ *\]\[INFO    \]\[\d+\] Executing command 'echo' in directory '.*'$"#
+        #expect(line.range(of: pattern, options: .regularExpression) != nil, "\(text)")
+        #expect(text.contains("[WARNING ]") && !text.contains("[DEBUG   ]"))
+        // --log-file and --log-file-level on the command line win.
+        let other = config + "/other.log"
+        _ = try brine(["call", "--local", "-c", config, "--log-file", other, "--log-file-level", "debug", "test.true"])
+        #expect((try? String(contentsOfFile: other, encoding: .utf8))?.contains("[DEBUG   ]") == true)
+    }
+
+    @Test func failingStateLogsItsComment() throws {
+        _ = try writeMinion("file_roots:\n  base:\n    - \(config)/states\n")
+        try FileManager.default.createDirectory(atPath: config + "/states", withIntermediateDirectories: true)
+        try "broken:\n  test.fail_without_changes:\n    - comment: it broke\n".write(toFile: config + "/states/f.sls", atomically: true, encoding: .utf8)
+        let run = try brine(["call", "--local", "-c", config, "-l", "error", "state.apply", "f"])
+        #expect(run.stderr == "[ERROR   ] it broke\n")
+        let info = try brine(["call", "--local", "-c", config, "-l", "info", "state.apply", "f"])
+        #expect(info.stderr.contains("[INFO    ] Running state [broken] at time "))
+        #expect(info.stderr.contains("[INFO    ] Executing state test.fail_without_changes for [broken]"))
+        #expect(info.stderr.contains("[INFO    ] Completed state [broken] at time "))
+    }
+}

@@ -1,5 +1,6 @@
 import BrineCore
 import Foundation
+import Logging
 import OrderedCollections
 
 /// Salt's `cmd` module: run commands, with or without a shell, as another
@@ -24,20 +25,27 @@ public enum CmdModule: ExecutionModule {
         ExecutionFunction("run", doc: "Execute the passed command and return the output as a string (stderr included).",
                           params("cmd"), kwargs: true) { args, ctx in
             let result = try execute(args, ctx, mergeStderr: true)
-            return .string(result.stdout)
+            // Salt's cmd.run logs the failure and the output once more.
+            if let level = outputLevel(args) {
+                let failed = result.retcode != 0 && !args.bool("ignore_retcode")
+                if failed { logger.error("Command '\(loggedCommand(args))' failed with return code: \(result.retcode)") }
+                logger.log(level: max(level, failed ? .error : level).loggerLevel, "output: \(result.stdout)")
+            }
+            return .string(args.bool("hide_output") ? "" : result.stdout)
         },
         ExecutionFunction("run_all", doc: "Execute the passed command and return a dict of pid, retcode, stdout and stderr.",
                           params("cmd") + [Parameter("redirect_stderr", default: false)], kwargs: true) { args, ctx in
-            let result = try execute(args, ctx, mergeStderr: args.bool("redirect_stderr"))
+            var result = try execute(args, ctx, mergeStderr: args.bool("redirect_stderr"))
+            if args.bool("hide_output") { (result.stdout, result.stderr) = ("", "") }
             return resultMap(result)
         },
         ExecutionFunction("run_stdout", doc: "Execute a command, and only return the standard out.",
                           params("cmd"), kwargs: true) { args, ctx in
-            .string(try execute(args, ctx, mergeStderr: false).stdout)
+            .string(args.bool("hide_output") ? "" : try execute(args, ctx, mergeStderr: false).stdout)
         },
         ExecutionFunction("run_stderr", doc: "Execute a command and only return the standard error.",
                           params("cmd"), kwargs: true) { args, ctx in
-            .string(try execute(args, ctx, mergeStderr: false).stderr)
+            .string(args.bool("hide_output") ? "" : try execute(args, ctx, mergeStderr: false).stderr)
         },
         ExecutionFunction("retcode", doc: "Execute a shell command and return the command's return code.",
                           params("cmd"), kwargs: true) { args, ctx in
@@ -80,6 +88,22 @@ public enum CmdModule: ExecutionModule {
         return dirs.map { "\($0)/\(program)" }.first { access($0, X_OK) == 0 }
     }
 
+    static let logger = Logger.brine("brine.loaded.cmd")
+
+    /// `output_loglevel` (Salt's default for these functions: debug); nil
+    /// for `quiet`, which logs nothing about the command.
+    static func outputLevel(_ args: Arguments) -> SaltLogLevel? {
+        let name = args.string("output_loglevel") ?? "debug"
+        if name.lowercased() == "quiet" { return nil }
+        return SaltLogLevel(name: name) ?? .info
+    }
+
+    /// Salt logs only the program, not its arguments (they may hold secrets).
+    static func loggedCommand(_ args: Arguments) -> String {
+        let line = args.string("cmd") ?? args.string("source") ?? ""
+        return String(line.split(whereSeparator: \.isWhitespace).first ?? "")
+    }
+
     /// Builds and runs the command that `cmd`-style arguments describe.
     static func execute(_ args: Arguments, _ ctx: ExecutionContext, mergeStderr: Bool, failsCall: Bool = true,
                         argv explicit: [String]? = nil) throws -> ProcessResult
@@ -112,7 +136,14 @@ public enum CmdModule: ExecutionModule {
         }
         // Salt falls back to / when the user's home is missing or unreadable.
         let defaultCwd = access(home, R_OK) == 0 ? home : "/"
-        var command = Command(argv, cwd: args.string("cwd") ?? defaultCwd, stdin: args.string("stdin"),
+        let cwd = args.string("cwd") ?? defaultCwd
+        let level = outputLevel(args)
+        if level != nil {
+            let user = runas.map { "as user '\($0)' " } ?? ""
+            let group = args.string("group").map { "in group '\($0)' " } ?? ""
+            logger.info("Executing command '\(loggedCommand(args))' \(user)\(group)in directory '\(cwd)'")
+        }
+        var command = Command(argv, cwd: cwd, stdin: args.string("stdin"),
                               timeout: args.double("timeout"), mergeStderr: mergeStderr)
         command.environment = try environment(args, home: home, user: runas)
         var result = try ctx.runner.run(command)
@@ -131,6 +162,15 @@ public enum CmdModule: ExecutionModule {
         }
         if failsCall, result.retcode != 0, !args.bool("ignore_retcode") {
             ctx.outcome.fail(result.retcode)
+        }
+        if var level {
+            if result.retcode != 0 && !args.bool("ignore_retcode") {
+                level = max(level, .error)
+                logger.error("Command '\(loggedCommand(args))' failed with return code: \(result.retcode)")
+            }
+            if !result.stdout.isEmpty { logger.log(level: level.loggerLevel, "stdout: \(result.stdout)") }
+            if !result.stderr.isEmpty { logger.log(level: level.loggerLevel, "stderr: \(result.stderr)") }
+            if result.retcode != 0 { logger.log(level: level.loggerLevel, "retcode: \(result.retcode)") }
         }
         return result
     }

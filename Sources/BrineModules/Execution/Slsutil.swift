@@ -1,4 +1,5 @@
 import BrineCore
+import Logging
 
 /// Salt's `slsutil` and `defaults` helpers used from templates: recursive
 /// dictionary merges with Salt's strategies.
@@ -131,19 +132,23 @@ public enum DefaultsModule: ExecutionModule {
     ]
 }
 
-/// Salt's `log` module: templates write to the minion's log (stderr here).
+/// Salt's `log` module: templates write to the log, at Salt's levels
+/// (shown on the console at `-l debug`, kept in `log_file` at
+/// `log_level_logfile`).
 public enum LogModule: ExecutionModule {
     public static let name = "log"
+    static let logger = Logger.brine("brine.loaded.log")
 
     static func level(_ name: String) -> ExecutionFunction {
-        ExecutionFunction(name, doc: "Log a message at \(name) level.", [Parameter("message")], varargs: true) { a, ctx in
-            let configured = ctx.opts.string("log_level") ?? "warning"
-            let order = ["debug", "info", "warning", "error", "critical"]
-            let wanted = order.firstIndex(of: name == "exception" ? "error" : name) ?? 2
-            if wanted >= (order.firstIndex(of: configured) ?? 2) {
-                let label = "[\(name.uppercased())".padding(toLength: 9, withPad: " ", startingAt: 0) + "]"
-                FileHandleStderr.write("\(label) \(a.string("message") ?? "")\n")
+        ExecutionFunction(name, doc: "Log a message at \(name) level.", [Parameter("message")], varargs: true) { a, _ in
+            let level = SaltLogLevel(name: name == "exception" ? "error" : name) ?? .warning
+            // Salt formats the message with the extra arguments (`%s`).
+            var message = a.string("message") ?? a["message"].pythonString
+            for argument in a.extra {
+                guard let range = message.range(of: "%s") else { break }
+                message.replaceSubrange(range, with: argument.pythonString)
             }
+            logger.log(level: level.loggerLevel, "\(message)")
             return .null
         }
     }

@@ -1,6 +1,7 @@
 import BrineCore
 import BrineModules
 import Foundation
+import Logging
 import OrderedCollections
 
 /// Compiles a minion's pillar from `pillar_roots`: every environment's
@@ -63,7 +64,7 @@ public struct PillarCompiler: Sendable {
                     let data = try renderSLS(sls, env: env, roots: roots[env] ?? [], renderer: renderer, seen: &seen, depth: 0)
                     pillar = merge(pillar, data)
                 } catch {
-                    FileHandle.standardError.write(Data("[CRITICAL] Rendering SLS '\(sls)' failed, render error:\n\(error.description)\n".utf8))
+                    Logger.brine("brine.pillar").critical("Rendering SLS '\(sls)' failed, render error:\n\(error.description)")
                     errors.append("Rendering SLS '\(sls)' failed. Please see master log for details.")
                 }
             }

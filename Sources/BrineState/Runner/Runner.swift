@@ -1,6 +1,7 @@
 import BrineCore
 import BrineModules
 import Foundation
+import Logging
 import OrderedCollections
 
 /// Runs low chunks in order, satisfying requisites first (Salt's
@@ -265,14 +266,54 @@ public final class StateRunner: @unchecked Sendable {
                 return StateResult(name: name, result: true, comment: "No changes detected")
             }
         }
-        if let skipped = runChecks(chunk, name: name) { return skipped }
-        var result = callWithRetry(i)
+        // Salt's `State.call` logs from here: the checks, the call, its outcome.
+        let logName = name.trimmingCharacters(in: .whitespaces)
+        let started = Date()
+        Self.logger.info("Running state [\(logName)] at time \(StateRunner.clock(started))")
+        var result: StateResult
+        if let skipped = runChecks(chunk, name: name) {
+            result = skipped
+        } else {
+            Self.logger.info("Executing state \(chunk["state"]?.pythonString ?? "").\(chunk["fun"]?.pythonString ?? "") for [\(logName)]")
+            result = callWithRetry(i)
+        }
+        Self.logOutcome(result)
         if watchChanged, result.result != false, result.changes.isEmpty, result.extra["skip_watch"] == nil,
             states.has("\(chunk["state"]?.pythonString ?? "").mod_watch")
         {
             result = (try? call(i, test: options.test, modWatch: true, watchedChanges: changedWatches(i))) ?? result
         }
+        let finished = Date()
+        let duration = (finished.timeIntervalSince(started) * 1_000_000).rounded() / 1000
+        Self.logger.info("Completed state [\(logName)] at time \(StateRunner.clock(finished)) (duration_in_ms=\(duration))")
         return result
+    }
+
+    static let logger = Logger.brine("brine.state")
+
+    /// Salt's `format_log`: the comment, or what changed; at ERROR when
+    /// the state failed (which is why a failing state's comment shows on
+    /// the console before the highstate output, as in Salt).
+    static func logOutcome(_ result: StateResult) {
+        var message = ""
+        if result.changes.isEmpty {
+            message = result.comment.isEmpty ? "No changes made for \(result.name)" : result.comment
+        } else if let diff = result.changes["diff"]?.stringValue {
+            message = "File changed:\n\(diff)"
+        } else if result.changes.values.allSatisfy({ $0.mapValue.map { $0["old"] != nil && $0["new"] != nil } ?? false }) {
+            message = "Made the following changes:\n"
+            for (key, change) in result.changes {
+                func shown(_ v: Value?) -> String {
+                    guard let v else { return "absent" }
+                    if case .bool(false) = v { return "False" }
+                    if v.isNull { return "None" }
+                    return v.isTruthy ? v.pythonString : "absent"
+                }
+                message += "'\(key)' changed from '\(shown(change["old"]))' to '\(shown(change["new"]))'\n"
+            }
+        }
+        if message.isEmpty { message = Value.map(result.changes).pythonRepr }
+        if result.result == false { logger.error("\(message)") } else { logger.info("\(message)") }
     }
 
     /// `onlyif`, `unless`, `creates`: a skipped state succeeds with

@@ -3,6 +3,7 @@ import BrineCore
 import BrineModules
 import BrineState
 import Foundation
+import Logging
 import OrderedCollections
 
 /// `brine call` (salt-call): run one execution function on this machine.
@@ -58,9 +59,13 @@ extension CallCommandLine {
         if let logFileLevel { overrides["log_level_logfile"] = .string(logFileLevel) }
         if let logLevel { overrides["log_level"] = .string(logLevel) }
         let directory = Config.configDirectory(explicit: configDir, environment: ProcessInfo.processInfo.environment)
+        if let logLevel {
+            // Until the config is read: the console at -l, so that reading it can be followed.
+            SaltLog.shared.configureConsole(SaltLogLevel(name: logLevel) ?? .warning)
+        }
         let opts = try ConfigOptions.load(.minion, directory: directory, logLevel: logLevel, overrides: overrides)
-        if !ignored.isEmpty, ["warning", "info", "debug", "trace", "all", "garbage"].contains(logLevel ?? opts.string("log_level") ?? "warning") {
-            printError("[WARNING ] Brine accepts and ignores \(ignored.joined(separator: ", ")) (see 'brine call --help')")
+        if !ignored.isEmpty {
+            Logger.brine("brine.call").warning("Brine accepts and ignores \(ignored.joined(separator: ", ")) (see 'brine call --help')")
         }
         guard opts.string("file_client") == "local" || local else {
             throw BrineError(.usage, "brine call talks to a master only through a running minion for now",

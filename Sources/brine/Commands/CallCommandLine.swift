@@ -125,12 +125,21 @@ struct CallCommandLine: Sendable {
         ignore(["--profiling-path"], value: "PROFILING_PATH", "Folder that will hold all stats generations path.", section: "Profiling support"),
         ignore(["--enable-profiling"], "Enable generating profiling stats.", section: "Profiling support"),
         Option(["-l", "--log-level"], value: "LOG_LEVEL", "Console logging log level: quiet, critical, error, warning, info, debug, trace, garbage, all.",
-               section: "Logging Options") { line, value in line.logLevel = value },
+               section: "Logging Options") { line, value throws(BrineError) in line.logLevel = try level("-l/--log-level", value) },
         Option(["--log-file"], value: "LOG_FILE", "Log file path.", section: "Logging Options") { line, value in line.logFile = value },
-        Option(["--log-file-level"], value: "LOG_LEVEL_LOGFILE", "Logfile logging log level.", section: "Logging Options") { line, value in
-            line.logFileLevel = value
+        Option(["--log-file-level"], value: "LOG_LEVEL_LOGFILE", "Logfile logging log level.", section: "Logging Options") {
+            line, value throws(BrineError) in line.logFileLevel = try level("--log-file-level", value)
         },
     ]
+
+    /// A log level name, refused as salt-call's parser refuses it.
+    static func level(_ option: String, _ value: String) throws(BrineError) -> String {
+        guard SaltLogLevel(name: value) != nil else {
+            let choices = SaltLogLevel.allCases.map { "'\($0)'" }.joined(separator: ", ")
+            throw BrineError(.usage, "option \(option): invalid choice: '\(value)' (choose from \(choices))")
+        }
+        return value.lowercased()
+    }
 
     static let byName: [String: Option] = {
         var table: [String: Option] = [:]

@@ -24,10 +24,15 @@ struct ConfigOptions: ParsableArguments {
     /// The role's config file under `directory` with the command line's
     /// overrides; its warnings printed unless the log level hides them.
     static func load(_ role: Role, directory: String, logLevel: String?, overrides: [String: Value]) throws -> Config {
+        var isDirectory: ObjCBool = false
+        if !FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            // Salt's words, before any logging is set up; the defaults are used.
+            FileHandle.standardError.write(Data("WARNING: CONFIG '\(directory)' directory does not exist.\n".utf8))
+        }
         var ordered = Config(role: role, options: [:], configDir: "").options
         for (k, v) in overrides.sorted(by: { $0.key < $1.key }) { ordered[k] = v }
         let config = try Config.load(role: role, configDir: directory, overrides: ordered)
-        config.reportWarnings(logLevel: logLevel)
+        config.startLogging(consoleLevel: logLevel)
         return config
     }
 }
