@@ -44,8 +44,9 @@ public struct CallArguments: Sendable, Hashable {
     /// Salt's `yamlify_arg`: a word becomes the YAML value it spells when
     /// that is a scalar, or a list/dict written in brackets/braces.
     public static func yamlify(_ word: String) -> Value {
-        if word.trimmingCharacters(in: .whitespaces).isEmpty { return .string(word) }
-        if word.contains("_"), word.trimmingCharacters(in: .whitespaces).allSatisfy({ $0 == "_" || $0.isNumber }) {
+        let stripped = ASCIIText.trimmed(word)
+        if stripped.isEmpty { return .string(word) }
+        if word.utf8.contains(UInt8(ascii: "_")), stripped.allSatisfy({ $0 == "_" || $0.isNumber }) {
             return .string(word)
         }
         if word == "None" { return .null }

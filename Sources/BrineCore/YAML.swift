@@ -194,7 +194,7 @@ extension YAML {
             // Flow context forbids more plain scalars than block context does
             // (PyYAML quotes these too): flow indicators inside, and `?`/`:`
             // first even when a non-space follows.
-            if plain == s && (s.utf8.contains(where: flowIndicatorBytes.contains)
+            if plain == s && (s.utf8.contains(where: isFlowIndicator)
                 || s.utf8.first == UInt8(ascii: "?") || s.utf8.first == UInt8(ascii: ":")) {
                 return singleQuoted(s)
             }
@@ -291,7 +291,7 @@ extension YAML {
         guard let first = bytes.first, let last = bytes.last else { return false }
         let space = UInt8(ascii: " "), tab = UInt8(ascii: "\t"), colon = UInt8(ascii: ":"), hash = UInt8(ascii: "#")
         if first == space || first == tab || last == space || last == tab || last == colon { return false }
-        if indicatorBytes.contains(first) {
+        if isIndicator(first) {
             // "-" alone or followed by space starts a list item; "-x" is fine.
             guard first == UInt8(ascii: "-") || first == UInt8(ascii: "?") || first == colon else { return false }
             let second = bytes.dropFirst().first
@@ -305,6 +305,23 @@ extension YAML {
         return true
     }
 
-    private static let indicatorBytes = Set("-?:,[]{}#&*!|>'\"%@`".utf8)
-    private static let flowIndicatorBytes = Set(",[]{}".utf8)
+    /// A byte that may not start a plain scalar.
+    private static func isIndicator(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "-"), UInt8(ascii: "?"), UInt8(ascii: ":"), UInt8(ascii: ","), UInt8(ascii: "["), UInt8(ascii: "]"),
+             UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "#"), UInt8(ascii: "&"), UInt8(ascii: "*"), UInt8(ascii: "!"),
+             UInt8(ascii: "|"), UInt8(ascii: ">"), UInt8(ascii: "'"), UInt8(ascii: "\""), UInt8(ascii: "%"), UInt8(ascii: "@"),
+             UInt8(ascii: "`"):
+            return true
+        default: return false
+        }
+    }
+
+    /// A byte a plain scalar may not hold in flow context.
+    private static func isFlowIndicator(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: ","), UInt8(ascii: "["), UInt8(ascii: "]"), UInt8(ascii: "{"), UInt8(ascii: "}"): return true
+        default: return false
+        }
+    }
 }

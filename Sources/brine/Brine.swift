@@ -15,14 +15,23 @@ struct BrineCommand: AsyncParsableCommand {
         defaultSubcommand: Run.self
     )
 
-    /// Salt's command names mapped to Brine's subcommands.
-    static let aliases = ["salt-call": "call", "salt-master": "master", "salt-minion": "minion",
-                          "salt-key": "key", "salt": "run"]
+    /// Salt's command names mapped to Brine's subcommands (a switch, not a
+    /// dictionary: this runs first in every process).
+    static func subcommand(invokedAs name: String) -> String? {
+        switch name {
+        case "salt-call": return "call"
+        case "salt-master": return "master"
+        case "salt-minion": return "minion"
+        case "salt-key": return "key"
+        case "salt": return "run"
+        default: return nil
+        }
+    }
 
     static func main() async {
         var arguments = Array(CommandLine.arguments.dropFirst())
         let invokedAs = (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) ?? "brine"
-        if let subcommand = aliases[invokedAs] {
+        if let subcommand = subcommand(invokedAs: invokedAs) {
             arguments.insert(subcommand, at: 0)
         }
         // The minion has its own parser (shared with the lean brine-minion executable).

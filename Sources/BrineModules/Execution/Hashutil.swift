@@ -47,7 +47,7 @@ public enum HashutilModule: ExecutionModule {
         },
         ExecutionFunction("hmac_compute", doc: "Return the hex HMAC-SHA256 of string with shared_secret.",
                           [Parameter("string"), Parameter("shared_secret")]) { a, _ in
-            .string(Hashing.hmacSHA256(key: text(a, "shared_secret"), message: text(a, "string")).map { String(format: "%02x", $0) }.joined())
+            .string(ASCIIText.hex(Hashing.hmacSHA256(key: text(a, "shared_secret"), message: text(a, "string"))))
         },
     ]
 

@@ -131,10 +131,10 @@ public enum FileOps {
     /// `deletingLastPathComponent` traps on some one-character names on
     /// Linux (a pillar SLS named `p` crashed the compiler).
     public static func dirname(_ path: String) -> String {
-        guard let slash = path.lastIndex(of: "/") else { return "" }
-        let head = path[..<slash]
-        let trimmed = head.reversed().drop { $0 == "/" }
-        return trimmed.isEmpty ? "/" : String(trimmed.reversed())
+        let bytes = path.utf8
+        guard var end = bytes.lastIndex(of: UInt8(ascii: "/")) else { return "" }
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: "/") { end = bytes.index(before: end) }
+        return end == bytes.startIndex ? "/" : String(path[..<end])
     }
 
     public static func join(_ parts: [String]) -> String {

@@ -59,7 +59,7 @@ public struct NetworkInterface: Sendable {
                 let mac = (0..<length).map { raw.load(fromByteOffset: 12 + $0, as: UInt8.self) }
                 update(name) {
                     $0.up = flags & UInt32(IFF_UP) != 0
-                    $0.hardwareAddress = mac.count == 6 ? mac.map { String(format: "%02x", $0) }.joined(separator: ":") : nil
+                    $0.hardwareAddress = mac.count == 6 ? ASCIIText.hex(mac, separator: ":") : nil
                 }
             case AF_INET:
                 guard let address = numericHost(addr) else { continue }
@@ -114,10 +114,10 @@ public struct NetworkInterface: Sendable {
     /// each once, sorted as Python sorts address objects.
     public static func addresses(_ interfaces: [NetworkInterface], version: IPAddress.Version, only patterns: [String]?,
                                  includeLoopback: Bool) -> [IPAddress] {
-        var found = Set<IPAddress>()
+        var found: [IPAddress] = []
         for interface in interfaces where patterns.map({ $0.contains { Glob.match(interface.name, $0) } }) ?? true {
             let addresses = version == .v4 ? interface.inet.map(\.address) : interface.inet6.map(\.address)
-            for address in addresses where includeLoopback || !address.isLoopback { found.insert(address) }
+            for address in addresses where (includeLoopback || !address.isLoopback) && !found.contains(address) { found.append(address) }
         }
         return found.sorted { $0.bits < $1.bits }
     }

@@ -46,7 +46,7 @@ public struct SLSLoader {
 
     /// `a.b` → the file holding it: `a/b.sls`, else `a/b/init.sls`.
     func locate(_ sls: String, env: String) throws -> (path: String, name: String)? {
-        let base = sls.replacingOccurrences(of: ".", with: "/")
+        let base = ASCIIText.replacing(UInt8(ascii: "."), with: UInt8(ascii: "/"), in: sls)
         for name in [base + ".sls", base + "/init.sls"] {
             if let path = try context.fileClient.cache("salt://" + name, saltenv: env) { return (path, name) }
         }

@@ -9,7 +9,7 @@ import BrineModules
 /// Salt defines no `tplroot`; formulas compute it from `tpldir`.
 enum SLSContext {
     static func variables(templatePath: String, sls: String) -> Renderer.Variables {
-        var slspath = sls.replacingOccurrences(of: ".", with: "/")
+        var slspath = ASCIIText.replacing(UInt8(ascii: "."), with: UInt8(ascii: "/"), in: sls)
         while slspath.hasSuffix("/") { slspath.removeLast() }
         var template = templatePath
         if sls.isEmpty {
@@ -23,13 +23,14 @@ enum SLSContext {
             let parent = FileOps.dirname(sls)
             return ["tplpath": .string(templatePath), "tplfile": .string(sls), "tpldir": .string(parent.isEmpty ? "." : parent)]
         }
-        slspath = template.contains("/") ? FileOps.dirname(template) : ""
+        slspath = template.utf8.contains(UInt8(ascii: "/")) ? FileOps.dirname(template) : ""
+        let slash = UInt8(ascii: "/")
+        let dotted = ASCIIText.replacing(slash, with: UInt8(ascii: "."), in: slspath)
         return [
             "tplpath": .string(templatePath), "tplfile": .string(template), "tpldir": .string(slspath.isEmpty ? "." : slspath),
-            "tpldot": .string(slspath.replacingOccurrences(of: "/", with: ".")),
-            "slspath": .string(slspath), "slsdotpath": .string(slspath.replacingOccurrences(of: "/", with: ".")),
-            "slscolonpath": .string(slspath.replacingOccurrences(of: "/", with: ":")),
-            "sls_path": .string(slspath.replacingOccurrences(of: "/", with: "_")),
+            "tpldot": .string(dotted), "slspath": .string(slspath), "slsdotpath": .string(dotted),
+            "slscolonpath": .string(ASCIIText.replacing(slash, with: UInt8(ascii: ":"), in: slspath)),
+            "sls_path": .string(ASCIIText.replacing(slash, with: UInt8(ascii: "_"), in: slspath)),
         ]
     }
 }

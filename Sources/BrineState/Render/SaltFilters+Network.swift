@@ -71,8 +71,7 @@ extension SaltJinja {
         },
         "gen_mac": { value, _, _ in
             let prefix = value.isNone || value.isUndefined ? "AC:DE:48" : try string(value)
-            let octets = (0..<3).map { _ in String(format: "%02X", Int.random(in: 0...255)) }
-            return .string(([prefix] + octets).joined(separator: ":"))
+            return .string(prefix + ":" + ASCIIText.hex((0..<3).map { _ in UInt8.random(in: 0...255) }, separator: ":", uppercase: true))
         },
         "mac_str_to_bytes": { value, _, _ in
             var text = try string(value)

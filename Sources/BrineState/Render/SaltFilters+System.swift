@@ -21,7 +21,7 @@ extension SaltJinja {
         "hmac_compute": { value, args, _ in
             let key = try string(arg(args, 0, "shared_secret") ?? .string(""))
             let digest = Hashing.hmacSHA256(key: Array(key.utf8), message: Array(try string(value).utf8))
-            return .string(digest.map { String(format: "%02x", $0) }.joined())
+            return .string(ASCIIText.hex(digest))
         },
         "uuid": { value, _, _ in .string(Hashing.uuid5(namespace: uuidNamespace, name: try string(value)).uuidString.lowercased()) },
         "random_hash": { value, args, _ in try randomHash(value, args) },

@@ -1,0 +1,30 @@
+/// Byte-level text operations for paths and words on the hot start-up
+/// path. Foundation's `replacingOccurrences`/`trimmingCharacters` bridge to
+/// NSString, and their first use in a process costs more than the work.
+public enum ASCIIText {
+    /// `text` with every `byte` replaced by `replacement` (ASCII bytes).
+    public static func replacing(_ byte: UInt8, with replacement: UInt8, in text: String) -> String {
+        guard text.utf8.contains(byte) else { return text }
+        return String(decoding: text.utf8.map { $0 == byte ? replacement : $0 }, as: UTF8.self)
+    }
+
+    /// `text` without whitespace (Unicode's) at either end, as Python's `strip()`.
+    public static func trimmed(_ text: String) -> Substring {
+        let scalars = text.unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        return Substring(scalars[first...last])
+    }
+
+    /// Two lowercase hex digits per byte, joined by `separator`.
+    public static func hex(_ bytes: some Sequence<UInt8>, separator: String = "", uppercase: Bool = false) -> String {
+        let digits: [UInt8] = Array((uppercase ? "0123456789ABCDEF" : "0123456789abcdef").utf8)
+        var out: [UInt8] = []
+        for (i, byte) in bytes.enumerated() {
+            if i > 0 { out += separator.utf8 }
+            out.append(digits[Int(byte >> 4)])
+            out.append(digits[Int(byte & 15)])
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

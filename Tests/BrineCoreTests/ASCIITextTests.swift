@@ -1,0 +1,14 @@
+import BrineCore
+import Testing
+
+@Suite struct ASCIITextTests {
+    @Test func replacingTrimmingHex() {
+        #expect(ASCIIText.replacing(UInt8(ascii: "."), with: UInt8(ascii: "/"), in: "a.b.é.c") == "a/b/é/c")
+        #expect(ASCIIText.replacing(UInt8(ascii: "."), with: UInt8(ascii: "/"), in: "none") == "none")
+        #expect(ASCIIText.trimmed("  \t a b \n") == "a b")
+        #expect(ASCIIText.trimmed("\u{00A0}x\u{2003}") == "x")  // Python's strip() removes Unicode spaces too
+        #expect(ASCIIText.trimmed("   ").isEmpty && ASCIIText.trimmed("").isEmpty)
+        #expect(ASCIIText.hex([0, 0x0f, 0xab, 0xff]) == "000fabff")
+        #expect(ASCIIText.hex([0xac, 0xde], separator: ":", uppercase: true) == "AC:DE")
+    }
+}
