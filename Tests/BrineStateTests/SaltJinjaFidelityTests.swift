@@ -25,6 +25,34 @@ import Testing
         #expect(refused.errors.first?.contains("TemplateNotFound: ../../map.jinja") == true, "\(refused)")
     }
 
+    /// Each `import_yaml` of the same file gives its own data (parsed once
+    /// per compile, converted for each importer): a change made by one file
+    /// is not seen by the next, as in Salt, which parses it again.
+    @Test func importYamlCopies() throws {
+        defer { tree.remove() }
+        try tree.sls("defaults.yaml", "conf:\n  port: 80\n")
+        try tree.sls("a.sls", """
+            {% import_yaml "defaults.yaml" as d %}
+            {% do d.conf.update({'port': 81}) %}
+            {% set loaded = "x: [1]" | load_yaml %}{% do loaded.x.append(2) %}
+            include:
+              - b
+            a:
+              test.nop:
+                - port: {{ d.conf.port }}
+            """)
+        try tree.sls("b.sls", """
+            {% import_yaml "defaults.yaml" as d %}
+            b:
+              test.nop:
+                - port: {{ d.conf.port }}
+                - x: {{ ("x: [1]" | load_yaml).x }}
+            """)
+        let high = try state(try tree.context(), "show_sls", "a")
+        #expect(high["a"]?["test"]?.listValue?.first == ["port": 81])
+        #expect(Array(high["b"]?["test"]?.listValue?.prefix(2) ?? []) == [["port": 80], ["x": [1]]])
+    }
+
     /// `pillar.get` answers pillar's own objects, shared by every file of a
     /// compile: a change made through them is seen by the files rendered
     /// later through `pillar.get`, not through their `pillar` variable

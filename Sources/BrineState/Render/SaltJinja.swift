@@ -13,12 +13,17 @@ enum SaltJinja {
         }
         for (name, test) in tests { env.tests[name] = test }
         for (name, function) in globalFunctions { env.globals[name] = function }
-        env.tagExtensions["import_yaml"] = ImportTag(format: .yaml)
-        env.tagExtensions["import_json"] = ImportTag(format: .json)
-        env.tagExtensions["import_text"] = ImportTag(format: .text)
-        env.tagExtensions["load_yaml"] = LoadTag(format: .yaml)
-        env.tagExtensions["load_json"] = LoadTag(format: .json)
-        env.tagExtensions["load_text"] = LoadTag(format: .text)
+        // One cache of parsed documents per environment (one compile): a
+        // formula's defaults.yaml is imported by every file it renders.
+        let parsed = ParsedDocuments()
+        env.tagExtensions["import_yaml"] = ImportTag(format: .yaml, parsed: parsed)
+        env.tagExtensions["import_json"] = ImportTag(format: .json, parsed: parsed)
+        env.tagExtensions["import_text"] = ImportTag(format: .text, parsed: parsed)
+        env.tagExtensions["load_yaml"] = LoadTag(format: .yaml, parsed: parsed)
+        env.tagExtensions["load_json"] = LoadTag(format: .json, parsed: parsed)
+        env.tagExtensions["load_text"] = LoadTag(format: .text, parsed: parsed)
+        env.filters["load_yaml"] = { value, _, _ in try parsed.value(try string(value), .yaml, source: "<load_yaml>") }
+        env.filters["load_json"] = { value, _, _ in try parsed.value(try string(value), .json, source: "<load_json>") }
         env.tagExtensions["profile"] = ProfileTag()
         env.globals["odict"] = .function(Function("odict") { args, _ in try orderedDict(args) })
     }
@@ -80,11 +85,30 @@ enum SaltJinja {
         return parts.joined(separator: "/")
     }
 
-    static func parse(_ text: String, _ format: Format, source: String) throws -> Jinja.Value {
-        switch format {
-        case .text: return .string(text)
-        case .yaml: return JinjaBridge.toJinja(try YAML.decode(text, file: source))
-        case .json: return JinjaBridge.toJinja(try JSON.decode(text, file: source))
+    /// Documents already parsed in this compile, by format and text. Each
+    /// answer is a fresh conversion of the stored data, so templates that
+    /// change what they loaded share nothing.
+    final class ParsedDocuments: @unchecked Sendable {
+        private let lock = NSLock()
+        private var documents: [String: BrineCore.Value] = [:]
+        private var storedBytes = 0
+        static let limit = 32 << 20
+
+        func value(_ text: String, _ format: Format, source: String) throws -> Jinja.Value {
+            guard format != .text else { return .string(text) }
+            let key = (format == .yaml ? "y" : "j") + text
+            lock.lock()
+            let known = documents[key]
+            lock.unlock()
+            if let known { return JinjaBridge.toJinja(known) }
+            let data = format == .yaml ? try YAML.decode(text, file: source) : try JSON.decode(text, file: source)
+            lock.lock()
+            if storedBytes + text.utf8.count <= Self.limit {
+                documents[key] = data
+                storedBytes += text.utf8.count
+            }
+            lock.unlock()
+            return JinjaBridge.toJinja(data)
         }
     }
 
@@ -136,8 +160,6 @@ enum SaltJinja {
         },
         "yaml_dquote": { value, _, _ in .string(pyYAMLDoubleQuoted(try string(value))) },
         "yaml_squote": { value, _, _ in .string("'" + (try string(value)).replacingOccurrences(of: "'", with: "''") + "'") },
-        "load_yaml": { value, _, _ in try parse(try string(value), .yaml, source: "<load_yaml>") },
-        "load_json": { value, _, _ in try parse(try string(value), .json, source: "<load_json>") },
         "load_text": { value, _, _ in .string(try string(value)) },
         "unique": { value, _, _ in
             var seen: [BrineCore.Value] = []
@@ -275,16 +297,17 @@ enum SaltJinja {
     /// template, then parse it.
     struct ImportTag: TagExtension {
         let format: Format
+        let parsed: ParsedDocuments
         func parse(tag: String, parser: inout TagParser) throws -> ExtensionStatement {
             let source = try parser.parseExpression()
             try parser.expectKeyword("as")
             let target = try parser.expectName()
             _ = parser.skipKeyword("with") ? parser.skipKeyword("context") : (parser.skipKeyword("without") && parser.skipKeyword("context"))
-            let format = self.format
+            let format = self.format, parsed = self.parsed
             return ExtensionStatement { runtime in
                 let name = try SaltJinja.string(try runtime.evaluate(source))
                 let text = try runtime.renderTemplate(name)
-                try runtime.assign(target, try SaltJinja.parse(text, format, source: name))
+                try runtime.assign(target, try parsed.value(text, format, source: name))
             }
         }
     }
@@ -292,14 +315,15 @@ enum SaltJinja {
     /// `{% load_yaml as data %}…{% endload %}`.
     struct LoadTag: TagExtension {
         let format: Format
+        let parsed: ParsedDocuments
         func parse(tag: String, parser: inout TagParser) throws -> ExtensionStatement {
             try parser.expectKeyword("as")
             let target = try parser.expectName()
             let body = try parser.parseBody(until: ["endload"])
-            let format = self.format
+            let format = self.format, parsed = self.parsed
             return ExtensionStatement { runtime in
                 let text = try runtime.render(body)
-                try runtime.assign(target, try SaltJinja.parse(text, format, source: tag))
+                try runtime.assign(target, try parsed.value(text, format, source: tag))
             }
         }
     }
