@@ -71,4 +71,36 @@ import Testing
         }
         #expect(grains["ipv4"]?.listValue?.contains("127.0.0.1") == true)
     }
+
+    /// The grains Salt reads with `ip route`, `systemctl` or from /proc and
+    /// /etc, checked against those sources on this machine; `server_id` is
+    /// Salt's answer for the id `minion1`.
+    @Test func systemGrains() throws {
+        let grains = CoreGrains.detect(id: "minion1")
+        #expect(grains["server_id"] == 156_412_900)
+        #expect(grains["saltversioninfo"] == [3008, 4] && grains["saltversion"] == "3008.4")
+        let route = try ProcessRunner().run(Command(["ip", "-4", "route", "show", "default"])).stdout
+        let words = route.split(separator: " ")
+        if let via = words.firstIndex(of: "via") {
+            #expect(grains["ip4_gw"] == .string(String(words[via + 1])))
+        } else {
+            #expect(grains["ip4_gw"] == (route.isEmpty ? false : true))
+        }
+        let resolv = (try? String(contentsOfFile: "/etc/resolv.conf", encoding: .utf8)) ?? ""
+        let servers = resolv.split(separator: "\n").filter { $0.hasPrefix("nameserver") }.compactMap { $0.split(separator: " ").last.map(String.init) }
+        #expect(grains["dns"]?["nameservers"]?.listValue?.compactMap(\.stringValue) == servers)
+        let cmdline = (try? String(contentsOfFile: "/proc/cmdline", encoding: .utf8)) ?? ""
+        #expect(grains["kernelparams"]?.listValue?.count == cmdline.split(whereSeparator: \.isWhitespace).count)
+        #expect(!(grains["cpu_flags"]?.listValue?.isEmpty ?? true))
+        #expect(grains["pythonversion"]?.listValue?.first == 3)
+    }
+
+    @Test func resolvConfAndKernelParameters() {
+        let dns = SystemGrains.dns("nameserver 10.0.0.1 # main\nnameserver ::1\nsearch a.example b.example\noptions ndots:2\noptions ndots:2\n")
+        #expect(dns == Value.ordered([("nameservers", ["10.0.0.1", "::1"]), ("ip4_nameservers", ["10.0.0.1"]), ("ip6_nameservers", ["::1"]),
+                                      ("sortlist", []), ("domain", ""), ("search", ["a.example", "b.example"]), ("options", ["ndots:2"])]))
+        #expect(SystemGrains.kernelParams("root=/dev/vda1 ro quiet x=\"a b\"") == [["root", "/dev/vda1"], ["ro", .null], ["quiet", .null], ["x", "a b"]])
+        #expect(SystemGrains.hostsAddresses("127.0.0.1 localhost\n10.1.1.1 web01 web01.example # x\n::1 web01\n", name: "web01").map(\.description)
+            == ["10.1.1.1", "::1"])
+    }
 }

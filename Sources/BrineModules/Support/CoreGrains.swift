@@ -69,10 +69,12 @@ public enum CoreGrains {
         if let pw = getpwuid(geteuid()) { g["username"] = .string(String(cString: pw.pointee.pw_name)) }
         if let gr = getgrgid(getegid()) { g["groupname"] = .string(String(cString: gr.pointee.gr_name)) }
         g["pid"] = .int(Int(getpid()))
-        g["saltversion"] = .string(Brine.version)
+        g["saltversion"] = .string(Brine.saltVersion)
+        g["saltversioninfo"] = .list(Brine.saltVersion.split(separator: ".").compactMap { Int($0) }.map(Value.int))
         g["brineversion"] = .string(Brine.version)
         g["saltpath"] = .string(CommandLine.arguments.first ?? "brine")
         g["locale_info"] = ["defaultlanguage": .string(ProcessInfo.processInfo.environment["LANG"] ?? "C")]
+        SystemGrains.add(to: &g, root: root, hostname: hostname)
         return .map(g)
     }
 

@@ -125,7 +125,7 @@ public struct NetworkInterface: Sendable {
 
 extension Value {
     /// A map with its keys in the given order.
-    static func ordered(_ pairs: [(String, Value)]) -> Value {
+    public static func ordered(_ pairs: [(String, Value)]) -> Value {
         .map(OrderedDictionary(pairs, uniquingKeysWith: { $1 }))
     }
 }
