@@ -53,6 +53,28 @@ import Testing
         #expect(again.ret("conf")?["changes"]?["diff"] == "--- \n+++ \n@@ -1,4 +1,4 @@\n # app/files/app.conf.j2\n-listen 8080\n+listen 9090\n name web level 1\n host m001\n")
     }
 
+    /// test=True as Salt 3008 words it (recorded with oracle.sh): cmd.run
+    /// shows the command as its would-be change; file.directory lists each
+    /// change as "path: what - value".
+    @Test func testModeWords() throws {
+        defer { tree.remove() }
+        let dir = tree.root + "/newdir/sub"
+        let result = try apply("""
+            run it:
+              cmd.run:
+                - name: echo hi
+            newdir:
+              file.directory:
+                - name: \(dir)
+                - makedirs: True
+            """, test: true)
+        #expect(result.ret("run it")?["changes"] == ["cmd": "echo hi"])
+        #expect(result.ret("run it")?["comment"] == "Command \"echo hi\" would have been executed")
+        #expect(result.ret("newdir")?["comment"] == .string("The following files will be changed:\n\(dir): directory - new\n"))
+        #expect(result.ret("newdir")?["changes"] == [.init(stringLiteral: dir): ["directory": "new"]])
+        #expect(!FileManager.default.fileExists(atPath: dir))
+    }
+
     @Test func managedErrors() throws {
         defer { tree.remove() }
         let result = try apply("""

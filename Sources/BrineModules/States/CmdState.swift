@@ -51,7 +51,9 @@ public enum CmdState: StateModule {
 
     static func run(_ call: StateCall) throws -> StateResult {
         if call.test {
-            return StateResult(name: call.name, result: nil, comment: "Command \"\(call.name)\" would have been executed")
+            // Salt shows the command it would run as the would-be change.
+            return StateResult(name: call.name, result: nil, changes: ["cmd": .string(call.name)],
+                               comment: "Command \"\(call.name)\" would have been executed")
         }
         var keyword: [String: Value] = ["python_shell": true]
         for key in ["cwd", "runas", "shell", "env", "stdin", "umask", "timeout", "success_retcodes", "prepend_path", "group"]

@@ -262,7 +262,16 @@ public enum FileState: StateModule {
         }
         if changes.isEmpty { return StateResult(name: path, comment: "The directory \(path) is in the correct state") }
         if call.test {
-            return StateResult(name: path, result: nil, changes: changes, comment: "The following files will be changed:\n\(path): \(changes.keys.joined(separator: ", "))")
+            // Salt's `_check_directory`: one line per change, "path: what - value".
+            var lines = ["The following files will be changed:\n"]
+            for (key, value) in changes {
+                if case .map(let inner) = value {
+                    for (what, detail) in inner { lines.append("\(key): \(what) - \(detail.pythonString)\n") }
+                } else {
+                    lines.append("\(path): \(key) - \(value.pythonString)\n")
+                }
+            }
+            return StateResult(name: path, result: nil, changes: changes, comment: lines.joined())
         }
         if !exists {
             let parent = (path as NSString).deletingLastPathComponent
