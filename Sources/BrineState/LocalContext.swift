@@ -23,7 +23,9 @@ public enum LocalContext {
             let id = g["id"]?.pythonString ?? configuredID ?? CoreGrains.hostName()
             return try PillarCompiler(config: opts, minionID: id, grains: g, overrides: pillarOverride).compile()
         }
-        return ExecutionContext(opts: opts, grains: grains, pillar: pillar, loader: Modules.loader,
-                                fileClient: LocalFileClient(config: opts), isDirectCall: true)
+        var context = ExecutionContext(opts: opts, grains: grains, pillar: pillar, loader: Modules.loader,
+                                       fileClient: LocalFileClient(config: opts), isDirectCall: true)
+        context.templates = JinjaTemplates()
+        return context
     }
 }

@@ -75,6 +75,26 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: dir))
     }
 
+    /// cmd's options as Salt takes them: `template=jinja` renders the
+    /// command and cwd; a `\n` typed in `stdin` is a newline unless
+    /// `stdin_raw_newlines`; `hide_output` returns nothing; `run_bg` answers
+    /// at once with the pid of a process that runs on.
+    @Test func cmdOptions() throws {
+        defer { tree.remove() }
+        var ctx = try tree.context(id: "web01")
+        ctx.templates = JinjaTemplates()
+        func run(_ words: String...) throws -> Value { try ctx.loader.call(words[0], CallArguments.parse(Array(words.dropFirst())), context: ctx) }
+        #expect(try run("cmd.run", "echo {{ grains.id }} $PWD", "template=jinja", "cwd=/{{ 'tmp' }}") == "web01 /tmp")
+        #expect(throws: BrineError.self) { try run("cmd.run", "echo x", "template=mako") }
+        #expect(try run("cmd.run", "cat", "stdin=a\\nb") == "a\nb")
+        #expect(try run("cmd.run", "cat", "stdin=a\\nb", "stdin_raw_newlines=True") == "a\\nb")
+        #expect(try run("cmd.run", "echo secret", "hide_output=True") == "")
+        // Still running when the call returns: it was not waited for.
+        let pid = try run("cmd.run_bg", "sleep 30")["pid"]?.intValue ?? 0
+        #expect(pid > 0 && kill(pid_t(pid), 0) == 0)
+        if pid > 0 { kill(pid_t(pid), SIGTERM) }
+    }
+
     @Test func managedErrors() throws {
         defer { tree.remove() }
         let result = try apply("""

@@ -16,7 +16,7 @@ public enum CmdModule: ExecutionModule {
         Parameter("saltenv", default: "base"), Parameter("reset_system_locale", default: true),
         Parameter("success_retcodes", default: nil), Parameter("prepend_path", default: nil),
         Parameter("group", default: nil), Parameter("output_loglevel", default: "debug"),
-        Parameter("hide_output", default: false),
+        Parameter("hide_output", default: false), Parameter("stdin_raw_newlines", default: false), Parameter("bg", default: false),
     ].map { p in Parameter(p.name, default: p.defaultValue ?? .null) }
 
     static func params(_ first: String) -> [Parameter] { [Parameter(first)] + common }
@@ -32,6 +32,11 @@ public enum CmdModule: ExecutionModule {
                 logger.log(level: max(level, failed ? .error : level).loggerLevel, "output: \(result.stdout)")
             }
             return .string(args.bool("hide_output") ? "" : result.stdout)
+        },
+        ExecutionFunction("run_bg", doc: "Start a command in the background and return its pid.", params("cmd"), kwargs: true) { args, ctx in
+            var args = args
+            args.values["bg"] = .bool(true)
+            return ["pid": .int(try execute(args, ctx, mergeStderr: false, failsCall: false).pid)]
         },
         ExecutionFunction("run_all", doc: "Execute the passed command and return a dict of pid, retcode, stdout and stderr.",
                           params("cmd") + [Parameter("redirect_stderr", default: false)], kwargs: true) { args, ctx in
@@ -90,6 +95,24 @@ public enum CmdModule: ExecutionModule {
 
     static let logger = Logger.brine("brine.loaded.cmd")
 
+    /// `template=jinja`: the command and `cwd` rendered first, with Salt's
+    /// template variables (Salt's `_render_cmd`).
+    static func rendered(_ args: Arguments, _ ctx: ExecutionContext) throws -> Arguments {
+        guard let engine = args.string("template") else { return args }
+        guard engine == "jinja" else {
+            throw BrineError(.arguments, "Attempted to render file paths with unavailable engine \(engine)", hint: "Brine renders jinja")
+        }
+        guard let templates = ctx.templates else {
+            throw BrineError(.arguments, "template=jinja needs the template engine, which this context does not have")
+        }
+        var out = args
+        for key in ["cmd", "cwd"] {
+            guard let text = args.string(key) else { continue }
+            out.values[key] = .string(try templates.render(text, name: "<\(key)>", file: "<\(key)>", variables: [:], context: ctx))
+        }
+        return out
+    }
+
     /// `output_loglevel` (Salt's default for these functions: debug); nil
     /// for `quiet`, which logs nothing about the command.
     static func outputLevel(_ args: Arguments) -> SaltLogLevel? {
@@ -108,6 +131,7 @@ public enum CmdModule: ExecutionModule {
     static func execute(_ args: Arguments, _ ctx: ExecutionContext, mergeStderr: Bool, failsCall: Bool = true,
                         argv explicit: [String]? = nil) throws -> ProcessResult
     {
+        let args = try rendered(args, ctx)
         let line = args.string("cmd") ?? ""
         let pythonShell = args.values["python_shell"].flatMap { $0.isNull ? nil : $0.asFlag } ?? ctx.shellByDefault
         let shell = args.string("shell") ?? "/bin/sh"
@@ -143,10 +167,20 @@ public enum CmdModule: ExecutionModule {
             let group = args.string("group").map { "in group '\($0)' " } ?? ""
             logger.info("Executing command '\(loggedCommand(args))' \(user)\(group)in directory '\(cwd)'")
         }
-        var command = Command(argv, cwd: cwd, stdin: args.string("stdin"),
-                              timeout: args.double("timeout"), mergeStderr: mergeStderr)
+        // Salt turns a `\n` typed on the command line into a newline.
+        let stdin = args.bool("stdin_raw_newlines") ? args.string("stdin") : args.string("stdin")?.replacingOccurrences(of: "\\n", with: "\n")
+        if args.bool("bg") {
+            // In the background: started, not waited for; its pid is the answer.
+            argv = ["/bin/sh", "-c", "\"$@\" </dev/null >/dev/null 2>&1 & echo $!", "sh"] + argv
+        }
+        var command = Command(argv, cwd: cwd, stdin: args.bool("bg") ? nil : stdin,
+                              timeout: args.bool("bg") ? nil : args.double("timeout"), mergeStderr: mergeStderr)
         command.environment = try environment(args, home: home, user: runas)
         var result = try ctx.runner.run(command)
+        if args.bool("bg") {
+            result.pid = Int(result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)) ?? result.pid
+            (result.stdout, result.stderr) = ("", "")
+        }
         if result.timedOut {
             result.stdout = "\(line.isEmpty ? argv.joined(separator: " ") : line) : Timed out after \(args.string("timeout") ?? "?") seconds"
             result.retcode = 1

@@ -36,6 +36,9 @@ public struct ExecutionContext: Sendable {
     /// SLS, written for Salt 2014, relies on globs like `/etc/apache*`),
     /// false for calls from state code, as in current Salt.
     public var shellByDefault: Bool
+    /// The template engine for functions that render text they are given
+    /// (`cmd.run template=jinja`); the state system fills it, nil elsewhere.
+    public var templates: (any TemplateRendering)?
     public var saltenv: String
     /// `saltenv=` given for a state run: only that environment's top file.
     public var saltenvOverride: String? = nil
