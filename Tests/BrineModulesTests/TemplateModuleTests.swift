@@ -121,4 +121,26 @@ import Testing
         #expect(try callWith(ctx, "file.access", [.string(root + "/nope"), "r"]) == false)
         #expect(try callWith(ctx, "file.find", [.string(root)], ["mtime": "+1d"]).stringValue?.hasPrefix("error:") == true)
     }
+
+    /// grains.setval/append/delval write the config dir's grains file as
+    /// Salt does (answers recorded from salt-call 3008.4).
+    @Test func grainsWriters() throws {
+        let ctx = try makeContext()
+        let file = ctx.opts.configDir + "/grains"
+        #expect(try callWith(ctx, "grains.setval", ["testgrain", ["a": 1]]) == ["testgrain": ["a": 1]])
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "testgrain:\n  a: 1\n")
+        #expect(try callWith(ctx, "grains.append", ["roles", "web"]) == ["roles": ["web"]])
+        #expect(try callWith(ctx, "grains.append", ["roles", "web"]) == "The val web was already in the list roles")
+        #expect(try callWith(ctx, "grains.delval", ["testgrain"])
+            == ["comment": "The key 'testgrain' exists but is a dict or a list. Use 'force=True' to overwrite.", "changes": [:], "result": false])
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "roles:\n- web\ntestgrain:\n  a: 1\n")
+        _ = try callWith(ctx, "grains.delkey", ["testgrain"], ["force": true])
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "roles:\n- web\n")
+        #expect(try callWith(ctx, "saltutil.running") == [])
+        #expect(try callWith(ctx, "saltutil.sync_all")["modules"] == [])
+        let hash = try callWith(ctx, "file.get_sum", [.string(file)]).stringValue ?? ""
+        #expect(try callWith(ctx, "file.check_hash", [.string(file), .string("sha256=" + hash)]) == true)
+        #expect(try callWith(ctx, "file.check_hash", [.string(file), "sha256:abc"]) == false)
+        #expect(try callWith(ctx, "file.is_link", [.string(file)]) == false)
+    }
 }

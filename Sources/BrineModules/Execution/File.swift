@@ -132,6 +132,27 @@ public enum FileModule: ExecutionModule {
             guard FileOps.isFile(p) else { throw BrineError(.execution, "File not found: \(p)") }
             return .string(try Hashing.fileDigest(p, algorithm: a.string("form") ?? "sha256"))
         },
+        ExecutionFunction("get_sum", doc: "Return the checksum of a file (form: sha256 by default).",
+                          [Parameter("path"), Parameter("form", default: "sha256")]) { a, _ in
+            let p = path(a)
+            guard FileOps.isFile(p) else { return "File not found" }
+            return .string(try Hashing.fileDigest(p, algorithm: a.string("form") ?? "sha256"))
+        },
+        ExecutionFunction("check_hash", doc: "Whether a file has the given hash: check_hash /etc/hosts sha256=… (or sha256:…).",
+                          [Parameter("path"), Parameter("file_hash")]) { a, _ in
+            let spec = a.string("file_hash") ?? ""
+            guard let separator = spec.firstIndex(where: { $0 == "=" || $0 == ":" }) else {
+                throw BrineError(.arguments, "Bad hash format: '\(spec)'", hint: "give it as <hash_type>=<hash>, e.g. sha256=…")
+            }
+            let form = String(spec[..<separator]), expected = String(spec[spec.index(after: separator)...])
+            let p = path(a)
+            guard FileOps.isFile(p) else { return false }
+            return .bool(try Hashing.fileDigest(p, algorithm: form) == expected.lowercased())
+        },
+        ExecutionFunction("is_link", doc: "Whether the path is a symbolic link.", [Parameter("path")]) { a, _ in
+            var info = stat()
+            return .bool(lstat(path(a), &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)
+        },
         ExecutionFunction("get_mode", doc: "Return the mode of a file, like 0644.", [Parameter("path"), Parameter("follow_symlinks", default: true)]) { a, _ in
             guard let info = FileOps.statInfo(path(a)) else { return "" }
             return .string(FileOps.modeString(info.st_mode))

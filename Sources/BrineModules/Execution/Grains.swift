@@ -36,7 +36,7 @@ public enum GrainsModule: ExecutionModule {
                                data: ctx.grains(), merge: args["merge"], default: args.string("default") ?? "default",
                                base: args.string("base"))
         },
-    ]
+    ] + GrainsFile.functions
 
     static func fillNull(_ p: Parameter) -> Parameter { Parameter(p.name, default: p.defaultValue ?? .null) }
 }
