@@ -36,6 +36,16 @@ public enum StateExecutionModule: ExecutionModule {
                           kwargs: true) { args, ctx in
             try run(.slsID(args.string("id") ?? "", mods(args["mods"])), args, ctx)
         },
+        ExecutionFunction("template", doc: "Apply the states of a template file on this machine (its path is their __sls__).",
+                          [Parameter("tem"), Parameter("queue", default: false)], kwargs: true) { args, ctx in
+            let path = args.string("tem") ?? ""
+            guard FileOps.isFile(path) else { throw BrineError(.arguments, "Template was specified incorrectly: \(path)") }
+            return try runTemplate(try FileOps.readText(path), file: path, sls: path, args, ctx)
+        },
+        ExecutionFunction("template_str", doc: "Apply the states of a template given as text.",
+                          [Parameter("tem"), Parameter("queue", default: false)], kwargs: true) { args, ctx in
+            try runTemplate(args.string("tem") ?? "", file: "<template-str>", sls: nil, args, ctx)
+        },
         ExecutionFunction("single", doc: "Apply one state function directly: state.single pkg.installed name=vim.",
                           [Parameter("fun"), Parameter("name", default: .null)] + runParameters, kwargs: true) { args, ctx in
             try single(args, ctx)
@@ -158,6 +168,16 @@ public enum StateExecutionModule: ExecutionModule {
         var (chunks, errors) = compiler.lowChunks(high)
         guard errors.isEmpty else { return failure(errors, ctx) }
         if case .slsID(let id, _) = target { chunks = withRequisites(of: id, in: chunks) }
+        return execute(chunks, context: context, compiler: compiler, test: isTest(args, ctx))
+    }
+
+    static func runTemplate(_ text: String, file: String, sls: String?, _ args: Arguments, _ ctx: ExecutionContext) throws -> Value {
+        let (compiler, context) = try prepare(args, ctx)
+        if let refused = try pillarFailure(args, context) { return refused }
+        let high = compiler.template(text, file: file, sls: sls, saltenv: context.saltenv)
+        guard high.errors.isEmpty else { return failure(high.errors, ctx) }
+        let (chunks, errors) = compiler.lowChunks(high)
+        guard errors.isEmpty else { return failure(errors, ctx) }
         return execute(chunks, context: context, compiler: compiler, test: isTest(args, ctx))
     }
 

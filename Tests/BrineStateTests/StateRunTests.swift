@@ -9,6 +9,22 @@ import Testing
 @Suite struct StateRunTests {
     let tree = Tree()
 
+    /// `state.template` and `state.template_str` apply a template's states:
+    /// `__sls__` is the file's path, None for text (as Salt 3008 answers).
+    @Test func templatesApplyTheirStates() throws {
+        defer { tree.remove() }
+        let ctx = try tree.context()
+        let file = tree.root + "/t.sls"
+        try tree.write(file, "made:\n  test.succeed_with_changes: []\n")
+        let fromFile = try ctx.loader.call("state.template", CallArguments(positional: [.string(file)]), context: ctx)
+        #expect(fromFile.ret("made")?["__sls__"] == .string(file) && fromFile.ret("made")?["result"] == true)
+        let fromText = try ctx.loader.call("state.template_str", CallArguments(positional: ["x:\n  test.nop: []\n{{ 'y' }}:\n  test.fail_without_changes: []\n"]),
+                                           context: ctx)
+        #expect(fromText.ret("x")?["__sls__"] == .null && fromText.ret("y")?["result"] == false)
+        let broken = try ctx.loader.call("state.template_str", CallArguments(positional: ["x: [1"]), context: ctx)
+        #expect(broken.errors.first?.hasPrefix("Rendering template '<template-str>' failed") == true)
+    }
+
     func demo() throws {
         try tree.pillar("top.sls", "base:\n  '*':\n    - bench\n")
         try tree.pillar("bench.sls", "bench:\n  target_dir: \(tree.target)/m001\n  greeting: hello from pillar\n")

@@ -87,6 +87,13 @@ public struct StateCompiler {
         return loader.high
     }
 
+    /// The high data of a template (`state.template`/`template_str`).
+    public func template(_ text: String, file: String, sls: String?, saltenv: String) -> HighData {
+        var loader = SLSLoader(context: context, renderers: renderers)
+        loader.renderTemplate(text, file: file, sls: sls, env: saltenv)
+        return loader.high
+    }
+
     /// The high data of SLS names (globs allowed), as `state.show_sls` shows it.
     public func sls(_ names: [String], saltenv: String) -> HighData {
         var loader = SLSLoader(context: context, renderers: renderers)

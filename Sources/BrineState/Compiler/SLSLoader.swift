@@ -138,6 +138,37 @@ public struct SLSLoader {
         return state
     }
 
+    /// Salt's `State.call_template`/`call_template_str`: a template given by
+    /// path or as text, rendered through the default pipeline into states
+    /// whose `__sls__` is the path (None for text); no includes.
+    mutating func renderTemplate(_ text: String, file: String, sls: String?, env: String) {
+        var data = Value.null
+        do {
+            data = try renderers.renderer(for: env).render(text, name: file, file: file,
+                                                           variables: variables(sls: sls ?? "", env: env, path: file))
+        } catch {
+            high.errors.append("Rendering template '\(file)' failed: \(error.description)")
+            return
+        }
+        guard data.isTruthy else { return }
+        guard case .map(var state) = data else {
+            high.errors.append("Template \(file) does not render to a dictionary")
+            return
+        }
+        Self.handleStateDeclarations(&state, sls: sls ?? "", env: env, errors: &high.errors)
+        for (id, declaration) in state {
+            guard case .map(var fields) = declaration else { continue }
+            if sls == nil { fields["__sls__"] = .null }
+            high.states[id] = .map(fields)
+        }
+        if context.opts["state_auto_order"]?.asFlag ?? true {
+            var states = high.states
+            applyAutoOrder(&states)
+            high.states = states
+        }
+        high.errors += HighVerifier.verify(high.states)
+    }
+
     /// One `include` entry: `name`, `.relative`, `{env: name}` or `{_xenv: name}`.
     mutating func includeOne(_ entry: Value, into state: inout OrderedDictionary<String, Value>, from sls: String, env: String,
                              isInit: Bool, matches: OrderedDictionary<String, [String]>, errors: inout [String]) {
