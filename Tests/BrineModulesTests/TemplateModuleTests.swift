@@ -143,4 +143,22 @@ import Testing
         #expect(try callWith(ctx, "file.check_hash", [.string(file), "sha256:abc"]) == false)
         #expect(try callWith(ctx, "file.is_link", [.string(file)]) == false)
     }
+
+    /// cp.get_file/get_dir/get_url as salt-call 3008.4 answered on the same tree.
+    @Test func cpCopies() throws {
+        let root = makeTempDir("cp"), out = makeTempDir("cp-out")
+        defer { for dir in [root, out] { try? FileManager.default.removeItem(atPath: dir) } }
+        for dir in ["d/sub"] { try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true) }
+        for (file, text) in [("f.txt", "hello\n"), ("d/a", "a\n"), ("d/sub/b", "b\n")] { try text.write(toFile: root + "/" + file, atomically: true, encoding: .utf8) }
+        let ctx = try makeContext(fileRoot: root)
+        #expect(try callWith(ctx, "cp.get_file", ["salt://f.txt", .string(out + "/")]) == .string(out + "/f.txt"))
+        #expect(try callWith(ctx, "cp.get_file", ["salt://f.txt", .string(out + "/new/x.txt")]) == false)
+        #expect(try callWith(ctx, "cp.get_file", ["salt://f.txt", .string(out + "/new/x.txt")], ["makedirs": true]) == .string(out + "/new/x.txt"))
+        #expect(try callWith(ctx, "cp.get_file", ["salt://nope", .string(out + "/n")]) == "")
+        #expect(try callWith(ctx, "cp.get_dir", ["salt://d", .string(out + "/dd")]) == [.string(out + "/dd/d/a"), .string(out + "/dd/d/sub/b")])
+        #expect(try String(contentsOfFile: out + "/dd/d/sub/b", encoding: .utf8) == "b\n")
+        #expect(try callWith(ctx, "cp.get_url", ["file:///etc/hostname", .string(out + "/h")]) == "/etc/hostname")
+        #expect(try callWith(ctx, "cp.get_url", ["salt://f.txt", .string(out + "/u.txt")]) == .string(out + "/u.txt"))
+        #expect(try callWith(ctx, "cp.push", ["/etc/hostname"]) == false)
+    }
 }

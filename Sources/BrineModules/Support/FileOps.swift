@@ -137,6 +137,13 @@ public enum FileOps {
         return end == bytes.startIndex ? "/" : String(path[..<end])
     }
 
+    /// The last path component (`salt://a/b.txt` → `b.txt`).
+    public static func basename(_ path: String) -> String {
+        var trimmed = Substring(path)
+        while trimmed.hasSuffix("/") { trimmed = trimmed.dropLast() }
+        return String(trimmed.split(separator: "/", omittingEmptySubsequences: false).last ?? "")
+    }
+
     public static func join(_ parts: [String]) -> String {
         var result = ""
         for part in parts {
