@@ -75,6 +75,22 @@ public enum JSON {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// `asciiOnly`: Python's `ensure_ascii=True`, everything past `~`
+    /// written as `\uXXXX` (UTF-16, surrogate pairs beyond the BMP).
+    public static func quote(_ s: String, asciiOnly: Bool) -> String {
+        let quoted = quote(s)
+        guard asciiOnly, quoted.utf8.contains(where: { $0 >= 0x7F }) else { return quoted }
+        var out: [UInt8] = []
+        for scalar in quoted.unicodeScalars {
+            guard scalar.value >= 0x7F else { out.append(UInt8(scalar.value)); continue }
+            for unit in String(scalar).utf16 {
+                out.append(contentsOf: "\\u".utf8)
+                for shift in [12, 8, 4, 0] { out.append(hex[Int(unit >> UInt16(shift) & 15)]) }
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
     private static let hex = Array("0123456789abcdef".utf8)
 
     /// A JSON string as Python's `json.dumps(ensure_ascii=False)` writes it:

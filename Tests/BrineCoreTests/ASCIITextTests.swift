@@ -11,4 +11,10 @@ import Testing
         #expect(ASCIIText.hex([0, 0x0f, 0xab, 0xff]) == "000fabff")
         #expect(ASCIIText.hex([0xac, 0xde], separator: ":", uppercase: true) == "AC:DE")
     }
+
+    /// Python's json.dumps with ensure_ascii (answers printed by python3).
+    @Test func jsonAsciiOnly() {
+        #expect(JSON.quote("é😀\u{7f}\n\"", asciiOnly: true) == #""\u00e9\ud83d\ude00\u007f\n\"""#)
+        #expect(JSON.quote("é", asciiOnly: false) == "\"é\"")
+    }
 }

@@ -542,7 +542,7 @@ enum PyJSON {
         case .int(let i): out += String(i)
         case .float(let d):
             out += d.isNaN ? "NaN" : d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : formatFloat(d)
-        case .string(let s), .markup(let s): out += quote(s, ascii: options.ensureASCII)
+        case .string(let s), .markup(let s): out += JSON.quote(s, asciiOnly: options.ensureASCII)
         case .list(let l): try writeList(l.items, options, level: level, into: &out)
         case .tuple(let t): try writeList(t, options, level: level, into: &out)
         case .dict(let d):
@@ -553,7 +553,7 @@ enum PyJSON {
             for (i, (k, v)) in pairs.enumerated() {
                 if i > 0 { out += options.indent == nil ? ", " : "," }
                 newline(options, level + 1, &out)
-                out += quote(k, ascii: options.ensureASCII) + ": "
+                out += JSON.quote(k, asciiOnly: options.ensureASCII) + ": "
                 try write(v, options, level: level + 1, into: &out)
             }
             newline(options, level, &out)
@@ -589,33 +589,6 @@ enum PyJSON {
         case .float(let d): return formatFloat(d)
         default: throw JinjaError(.typeError, "keys must be str, int, float, bool or None, not \(value.typeName)")
         }
-    }
-
-    static func quote(_ text: String, ascii: Bool) -> String {
-        var out = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            default:
-                if scalar.value < 0x20 || (ascii && scalar.value > 0x7E) {
-                    for unit in String(scalar).utf16 { out += "\\u" + hex4(unit) }
-                } else {
-                    out.unicodeScalars.append(scalar)
-                }
-            }
-        }
-        return out + "\""
-    }
-
-    static func hex4(_ unit: UInt16) -> String {
-        let digits = String(unit, radix: 16)
-        return String(repeating: "0", count: 4 - digits.count) + digits
     }
 }
 
