@@ -7,7 +7,9 @@ public enum JSON {
 
     /// `indent: nil` gives compact `{"a": 1}` output (Python's default
     /// separators); an indent gives Salt's `--out=json` layout.
-    public static func encode(_ value: Value, indent: Int? = 4) -> String {
+    public static func encode(_ value: Value, indent requested: Int? = 4) -> String {
+        // Python accepts any indent; past a screen's width it only costs memory.
+        let indent = requested.map { min(max($0, 0), 1024) }
         var out: [UInt8] = []
         out.reserveCapacity(4096)
         write(value, indent: indent, level: 0, into: &out)

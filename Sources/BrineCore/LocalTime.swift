@@ -6,7 +6,7 @@ public enum LocalTime {
     public static func format(_ format: String, _ when: time_t) -> String {
         var moment = when
         var parts = tm()
-        localtime_r(&moment, &parts)
+        guard localtime_r(&moment, &parts) != nil else { return "" }
         return format_(format, &parts)
     }
 
@@ -28,9 +28,15 @@ public enum LocalTime {
         return format_(format, &parts)
     }
 
+    /// A larger buffer when the text does not fit (strftime answers 0).
     private static func format_(_ format: String, _ parts: inout tm) -> String {
-        var buffer = [CChar](repeating: 0, count: 1024)
-        let count = Foundation.strftime(&buffer, buffer.count, format, &parts)
-        return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        var size = 1024
+        while size <= 1 << 20 {
+            var buffer = [CChar](repeating: 0, count: size)
+            let count = Foundation.strftime(&buffer, buffer.count, format, &parts)
+            if count > 0 || format.isEmpty { return String(decoding: buffer.prefix(count).map { UInt8(bitPattern: $0) }, as: UTF8.self) }
+            size *= 8
+        }
+        return ""
     }
 }

@@ -81,17 +81,22 @@ public struct PythonRandom: Sendable {
         return y
     }
 
-    /// `getrandbits(k)` for k ≤ 32.
-    private mutating func bits(_ k: Int) -> UInt32 {
-        k == 0 ? 0 : next32() >> UInt32(32 - k)
+    /// `getrandbits(k)` for k ≤ 64: 32-bit words from the least
+    /// significant up, the last one cut to what is left (CPython's order).
+    private mutating func bits(_ k: Int) -> UInt64 {
+        if k <= 0 { return 0 }
+        if k <= 32 { return UInt64(next32() >> UInt32(32 - k)) }
+        let low = UInt64(next32())
+        return UInt64(next32() >> UInt32(64 - min(k, 64))) << 32 | low
     }
 
-    /// `_randbelow(n)`: rejection sampling on `n.bit_length()` bits.
+    /// `_randbelow(n)`: rejection sampling on `n.bit_length()` bits (n > 0).
     public mutating func below(_ n: Int) -> Int {
+        guard n > 0 else { return 0 }
         let k = Int.bitWidth - n.leadingZeroBitCount
-        var r = Int(bits(k))
-        while r >= n { r = Int(bits(k)) }
-        return r
+        var r = bits(k)
+        while r >= UInt64(n) { r = bits(k) }
+        return Int(r)
     }
 
     /// `sample(population, k)`, both of Python's strategies.

@@ -129,6 +129,7 @@ public final class SaltLog: Sendable {
     func emit(_ level: SaltLogLevel, label: String, message: String, line: UInt) {
         let record = Record(level: level, label: label, message: message, line: line, date: Date())
         var consoleLine: String?
+        var fileLine: (descriptor: Int32, text: String)?
         state.withLock { state in
             let settings = state.settings
             if level >= settings.console && settings.console != .quiet {
@@ -138,27 +139,37 @@ public final class SaltLog: Sendable {
                 if (state.early?.count ?? 0) < Self.earlyLimit { state.early?.append(record) }
                 return
             }
-            Self.writeToFile(record, &state)
+            fileLine = Self.fileLine(record, &state)
         }
+        // Written outside the lock (one O_APPEND write per line keeps lines
+        // whole); the descriptor changes only when a command configures its
+        // logging, before its work starts.
+        if let (fd, text) = fileLine { _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) } }
         if let consoleLine { FileHandle.standardError.write(Data((consoleLine + "\n").utf8)) }
     }
 
     static func writeToFile(_ record: Record, _ state: inout State) {
+        guard let (fd, text) = fileLine(record, &state) else { return }
+        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+    }
+
+    /// The open log file and the record's line for it, or nil when the
+    /// record does not go to a file.
+    static func fileLine(_ record: Record, _ state: inout State) -> (Int32, String)? {
         let settings = state.settings
-        guard let path = settings.file, record.level >= settings.fileLevel, settings.fileLevel != .quiet, !state.fileFailed else { return }
+        guard let path = settings.file, record.level >= settings.fileLevel, settings.fileLevel != .quiet, !state.fileFailed else { return nil }
         if state.descriptor == nil {
             try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
             if fd < 0 {
                 state.fileFailed = true
                 FileHandle.standardError.write(Data("[WARNING ] Failed to open log file, do you have permission to write to \(path)?\n".utf8))
-                return
+                return nil
             }
             state.descriptor = fd
         }
-        guard let fd = state.descriptor else { return }
-        let text = format(settings.fileFormat, settings.fileDateFormat, record) + "\n"
-        _ = text.utf8CString.withUnsafeBufferPointer { write(fd, $0.baseAddress, $0.count - 1) }
+        guard let fd = state.descriptor else { return nil }
+        return (fd, format(settings.fileFormat, settings.fileDateFormat, record) + "\n")
     }
 
     /// Python's `%(name)-8s` record formatting, for the fields Salt's
@@ -199,7 +210,7 @@ public final class SaltLog: Sendable {
     static func pad(_ value: String, spec: Substring, numeric: Bool) -> String {
         let left = spec.hasPrefix("-")
         let zero = !left && spec.hasPrefix("0")
-        let width = Int(spec.drop { $0 == "-" || $0 == "0" }.prefix { $0 != "." }) ?? 0
+        let width = min(Int(spec.drop { $0 == "-" || $0 == "0" }.prefix { $0 != "." }) ?? 0, 4096)
         guard value.count < width else { return value }
         let fill = String(repeating: zero && numeric ? "0" : " ", count: width - value.count)
         return left ? value + fill : fill + value

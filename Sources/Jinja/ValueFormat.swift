@@ -27,30 +27,49 @@ extension Value {
 
     /// Python `repr(value)`.
     public func repr() throws -> String {
+        var open: Set<ObjectIdentifier> = []
+        return try repr(&open)
+    }
+
+    /// `open`: the lists and dicts being written around this value; one
+    /// that holds itself is written `[...]`/`{...}`, as Python does, and
+    /// nesting deeper than 512 levels stops the same way.
+    func repr(_ open: inout Set<ObjectIdentifier>) throws -> String {
         switch self {
         case .string(let s): return pyRepr(s)
         case .markup(let s): return "Markup(\(pyRepr(s)))"
         case .list(let l):
+            let id = ObjectIdentifier(l)
+            guard !open.contains(id), open.count < 512 else { return "[...]" }
+            open.insert(id)
+            defer { open.remove(id) }
             var out = "["
             var first = true
             for v in l.items {
                 if !first { out += ", " }
                 first = false
-                out += try v.repr()
+                out += try v.repr(&open)
             }
             return out + "]"
         case .tuple(let t):
-            if t.count == 1 { return "(\(try t[0].repr()),)" }
-            return "(" + (try t.map { try $0.repr() }).joined(separator: ", ") + ")"
+            guard open.count < 512 else { return "(...)" }
+            var parts: [String] = []
+            for item in t { parts.append(try item.repr(&open)) }
+            if t.count == 1 { return "(\(parts[0]),)" }
+            return "(" + parts.joined(separator: ", ") + ")"
         case .dict(let d):
+            let id = ObjectIdentifier(d)
+            guard !open.contains(id), open.count < 512 else { return "{...}" }
+            open.insert(id)
+            defer { open.remove(id) }
             var out = "{"
             var first = true
             for (k, v) in zip(d.keys, d.values) {
                 if !first { out += ", " }
                 first = false
-                out += try k.repr()
+                out += try k.repr(&open)
                 out += ": "
-                out += try v.repr()
+                out += try v.repr(&open)
             }
             return out + "}"
         case .function(let f): return "<function \(f.name)>"

@@ -64,6 +64,11 @@ import Testing
         #expect(try callWith(ctx, "random.str_encode", ["x"]) == "eA==")
         #expect(try callWith(ctx, "random.sample", [[1, 2, 3, 4], 2, "a"]) == [2, 4])
         #expect(try callWith(ctx, "random.shuffle", [[1, 2, 3, 4], "a"]) == [2, 4, 1, 3])
+        // Ranges past 32 bits take two words, as CPython's getrandbits (python3's answers).
+        #expect(try callWith(ctx, "random.rand_int", [1, 10_000_000_000, "x"]) == 7_004_179_924)
+        #expect(try callWith(ctx, "random.seed", [5_000_000_000, "web01"]) == 1_523_098_701)
+        #expect(try callWith(ctx, "random.rand_int", [0, .int(1 << 40), 12_345_678_901_234]) == 1_085_416_877_699)
+        #expect(throws: BrineError.self) { try callWith(ctx, "random.rand_int", [.int(Int.min), .int(Int.max)]) }
         #expect(try callWith(ctx, "random.get_str", [12]).stringValue?.count == 12)
         #expect(try callWith(ctx, "random.get_str", [8], ["chars": "ab"]).stringValue?.allSatisfy { "ab".contains($0) } == true)
     }
@@ -119,6 +124,8 @@ import Testing
         #expect(try callWith(ctx, "file.readdir", [.string(root + "/a")]).listValue?.map(\.pythonString).sorted() == [".", "..", "b", "y.txt"])
         #expect(try callWith(ctx, "file.access", [.string(root + "/x.txt"), "f"]) == true)
         #expect(try callWith(ctx, "file.access", [.string(root + "/nope"), "r"]) == false)
+        #expect(throws: BrineError.self) { try callWith(ctx, "file.access", [.string(root), 4_294_967_296]) }
+        #expect(throws: BrineError.self) { try callWith(ctx, "file.access", [.string(root), 7]) }
         #expect(try callWith(ctx, "file.find", [.string(root)], ["mtime": "+1d"]).stringValue?.hasPrefix("error:") == true)
     }
 
@@ -128,6 +135,9 @@ import Testing
         let ctx = try makeContext()
         let file = ctx.opts.configDir + "/grains"
         #expect(try callWith(ctx, "grains.setval", ["testgrain", ["a": 1]]) == ["testgrain": ["a": 1]])
+        #expect(try callWith(ctx, "grains.setval", ["a:b", 1]) == ["a:b": 1])  // literal key, as Salt's setvals
+        #expect(try String(contentsOfFile: file, encoding: .utf8) == "a:b: 1\ntestgrain:\n  a: 1\n")
+        _ = try callWith(ctx, "grains.setval", ["a:b", .null], ["destructive": true])
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "testgrain:\n  a: 1\n")
         #expect(try callWith(ctx, "grains.append", ["roles", "web"]) == ["roles": ["web"]])
         #expect(try callWith(ctx, "grains.append", ["roles", "web"]) == "The val web was already in the list roles")
@@ -160,5 +170,6 @@ import Testing
         #expect(try callWith(ctx, "cp.get_url", ["file:///etc/hostname", .string(out + "/h")]) == "/etc/hostname")
         #expect(try callWith(ctx, "cp.get_url", ["salt://f.txt", .string(out + "/u.txt")]) == .string(out + "/u.txt"))
         #expect(try callWith(ctx, "cp.push", ["/etc/hostname"]) == false)
+        #expect(throws: BrineError.self) { try callWith(ctx, "cp.get_dir", [.string(root + "/d"), .string(out + "/x")]) }
     }
 }

@@ -74,6 +74,33 @@ import Testing
         #expect(got["wt"]! == (nil, wouldChange))
     }
 
+    /// `listen` runs the listener's mod_watch at the end only when its own
+    /// `unless`/`onlyif` let it (Salt 3008's answer for this tree, recorded
+    /// with oracle.sh).
+    @Test func listenHonoursChecks() throws {
+        defer { tree.remove() }
+        try tree.sls("l.sls", """
+            changer:
+              test.succeed_with_changes: []
+            skipped:
+              cmd.run:
+                - name: echo one
+                - unless: /bin/true
+                - listen:
+                  - test: changer
+            runs:
+              cmd.run:
+                - name: echo two
+                - listen:
+                  - test: changer
+            """)
+        let ctx = try tree.context()
+        let result = try ctx.loader.call("state.sls", CallArguments.parse(["l"]), context: ctx)
+        let skipped = result["cmd_|-listener_skipped_|-echo one_|-mod_watch"]
+        #expect(skipped?["comment"] == "unless condition is true" && skipped?["changes"] == [:] && skipped?["result"] == true)
+        #expect(result["cmd_|-listener_runs_|-echo two_|-mod_watch"]?["comment"] == "Command \"echo two\" run")
+    }
+
     /// A requisite holding `*`, `?`, `[` or `]` matches as a glob, as in
     /// Salt 3008 (`watch: - test: 'r-*'`); an `_in` form does not (Salt
     /// refuses it: "Cannot extend ID 'oth[e]r'").

@@ -65,6 +65,22 @@ import Testing
         #expect(try render("{{ 'localhost' | dns_check(80) in ['127.0.0.1', '[::1]'] }}", ctx) == "True")
     }
 
+    /// Inputs that would build enormous results or recurse without end
+    /// are refused (Python would run out of memory or answer `[...]`).
+    @Test func hostileInputsRefused() throws {
+        defer { tree.remove() }
+        let ctx = try tree.context()
+        #expect(throws: BrineError.self) { try render("{{ {'a': {'b': 1}} | tojson(4611686018427387904) }}", ctx) }
+        #expect(throws: BrineError.self) { try render("{{ [1] | combinations_with_replacement(200000) | list }}", ctx) }
+        #expect(throws: BrineError.self) { try render("{{ [1, 2] | product(repeat=1000000000000) | list }}", ctx) }
+        #expect(throws: BrineError.self) { try render("{{ range(30) | list | permutations | list | length }}", ctx) }
+        #expect(try render("{% set l = [] %}{% do l.append(l) %}{{ l | compare_lists([1]) }}", ctx) == "{'new': [1], 'old': [[[...]]]}")  // Salt: maximum recursion depth exceeded
+        #expect(try render("{{ 100000000000000000 | strftime }}", ctx).count < 64)
+        // A list holding itself prints as Python prints it (this crashed the process before).
+        #expect(try render("{% set l = [] %}{% do l.append(l) %}{{ l }} {% set d = {} %}{% do d.update({'me': d}) %}{{ d }}", ctx)
+            == "[[...]] {'me': {...}}")
+    }
+
     /// `json_query` and `http_query` refuse with a clear error; `raise`
     /// stops the render with the template's own words.
     @Test func clearRefusals() throws {

@@ -58,12 +58,14 @@ public enum CpModule: ExecutionModule {
                            Parameter("template", default: .null), Parameter("gzip", default: .null)]) { a, ctx in
             let (source, destination) = try renderedNames(a, ctx)
             let saltenv = a.string("saltenv") ?? "base"
+            guard source.hasPrefix("salt://") else { throw BrineError(.arguments, "cp.get_dir takes a salt:// path, not '\(source)'") }
             let prefix = String(source.dropFirst("salt://".count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
             let top = FileOps.basename(prefix)
             var written: [Value] = []
-            for file in try ctx.fileClient.listFiles(saltenv: saltenv).sorted() where file.hasPrefix(prefix + "/") {
+            for file in try ctx.fileClient.listFiles(saltenv: saltenv).sorted() where prefix.isEmpty || file.hasPrefix(prefix + "/") {
                 guard let local = try ctx.fileClient.cache("salt://" + file, saltenv: saltenv) else { continue }
-                let target = FileOps.join([destination, top, String(file.dropFirst(prefix.count + 1))])
+                let relative = prefix.isEmpty ? file : String(file.dropFirst(prefix.count + 1))
+                let target = FileOps.join([destination, top, relative])
                 if let path = try copy(local, to: target, named: FileOps.basename(file), makedirs: true) { written.append(.string(path)) }
             }
             return .list(written)

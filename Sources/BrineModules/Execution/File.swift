@@ -30,7 +30,8 @@ public enum FileModule: ExecutionModule {
             let path = a.string("path") ?? ""
             guard path.hasPrefix("/") else { throw BrineError(.arguments, "Path to link must be absolute.") }
             let modes: [String: Int32] = ["f": F_OK, "r": R_OK, "w": W_OK, "x": X_OK]
-            guard let mode = modes[a["mode"].pythonString] ?? a.int("mode").map(Int32.init) else {
+            let number = a.int("mode").flatMap { Int32(exactly: $0) }.flatMap { Set(modes.values).contains($0) ? $0 : nil }
+            guard let mode = modes[a["mode"].pythonString] ?? number else {
                 throw BrineError(.arguments, "Invalid mode specified.")
             }
             return .bool(Foundation.access(path, mode) == 0)

@@ -63,9 +63,12 @@ enum GrainsFile {
         ExecutionFunction("setval", doc: "Set a custom grain (kept in the config dir's grains file).",
                           [Parameter("key"), Parameter("val"), Parameter("destructive", default: false),
                            Parameter("refresh_pillar", default: true)]) { a, ctx in
+            // Salt's setval is setvals of one key: the key is taken literally.
             let key = a.string("key") ?? ""
-            let result = try set(key, a["val"], force: true, destructive: a.bool("destructive"), ctx)
-            return result["result"] == true ? [.init(stringLiteral: key): a["val"]] : result
+            var grains = try load(ctx)
+            if a["val"].isNull && a.bool("destructive") { grains.removeValue(forKey: key) } else { grains[key] = a["val"] }
+            try save(grains, ctx)
+            return [.init(stringLiteral: key): a["val"]]
         },
         ExecutionFunction("setvals", doc: "Set several custom grains from a dict.",
                           [Parameter("grains"), Parameter("destructive", default: false),

@@ -26,10 +26,12 @@ public enum RandomModule: ExecutionModule {
         ExecutionFunction("rand_int", doc: "Return a random integer between start and end (both included); seed= makes it repeatable.",
                           [Parameter("start", default: 1), Parameter("end", default: 10), Parameter("seed", default: .null)]) { a, _ in
             let start = a.int("start") ?? 1, end = a.int("end") ?? 10
-            guard end >= start else { throw BrineError(.arguments, "empty range for randrange() (\(start), \(end + 1))") }
+            guard end >= start else { throw BrineError(.arguments, "empty range for randrange() (\(start), \(end))") }
+            let (span, overflow) = end.subtractingReportingOverflow(start)
+            guard !overflow, span < Int.max else { throw BrineError(.arguments, "rand_int: the range \(start)..\(end) is too wide") }
             guard !a["seed"].isNull else { return .int(Int.random(in: start...end)) }
             var random = generator(a["seed"])
-            return .int(start + random.below(end - start + 1))
+            return .int(start + random.below(span + 1))
         },
         ExecutionFunction("seed", doc: "Return a number below range, the same every time for a given hash (the minion id by default).",
                           [Parameter("range", default: 10), Parameter("hash", default: .null)]) { a, ctx in

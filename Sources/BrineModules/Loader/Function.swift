@@ -43,7 +43,7 @@ public struct Arguments: Sendable {
     public func int(_ name: String) -> Int? {
         switch values[name] {
         case .int(let i): i
-        case .float(let d): Int(d)
+        case .float(let d): d.isFinite && d.magnitude < 9.2e18 ? Int(d) : nil
         case .string(let s): Int(s)
         default: nil
         }

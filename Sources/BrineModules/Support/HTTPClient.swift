@@ -107,7 +107,7 @@ public enum HTTPClient {
             let sizeText = String(decoding: bytes[i..<lineEnd], as: UTF8.self).split(separator: ";").first ?? ""
             guard let size = Int(sizeText.trimmingCharacters(in: .whitespaces), radix: 16), size > 0 else { break }
             let start = lineEnd + 2
-            guard start + size <= bytes.count else { break }
+            guard start <= bytes.count, size <= bytes.count - start else { break }
             out += bytes[start..<start + size]
             i = start + size + 2
         }

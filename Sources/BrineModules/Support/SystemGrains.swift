@@ -124,7 +124,9 @@ public enum SystemGrains {
         var v4: String? = nil, v6: String? = nil
         for line in (CoreGrains.read(root + "/proc/net/route") ?? "").split(separator: "\n").dropFirst() {
             let fields = line.split(whereSeparator: \.isWhitespace)
-            guard fields.count > 2, fields[1] == "00000000", let raw = UInt32(fields[2], radix: 16) else { continue }
+            // The default route: destination and mask 0, and up (RTF_UP).
+            guard fields.count > 7, fields[1] == "00000000", fields[7] == "00000000",
+                  let flags = UInt32(fields[3], radix: 16), flags & 1 == 1, let raw = UInt32(fields[2], radix: 16) else { continue }
             // The gateway is written in the kernel's (little-endian) byte order.
             v4 = raw == 0 ? "" : IPAddress(version: .v4, bits: UInt128(raw.byteSwapped)).description
             break

@@ -39,18 +39,23 @@ public enum JinjaBridge {
         }
     }
 
-    public static func fromJinja(_ value: Jinja.Value) -> BrineCore.Value {
+    public static func fromJinja(_ value: Jinja.Value) -> BrineCore.Value { fromJinja(value, depth: 0) }
+
+    /// A template can make a list that holds itself (`l.append(l)`): past
+    /// 512 levels the rest is `[...]`, as Python's repr writes it.
+    static func fromJinja(_ value: Jinja.Value, depth: Int) -> BrineCore.Value {
+        guard depth < 512 else { return .string("[...]") }
         switch value {
         case .none, .undefined: return .null
         case .bool(let b): return .bool(b)
         case .int(let i): return .int(i)
         case .float(let d): return .float(d)
         case .string(let s), .markup(let s): return .string(s)
-        case .list(let box): return .list(box.items.map(fromJinja))
-        case .tuple(let items): return .list(items.map(fromJinja))
+        case .list(let box): return .list(box.items.map { fromJinja($0, depth: depth + 1) })
+        case .tuple(let items): return .list(items.map { fromJinja($0, depth: depth + 1) })
         case .dict(let box):
             var map = OrderedDictionary<String, BrineCore.Value>()
-            for (k, v) in box.pairs { map[keyString(k)] = fromJinja(v) }
+            for (k, v) in box.pairs { map[keyString(k)] = fromJinja(v, depth: depth + 1) }
             return .map(map)
         case .function(let f): return .string("<function \(f.name)>")
         case .object(let o): return .string("<\(o.typeName) object>")
@@ -81,14 +86,17 @@ public enum JinjaBridge {
 final class SaltFunctions: JinjaObject {
     let context: ExecutionContext
     /// Pillar as `pillar.get` answers it in Salt: one set of objects for
-    /// every render of this compile (Salt's `__pillar__`), apart from the
-    /// templates' `pillar` variable.
-    private let pillarObjects = ConvertedVariables()
+    /// every SLS render of this compile (Salt's `__pillar__`), apart from
+    /// the templates' `pillar` variable. Only the SLS renders, one after
+    /// another, see it (`SharedPillar` in their variables): file templates
+    /// of parallel states render on several threads and get copies.
+    let sharedPillar: SharedPillar
 
     init(context: ExecutionContext) {
         var nested = context
         nested.isDirectCall = false
         self.context = nested
+        sharedPillar = SharedPillar(context: nested)
     }
 
     /// The context for one call from a template: no pillar masking, and a
@@ -132,12 +140,10 @@ final class SaltFunctions: JinjaObject {
         let context = templateContext
         let answersWithPillar = Self.returnsPillarData.contains(name)
         let mergesHere = TemplateMerges.names.contains(name)
-        let pillarObjects = self.pillarObjects
-        let sharedPillar = { @Sendable () throws -> Jinja.Value in pillarObjects.value("pillar", try context.pillar()) }
-        return Function(name) { args, _ in
+        return Function(name) { args, call in
             do {
                 try Self.refuseUndefined(args)
-                if mergesHere, let answer = try TemplateMerges.call(name, args, context: context, sharedPillar: sharedPillar) {
+                if mergesHere, let answer = try TemplateMerges.call(name, args, context: context, template: call) {
                     return answer
                 }
                 let result = try context.loader.call(name, JinjaBridge.callArguments(args), context: context)
@@ -166,4 +172,18 @@ final class SaltModuleProxy: JinjaObject {
         guard owner.context.loader.functions[full] != nil else { return nil }
         return .function(owner.function(full))
     }
+}
+
+/// The pillar objects `pillar.get` answers from during a compile, converted
+/// on first use. A render variable (`SharedPillar.variable`) of SLS renders only.
+final class SharedPillar: JinjaObject, @unchecked Sendable {
+    static let variable = "__brine_shared_pillar__"
+    private let context: ExecutionContext
+    private let converted = ConvertedVariables()
+
+    init(context: ExecutionContext) { self.context = context }
+
+    var typeName: String { "SharedPillar" }
+
+    func value() throws -> Jinja.Value { converted.value("pillar", try context.pillar()) }
 }

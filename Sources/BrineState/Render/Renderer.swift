@@ -114,6 +114,7 @@ public struct Renderer: Sendable {
         do {
             let template = try environment.fromString(text, name: name)
             var context: [(String, Jinja.Value)] = [("salt", .object(salt))]
+            if sharedConversions { context.append((SharedPillar.variable, .object(salt.sharedPillar))) }
             for (key, value) in variables {
                 context.append((key, sharedConversions ? converted.value(key, value) : ConvertedVariables.convert(key, value)))
             }

@@ -62,6 +62,9 @@ extension SaltJinja {
         "tojson": { value, args, _ in
             var options = PyJSON.Options()
             options.indent = try int(arg(args, 0, "indent"))
+            if let indent = options.indent, !(0...1024).contains(indent) {
+                throw JinjaError(.valueError, "tojson: indent \(indent) is out of range (0 to 1024)")
+            }
             options.sortKeys = try args.keyword("sort_keys")?.truthy() ?? false
             options.ensureASCII = try args.keyword("ensure_ascii")?.truthy() ?? true
             let text = try PyJSON.dumps(value, options)
@@ -167,14 +170,20 @@ extension SaltJinja {
             return try c.filter("yaml", list, Arguments([flow]))
         },
         "combinations": { value, args, c in
-            tuples(combinations(try items(value, c), try int(arg(args, 0, "r")) ?? 0, repeats: false))
+            let pool = try items(value, c), r = try int(arg(args, 0, "r")) ?? 0
+            try checkSize(rows: choose(pool.count, r), width: r)
+            return tuples(combinations(pool, r, repeats: false))
         },
         "combinations_with_replacement": { value, args, c in
-            tuples(combinations(try items(value, c), try int(arg(args, 0, "r")) ?? 0, repeats: true))
+            let pool = try items(value, c), r = try int(arg(args, 0, "r")) ?? 0
+            try checkSize(rows: choose(pool.count + r - 1, r), width: r)
+            return tuples(combinations(pool, r, repeats: true))
         },
         "permutations": { value, args, c in
             let all = try items(value, c)
-            return tuples(permutations(all, try int(arg(args, 0, "r")) ?? all.count))
+            let r = try int(arg(args, 0, "r")) ?? all.count
+            try checkSize(rows: r > all.count || r < 0 ? 0 : (0..<r).reduce(1.0) { $0 * Double(all.count - $1) }, width: r)
+            return tuples(permutations(all, r))
         },
         "compress": { value, args, c in
             let selectors = try items(arg(args, 0, "selectors") ?? .list([]), c)
@@ -183,8 +192,9 @@ extension SaltJinja {
         "product": { value, args, c in
             var pools = [try items(value, c)]
             for other in args.positional { pools.append(try items(other, c)) }
-            let repeatCount = try int(args.keyword("repeat")) ?? 1
-            pools = Array(repeating: pools, count: max(0, repeatCount)).flatMap { $0 }
+            let repeatCount = max(0, try int(args.keyword("repeat")) ?? 1)
+            try checkSize(rows: pow(pools.reduce(1.0) { $0 * Double($1.count) }, Double(repeatCount)), width: pools.count * min(repeatCount, maximumWidth + 1))
+            pools = Array(repeating: pools, count: repeatCount).flatMap { $0 }
             var result: [[Jinja.Value]] = [[]]
             for pool in pools { result = result.flatMap { prefix in pool.map { prefix + [$0] } } }
             return tuples(result)
@@ -237,6 +247,23 @@ extension SaltJinja {
     }
 
     static func tuples(_ rows: [[Jinja.Value]]) -> Jinja.Value { .list(ListBox(rows.map { .tuple($0) })) }
+
+    /// Brine builds itertools' results as lists: their size is bounded.
+    static let maximumRows = 1_000_000, maximumWidth = 4096
+
+    static func checkSize(rows: Double, width: Int) throws {
+        guard rows <= Double(maximumRows), width <= maximumWidth else {
+            throw JinjaError(.valueError, "the result would hold more than \(maximumRows) tuples of up to \(maximumWidth) items")
+        }
+    }
+
+    /// n choose r (or with repetition), as a Double to see past Int.
+    static func choose(_ n: Int, _ r: Int) -> Double {
+        guard r >= 0, r <= n else { return 0 }
+        var result = 1.0
+        for i in 0..<min(r, n - r) { result = result * Double(n - i) / Double(i + 1) }
+        return result
+    }
 
     /// Python's `re.escape`: only the characters special in patterns.
     static func pythonEscape(_ text: String) -> String {

@@ -23,10 +23,10 @@ enum TemplateMerges {
 
     /// The answer, or nil to let the execution function answer.
     static func call(_ name: String, _ args: Jinja.Arguments, context: ExecutionContext,
-                     sharedPillar: () throws -> Jinja.Value) throws -> Jinja.Value? {
+                     template: CallContext) throws -> Jinja.Value? {
         switch name {
         case "grains.filter_by": return try filterBy(args, context)
-        case "pillar.get": return try pillarGet(args, context, sharedPillar: sharedPillar)
+        case "pillar.get": return try pillarGet(args, context, template: template)
         case "slsutil.merge": return try slsutilMerge(args)
         case "defaults.merge": return try defaultsMerge(args)
         default: return nil
@@ -114,11 +114,14 @@ enum TemplateMerges {
     /// `pillar.get(key, default, merge=True)` with a dict default; other
     /// forms are the execution function's.
     static func pillarGet(_ args: Jinja.Arguments, _ context: ExecutionContext,
-                          sharedPillar: () throws -> Jinja.Value) throws -> Jinja.Value? {
+                          template: CallContext) throws -> Jinja.Value? {
         guard let bound = try bind(args, ["key", "default", "merge", "merge_nested_lists", "delimiter", "pillarenv", "saltenv"],
                                    function: "pillar.get") else { return nil }
         guard bound["pillarenv"]?.isNone ?? true, bound["saltenv"]?.isNone ?? true else { return nil }
-        guard let merge = bound["merge"], isTrue(merge) else { return sharedPillarValue(bound, try sharedPillar()) }
+        guard let merge = bound["merge"], isTrue(merge) else {
+            guard case .object(let shared as SharedPillar) = template.resolve(SharedPillar.variable) else { return nil }
+            return sharedPillarValue(bound, try shared.value())
+        }
         guard case .dict(let defaults)? = bound["default"] else { return nil }
         let key = bound["key"].map(JinjaBridge.fromJinja)?.pythonString ?? ""
         let delimiter = bound["delimiter"].map(JinjaBridge.fromJinja)?.pythonString ?? ":"

@@ -449,7 +449,7 @@ public final class StateRunner: @unchecked Sendable {
     }
 
     /// `listen`: mod_watch at the end of the run for each listener whose
-    /// listened-to states changed.
+    /// listened-to states changed and whose checks pass.
     private func runListeners() {
         for i in chunks.indices {
             for (kind, targets) in requisites[i] where kind == .listen {
@@ -457,8 +457,10 @@ public final class StateRunner: @unchecked Sendable {
                     states.has("\(chunks[i]["state"]?.pythonString ?? "").mod_watch")
                 else { continue }
                 let start = Date()
-                let result = (try? call(i, test: options.test, modWatch: true))
-                    ?? StateResult.failed(chunks[i]["name"]?.pythonString ?? "", "mod_watch failed")
+                // The listener's own unless/onlyif/creates decide, as in Salt.
+                let name = chunks[i]["name"]?.pythonString ?? ""
+                let result = runChecks(chunks[i], name: name)
+                    ?? (try? call(i, test: options.test, modWatch: true)) ?? StateResult.failed(name, "mod_watch failed")
                 var chunk = chunks[i]
                 chunk["__id__"] = .string("listener_" + (chunk["__id__"]?.pythonString ?? ""))
                 chunk["fun"] = "mod_watch"
