@@ -43,7 +43,8 @@ public enum YAML {
         switch tag {
         case "tag:yaml.org,2002:str": return .string(text)
         case "tag:yaml.org,2002:int": return resolveInt(text).map(Value.int) ?? .string(text)
-        case "tag:yaml.org,2002:float": return resolveFloat(text).map(Value.float) ?? .string(text)
+        case "tag:yaml.org,2002:float":
+            return resolveFloat(text).map(Value.float) ?? resolveInt(text).map { .float(Double($0)) } ?? .string(text)
         case "tag:yaml.org,2002:bool", "tag:yaml.org,2002:null": return resolvePlain(text)
         default: return plain ? resolvePlain(text) : .string(text)
         }

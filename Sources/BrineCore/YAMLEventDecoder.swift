@@ -33,6 +33,8 @@ struct YAMLEventDecoder {
     }
 
     private var stack: [Open] = []
+    /// The tag of each open collection (`!!pairs`, `!!omap`…), beside `stack`.
+    private var tags: [String?] = []
     private var anchors: [String: Value] = [:]
     private var root: Value?
 
@@ -76,9 +78,16 @@ struct YAMLEventDecoder {
                     }
                     try add(value, anchor: nil, line: line, mergeKey: false)
                 case YAML_SEQUENCE_START_EVENT:
-                    try open(.sequence(items: [], anchor: anchor(event.data.sequence_start.anchor), line: line))
+                    let tag = event.data.sequence_start.tag.map { String(cString: $0) }
+                    if tag == "tag:yaml.org,2002:omap" {
+                        // Salt's loader builds !!omap as a mapping.
+                        throw BrineError(.yaml, "expected a mapping node, but found sequence", at: SourceLocation(file: file, line: line),
+                                         hint: "write the !!omap as a mapping: !!omap {a: 1, b: 2}")
+                    }
+                    try open(.sequence(items: [], anchor: anchor(event.data.sequence_start.anchor), line: line), tag: tag)
                 case YAML_MAPPING_START_EVENT:
-                    try open(.mapping(MappingBuilder(), anchor: anchor(event.data.mapping_start.anchor), line: line))
+                    try open(.mapping(MappingBuilder(), anchor: anchor(event.data.mapping_start.anchor), line: line),
+                             tag: event.data.mapping_start.tag.map { String(cString: $0) })
                 case YAML_SEQUENCE_END_EVENT, YAML_MAPPING_END_EVENT:
                     try close()
                 default:
@@ -97,7 +106,7 @@ struct YAMLEventDecoder {
         pointer.map { String(cString: $0) }
     }
 
-    private mutating func open(_ collection: Open) throws(BrineError) {
+    private mutating func open(_ collection: Open, tag: String?) throws(BrineError) {
         guard stack.count < Self.maxDepth else {
             let line: Int
             switch collection {
@@ -106,12 +115,23 @@ struct YAMLEventDecoder {
             throw BrineError(.yaml, "nesting deeper than \(Self.maxDepth) levels", at: SourceLocation(file: file, line: line))
         }
         stack.append(collection)
+        tags.append(tag)
     }
 
     private mutating func close() throws(BrineError) {
         guard let top = stack.popLast() else { return }
+        let tag = tags.popLast() ?? nil
         switch top {
-        case .sequence(let items, let anchor, let line):
+        case .sequence(var items, let anchor, let line):
+            if tag == "tag:yaml.org,2002:pairs" {
+                // `!!pairs [{k: 1}, {k: 2}]`: (key, value) pairs, duplicates kept.
+                items = try items.map { (item) throws(BrineError) -> Value in
+                    guard case .map(let pair) = item, pair.count == 1, let key = pair.keys.first, let value = pair.values.first else {
+                        throw BrineError(.yaml, "expected a mapping of length 1 in a !!pairs sequence", at: SourceLocation(file: file, line: line))
+                    }
+                    return Value.list([.string(key), value])
+                }
+            }
             try add(.list(items), anchor: anchor, line: line, mergeKey: false)
         case .mapping(let builder, let anchor, let line):
             if let first = builder.duplicates.sorted().first {

@@ -206,3 +206,15 @@ import Testing
         #expect((try? YAML.decode("'{{ a }}': 1\n")) == ["{{ a }}": 1])
     }
 }
+
+/// Explicit collection and scalar tags as Salt 3008's loader reads them
+/// (recorded with bench/compat/oracle.sh).
+@Suite struct YAMLTagTests {
+    @Test func tagsAsSalt() throws {
+        #expect(try YAML.decode("p: !!pairs [{k: 1}, {k: 2}]\n") == ["p": [["k", 1], ["k", 2]]])
+        #expect(try YAML.decode("f: !!float 1\n") == ["f": .float(1)])
+        #expect(try YAML.decode("o: !!omap {z: 1, a: 2}\n").mapValue?["o"]?.mapValue.map { Array($0.keys) } == ["z", "a"])
+        #expect(throws: BrineError.self) { try YAML.decode("o: !!omap [{z: 1}, {a: 2}]\n") }
+        #expect(throws: BrineError.self) { try YAML.decode("p: !!pairs [{k: 1, j: 2}]\n") }
+    }
+}
