@@ -141,6 +141,11 @@ import Testing
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "testgrain:\n  a: 1\n")
         #expect(try callWith(ctx, "grains.append", ["roles", "web"]) == ["roles": ["web"]])
         #expect(try callWith(ctx, "grains.append", ["roles", "web"]) == "The val web was already in the list roles")
+        // A list's items are appended one by one; a nested key is written through its parent.
+        #expect(try callWith(ctx, "grains.append", ["tags", ["db", "cache"]]) == ["tags": ["db", "cache"]])
+        #expect(try callWith(ctx, "grains.append", ["app:tags", "x"]) == ["app": ["tags": ["x"]]])
+        #expect(try callWith(ctx, "grains.append", ["os", "x"]) == "The key os is not a valid list")
+        _ = try callWith(ctx, "grains.setvals", [["tags": .null, "app": .null]], ["destructive": true])
         #expect(try callWith(ctx, "grains.delval", ["testgrain"])
             == ["comment": "The key 'testgrain' exists but is a dict or a list. Use 'force=True' to overwrite.", "changes": [:], "result": false])
         #expect(try String(contentsOfFile: file, encoding: .utf8) == "roles:\n- web\ntestgrain:\n  a: 1\n")

@@ -59,6 +59,33 @@ enum GrainsFile {
         node = .map(map)
     }
 
+    /// Salt's `grains.append`, step by step: the current value from all
+    /// grains, a list's items appended one by one, and a nested key written
+    /// back through its parents as one top-level grain.
+    static func append(_ key: String, _ value: Value, convert: Bool, delimiter: String, _ ctx: ExecutionContext) throws -> Value {
+        // The grains file as it is now (earlier calls in this process may
+        // have changed it) over the grains the call started with.
+        let all = try ctx.grains().merged(with: .map(try load(ctx)))
+        func get(_ path: String) -> Value? { delimiter.isEmpty ? all[path] : all.traverse(path, delimiter: delimiter) }
+        var current = get(key) ?? .list([])
+        if convert, current.listValue == nil { current = .list([current]) }
+        guard var list = current.listValue else { return .string("The key \(key) is not a valid list") }
+        if list.contains(value) { return .string("The val \(value.pythonString) was already in the list \(key)") }
+        list += value.listValue ?? [value]
+        var path = key, grain = Value.list(list)
+        while !delimiter.isEmpty, let range = path.range(of: delimiter, options: .backwards) {
+            let rest = String(path[range.upperBound...])
+            path = String(path[..<range.lowerBound])
+            var parent = get(path)?.mapValue ?? [:]
+            parent[rest] = grain
+            grain = .map(parent)
+        }
+        var grains = try load(ctx)
+        grains[path] = grain
+        try save(grains, ctx)
+        return [.init(stringLiteral: path): grain]
+    }
+
     static let functions: [ExecutionFunction] = [
         ExecutionFunction("setval", doc: "Set a custom grain (kept in the config dir's grains file).",
                           [Parameter("key"), Parameter("val"), Parameter("destructive", default: false),
@@ -87,24 +114,10 @@ enum GrainsFile {
             try set(a.string("key") ?? "", a["val"], force: a.bool("force"), destructive: a.bool("destructive"),
                     delimiter: a.string("delimiter") ?? ":", ctx)
         },
-        ExecutionFunction("append", doc: "Append a value to a list grain (made when missing).",
+        ExecutionFunction("append", doc: "Append a value (or a list's items) to a list grain, made when missing; nested keys by delimiter.",
                           [Parameter("key"), Parameter("val"), Parameter("convert", default: false),
                            Parameter("delimiter", default: ":")]) { a, ctx in
-            let key = a.string("key") ?? ""
-            var grains = try load(ctx)
-            var list: [Value]
-            switch grains[key] {
-            case nil, .null?: list = []
-            case .list(let items)?: list = items
-            case let other?:
-                guard a.bool("convert") else { return .string("The key \(key) is not a valid list") }
-                list = [other]
-            }
-            if list.contains(a["val"]) { return .string("The val \(a["val"].pythonString) was already in the list \(key)") }
-            list.append(a["val"])
-            grains[key] = .list(list)
-            try save(grains, ctx)
-            return [.init(stringLiteral: key): .list(list)]
+            try append(a.string("key") ?? "", a["val"], convert: a.bool("convert"), delimiter: a.string("delimiter") ?? ":", ctx)
         },
         ExecutionFunction("delval", doc: "Set a grain to None (destructive=True removes it).",
                           [Parameter("key"), Parameter("destructive", default: false)]) { a, ctx in
