@@ -35,14 +35,7 @@ public enum DaemonSupport {
             close(fd)
         }
 
-        static func timestamp() -> String {
-            var t = time(nil)
-            var parts = tm()
-            localtime_r(&t, &parts)
-            var buffer = [CChar](repeating: 0, count: 32)
-            strftime(&buffer, buffer.count, "%Y-%m-%d %H:%M:%S", &parts)
-            return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        }
+        static func timestamp() -> String { LocalTime.format("%Y-%m-%d %H:%M:%S", time(nil)) }
     }
 
     /// Started as root with `user: someone`: the account to become, or nil

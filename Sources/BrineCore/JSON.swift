@@ -7,18 +7,19 @@ public enum JSON {
 
     /// `indent: nil` gives compact `{"a": 1}` output (Python's default
     /// separators); an indent gives Salt's `--out=json` layout.
-    public static func encode(_ value: Value, indent requested: Int? = 4) -> String {
+    /// `asciiOnly`: Python's `ensure_ascii=True` (see `quote(_:asciiOnly:)`).
+    public static func encode(_ value: Value, indent requested: Int? = 4, asciiOnly: Bool = false) -> String {
         // Python accepts any indent; past a screen's width it only costs memory.
         let indent = requested.map { min(max($0, 0), 1024) }
         var out: [UInt8] = []
         out.reserveCapacity(4096)
-        write(value, indent: indent, level: 0, into: &out)
+        write(value, indent: indent, asciiOnly: asciiOnly, level: 0, into: &out)
         return String(decoding: out, as: UTF8.self)
     }
 
     /// Written as UTF-8 bytes: `show_sls` of a large formula prints
     /// hundreds of kilobytes, and String appends cost several times more.
-    private static func write(_ value: Value, indent: Int?, level: Int, into out: inout [UInt8]) {
+    private static func write(_ value: Value, indent: Int?, asciiOnly: Bool, level: Int, into out: inout [UInt8]) {
         switch value {
         case .null: out.append(contentsOf: "null".utf8)
         case .bool(let b): out.append(contentsOf: (b ? "true" : "false").utf8)
@@ -29,14 +30,14 @@ public enum JSON {
             } else {
                 out.append(contentsOf: Value.pythonFloat(d).utf8)
             }
-        case .string(let s): quote(s, into: &out)
+        case .string(let s): asciiOnly ? out.append(contentsOf: quote(s, asciiOnly: true).utf8) : quote(s, into: &out)
         case .list(let items):
             if items.isEmpty { out.append(contentsOf: "[]".utf8); return }
             out.append(UInt8(ascii: "["))
             for (i, item) in items.enumerated() {
                 if i > 0 { separator(indent, &out) }
                 newline(indent, level + 1, &out)
-                write(item, indent: indent, level: level + 1, into: &out)
+                write(item, indent: indent, asciiOnly: asciiOnly, level: level + 1, into: &out)
             }
             newline(indent, level, &out)
             out.append(UInt8(ascii: "]"))
@@ -48,10 +49,10 @@ public enum JSON {
                 if !first { separator(indent, &out) }
                 first = false
                 newline(indent, level + 1, &out)
-                quote(key, into: &out)
+                asciiOnly ? out.append(contentsOf: quote(key, asciiOnly: true).utf8) : quote(key, into: &out)
                 out.append(UInt8(ascii: ":"))
                 out.append(UInt8(ascii: " "))
-                write(item, indent: indent, level: level + 1, into: &out)
+                write(item, indent: indent, asciiOnly: asciiOnly, level: level + 1, into: &out)
             }
             newline(indent, level, &out)
             out.append(UInt8(ascii: "}"))

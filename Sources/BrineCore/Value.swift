@@ -16,6 +16,11 @@ public enum Value: Sendable, Hashable {
     case map(OrderedDictionary<String, Value>)
 
     public static let emptyMap = Value.map(OrderedDictionary<String, Value>())
+
+    /// A map with its keys in the given order (a later duplicate wins).
+    public static func ordered(_ pairs: [(String, Value)]) -> Value {
+        .map(OrderedDictionary(pairs, uniquingKeysWith: { $1 }))
+    }
 }
 
 // MARK: - Accessors

@@ -95,24 +95,6 @@ public enum CmdModule: ExecutionModule {
 
     static let logger = Logger.brine("brine.loaded.cmd")
 
-    /// `template=jinja`: the command and `cwd` rendered first, with Salt's
-    /// template variables (Salt's `_render_cmd`).
-    static func rendered(_ args: Arguments, _ ctx: ExecutionContext) throws -> Arguments {
-        guard let engine = args.string("template") else { return args }
-        guard engine == "jinja" else {
-            throw BrineError(.arguments, "Attempted to render file paths with unavailable engine \(engine)", hint: "Brine renders jinja")
-        }
-        guard let templates = ctx.templates else {
-            throw BrineError(.arguments, "template=jinja needs the template engine, which this context does not have")
-        }
-        var out = args
-        for key in ["cmd", "cwd"] {
-            guard let text = args.string(key) else { continue }
-            out.values[key] = .string(try templates.render(text, name: "<\(key)>", file: "<\(key)>", variables: [:], context: ctx))
-        }
-        return out
-    }
-
     /// `output_loglevel` (Salt's default for these functions: debug); nil
     /// for `quiet`, which logs nothing about the command.
     static func outputLevel(_ args: Arguments) -> SaltLogLevel? {
@@ -131,7 +113,8 @@ public enum CmdModule: ExecutionModule {
     static func execute(_ args: Arguments, _ ctx: ExecutionContext, mergeStderr: Bool, failsCall: Bool = true,
                         argv explicit: [String]? = nil) throws -> ProcessResult
     {
-        let args = try rendered(args, ctx)
+        // Salt's `_render_cmd`: `template=jinja` renders the command and cwd first.
+        let args = try ctx.renderingTemplate(args, ["cmd", "cwd"])
         let line = args.string("cmd") ?? ""
         let pythonShell = args.values["python_shell"].flatMap { $0.isNull ? nil : $0.asFlag } ?? ctx.shellByDefault
         let shell = args.string("shell") ?? "/bin/sh"

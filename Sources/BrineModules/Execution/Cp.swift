@@ -49,14 +49,16 @@ public enum CpModule: ExecutionModule {
         ExecutionFunction("get_file", doc: "Copy a salt:// file to dest (a directory keeps the name); the path written, '' when there is no such file.",
                           [Parameter("path"), Parameter("dest"), Parameter("saltenv", default: "base"), Parameter("makedirs", default: false),
                            Parameter("template", default: .null), Parameter("gzip", default: .null)]) { a, ctx in
-            let (source, destination) = try renderedNames(a, ctx)
+            let named = try ctx.renderingTemplate(a, ["path", "dest"])  // the names, not the content (Salt's _render_filenames)
+            let (source, destination) = (named.string("path") ?? "", named.string("dest") ?? "")
             guard let local = try ctx.fileClient.cache(source, saltenv: a.string("saltenv") ?? "base") else { return "" }
             return try copy(local, to: destination, named: FileOps.basename(source), makedirs: a.bool("makedirs")).map(Value.string) ?? false
         },
         ExecutionFunction("get_dir", doc: "Copy a salt:// directory below dest; the files written.",
                           [Parameter("path"), Parameter("dest"), Parameter("saltenv", default: "base"),
                            Parameter("template", default: .null), Parameter("gzip", default: .null)]) { a, ctx in
-            let (source, destination) = try renderedNames(a, ctx)
+            let named = try ctx.renderingTemplate(a, ["path", "dest"])  // the names, not the content (Salt's _render_filenames)
+            let (source, destination) = (named.string("path") ?? "", named.string("dest") ?? "")
             let saltenv = a.string("saltenv") ?? "base"
             guard source.hasPrefix("salt://") else { throw BrineError(.arguments, "cp.get_dir takes a salt:// path, not '\(source)'") }
             let prefix = String(source.dropFirst("salt://".count)).trimmingCharacters(in: CharacterSet(charactersIn: "/"))
@@ -96,20 +98,6 @@ public enum CpModule: ExecutionModule {
             false
         },
     ]
-
-    /// Salt's `template=` on cp: the source and destination *names* are
-    /// rendered (not the file's content).
-    static func renderedNames(_ a: Arguments, _ ctx: ExecutionContext) throws -> (String, String) {
-        var source = a.string("path") ?? "", destination = a.string("dest") ?? ""
-        if let engine = a.string("template") {
-            guard engine == "jinja", let templates = ctx.templates else {
-                throw BrineError(.arguments, "Attempted to render file paths with unavailable engine \(engine)")
-            }
-            source = try templates.render(source, name: "<path>", file: "<path>", variables: [:], context: ctx)
-            destination = try templates.render(destination, name: "<dest>", file: "<dest>", variables: [:], context: ctx)
-        }
-        return (source, destination)
-    }
 
     /// Copies through a temporary file; a directory destination (or one
     /// ending in /) keeps the source's name. Nil when the parent is

@@ -91,3 +91,23 @@ public struct StateProgress: Sendable {
         self.report = report
     }
 }
+
+extension ExecutionContext {
+    /// Salt's `template=` argument on commands and file names: the named
+    /// arguments rendered through the engine first (jinja only).
+    public func renderingTemplate(_ args: Arguments, _ keys: [String]) throws -> Arguments {
+        guard let engine = args.string("template") else { return args }
+        guard engine == "jinja" else {
+            throw BrineError(.arguments, "Attempted to render file paths with unavailable engine \(engine)", hint: "Brine renders jinja")
+        }
+        guard let templates else {
+            throw BrineError(.arguments, "template=jinja needs the template engine, which this context does not have")
+        }
+        var out = args
+        for key in keys {
+            guard let text = args.string(key) else { continue }
+            out.values[key] = .string(try templates.render(text, name: "<\(key)>", file: "<\(key)>", variables: [:], context: self))
+        }
+        return out
+    }
+}

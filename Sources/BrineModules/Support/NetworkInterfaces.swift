@@ -1,6 +1,5 @@
 import BrineCore
 import Foundation
-import OrderedCollections
 
 /// The machine's network interfaces as Salt's `network.interfaces` reports
 /// them (Salt parses `ip addr show`; Brine asks getifaddrs(3), which reads
@@ -120,12 +119,5 @@ public struct NetworkInterface: Sendable {
             for address in addresses where (includeLoopback || !address.isLoopback) && !found.contains(address) { found.append(address) }
         }
         return found.sorted { $0.bits < $1.bits }
-    }
-}
-
-extension Value {
-    /// A map with its keys in the given order.
-    public static func ordered(_ pairs: [(String, Value)]) -> Value {
-        .map(OrderedDictionary(pairs, uniquingKeysWith: { $1 }))
     }
 }

@@ -48,9 +48,6 @@ public enum VersionsReport {
         let os = CoreGrains.osRelease(root: "")
         var uts = utsname()
         uname(&uts)
-        func field<T>(_ tuple: T) -> String {
-            withUnsafeBytes(of: tuple) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
-        }
         // Salt (the distro package) prints Debian's point release.
         let pointRelease = (try? String(contentsOfFile: "/etc/debian_version", encoding: .utf8))?
             .trimmingCharacters(in: .whitespacesAndNewlines)
@@ -58,8 +55,8 @@ public enum VersionsReport {
         let codename = os["VERSION_CODENAME"] ?? ""
         let encoding = (ProcessInfo.processInfo.environment["LC_ALL"] ?? ProcessInfo.processInfo.environment["LANG"] ?? "")
             .split(separator: ".").dropFirst().first.map { $0.lowercased().replacingOccurrences(of: "utf8", with: "utf-8") } ?? "utf-8"
-        return [("dist", "\(os["ID"] ?? "") \(version) \(codename)"), ("locale", encoding), ("machine", field(uts.machine)),
-                ("release", field(uts.release)), ("system", field(uts.sysname)),
+        return [("dist", "\(os["ID"] ?? "") \(version) \(codename)"), ("locale", encoding), ("machine", CoreGrains.field(uts.machine)),
+                ("release", CoreGrains.field(uts.release)), ("system", CoreGrains.field(uts.sysname)),
                 ("version", "\(os["NAME"] ?? "") \(version) \(codename)")]
     }
 }

@@ -1,5 +1,6 @@
 import BrineCore
 import BrineModules
+import Foundation
 import Jinja
 import OrderedCollections
 
@@ -179,11 +180,21 @@ final class SaltModuleProxy: JinjaObject {
 final class SharedPillar: JinjaObject, @unchecked Sendable {
     static let variable = "__brine_shared_pillar__"
     private let context: ExecutionContext
-    private let converted = ConvertedVariables()
+    private let lock = NSLock()
+    private var converted: Jinja.Value?
 
     init(context: ExecutionContext) { self.context = context }
 
     var typeName: String { "SharedPillar" }
 
-    func value() throws -> Jinja.Value { converted.value("pillar", try context.pillar()) }
+    /// Converted on the first `pillar.get` of the compile, then the same
+    /// objects (pillar does not change during a compile).
+    func value() throws -> Jinja.Value {
+        lock.lock()
+        defer { lock.unlock() }
+        if let converted { return converted }
+        let value = ConvertedVariables.convert("pillar", try context.pillar())
+        converted = value
+        return value
+    }
 }

@@ -2,6 +2,7 @@ import BrineCore
 import BrineModules
 import Foundation
 import Jinja
+import OrderedCollections
 
 /// Salt's data filters (salt/utils/data.py, dictupdate.py, stringutils.py,
 /// jinja.py and the serializer extension's itertools filters), each giving
@@ -60,14 +61,12 @@ extension SaltJinja {
             throw JinjaError(.templateRuntimeError, "json_query is not available in Brine: it needs a JMESPath implementation, which Brine does not have yet")
         },
         "tojson": { value, args, _ in
-            var options = PyJSON.Options()
-            options.indent = try int(arg(args, 0, "indent"))
-            if let indent = options.indent, !(0...1024).contains(indent) {
+            let indent = try int(arg(args, 0, "indent"))
+            if let indent, !(0...1024).contains(indent) {
                 throw JinjaError(.valueError, "tojson: indent \(indent) is out of range (0 to 1024)")
             }
-            options.sortKeys = try args.keyword("sort_keys")?.truthy() ?? false
-            options.ensureASCII = try args.keyword("ensure_ascii")?.truthy() ?? true
-            let text = try PyJSON.dumps(value, options)
+            let sorted = sortedKeys(try PyJSON.data(value), try args.keyword("sort_keys")?.truthy() ?? false)
+            let text = JSON.encode(sorted, indent: indent, asciiOnly: try args.keyword("ensure_ascii")?.truthy() ?? true)
             return .markup(text.replacingOccurrences(of: "<", with: "\\u003c").replacingOccurrences(of: ">", with: "\\u003e")
                 .replacingOccurrences(of: "&", with: "\\u0026").replacingOccurrences(of: "'", with: "\\u0027"))
         },
@@ -546,65 +545,27 @@ final class PyBytes: JinjaObject {
     }
 }
 
-/// Python's `json.dumps` over template values (Salt's `tojson` filter):
-/// keys in their order unless sorted, `ensure_ascii`, Python's separators.
+/// Template values as `json.dumps` takes them (Salt's `tojson` filter):
+/// keys as JSON writes them (`true`, `null`, numbers), undefined values and
+/// objects refused; BrineCore's JSON writer does the rest.
 enum PyJSON {
-    struct Options {
-        var indent: Int? = nil
-        var sortKeys = false
-        var ensureASCII = true
-    }
-
-    static func dumps(_ value: Jinja.Value, _ options: Options) throws -> String {
-        var out = ""
-        try write(value, options, level: 0, into: &out)
-        return out
-    }
-
-    static func write(_ value: Jinja.Value, _ options: Options, level: Int, into out: inout String) throws {
-        guard level < 512 else { throw JinjaError(.valueError, "Circular reference detected") }
+    static func data(_ value: Jinja.Value, depth: Int = 0) throws -> BrineCore.Value {
+        guard depth < 512 else { throw JinjaError(.valueError, "Circular reference detected") }
         switch value {
-        case .none: out += "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .int(let i): out += String(i)
-        case .float(let d):
-            out += d.isNaN ? "NaN" : d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : formatFloat(d)
-        case .string(let s), .markup(let s): out += JSON.quote(s, asciiOnly: options.ensureASCII)
-        case .list(let l): try writeList(l.items, options, level: level, into: &out)
-        case .tuple(let t): try writeList(t, options, level: level, into: &out)
+        case .none: return .null
+        case .bool(let b): return .bool(b)
+        case .int(let i): return .int(i)
+        case .float(let d): return .float(d)
+        case .string(let s), .markup(let s): return .string(s)
+        case .list(let l): return .list(try l.items.map { try data($0, depth: depth + 1) })
+        case .tuple(let t): return .list(try t.map { try data($0, depth: depth + 1) })
         case .dict(let d):
-            var pairs = try d.pairs.map { (try key($0.0), $0.1) }
-            if options.sortKeys { pairs.sort { $0.0 < $1.0 } }
-            guard !pairs.isEmpty else { out += "{}"; return }
-            out += "{"
-            for (i, (k, v)) in pairs.enumerated() {
-                if i > 0 { out += options.indent == nil ? ", " : "," }
-                newline(options, level + 1, &out)
-                out += JSON.quote(k, asciiOnly: options.ensureASCII) + ": "
-                try write(v, options, level: level + 1, into: &out)
-            }
-            newline(options, level, &out)
-            out += "}"
+            var map = OrderedDictionary<String, BrineCore.Value>()
+            for (k, v) in d.pairs { map[try key(k)] = try data(v, depth: depth + 1) }
+            return .map(map)
         case .undefined(let u): throw u.error()
         default: throw JinjaError(.typeError, "Object of type \(value.typeName) is not JSON serializable")
         }
-    }
-
-    static func writeList(_ items: [Jinja.Value], _ options: Options, level: Int, into out: inout String) throws {
-        guard !items.isEmpty else { out += "[]"; return }
-        out += "["
-        for (i, item) in items.enumerated() {
-            if i > 0 { out += options.indent == nil ? ", " : "," }
-            newline(options, level + 1, &out)
-            try write(item, options, level: level + 1, into: &out)
-        }
-        newline(options, level, &out)
-        out += "]"
-    }
-
-    static func newline(_ options: Options, _ level: Int, _ out: inout String) {
-        guard let indent = options.indent else { return }
-        out += "\n" + String(repeating: " ", count: max(0, indent) * level)
     }
 
     static func key(_ value: Jinja.Value) throws -> String {

@@ -90,21 +90,20 @@ enum SaltJinja {
     /// change what they loaded share nothing.
     final class ParsedDocuments: @unchecked Sendable {
         private let lock = NSLock()
-        private var documents: [String: BrineCore.Value] = [:]
+        private var documents: [Format: [String: BrineCore.Value]] = [:]
         private var storedBytes = 0
         static let limit = 32 << 20
 
         func value(_ text: String, _ format: Format, source: String) throws -> Jinja.Value {
             guard format != .text else { return .string(text) }
-            let key = (format == .yaml ? "y" : "j") + text
             lock.lock()
-            let known = documents[key]
+            let known = documents[format]?[text]
             lock.unlock()
             if let known { return JinjaBridge.toJinja(known) }
             let data = format == .yaml ? try YAML.decode(text, file: source) : try JSON.decode(text, file: source)
             lock.lock()
             if storedBytes + text.utf8.count <= Self.limit {
-                documents[key] = data
+                documents[format, default: [:]][text] = data
                 storedBytes += text.utf8.count
             }
             lock.unlock()
