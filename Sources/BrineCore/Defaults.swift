@@ -59,6 +59,8 @@ enum Defaults {
         ("grains_cache", .bool, false),
         ("refresh_interval", .int, 600),
         ("state_run_parallel", .bool, false),
+        // Brine's: run the states of a tree some of whose states name missing functions (Salt's way).
+        ("partial_compile", .bool, false),
     ]
 
     static let master: [Entry] = [

@@ -168,6 +168,7 @@ public enum StateExecutionModule: ExecutionModule {
         var (chunks, errors) = compiler.lowChunks(high)
         guard errors.isEmpty else { return failure(errors, ctx) }
         if case .slsID(let id, _) = target { chunks = withRequisites(of: id, in: chunks) }
+        if let refused = refuseUnknownFunctions(chunks, compiler, args, ctx) { return refused }
         return execute(chunks, context: context, compiler: compiler, test: isTest(args, ctx))
     }
 
@@ -178,7 +179,24 @@ public enum StateExecutionModule: ExecutionModule {
         guard high.errors.isEmpty else { return failure(high.errors, ctx) }
         let (chunks, errors) = compiler.lowChunks(high)
         guard errors.isEmpty else { return failure(errors, ctx) }
+        if let refused = refuseUnknownFunctions(chunks, compiler, args, ctx) { return refused }
         return execute(chunks, context: context, compiler: compiler, test: isTest(args, ctx))
+    }
+
+    /// Said first when Brine refuses a run Salt would run around.
+    public static let partialRunNote = "Brine applies nothing when a state names a function it does not have, where Salt runs the other states "
+        + "and fails those. For Salt's way, pass partial=True (brine call --partial) or set 'partial_compile: True' in the minion config."
+
+    /// Salt runs a tree whose states name missing functions and fails just
+    /// those; Brine refuses it whole (a typo should not leave a machine half
+    /// configured) unless asked for Salt's way: `partial=True` on the call,
+    /// or `partial_compile: True` in the config (`brine call --partial`).
+    static func refuseUnknownFunctions(_ chunks: [LowChunk], _ compiler: StateCompiler, _ args: Arguments, _ ctx: ExecutionContext) -> Value? {
+        let partial = args.extraKeywords["partial"]?.asFlag ?? ctx.opts.bool("partial_compile")
+        guard !partial else { return nil }
+        let unknown = compiler.unknownFunctions(chunks)
+        guard !unknown.isEmpty else { return nil }  // not `cond ? nil : …`: Value is nil-literal expressible
+        return failure([partialRunNote] + unknown, ctx)
     }
 
     /// Salt's `sls_id`: the whole SLS is compiled, then the ID's chunks run

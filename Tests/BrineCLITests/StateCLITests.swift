@@ -57,4 +57,23 @@ import Testing
         // Salt 3008's words for a missing top-level SLS (an include gets "Specified SLS … is not available").
         #expect(missing.stdout.contains("No matching sls found for 'nothere' in env 'base'"))
     }
+
+    /// A state naming a function Brine lacks: refused whole, said first;
+    /// `--partial` runs the others as Salt does, the unknown one printed as
+    /// Salt prints a state that never started (no Started/Duration).
+    @Test func partialRuns() throws {
+        try setUp()
+        try "x:\n  test.nosuch: []\ny:\n  file.managed:\n    - name: \(root)/partial\n    - contents: p\n"
+            .write(toFile: root + "/states/typo.sls", atomically: true, encoding: .utf8)
+        let refused = try call(["state.apply", "typo"])
+        #expect(refused.code == 1)
+        #expect(refused.stdout.hasPrefix("local:\n    Data failed to compile:\n----------\n    Brine applies nothing when"))
+        #expect(!FileManager.default.fileExists(atPath: root + "/partial"))
+        let partial = try call(["--partial", "state.apply", "typo"])
+        #expect(partial.code == 1)
+        #expect(partial.stdout.contains("          ID: x\n    Function: test.nosuch\n      Result: False\n"
+            + "     Comment: State 'test.nosuch' was not found in SLS 'typo'\n              Reason: 'test.nosuch' is not available.\n"
+            + "     Changes:   \n----------\n"))
+        #expect(FileManager.default.fileExists(atPath: root + "/partial"))
+    }
 }

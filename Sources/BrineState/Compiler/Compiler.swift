@@ -120,7 +120,7 @@ public struct StateCompiler {
                     let byName = statesNamed(id, module: module, in: high.states)
                     guard byName.count == 1 else {
                         let env = body["__env__"]?.pythonString ?? "base", sls = body["__sls__"]?.pythonString ?? "base"
-                        high.errors.append("Cannot extend ID '\(id)' in '\(env):\(sls)'. It is not part of the high state.\nThis is likely due to a missing include statement or an incorrectly typed ID.\nEnsure that a state with an ID of '\(id)' is available\nin environment '\(env)' and to SLS '\(sls)'")
+                        high.errors.append(Self.cannotExtend(id, env: env, sls: sls))
                         continue
                     }
                     id = byName[0]
@@ -197,6 +197,12 @@ public struct StateCompiler {
 
     // MARK: - Low chunks
 
+    /// Salt's words for an extend (or a `_in` requisite, which Salt makes
+    /// an extend of) whose target is not in the high data.
+    static func cannotExtend(_ id: String, env: String, sls: String) -> String {
+        "Cannot extend ID '\(id)' in '\(env):\(sls)'. It is not part of the high state.\nThis is likely due to a missing include statement or an incorrectly typed ID.\nEnsure that a state with an ID of '\(id)' is available\nin environment '\(env)' and to SLS '\(sls)'"
+    }
+
     /// Salt's `compile_high_data` + `order_chunks`, after `requisite_in`.
     public func lowChunks(_ input: HighData) -> (chunks: [LowChunk], errors: [String]) {
         var high = reconcileExtend(input)
@@ -228,11 +234,6 @@ public struct StateCompiler {
                     }
                 }
                 guard let function = functions.first else { continue }
-                let fullName = "\(module).\(function)"
-                if !states.has(fullName) {
-                    errors.append("State '\(fullName)' was not found in SLS '\(state["__sls__"]?.pythonString ?? "")' (ID '\(id)')")
-                    continue
-                }
                 if names.isEmpty {
                     var live = chunk
                     live["fun"] = .string(function)
@@ -258,20 +259,38 @@ public struct StateCompiler {
         return (orderChunks(chunks), errors)
     }
 
+    /// Chunks whose state function Brine does not have, as Salt's
+    /// `verify_data` words it. Salt fails those states when it reaches
+    /// them and runs the others; Brine refuses the run unless asked for
+    /// Salt's way (`StateExecutionModule` decides).
+    public func unknownFunctions(_ chunks: [LowChunk]) -> [String] {
+        var seen = Set<String>()
+        return chunks.compactMap { chunk in
+            let fullName = "\(chunk["state"]?.pythonString ?? "").\(chunk["fun"]?.pythonString ?? "")"
+            guard !states.has(fullName) else { return nil }
+            let error = "State '\(fullName)' was not found in SLS '\(chunk["__sls__"]?.pythonString ?? "")' (ID '\(chunk["__id__"]?.pythonString ?? "")')"
+            return seen.insert(error).inserted ? error : nil
+        }
+    }
+
     /// `watch_in: [{service: apache2}]` on A becomes `watch: [{file: A}]` on
     /// the service state whose ID or name is apache2.
     func requisiteIn(_ high: inout HighData, errors: inout [String]) {
         var additions: [(target: String, module: String, requisite: String, ref: Value)] = []
+        // Salt keys its extends by the referenced name: one error per name,
+        // worded with the SLS of the last state that referenced it.
+        var missing = OrderedDictionary<String, (env: String, sls: String)>()
         for (id, body) in high.states {
             guard case .map(let state) = body else { continue }
             for (module, argsValue) in state where !module.hasPrefix("__") {
                 for arg in argsValue.listValue ?? [] {
                     guard case .map(let m) = arg, let first = m.elements.first, let requisite = Requisite.inForms[first.key] else { continue }
-                    let (key, value) = (first.key, first.value)
+                    let value = first.value
                     for ref in value.listValue ?? [value] {
                         let targets = resolveHighReference(ref, in: high)
-                        if targets.isEmpty {
-                            errors.append("Cannot find the state referenced by \(key) \(ref.pythonRepr) in state '\(id)' (SLS '\(state["__sls__"]?.pythonString ?? "")')")
+                        // A bare ID or an `sls:` reference that matches nothing is skipped, as in Salt.
+                        if targets.isEmpty, case .map(let m) = ref, let target = m.elements.first, target.key != "sls" {
+                            missing[target.value.pythonString] = (state["__env__"]?.pythonString ?? "base", state["__sls__"]?.pythonString ?? "base")
                         }
                         for (targetID, targetModule) in targets {
                             additions.append((targetID, targetModule, requisite.rawValue, .map([module: .string(id)])))
@@ -280,6 +299,7 @@ public struct StateCompiler {
                 }
             }
         }
+        for (name, origin) in missing { errors.append(Self.cannotExtend(name, env: origin.env, sls: origin.sls)) }
         for addition in additions {
             guard case .map(var state) = high.states[addition.target] ?? .null,
                 var args = state[addition.module]?.listValue

@@ -207,8 +207,8 @@ public final class StateRunner: @unchecked Sendable {
 
     private func finish(_ i: Int, number: Int) {
         let start = Date()
-        let result = evaluate(i)
-        record(i, result, start: start, number: number)
+        let (result, verified) = evaluate(i)
+        record(i, result, start: start, number: number, bare: !verified)
         let failhard = chunks[i]["failhard"]?.asFlag ?? options.failhard
         if result.result == false && failhard {
             lock.lock()
@@ -221,21 +221,46 @@ public final class StateRunner: @unchecked Sendable {
         "\(chunks[t]["__sls__"]?.pythonString ?? "").\(chunks[t]["__id__"]?.pythonString ?? "")"
     }
 
-    /// Requisite status, then the checks, then the state function.
-    private func evaluate(_ i: Int) -> StateResult {
+    /// Requisite status, then the checks, then the state function;
+    /// `verified` is false for a state whose function Brine does not have
+    /// (run only when the caller asked for Salt's partial runs).
+    private func evaluate(_ i: Int) -> (result: StateResult, verified: Bool) {
+        if var decided = checkRequisites(i) {
+            decided.extra["__state_ran__"] = false  // Salt marks the states its requisites kept from running
+            return (decided, true)
+        }
+        if let missing = missingFunction(i) { return (missing, false) }
+        return (runState(i), true)
+    }
+
+    private func functionName(_ i: Int) -> String {
+        "\(chunks[i]["state"]?.pythonString ?? "").\(chunks[i]["fun"]?.pythonString ?? "")"
+    }
+
+    /// Salt's `verify_data` answer for a function it cannot find.
+    private func missingFunction(_ i: Int) -> StateResult? {
+        let function = functionName(i)
+        guard !states.has(function) else { return nil }
+        let result = StateResult.failed(chunks[i]["name"]?.pythonString ?? "",
+                                        "State '\(function)' was not found in SLS '\(chunks[i]["__sls__"]?.pythonString ?? "")'\nReason: '\(function)' is not available.\n")
+        Self.logOutcome(result)
+        return result
+    }
+
+    /// What the requisites decide before the state runs: a failed one, an
+    /// onfail/onchanges with nothing to react to, a prereq with no change
+    /// coming; nil when the state should run.
+    private func checkRequisites(_ i: Int) -> StateResult? {
         let chunk = chunks[i]
         let name = chunk["name"]?.pythonString ?? ""
         var failed: [String] = []
         var onfailTargets: [Int] = [], onchangesTargets: [Int] = []
-        var watchChanged = false
         for (kind, targets) in requisites[i] {
             switch kind {
             case .require, .watch:
                 for t in targets where resultOf(t)?.result == false { failed.append(label(t)) }
-                if kind == .watch { watchChanged = watchChanged || targets.contains { !(resultOf($0)?.changes.isEmpty ?? true) } }
             case .requireAny, .watchAny:
                 if !targets.isEmpty && targets.allSatisfy({ resultOf($0)?.result == false }) { failed += targets.map(label) }
-                if kind == .watchAny { watchChanged = watchChanged || targets.contains { !(resultOf($0)?.changes.isEmpty ?? true) } }
             case .onfail, .onfailAny:
                 onfailTargets += targets
             case .onchanges, .onchangesAny:
@@ -265,6 +290,17 @@ public final class StateRunner: @unchecked Sendable {
             if !wouldChange {
                 return StateResult(name: name, result: true, comment: "No changes detected")
             }
+        }
+        return nil
+    }
+
+    /// Salt's `State.call`: the checks, the call, mod_watch when a watched
+    /// state changed; logged as Salt logs them.
+    private func runState(_ i: Int) -> StateResult {
+        let chunk = chunks[i]
+        let name = chunk["name"]?.pythonString ?? ""
+        let watchChanged = requisites[i].contains { kind, targets in
+            (kind == .watch || kind == .watchAny) && targets.contains { !(resultOf($0)?.changes.isEmpty ?? true) }
         }
         // Salt's `State.call` logs from here: the checks, the call, its outcome.
         let logName = name.trimmingCharacters(in: .whitespaces)
@@ -426,18 +462,22 @@ public final class StateRunner: @unchecked Sendable {
         return try body(call)
     }
 
-    private func record(_ i: Int, _ result: StateResult, start: Date, number: Int, tag explicitTag: String? = nil) {
+    /// Keeps a state's return; `bare` is Salt's shape for a state that
+    /// never started (no time, duration, SLS or ID).
+    private func record(_ i: Int, _ result: StateResult, start: Date, number: Int, tag explicitTag: String? = nil, bare: Bool = false) {
         let duration = Date().timeIntervalSince(start) * 1000
         var ret = OrderedDictionary<String, Value>()
         ret["changes"] = .map(result.changes)
         ret["comment"] = .string(result.comment)
         ret["name"] = .string(result.name)
         ret["result"] = result.result.map(Value.bool) ?? .null
-        ret["__sls__"] = chunks[i]["__sls__"] ?? ""
+        if !bare { ret["__sls__"] = chunks[i]["__sls__"] ?? "" }
         ret["__run_num__"] = .int(number)
-        ret["start_time"] = .string(StateRunner.clock(start))
-        ret["duration"] = .float((duration * 1000).rounded() / 1000)
-        ret["__id__"] = chunks[i]["__id__"] ?? ""
+        if !bare {
+            ret["start_time"] = .string(StateRunner.clock(start))
+            ret["duration"] = .float((duration * 1000).rounded() / 1000)
+            ret["__id__"] = chunks[i]["__id__"] ?? ""
+        }
         for (k, v) in result.extra { ret[k] = v }
         let tag = explicitTag ?? stateTag(chunks[i])
         lock.lock()

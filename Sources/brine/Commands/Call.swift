@@ -50,6 +50,7 @@ extension CallCommandLine {
         if versionsReport { return print(VersionsReport.text()) }
         var overrides: [String: BrineCore.Value] = [:]
         if local { overrides["file_client"] = "local" }
+        if partial { overrides["partial_compile"] = true }
         if let fileRoot { overrides["file_roots"] = ["base": [.string(Config.absolutePath(fileRoot))]] }
         if let pillarRoot { overrides["pillar_roots"] = ["base": [.string(Config.absolutePath(pillarRoot))]] }
         if let minionID { overrides["id"] = .string(minionID) }

@@ -22,6 +22,7 @@ struct CallCommandLine: Sendable {
     var pillarRoot: String?
     var cachedir: String?
     var retcodePassthrough = false
+    var partial = false
     var showGrains = false
     var documentation = false
     var versionsReport = false
@@ -89,6 +90,9 @@ struct CallCommandLine: Sendable {
         Option(["--pillar-root"], value: "PILLAR_ROOT", "Set this directory as the base pillar root.") { line, value in line.pillarRoot = value },
         ignore(["--states-dir"], value: "STATES_DIR", "Set this directory to search for additional states."),
         Option(["--retcode-passthrough"], "Exit with the call's retcode rather than brine's.") { line, _ in line.retcodePassthrough = true },
+        Option(["--partial"], "Run the states of a tree even when some name functions Brine does not have (those fail), as Salt does.") {
+            line, _ in line.partial = true
+        },
         Option(["--metadata"], "Print the execution metadata as well as the return.") { line, _ in line.metadata = true },
         ignore(["--set-metadata"], value: "METADATA", "Pass metadata into Salt, used to search jobs."),
         Option(["--id"], value: "ID", "Specify the minion id to use.") { line, value in line.minionID = value },
