@@ -56,11 +56,13 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
             name: "BrineMinion",
-            dependencies: ["BrineCore", "BrineWire", "BrineModules", "BrineState", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["BrineCore", "BrineWire", "BrineModules", "BrineState", .product(name: "NIOPosix", package: "swift-nio"),
+                           .product(name: "Logging", package: "swift-log")]
         ),
         // The master's HTTP port: monitor API, stats, metrics, the fleet page.
         .target(

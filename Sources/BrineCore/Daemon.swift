@@ -5,39 +5,9 @@ import Foundation
 import Glibc
 #endif
 
-/// What every daemon does at start: log to `log_file`, drop root for the
-/// configured `user`.
+/// What every daemon does at start: drop root for the configured `user`
+/// (logging is `SaltLog`'s, configured from the daemon's config).
 public enum DaemonSupport {
-    /// Appends to `log_file` (and stderr when in the foreground).
-    public final class Log: Sendable {
-        let path: String?
-        let prefix: String
-
-        public init(path: String?, prefix: String) {
-            self.path = path
-            self.prefix = prefix
-            if let path {
-                try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                         withIntermediateDirectories: true)
-                // Created now, while still root, so it can be handed to `user`.
-                let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-                if fd >= 0 { close(fd) }
-            }
-        }
-
-        public func callAsFunction(_ text: String, level: String = "INFO") {
-            let line = "\(Log.timestamp()) [\(prefix)][\(level)] \(text)\n"
-            FileHandle.standardError.write(Data("[\(prefix)] \(text)\n".utf8))
-            guard let path else { return }
-            let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
-            guard fd >= 0 else { return }
-            _ = line.withCString { write(fd, $0, strlen($0)) }
-            close(fd)
-        }
-
-        static func timestamp() -> String { LocalTime.format("%Y-%m-%d %H:%M:%S", time(nil)) }
-    }
-
     /// Started as root with `user: someone`: the account to become, or nil
     /// when there is nothing to drop (not root, or user is root).
     public static func targetUser(_ user: String?) throws(BrineError) -> (uid: uid_t, gid: gid_t, name: String)? {

@@ -3,6 +3,7 @@ import BrineModules
 import BrineState
 import BrineWire
 import Foundation
+import Logging
 import OrderedCollections
 import NIOCore
 import NIOPosix
@@ -18,14 +19,15 @@ public struct MasterDaemon: Sendable {
     let pillarRefresh = RefreshGate(interval: .seconds(5))
     let unauthenticated = ConnectionCount()
     public let jobs: JobCache?
-    let logger: DaemonSupport.Log
+    /// The master's log, in Salt's formats and levels (the `brine master`
+    /// command configured `SaltLog` from `log_file`, `log_level`, …).
+    public let logger = Logger.brine("brine.master")
 
     /// `withJobCache: false` for clients that only need the paths.
     public init(opts: Config, withJobCache: Bool = false) throws {
         self.opts = opts
         self.keys = KeyStore(pkiDir: opts.string("pki_dir") ?? "/etc/brine/pki/master")
         self.jobs = withJobCache ? try JobCache(directory: MasterDaemon.jobCacheDirectory(opts)) : nil
-        self.logger = DaemonSupport.Log(path: withJobCache ? opts.string("log_file") : nil, prefix: "master")
     }
 
     public static func jobCacheDirectory(_ opts: Config) -> String {
@@ -47,7 +49,7 @@ public struct MasterDaemon: Sendable {
     public func run() async throws {
         try keys.prepare()
         try jobs?.expire(olderThanHours: opts.int("keep_jobs") ?? 24)
-        do { try VCSPillar.refreshAll(opts) } catch { log("ext_pillar: \(error)") }
+        do { try VCSPillar.refreshAll(opts) } catch { logger.error("ext_pillar: \(error)") }
         let masterKey = try KeyFiles(directory: keys.pkiDir, name: "master").loadOrGenerate().pair
         try PrivateDirectory.make(opts.string("sock_dir") ?? "/var/run/brine/master")
         // The cache holds returns, pillar repositories and minions' data: its owner's only.
@@ -90,7 +92,7 @@ public struct MasterDaemon: Sendable {
             if let pidfile { unlink(pidfile) }
         }
         defer { withExtendedLifetime(stop) {} }
-        log("master listening on \(host):\(port), local socket \(socketPath) as user \(CoreUser.name)")
+        logger.info("master listening on \(host):\(port), local socket \(socketPath) as user \(CoreUser.name)")
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask { await watchKeys() }
             tasks.addTask {
@@ -126,7 +128,7 @@ public struct MasterDaemon: Sendable {
     /// catches `brine key`, another process).
     public func revokeUnaccepted() async {
         for id in await registry.revoke(keeping: Set(keys.list(.accepted)), isAccepted: { [keys] in keys.status(of: $0) == .accepted }) {
-            log("minion \(LogText.escape(id)): key no longer accepted, connection closed")
+            logger.warning("minion \(LogText.escape(id)): key no longer accepted, connection closed")
         }
     }
 
@@ -148,9 +150,6 @@ public struct MasterDaemon: Sendable {
         }
     }
 
-    public func log(_ text: String) {
-        logger(text)
-    }
 
     // MARK: - Minions
 
@@ -178,14 +177,14 @@ public struct MasterDaemon: Sendable {
                 let admission = try keys.admit(id: id, key: session.remoteStaticPublicKey, autoAccept: opts.bool("auto_accept"),
                                                autosign: autosign, maximumPending: opts.int("max_pending_keys") ?? 10_000)
                 guard admission == .accepted else {
-                    log("minion \(LogText.escape(id)): key \(admission)")
+                    logger.warning("minion \(LogText.escape(id)): key \(admission)")
                     try await session.send(WireMessage.status("\(admission)").encoded())
                     return
                 }
                 try await session.send(WireMessage.status("accepted").encoded())
                 minionID = id
                 await registry.connect(id, session)
-                log("minion \(id) connected")
+                logger.info("minion \(id) connected")
                 var ending: (any Error)? = nil
                 do {
                     for message in early { try await handle(message, from: peer) }
@@ -201,10 +200,10 @@ public struct MasterDaemon: Sendable {
                 if let ending { throw ending }
             }
         } catch {
-            log("connection \(minionID ?? "?") closed: \(LogText.escape("\(error)"))")
+            logger.warning("connection \(minionID ?? "?") closed: \(LogText.escape("\(error)"))")
         }
         if !handshaken.isSet { unauthenticated.leave() }
-        if let minionID { log("minion \(minionID) disconnected") }
+        if let minionID { logger.info("minion \(minionID) disconnected") }
     }
 
     func autosignGlobs() -> [String] {
@@ -243,7 +242,7 @@ public struct MasterDaemon: Sendable {
             // only a job this minion was sent is recorded (no filling the cache with made-up jids).
             let waiting = await registry.isWaiting(jid, for: id)
             guard waiting || (try? jobs?.expects(jid: jid, minion: id)) == true else {
-                log("minion \(id) returned for job \(LogText.escape(jid)), which it was not sent: dropped")
+                logger.warning("minion \(id) returned for job \(LogText.escape(jid)), which it was not sent: dropped")
                 try await peer.acknowledge(jid)
                 return
             }
@@ -251,7 +250,7 @@ public struct MasterDaemon: Sendable {
             do {
                 try jobs?.recordReturn(jid: jid, minion: id, value: value, retcode: retcode)
             } catch {
-                log("job cache: \(error)")
+                logger.error("job cache: \(error)")
                 return
             }
             try await peer.acknowledge(jid)
@@ -286,7 +285,7 @@ public struct MasterDaemon: Sendable {
                     try VCSPillar.refreshAll(opts)
                     return true
                 } catch {
-                    logger("refreshing the pillar's sources for \(id) failed: \(error)")
+                    logger.error("refreshing the pillar's sources for \(id) failed: \(error)")
                     return false
                 }
             })
@@ -295,7 +294,7 @@ public struct MasterDaemon: Sendable {
             do {
                 return try PillarCompiler(config: opts, minionID: id, grains: grains).compile()
             } catch {
-                log("pillar for \(id) failed: \(error)")
+                logger.error("pillar for \(id) failed: \(error)")
                 return ["_errors": .list([.string(error.description)])]
             }
         default:
@@ -309,7 +308,7 @@ public struct MasterDaemon: Sendable {
         do {
             try await serveClient(channel)
         } catch {
-            log("local client connection failed: \(LogText.escape("\(error)"))")
+            logger.warning("local client connection failed: \(LogText.escape("\(error)"))")
         }
     }
 

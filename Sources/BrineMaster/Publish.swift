@@ -1,6 +1,7 @@
 import BrineCore
 import BrineWire
 import Foundation
+import Logging
 import NIOCore
 
 /// Publishing a job: the one path for the CLI socket and the REST API.
@@ -86,7 +87,7 @@ extension MasterDaemon {
         }
         let permission = caller.acl.permission(user: caller.name, groups: caller.groups, fun: request.fun, arguments: request.arguments)
         func refused(_ reason: String) -> PublishRefusal {
-            log("refused a publish of \(LogText.escape(request.fun)) by \(LogText.escape(caller.name)): \(LogText.escape(reason))")
+            logger.warning("refused a publish of \(LogText.escape(request.fun)) by \(LogText.escape(caller.name)): \(LogText.escape(reason))")
             return .notAuthorised(reason)
         }
         if let reason = permission.refusal { throw refused(reason) }

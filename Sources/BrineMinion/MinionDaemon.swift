@@ -3,6 +3,7 @@ import BrineModules
 import BrineState
 import BrineWire
 import Foundation
+import Logging
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -25,9 +26,9 @@ public struct MinionDaemon: Sendable {
     var pkiDir: String { opts.string("pki_dir") ?? "/etc/brine/pki/minion" }
     var pinnedMasterKey: String { pkiDir + "/minion_master.pub" }
 
-    func log(_ text: String) {
-        DaemonSupport.Log(path: opts.string("log_file"), prefix: "minion \(id)")(text)
-    }
+    static let logger = Logger.brine("brine.minion")
+    /// Said before each message of a swarm member (one process, many ids).
+    var logPrefix = ""
 
     /// A bench minion that serves `count` identities from one process
     /// (like Salt's minionswarm): ids `ID-0000…`, each with its own key under
@@ -46,7 +47,8 @@ public struct MinionDaemon: Sendable {
                 memberOpts["id"] = .string(memberID)
                 memberOpts["pki_dir"] = .string(pkiDir + "/swarm/" + memberID)
                 memberOpts["pidfile"] = nil
-                let member = MinionDaemon(opts: memberOpts, configDir: configDir)
+                var member = MinionDaemon(opts: memberOpts, configDir: configDir)
+                member.logPrefix = memberID + ": "
                 group.addTask { try await member.run(installSignals: false) }
             }
         }
@@ -74,9 +76,9 @@ public struct MinionDaemon: Sendable {
                 try await session(pair: pair, context: context)
                 wait = max(0.1, opts.double("acceptance_wait_time") ?? 10)
             } catch let error as Pending {
-                log("key \(error.status) on the master; waiting \(wait)s")
+                Self.logger.warning("\(logPrefix)key \(error.status) on the master; waiting \(wait)s")
             } catch {
-                log("connection to the master failed: \(error)")
+                Self.logger.warning("\(logPrefix)connection to the master failed: \(error)")
             }
             try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
             wait = min(maxWait, wait * 2)
@@ -129,7 +131,7 @@ public struct MinionDaemon: Sendable {
             }
             guard case .status(let status)? = try await nextMessage() else { throw WireClosed() }
             guard status == "accepted" else { throw Pending(status: status) }
-            log("authenticated with the master at \(host):\(port)")
+            Self.logger.info("\(logPrefix)authenticated with the master at \(host):\(port)")
             try await session.send(WireMessage.hello(id: id, grains: (try? context.grains()) ?? .emptyMap).encoded())
             // Returns the last connection could not deliver (or whose
             // acknowledgement it did not see) go first: the master drops duplicates.

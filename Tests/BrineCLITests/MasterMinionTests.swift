@@ -106,7 +106,7 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
         defer { master.stop() }
         #expect(eventually { FileManager.default.fileExists(atPath: root + "/var/run/salt/master/brine-master.sock") }, "\(master.output)")
         #expect(FileManager.default.fileExists(atPath: root + "/var/run/salt-master.pid"))
-        let jessie = try Daemon(["minion", "-c", root + "/m1"], log: root + "/m1.log")
+        let jessie = try Daemon(["minion", "-c", root + "/m1", "-l", "info"], log: root + "/m1.log")
         defer { jessie.stop() }
         let other = try Daemon(["minion", "-c", root + "/m2"], log: root + "/m2.log")
         defer { other.stop() }
@@ -177,9 +177,10 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
 
         // A second minion claiming jessie1 with another key is denied and gets nothing;
         // the real jessie1 keeps working.
-        let impostor = try Daemon(["minion", "-c", root + "/impostor"], log: root + "/impostor.log")
+        let impostor = try Daemon(["minion", "-c", root + "/impostor", "-l", "info"], log: root + "/impostor.log")
         defer { impostor.stop() }
         #expect(try eventually { try brine(["-l", "den"], as: "salt-key", environment: env).stdout == "Denied Keys:\njessie1\n" })
+        #expect(jessie.output.contains("[INFO    ] authenticated with the master at 127.0.0.1:"), "\(jessie.output)")
         #expect(!impostor.output.contains("authenticated"))
         #expect(try brine(["jessie1", "test.ping"], as: "salt", environment: env).stdout == "jessie1:\n    True\n")
         impostor.stop()
@@ -290,13 +291,16 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
     @Test(.enabled(if: geteuid() == 0)) func daemonizesAndDropsRoot() throws {
         let port = testPort()
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
-        try "interface: 127.0.0.1\nret_port: \(port)\nuser: nobody\nroot_dir: \(root)\nlog_file: var/log/master\n"
+        try "interface: 127.0.0.1\nret_port: \(port)\nuser: nobody\nroot_dir: \(root)\nlog_file: var/log/master\nlog_level_logfile: info\n"
             .write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
         chmod(root, 0o755)
         let started = try brine(["master", "-c", root + "/etc", "-d"])
         #expect(started.code == 0)
         let pidfile = root + "/var/run/brine-master.pid"
         #expect(eventually { (try? String(contentsOfFile: root + "/var/log/master", encoding: .utf8))?.contains("as user nobody") == true })
+        // Salt's log file line: time,ms [logger:line][LEVEL][pid] message.
+        let logged = (try? String(contentsOfFile: root + "/var/log/master", encoding: .utf8)) ?? ""
+        #expect(logged.contains(try Regex(#"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} \[brine\.master +:\d+ *\]\[INFO    \]\[\d+\] master listening on"#)), "\(logged)")
         let pid = Int32((try String(contentsOfFile: pidfile, encoding: .utf8)).trimmingCharacters(in: .whitespacesAndNewlines)) ?? 0
         #expect(pid > 0)
         defer { kill(pid, SIGKILL) }

@@ -1,5 +1,6 @@
 import BrineCore
 import Foundation
+import Logging
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -13,23 +14,20 @@ public struct MonitorPoller: Sendable {
     let concurrency: Int
     /// A poll that takes longer is down (timed out).
     let timeout: Double
-    let log: @Sendable (String) -> Void
+    static let logger = Logger.brine("brine.master.monitor")
     /// For https:// checks: the system's trust roots, plus `caFile`'s.
     let tls: NIOSSLContext?
 
-    public init(store: MonitorStore, concurrency: Int = 16, timeout: Double = 10, caFile: String? = nil,
-                log: @escaping @Sendable (String) -> Void)
-    {
+    public init(store: MonitorStore, concurrency: Int = 16, timeout: Double = 10, caFile: String? = nil) {
         self.store = store
         self.concurrency = max(1, concurrency)
         self.timeout = timeout
-        self.log = log
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let caFile {
             do {
                 configuration.additionalTrustRoots = [.certificates(try NIOSSLCertificate.fromPEMFile(caFile))]
             } catch {
-                log("monitor: cannot read ca_file \(caFile): \(error)")
+                Self.logger.error("monitor: cannot read ca_file \(caFile): \(error)")
             }
         }
         tls = try? NIOSSLContext(configuration: configuration)
@@ -45,7 +43,7 @@ public struct MonitorPoller: Sendable {
                     inFlight.ids.withLock { _ = $0.insert(check.id) }
                     group.addTask {
                         let ping = await probe(check)
-                        do { try store.record(ping) } catch { log("monitor: recording \(check.url) failed: \(error)") }
+                        do { try store.record(ping) } catch { Self.logger.error("monitor: recording \(check.url) failed: \(error)") }
                         inFlight.ids.withLock { _ = $0.remove(check.id) }
                     }
                 }

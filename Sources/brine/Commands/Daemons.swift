@@ -53,14 +53,14 @@ struct Master: AsyncParsableCommand {
                 group.addTask {
                     try await MasterHTTP(jobs: jobs, host: http.interface, port: http.port, restAPI: http.restAPI ? daemon : nil,
                                          certificate: http.certificate, monitoringIsPublic: http.monitoringIsPublic).run { port in
-                        daemon.log("HTTP port on \(http.certificate == nil ? "http" : "https")://\(http.interface):\(port)/ "
-                            + "(\(http.restAPI ? "REST API, " : "")monitor API, stats, metrics, fleet page)")
+                        let scheme = http.certificate == nil ? "http" : "https"
+                        daemon.logger.info("HTTP port on \(scheme)://\(http.interface):\(port)/ (\(http.restAPI ? "REST API, " : "")monitor API, stats, metrics, fleet page)")
                     }
                 }
                 if http.monitor {
                     group.addTask {
                         await MonitorPoller(store: MonitorStore(jobs: jobs), concurrency: http.concurrency, timeout: http.timeout,
-                                            caFile: http.caFile) { daemon.log($0) }.run()
+                                            caFile: http.caFile).run()
                     }
                 }
                 try await group.next()
