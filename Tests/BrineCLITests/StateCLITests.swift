@@ -58,6 +58,16 @@ import Testing
         #expect(missing.stdout.contains("No matching sls found for 'nothere' in env 'base'"))
     }
 
+    /// cmd's shell is Salt's default: `$SHELL`, else /bin/sh (bashisms
+    /// in a bash user's states behave as under Salt).
+    @Test func cmdShellFollowsSHELL() throws {
+        try setUp()
+        let bash = try brine(["call", "--local", "-c", root + "/etc", "cmd.run", "echo $0 ${BASH_VERSION:+bash}"], environment: ["SHELL": "/bin/bash"])
+        #expect(bash.stdout == "local:\n    /bin/bash bash\n")
+        let sh = try brine(["call", "--local", "-c", root + "/etc", "cmd.run", "echo $0 ${BASH_VERSION:+bash}"], environment: ["SHELL": "/bin/sh"])
+        #expect(sh.stdout == "local:\n    /bin/sh\n")
+    }
+
     /// A state naming a function Brine lacks: refused whole, said first;
     /// `--partial` runs the others as Salt does, the unknown one printed as
     /// Salt prints a state that never started (no Started/Duration).

@@ -89,6 +89,10 @@ import Testing
         #expect(try run("cmd.run", "cat", "stdin=a\\nb") == "a\nb")
         #expect(try run("cmd.run", "cat", "stdin=a\\nb", "stdin_raw_newlines=True") == "a\\nb")
         #expect(try run("cmd.run", "echo secret", "hide_output=True") == "")
+        // Salt's clean_env passes nothing, not even PATH; redirect_stderr=False keeps stderr out of cmd.run.
+        #expect(try run("cmd.run", "env", "clean_env=True").stringValue?.contains("PATH=") == false)
+        #expect(try run("cmd.run", "echo out; echo err >&2", "redirect_stderr=False") == "out")
+        #expect(try run("cmd.run", "echo out; echo err >&2") == "out\nerr")
         // Still running when the call returns: it was not waited for.
         let pid = try run("cmd.run_bg", "sleep 30")["pid"]?.intValue ?? 0
         #expect(pid > 0 && kill(pid_t(pid), 0) == 0)

@@ -23,8 +23,8 @@ public enum CmdModule: ExecutionModule {
 
     public static let functions: [ExecutionFunction] = [
         ExecutionFunction("run", doc: "Execute the passed command and return the output as a string (stderr included).",
-                          params("cmd"), kwargs: true) { args, ctx in
-            let result = try execute(args, ctx, mergeStderr: true)
+                          params("cmd") + [Parameter("redirect_stderr", default: true)], kwargs: true) { args, ctx in
+            let result = try execute(args, ctx, mergeStderr: args.bool("redirect_stderr"))
             // Salt's cmd.run logs the failure and the output once more.
             if let level = outputLevel(args) {
                 let failed = result.retcode != 0 && !args.bool("ignore_retcode")
@@ -117,7 +117,7 @@ public enum CmdModule: ExecutionModule {
         let args = try ctx.renderingTemplate(args, ["cmd", "cwd"])
         let line = args.string("cmd") ?? ""
         let pythonShell = args.values["python_shell"].flatMap { $0.isNull ? nil : $0.asFlag } ?? ctx.shellByDefault
-        let shell = args.string("shell") ?? "/bin/sh"
+        let shell = args.string("shell") ?? Self.defaultShell
         var argv: [String]
         if let explicit {
             argv = explicit
@@ -198,11 +198,15 @@ public enum CmdModule: ExecutionModule {
         return String(s)
     }
 
+    /// Salt's `DEFAULT_SHELL` (the `shell` grain as `grains.extra`
+    /// computes it): `$SHELL`, else /bin/sh. Bash where a user's login
+    /// shell is bash, so that bashisms in `cmd.run` behave as under Salt.
+    static let defaultShell = ProcessInfo.processInfo.environment["SHELL"].flatMap { $0.isEmpty ? nil : $0 } ?? "/bin/sh"
+
+    /// `clean_env=True` starts from nothing, as Salt's does (no PATH: the
+    /// shell's own default search path applies).
     static func environment(_ args: Arguments, home: String, user: String?) throws(BrineError) -> [String: String] {
         var env = args.bool("clean_env") ? [:] : ProcessInfo.processInfo.environment
-        if args.bool("clean_env") {
-            env["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-        }
         if user != nil {
             env["HOME"] = home
             env["USER"] = user
