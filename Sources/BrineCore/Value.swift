@@ -26,6 +26,19 @@ public enum Value: Sendable, Hashable {
 // MARK: - Accessors
 
 extension Value {
+    /// The same data with every mapping's keys in sorted order, at any depth
+    /// (Python's `sort_keys=True` for json and yaml dumps).
+    public func sortingKeys() -> Value {
+        switch self {
+        case .map(let m):
+            var out = OrderedDictionary<String, Value>()
+            for key in m.keys.sorted() { out[key] = (m[key] ?? .null).sortingKeys() }
+            return .map(out)
+        case .list(let l): return .list(l.map { $0.sortingKeys() })
+        default: return self
+        }
+    }
+
     public var isNull: Bool { if case .null = self { true } else { false } }
 
     public var stringValue: String? { if case .string(let s) = self { s } else { nil } }

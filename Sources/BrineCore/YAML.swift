@@ -156,15 +156,17 @@ extension YAML {
         return out
     }
 
-    static func sorted(_ value: Value) -> Value {
-        switch value {
-        case .map(let m):
-            var out = OrderedDictionary<String, Value>()
-            for key in m.keys.sorted() { out[key] = sorted(m[key] ?? .null) }
-            return .map(out)
-        case .list(let l): return .list(l.map(sorted))
-        default: return value
-        }
+    static func sorted(_ value: Value) -> Value { value.sortingKeys() }
+
+    /// Block-style YAML with every mapping's keys sorted: what PyYAML's
+    /// `dump(default_flow_style=False)` writes with Salt's dumper.
+    /// `asciiOnly`: PyYAML's `allow_unicode=False`, non-ASCII text escaped
+    /// in double quotes (`"\\xE9"`).
+    public static func encodeSorted(_ value: Value, asciiOnly: Bool = false) -> String {
+        var out = ""
+        emit(value.sortingKeys(), indent: 0, into: &out, inlineStart: true, flowLeaves: false, asciiOnly: asciiOnly)
+        if !out.hasSuffix("\n") { out += "\n" }
+        return out
     }
 
     static func isCollection(_ value: Value) -> Bool {
@@ -205,7 +207,8 @@ extension YAML {
         }
     }
 
-    private static func emit(_ value: Value, indent: Int, into out: inout String, inlineStart: Bool, flowLeaves: Bool) {
+    private static func emit(_ value: Value, indent: Int, into out: inout String, inlineStart: Bool, flowLeaves: Bool,
+                             asciiOnly: Bool = false) {
         let pad = String(repeating: " ", count: indent)
         if flowLeaves && isLeaf(value) {
             out += encodeFlow(value) + "\n"
@@ -217,18 +220,18 @@ extension YAML {
             for (key, child) in m {
                 if !(first && inlineStart) { out += pad }
                 first = false
-                out += scalarText(.string(key)) + ":"
+                out += scalarText(.string(key), asciiOnly: asciiOnly) + ":"
                 switch child {
                 case _ where flowLeaves && isLeaf(child):
                     out += " " + encodeFlow(child) + "\n"
                 case .map(let cm) where !cm.isEmpty:
                     out += "\n" + String(repeating: " ", count: indent + 2)
-                    emit(child, indent: indent + 2, into: &out, inlineStart: true, flowLeaves: flowLeaves)
+                    emit(child, indent: indent + 2, into: &out, inlineStart: true, flowLeaves: flowLeaves, asciiOnly: asciiOnly)
                 case .list(let cl) where !cl.isEmpty:
                     out += "\n" + pad
-                    emit(child, indent: indent, into: &out, inlineStart: true, flowLeaves: flowLeaves)
+                    emit(child, indent: indent, into: &out, inlineStart: true, flowLeaves: flowLeaves, asciiOnly: asciiOnly)
                 default:
-                    out += " " + scalarText(child) + "\n"
+                    out += " " + scalarText(child, asciiOnly: asciiOnly) + "\n"
                 }
             }
         case .list(let l) where !l.isEmpty:
@@ -239,20 +242,20 @@ extension YAML {
                 out += "- "
                 switch child {
                 case .map(let cm) where !cm.isEmpty:
-                    emit(child, indent: indent + 2, into: &out, inlineStart: true, flowLeaves: flowLeaves)
+                    emit(child, indent: indent + 2, into: &out, inlineStart: true, flowLeaves: flowLeaves, asciiOnly: asciiOnly)
                 case .list(let cl) where !cl.isEmpty:
-                    emit(child, indent: indent + 2, into: &out, inlineStart: true, flowLeaves: flowLeaves)
+                    emit(child, indent: indent + 2, into: &out, inlineStart: true, flowLeaves: flowLeaves, asciiOnly: asciiOnly)
                 default:
-                    out += scalarText(child) + "\n"
+                    out += scalarText(child, asciiOnly: asciiOnly) + "\n"
                 }
             }
         default:
-            out += scalarText(value) + "\n"
+            out += scalarText(value, asciiOnly: asciiOnly) + "\n"
         }
     }
 
     /// A scalar, quoted when plain text would read back as something else.
-    public static func scalarText(_ value: Value) -> String {
+    public static func scalarText(_ value: Value, asciiOnly: Bool = false) -> String {
         switch value {
         case .null: return "null"
         case .bool(let b): return b ? "true" : "false"
@@ -261,18 +264,41 @@ extension YAML {
             if d.isNaN { return ".nan" }
             if d.isInfinite { return d < 0 ? "-.inf" : ".inf" }
             return Value.pythonFloat(d)
-        case .string(let s): return quoteIfNeeded(s)
+        case .string(let s): return quoteIfNeeded(s, asciiOnly: asciiOnly)
         case .list: return "[]"
         case .map: return "{}"
         }
     }
 
-    public static func quoteIfNeeded(_ s: String) -> String {
+    public static func quoteIfNeeded(_ s: String, asciiOnly: Bool = false) -> String {
         if s.isEmpty { return "''" }
+        if asciiOnly && s.utf8.contains(where: { $0 >= 0x80 }) { return asciiDoubleQuoted(s) }
         let needsDouble = s.utf8.contains { $0 < 0x20 || $0 == 0x7f }
         if needsDouble { return JSON.quote(s) }
         if case .string = resolvePlain(s), isPlainSafe(s) { return s }
         return singleQuoted(s)
+    }
+
+    /// PyYAML's double-quoted style without `allow_unicode`: its escapes
+    /// for the special characters, `\\xXX`/`\\uXXXX`/`\\UXXXXXXXX` (upper-case
+    /// hex) for anything else that is not printable ASCII.
+    static func asciiDoubleQuoted(_ s: String) -> String {
+        let named: [UInt32: String] = [0: "0", 7: "a", 8: "b", 9: "t", 10: "n", 11: "v", 12: "f", 13: "r", 27: "e", 34: "\"",
+                                       92: "\\", 0x85: "N", 0xA0: "_", 0x2028: "L", 0x2029: "P"]
+        var out = "\""
+        for scalar in s.unicodeScalars {
+            let v = scalar.value
+            if let escape = named[v] {
+                out += "\\" + escape
+            } else if v >= 0x20 && v < 0x7F {
+                out.unicodeScalars.append(scalar)
+            } else {
+                let hex = String(v, radix: 16, uppercase: true)
+                let (prefix, width) = v <= 0xFF ? ("x", 2) : v <= 0xFFFF ? ("u", 4) : ("U", 8)
+                out += "\\" + prefix + String(repeating: "0", count: max(0, width - hex.count)) + hex
+            }
+        }
+        return out + "\""
     }
 
     /// `'text'` with inner quotes doubled.

@@ -19,6 +19,10 @@ public enum FileState: StateModule {
                              Parameter("dir_mode", default: .null)]) { call in
             try managed(call)
         },
+        StateFunction("serialize", doc: "Write data (dataset or dataset_pillar) as yaml or json, merged into the file with merge_if_exists.",
+                      FileSerializeState.parameters) { call in
+            try FileSerializeState.serialize(call)
+        },
         StateFunction("directory", doc: "Ensure a directory exists, with owner, mode, and optionally recurse or clean.",
                       .optional("user", "group", "dir_mode", "file_mode", "mode", "recurse", "exclude_pat")
                           + [Parameter("makedirs", default: false), Parameter("clean", default: false)]) { call in
