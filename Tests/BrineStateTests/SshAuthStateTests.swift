@@ -1,0 +1,81 @@
+import BrineCore
+import BrineModules
+import BrineState
+import Foundation
+import Testing
+
+/// `ssh_auth.present`/`absent` on a real key file (root's, at an absolute
+/// `config` path in a temporary directory); answers recorded from Salt
+/// 3008.4 on the same steps.
+@Suite struct SshAuthStateTests {
+    let tree = Tree()
+    // Two real public keys (ssh-keygen output), one with options in the line.
+    let ed25519 = "AAAAC3NzaC1lZDI1NTE5AAAAIM3gT3QF1LoG+zq/6WmOB9clc09x9SVemw0y7HYCDwML"
+    let rsa = "AAAAB3NzaC1yc2EAAAADAQABAAAAgQDVBMWYV9HlvMiUefqTCSP26xjyZkfOcdYrV67CvBDcaoyKK7Et1Utplq709Fu9+O84f01y4IAqhrIfyxatBpMutnOSLCgqRC26+0seEiKVpJfhkiyEIGxA6okQrpj563PCLbvMB88ai4c/8wLti3YUdt89LrmktnJpvWT3vsihHw=="
+    var keys: String { tree.target + "/ssh/authorized_keys" }
+
+    func apply(_ text: String, _ extra: String...) throws -> [Value] {
+        try tree.sls("k.sls", text)
+        let ctx = try tree.context()
+        let result = try ctx.loader.call("state.apply", CallArguments.parse(["k"] + extra), context: ctx)
+        return result.mapValue.map { Array($0.values) } ?? []
+    }
+
+    @Test func presentAbsentAndSource() throws {
+        defer { tree.remove() }
+        let text = """
+            bare:
+              ssh_auth.present:
+                - name: \(ed25519)
+                - user: root
+                - enc: ed25519
+                - comment: first
+                - config: \(keys)
+            line:
+              ssh_auth.present:
+                - name: 'no-pty,command="/bin/true" ssh-rsa \(rsa) k2 comment'
+                - user: root
+                - config: \(keys)
+            """
+        let preview = try apply(text, "test=True")
+        #expect(preview.first?["comment"] == .string("Key \(ed25519) for user root is set to be added"))
+        #expect(!FileManager.default.fileExists(atPath: keys))
+        let added = try apply(text)
+        #expect(added.first?["changes"] == [ed25519: "New"])
+        #expect(added.last?["comment"] == .string("The authorized host key \(rsa) for user root was added"))
+        #expect(tree.read(keys) == "ssh-ed25519 \(ed25519) first\nno-pty,command=\"/bin/true\" ssh-rsa \(rsa) k2 comment\n")
+        let info = try FileManager.default.attributesOfItem(atPath: keys)
+        #expect((info[.posixPermissions] as? Int) == 0o600)
+        #expect(try apply(text).first?["comment"] == .string("The authorized host key \(ed25519) is already present for user root"))
+        try tree.write(tree.salt + "/keys/k.pub", "ssh-rsa \(rsa) k2 comment\n")
+        let second = """
+            changed:
+              ssh_auth.present:
+                - name: \(ed25519)
+                - user: root
+                - enc: ssh-ed25519
+                - comment: second
+                - config: \(keys)
+            gone:
+              ssh_auth.absent:
+                - name: \(rsa)
+                - user: root
+                - config: \(keys)
+            fromfile:
+              ssh_auth.present:
+                - source: salt://keys/k.pub
+                - user: root
+                - config: \(keys)
+            """
+        let planned = try apply(second, "test=True")
+        #expect(planned[1]["comment"] == .string("Key \(rsa) for user root is set for removal"))
+        #expect(planned[2]["comment"] == .string("Set to update: \(rsa)\n"))
+        let changed = try apply(second)
+        #expect(changed[0]["changes"] == [ed25519: "Updated"])
+        #expect(changed[1]["changes"] == [rsa: "Removed"])
+        #expect(changed[2]["changes"] == ["fromfile": "New"])
+        #expect(tree.read(keys) == "ssh-ed25519 \(ed25519) second\nssh-rsa \(rsa) k2 comment\n")
+        let invalid = try apply("bad:\n  ssh_auth.present:\n    - name: not-base64!!\n    - user: root\n    - config: \(keys)\n")
+        #expect(invalid.first?["comment"] == "Invalid public ssh key, most likely has spaces or invalid syntax")
+    }
+}
