@@ -11,13 +11,17 @@ import Glibc
 public enum HTTPClient {
     public struct Response: Sendable {
         public var status: Int
-        public var body: String
+        /// The body as received (archives, binaries).
+        public var bytes: [UInt8]
+        public var body: String { String(decoding: bytes, as: UTF8.self) }
 
         public func json() throws(BrineError) -> Value { try JSON.decode(body, file: "HTTP response") }
     }
 
+    /// `limit`: the largest answer taken, in bytes (16 MiB unless a
+    /// caller downloads files).
     public static func request(_ method: String, _ url: String, json: Value? = nil, headers: [String: String] = [:],
-                               timeout: Double = 10) throws(BrineError) -> Response
+                               timeout: Double = 10, limit: Int = 16 << 20) throws(BrineError) -> Response
     {
         guard let components = URLComponents(string: url), components.scheme == "http", let host = components.host else {
             throw BrineError(.arguments, "'\(url)' is not an http:// URL")
@@ -35,7 +39,7 @@ public enum HTTPClient {
         }
         head += "Content-Length: \(body.count)\r\n\r\n"
         try send(fd, Array(head.utf8) + body, url: url)
-        return try parse(try receive(fd, url: url), url: url)
+        return try parse(try receive(fd, url: url, limit: limit), url: url)
     }
 
     static func connect(host: String, port: Int, timeout: Double) throws(BrineError) -> Int32 {
@@ -73,7 +77,7 @@ public enum HTTPClient {
         }
     }
 
-    static func receive(_ fd: Int32, url: String) throws(BrineError) -> [UInt8] {
+    static func receive(_ fd: Int32, url: String, limit: Int) throws(BrineError) -> [UInt8] {
         var data: [UInt8] = []
         var buffer = [UInt8](repeating: 0, count: 65536)
         while true {
@@ -81,7 +85,7 @@ public enum HTTPClient {
             if n == 0 { return data }
             guard n > 0 else { throw BrineError(.io, "reading from \(url) failed: \(systemError(errno))") }
             data += buffer[..<n]
-            guard data.count <= 16 << 20 else { throw BrineError(.io, "the answer from \(url) is larger than 16 MiB") }
+            guard data.count <= limit else { throw BrineError(.io, "the answer from \(url) is larger than \(limit >> 20) MiB") }
         }
     }
 
@@ -96,7 +100,7 @@ public enum HTTPClient {
         var body = Array(raw[(end + 4)...])
         let chunked = head.dropFirst().contains { $0.lowercased().hasPrefix("transfer-encoding:") && $0.lowercased().contains("chunked") }
         if chunked { body = dechunk(body) }
-        return Response(status: status, body: String(decoding: body, as: UTF8.self))
+        return Response(status: status, bytes: body)
     }
 
     static func dechunk(_ bytes: [UInt8]) -> [UInt8] {
