@@ -46,6 +46,10 @@ public enum TestState: StateModule {
         StateFunction("show_notification", doc: "Show text as the comment.", .optional("text")) { call in
             StateResult(name: call.name, result: true, comment: call.string("text") ?? "")
         },
+        StateFunction("check_pillar", doc: "Fail when pillar keys are missing or of the wrong type (present, boolean, integer, string, listing, dictionary).",
+                      .optional("present", "boolean", "integer", "string", "listing", "dictionary") + [Parameter("verbose", default: false)]) { call in
+            try checkPillar(call)
+        },
         StateFunction("configurable_test_state", doc: "A state whose result, changes and comment are given as arguments.",
                       [Parameter("changes", default: true), Parameter("result", default: true),
                        Parameter("comment", default: ""), Parameter("warnings", default: .null)]) { call in
@@ -65,4 +69,57 @@ public enum TestState: StateModule {
             return ret
         },
     ]
+
+    /// Salt's `check_pillar`: each listed key looked up as `pillar.get`
+    /// does; its type checked as Python's `isinstance` would (a boolean is
+    /// also an integer); failures and, with `verbose`, passes named with
+    /// Python's class names.
+    static func checkPillar(_ call: StateCall) throws -> StateResult {
+        let checks: [(argument: String, type: String?)] = [("present", nil), ("boolean", "<class 'bool'>"), ("integer", "<class 'int'>"),
+                                                           ("string", "(<class 'str'>,)"), ("listing", "<class 'list'>"),
+                                                           ("dictionary", "<class 'dict'>")]
+        guard checks.contains(where: { call[$0.argument].isTruthy }) else {
+            throw BrineError(.arguments, "Missing required argument text.")
+        }
+        var ret = StateResult(name: call.name)
+        var failed = OrderedDictionary<String, String?>(), fine = OrderedDictionary<String, String?>()
+        for (argument, type) in checks {
+            let keys: [String]
+            switch call[argument] {
+            case .null, .bool(false): keys = []
+            case .string(let key): keys = [key]
+            case .list(let items): keys = items.map(\.pythonString)
+            default: throw BrineError(.arguments, "\(argument) must be a string or a list of pillar keys")
+            }
+            for key in keys {
+                let value = try call.call("pillar.get", [.string(key), .null])
+                if value.isNull {
+                    failed[key] = .some(nil)
+                    ret.result = false
+                } else if let type, !matches(value, type) {
+                    failed[key] = type
+                    ret.result = false
+                } else if call.bool("verbose") {
+                    fine[key] = type
+                }
+            }
+        }
+        for (key, type) in failed {
+            ret.comment += "Pillar key \"\(key)\" " + (type.map { "is not \($0).\n" } ?? "is missing.\n")
+        }
+        if call.bool("verbose") && !fine.isEmpty {
+            ret.comment += "Those keys passed the check:\n" + fine.map { "- \($0.key) (\($0.value ?? "None"))\n" }.joined()
+        }
+        return ret
+    }
+
+    static func matches(_ value: Value, _ type: String) -> Bool {
+        switch (value, type) {
+        case (.bool, "<class 'bool'>"), (.bool, "<class 'int'>"), (.int, "<class 'int'>"), (.string, "(<class 'str'>,)"),
+             (.list, "<class 'list'>"), (.map, "<class 'dict'>"):
+            return true
+        default:
+            return false
+        }
+    }
 }
