@@ -1,0 +1,130 @@
+import BrineCore
+import Foundation
+import OrderedCollections
+
+/// APT's repository lists as Salt's `aptpkg` reads them: one-line entries in
+/// /etc/apt/sources.list and sources.list.d/*.list (a commented-out entry is
+/// a disabled repository), deb822 stanzas in sources.list.d/*.sources.
+struct AptSource: Equatable {
+    var type: String
+    var options: [(key: String, value: String)]
+    var uri: String
+    var dist: String
+    var comps: [String]
+    var disabled = false
+    var file: String
+    /// The entry as written (one-line files), without a `# ` for disabled.
+    var line: String
+
+    static func == (a: AptSource, b: AptSource) -> Bool { a.asValue == b.asValue }
+
+    var architectures: [String] { option("arch")?.split(separator: ",").map(String.init) ?? [] }
+    var signedBy: String { option("signed-by") ?? "" }
+
+    func option(_ key: String) -> String? { options.last { $0.key == key }?.value }
+
+    /// Salt's `get_repo` answer for this entry.
+    var asValue: Value {
+        .map([
+            "file": .string(file), "comps": .list(comps.map(Value.string)), "disabled": .bool(disabled), "enabled": .bool(!disabled),
+            "dist": .string(dist), "suites": [.string(dist)], "type": .string(type), "types": [.string(type)],
+            "uri": .string(uri), "uris": [.string(uri)], "line": .string(line),
+            "architectures": .list(architectures.map(Value.string)), "signedby": .string(signedBy),
+        ])
+    }
+
+    /// The one-line form: `deb [k=v …] uri dist comps…`.
+    var rendered: String {
+        var words = [type]
+        if !options.isEmpty { words.append("[" + options.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "]") }
+        words += [uri, dist] + comps
+        return words.joined(separator: " ")
+    }
+
+    /// Whether two entries are the same repository (Salt matches type, URI
+    /// and suite; options and components may change).
+    func sameRepository(as other: AptSource) -> Bool {
+        type == other.type && uri.trimmingSuffix("/") == other.uri.trimmingSuffix("/") && dist == other.dist
+    }
+
+    /// Parses `deb [options] uri dist [comps]` (nil when it is not one).
+    static func parse(_ text: String, file: String) -> AptSource? {
+        var rest = Substring(text.trimmingCharacters(in: .whitespaces))
+        var disabled = false
+        if rest.hasPrefix("#") {
+            disabled = true
+            rest = rest.dropFirst().drop { $0 == " " || $0 == "\t" }
+        }
+        let type = String(rest.prefix { !$0.isWhitespace })
+        guard type == "deb" || type == "deb-src" else { return nil }
+        rest = rest.dropFirst(type.count).drop(while: \.isWhitespace)
+        var options: [(key: String, value: String)] = []
+        if rest.hasPrefix("[") {
+            guard let close = rest.firstIndex(of: "]") else { return nil }
+            for pair in rest[rest.index(after: rest.startIndex)..<close].split(whereSeparator: \.isWhitespace) {
+                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
+                options.append((parts[0], parts.count > 1 ? parts[1] : ""))
+            }
+            rest = rest[rest.index(after: close)...].drop(while: \.isWhitespace)
+        }
+        let words = rest.split(whereSeparator: \.isWhitespace).map(String.init)
+        guard words.count >= 2 else { return nil }
+        var source = AptSource(type: type, options: options, uri: words[0], dist: words[1], comps: Array(words.dropFirst(2)),
+                               disabled: disabled, file: file, line: "")
+        source.line = source.rendered
+        return source
+    }
+
+    /// Every repository configured on the machine under `root` ("/" normally).
+    static func all(root: String = "") throws -> [AptSource] {
+        var files = [root + "/etc/apt/sources.list"]
+        let dir = root + "/etc/apt/sources.list.d"
+        for name in ((try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []).sorted()
+            where name.hasSuffix(".list") || name.hasSuffix(".sources") {
+            files.append(dir + "/" + name)
+        }
+        var found: [AptSource] = []
+        for file in files where FileOps.isFile(file) {
+            let text = try FileOps.readText(file)
+            found += file.hasSuffix(".sources") ? deb822(text, file: file)
+                : text.split(whereSeparator: \.isNewline).compactMap { parse(String($0), file: file) }
+        }
+        return found
+    }
+
+    /// deb822 stanzas: one entry per type, URI and suite.
+    static func deb822(_ text: String, file: String) -> [AptSource] {
+        var found: [AptSource] = []
+        for stanza in text.components(separatedBy: "\n\n") {
+            var fields: [String: String] = [:]
+            for line in stanza.split(separator: "\n") where !line.hasPrefix("#") {
+                let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+                if parts.count == 2 { fields[parts[0].lowercased()] = parts[1] }
+            }
+            let disabled = fields["enabled"]?.lowercased() == "no"
+            var options: [(key: String, value: String)] = []
+            if let arch = fields["architectures"] { options.append(("arch", arch.split(separator: " ").joined(separator: ","))) }
+            if let key = fields["signed-by"] { options.append(("signed-by", key)) }
+            for type in (fields["types"] ?? "").split(separator: " ") {
+                for uri in (fields["uris"] ?? "").split(separator: " ") {
+                    for suite in (fields["suites"] ?? "").split(separator: " ") {
+                        var source = AptSource(type: String(type), options: options, uri: String(uri), dist: String(suite),
+                                               comps: (fields["components"] ?? "").split(separator: " ").map(String.init),
+                                               disabled: disabled, file: file, line: "")
+                        source.line = source.rendered
+                        found.append(source)
+                    }
+                }
+            }
+        }
+        return found
+    }
+}
+
+extension String {
+    fileprivate func trimmingSuffix(_ suffix: Character) -> Substring {
+        var s = Substring(self)
+        while s.last == suffix { s = s.dropLast() }
+        return s
+    }
+}
