@@ -1,0 +1,127 @@
+import BrineCore
+import Foundation
+import OrderedCollections
+
+/// Salt's `host` states: names of addresses in the hosts file.
+public enum HostState: StateModule {
+    public static let name = "host"
+
+    public static let functions: [StateFunction] = [
+        StateFunction("present", doc: "Make sure the name is an alias of each address in ip (clean: and of no other).",
+                      [Parameter("ip"), Parameter("comment", default: ""), Parameter("clean", default: false)]) { call in
+            try present(call)
+        },
+        StateFunction("absent", doc: "Make sure the name is not an alias of the addresses in ip.", [Parameter("ip")]) { call in
+            try absent(call)
+        },
+        StateFunction("only", doc: "Make hostnames the only aliases of the address name.", [Parameter("hostnames")]) { call in
+            try only(call)
+        },
+    ]
+
+    static func present(_ call: StateCall) throws -> StateResult {
+        let name = call.name
+        let addresses = call.arguments.stringList("ip") ?? []
+        let comment = call.string("comment") ?? ""
+        var ret = StateResult(name: name)
+        let hosts = try HostsFile.read(call.context).entries
+        var said: [String] = []
+        var toAdd: [String] = [], toRemove: [String] = [], comments: [String] = []
+        for address in addresses where hosts[address] == nil {
+            toAdd.append(address)
+            if !comment.isEmpty { comments.append(address) }
+        }
+        var warnings: [Value] = []
+        for (address, entry) in hosts where entry.line == nil {
+            if !addresses.contains(address) {
+                guard entry.aliases.contains(name) else { continue }
+                if call.bool("clean") {
+                    toRemove.append(address)
+                } else {
+                    warnings.append(.string("Host \(name) present for IP address \(address). To get rid of this warning, either run this state with 'clean' set to True to remove \(name) from \(address), or add \(address) to the 'ip' argument."))
+                }
+            } else if entry.aliases.contains(name) {
+                if !comment.isEmpty && entry.comment != comment {
+                    comments.append(address)
+                } else {
+                    said.append("Host \(name) (\(address)) already present")
+                }
+            } else if IPAddress(address) != nil {
+                toAdd.append(address)
+                if !comment.isEmpty { comments.append(address) }
+            } else {
+                ret.result = false
+                said.append("Invalid IP Address for \(name) (\(address))")
+            }
+        }
+        if !warnings.isEmpty { ret.extra["warnings"] = .list(warnings) }
+        var added = OrderedDictionary<String, Value>(), commented = OrderedDictionary<String, Value>(), removed = OrderedDictionary<String, Value>()
+        for address in toAdd {
+            if call.test {
+                ret.result = nil
+                said.append("Host \(name) (\(address)) would be added")
+            } else {
+                _ = try call.call("hosts.add_host", [.string(address), .string(name)])
+                said.append("Added host \(name) (\(address))")
+            }
+            added[address] = .list((added[address]?.listValue ?? []) + [.string(name)])
+        }
+        for address in comments {
+            if call.test {
+                said.append("Comment for \(address) (\(comment)) would be added")
+            } else {
+                _ = try call.call("hosts.set_comment", [.string(address), .string(comment)])
+                said.append("Set comment for host \(address) (\(comment))")
+            }
+            commented[address] = .list((commented[address]?.listValue ?? []) + [.string(comment)])
+        }
+        for address in toRemove {
+            if call.test {
+                ret.result = nil
+                said.append("Host \(name) (\(address)) would be removed")
+            } else {
+                _ = try call.call("hosts.rm_host", [.string(address), .string(name)])
+                said.append("Removed host \(name) (\(address))")
+            }
+            removed[address] = .list((removed[address]?.listValue ?? []) + [.string(name)])
+        }
+        if !added.isEmpty { ret.changes["added"] = .map(added) }
+        if !commented.isEmpty { ret.changes["comment_added"] = .map(commented) }
+        if !removed.isEmpty { ret.changes["removed"] = .map(removed) }
+        ret.comment = said.joined(separator: "\n")
+        return ret
+    }
+
+    static func absent(_ call: StateCall) throws -> StateResult {
+        let name = call.name
+        var ret = StateResult(name: name, result: nil)
+        var said: [String] = []
+        for address in call.arguments.stringList("ip") ?? [] {
+            let hosts = try HostsFile.read(call.context).entries
+            if !(hosts[address]?.aliases.contains(name) ?? false) {
+                ret.result = true
+                said.append("Host \(name) (\(address)) already absent")
+            } else if call.test {
+                said.append("Host \(name) (\(address)) needs to be removed")
+            } else {
+                _ = try call.call("hosts.rm_host", [.string(address), .string(name)])
+                ret.changes = ["host": .string(name)]
+                ret.result = true
+                said.append("Removed host \(name) (\(address))")
+            }
+        }
+        ret.comment = said.joined(separator: "\n")
+        return ret
+    }
+
+    static func only(_ call: StateCall) throws -> StateResult {
+        let name = call.name
+        let old = (try HostsFile.read(call.context).entries[name]?.aliases ?? []).joined(separator: " ")
+        let new = (call.arguments.stringList("hostnames") ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        if old == new { return StateResult(name: name, comment: "IP address \(name) already set to \"\(new)\"") }
+        if call.test { return StateResult(name: name, result: nil, comment: "Would change \(name) from \"\(old)\" to \"\(new)\"") }
+        try HostsFile.setHost(ip: name, alias: new, comment: nil, call.context)
+        return StateResult(name: name, changes: [name: ["old": .string(old), "new": .string(new)]],
+                           comment: "successfully changed \(name) from \"\(old)\" to \"\(new)\"")
+    }
+}
