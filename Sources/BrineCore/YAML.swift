@@ -151,12 +151,10 @@ extension YAML {
     /// scalars, which are written in flow style (`b: [1, 2]`).
     public static func encodeFlowLeaves(_ value: Value) -> String {
         var out = ""
-        emit(sorted(value), indent: 0, into: &out, inlineStart: true, flowLeaves: true)
+        emit(value.sortingKeys(), indent: 0, into: &out, inlineStart: true, flowLeaves: true)
         if !out.hasSuffix("\n") { out += "\n" }
         return out
     }
-
-    static func sorted(_ value: Value) -> Value { value.sortingKeys() }
 
     /// Block-style YAML with every mapping's keys sorted: what PyYAML's
     /// `dump(default_flow_style=False)` writes with Salt's dumper.
@@ -282,9 +280,11 @@ extension YAML {
     /// PyYAML's double-quoted style without `allow_unicode`: its escapes
     /// for the special characters, `\\xXX`/`\\uXXXX`/`\\UXXXXXXXX` (upper-case
     /// hex) for anything else that is not printable ASCII.
+    static let namedEscapes: [UInt32: String] = [0: "0", 7: "a", 8: "b", 9: "t", 10: "n", 11: "v", 12: "f", 13: "r", 27: "e", 34: "\"",
+                                                 92: "\\", 0x85: "N", 0xA0: "_", 0x2028: "L", 0x2029: "P"]
+
     static func asciiDoubleQuoted(_ s: String) -> String {
-        let named: [UInt32: String] = [0: "0", 7: "a", 8: "b", 9: "t", 10: "n", 11: "v", 12: "f", 13: "r", 27: "e", 34: "\"",
-                                       92: "\\", 0x85: "N", 0xA0: "_", 0x2028: "L", 0x2029: "P"]
+        let named = namedEscapes
         var out = "\""
         for scalar in s.unicodeScalars {
             let v = scalar.value

@@ -18,10 +18,7 @@ import Testing
     }
 
     func apply(_ text: String, _ extra: String...) throws -> [Value] {
-        try tree.sls("c.sls", text)
-        let ctx = try tree.context()
-        let result = try ctx.loader.call("state.apply", CallArguments.parse(["c"] + extra), context: ctx)
-        return result.mapValue.map { Array($0.values) } ?? []
+        try tree.applyStates("c", text, extra)
     }
 
     @Test(.enabled(if: geteuid() == 0)) func jobsAndEnvironment() throws {

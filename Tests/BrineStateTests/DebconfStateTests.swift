@@ -12,10 +12,7 @@ import Testing
     let package = "brine-test-\(getpid())"
 
     func apply(_ text: String, _ extra: String...) throws -> Value {
-        try tree.sls("d.sls", text)
-        let ctx = try tree.context()
-        let result = try ctx.loader.call("state.apply", CallArguments.parse(["d"] + extra), context: ctx)
-        return result.mapValue?.values.first ?? .null
+        try tree.applyStates("d", text, extra).first ?? .null
     }
 
     func purge() throws {

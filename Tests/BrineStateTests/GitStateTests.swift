@@ -32,10 +32,7 @@ import Testing
 
     /// Applies the one state of `text` and returns its result.
     func apply(_ text: String, _ extra: String...) throws -> Value {
-        try tree.sls("g.sls", text)
-        let ctx = try tree.context()
-        let result = try ctx.loader.call("state.apply", CallArguments.parse(["g"] + extra), context: ctx)
-        return result.mapValue?.values.first ?? .null
+        try tree.applyStates("g", text, extra).first ?? .null
     }
 
     func latest(_ target: String, _ extra: String = "") -> String {

@@ -12,10 +12,7 @@ import Testing
     var hosts: String { tree.target + "/hosts" }
 
     func apply(_ text: String, _ extra: String...) throws -> [Value] {
-        try tree.sls("h.sls", text)
-        let ctx = try tree.context(options: ["hosts.file": .string(hosts)])
-        let result = try ctx.loader.call("state.apply", CallArguments.parse(["h"] + extra), context: ctx)
-        return result.mapValue.map { Array($0.values) } ?? []
+        try tree.applyStates("h", text, extra, options: ["hosts.file": .string(hosts)])
     }
 
     @Test func presentAbsentOnly() throws {

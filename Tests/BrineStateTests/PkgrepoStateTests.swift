@@ -13,10 +13,7 @@ import Testing
     let list = "/etc/apt/sources.list.d/brine-test-\(getpid()).list"
 
     func apply(_ text: String, _ extra: String...) throws -> Value {
-        try tree.sls("r.sls", text)
-        let ctx = try tree.context()
-        let result = try ctx.loader.call("state.apply", CallArguments.parse(["r"] + extra), context: ctx)
-        return result.mapValue?.values.first ?? .null
+        try tree.applyStates("r", text, extra).first ?? .null
     }
 
     func managed(_ line: String, _ extra: String = "") -> String {

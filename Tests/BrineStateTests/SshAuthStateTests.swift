@@ -15,10 +15,7 @@ import Testing
     var keys: String { tree.target + "/ssh/authorized_keys" }
 
     func apply(_ text: String, _ extra: String...) throws -> [Value] {
-        try tree.sls("k.sls", text)
-        let ctx = try tree.context()
-        let result = try ctx.loader.call("state.apply", CallArguments.parse(["k"] + extra), context: ctx)
-        return result.mapValue.map { Array($0.values) } ?? []
+        try tree.applyStates("k", text, extra)
     }
 
     @Test func presentAbsentAndSource() throws {

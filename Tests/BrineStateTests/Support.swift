@@ -50,6 +50,14 @@ struct Tree {
                                 fileClient: LocalFileClient(config: opts), isDirectCall: true)
     }
 
+    /// Writes `text` as `name.sls`, applies it (with CLI-style `extra`
+    /// words) and returns the states' returns in run order.
+    func applyStates(_ name: String, _ text: String, _ extra: [String] = [], options: [String: Value] = [:]) throws -> [Value] {
+        try sls(name + ".sls", text)
+        let ctx = try context(options: options)
+        return try ctx.loader.call("state.apply", CallArguments.parse([name] + extra), context: ctx).runs.map(\.ret)
+    }
+
     func remove() { try? FileManager.default.removeItem(atPath: root) }
 }
 

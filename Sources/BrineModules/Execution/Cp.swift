@@ -78,14 +78,11 @@ public enum CpModule: ExecutionModule {
             let url = a.string("path") ?? ""
             if url.hasPrefix("file://") { return .string(String(url.dropFirst("file://".count))) }
             if url.hasPrefix("http://") {
-                let response = try HTTPClient.request("GET", url, timeout: 60, limit: 1 << 30)
-                guard (200..<300).contains(response.status) else {
-                    throw BrineError(.execution, "Error: HTTP \(response.status) fetching \(url)")
-                }
-                guard let dest = a.string("dest") else { return .string(response.body) }
+                let bytes = try HTTPClient.download(url)
+                guard let dest = a.string("dest") else { return .string(String(decoding: bytes, as: UTF8.self)) }
                 let target = dest.hasSuffix("/") || FileOps.isDirectory(dest) ? FileOps.join([dest, FileOps.basename(url)]) : dest
                 if a.bool("makedirs") { _ = try FileOps.makeDirectories(FileOps.dirname(target)) }
-                try AtomicFile.write(response.bytes, to: target)  // bytes: binaries arrive whole
+                try AtomicFile.write(bytes, to: target)  // bytes: binaries arrive whole
                 return .string(target)
             }
             guard let local = try ctx.fileClient.cache(url, saltenv: a.string("saltenv") ?? "base") else { return false }

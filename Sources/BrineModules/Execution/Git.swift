@@ -81,7 +81,7 @@ public enum GitModule: ExecutionModule {
         ExecutionFunction("ls_remote", doc: "The refs a remote has, as {ref: commit} (ref: only that one).",
                           [Parameter("cwd", default: .null), Parameter("remote", default: "origin"), Parameter("ref", default: .null),
                            Parameter("opts", default: "")] + identity) { a, ctx in
-            let argv = ["ls-remote"] + options(a["opts"]) + [a.string("remote") ?? "origin"] + (a.string("ref").map { [$0] } ?? [])
+            let argv = ["ls-remote"] + options(a["opts"]) + ["--", a.string("remote") ?? "origin"] + (a.string("ref").map { [$0] } ?? [])
             return .map(lsRemote(try run(argv, cwd: a.string("cwd"), a, ctx)).mapValues(Value.string))
         },
         ExecutionFunction("config_get", doc: "A config key's value (all=True: every value, as a list); None when unset.",
@@ -102,9 +102,7 @@ public enum GitModule: ExecutionModule {
             let key = a.string("key") ?? ""
             let values = a.stringList("multivar") ?? a.string("value").map { [$0] } ?? []
             guard !values.isEmpty else { throw BrineError(.arguments, "Either 'value' or 'multivar' is required") }
-            let scope = try scopeOption(a)
-            _ = try run(["config"] + scope + ["--replace-all", key, values[0]], cwd: a.string("cwd"), a, ctx)
-            for extra in values.dropFirst() { _ = try run(["config"] + scope + ["--add", key, extra], cwd: a.string("cwd"), a, ctx) }
+            try setConfig(key, values, a, ctx)
             return .list((try configValues(key, a, ctx) ?? []).map(Value.string))
         },
         ExecutionFunction("config_unset", doc: "Unset a config key (value_regex: only matching values; all=True: every value).",
@@ -119,6 +117,26 @@ public enum GitModule: ExecutionModule {
     ]
 
     static func cwd(_ a: Arguments) -> String { a.string("cwd") ?? "" }
+
+    /// Salt's `redact_http_basic_auth`: what comes between `http(s)://` and
+    /// the line's last `@` is a user and password, shown as `<redacted>`.
+    static func redact(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            let lower = line.lowercased()
+            guard let scheme = lower.range(of: "https://") ?? lower.range(of: "http://"),
+                  let at = lower.lastIndex(of: "@"), at > scheme.upperBound
+            else { return String(line) }
+            return String(line[..<scheme.upperBound]) + "<redacted>" + String(line[at...])
+        }.joined(separator: "\n")
+    }
+
+    /// Sets a config key to `values` (the first replaces every value, the
+    /// others are added), in the repository at `cwd` or globally.
+    static func setConfig(_ key: String, _ values: [String], _ a: Arguments, _ ctx: ExecutionContext) throws {
+        let scope = try scopeOption(a)
+        try run(["config"] + scope + ["--replace-all", key, values.first ?? ""], cwd: a.string("cwd"), a, ctx)
+        for extra in values.dropFirst() { try run(["config"] + scope + ["--add", key, extra], cwd: a.string("cwd"), a, ctx) }
+    }
 
     /// `opts` as Salt takes it: a string split as a shell would, or a list.
     static func options(_ value: Value) -> [String] {
@@ -151,7 +169,7 @@ public enum GitModule: ExecutionModule {
         let result = try CmdModule.execute(options, ctx, mergeStderr: mergeStderr, failsCall: false, argv: ["git"] + argv)
         if result.retcode != 0 && !allowFailure && !a.bool("ignore_retcode") {
             let output = [result.stderr, result.stdout].filter { !$0.isEmpty }.joined(separator: "\n")
-            throw BrineError(.execution, "Command 'git \(argv.joined(separator: " "))' failed: \(output)")
+            throw BrineError(.execution, redact("Command 'git \(argv.joined(separator: " "))' failed: \(output)"))
         }
         return result
     }

@@ -70,6 +70,11 @@ public enum SshModule: ExecutionModule {
         return nil
     }
 
+    /// Salt's `options.split(',')` (nothing for no options).
+    static func splitOptions(_ text: String) -> [String] {
+        text.isEmpty ? [] : text.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+    }
+
     static func startsKeyType(_ chars: [Character], at start: Int) -> Bool {
         var i = start
         func take(_ text: String) -> Bool {
@@ -94,7 +99,7 @@ public enum SshModule: ExecutionModule {
             guard !line.isEmpty, !line.hasPrefix("#"), let (options, fields) = parse(line), fields.count >= 2 else { continue }
             guard let fingerprint = try fingerprint(fields[1], hash: hash) else { continue }
             let key = AuthorizedKey(key: fields[1], enc: fields[0], comment: fields.dropFirst(2).joined(separator: " "),
-                                    options: options.isEmpty ? [] : options.split(separator: ",", omittingEmptySubsequences: false).map(String.init))
+                                    options: splitOptions(options))
             found[fields[1]] = (key, key.value(fingerprint: fingerprint))
         }
         return found

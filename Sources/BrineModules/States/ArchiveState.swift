@@ -60,6 +60,9 @@ public enum ArchiveState: StateModule {
                 return StateResult(name: call.name, result: nil,
                                    comment: "Archive \(source) would be cached (if necessary) and checked to discover if extraction is needed")
             }
+            if local == nil && !source.hasPrefix("salt://") && call["source_hash"].isNull && !call.bool("skip_verify") {
+                return fail("Unable to verify upstream hash of source file \(GitModule.redact(source)), please set source_hash or set skip_verify to True")
+            }
             guard let archive = try local ?? cache() else {
                 return StateResult(name: source, result: false, comment: "Failed to cache \(source), check minion log for more information")
             }
@@ -121,12 +124,17 @@ public enum ArchiveState: StateModule {
         func cache() throws -> String? {
             if source.hasPrefix("salt://") { return try call.context.fileClient.cache(source, saltenv: call.context.saltenv) }
             guard source.hasPrefix("http://"), let url = URL(string: source), let host = url.host else { return nil }
-            let response = try HTTPClient.request("GET", source, timeout: 120, limit: 1 << 30)
-            guard (200..<300).contains(response.status) else { return nil }
+            guard let bytes = try? HTTPClient.download(source) else { return nil }
+            // Salt's extrn_files layout, each part checked: the URL names a
+            // file in the cache, never a path elsewhere on the minion.
+            let parts = [host] + url.path.split(separator: "/").map(String.init)
+            guard parts.allSatisfy({ !$0.isEmpty && $0 != "." && $0 != ".." && !$0.contains("\0") }) else {
+                throw BrineError(.state, "Source URL \(source) does not name a file", hint: "give the archive's own URL")
+            }
             let root = (call.context.opts.string("cachedir") ?? "/var/cache/brine/minion") + "/extrn_files/" + call.context.saltenv
-            let path = FileOps.join([root, host, url.path])
+            let path = root + "/" + parts.joined(separator: "/")
             _ = try FileOps.makeDirectories(FileOps.dirname(path))
-            try AtomicFile.write(response.bytes, to: path)
+            try AtomicFile.write(bytes, to: path)
             return path
         }
 
@@ -153,7 +161,7 @@ public enum ArchiveState: StateModule {
             switch call["trim_output"] {
             case .bool(true): return 100
             case .int(let n) where n > 0: return n
-            case .string(let s): return Int(s)
+            case .string(let s): return Int(s).flatMap { $0 > 0 ? $0 : nil }
             default: return nil
             }
         }
@@ -167,7 +175,7 @@ public enum ArchiveState: StateModule {
         /// (tar directories without, zip directories with a trailing slash).
         func list(_ archive: String, format: String) throws -> [Member] {
             let argv = format == "zip" ? ["unzip", "-Z1", archive] : ["tar", "-tf", archive]
-            let result = try ProcessRunner.runBlocking(Command(argv))
+            let result = try call.context.runner.run(Command(argv))
             guard result.retcode == 0 else {
                 throw BrineError(.state, "Unable to list contents of \(archive): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
@@ -186,7 +194,7 @@ public enum ArchiveState: StateModule {
             let options = (try? Shlex.split(call.string("options") ?? "")) ?? []
             let argv = format == "zip" ? ["unzip", "-o", "-q"] + options + [archive, "-d", destination]
                 : ["tar", "-x", "--no-same-owner"] + (options.isEmpty ? [] : ["-v"]) + options + ["-f", archive, "-C", destination]
-            let result = try ProcessRunner.runBlocking(Command(argv))
+            let result = try call.context.runner.run(Command(argv))
             guard result.retcode == 0 else {
                 throw BrineError(.state, "Failed to extract \(archive): \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
@@ -206,6 +214,7 @@ public enum ArchiveState: StateModule {
                     strip = Int(options[i + 1]) ?? 0
                 }
             }
+            strip = max(0, strip)
             return members.compactMap { member in
                 let parts = member.path.split(separator: "/", omittingEmptySubsequences: false)
                 guard parts.count > strip else { return nil }
@@ -214,15 +223,19 @@ public enum ArchiveState: StateModule {
             }
         }
 
-        /// `user`/`group` on the destination and every extracted path (Salt's
-        /// `enforce_ownership_on` defaults to the destination); true when one
-        /// changed.
+        /// `user`/`group` on the destination and everything under it (Salt's
+        /// `enforce_ownership_on` defaults to the destination), walked
+        /// without following a link; true when one changed.
         func enforceOwnership(_ members: [Member], test: Bool) throws -> Bool {
             let uid = call.string("user").flatMap(FileOps.uid), gid = call.string("group").flatMap(FileOps.gid)
             guard uid != nil || gid != nil else { return false }
+            let root = String(destination.dropLast())
+            var paths = [root]
+            if let walker = FileManager.default.enumerator(atPath: root) {  // does not descend into linked directories
+                while let relative = walker.nextObject() as? String { paths.append(root + "/" + relative) }
+            }
             var changed = false
-            for relative in [""] + strippedPaths(members) {
-                let path = destination + relative
+            for path in paths {
                 var info = stat()
                 guard lstat(path, &info) == 0 else { continue }
                 if (uid.map { $0 != info.st_uid } ?? false) || (gid.map { $0 != info.st_gid } ?? false) {

@@ -14,11 +14,24 @@ public enum DebconfState: StateModule {
             if !call["context"].isNull && call["context"].mapValue == nil { return .failed(call.name, "Context must be formed as a dict") }
             if !call["defaults"].isNull && call["defaults"].mapValue == nil { return .failed(call.name, "Defaults must be formed as a dict") }
             if call.test { return StateResult(name: call.name, result: nil, comment: "Debconf selections would have been set.") }
+            if call.string("template") != nil { return try loadTemplate(call) }
             let loaded = try call.call("debconf.set_file", [call["source"]])
             return loaded.asFlag ? StateResult(name: call.name, comment: "Debconf selections were set.")
                 : .failed(call.name, "Unable to set debconf selections from file.")
         },
     ]
+
+    /// `set_file` with `template: jinja`: the file rendered (with `context`
+    /// and `defaults`) into a private temporary file, then loaded.
+    static func loadTemplate(_ call: StateCall) throws -> StateResult {
+        let source = call.string("source") ?? ""
+        guard let local = try call.context.fileClient.cache(source, saltenv: call.context.saltenv), FileOps.isFile(local) else {
+            return .failed(call.name, "Unable to set debconf selections from file.")
+        }
+        let rendered = try FileState.renderIfTemplate(try FileOps.readText(local), call: call, file: local, url: source)
+        try DebconfModule.setSelections(rendered, call.context)
+        return StateResult(name: call.name, comment: "Debconf selections were set.")
+    }
 
     static func set(_ call: StateCall) throws -> StateResult {
         var ret = StateResult(name: call.name)

@@ -41,7 +41,7 @@ enum FileSerializeState {
                 return .failed(path, "Failed to deserialize existing data: \(error.message)")
             }
             if let existing {
-                let merged = mergeRecurse(existing, dataset)
+                let merged = existing.merged(with: dataset)  // Salt's dictupdate.merge_recurse
                 if merged == existing { return StateResult(name: path, comment: "The file \(path) is in the correct state") }
                 dataset = merged
             }
@@ -51,7 +51,7 @@ enum FileSerializeState {
         managed.arguments.values["source"] = .null
         managed.arguments.values["template"] = .null
         var ret = try FileState.managed(managed)
-        if call.test {
+        if call.test && ret.result != false {
             ret.comment = ret.result == nil ? "Dataset will be serialized and stored into \(path)" : "The file \(path) is in the correct state"
         }
         if let existing, ret.result != false, case .map = existing, case .map = dataset {
@@ -80,16 +80,6 @@ enum FileSerializeState {
             case .json: try JSON.decode(text, file: file)
             }
         }
-    }
-
-    /// Salt's `dictupdate.merge_recurse`: mappings merged key by key,
-    /// anything else replaced.
-    static func mergeRecurse(_ base: Value, _ update: Value, depth: Int = 0) -> Value {
-        guard depth < 256, case .map(var merged) = base, case .map(let changes) = update else { return update }
-        for (key, value) in changes {
-            merged[key] = merged[key].map { mergeRecurse($0, value, depth: depth + 1) } ?? value
-        }
-        return .map(merged)
     }
 
     /// Salt's `RecursiveDictDiffer(old, new).diffs`: changed leaves as

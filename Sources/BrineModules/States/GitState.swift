@@ -16,11 +16,11 @@ public enum GitState: StateModule {
                              Parameter("force_clone", default: false), Parameter("force_reset", default: false),
                              Parameter("fetch_tags", default: true)]) { call in
             var latest = Latest(call)
-            return try latest.apply()
+            return redacted(try latest.apply())
         },
         StateFunction("cloned", doc: "Make sure a clone of the repository exists at target (and is on branch, if given).",
                       .optional("target", "branch", "user", "identity")) { call in
-            try cloned(call)
+            redacted(try cloned(call))
         },
         StateFunction("config_set", doc: "Set a git config key to value, or to the values of multivar (repo, or global: True).",
                       .optional("value", "multivar", "repo", "user")) { call in
@@ -31,6 +31,15 @@ public enum GitState: StateModule {
             try configUnset(call)
         },
     ]
+
+    /// A return whose name, comment and changes show a URL's credentials
+    /// as `<redacted>`, as Salt's do.
+    static func redacted(_ result: StateResult) -> StateResult {
+        var clean = result
+        clean.comment = GitModule.redact(result.comment)
+        clean.changes = result.changes.mapValues { $0.stringValue.map { .string(GitModule.redact($0)) } ?? $0 }
+        return clean
+    }
 
     /// Salt's `_format_comments`.
     static func format(_ comments: [String]) -> String {
@@ -154,7 +163,7 @@ public enum GitState: StateModule {
         /// `v1 (abc1234)`, `abc1234`).
         func remoteRevision() throws -> (sha: String, location: String)? {
             if rev.count == 40, rev.allSatisfy(\.isHexDigit) { return (rev, short(rev)) }
-            let refs = GitModule.lsRemote(try git(["ls-remote", url]).stdout)
+            let refs = GitModule.lsRemote(try git(["ls-remote", "--", url]).stdout)
             if rev == "HEAD", let sha = refs["HEAD"] { return (sha, "remote HEAD (\(short(sha)))") }
             if let sha = refs["refs/heads/\(rev)"] { return (sha, "\(remote)/\(rev) (\(short(sha)))") }
             if let sha = refs["refs/tags/\(rev)^{}"] ?? refs["refs/tags/\(rev)"] { return (sha, "\(rev) (\(short(sha)))") }
@@ -196,7 +205,8 @@ public enum GitState: StateModule {
             }
             let tagsBefore = Set(try git(["tag"]).stdout.split(separator: "\n").map(String.init))
             let refsBefore = try git(["for-each-ref", "--format=%(objectname) %(refname)"]).stdout
-            let fetched = try git(["fetch", "--tags", "--force", remote] + (call.arguments.int("depth").map { ["--depth", String($0)] } ?? []),
+            let tags = call.flag("fetch_tags", default: true) ? ["--tags"] : ["--no-tags"]
+            let fetched = try git(["fetch"] + tags + ["--force", remote] + (call.arguments.int("depth").map { ["--depth", String($0)] } ?? []),
                                   allowFailure: true)
             guard fetched.retcode == 0 else {
                 return .failed(url, "Fetch failed. Set 'force_fetch' to True to force the fetch if the failure was due to not being able to "
@@ -299,6 +309,7 @@ public enum GitState: StateModule {
         guard let (a, isGlobal) = configArguments(call) else {
             return .failed(key, "Non-global config options require the 'repo' argument to be set")
         }
+        guard !call["value"].isNull || !call["multivar"].isNull else { return .failed(key, "Either 'value' or 'multivar' is required") }
         let desired: [String], shown: String
         if let value = call.string("value") {
             (desired, shown) = ([value], "'\(value)'")
@@ -315,10 +326,8 @@ public enum GitState: StateModule {
             return StateResult(name: key, result: nil, changes: ["old": old, "new": .list(desired.map(Value.string))],
                                comment: "\(scope)'\(key)' would be \(verb) \(shown)")
         }
-        let scopeOption = isGlobal ? ["--global"] : ["--local"]
         do {
-            try GitModule.run(["config"] + scopeOption + ["--replace-all", key, desired.first ?? ""], cwd: a.string("cwd"), a, call.context)
-            for extra in desired.dropFirst() { try GitModule.run(["config"] + scopeOption + ["--add", key, extra], cwd: a.string("cwd"), a, call.context) }
+            try GitModule.setConfig(key, desired, a, call.context)
         } catch let error as BrineError {
             return .failed(key, "Failed to set \(isGlobal ? "global key " : "")'\(key)' to \(shown): \(error.message)")
         }
@@ -331,7 +340,7 @@ public enum GitState: StateModule {
 
     static func configUnset(_ call: StateCall) throws -> StateResult {
         let key = call.name
-        guard let (a, isGlobal) = configArguments(call) else {
+        guard let (a, _) = configArguments(call) else {
             return .failed(key, "Non-global config options require the 'repo' argument to be set")
         }
         let all = call.arguments.extraKeywords["all"]?.asFlag ?? false
@@ -354,7 +363,7 @@ public enum GitState: StateModule {
             return StateResult(name: key, result: nil, changes: matched, comment: "\(before.count) key(s) would have value(s) unset")
         }
         let everything = try GitModule.configRegexp(pattern, valueRegex: nil, a, call.context)
-        let scopeOption = isGlobal ? ["--global"] : ["--local"]
+        let scopeOption = try GitModule.scopeOption(a)
         do {
             try GitModule.run(["config"] + scopeOption + [all ? "--unset-all" : "--unset", key] + (call.string("value_regex").map { [$0] } ?? []),
                               cwd: a.string("cwd"), a, call.context)

@@ -55,39 +55,28 @@ public enum HostState: StateModule {
             }
         }
         if !warnings.isEmpty { ret.extra["warnings"] = .list(warnings) }
-        var added = OrderedDictionary<String, Value>(), commented = OrderedDictionary<String, Value>(), removed = OrderedDictionary<String, Value>()
-        for address in toAdd {
-            if call.test {
-                ret.result = nil
-                said.append("Host \(name) (\(address)) would be added")
-            } else {
-                _ = try call.call("hosts.add_host", [.string(address), .string(name)])
-                said.append("Added host \(name) (\(address))")
+        /// One kind of edit over addresses, said and recorded as Salt does.
+        func edit(_ addresses: [String], key: String, value: String, pending: Bool, would: (String) -> String, did: (String) -> String,
+                  _ action: (String) throws -> Void) throws {
+            var recorded = OrderedDictionary<String, Value>()
+            for address in addresses {
+                if call.test {
+                    if pending { ret.result = nil }
+                    said.append(would(address))
+                } else {
+                    try action(address)
+                    said.append(did(address))
+                }
+                recorded[address] = .list((recorded[address]?.listValue ?? []) + [.string(value)])
             }
-            added[address] = .list((added[address]?.listValue ?? []) + [.string(name)])
+            if !recorded.isEmpty { ret.changes[key] = .map(recorded) }
         }
-        for address in comments {
-            if call.test {
-                said.append("Comment for \(address) (\(comment)) would be added")
-            } else {
-                _ = try call.call("hosts.set_comment", [.string(address), .string(comment)])
-                said.append("Set comment for host \(address) (\(comment))")
-            }
-            commented[address] = .list((commented[address]?.listValue ?? []) + [.string(comment)])
-        }
-        for address in toRemove {
-            if call.test {
-                ret.result = nil
-                said.append("Host \(name) (\(address)) would be removed")
-            } else {
-                _ = try call.call("hosts.rm_host", [.string(address), .string(name)])
-                said.append("Removed host \(name) (\(address))")
-            }
-            removed[address] = .list((removed[address]?.listValue ?? []) + [.string(name)])
-        }
-        if !added.isEmpty { ret.changes["added"] = .map(added) }
-        if !commented.isEmpty { ret.changes["comment_added"] = .map(commented) }
-        if !removed.isEmpty { ret.changes["removed"] = .map(removed) }
+        try edit(toAdd, key: "added", value: name, pending: true, would: { "Host \(name) (\($0)) would be added" },
+                 did: { "Added host \(name) (\($0))" }) { _ = try call.call("hosts.add_host", [.string($0), .string(name)]) }
+        try edit(comments, key: "comment_added", value: comment, pending: false, would: { "Comment for \($0) (\(comment)) would be added" },
+                 did: { "Set comment for host \($0) (\(comment))" }) { _ = try call.call("hosts.set_comment", [.string($0), .string(comment)]) }
+        try edit(toRemove, key: "removed", value: name, pending: true, would: { "Host \(name) (\($0)) would be removed" },
+                 did: { "Removed host \(name) (\($0))" }) { _ = try call.call("hosts.rm_host", [.string($0), .string(name)]) }
         ret.comment = said.joined(separator: "\n")
         return ret
     }

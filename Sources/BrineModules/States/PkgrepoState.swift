@@ -48,7 +48,13 @@ public enum PkgrepoState: StateModule {
         }
         let before = try AptSource.all().first { $0.sameRepository(as: wanted) }
         var target = wanted
-        if let before, call.string("file") == nil { target.file = before.file }
+        if let before, call.string("file") == nil {
+            guard !before.file.hasSuffix(".sources") else {
+                return .failed(name, "Package repo '\(name)' is configured in \(before.file), a deb822 file: Brine writes one-line "
+                               + "entries only; give 'file' to move it to a .list file, or edit \(before.file)")
+            }
+            target.file = before.file
+        }
         let keyChange = try keyNeedsChange(call)
         if let before, before == target, !keyChange, !call.bool("clean_file") {
             return StateResult(name: name, comment: "Package repo '\(name)' already configured")
@@ -117,10 +123,11 @@ public enum PkgrepoState: StateModule {
     /// keyring's name ends in .gpg (APT reads armor only from .asc files).
     static func fetchKey(_ url: String, _ call: StateCall) throws -> Data {
         var bytes: Data
+        if url.hasPrefix("https://") {
+            throw BrineError(.state, "key_url \(url): https is not supported here", hint: "serve the key from salt:// (the file server) or a file")
+        }
         if url.hasPrefix("http://") {
-            let response = try HTTPClient.request("GET", url, timeout: 60)
-            guard (200..<300).contains(response.status) else { throw BrineError(.state, "Error: HTTP \(response.status) fetching \(url)") }
-            bytes = Data(response.bytes)
+            bytes = Data(try HTTPClient.download(url, timeout: 60))
         } else {
             let local = url.hasPrefix("salt://") ? try call.context.fileClient.cache(url, saltenv: call.context.saltenv)
                 : String(url.dropFirst(url.hasPrefix("file://") ? 7 : 0))
@@ -133,7 +140,7 @@ public enum PkgrepoState: StateModule {
         let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("brine-key-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: scratch + ".asc"); try? FileManager.default.removeItem(atPath: scratch + ".gpg") }
         try AtomicFile.write(Array(bytes), to: scratch + ".asc", mode: 0o600)
-        let result = try ProcessRunner.runBlocking(Command(["gpg", "--batch", "--yes", "--dearmor", "-o", scratch + ".gpg", scratch + ".asc"]))
+        let result = try call.context.runner.run(Command(["gpg", "--batch", "--yes", "--dearmor", "-o", scratch + ".gpg", scratch + ".asc"]))
         guard result.retcode == 0 else { throw BrineError(.state, "gpg --dearmor failed for \(url): \(result.stderr)") }
         return try Data(contentsOf: URL(fileURLWithPath: scratch + ".gpg"))
     }

@@ -28,7 +28,7 @@ public enum SshAuthState: StateModule {
         var key = SshModule.AuthorizedKey(key: call.name, enc: call.string("enc") ?? "ssh-rsa", comment: call.string("comment") ?? "",
                                           options: call.arguments.stringList("options") ?? [])
         if let (options, fields) = SshModule.parse(call.name), fields.count >= 2 {
-            if !options.isEmpty { key.options = options.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            if !options.isEmpty { key.options = SshModule.splitOptions(options) }
             key.enc = fields[0]
             key.key = fields[1]
             if fields.count >= 3 { key.comment = splitComment ? fields.dropFirst(2).joined(separator: " ") : fields[2] }

@@ -62,8 +62,9 @@ struct AptSource: Equatable {
         if rest.hasPrefix("[") {
             guard let close = rest.firstIndex(of: "]") else { return nil }
             for pair in rest[rest.index(after: rest.startIndex)..<close].split(whereSeparator: \.isWhitespace) {
-                let parts = pair.split(separator: "=", maxSplits: 1).map(String.init)
-                options.append((parts[0], parts.count > 1 ? parts[1] : ""))
+                let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false).map(String.init)
+                guard let key = parts.first, !key.isEmpty else { continue }  // a stray "=": not an option
+                options.append((key, parts.count > 1 ? parts[1] : ""))
             }
             rest = rest[rest.index(after: close)...].drop(while: \.isWhitespace)
         }

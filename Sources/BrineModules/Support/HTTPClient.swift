@@ -42,6 +42,14 @@ public enum HTTPClient {
         return try parse(try receive(fd, url: url, limit: limit), url: url)
     }
 
+    /// A file's bytes from an `http://` URL (up to 1 GiB); any status but
+    /// 2xx is an error naming it.
+    public static func download(_ url: String, timeout: Double = 120) throws(BrineError) -> [UInt8] {
+        let response = try request("GET", url, timeout: timeout, limit: 1 << 30)
+        guard (200..<300).contains(response.status) else { throw BrineError(.execution, "Error: HTTP \(response.status) fetching \(url)") }
+        return response.bytes
+    }
+
     static func connect(host: String, port: Int, timeout: Double) throws(BrineError) -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC
