@@ -99,6 +99,46 @@ import Testing
         if pid > 0 { kill(pid_t(pid), SIGTERM) }
     }
 
+    /// file.keyvalue (uncommenting, a second value of a key removed, an
+    /// int's diff note, appended keys) and file.rename, as Salt 3008.4 does
+    /// them on the same files.
+    @Test func keyvalueAndRename() throws {
+        defer { tree.remove() }
+        let config = tree.target + "/sshd_config"
+        try "# comment\n#PermitRootLogin yes\nPort 22\nPort 23\nUsePAM yes\n".write(toFile: config, atomically: true, encoding: .utf8)
+        try "x\n".write(toFile: tree.target + "/old.txt", atomically: true, encoding: .utf8)
+        let text = """
+            settings:
+              file.keyvalue:
+                - name: \(config)
+                - key_values:
+                    PermitRootLogin: 'no'
+                    Port: 2222
+                    MaxAuthTries: 3
+                - separator: ' '
+                - uncomment: '# '
+                - append_if_not_found: True
+            moved:
+              file.rename:
+                - name: \(tree.target)/new/renamed.txt
+                - source: \(tree.target)/old.txt
+                - makedirs: True
+            """
+        let preview = try apply(text, test: true)
+        #expect(preview["file_|-settings_|-\(config)_|-keyvalue"]?["comment"]?.stringValue?.hasPrefix("File \(config) is set to be changed (4 lines modified, 0 deleted)") == true)
+        let result = try apply(text)
+        #expect(result["file_|-settings_|-\(config)_|-keyvalue"]?["changes"]?["diff"]
+                == "- #PermitRootLogin yes\n+ PermitRootLogin no\n- Port 22\n+ Port 2222 (from int type)\n- Port 23\n- <EOF>\n+ MaxAuthTries 3\n+ <EOF>\n")
+        #expect(tree.read(config) == "# comment\nPermitRootLogin no\nPort 2222\nUsePAM yes\nMaxAuthTries 3\n")
+        #expect(result["file_|-moved_|-\(tree.target)/new/renamed.txt_|-rename"]?["comment"]
+                == .string("Moved \"\(tree.target)/old.txt\" to \"\(tree.target)/new/renamed.txt\""))
+        #expect(tree.read(tree.target + "/new/renamed.txt") == "x\n")
+        let again = try apply(text)
+        #expect(again["file_|-settings_|-\(config)_|-keyvalue"]?["changes"] == [:])
+        #expect(again["file_|-moved_|-\(tree.target)/new/renamed.txt_|-rename"]?["comment"]
+                == .string("Source file \"\(tree.target)/old.txt\" has already been moved out of place"))
+    }
+
     @Test func managedErrors() throws {
         defer { tree.remove() }
         let result = try apply("""

@@ -23,6 +23,14 @@ public enum FileState: StateModule {
                       FileSerializeState.parameters) { call in
             try FileSerializeState.serialize(call)
         },
+        StateFunction("rename", doc: "Move source to name (force: replace an existing name; makedirs: create its directory).",
+                      FileRenameState.parameters) { call in
+            try FileRenameState.rename(call)
+        },
+        StateFunction("keyvalue", doc: "Set key=value lines of a file (key/value or key_values; uncomment, append/prepend_if_not_found, prune).",
+                      FileKeyvalueState.parameters) { call in
+            try FileKeyvalueState.keyvalue(call)
+        },
         StateFunction("directory", doc: "Ensure a directory exists, with owner, mode, and optionally recurse or clean.",
                       .optional("user", "group", "dir_mode", "file_mode", "mode", "recurse", "exclude_pat")
                           + [Parameter("makedirs", default: false), Parameter("clean", default: false)]) { call in
