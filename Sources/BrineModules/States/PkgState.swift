@@ -22,7 +22,7 @@ public enum PkgState: StateModule {
         StateFunction("purged", doc: "Ensure packages are removed with their configuration.", .optional("pkgs")) { call in
             try removed(call, purge: true)
         },
-    ]
+    ] + holdFunctions
 
     static func wanted(_ call: StateCall) -> [(name: String, version: String?)] {
         var args = Arguments()
