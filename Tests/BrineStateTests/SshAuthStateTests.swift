@@ -76,3 +76,40 @@ import Testing
         #expect(invalid.first?["comment"] == "Invalid public ssh key, most likely has spaces or invalid syntax")
     }
 }
+
+/// `ssh_known_hosts.present`/`absent` on a real known_hosts file, with
+/// ssh-keygen doing the finding, removing and hashing as under Salt.
+@Suite struct SshKnownHostsStateTests {
+    let tree = Tree()
+    let ed25519 = "AAAAC3NzaC1lZDI1NTE5AAAAIM3gT3QF1LoG+zq/6WmOB9clc09x9SVemw0y7HYCDwML"
+    let rsa = "AAAAB3NzaC1yc2EAAAADAQABAAAAgQDVBMWYV9HlvMiUefqTCSP26xjyZkfOcdYrV67CvBDcaoyKK7Et1Utplq709Fu9+O84f01y4IAqhrIfyxatBpMutnOSLCgqRC26+0seEiKVpJfhkiyEIGxA6okQrpj563PCLbvMB88ai4c/8wLti3YUdt89LrmktnJpvWT3vsihHw=="
+    var file: String { tree.target + "/known_hosts" }
+
+    func present(_ host: String, _ key: String, _ enc: String, hashed: Bool = false) -> String {
+        "\(host):\n  ssh_known_hosts.present:\n    - key: \(key)\n    - enc: \(enc)\n    - config: \(file)\n"
+            + (hashed ? "" : "    - hash_known_hosts: False\n")
+    }
+
+    @Test func presentUpdateAbsent() throws {
+        defer { tree.remove() }
+        let first = present("git.example.com", ed25519, "ssh-ed25519") + present("other.example.com", rsa, "ssh-rsa")
+        #expect(try tree.applyStates("kh", first, ["test=True"])[0]["comment"] == .string("Key for git.example.com is set to be added to \(file)"))
+        let added = try tree.applyStates("kh", first)
+        #expect(added[0]["comment"] == .string("git.example.com's key saved to \(file) (key: \(ed25519))"))
+        #expect(added[0]["changes"] == ["old": .null, "new": [["hostname": "git.example.com", "key": .string(ed25519), "enc": "ssh-ed25519"]]])
+        #expect(tree.read(file) == "git.example.com ssh-ed25519 \(ed25519)\nother.example.com ssh-rsa \(rsa)\n")
+        #expect(try tree.applyStates("kh", first)[0]["comment"] == .string("git.example.com already exists in \(file)"))
+        let changed = try tree.applyStates("kh", present("git.example.com", rsa, "ssh-rsa"))
+        #expect(changed[0]["changes"]?["old"]?.listValue?.first?["key"] == .string(ed25519))
+        // Only entries of the same type are replaced (a host may have several), as in Salt.
+        #expect(tree.read(file) == "git.example.com ssh-ed25519 \(ed25519)\nother.example.com ssh-rsa \(rsa)\ngit.example.com ssh-rsa \(rsa)\n")
+        let absent = "gone:\n  ssh_known_hosts.absent:\n    - name: other.example.com\n    - config: \(file)\n"
+        #expect(try tree.applyStates("kh", absent)[0]["changes"]?["new"] == .null)
+        #expect(try tree.applyStates("kh", absent)[0]["comment"] == "Host is already absent")
+        // Hashed (the default): the host no longer readable, still found by ssh-keygen.
+        _ = try tree.applyStates("kh", present("hidden.example.com", ed25519, "ssh-ed25519", hashed: true))
+        #expect(tree.read(file)?.contains("hidden.example.com") == false)
+        let found = try ProcessRunner.runBlocking(Command(["ssh-keygen", "-F", "hidden.example.com", "-f", file]))
+        #expect(found.stdout.contains(ed25519))
+    }
+}

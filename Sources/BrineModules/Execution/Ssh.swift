@@ -37,7 +37,7 @@ public enum SshModule: ExecutionModule {
             .string(try remove(a.string("key") ?? "", user: a.string("user") ?? "", config: a.string("config"),
                                hash: a.string("fingerprint_hash_type")))
         },
-    ]
+    ] + knownHostFunctions
 
     /// One authorized_keys entry.
     struct AuthorizedKey: Equatable {
