@@ -32,6 +32,20 @@ extension PkgState {
         return (answer["result"] == .bool(true), answer)
     }
 
+    /// Lifts the holds of `names` (under test, says which it would lift).
+    static func lift(_ names: [String], _ call: StateCall, into ret: inout StateResult, said: inout [String]) throws {
+        for name in names {
+            if call.test {
+                said.append("The following package would be unheld: \(name)")
+                continue
+            }
+            let (ok, answer) = try change(false, name, call)
+            if !ok { ret.result = false }
+            if let comment = answer["comment"]?.stringValue, !comment.isEmpty { said.append(comment) }
+            ret.changes[name] = answer
+        }
+    }
+
     static func held(_ call: StateCall) throws -> StateResult {
         guard let names = holdNames(call), !(names.isEmpty && !call.bool("replace")) else {
             return StateResult(name: call.name, comment: "No packages to be held provided")
@@ -49,18 +63,7 @@ extension PkgState {
             said.append(ok ? "Package \(name) is now being held" : "Package \(name) was not held")
             ret.changes[name] = answer
         }
-        if call.bool("replace") {
-            for name in locks where !names.contains(name) {
-                if call.test {
-                    said.append("The following package would be unheld: \(name)")
-                    continue
-                }
-                let (ok, answer) = try change(false, name, call)
-                if !ok { ret.result = false }
-                if let comment = answer["comment"]?.stringValue, !comment.isEmpty { said.append(comment) }
-                ret.changes[name] = answer
-            }
-        }
+        if call.bool("replace") { try lift(locks.filter { !names.contains($0) }, call, into: &ret, said: &said) }
         ret.comment = said.joined(separator: "\n")
         if ret.changes.isEmpty && ret.comment.isEmpty { ret.comment = "No changes made" }
         return ret
@@ -72,16 +75,7 @@ extension PkgState {
         }
         var ret = StateResult(name: call.name)
         var said: [String] = []
-        for name in try currentHolds(call) where call.bool("all") || names.contains(name) {
-            if call.test {
-                said.append("The following package would be unheld: \(name)")
-                continue
-            }
-            let (ok, answer) = try change(false, name, call)
-            if !ok { ret.result = false }
-            if let comment = answer["comment"]?.stringValue, !comment.isEmpty { said.append(comment) }
-            ret.changes[name] = answer
-        }
+        try lift(try currentHolds(call).filter { call.bool("all") || names.contains($0) }, call, into: &ret, said: &said)
         ret.comment = said.joined(separator: "\n")
         if ret.changes.isEmpty && ret.comment.isEmpty { ret.comment = "No changes made" }
         return ret
