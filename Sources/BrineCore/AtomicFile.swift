@@ -13,8 +13,10 @@ import Glibc
 /// power loss; an fsync per file made a 1000-file state run take a second.
 public enum AtomicFile {
     public static func write(_ data: some Collection<UInt8>, to path: String, mode: mode_t? = nil) throws(BrineError) {
-        let directory = (path as NSString).deletingLastPathComponent
-        let base = (path as NSString).lastPathComponent
+        // By bytes: Foundation's deletingLastPathComponent traps on some one-character names on Linux.
+        let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
+        let directory = slash.map { $0 == path.utf8.startIndex ? "/" : String(path[..<$0]) } ?? ""
+        let base = slash.map { String(path[path.utf8.index(after: $0)...]) } ?? path
         var template = Array("\(directory.isEmpty ? "." : directory)/.\(base).brine-XXXXXX".utf8CString)
         let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
         guard fd >= 0 else {

@@ -30,7 +30,7 @@ public enum AlternativesModule: ExecutionModule {
             .bool(try exists(a.string("name") ?? "", path: a.string("path") ?? "", ctx))
         },
         ExecutionFunction("check_installed", doc: "Whether the name points at path now.", [Parameter("name"), Parameter("path")]) { a, _ in
-            .bool(current(a.string("name") ?? "") == a.string("path"))
+            .bool(current(a.string("name") ?? "").map { $0 == a.string("path") } ?? false)
         },
         ExecutionFunction("install", doc: "update-alternatives --install link name path priority.",
                           [Parameter("name"), Parameter("link"), Parameter("path"), Parameter("priority")]) { a, ctx in

@@ -20,8 +20,9 @@ public enum HostsModule: ExecutionModule {
             .list((try HostsFile.read(ctx).entries[a.string("ip") ?? ""]?.aliases ?? []).map(Value.string))
         },
         ExecutionFunction("has_pair", doc: "Whether the address has the alias (or every alias of a list).", [Parameter("ip"), Parameter("alias")]) { a, ctx in
-            let aliases = try HostsFile.read(ctx).entries[a.string("ip") ?? ""]?.aliases ?? []
-            return .bool((a.stringList("alias") ?? []).allSatisfy(aliases.contains))
+            guard let aliases = try HostsFile.read(ctx).entries[a.string("ip") ?? ""]?.aliases else { return false }
+            if case .list(let wanted) = a["alias"] { return .bool(wanted.map(\.pythonString).allSatisfy(aliases.contains)) }
+            return .bool(aliases.contains(a["alias"].pythonString))
         },
         ExecutionFunction("add_host", doc: "Add an alias to an address.", [Parameter("ip"), Parameter("alias")]) { a, ctx in
             var file = try HostsFile.read(ctx)
@@ -44,8 +45,9 @@ public enum HostsModule: ExecutionModule {
             var file = try HostsFile.read(ctx)
             let ip = a.string("ip") ?? ""
             guard file.entries[ip] != nil else { return false }
-            if file.entries[ip]?.comment != a.string("comment") {
-                file.entries[ip]?.comment = a.string("comment")
+            let comment = a.string("comment").flatMap { $0.isEmpty ? nil : $0 }  // Salt's `if comment:`
+            if file.entries[ip]?.comment != comment {
+                file.entries[ip]?.comment = comment
                 try file.write()
             }
             return true
@@ -81,7 +83,7 @@ struct HostsFile {
         var file = HostsFile(path: try path(ctx))
         guard FileOps.isFile(file.path) else { return file }
         var comments = 0
-        for raw in try FileOps.readText(file.path).split(whereSeparator: \.isNewline) {
+        for raw in FileKeyvalueState.universalNewlines(try FileOps.readText(file.path)).split(separator: "\n") {
             var line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             if line.hasPrefix("#") {
@@ -111,17 +113,30 @@ struct HostsFile {
             let trimmed = line.trimmingCharacters(in: .whitespaces)
             if !trimmed.isEmpty { out += trimmed + "\n" }
         }
-        try AtomicFile.write(out, to: path, mode: FileOps.exists(path) ? nil : 0o644)
+        try HostsFile.store(out, path)
+    }
+
+    /// Written in place, as Salt writes it: in a container /etc/hosts is a
+    /// bind mount, which a rename over it cannot replace.
+    static func store(_ text: String, _ path: String) throws {
+        let existed = FileOps.exists(path)
+        do {
+            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        } catch {
+            throw BrineError(.io, "cannot write \(path): \(error.localizedDescription)")
+        }
+        if !existed { chmod(path, 0o644) }
     }
 
     /// Salt's `set_host`: the first line of the address replaced, later
     /// ones dropped, other lines untouched; appended when missing.
     static func setHost(ip: String, alias: String, comment: String?, _ ctx: ExecutionContext) throws {
         let path = try path(ctx)
-        var lines = FileOps.isFile(path) ? try FileOps.readText(path).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) : []
+        var lines = FileOps.isFile(path)
+            ? FileKeyvalueState.universalNewlines(try FileOps.readText(path)).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) : []
         if lines.last == "" { lines.removeLast() }
         let replacement: String? = alias.trimmingCharacters(in: .whitespaces).isEmpty ? nil
-            : comment.map { "\(ip)\t\t\(alias)\t\t# \($0)" } ?? "\(ip)\t\t\(alias)"
+            : comment.flatMap { $0.isEmpty ? nil : "\(ip)\t\t\(alias)\t\t# \($0)" } ?? "\(ip)\t\t\(alias)"
         var replaced = false
         lines = lines.compactMap { line in
             let words = line.trimmingCharacters(in: .whitespaces).split(whereSeparator: \.isWhitespace)
@@ -130,7 +145,7 @@ struct HostsFile {
             return replaced ? nil : replacement  // nil: an empty alias removes the address
         }
         if !replaced, let replacement { lines.append(replacement) }
-        try AtomicFile.write(lines.map { $0 + "\n" }.joined(), to: path, mode: FileOps.exists(path) ? nil : 0o644)
+        try store(lines.map { $0 + "\n" }.joined(), path)
     }
 
     /// Salt's `rm_host`: the alias dropped from the address's lines (the
@@ -138,7 +153,7 @@ struct HostsFile {
     static func removeAlias(ip: String, alias: String, _ ctx: ExecutionContext) throws {
         guard try read(ctx).entries[ip]?.aliases.contains(alias) == true else { return }
         let path = try path(ctx)
-        var lines = try FileOps.readText(path).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = FileKeyvalueState.universalNewlines(try FileOps.readText(path)).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         lines = lines.compactMap { line in
             let stripped = line.trimmingCharacters(in: .whitespaces)
@@ -154,6 +169,6 @@ struct HostsFile {
             if kept.isEmpty { return nil }
             return "\(ip)\t\t" + kept.map { $0 + " " }.joined() + (comment.map { "# " + $0 } ?? "")
         }
-        try AtomicFile.write(lines.map { $0 + "\n" }.joined(), to: path)
+        try store(lines.map { $0 + "\n" }.joined(), path)
     }
 }

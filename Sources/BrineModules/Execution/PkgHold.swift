@@ -29,7 +29,8 @@ extension PkgModule {
             throw BrineError(.arguments, "One of name, pkgs, or sources must be specified.")
         }
         if !a["pkgs"].isNull && !a["sources"].isNull { throw BrineError(.arguments, "Only one of pkgs or sources can be specified.") }
-        let listed = a["pkgs"].listValue ?? a["sources"].listValue
+        // An empty list is no list (Python's falsy `pkgs`): the name is the target.
+        let listed = a["pkgs"].listValue.flatMap { $0.isEmpty ? nil : $0 } ?? a["sources"].listValue.flatMap { $0.isEmpty ? nil : $0 }
         guard let listed else { return [a["name"].pythonString] }
         return listed.map { $0.mapValue?.keys.first ?? $0.pythonString }
     }
@@ -51,7 +52,8 @@ extension PkgModule {
         var answers = OrderedDictionary<String, Value>()
         for target in targets {
             let current = try selections(target, ctx)
-            let held = current["hold"]?.contains(target) ?? false
+            // dpkg names multi-arch packages `name:arch`: the query matched the target, any hold is its hold.
+            let held = !(current["hold"] ?? []).isEmpty
             var answer: OrderedDictionary<String, Value> = ["name": .string(target), "changes": .emptyMap, "result": false, "comment": ""]
             if !hold && current.isEmpty {
                 answer["comment"] = .string("Package \(target) does not have a state.")
@@ -65,7 +67,12 @@ extension PkgModule {
                 let old = current.first { $0.value.contains(target) }?.key
                 let new = hold ? "hold" : "install"
                 let result = try ctx.runner.run(Command(["dpkg", "--set-selections"], environment: env(), stdin: "\(target) \(new)\n"))
-                if result.retcode == 0 { answer["changes"] = ["old": old.map(Value.string) ?? .null, "new": .string(new)] }
+                guard result.retcode == 0 else {
+                    answer["comment"] = .string("dpkg --set-selections failed for \(target): \(CmdModule.rstrip(result.stderr))")
+                    answers[target] = .map(answer)
+                    continue
+                }
+                answer["changes"] = ["old": old.map(Value.string) ?? .null, "new": .string(new)]
                 answer["result"] = true
                 answer["comment"] = .string(hold ? "Package \(target) is now being held." : "Package \(target) is no longer being held.")
             }

@@ -52,7 +52,7 @@ extension SshModule {
     /// Salt's `_parse_openssh_output`: `host enc key` lines with a valid key.
     static func parseKnownHosts(_ text: String, hash: String?) throws -> [KnownHost] {
         var found: [KnownHost] = []
-        for raw in text.split(separator: "\n") {
+        for raw in FileKeyvalueState.universalNewlines(text).split(separator: "\n") {
             let line = raw.trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
@@ -86,11 +86,15 @@ extension SshModule {
     /// the new ones appended, the file hashed unless `hash_known_hosts` is
     /// false. Answers {status: exists|updated|error, old, new}.
     static func setKnownHost(_ host: String, user: String?, config: String?, key: String?, enc: String?, fingerprint: String?,
-                             port: Int?, hashFile: Bool, hash: String?, _ ctx: ExecutionContext) throws -> Value {
+                             port: Int?, hashFile: Bool, hash: String?, timeout: Int = 5, _ ctx: ExecutionContext) throws -> Value {
         if let port, port != 22, hashFile {
             return ["status": "error", "error": "argument port can not be used in conjunction with argument hash_known_hosts"]
         }
         let file = try knownHostsFile(config, user: user)
+        // A user's file is the user's to replace with a link: never written through one.
+        if user != nil, FileOps.isLink(file) || FileOps.isLink(FileOps.dirname(file)) {
+            return ["status": "error", "error": .string("\(file) is a symbolic link: not written for user \(user ?? "")")]
+        }
         let stored = try knownHostEntries(host, port: port, file: file, hash: hash, ctx)
         let storedKeys = stored.filter { enc == nil || $0.enc == enc }.map(\.key)
         let update = stored.isEmpty || (fingerprint.map { f in !stored.contains { $0.fingerprint == f } } ?? false)
@@ -102,8 +106,11 @@ extension SshModule {
             fresh = [KnownHost(hostname: host, enc: enc ?? "", key: key)]
         } else {
             var scan = ["ssh-keyscan"] + (port.map { ["-p", String($0)] } ?? []) + (enc.map { ["-t", $0] } ?? [])
-            scan += (hashFile ? ["-H"] : []) + ["-T", "5", host]
-            fresh = try parseKnownHosts(try ctx.runner.run(Command(scan)).stdout, hash: hash)
+            scan += (hashFile ? ["-H"] : []) + ["-T", String(max(1, timeout)), host]
+            fresh = []
+            for _ in 0..<5 where fresh.isEmpty {  // Salt's five attempts
+                fresh = try parseKnownHosts(try ctx.runner.run(Command(scan)).stdout, hash: hash)
+            }
             if fresh.isEmpty { return ["status": "error", "error": "Unable to receive remote host keys"] }
             if let fingerprint, !fresh.contains(where: { $0.fingerprint == fingerprint }) {
                 return ["status": "error", "error": "Remote host public keys found but none of their fingerprints match the one you have provided"]
@@ -141,8 +148,15 @@ extension SshModule {
         var text = existed ? try FileOps.readText(file) : ""
         if !text.isEmpty && !text.hasSuffix("\n") { text += "\n" }
         try AtomicFile.write(text + lines.joined(), to: file, mode: existed ? nil : 0o600)
-        if let user, geteuid() == 0, let pw = getpwnam(user) { chown(file, pw.pointee.pw_uid, pw.pointee.pw_gid) }
-        if key != nil && hashFile { _ = try keygen(["-H", "-f", file], ctx); try? FileManager.default.removeItem(atPath: file + ".old") }
+        if let user, geteuid() == 0, let pw = getpwnam(user) { lchown(file, pw.pointee.pw_uid, pw.pointee.pw_gid) }
+        if key != nil && hashFile {
+            // ssh-keygen -H writes a new file (and keeps file.old, as under Salt): mode and owner put back.
+            var info = stat()
+            let hadMode = lstat(file, &info) == 0
+            _ = try keygen(["-H", "-f", file], ctx)
+            if hadMode { chmod(file, info.st_mode & 0o7777) }
+            if let user, geteuid() == 0, let pw = getpwnam(user) { lchown(file, pw.pointee.pw_uid, pw.pointee.pw_gid) }
+        }
         return ["status": "updated", "old": stored.isEmpty ? .null : .list(stored.map(\.value)), "new": .list(fresh.map(\.value))]
     }
 }

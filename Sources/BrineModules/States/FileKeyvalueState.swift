@@ -34,7 +34,7 @@ enum FileKeyvalueState {
     }
 
     static func keyvalue(_ call: StateCall) throws -> StateResult {
-        let name = call.name
+        let name = FileOps.expandUser(call.name)
         guard !name.isEmpty else { return .failed(name, "Must provide name to file.keyvalue") }
         var wanted = OrderedDictionary<String, Value>()
         if !call["key"].isNull && !call["value"].isNull {
@@ -49,7 +49,7 @@ enum FileKeyvalueState {
         var appendMissing = call.bool("append_if_not_found")
         var lines: [Substring]
         if FileOps.isFile(name) {
-            lines = splitKeepingNewlines(try FileOps.readText(name))
+            lines = splitKeepingNewlines(universalNewlines(try FileOps.readText(name)))
         } else if !FileOps.exists(name) && call.bool("create_if_missing") {
             appendMissing = true
             lines = []
@@ -141,6 +141,11 @@ enum FileKeyvalueState {
         try AtomicFile.write(content.joined(), to: name)
         ret.result = true
         return ret
+    }
+
+    /// Python's text mode reads `\r\n` and `\r` as `\n`.
+    static func universalNewlines(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
     }
 
     /// Python's `readlines()`: each line with its newline.

@@ -7,7 +7,7 @@ enum FileRenameState {
     static let parameters: [Parameter] = [Parameter("source"), Parameter("force", default: false), Parameter("makedirs", default: false)]
 
     static func rename(_ call: StateCall) throws -> StateResult {
-        let name = call.name, source = call.string("source") ?? ""
+        let name = FileOps.expandUser(call.name), source = FileOps.expandUser(call.string("source") ?? "")
         guard !name.isEmpty else { return .failed(name, "Must provide name to file.rename") }
         guard name.hasPrefix("/") else { return .failed(name, "Specified file \(name) is not an absolute path") }
         guard FileOps.exists(source) || FileOps.isLink(source) else {
@@ -29,6 +29,8 @@ enum FileRenameState {
         }
         // rename(2) moves a link as a link; across file systems, copy then remove.
         if Glibc.rename(source, name) != 0 {
+            // Only across file systems: any other failure (a directory into itself…) is an error, as shutil.move's.
+            guard errno == EXDEV else { return .failed(name, "Failed to move \"\(source)\" to \"\(name)\"") }
             do {
                 try FileManager.default.copyItem(atPath: source, toPath: name)
                 try FileManager.default.removeItem(atPath: source)

@@ -21,7 +21,10 @@ public enum HostState: StateModule {
 
     static func present(_ call: StateCall) throws -> StateResult {
         let name = call.name
-        let addresses = call.arguments.stringList("ip") ?? []
+        // A string is one address (Salt wraps it in a list); each address once, in order.
+        var seen = Set<String>()
+        let addresses = (call["ip"].listValue?.map(\.pythonString) ?? (call["ip"].isNull ? [] : [call["ip"].pythonString]))
+            .filter { seen.insert($0).inserted }
         let comment = call.string("comment") ?? ""
         var ret = StateResult(name: name)
         let hosts = try HostsFile.read(call.context).entries
@@ -85,7 +88,7 @@ public enum HostState: StateModule {
         let name = call.name
         var ret = StateResult(name: name, result: nil)
         var said: [String] = []
-        for address in call.arguments.stringList("ip") ?? [] {
+        for address in call["ip"].listValue?.map(\.pythonString) ?? (call["ip"].isNull ? [] : [call["ip"].pythonString]) {
             let hosts = try HostsFile.read(call.context).entries
             if !(hosts[address]?.aliases.contains(name) ?? false) {
                 ret.result = true
@@ -106,7 +109,8 @@ public enum HostState: StateModule {
     static func only(_ call: StateCall) throws -> StateResult {
         let name = call.name
         let old = (try HostsFile.read(call.context).entries[name]?.aliases ?? []).joined(separator: " ")
-        let new = (call.arguments.stringList("hostnames") ?? []).map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        let hostnames = call["hostnames"].listValue?.map(\.pythonString) ?? [call["hostnames"].pythonString]
+        let new = hostnames.map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
         if old == new { return StateResult(name: name, comment: "IP address \(name) already set to \"\(new)\"") }
         if call.test { return StateResult(name: name, result: nil, comment: "Would change \(name) from \"\(old)\" to \"\(new)\"") }
         try HostsFile.setHost(ip: name, alias: new, comment: nil, call.context)

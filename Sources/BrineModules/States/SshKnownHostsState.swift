@@ -40,7 +40,8 @@ public enum SshKnownHostsState: StateModule {
                 : StateResult(name: name, result: nil, comment: "Key for \(name) is set to be updated in \(config)")
         }
         let result = try SshModule.setKnownHost(name, user: user, config: config, key: key, enc: enc, fingerprint: fingerprint, port: port,
-                                                hashFile: call.flag("hash_known_hosts", default: true), hash: hash, call.context)
+                                                hashFile: call.flag("hash_known_hosts", default: true), hash: hash,
+                                                timeout: call.arguments.int("timeout") ?? 5, call.context)
         switch result["status"]?.stringValue {
         case "exists": return StateResult(name: name, comment: "\(name) already exists in \(config)")
         case "updated": break
