@@ -108,6 +108,21 @@ import Testing
         #expect(FileManager.default.fileExists(atPath: tree.root + "/plain/.git") && !FileManager.default.fileExists(atPath: tree.root + "/plain/x"))
     }
 
+    /// A changed `name` moves the remote's URL, said as Salt says it.
+    @Test func latestFollowsAChangedURL() throws {
+        defer { tree.remove() }
+        try makeUpstream()
+        try sh("git clone -q --bare up moved.git")
+        _ = try apply(latest("work"))
+        let moved = "file://" + tree.root + "/moved.git"
+        let text = "repo:\n  git.latest:\n    - name: \(moved)\n    - target: \(tree.root)/work\n"
+        #expect(try apply(text, "test=True")["comment"] == .string("Repository \(tree.root)/work is up-to-date\n\nChanges that would be made: "
+                                                                   + "Remote 'origin' would be changed from \(url) to \(moved)"))
+        #expect(try apply(text)["comment"] == .string("Repository \(tree.root)/work is up-to-date\n\nChanges made: "
+                                                      + "Remote 'origin' changed from \(url) to \(moved)"))
+        #expect(try sh("git -C work config --get remote.origin.url") == moved)
+    }
+
     @Test func clonedAndConfig() throws {
         defer { tree.remove() }
         try makeUpstream()

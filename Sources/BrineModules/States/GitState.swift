@@ -177,8 +177,31 @@ public enum GitState: StateModule {
             guard let (remoteSha, location) = try remoteRevision() else {
                 return .failed(url, "No revision matching '\(rev)' exists in the remote repository")
             }
+            // The remote's URL follows `name`, as Salt's `git.remote_set` makes it.
+            let configured = try git(["config", "--get", "remote.\(remote).url"], allowFailure: true)
+            let currentURL = configured.retcode == 0 ? configured.stdout : nil
+            if currentURL != url {
+                let from = currentURL.map(GitModule.redact) ?? "None", to = GitModule.redact(url)
+                if call.test {
+                    guard remoteSha != local else {
+                        return StateResult(name: url, comment: "Repository \(target) is up-to-date\n\nChanges that would be made: "
+                                           + "Remote '\(remote)' would be changed from \(from) to \(to)")
+                    }
+                    return StateResult(name: url, result: nil, changes: ["revision": ["old": .string(local ?? ""), "new": .string(remoteSha)]],
+                                       comment: format(["Remote '\(remote)' would be changed from \(from) to \(to)", "Remote would be fetched",
+                                                        "Repository would be updated to \(short(remoteSha))"]))
+                }
+                if currentURL == nil {
+                    try git(["remote", "add", remote, url])
+                    comments.append("Remote '\(remote)' set to \(to)")
+                    ret.changes["new"] = .string("\(url) => \(remote)")
+                } else {
+                    try git(["remote", "set-url", remote, url])
+                    comments.append("Remote '\(remote)' changed from \(from) to \(to)")
+                }
+            }
             if remoteSha == local {
-                ret.comment = "Repository \(target) is up-to-date"
+                ret.comment = "Repository \(target) is up-to-date" + (comments.isEmpty ? "" : "\n\nChanges made: " + format(comments))
                 if dirty && !forceReset {
                     ret.comment += ", but with uncommitted changes. Set 'force_reset' to True to purge uncommitted changes."
                 } else if dirty {
