@@ -50,9 +50,29 @@ public enum AtomicFile {
         }
         close(fd)
         guard rename(tempPath, path) == 0 else {
-            throw BrineError(.io, "cannot replace \(path): \(systemError(errno))")
+            // A file that is a mount point (a container's /etc/hosts or
+            // resolv.conf, bind-mounted) cannot be renamed over: it is written
+            // in place, as Salt's shutil.move falls back to copying.
+            guard errno == EBUSY else { throw BrineError(.io, "cannot replace \(path): \(systemError(errno))") }
+            try writeInPlace(bytes, to: path)
+            return
         }
         ok = true
+    }
+
+    static func writeInPlace(_ bytes: [UInt8], to path: String) throws(BrineError) {
+        let fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC)
+        guard fd >= 0 else { throw BrineError(.io, "cannot write \(path): \(systemError(errno))") }
+        defer { close(fd) }
+        var offset = 0
+        while offset < bytes.count {
+            let written = bytes[offset...].withUnsafeBytes { Glibc.write(fd, $0.baseAddress, $0.count) }
+            if written < 0 {
+                if errno == EINTR { continue }
+                throw BrineError(.io, "cannot write \(path): \(systemError(errno))")
+            }
+            offset += written
+        }
     }
 
     public static func write(_ text: String, to path: String, mode: mode_t? = nil) throws(BrineError) {

@@ -75,10 +75,9 @@ public enum CronModule: ExecutionModule {
 
     /// Installs the crontab; nil when it worked, else crontab's error.
     static func write(_ user: String, _ tab: CronTab, _ ctx: ExecutionContext) throws -> String? {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("brine-cron-\(UUID().uuidString)").path
-        try AtomicFile.write(tab.rendered, to: file, mode: 0o600)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        let result = try ctx.runner.run(Command(["crontab", "-u", user, file]))
+        let result = try FileOps.withScratchFile(Array(tab.rendered.utf8)) { file in
+            try ctx.runner.run(Command(["crontab", "-u", user, file]))
+        }
         return result.retcode == 0 ? nil : result.stderr
     }
 

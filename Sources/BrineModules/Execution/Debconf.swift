@@ -55,9 +55,6 @@ public enum DebconfModule: ExecutionModule {
     }
 
     static func setSelections(_ line: String, _ ctx: ExecutionContext) throws {
-        let file = FileManager.default.temporaryDirectory.appendingPathComponent("brine-debconf-\(UUID().uuidString)").path
-        try AtomicFile.write(line, to: file, mode: 0o600)
-        defer { try? FileManager.default.removeItem(atPath: file) }
-        _ = try run(["debconf-set-selections", file], ctx)
+        _ = try FileOps.withScratchFile(Array(line.utf8)) { file in try run(["debconf-set-selections", file], ctx) }
     }
 }

@@ -118,18 +118,6 @@ public enum GitModule: ExecutionModule {
 
     static func cwd(_ a: Arguments) -> String { a.string("cwd") ?? "" }
 
-    /// Salt's `redact_http_basic_auth`: what comes between `http(s)://` and
-    /// the line's last `@` is a user and password, shown as `<redacted>`.
-    static func redact(_ text: String) -> String {
-        text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
-            let lower = line.lowercased()
-            guard let scheme = lower.range(of: "https://") ?? lower.range(of: "http://"),
-                  let at = lower.lastIndex(of: "@"), at > scheme.upperBound
-            else { return String(line) }
-            return String(line[..<scheme.upperBound]) + "<redacted>" + String(line[at...])
-        }.joined(separator: "\n")
-    }
-
     /// Sets a config key to `values` (the first replaces every value, the
     /// others are added), in the repository at `cwd` or globally.
     static func setConfig(_ key: String, _ values: [String], _ a: Arguments, _ ctx: ExecutionContext) throws {
@@ -169,7 +157,7 @@ public enum GitModule: ExecutionModule {
         let result = try CmdModule.execute(options, ctx, mergeStderr: mergeStderr, failsCall: false, argv: ["git"] + argv)
         if result.retcode != 0 && !allowFailure && !a.bool("ignore_retcode") {
             let output = [result.stderr, result.stdout].filter { !$0.isEmpty }.joined(separator: "\n")
-            throw BrineError(.execution, redact("Command 'git \(argv.joined(separator: " "))' failed: \(output)"))
+            throw BrineError(.execution, HTTPClient.redactBasicAuth("Command 'git \(argv.joined(separator: " "))' failed: \(output)"))
         }
         return result
     }

@@ -83,25 +83,31 @@ struct HostsFile {
         var file = HostsFile(path: try path(ctx))
         guard FileOps.isFile(file.path) else { return file }
         var comments = 0
-        for raw in FileKeyvalueState.universalNewlines(try FileOps.readText(file.path)).split(separator: "\n") {
-            var line = raw.trimmingCharacters(in: .whitespaces)
+        for raw in try FileOps.readUniversalText(file.path).split(separator: "\n") {
+            let line = raw.trimmingCharacters(in: .whitespaces)
             if line.isEmpty { continue }
             if line.hasPrefix("#") {
                 file.entries["comment-\(comments)"] = Entry(line: line)
                 comments += 1
                 continue
             }
-            var comment: String?
-            if let hash = line.firstIndex(of: "#") {
-                comment = String(line[line.index(after: hash)...].drop(while: \.isWhitespace))
-                line = line[..<hash].trimmingCharacters(in: .whitespaces)
-            }
-            let words = line.split(whereSeparator: \.isWhitespace).map(String.init)
+            let (words, comment) = hostLine(line)
             guard let ip = words.first else { continue }
             file.entries[ip, default: Entry()].aliases += words.dropFirst()
             if let comment, !comment.isEmpty { file.entries[ip]?.comment = comment }
         }
         return file
+    }
+
+    /// An address line's words (address, then aliases) and its end-of-line
+    /// comment, as Salt splits it at the first `#`.
+    static func hostLine(_ stripped: String) -> (words: [String], comment: String?) {
+        var hostPart = Substring(stripped), comment: String?
+        if let hash = stripped.firstIndex(of: "#") {
+            hostPart = stripped[..<hash]
+            comment = String(stripped[stripped.index(after: hash)...].drop(while: \.isWhitespace))
+        }
+        return (hostPart.split(whereSeparator: \.isWhitespace).map(String.init), comment)
     }
 
     /// Salt's `_write_hosts`: every entry on its line, blank lines gone.
@@ -116,16 +122,10 @@ struct HostsFile {
         try HostsFile.store(out, path)
     }
 
-    /// Written in place, as Salt writes it: in a container /etc/hosts is a
-    /// bind mount, which a rename over it cannot replace.
+    /// Through AtomicFile, which writes a bind-mounted /etc/hosts (a
+    /// container's) in place.
     static func store(_ text: String, _ path: String) throws {
-        let existed = FileOps.exists(path)
-        do {
-            try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        } catch {
-            throw BrineError(.io, "cannot write \(path): \(error.localizedDescription)")
-        }
-        if !existed { chmod(path, 0o644) }
+        try AtomicFile.write(text, to: path, mode: FileOps.exists(path) ? nil : 0o644)
     }
 
     /// Salt's `set_host`: the first line of the address replaced, later
@@ -133,7 +133,7 @@ struct HostsFile {
     static func setHost(ip: String, alias: String, comment: String?, _ ctx: ExecutionContext) throws {
         let path = try path(ctx)
         var lines = FileOps.isFile(path)
-            ? FileKeyvalueState.universalNewlines(try FileOps.readText(path)).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) : []
+            ? try FileOps.readUniversalText(path).split(separator: "\n", omittingEmptySubsequences: false).map(String.init) : []
         if lines.last == "" { lines.removeLast() }
         let replacement: String? = alias.trimmingCharacters(in: .whitespaces).isEmpty ? nil
             : comment.flatMap { $0.isEmpty ? nil : "\(ip)\t\t\(alias)\t\t# \($0)" } ?? "\(ip)\t\t\(alias)"
@@ -153,17 +153,12 @@ struct HostsFile {
     static func removeAlias(ip: String, alias: String, _ ctx: ExecutionContext) throws {
         guard try read(ctx).entries[ip]?.aliases.contains(alias) == true else { return }
         let path = try path(ctx)
-        var lines = FileKeyvalueState.universalNewlines(try FileOps.readText(path)).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        var lines = try FileOps.readUniversalText(path).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         if lines.last == "" { lines.removeLast() }
         lines = lines.compactMap { line in
             let stripped = line.trimmingCharacters(in: .whitespaces)
             guard !stripped.isEmpty, !stripped.hasPrefix("#") else { return line }
-            var hostPart = Substring(stripped), comment: String?
-            if let hash = stripped.firstIndex(of: "#") {
-                hostPart = stripped[..<hash]
-                comment = String(stripped[stripped.index(after: hash)...].drop(while: \.isWhitespace))
-            }
-            let words = hostPart.split(whereSeparator: \.isWhitespace).map(String.init)
+            let (words, comment) = hostLine(stripped)
             guard words.first == ip else { return line }
             let kept = words.dropFirst().filter { $0 != alias }
             if kept.isEmpty { return nil }

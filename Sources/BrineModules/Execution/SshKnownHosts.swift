@@ -52,7 +52,7 @@ extension SshModule {
     /// Salt's `_parse_openssh_output`: `host enc key` lines with a valid key.
     static func parseKnownHosts(_ text: String, hash: String?) throws -> [KnownHost] {
         var found: [KnownHost] = []
-        for raw in FileKeyvalueState.universalNewlines(text).split(separator: "\n") {
+        for raw in FileOps.universalNewlines(text).split(separator: "\n") {
             let line = raw.trimmingCharacters(in: .whitespaces)
             guard !line.isEmpty, !line.hasPrefix("#") else { continue }
             let words = line.split(whereSeparator: \.isWhitespace).map(String.init)

@@ -22,14 +22,10 @@ public enum AlternativesState: StateModule {
         },
     ]
 
-    static func fields(_ call: StateCall, _ keys: [String]) -> [String: Value] {
-        Dictionary(uniqueKeysWithValues: keys.map { ($0, call[$0]) })
-    }
-
     static func install(_ call: StateCall) throws -> StateResult {
         let name = call.name, path = call.string("path") ?? "", priority = call["priority"].pythonString
         var ret = StateResult(name: name)
-        for (key, value) in fields(call, ["link", "path", "priority"]).sorted(by: { $0.key < $1.key }) { ret.extra[key] = value }
+        for key in ["link", "path", "priority"] { ret.extra[key] = call[key] }  // Salt's return carries them
         if try AlternativesModule.exists(name, path: path, call.context) {
             ret.comment = "Alternative \(path) for \(name) is already registered"
             return ret

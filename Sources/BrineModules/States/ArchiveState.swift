@@ -61,7 +61,7 @@ public enum ArchiveState: StateModule {
                                    comment: "Archive \(source) would be cached (if necessary) and checked to discover if extraction is needed")
             }
             if local == nil && !source.hasPrefix("salt://") && call["source_hash"].isNull && !call.bool("skip_verify") {
-                return fail("Unable to verify upstream hash of source file \(GitModule.redact(source)), please set source_hash or set skip_verify to True")
+                return fail("Unable to verify upstream hash of source file \(HTTPClient.redactBasicAuth(source)), please set source_hash or set skip_verify to True")
             }
             guard let archive = try local ?? cache() else {
                 return StateResult(name: source, result: false, comment: "Failed to cache \(source), check minion log for more information")

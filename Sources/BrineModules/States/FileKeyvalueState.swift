@@ -49,7 +49,7 @@ enum FileKeyvalueState {
         var appendMissing = call.bool("append_if_not_found")
         var lines: [Substring]
         if FileOps.isFile(name) {
-            lines = splitKeepingNewlines(universalNewlines(try FileOps.readText(name)))
+            lines = splitKeepingNewlines(try FileOps.readUniversalText(name))
         } else if !FileOps.exists(name) && call.bool("create_if_missing") {
             appendMissing = true
             lines = []
@@ -141,11 +141,6 @@ enum FileKeyvalueState {
         try AtomicFile.write(content.joined(), to: name)
         ret.result = true
         return ret
-    }
-
-    /// Python's text mode reads `\r\n` and `\r` as `\n`.
-    static func universalNewlines(_ text: String) -> String {
-        text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
     }
 
     /// Python's `readlines()`: each line with its newline.

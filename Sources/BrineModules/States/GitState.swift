@@ -36,8 +36,8 @@ public enum GitState: StateModule {
     /// as `<redacted>`, as Salt's do.
     static func redacted(_ result: StateResult) -> StateResult {
         var clean = result
-        clean.comment = GitModule.redact(result.comment)
-        clean.changes = result.changes.mapValues { $0.stringValue.map { .string(GitModule.redact($0)) } ?? $0 }
+        clean.comment = HTTPClient.redactBasicAuth(result.comment)
+        clean.changes = result.changes.mapValues { $0.stringValue.map { .string(HTTPClient.redactBasicAuth($0)) } ?? $0 }
         return clean
     }
 
@@ -181,7 +181,7 @@ public enum GitState: StateModule {
             let configured = try git(["config", "--get", "remote.\(remote).url"], allowFailure: true)
             let currentURL = configured.retcode == 0 ? configured.stdout : nil
             if currentURL != url {
-                let from = currentURL.map(GitModule.redact) ?? "None", to = GitModule.redact(url)
+                let from = currentURL.map(HTTPClient.redactBasicAuth) ?? "None", to = HTTPClient.redactBasicAuth(url)
                 if call.test {
                     guard remoteSha != local else {
                         return StateResult(name: url, comment: "Repository \(target) is up-to-date\n\nChanges that would be made: "

@@ -55,15 +55,18 @@ public enum PkgrepoState: StateModule {
             }
             target.file = before.file
         }
-        let keyChange = try keyNeedsChange(call)
-        if let before, before == target, !keyChange, !call.bool("clean_file") {
+        let newKey = try keyToInstall(call)
+        if let before, before == target, newKey == nil, !call.bool("clean_file") {
             return StateResult(name: name, comment: "Package repo '\(name)' already configured")
         }
         if call.test {
             return StateResult(name: name, result: nil, changes: changes(before, target, name: name),
                                comment: "Package repo '\(name)' would be configured. \(testNote)")
         }
-        if keyChange { try installKey(call) }
+        if let newKey, let path = call.string("signed_by") {
+            _ = try FileOps.makeDirectories(FileOps.dirname(path))
+            try AtomicFile.write(Array(newKey), to: path, mode: 0o644)
+        }
         if let before, before.file != target.file || call.bool("clean_file") { try PkgModule.removeRepository(before) }
         try write(target, replacing: before?.file == target.file && !call.bool("clean_file") ? before : nil, clean: call.bool("clean_file"))
         var ret = StateResult(name: name, changes: changes(before, target, name: name), comment: "Configured package repo '\(name)'")
@@ -106,17 +109,13 @@ public enum PkgrepoState: StateModule {
     }
 
     /// `key_url` with `signed_by`: the key belongs at that path.
-    static func keyNeedsChange(_ call: StateCall) throws -> Bool {
-        guard let url = call.string("key_url"), let path = call.string("signed_by") else { return false }
-        guard FileOps.isFile(path) else { return true }
-        return try fetchKey(url, call) != (try Data(contentsOf: URL(fileURLWithPath: path)))
-    }
-
-    static func installKey(_ call: StateCall) throws {
-        guard let url = call.string("key_url"), let path = call.string("signed_by") else { return }
+    /// `key_url` with `signed_by`: the key fetched once, returned when the
+    /// keyring at that path is not already it (nil: nothing to write).
+    static func keyToInstall(_ call: StateCall) throws -> Data? {
+        guard let url = call.string("key_url"), let path = call.string("signed_by") else { return nil }
         let key = try fetchKey(url, call)
-        _ = try FileOps.makeDirectories(FileOps.dirname(path))
-        try AtomicFile.write(Array(key), to: path, mode: 0o644)
+        guard FileOps.isFile(path) else { return key }
+        return key == (try Data(contentsOf: URL(fileURLWithPath: path))) ? nil : key
     }
 
     /// The key's bytes; an ASCII-armored key is dearmored with gpg when the
@@ -137,12 +136,11 @@ public enum PkgrepoState: StateModule {
         let armored = bytes.starts(with: Array("-----BEGIN PGP PUBLIC KEY BLOCK-----".utf8))
         guard armored, call.string("signed_by")?.hasSuffix(".gpg") == true else { return bytes }
         // Binary output: through a file, not a pipe read as text.
-        let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("brine-key-\(UUID().uuidString)").path
-        defer { try? FileManager.default.removeItem(atPath: scratch + ".asc"); try? FileManager.default.removeItem(atPath: scratch + ".gpg") }
-        try AtomicFile.write(Array(bytes), to: scratch + ".asc", mode: 0o600)
-        let result = try call.context.runner.run(Command(["gpg", "--batch", "--yes", "--dearmor", "-o", scratch + ".gpg", scratch + ".asc"]))
-        guard result.retcode == 0 else { throw BrineError(.state, "gpg --dearmor failed for \(url): \(result.stderr)") }
-        return try Data(contentsOf: URL(fileURLWithPath: scratch + ".gpg"))
+        return try FileOps.withScratchFile(bytes) { armored in
+            let result = try call.context.runner.run(Command(["gpg", "--batch", "--yes", "--dearmor", "-o", armored + ".out", armored]))
+            guard result.retcode == 0 else { throw BrineError(.state, "gpg --dearmor failed for \(url): \(result.stderr)") }
+            return try Data(contentsOf: URL(fileURLWithPath: armored + ".out"))
+        }
     }
 
     static func absent(_ call: StateCall) throws -> StateResult {

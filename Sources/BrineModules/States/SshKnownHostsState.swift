@@ -47,7 +47,6 @@ public enum SshKnownHostsState: StateModule {
         case "updated": break
         default: return .failed(name, result["error"]?.pythonString ?? "unknown error")
         }
-        let changes: [String: Value] = ["old": result["old"] ?? .null, "new": result["new"] ?? .null]
         let first = result["new"]?.listValue?.first
         let comment: String
         if key != nil {
@@ -59,7 +58,7 @@ public enum SshKnownHostsState: StateModule {
         } else {
             comment = "\(name)'s key(s) saved to \(config)"
         }
-        return StateResult(name: name, changes: ["old": changes["old"] ?? .null, "new": changes["new"] ?? .null], comment: comment)
+        return StateResult(name: name, changes: ["old": result["old"] ?? .null, "new": result["new"] ?? .null], comment: comment)
     }
 
     static func absent(_ call: StateCall) throws -> StateResult {

@@ -74,15 +74,29 @@ public enum TestState: StateModule {
     /// does; its type checked as Python's `isinstance` would (a boolean is
     /// also an integer); failures and, with `verbose`, passes named with
     /// Python's class names.
+    /// The type checks of `check_pillar`, named as Python prints the
+    /// classes Salt's `isinstance` checks use.
+    enum PillarType: String {
+        case boolean = "<class 'bool'>", integer = "<class 'int'>", string = "(<class 'str'>,)",
+             listing = "<class 'list'>", dictionary = "<class 'dict'>"
+
+        /// Python's isinstance: a boolean is also an integer.
+        func matches(_ value: Value) -> Bool {
+            switch (self, value) {
+            case (.boolean, .bool), (.integer, .bool), (.integer, .int), (.string, .string), (.listing, .list), (.dictionary, .map): true
+            default: false
+            }
+        }
+    }
+
     static func checkPillar(_ call: StateCall) throws -> StateResult {
-        let checks: [(argument: String, type: String?)] = [("present", nil), ("boolean", "<class 'bool'>"), ("integer", "<class 'int'>"),
-                                                           ("string", "(<class 'str'>,)"), ("listing", "<class 'list'>"),
-                                                           ("dictionary", "<class 'dict'>")]
+        let checks: [(argument: String, type: PillarType?)] = [("present", nil), ("boolean", .boolean), ("integer", .integer),
+                                                               ("string", .string), ("listing", .listing), ("dictionary", .dictionary)]
         guard checks.contains(where: { call[$0.argument].isTruthy }) else {
             throw BrineError(.arguments, "Missing required argument text.")
         }
         var ret = StateResult(name: call.name)
-        var failed = OrderedDictionary<String, String?>(), fine = OrderedDictionary<String, String?>()
+        var failed = OrderedDictionary<String, PillarType?>(), fine = OrderedDictionary<String, PillarType?>()
         for (argument, type) in checks {
             let keys: [String]
             switch call[argument] {
@@ -96,7 +110,7 @@ public enum TestState: StateModule {
                 if value.isNull {
                     failed[key] = .some(nil)
                     ret.result = false
-                } else if let type, !matches(value, type) {
+                } else if let type, !type.matches(value) {
                     failed[key] = type
                     ret.result = false
                 } else if call.bool("verbose") {
@@ -105,21 +119,11 @@ public enum TestState: StateModule {
             }
         }
         for (key, type) in failed {
-            ret.comment += "Pillar key \"\(key)\" " + (type.map { "is not \($0).\n" } ?? "is missing.\n")
+            ret.comment += "Pillar key \"\(key)\" " + (type.map { "is not \($0.rawValue).\n" } ?? "is missing.\n")
         }
         if call.bool("verbose") && !fine.isEmpty {
-            ret.comment += "Those keys passed the check:\n" + fine.map { "- \($0.key) (\($0.value ?? "None"))\n" }.joined()
+            ret.comment += "Those keys passed the check:\n" + fine.map { "- \($0.key) (\($0.value?.rawValue ?? "None"))\n" }.joined()
         }
         return ret
-    }
-
-    static func matches(_ value: Value, _ type: String) -> Bool {
-        switch (value, type) {
-        case (.bool, "<class 'bool'>"), (.bool, "<class 'int'>"), (.int, "<class 'int'>"), (.string, "(<class 'str'>,)"),
-             (.list, "<class 'list'>"), (.map, "<class 'dict'>"):
-            return true
-        default:
-            return false
-        }
     }
 }

@@ -71,6 +71,29 @@ public enum FileOps {
         return gid_t(group)
     }
 
+    /// Runs `body` with a private (0600) temporary file holding `bytes`,
+    /// removed afterwards (with `path + ".out"`, for a command's output):
+    /// how values reach a program without appearing on its command line.
+    public static func withScratchFile<T>(_ bytes: some Collection<UInt8>, _ body: (String) throws -> T) throws -> T {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("brine-\(UUID().uuidString)").path
+        defer {
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: path + ".out")
+        }
+        try AtomicFile.write(bytes, to: path, mode: 0o600)
+        return try body(path)
+    }
+
+    /// A file's text as Python's text mode reads it: `\r\n` and `\r` as `\n`
+    /// (Salt's line-editing modules see CRLF files that way).
+    public static func readUniversalText(_ path: String) throws(BrineError) -> String {
+        universalNewlines(try readText(path))
+    }
+
+    public static func universalNewlines(_ text: String) -> String {
+        text.replacingOccurrences(of: "\r\n", with: "\n").replacingOccurrences(of: "\r", with: "\n")
+    }
+
     public static func readText(_ path: String) throws(BrineError) -> String {
         guard let data = FileManager.default.contents(atPath: path) else {
             if isDirectory(path) { throw BrineError(.io, "\(path) is a directory") }

@@ -50,6 +50,18 @@ public enum HTTPClient {
         return response.bytes
     }
 
+    /// Salt's `redact_http_basic_auth`: what comes between `http(s)://` and
+    /// the line's last `@` is a user and password, shown as `<redacted>`.
+    public static func redactBasicAuth(_ text: String) -> String {
+        text.split(separator: "\n", omittingEmptySubsequences: false).map { line -> String in
+            let lower = line.lowercased()
+            guard let scheme = lower.range(of: "https://") ?? lower.range(of: "http://"),
+                  let at = lower.lastIndex(of: "@"), at > scheme.upperBound
+            else { return String(line) }
+            return String(line[..<scheme.upperBound]) + "<redacted>" + String(line[at...])
+        }.joined(separator: "\n")
+    }
+
     static func connect(host: String, port: Int, timeout: Double) throws(BrineError) -> Int32 {
         var hints = addrinfo()
         hints.ai_family = AF_UNSPEC

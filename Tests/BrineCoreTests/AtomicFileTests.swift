@@ -1,0 +1,46 @@
+import BrineCore
+import Foundation
+import Testing
+
+/// AtomicFile replaces a file whole (temporary file + rename), and writes a
+/// bind-mounted file in place: a container's /etc/hosts or resolv.conf is
+/// one, and a rename over a mount point fails (EBUSY).
+@Suite struct AtomicFileTests {
+    let root = FileManager.default.temporaryDirectory.appendingPathComponent("brine-atomic-\(UUID().uuidString)").path
+
+    @Test func replacesAndKeepsMode() throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let path = root + "/f"
+        try AtomicFile.write("one\n", to: path, mode: 0o640)
+        try AtomicFile.write("two\n", to: path)
+        #expect(try String(contentsOfFile: path, encoding: .utf8) == "two\n")
+        #expect((try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as? Int) == 0o640)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root) == ["f"])
+    }
+
+    @Test(.enabled(if: geteuid() == 0)) func writesABindMountedFileInPlace() throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let source = root + "/source", mounted = root + "/hosts"
+        try "127.0.0.1 localhost\n".write(toFile: source, atomically: false, encoding: .utf8)
+        try "".write(toFile: mounted, atomically: false, encoding: .utf8)
+        let mount = Process()
+        mount.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mount.arguments = ["--bind", source, mounted]
+        try mount.run()
+        mount.waitUntilExit()
+        try #require(mount.terminationStatus == 0, "mount --bind failed: this test needs a machine where root may mount")
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = [mounted]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        try AtomicFile.write("127.0.0.1 localhost web\n", to: mounted)
+        // Written through the mount: the source file has the new text, and no temporary file is left.
+        #expect(try String(contentsOfFile: source, encoding: .utf8) == "127.0.0.1 localhost web\n")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).sorted() == ["hosts", "source"])
+    }
+}
