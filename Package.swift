@@ -43,10 +43,12 @@ let package = Package(
         .target(name: "BrineModules", dependencies: ["BrineCore", "CBrineShims", .product(name: "Logging", package: "swift-log")]),
 
         .target(name: "BrineState", dependencies: ["Jinja", "BrineCore", "BrineModules", .product(name: "Logging", package: "swift-log")]),
-        // Noise_XX transport crypto, framing and key files: swift-crypto only.
+        // Brine's protocol, where master, minions and clients meet: Noise_XX transport crypto,
+        // framing, key files and the key store, typed messages, sessions, the sockets.
         .target(
             name: "BrineWire",
-            dependencies: [.product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["BrineCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .target(
             name: "BrineMaster",
@@ -67,7 +69,7 @@ let package = Package(
         // The master's HTTP port: monitor API, stats, metrics, the fleet page.
         .target(
             name: "BrineAPI",
-            dependencies: ["BrineCore", "BrineMaster", .product(name: "Hummingbird", package: "hummingbird"),
+            dependencies: ["BrineCore", "BrineWire", "BrineMaster", .product(name: "Hummingbird", package: "hummingbird"),
                            .product(name: "HummingbirdTLS", package: "hummingbird"),
                            .product(name: "Logging", package: "swift-log"),
                            .product(name: "OrderedCollections", package: "swift-collections")]
@@ -77,7 +79,7 @@ let package = Package(
         .target(
             name: "BrineContainer",
             dependencies: [
-                "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster",
+                "BrineCore", "BrineModules", "BrineState", "BrineWire",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
@@ -98,7 +100,7 @@ let package = Package(
         .testTarget(name: "BrineCoreTests", dependencies: ["BrineCore"]),
         .testTarget(name: "BrineModulesTests", dependencies: ["BrineModules"]),
         .testTarget(name: "BrineStateTests", dependencies: ["BrineState"]),
-        .testTarget(name: "BrineWireTests", dependencies: ["BrineWire", .product(name: "NIOPosix", package: "swift-nio")],
+        .testTarget(name: "BrineWireTests", dependencies: ["BrineWire", "BrineCore", .product(name: "NIOPosix", package: "swift-nio")],
                     resources: [.copy("Resources")]),
         .testTarget(name: "BrineMasterTests", dependencies: ["BrineMaster"]),
         .testTarget(name: "BrineContainerTests", dependencies: ["BrineContainer"]),

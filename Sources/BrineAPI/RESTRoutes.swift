@@ -1,5 +1,6 @@
 import BrineCore
 import BrineMaster
+import BrineWire
 import Foundation
 import HTTPTypes
 import Hummingbird

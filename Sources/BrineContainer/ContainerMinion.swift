@@ -1,5 +1,4 @@
 import BrineCore
-import BrineMaster
 import BrineWire
 import Foundation
 import NIOConcurrencyHelpers

@@ -12,8 +12,8 @@ public actor MinionRegistry {
     }
 
     /// What a waiting job hears about its minions.
-    enum JobEvent: Sendable {
-        case returned(id: String, value: Value, retcode: Int)
+    enum DeliveryEvent: Sendable {
+        case returned(JobReturn)
         /// The job could not be handed to this minion's connection.
         case unreachable(id: String)
         /// The minion's connection closed while the job was out: it will not answer on it.
@@ -23,7 +23,7 @@ public actor MinionRegistry {
     /// A job still being waited for: its expected minions and the stream its publisher reads.
     struct Waiter {
         let expected: Set<String>
-        let continuation: AsyncStream<JobEvent>.Continuation
+        let continuation: AsyncStream<DeliveryEvent>.Continuation
     }
 
     private var connected: [String: Connected] = [:]
@@ -85,8 +85,8 @@ public actor MinionRegistry {
     }
 
     /// A stream of events for a job, ended by `finish` (timeout or all in).
-    func waitForReturns(_ jid: String, expected: Set<String>) -> AsyncStream<JobEvent> {
-        let (stream, continuation) = AsyncStream<JobEvent>.makeStream()
+    func waitForReturns(_ jid: String, expected: Set<String>) -> AsyncStream<DeliveryEvent> {
+        let (stream, continuation) = AsyncStream<DeliveryEvent>.makeStream()
         waiters[jid] = Waiter(expected: expected, continuation: continuation)
         return stream
     }
@@ -96,7 +96,7 @@ public actor MinionRegistry {
         waiters[jid]?.expected.contains(id) ?? false
     }
 
-    func deliver(jid: String, _ event: JobEvent) {
+    func deliver(jid: String, _ event: DeliveryEvent) {
         waiters[jid]?.continuation.yield(event)
     }
 

@@ -86,7 +86,7 @@ public struct MinionDaemon: Sendable {
     }
 
     struct Pending: Error {
-        let status: String
+        let status: KeyAdmission
     }
 
     func masterAddress() -> (String, Int) {
@@ -120,19 +120,19 @@ public struct MinionDaemon: Sendable {
             }
             var queue = early
             // Messages of a type this minion does not know (a newer master's) are skipped.
-            func nextMessage() async throws -> WireMessage? {
+            func nextMessage() async throws -> MasterMessage? {
                 while true {
                     while queue.isEmpty {
                         guard let buffer = try await iterator.next() else { return nil }
                         queue += try session.receive(buffer)
                     }
-                    if let message = try WireMessage.decodeKnown(queue.removeFirst()) { return message }
+                    if let message = try MasterMessage.decodeKnown(queue.removeFirst()) { return message }
                 }
             }
-            guard case .status(let status)? = try await nextMessage() else { throw WireClosed() }
-            guard status == "accepted" else { throw Pending(status: status) }
+            guard case .admission(let admission)? = try await nextMessage() else { throw WireClosed() }
+            guard admission == .accepted else { throw Pending(status: admission) }
             Self.logger.info("\(logPrefix)authenticated with the master at \(host):\(port)")
-            try await session.send(WireMessage.hello(id: id, grains: (try? context.grains()) ?? .emptyMap).encoded())
+            try await session.send(MinionMessage.hello(id: id, grains: (try? context.grains()) ?? .emptyMap).encoded())
             // Returns the last connection could not deliver (or whose
             // acknowledgement it did not see) go first: the master drops duplicates.
             outbox.attach(session)
@@ -146,16 +146,16 @@ public struct MinionDaemon: Sendable {
                     requests.resolve(rid, data)
                 case .returnAck(let jid):
                     outbox.acknowledge(jid)
-                case .job(let jid, let fun, let arguments):
+                case .job(let job):
                     let id = self.id
                     var perJob = jobContext
                     if let client = perJob.fileClient as? RemoteFileClient { perJob.pillarSource = Lazy { client.cachedPillar() } }
                     let outbox = self.outbox
                     Task.detached { [perJob] in
-                        let (value, retcode) = await MinionDaemon.execute(fun, arguments, perJob)
+                        let (value, retcode) = await MinionDaemon.execute(job.fun, job.arguments, perJob)
                         // Kept until the master acknowledges it, and sent on whichever connection
                         // is up by then: a job outlives the connection it came on.
-                        outbox.keep(jid: jid, WireMessage.jobReturn(jid: jid, id: id, value: value, retcode: retcode).encoded())
+                        outbox.keep(jid: job.jid, MinionMessage.jobReturn(JobReturn(jid: job.jid, id: id, value: value, retcode: retcode)).encoded())
                     }
                 default:
                     continue

@@ -40,7 +40,7 @@ struct RemoteFileClient: FileClient {
     let cacheDir: String
     let pillarCache = PillarCache()
 
-    func ask(_ kind: String, path: String, saltenv: String) -> Value {
+    func ask(_ kind: FileRequest.Kind, path: String = "", saltenv: String) -> Value {
         let box = Mutex<Value>(.null)
         let done = DispatchSemaphore(value: 0)
         let session = self.session, requests = self.requests
@@ -49,7 +49,7 @@ struct RemoteFileClient: FileClient {
                 let rid = requests.register(continuation)
                 Task {
                     do {
-                        try await session.send(WireMessage.request(rid: rid, kind: kind, path: path, saltenv: saltenv).encoded())
+                        try await session.send(MinionMessage.fileRequest(FileRequest(rid: rid, kind: kind, path: path, saltenv: saltenv)).encoded())
                     } catch {
                         requests.resolve(rid, .null)
                     }
@@ -68,13 +68,13 @@ struct RemoteFileClient: FileClient {
         let (path, env) = try LocalFileClient.parse(url, saltenv: saltenv)
         let local = cacheDir + "/files/" + env + "/" + path
         if FileManager.default.fileExists(atPath: local), let cached = try? Hashing.fileDigest(local) {
-            guard case .string(let digest) = ask("hash", path: "salt://" + path, saltenv: env) else {
+            guard case .string(let digest) = ask(.hash, path: "salt://" + path, saltenv: env) else {
                 try? FileManager.default.removeItem(atPath: local)
                 return nil
             }
             if digest == cached { return local }
         }
-        guard case .string(let encoded) = ask("file", path: "salt://" + path, saltenv: env),
+        guard case .string(let encoded) = ask(.file, path: "salt://" + path, saltenv: env),
             let data = Data(base64Encoded: encoded)
         else { return nil }
         try? FileManager.default.createDirectory(atPath: (local as NSString).deletingLastPathComponent,
@@ -84,20 +84,20 @@ struct RemoteFileClient: FileClient {
     }
 
     func listFiles(saltenv: String) throws -> [String] {
-        (ask("list", path: "", saltenv: saltenv).listValue ?? []).compactMap(\.stringValue)
+        (ask(.list, saltenv: saltenv).listValue ?? []).compactMap(\.stringValue)
     }
 
     /// The master fetches the pillar repositories again for everyone, and
     /// this minion forgets the pillar it kept.
     func refreshPillar(_ opts: Config) throws {
-        guard case .bool(true) = ask("pillar", path: "refresh", saltenv: "base") else {
+        guard case .bool(true) = ask(.pillarRefresh, saltenv: "base") else {
             throw BrineError(.execution, "the master could not refresh the pillar's sources (see its log)")
         }
         pillarCache.value.withLock { $0 = nil }
     }
 
     func pillar() -> Value {
-        ask("pillar", path: "", saltenv: "base")
+        ask(.pillar, saltenv: "base")
     }
 
     /// The pillar kept in memory between jobs, as a Salt minion keeps it

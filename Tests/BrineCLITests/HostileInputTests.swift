@@ -141,7 +141,7 @@ import Testing
         var decoder = FrameDecoder()
         let answer = socket.readAll(limit: 1 << 20)
         guard let frames = try? decoder.feed(answer), let first = frames.first else { return false }
-        return (try? WireMessage.decode(first)) != nil
+        return (try? JobEvent.decode(first)) != nil
     }
 
     // MARK: The tests

@@ -3,8 +3,6 @@ import BrineCore
 import BrineMaster
 import BrineWire
 import Foundation
-import NIOCore
-import NIOPosix
 import OrderedCollections
 
 /// `brine TARGET FUN [ARGS]` (salt): publish a job through the local master
@@ -70,27 +68,12 @@ struct Run: AsyncParsableCommand {
         }
         let opts = try config.load(.master)
         self.opts = opts
-        let socket = try MasterDaemon(opts: opts).socketPath
-        let request = WireMessage.publish(target: words[0], targetType: targetType, fun: words[1],
-                                          arguments: CallArguments.parse(Array(words.dropFirst(2))),
-                                          timeout: timeout ?? opts.double("timeout") ?? 5, batch: batch ?? "")
+        let client = MasterClient(socketPath: MasterDaemon.socketPath(opts))
+        let request = PublishRequest(target: words[0], targetType: targetType, fun: words[1],
+                                     arguments: CallArguments.parse(Array(words.dropFirst(2))),
+                                     timeout: timeout ?? opts.double("timeout") ?? 5, batch: batch ?? "")
         let outputter = try output.outputter(default: Outputter.defaultFor(function: words[1]))
         let colors = output.colors(config: opts)
-        let channel: NIOAsyncChannel<ByteBuffer, ByteBuffer>
-        do {
-            channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-                .connect(unixDomainSocketPath: socket) { channel in
-                    channel.eventLoop.makeCompletedFuture {
-                        try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                    }
-                }
-        } catch {
-            if access(socket, R_OK | W_OK) != 0 && errno == EACCES {
-                throw BrineError(.permission, "\(socket): only the master's user may publish",
-                                 hint: "run as that user, or let others publish with publisher_acl in the master config")
-            }
-            throw BrineError(.usage, "cannot reach the master at \(socket)", hint: "start it with 'brine master -c DIR'")
-        }
         var failed = false
         var jid = ""
         var collected = OrderedDictionary<String, BrineCore.Value>()
@@ -98,55 +81,58 @@ struct Run: AsyncParsableCommand {
         var expected: [String] = []
         var accounted = Set<String>()
         var finished = false
-        try await channel.executeThenClose { inbound, outbound in
-            try await outbound.write(ByteBuffer(bytes: try FrameEncoder().encode(request.encoded())))
-            // One minion's entry: printed as it comes, or kept for --static.
-            func report(_ id: String, _ value: BrineCore.Value) throws {
-                if staticOutput { collected[id] = value } else { try show([id: value], outputter, colors) }
-            }
-            var decoder = FrameDecoder()
-            loop: for try await buffer in inbound {
-                for frame in try decoder.feed(buffer.readableBytesView) {
-                    switch try WireMessage.decode(frame) {
-                    case .failure(let message):
-                        throw BrineError(.usage, message)
-                    case .published(let id, let minions):
-                        jid = id
-                        expected = minions
-                        if minions.isEmpty {
-                            print("No minions matched the target. No command was sent, no jid was assigned.")
-                            printError("ERROR: No return received")
-                            throw ExitCode(2)
-                        }
-                        if async {
-                            print("Executed command with job ID: \(id)")
-                            break loop
-                        }
-                    case .jobReturn(_, let id, let value, let retcode):
-                        guard accounted.insert(id).inserted else { continue }
-                        if retcode != 0 { failed = true }
-                        try report(id, value)
-                    case .done(_, let notConnected, let noResponse):
-                        let unconnected = Set(notConnected)
-                        // Anyone the master forgot to name is missing all the same.
-                        let silent = expected.filter { !accounted.contains($0) && !unconnected.contains($0) && !noResponse.contains($0) }
-                        for id in notConnected.sorted() + (noResponse + silent).sorted() where accounted.insert(id).inserted {
-                            try report(id, .string((unconnected.contains(id) ? MissingReturn.notConnected : .noResponse).message(jid: jid)))
-                            failed = true
-                        }
-                        finished = true
-                        break loop
-                    default:
-                        break
+        // One minion's entry: printed as it comes, or kept for --static.
+        func report(_ id: String, _ value: BrineCore.Value) throws {
+            if staticOutput { collected[id] = value } else { try show([id: value], outputter, colors) }
+        }
+        do {
+            loop: for try await event in client.publish(request) {
+                switch event {
+                case .refused(let refusal):
+                    throw BrineError(.usage, refusal.description)
+                case .published(let id, let minions):
+                    jid = id
+                    expected = minions
+                    if minions.isEmpty {
+                        print("No minions matched the target. No command was sent, no jid was assigned.")
+                        printError("ERROR: No return received")
+                        throw ExitCode(2)
                     }
+                    if async {
+                        print("Executed command with job ID: \(id)")
+                        break loop
+                    }
+                case .returned(let jobReturn):
+                    guard accounted.insert(jobReturn.id).inserted else { continue }
+                    if jobReturn.retcode != 0 { failed = true }
+                    try report(jobReturn.id, jobReturn.value)
+                case .done(_, let notConnected, let noResponse):
+                    let unconnected = Set(notConnected)
+                    // Anyone the master forgot to name is missing all the same.
+                    let silent = expected.filter { !accounted.contains($0) && !unconnected.contains($0) && !noResponse.contains($0) }
+                    for id in notConnected.sorted() + (noResponse + silent).sorted() where accounted.insert(id).inserted {
+                        try report(id, .string((unconnected.contains(id) ? MissingReturn.notConnected : .noResponse).message(jid: jid)))
+                        failed = true
+                    }
+                    finished = true
                 }
             }
-            if !finished && !async {
-                // The master went away mid-job: name everyone still owed, then say so.
-                for id in expected where accounted.insert(id).inserted { try report(id, .string(MissingReturn.noResponse.message(jid: jid))) }
+        } catch let error as MasterClient.ConnectionError {
+            switch error {
+            case .permissionDenied:
+                throw BrineError(.permission, error.description,
+                                 hint: "run as that user, or let others publish with publisher_acl in the master config")
+            case .unreachable(let socket, _):
+                throw BrineError(.usage, "cannot reach the master at \(socket)", hint: "start it with 'brine master -c DIR'")
+            case .closedEarly:
+                break
             }
-            if staticOutput && !async { try show(.map(collected), outputter, colors) }
         }
+        if !finished && !async {
+            // The master went away mid-job: name everyone still owed, then say so.
+            for id in expected where accounted.insert(id).inserted { try report(id, .string(MissingReturn.noResponse.message(jid: jid))) }
+        }
+        if staticOutput && !async { try show(.map(collected), outputter, colors) }
         if !finished && !async {
             printError("ERROR: the master closed the connection before job \(jid) finished; see 'brine jobs show \(jid)'")
             throw ExitCode(1)

@@ -1,5 +1,4 @@
 import BrineCore
-import BrineWire
 import Crypto
 import Foundation
 
@@ -38,13 +37,7 @@ public struct KeyStore: Sendable {
     }
 
     /// What happened when a minion presented its key.
-    public enum Admission: Equatable, Sendable {
-        case accepted
-        case pending
-        case rejected
-        /// The id is known with another key: recorded in `minions_denied`.
-        case denied
-    }
+    public typealias Admission = KeyAdmission
 
     public let pkiDir: String
 
@@ -52,7 +45,7 @@ public struct KeyStore: Sendable {
         self.pkiDir = pkiDir
     }
 
-    func directory(_ status: Status) -> String { pkiDir + "/" + status.rawValue }
+    public func directory(_ status: Status) -> String { pkiDir + "/" + status.rawValue }
 
     /// Creates the key directories (0700), as the master does at start.
     public func prepare() throws(BrineError) {

@@ -4,7 +4,23 @@ import Foundation
 import Logging
 import NIOCore
 
+/// Who asks: the name the ACL knows, their groups, and the ACL.
+public struct Caller: Sendable {
+    public var name: String
+    public var groups: [String]
+    public var acl: AccessControl
+
+    public init(name: String, groups: [String], acl: AccessControl) {
+        self.name = name
+        self.groups = groups
+        self.acl = acl
+    }
+}
+
 /// Publishing a job: the one path for the CLI socket and the REST API.
+/// The state a publish meets others in (connections, waiting jobs) is the
+/// `MinionRegistry` actor's; each publish is one task reading the events
+/// the registry delivers for its job.
 ///
 /// In order, and nothing reaches a minion before the last check:
 /// 1. the request's numbers (timeout, batch) and target are validated and
@@ -20,53 +36,12 @@ import NIOCore
 /// connected, unreachable (its connection could not take the job in time),
 /// or no response (the timeout passed). The CLI prints all four; `done`
 /// carries the last three.
-extension MasterDaemon {
-    /// Who asks: the name the ACL knows, their groups, and the ACL.
-    public struct Caller: Sendable {
-        public var name: String
-        public var groups: [String]
-        public var acl: AccessControl
-
-        public init(name: String, groups: [String], acl: AccessControl) {
-            self.name = name
-            self.groups = groups
-            self.acl = acl
-        }
-    }
-
-    /// A request before it is trusted: as it came from the socket or HTTP.
-    public struct PublishRequest: Sendable {
-        public var target: String
-        public var targetType: String
-        public var fun: String
-        public var arguments: CallArguments
-        public var timeout: Double
-        public var batch: String
-
-        public init(target: String, targetType: String, fun: String, arguments: CallArguments, timeout: Double, batch: String = "") {
-            self.target = target
-            self.targetType = targetType
-            self.fun = fun
-            self.arguments = arguments
-            self.timeout = timeout
-            self.batch = batch
-        }
-    }
-
-    /// Why a publish did not happen.
-    public enum PublishRefusal: Error, Sendable, CustomStringConvertible {
-        /// The ACL said no.
-        case notAuthorised(String)
-        /// The request itself is wrong (bad target, number, batch).
-        case invalid(String)
-
-        public var description: String {
-            switch self {
-            case .notAuthorised(let reason): "not authorised: \(reason)"
-            case .invalid(let reason): reason
-            }
-        }
-    }
+struct Publisher: Sendable {
+    let opts: Config
+    let keys: KeyStore
+    let registry: MinionRegistry
+    let jobs: JobCache?
+    let logger: Logger
 
     /// The longest a caller may wait for returns: a year.
     static let longestTimeout = 365.0 * 86400
@@ -74,7 +49,7 @@ extension MasterDaemon {
     static let sendDeadline = TimeAmount.seconds(10)
 
     /// Validates, authorises and resolves a request: the minions to send to.
-    func resolve(_ request: PublishRequest, caller: Caller) async throws(PublishRefusal) -> (minions: [String], timeout: Double, window: BatchSize) {
+    func resolve(_ request: PublishRequest, caller: Caller) async throws(Refusal) -> (minions: [String], timeout: Double, window: BatchSize) {
         let timeout: Double
         let batch: BatchSize
         let target: Target
@@ -83,12 +58,12 @@ extension MasterDaemon {
             batch = try BatchSize(request.batch)
             target = try Target(request.target, type: request.targetType, nodegroups: opts.nodegroups)
         } catch {
-            throw .invalid(error.description)
+            throw Refusal(.invalid, error.description)
         }
         let permission = caller.acl.permission(user: caller.name, groups: caller.groups, fun: request.fun, arguments: request.arguments)
-        func refused(_ reason: String) -> PublishRefusal {
+        func refused(_ reason: String) -> Refusal {
             logger.warning("refused a publish of \(LogText.escape(request.fun)) by \(LogText.escape(caller.name)): \(LogText.escape(reason))")
-            return .notAuthorised(reason)
+            return Refusal(.notAuthorised, reason)
         }
         if let reason = permission.refusal { throw refused(reason) }
         let ids = keys.list(.accepted)
@@ -115,7 +90,7 @@ extension MasterDaemon {
             do {
                 matches = try target.matches(minionID: ids[index], grains: data[index].grains, pillar: pillar, deadline: deadline)
             } catch {
-                throw .invalid(error.description)
+                throw Refusal(.invalid, error.description)
             }
             guard matches else { continue }
             guard permitted ?? allowed(index) else {
@@ -128,9 +103,9 @@ extension MasterDaemon {
 
     /// Publishes a job and reports it through `send`: `published`, each
     /// return, then `done` naming every expected minion that did not return.
-    /// Throws `PublishRefusal` before anything is sent when the request is
+    /// Throws `Refusal` before anything is sent when the request is
     /// invalid or not allowed.
-    func publish(_ request: PublishRequest, caller: Caller, send: (WireMessage) async throws -> Void) async throws {
+    func publish(_ request: PublishRequest, caller: Caller, send: (JobEvent) async throws -> Void) async throws {
         let resolved = try await resolve(request, caller: caller)
         let expected = resolved.minions
         guard !expected.isEmpty else {
@@ -145,7 +120,7 @@ extension MasterDaemon {
                                       started: Date().timeIntervalSince1970, user: caller.name))
         try await send(.published(jid: jid, minions: expected))
         var delivery = Delivery(expected: expected, window: resolved.window.size(of: expected.count))
-        let job = WireMessage.job(jid: jid, fun: request.fun, arguments: request.arguments).encoded()
+        let job = MasterMessage.job(.init(jid: jid, fun: request.fun, arguments: request.arguments)).encoded()
         // Hands the job to the next minions until `window` are running. A
         // send never waits for a slow minion: its failure arrives as an event.
         func fill() async {
@@ -173,9 +148,9 @@ extension MasterDaemon {
         if delivery.isComplete { await registry.finish(jid) }
         for await event in events {
             switch event {
-            case .returned(let id, let value, let retcode):
-                guard delivery.returned(id) else { continue }
-                try await send(.jobReturn(jid: jid, id: id, value: value, retcode: retcode))
+            case .returned(let jobReturn):
+                guard delivery.returned(jobReturn.id) else { continue }
+                try await send(.returned(jobReturn))
             case .unreachable(let id):
                 guard delivery.unreachable(id) else { continue }
             case .disconnected(let id):

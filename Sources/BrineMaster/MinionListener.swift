@@ -1,0 +1,163 @@
+import BrineCore
+import BrineWire
+import Foundation
+import Logging
+import NIOCore
+import Synchronization
+
+/// The master's minion port: accepts connections, runs the Noise handshake
+/// (10 seconds at most, a capped number at once), admits the minion by its
+/// key, then serves what it sends: returns, file and pillar requests.
+struct MinionListener: Sendable {
+    let opts: Config
+    let keys: KeyStore
+    let registry: MinionRegistry
+    let files: FileServer
+    let pillar: PillarServer
+    let returns: ReturnSink
+    let logger: Logger
+    let masterKey: StaticKeyPair
+    let unauthenticated = ConnectionCount()
+
+    /// Serves every connection until the listener closes.
+    func serve(_ listener: WireBootstrap.Listener) async throws {
+        try await listener.executeThenClose { inbound in
+            try await withThrowingDiscardingTaskGroup { connections in
+                let limit = opts.int("max_unauthenticated_connections") ?? 10_000
+                for try await connection in inbound {
+                    // Connections that have not finished the handshake are capped: a
+                    // stranger opening sockets cannot exhaust the master's descriptors.
+                    guard unauthenticated.enter(limit: limit) else {
+                        connection.channel.close(promise: nil)
+                        continue
+                    }
+                    connections.addTask { await handle(connection) }
+                }
+            }
+        }
+    }
+
+    func handle(_ channel: WireBootstrap.Connection) async {
+        var minionID: String? = nil
+        let handshaken = ManagedFlag()
+        do {
+            // A peer that does not finish the handshake in time is dropped;
+            // one that finished is never dropped by this timer, however late it fires.
+            let raw = channel.channel
+            let deadline = raw.eventLoop.scheduleTask(in: .seconds(10)) {
+                if !handshaken.isSet { raw.close(promise: nil) }
+            }
+            try await channel.executeThenClose { inbound, _ in
+                var iterator = inbound.makeAsyncIterator()
+                let state = HandshakeState(role: .responder, localStatic: masterKey.privateKey, prologue: brineWirePrologue)
+                let (session, early) = try await WireSession.handshake(state, payload: [], channel: raw, inbound: &iterator)
+                handshaken.set()
+                unauthenticated.leave()
+                deadline.cancel()
+                let hello = try MessagePack.decode(session.peerPayload)
+                guard let id = hello["id"]?.stringValue else { throw BrineError(.msgpack, "handshake without a minion id") }
+                let peer = Peer(id: id, session: session, acknowledgesReturns: hello["acks"]?.asFlag ?? false)
+                let admission = try keys.admit(id: id, key: session.remoteStaticPublicKey, autoAccept: opts.bool("auto_accept"),
+                                               autosign: autosignGlobs(), maximumPending: opts.int("max_pending_keys") ?? 10_000)
+                try await session.send(MasterMessage.admission(admission).encoded())
+                guard admission == .accepted else {
+                    logger.warning("minion \(LogText.escape(id)): key \(admission)")
+                    return
+                }
+                minionID = id
+                await registry.connect(id, session)
+                logger.info("minion \(id) connected")
+                var ending: (any Error)? = nil
+                do {
+                    for message in early { try await receive(message, from: peer) }
+                    while let buffer = try await iterator.next() {
+                        for message in try session.receive(buffer) { try await receive(message, from: peer) }
+                    }
+                } catch {
+                    ending = error
+                }
+                // However the connection ends, the registry forgets it: a dead
+                // session left there made later jobs report a live minion unreachable.
+                await registry.disconnect(id, session)
+                if let ending { throw ending }
+            }
+        } catch {
+            logger.warning("connection \(minionID ?? "?") closed: \(LogText.escape("\(error)"))")
+        }
+        if !handshaken.isSet { unauthenticated.leave() }
+        if let minionID { logger.info("minion \(minionID) disconnected") }
+    }
+
+    func autosignGlobs() -> [String] {
+        guard let file = opts.string("autosign_file"), !file.isEmpty,
+            let text = try? String(contentsOfFile: file, encoding: .utf8)
+        else { return [] }
+        return text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty && !$0.hasPrefix("#") }
+    }
+
+    /// An authenticated minion connection.
+    struct Peer {
+        let id: String
+        let session: WireSession
+        /// Said in its handshake: older minions drop messages they do not know.
+        let acknowledgesReturns: Bool
+
+        func acknowledge(_ jid: String) async throws {
+            guard acknowledgesReturns else { return }
+            try await session.send(MasterMessage.returnAck(jid: jid).encoded())
+        }
+    }
+
+    func receive(_ bytes: [UInt8], from peer: Peer) async throws {
+        // A type this master does not know (a newer minion's) is skipped, not fatal.
+        guard let message = try MinionMessage.decodeKnown(bytes) else { return }
+        switch message {
+        case .hello(_, let grains):
+            await registry.setGrains(peer.id, grains)
+            await registry.setPillar(peer.id, await pillar.compile(for: peer.id))
+        case .fileRequest(let request):
+            let data = await answer(request, for: peer.id)
+            try await peer.session.send(MasterMessage.reply(rid: request.rid, data: data).encoded())
+        case .jobReturn(let jobReturn):
+            try await returns.receive(jobReturn, from: peer.id) { try await peer.acknowledge(jobReturn.jid) }
+        }
+    }
+
+    func answer(_ request: FileRequest, for id: String) async -> Value {
+        switch request.kind {
+        case .file: files.file(request.path, saltenv: request.saltenv)
+        case .hash: files.hash(request.path, saltenv: request.saltenv)
+        case .list: files.list(saltenv: request.saltenv)
+        case .pillar: await pillar.compile(for: id)
+        case .pillarRefresh: await pillar.refresh(for: id)
+        case .unknown: .null
+        }
+    }
+}
+
+/// How many minion connections are still in their handshake.
+final class ConnectionCount: Sendable {
+    private let count = Atomic<Int>(0)
+
+    /// Counts one more, unless `limit` are already counted.
+    func enter(limit: Int) -> Bool {
+        var current = count.load(ordering: .relaxed)
+        while current < limit {
+            let (exchanged, original) = count.compareExchange(expected: current, desired: current + 1, ordering: .acquiringAndReleasing)
+            if exchanged { return true }
+            current = original
+        }
+        return false
+    }
+
+    func leave() {
+        count.subtract(1, ordering: .acquiringAndReleasing)
+    }
+}
+
+/// Set once, read from any thread (an event loop's timer reads what a task set).
+final class ManagedFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    var isSet: Bool { flag.load(ordering: .acquiring) }
+    func set() { flag.store(true, ordering: .releasing) }
+}

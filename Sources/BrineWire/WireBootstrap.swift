@@ -1,0 +1,41 @@
+import NIOCore
+import NIOPosix
+
+/// Every socket of Brine's own protocol, opened in one place: the master's
+/// minion port and client socket, a minion's connection, a client's.
+/// Each connection is a byte stream as an `NIOAsyncChannel`, on the
+/// process's one event loop group; framing and sealing sit above
+/// (`FrameDecoder`, `WireSession`).
+public enum WireBootstrap {
+    public typealias Connection = NIOAsyncChannel<ByteBuffer, ByteBuffer>
+    public typealias Listener = NIOAsyncChannel<Connection, Never>
+
+    /// The master's minion port.
+    public static func listen(host: String, port: Int) async throws -> Listener {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .bind(host: host, port: port, childChannelInitializer: wrap)
+    }
+
+    /// The master's client socket. A client may close its side after
+    /// sending its request: it still gets the answer (half closure).
+    public static func listen(unixSocket path: String) async throws -> Listener {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelOption(.allowRemoteHalfClosure, value: true)
+            .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: wrap)
+    }
+
+    /// A minion's connection to its master.
+    public static func connect(host: String, port: Int) async throws -> Connection {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: host, port: port, channelInitializer: wrap)
+    }
+
+    /// A client's connection to the master's socket.
+    public static func connect(unixSocket path: String) async throws -> Connection {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(unixDomainSocketPath: path, channelInitializer: wrap)
+    }
+
+    @Sendable static func wrap(_ channel: any Channel) -> EventLoopFuture<Connection> {
+        channel.eventLoop.makeCompletedFuture { try Connection(wrappingChannelSynchronously: channel) }
+    }
+}
