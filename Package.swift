@@ -63,8 +63,8 @@ let package = Package(
         ),
         .target(
             name: "BrineMinion",
-            dependencies: ["BrineCore", "BrineWire", "BrineModules", "BrineState", .product(name: "NIOPosix", package: "swift-nio"),
-                           .product(name: "Logging", package: "swift-log")]
+            dependencies: ["BrineCore", "BrineWire", "BrineModules", "BrineState", .product(name: "NIOCore", package: "swift-nio"),
+                           .product(name: "DequeModule", package: "swift-collections"), .product(name: "Logging", package: "swift-log")]
         ),
         // The master's HTTP port: monitor API, stats, metrics, the fleet page.
         .target(
@@ -103,6 +103,9 @@ let package = Package(
         .testTarget(name: "BrineWireTests", dependencies: ["BrineWire", "BrineCore", .product(name: "NIOPosix", package: "swift-nio")],
                     resources: [.copy("Resources")]),
         .testTarget(name: "BrineMasterTests", dependencies: ["BrineMaster"]),
+        // The minion's parts in process: its job pool, its requests to the master over a real session.
+        .testTarget(name: "BrineMinionTests", dependencies: ["BrineMinion", "BrineWire", "BrineCore", .product(name: "NIOCore", package: "swift-nio"),
+                                                           .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BrineContainerTests", dependencies: ["BrineContainer"]),
         // Runs the built `brine` binary as a user would.
         .testTarget(name: "BrineCLITests", dependencies: ["brine", "BrineCore", "BrineModules", "BrineWire"]),

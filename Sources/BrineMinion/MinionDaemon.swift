@@ -5,7 +5,6 @@ import BrineWire
 import Foundation
 import Logging
 import NIOCore
-import NIOPosix
 import Synchronization
 
 /// The minion: connects to the master, authenticates with its static key,
@@ -16,10 +15,13 @@ public struct MinionDaemon: Sendable {
     public let configDir: String
     /// Returns not yet acknowledged by the master, kept across reconnects.
     let outbox = ReturnOutbox()
+    /// `process_count_max` jobs at once.
+    let pool: JobPool
 
     public init(opts: Config, configDir: String) {
         self.opts = opts
         self.configDir = configDir
+        self.pool = JobPool(processCountMax: opts.int("process_count_max") ?? -1)
     }
 
     var id: String { opts.string("id") ?? CoreGrains.hostName() }
@@ -102,12 +104,7 @@ public struct MinionDaemon: Sendable {
 
     func session(pair: StaticKeyPair, context: ExecutionContext) async throws {
         let (host, port) = masterAddress()
-        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
-            .connect(host: host, port: port) { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try NIOAsyncChannel<ByteBuffer, ByteBuffer>(wrappingChannelSynchronously: channel)
-                }
-            }
+        let channel = try await WireBootstrap.connect(host: host, port: port)
         try await channel.executeThenClose { inbound, _ in
             var iterator = inbound.makeAsyncIterator()
             let state = HandshakeState(role: .initiator, localStatic: pair.privateKey, prologue: brineWirePrologue, pin: pin())
@@ -137,7 +134,7 @@ public struct MinionDaemon: Sendable {
             // acknowledgement it did not see) go first: the master drops duplicates.
             outbox.attach(session)
             defer { outbox.detach(session) }
-            let requests = Requests()
+            let requests = FileRequests(session: session)
             defer { requests.failAll() }
             let jobContext = remoteContext(context, session: session, requests: requests)
             while let message = try await nextMessage() {
@@ -150,12 +147,14 @@ public struct MinionDaemon: Sendable {
                     let id = self.id
                     var perJob = jobContext
                     if let client = perJob.fileClient as? RemoteFileClient { perJob.pillarSource = Lazy { client.cachedPillar() } }
-                    let outbox = self.outbox
+                    let outbox = self.outbox, pool = self.pool, logger = Self.logger
                     Task.detached { [perJob] in
-                        let (value, retcode) = await MinionDaemon.execute(job.fun, job.arguments, perJob)
-                        // Kept until the master acknowledges it, and sent on whichever connection
-                        // is up by then: a job outlives the connection it came on.
-                        outbox.keep(jid: job.jid, MinionMessage.jobReturn(JobReturn(jid: job.jid, id: id, value: value, retcode: retcode)).encoded())
+                        await pool.run(jid: job.jid, logger: logger) {
+                            let (value, retcode) = await MinionDaemon.execute(job.fun, job.arguments, perJob)
+                            // Kept until the master acknowledges it, and sent on whichever connection
+                            // is up by then: a job outlives the connection it came on.
+                            outbox.keep(jid: job.jid, MinionMessage.jobReturn(JobReturn(jid: job.jid, id: id, value: value, retcode: retcode)).encoded())
+                        }
                     }
                 default:
                     continue
@@ -166,35 +165,30 @@ public struct MinionDaemon: Sendable {
 
     /// With `file_client: remote` (the default), files and pillar come from
     /// the master; `local` keeps this machine's file_roots and pillar_roots.
-    func remoteContext(_ base: ExecutionContext, session: WireSession, requests: Requests) -> ExecutionContext {
+    func remoteContext(_ base: ExecutionContext, session: WireSession, requests: FileRequests) -> ExecutionContext {
         guard opts.string("file_client") != "local" else { return base }
         var context = base
-        let client = RemoteFileClient(session: session, requests: requests,
-                                      cacheDir: opts.string("cachedir") ?? "/var/cache/brine/minion")
+        let client = RemoteFileClient(requests: requests, cacheDir: opts.string("cachedir") ?? "/var/cache/brine/minion")
         context.fileClient = client
         context.pillarSource = Lazy { client.cachedPillar() }
         return context
     }
 
-    /// Runs one job on its own thread: execution functions block (they
-    /// start processes, render templates), so they stay off the event loops.
+    /// Runs one job on its own thread (`JobThread`): its return and retcode,
+    /// or Salt's words for a function that is missing or failed.
     static func execute(_ fun: String, _ arguments: CallArguments, _ base: ExecutionContext) async -> (BrineCore.Value, Int) {
-        await withCheckedContinuation { continuation in
-            let thread = Thread {
-                var context = base
-                context.outcome = Outcome()
-                do {
-                    let value = try context.loader.call(fun, arguments, context: context)
-                    continuation.resume(returning: (value, context.outcome.retcode))
-                } catch let error as BrineError where error.kind == .notAvailable {
-                    continuation.resume(returning: (.string("'\(fun)' is not available."), 1))
-                } catch {
-                    let text = (error as? BrineError)?.description ?? "\(error)"
-                    continuation.resume(returning: (.string("ERROR executing '\(fun)': \(text)"), 1))
-                }
+        await JobThread.run {
+            var context = base
+            context.outcome = Outcome()
+            do {
+                let value = try context.loader.call(fun, arguments, context: context)
+                return (value, context.outcome.retcode)
+            } catch let error as BrineError where error.kind == .notAvailable {
+                return (.string("'\(fun)' is not available."), 1)
+            } catch {
+                let text = (error as? BrineError)?.description ?? "\(error)"
+                return (.string("ERROR executing '\(fun)': \(text)"), 1)
             }
-            thread.stackSize = 8 << 20
-            thread.start()
         }
     }
 }

@@ -4,62 +4,113 @@ import BrineWire
 import Foundation
 import Synchronization
 
-/// Pairs requests to the master with their replies.
-final class Requests: Sendable {
-    private let state = Mutex<(next: Int, waiting: [Int: CheckedContinuation<Value, Never>])>((1, [:]))
+/// Requests to the master in flight on one connection, paired with their
+/// replies by `rid`. Every request ends exactly once: with its reply, with
+/// null when its deadline passes, its task is cancelled or the connection
+/// goes; and it is forgotten then (a late reply is dropped).
+final class FileRequests: Sendable {
+    struct State {
+        var next = 1
+        var waiting: [Int: CheckedContinuation<Value, Never>] = [:]
+        /// Issued, and answered before its waiter was registered.
+        var early: [Int: Value] = [:]
+        var issued = Set<Int>()
+        /// The connection is gone: every new request ends at once.
+        var closed = false
+    }
 
-    func register(_ continuation: CheckedContinuation<Value, Never>) -> Int {
-        state.withLock { s in
-            let rid = s.next
-            s.next += 1
-            s.waiting[rid] = continuation
-            return rid
+    private let state = Mutex(State())
+    let session: WireSession
+    /// How long the master gets to answer one request.
+    let deadline: Duration
+
+    init(session: WireSession, deadline: Duration = .seconds(60)) {
+        self.session = session
+        self.deadline = deadline
+    }
+
+    /// Sends one request and waits for its reply.
+    func ask(_ kind: FileRequest.Kind, path: String = "", saltenv: String) async -> Value {
+        let rid = state.withLock { state in
+            defer { state.next += 1 }
+            state.issued.insert(state.next)
+            return state.next
+        }
+        let timer = Task { [deadline] in
+            try await Task.sleep(for: deadline)
+            self.resolve(rid, .null)
+        }
+        defer { timer.cancel() }
+        let message = MinionMessage.fileRequest(FileRequest(rid: rid, kind: kind, path: path, saltenv: saltenv)).encoded()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                self.register(rid, continuation)
+                do {
+                    try self.session.enqueue(message).whenFailure { _ in self.resolve(rid, .null) }
+                } catch {
+                    self.resolve(rid, .null)
+                }
+            }
+        } onCancel: {
+            self.resolve(rid, .null)
         }
     }
 
-    func resolve(_ rid: Int, _ data: Value) {
-        state.withLock { $0.waiting.removeValue(forKey: rid) }?.resume(returning: data)
+    private func register(_ rid: Int, _ continuation: CheckedContinuation<Value, Never>) {
+        let ready: Value? = state.withLock { state in
+            if let value = state.early.removeValue(forKey: rid) {
+                state.issued.remove(rid)
+                return value
+            }
+            if state.closed {
+                state.issued.remove(rid)
+                return .null
+            }
+            state.waiting[rid] = continuation
+            return nil
+        }
+        if let ready { continuation.resume(returning: ready) }
     }
 
-    /// The connection is gone: every waiting request gets null.
+    /// A reply arrived (or the request ended): its waiter gets it, once.
+    func resolve(_ rid: Int, _ data: Value) {
+        let waiter = state.withLock { state -> CheckedContinuation<Value, Never>? in
+            if let waiter = state.waiting.removeValue(forKey: rid) {
+                state.issued.remove(rid)
+                return waiter
+            }
+            if state.issued.contains(rid), state.early[rid] == nil { state.early[rid] = data }
+            return nil
+        }
+        waiter?.resume(returning: data)
+    }
+
+    /// The connection is gone: every waiting request gets null, and so does every later one.
     func failAll() {
-        let waiting = state.withLock { s in
-            defer { s.waiting = [:] }
-            return s.waiting
+        let waiting = state.withLock { state in
+            state.closed = true
+            defer { state.waiting = [:] }
+            return state.waiting
         }
         for (_, continuation) in waiting { continuation.resume(returning: .null) }
     }
+
+    /// How many requests are still waiting (tests: none is left behind).
+    var waitingCount: Int { state.withLock { $0.waiting.count + $0.early.count } }
 }
 
 /// `salt://` through the master's file server, cached under
-/// `cachedir/files/<saltenv>/`. Called from job threads, so it blocks on
-/// the network round trip; job threads are never the event loops.
+/// `cachedir/files/<saltenv>/`. Execution functions are synchronous and
+/// run on a job's own thread, so `FileClient`'s calls wait for the reply
+/// there (`JobThread.wait`), never on an event loop or the task pool.
 struct RemoteFileClient: FileClient {
-    let session: WireSession
-    let requests: Requests
+    let requests: FileRequests
     let cacheDir: String
     let pillarCache = PillarCache()
 
     func ask(_ kind: FileRequest.Kind, path: String = "", saltenv: String) -> Value {
-        let box = Mutex<Value>(.null)
-        let done = DispatchSemaphore(value: 0)
-        let session = self.session, requests = self.requests
-        Task {
-            let value = await withCheckedContinuation { continuation in
-                let rid = requests.register(continuation)
-                Task {
-                    do {
-                        try await session.send(MinionMessage.fileRequest(FileRequest(rid: rid, kind: kind, path: path, saltenv: saltenv)).encoded())
-                    } catch {
-                        requests.resolve(rid, .null)
-                    }
-                }
-            }
-            box.withLock { $0 = value }
-            done.signal()
-        }
-        if done.wait(timeout: .now() + 60) == .timedOut { return .null }
-        return box.withLock { $0 }
+        let requests = self.requests
+        return JobThread.wait { await requests.ask(kind, path: path, saltenv: saltenv) }
     }
 
     /// A file already cached is fetched again only when the master's digest
