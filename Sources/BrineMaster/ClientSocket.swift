@@ -45,8 +45,9 @@ struct ClientSocket: Sendable {
 
     /// One request and its answer, then the client closes first.
     ///
-    /// Closing first lost answers: the CLI prints as it reads, so with a
-    /// large fleet it lags behind; when the master closed a unix socket
+    /// Closing first lost answers: the CLI reads only as fast as it prints
+    /// (`MasterClient` reads the next event when the last one is handled),
+    /// so with a large fleet it lags behind; when the master closed a unix socket
     /// right after `done`, the CLI's event loop saw the hang-up (EPOLLHUP)
     /// and closed without reading what was still queued in the socket. Runs
     /// at 10,000 minions printed a few hundred returns fewer, and no `done`.
@@ -78,7 +79,7 @@ struct ClientSocket: Sendable {
             while let buffer = try await iterator.next() {
                 if let frame = try decoder.feed(buffer.readableBytesView).first { return .success(try PublishRequest.decode(frame)) }
             }
-            return .failure(Refusal(.malformed, "the connection ended before a whole request"))
+            return .failure(Refusal(.invalid, "expected a publish request"))
         } catch let error as BrineError where error.kind == .usage {
             return .failure(Refusal(.invalid, error.message))
         } catch {

@@ -5,9 +5,6 @@ import BrineWire
 import Foundation
 import Logging
 import OrderedCollections
-import NIOCore
-import NIOPosix
-import Synchronization
 
 /// The master, in parts that each do one job: `MinionListener` (accept,
 /// handshake, admission, then a minion's messages), `Publisher` (resolve,
@@ -16,9 +13,11 @@ import Synchronization
 /// unix socket). They meet in `MinionRegistry`, an actor. Only accepted
 /// minions get jobs.
 ///
-/// Concurrency: structured tasks and actors; the only locks are inside
-/// small value boxes (`ConnectionCount`, `ManagedFlag`, `WireSession`'s
-/// send state).
+/// Concurrency: tasks and actors (`MinionRegistry`, `RefreshGate`); shared
+/// counters and flags are atomics (`ConnectionCount`, `ManagedFlag`); a
+/// `Mutex` guards only small state (a session's send state, the auth and
+/// monitor caches). One task per connection; a send never waits for a slow
+/// minion.
 public struct MasterDaemon: Sendable {
     public let opts: Config
     let keys: KeyStore

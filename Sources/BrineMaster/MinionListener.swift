@@ -59,11 +59,12 @@ struct MinionListener: Sendable {
                 let peer = Peer(id: id, session: session, acknowledgesReturns: hello["acks"]?.asFlag ?? false)
                 let admission = try keys.admit(id: id, key: session.remoteStaticPublicKey, autoAccept: opts.bool("auto_accept"),
                                                autosign: autosignGlobs(), maximumPending: opts.int("max_pending_keys") ?? 10_000)
-                try await session.send(MasterMessage.admission(admission).encoded())
                 guard admission == .accepted else {
                     logger.warning("minion \(LogText.escape(id)): key \(admission)")
+                    try await session.send(MasterMessage.admission(admission).encoded())
                     return
                 }
+                try await session.send(MasterMessage.admission(.accepted).encoded())
                 minionID = id
                 await registry.connect(id, session)
                 logger.info("minion \(id) connected")

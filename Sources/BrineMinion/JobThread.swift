@@ -20,10 +20,12 @@ enum JobThread {
     }
 
     /// The one place a job's thread waits for async work (a file from the
-    /// master): the work runs as a task, the thread sleeps until it ends.
-    /// Only for job threads: on the task pool or an event loop this would
-    /// take a thread the work itself may need.
-    static func wait(_ work: @escaping @Sendable () async -> Value) -> Value {
+    /// master): the work runs as a task, the thread sleeps until it ends,
+    /// or `deadline` passes (then null: the work has its own, shorter
+    /// deadline; this one only keeps a thread from waiting for ever). Only
+    /// for job threads: on the task pool or an event loop this would take a
+    /// thread the work itself may need.
+    static func wait(deadline: Duration, _ work: @escaping @Sendable () async -> Value) -> Value {
         let result = Mutex<Value>(.null)
         let finished = DispatchSemaphore(value: 0)
         Task {
@@ -31,7 +33,8 @@ enum JobThread {
             result.withLock { $0 = value }
             finished.signal()
         }
-        finished.wait()
+        let seconds = Double(deadline.components.seconds) + Double(deadline.components.attoseconds) / 1e18
+        guard finished.wait(timeout: .now() + seconds) == .success else { return .null }
         return result.withLock { $0 }
     }
 }

@@ -17,11 +17,13 @@ public struct MinionDaemon: Sendable {
     let outbox = ReturnOutbox()
     /// `process_count_max` jobs at once.
     let pool: JobPool
+    /// The connection's requests to the master, for jobs to use whenever they run.
+    let link = MasterLink()
 
     public init(opts: Config, configDir: String) {
         self.opts = opts
         self.configDir = configDir
-        self.pool = JobPool(processCountMax: opts.int("process_count_max") ?? -1)
+        self.pool = JobPool(limit: JobPool.effectiveLimit(opts))
     }
 
     var id: String { opts.string("id") ?? CoreGrains.hostName() }
@@ -82,7 +84,7 @@ public struct MinionDaemon: Sendable {
             } catch {
                 Self.logger.warning("\(logPrefix)connection to the master failed: \(error)")
             }
-            try? await Task.sleep(nanoseconds: UInt64(wait * 1_000_000_000))
+            try? await Task.sleep(nanoseconds: BoundedNumber.nanoseconds(wait))
             wait = min(maxWait, wait * 2)
         }
     }
@@ -134,9 +136,15 @@ public struct MinionDaemon: Sendable {
             // acknowledgement it did not see) go first: the master drops duplicates.
             outbox.attach(session)
             defer { outbox.detach(session) }
+            // Jobs reach the master through whichever connection is up when they ask,
+            // not the one they came on (a queued job may start after a reconnect).
             let requests = FileRequests(session: session)
-            defer { requests.failAll() }
-            let jobContext = remoteContext(context, session: session, requests: requests)
+            link.attach(requests)
+            defer {
+                link.detach(requests)
+                requests.failAll()
+            }
+            let jobContext = remoteContext(context)
             while let message = try await nextMessage() {
                 switch message {
                 case .reply(let rid, let data):
@@ -147,14 +155,16 @@ public struct MinionDaemon: Sendable {
                     let id = self.id
                     var perJob = jobContext
                     if let client = perJob.fileClient as? RemoteFileClient { perJob.pillarSource = Lazy { client.cachedPillar() } }
-                    let outbox = self.outbox, pool = self.pool, logger = Self.logger
+                    let outbox = self.outbox, pool = self.pool
+                    // In line before the next message is read: jobs start in the order they came.
+                    let ticket = await pool.arrive(jid: job.jid, logger: Self.logger)
                     Task.detached { [perJob] in
-                        await pool.run(jid: job.jid, logger: logger) {
-                            let (value, retcode) = await MinionDaemon.execute(job.fun, job.arguments, perJob)
-                            // Kept until the master acknowledges it, and sent on whichever connection
-                            // is up by then: a job outlives the connection it came on.
-                            outbox.keep(jid: job.jid, MinionMessage.jobReturn(JobReturn(jid: job.jid, id: id, value: value, retcode: retcode)).encoded())
-                        }
+                        await pool.start(ticket)
+                        let (value, retcode) = await MinionDaemon.execute(job.fun, job.arguments, perJob)
+                        await pool.finish()
+                        // Kept until the master acknowledges it, and sent on whichever connection
+                        // is up by then: a job outlives the connection it came on.
+                        outbox.keep(jid: job.jid, MinionMessage.jobReturn(JobReturn(jid: job.jid, id: id, value: value, retcode: retcode)).encoded())
                     }
                 default:
                     continue
@@ -165,10 +175,10 @@ public struct MinionDaemon: Sendable {
 
     /// With `file_client: remote` (the default), files and pillar come from
     /// the master; `local` keeps this machine's file_roots and pillar_roots.
-    func remoteContext(_ base: ExecutionContext, session: WireSession, requests: FileRequests) -> ExecutionContext {
+    func remoteContext(_ base: ExecutionContext) -> ExecutionContext {
         guard opts.string("file_client") != "local" else { return base }
         var context = base
-        let client = RemoteFileClient(requests: requests, cacheDir: opts.string("cachedir") ?? "/var/cache/brine/minion")
+        let client = RemoteFileClient(link: link, cacheDir: opts.string("cachedir") ?? "/var/cache/brine/minion")
         context.fileClient = client
         context.pillarSource = Lazy { client.cachedPillar() }
         return context

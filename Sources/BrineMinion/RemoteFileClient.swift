@@ -62,10 +62,7 @@ final class FileRequests: Sendable {
                 state.issued.remove(rid)
                 return value
             }
-            if state.closed {
-                state.issued.remove(rid)
-                return .null
-            }
+            if state.closed { return .null }
             state.waiting[rid] = continuation
             return nil
         }
@@ -79,7 +76,8 @@ final class FileRequests: Sendable {
                 state.issued.remove(rid)
                 return waiter
             }
-            if state.issued.contains(rid), state.early[rid] == nil { state.early[rid] = data }
+            // Answered before its waiter registered (kept for it); once closed, registering ends it anyway.
+            if !state.closed, state.issued.contains(rid), state.early[rid] == nil { state.early[rid] = data }
             return nil
         }
         waiter?.resume(returning: data)
@@ -89,7 +87,11 @@ final class FileRequests: Sendable {
     func failAll() {
         let waiting = state.withLock { state in
             state.closed = true
-            defer { state.waiting = [:] }
+            defer {
+                state.waiting = [:]
+                state.early = [:]
+                state.issued = []
+            }
             return state.waiting
         }
         for (_, continuation) in waiting { continuation.resume(returning: .null) }
@@ -104,13 +106,14 @@ final class FileRequests: Sendable {
 /// run on a job's own thread, so `FileClient`'s calls wait for the reply
 /// there (`JobThread.wait`), never on an event loop or the task pool.
 struct RemoteFileClient: FileClient {
-    let requests: FileRequests
+    let link: MasterLink
     let cacheDir: String
     let pillarCache = PillarCache()
 
+    /// Null at once when no connection is up (as a file the master does not have).
     func ask(_ kind: FileRequest.Kind, path: String = "", saltenv: String) -> Value {
-        let requests = self.requests
-        return JobThread.wait { await requests.ask(kind, path: path, saltenv: saltenv) }
+        guard let requests = link.current else { return .null }
+        return JobThread.wait(deadline: requests.deadline + .seconds(5)) { await requests.ask(kind, path: path, saltenv: saltenv) }
     }
 
     /// A file already cached is fetched again only when the master's digest
@@ -158,6 +161,22 @@ struct RemoteFileClient: FileClient {
         let fresh = pillar()
         if !fresh.isNull { pillarCache.value.withLock { $0 = fresh } }
         return fresh
+    }
+}
+
+/// The connection up now, for jobs that ask the master something whenever
+/// they run (a job queued by `process_count_max` may start after a reconnect).
+final class MasterLink: Sendable {
+    private let requests = Mutex<FileRequests?>(nil)
+
+    var current: FileRequests? { requests.withLock { $0 } }
+
+    func attach(_ connection: FileRequests) {
+        requests.withLock { $0 = connection }
+    }
+
+    func detach(_ connection: FileRequests) {
+        requests.withLock { if $0 === connection { $0 = nil } }
     }
 }
 

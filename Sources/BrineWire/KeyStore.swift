@@ -36,9 +36,6 @@ public struct KeyStore: Sendable {
         }
     }
 
-    /// What happened when a minion presented its key.
-    public typealias Admission = KeyAdmission
-
     public let pkiDir: String
 
     public init(pkiDir: String) {
@@ -96,7 +93,7 @@ public struct KeyStore: Sendable {
     /// - Parameter maximumPending: new ids beyond this many waiting keys are
     ///   rejected without being written (strangers cannot fill `minions_pre`).
     public func admit(id: String, key: Curve25519.KeyAgreement.PublicKey, autoAccept: Bool = false,
-                      autosign: [String] = [], maximumPending: Int = 10_000) throws -> Admission
+                      autosign: [String] = [], maximumPending: Int = 10_000) throws -> KeyAdmission
     {
         try KeyStore.validate(id: id)
         try prepare()

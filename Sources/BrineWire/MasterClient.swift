@@ -31,39 +31,39 @@ public struct MasterClient: Sendable {
         }
     }
 
-    /// Publishes a job; its events as they come, ending with the final one
-    /// (`done`, `refused`, or `published` to nobody). Ending the iteration
-    /// early (`--async`) hangs up; the job goes on on the master.
-    public func publish(_ request: PublishRequest) -> AsyncThrowingStream<JobEvent, any Error> {
-        let socketPath = self.socketPath
-        let (events, continuation) = AsyncThrowingStream<JobEvent, any Error>.makeStream()
-        let reader = Task {
-            do {
-                let connection: WireBootstrap.Connection
-                do {
-                    connection = try await WireBootstrap.connect(unixSocket: socketPath)
-                } catch {
-                    if access(socketPath, R_OK | W_OK) != 0 && errno == EACCES { throw ConnectionError.permissionDenied(socket: socketPath) }
-                    throw ConnectionError.unreachable(socket: socketPath, reason: "\(error)")
-                }
-                let ended = try await connection.executeThenClose { inbound, outbound in
-                    try await outbound.write(ByteBuffer(bytes: try FrameEncoder().encode(request.encoded())))
-                    var decoder = FrameDecoder()
-                    for try await buffer in inbound {
-                        for frame in try decoder.feed(buffer.readableBytesView) {
-                            let event = try JobEvent.decode(frame)
-                            continuation.yield(event)
-                            if event.isFinal { return true }
-                        }
-                    }
-                    return false
-                }
-                if ended || Task.isCancelled { continuation.finish() } else { continuation.finish(throwing: ConnectionError.closedEarly) }
-            } catch {
-                continuation.finish(throwing: error)
-            }
+    /// What to do after an event.
+    public enum Next: Sendable {
+        /// Read the next event.
+        case more
+        /// Hang up now (`--async`); the job goes on on the master.
+        case stop
+    }
+
+    /// Publishes a job and hands each event to `handle` as it comes, ending
+    /// with the final one (`done`, `refused`, or `published` to nobody). The
+    /// next event is read only when `handle` returns: a client that prints
+    /// slowly holds the master's sends back instead of piling events up.
+    /// Throws `ConnectionError` when the master cannot be reached or closes
+    /// the connection before the final event.
+    public func publish(_ request: PublishRequest, handle: (JobEvent) async throws -> Next) async throws {
+        let connection: WireBootstrap.Connection
+        do {
+            connection = try await WireBootstrap.connect(unixSocket: socketPath)
+        } catch {
+            if access(socketPath, R_OK | W_OK) != 0 && errno == EACCES { throw ConnectionError.permissionDenied(socket: socketPath) }
+            throw ConnectionError.unreachable(socket: socketPath, reason: "\(error)")
         }
-        continuation.onTermination = { _ in reader.cancel() }
-        return events
+        let ended = try await connection.executeThenClose { inbound, outbound in
+            try await outbound.write(ByteBuffer(bytes: try FrameEncoder().encode(request.encoded())))
+            var decoder = FrameDecoder()
+            for try await buffer in inbound {
+                for frame in try decoder.feed(buffer.readableBytesView) {
+                    let event = try JobEvent.decode(frame)
+                    if try await handle(event) == .stop || event.isFinal { return true }
+                }
+            }
+            return false
+        }
+        if !ended { throw ConnectionError.closedEarly }
     }
 }

@@ -11,7 +11,7 @@ struct BrineCommand: AsyncParsableCommand {
         commandName: "brine",
         abstract: "Configuration management and remote execution in the spirit of SaltStack.",
         version: Brine.version,
-        subcommands: [Call.self, Master.self, Minion.self, Key.self, Jobs.self, Build.self, ContainerCommand.self, Image.self, BuildPlan.self, BuildStep.self, Monitor.self, Stats.self, Run.self],
+        subcommands: [Call.self, Master.self, Minion.self, Key.self, Jobs.self, Build.self, ContainerCommand.self, Image.self, BuildPlanCommand.self, BuildStepCommand.self, Monitor.self, Stats.self, Run.self],
         defaultSubcommand: Run.self
     )
 

@@ -1,3 +1,5 @@
+import BrineCore
+import Foundation
 import Logging
 import Synchronization
 import Testing
@@ -5,7 +7,8 @@ import Testing
 @testable import BrineMinion
 
 /// `process_count_max`: never more jobs at once than the limit, every job
-/// runs, waiting jobs start in arrival order; no limit by default (Salt's -1).
+/// runs, queued jobs start in the order they arrived; Salt 3008's limit
+/// when the option is -1 (its default) or 0.
 @Suite struct JobPoolTests {
     final class Tally: Sendable {
         let state = Mutex((running: 0, most: 0, started: [Int]()))
@@ -13,38 +16,42 @@ import Testing
         func leave() { state.withLock { $0.running -= 1 } }
     }
 
-    func runJobs(_ count: Int, processCountMax: Int) async -> (most: Int, started: [Int]) {
-        let pool = JobPool(processCountMax: processCountMax)
+    @Test func theLimitHoldsAndQueuedJobsStartInArrivalOrder() async {
+        let pool = JobPool(limit: 2)
         let tally = Tally()
         await withTaskGroup(of: Void.self) { group in
-            for index in 0..<count {
+            for index in 0..<7 {
+                // As the minion's receive loop does: in line first, then the job's task.
+                let ticket = await pool.arrive(jid: "j\(index)", logger: Logger(label: "test"))
                 group.addTask {
-                    await pool.run(jid: "j\(index)", logger: Logger(label: "test")) {
-                        tally.enter(index)
-                        try? await Task.sleep(for: .milliseconds(20))
-                        tally.leave()
-                    }
+                    await pool.start(ticket)
+                    tally.enter(index)
+                    try? await Task.sleep(for: .milliseconds(10 * (7 - index)))
+                    tally.leave()
+                    await pool.finish()
                 }
-                // Arrival order is the order of the loop.
-                while await pool.arrivals < index + 1 { await Task.yield() }
             }
         }
         let state = tally.state.withLock { $0 }
+        #expect(state.most == 2)
+        #expect(state.started.count == 7)
+        // The first two start together; from the third on, each starts when a place frees, oldest first.
+        #expect(Array(state.started.dropFirst(2)) == Array(2..<7))
         #expect(await pool.runningCount == 0)
-        return (state.most, state.started)
     }
 
-    @Test func theLimitHoldsAndEveryJobRunsInOrder() async {
-        let (most, started) = await runJobs(7, processCountMax: 2)
-        #expect(most == 2)
-        #expect(started == Array(0..<7))
-    }
-
-    @Test func noLimitBySaltsDefault() async {
-        #expect(JobPool(processCountMax: -1).limit == nil)
-        #expect(JobPool(processCountMax: 0).limit == nil)
-        let (most, started) = await runJobs(5, processCountMax: -1)
-        #expect(most == 5)
-        #expect(started.count == 5)
+    @Test func saltsLimitFromTheOpenFilesLimit() {
+        #expect(JobPool.effectiveLimit(Config(role: .minion, options: ["process_count_max": 3], configDir: "")) == 3)
+        let byDefault = JobPool.effectiveLimit(Config(role: .minion, options: ["process_count_max": -1], configDir: ""))
+        let threading = JobPool.effectiveLimit(Config(role: .minion, options: ["process_count_max": 0, "multiprocessing": false], configDir: ""))
+        var files = rlimit()
+        #expect(getrlimit(Int32(RLIMIT_NOFILE.rawValue), &files) == 0)
+        if files.rlim_cur == rlim_t.max {
+            #expect(byDefault == 1000)
+        } else {
+            let soft = Int(files.rlim_cur)
+            #expect(byDefault == max(1, (soft - 100) / 5))
+            #expect(threading == max(1, (soft - 100) / 15))
+        }
     }
 }

@@ -30,9 +30,8 @@ public final class BuildProgress: Sendable {
         drawBar()
     }
 
-    /// One finished state, from `brine call --progress` inside the container.
-    func state(_ report: Value) {
-        let ret = report["result"] ?? .null
+    /// One finished state, reported on the build channel by the step inside the container.
+    func state(tag: String, result ret: Value) {
         let changed = !(ret["changes"]?.mapValue?.isEmpty ?? true)
         let word: String
         switch ret["result"] {
@@ -40,7 +39,6 @@ public final class BuildProgress: Sendable {
         case .null?, nil: word = "\(colors.lightYellow)test   \(colors.endc)"
         default: word = changed ? "\(colors.cyan)changed\(colors.endc)" : "\(colors.green)ok     \(colors.endc)"
         }
-        let tag = report["tag"]?.stringValue ?? ""
         let parts = tag.components(separatedBy: "_|-")
         let function = parts.count == 4 ? "\(parts[0]).\(parts[3])" : tag
         let id = ret["__id__"]?.stringValue ?? (parts.count == 4 ? parts[1] : "")

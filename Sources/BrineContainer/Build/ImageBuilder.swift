@@ -2,7 +2,6 @@ import BrineCore
 import BrineModules
 import BrineState
 import Foundation
-import NIOConcurrencyHelpers
 import OrderedCollections
 import Synchronization
 
@@ -76,7 +75,6 @@ public struct ImageBuilder: Sendable {
 
     static let etc = RuntimeBundle.root + "/etc"
     /// The build file's pillar, in the build's config directory.
-    public static let pillarFile = "build-pillar.json"
 
     public func build() async throws -> BuildResult {
         var builder = self
@@ -171,7 +169,7 @@ public struct ImageBuilder: Sendable {
         let arguments = ["build-plan", "-c", Self.etc] + file.steps.map { $0?.joined(separator: ",") ?? "@highstate" }
         let run = try await runContainer(image: baseID, arguments: arguments, workDir: workDir, name: nil, onProgress: nil)
         await remove(run.container)
-        guard run.exitCode == 0, let plan = try? JSON.decode(run.stdout) else {
+        guard run.exitCode == 0, case .plan(let plan)? = run.last else {
             throw BrineError(.execution, "planning the build failed (exit \(run.exitCode)): \(run.stderr.isEmpty ? run.stdout : run.stderr)")
         }
         let errors = (plan["steps"]?.listValue ?? []).flatMap { $0["errors"]?.listValue ?? [] }
@@ -205,11 +203,11 @@ public struct ImageBuilder: Sendable {
         let arguments = ["build-step", "-c", Self.etc, names?.joined(separator: ",") ?? "@highstate"]
         progress.expect(states: states)
         let name = "brine-build-\(file.id)-\(UUID().uuidString.prefix(8).lowercased())"
-        let run = try await runContainer(image: parent, arguments: arguments, workDir: workDir, name: name) { report in
-            progress.state(report)
+        let run = try await runContainer(image: parent, arguments: arguments, workDir: workDir, name: name) { tag, result in
+            progress.state(tag: tag, result: result)
         }
         progress.finish()
-        let result = (try? JSON.decode(run.stdout))?["local"]
+        let result: Value? = if case .result(let value)? = run.last { value } else { nil }
         let failed = run.exitCode != 0 || result?.mapValue == nil
             || (result?.mapValue?.values.contains { $0["result"] == .bool(false) } ?? true)
         guard !failed else {
@@ -252,14 +250,20 @@ public struct ImageBuilder: Sendable {
     struct ContainerRun {
         var container: String
         var exitCode: Int
+        /// The build channel's last event: the plan or the step's result.
+        var last: BuildStep.Event?
+        /// What was on standard output and was not an event (shown when the step failed without a result).
         var stdout: String
         var stderr: String
     }
 
     /// Creates and starts a container running `brine ARGUMENTS`, follows its
-    /// output to the end and waits for it. Progress lines go to `onProgress`.
+    /// output to the end and waits for it. The build channel (`BuildStep`:
+    /// JSON lines on standard output) gives each state to `onProgress` and
+    /// the last event to the run; standard error is kept as text, and
+    /// shown as warnings while a step runs.
     func runContainer(image: String, arguments: [String], workDir: String, name: String?,
-                      onProgress: (@Sendable (Value) -> Void)?) async throws -> ContainerRun
+                      onProgress: (@Sendable (_ tag: String, _ result: Value) -> Void)?) async throws -> ContainerRun
     {
         var spec = ContainerSpec(image: image)
         spec.name = name
@@ -272,28 +276,31 @@ public struct ImageBuilder: Sendable {
         if let user = baseUser, !user.isEmpty, user != "root", user != "0" { spec.user = "0" }
         let id = try await docker.createContainer(spec)
         leftovers.containers.withLock { _ = $0.insert(id) }
-        let stdout = NIOLockedValueBox<[UInt8]>([])
-        let stderr = NIOLockedValueBox((LineSplitter(), [String]()))
+        let channel = Mutex((lines: LineSplitter(), last: BuildStep.Event?.none, other: [String]()))
+        let stderr = Mutex((lines: LineSplitter(), kept: [String]()))
+        @Sendable func read(_ line: String) {
+            switch BuildStep.Event(line: line) {
+            case .state(let tag, let result)?: onProgress?(tag, result)
+            case let last?: channel.withLock { $0.last = last }
+            case nil: channel.withLock { $0.other.append(line) }
+            }
+        }
         do {
             try await docker.startContainer(id)
             try await docker.logs(id, follow: true) { stream, bytes in
-                guard stream == .stderr else {
-                    stdout.withLockedValue { $0 += bytes }
-                    return
-                }
-                let lines = stderr.withLockedValue { $0.0.feed(bytes) }
-                for line in lines {
-                    if line.hasPrefix(StateProgress.linePrefix), let report = try? JSON.decode(String(line.dropFirst(StateProgress.linePrefix.count))) {
-                        onProgress?(report)
-                    } else {
-                        stderr.withLockedValue { $0.1.append(line) }
-                        if onProgress != nil { progress.warning(line) }
-                    }
+                if stream == .stderr {
+                    let lines = stderr.withLock { $0.lines.feed(bytes) }
+                    stderr.withLock { $0.kept += lines }
+                    if onProgress != nil { for line in lines { progress.warning(line) } }
+                } else {
+                    for line in channel.withLock({ $0.lines.feed(bytes) }) { read(line) }
                 }
             }
+            if let tail = channel.withLock({ $0.lines.finish() }) { read(tail) }
             let code = try await docker.waitContainer(id)
-            return ContainerRun(container: id, exitCode: code, stdout: String(decoding: stdout.withLockedValue { $0 }, as: UTF8.self),
-                                stderr: stderr.withLockedValue { ($0.1 + [$0.0.finish()].compactMap { $0 }).joined(separator: "\n") })
+            let (last, other) = channel.withLock { ($0.last, $0.other) }
+            return ContainerRun(container: id, exitCode: code, last: last, stdout: other.joined(separator: "\n"),
+                                stderr: stderr.withLock { ($0.kept + [$0.lines.finish()].compactMap { $0 }).joined(separator: "\n") })
         } catch {
             await remove(id)
             throw error
@@ -329,7 +336,7 @@ public struct ImageBuilder: Sendable {
         if !(file.grains.mapValue?.isEmpty ?? true) { config["grains"] = file.grains }
         try FileManager.default.createDirectory(atPath: workDir + "/etc", withIntermediateDirectories: true)
         try AtomicFile.write(YAML.encode(.map(config)), to: workDir + "/etc/minion", mode: 0o644)
-        try AtomicFile.write(JSON.encode(file.pillar, indent: nil), to: workDir + "/etc/" + Self.pillarFile, mode: 0o600)
+        try AtomicFile.write(JSON.encode(file.pillar, indent: nil), to: workDir + "/etc/" + BuildStep.pillarFile, mode: 0o600)
     }
 
     func makeWorkDirectory() throws -> String {

@@ -79,12 +79,9 @@ public struct ExecutionContext: Sendable {
 }
 
 /// Receives each state's result (its tag and Salt's return map) as the
-/// state finishes, from whichever thread ran it.
+/// state finishes, from whichever thread ran it (a build step reports it
+/// on its channel: `BuildStep.Event`).
 public struct StateProgress: Sendable {
-    /// Marks a progress report on stderr: the prefix, then the report as
-    /// one line of JSON (`{"tag": …, "result": {…}}`).
-    public static let linePrefix = "@@brine-progress "
-
     public let report: @Sendable (_ tag: String, _ result: Value) -> Void
 
     public init(_ report: @escaping @Sendable (_ tag: String, _ result: Value) -> Void) {

@@ -34,7 +34,10 @@ public struct PublishRequest: WireCodable {
     public init(value: Value) throws(BrineError) {
         let fields = WireFields(value)
         guard fields.type == "publish" else {
-            throw fields.type == nil ? BrineError(.msgpack, "message without 'type'") : BrineError(.usage, "expected a publish request")
+            // Another direction's message is the wrong request; anything else is not a message of ours.
+            let otherDirections = MinionMessage.knownTypes.union(MasterMessage.knownTypes).union(JobEvent.knownTypes)
+            if let type = fields.type, otherDirections.contains(type) { throw BrineError(.usage, "expected a publish request") }
+            throw fields.unknownType()
         }
         self.init(target: try fields.string("tgt"), targetType: value["tgt_type"]?.stringValue ?? "glob", fun: try fields.string("fun"),
                   arguments: fields.arguments, timeout: value["timeout"]?.doubleValue ?? 5, batch: value["batch"]?.pythonString ?? "")

@@ -61,8 +61,3 @@ struct WireFields {
         BrineError(.msgpack, "unknown message type \(value["type"]?.pythonRepr ?? "None")")
     }
 }
-
-extension CallArguments {
-    /// Salt's `arg` and `kwarg` keys of a job.
-    var wireFields: [(String, Value)] { [("arg", .list(positional)), ("kwarg", .map(keyword))] }
-}

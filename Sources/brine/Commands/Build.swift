@@ -4,6 +4,7 @@ import BrineCore
 import BrineModules
 import BrineState
 import Foundation
+import Synchronization
 
 /// `brine build`: an image from a base image and states, in the Docker engine.
 struct Build: AsyncParsableCommand {
@@ -73,8 +74,9 @@ struct Build: AsyncParsableCommand {
 }
 
 /// Runs inside a build's planning container: each step's lowstate and the
-/// files it reads, as JSON, for the host to derive cache keys from.
-struct BuildPlan: ParsableCommand {
+/// files it reads, on the build channel (`BuildStep`), for the host to
+/// derive cache keys from.
+struct BuildPlanCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "build-plan", shouldDisplay: false)
 
     @OptionGroup var config: ConfigOptions
@@ -85,18 +87,16 @@ struct BuildPlan: ParsableCommand {
     func run() throws {
         try reportingErrors {
             let opts = try config.load(.minion, overrides: ["file_client": "local"])
-            let planned = try BuildPlanner.plan(steps: steps.map(BuildStep.names), opts: opts, configDir: config.directory,
-                                                pillar: try BuildStep.pillar(configDir: config.directory))
-            print(JSON.encode(planned, indent: nil))
+            try BuildStep.plan(steps: steps, opts: opts, configDir: config.directory, emit: BuildChannelOutput.write)
         }
     }
 }
 
 /// Runs inside a build step's container: applies the step's states with
-/// the build's pillar, reports each state on stderr as it finishes and
-/// prints the result as JSON. Its command line (the image history's
+/// the build's pillar, reporting each state on the build channel as it
+/// finishes, then the result. Its command line (the image history's
 /// "created by") names only the step: the pillar is read from a file.
-struct BuildStep: ParsableCommand {
+struct BuildStepCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "build-step", shouldDisplay: false)
 
     @OptionGroup var config: ConfigOptions
@@ -104,32 +104,22 @@ struct BuildStep: ParsableCommand {
     @Argument(help: "SLS names (comma-separated), or @highstate.")
     var step: String
 
-    static func names(_ step: String) -> [String]? {
-        step == "@highstate" ? nil : step.split(separator: ",").map(String.init)
-    }
-
-    static func pillar(configDir: String) throws -> BrineCore.Value {
-        let path = configDir + "/" + ImageBuilder.pillarFile
-        return FileManager.default.fileExists(atPath: path) ? try JSON.decode(try String(contentsOfFile: path, encoding: .utf8), file: path) : .emptyMap
-    }
-
     func run() throws {
         try reportingErrors {
             let opts = try config.load(.minion, overrides: ["file_client": "local"])
-            var context = try LocalContext.make(opts: opts, configDir: config.directory,
-                                                pillarOverride: try Self.pillar(configDir: config.directory))
-            context.stateProgress = StateProgress { tag, result in
-                let line = StateProgress.linePrefix + JSON.encode(["tag": .string(tag), "result": result], indent: nil) + "\n"
-                FileHandle.standardError.write(Data(line.utf8))
-            }
-            let result: BrineCore.Value
-            if let names = Self.names(step) {
-                result = try context.loader.call("state.sls", CallArguments(positional: [.string(names.joined(separator: ","))]), context: context)
-            } else {
-                result = try context.loader.call("state.highstate", CallArguments(), context: context)
-            }
-            print(JSON.encode(["local": result], indent: nil))
-            if context.outcome.retcode != 0 { throw ExitCode(1) }
+            let retcode = try BuildStep.apply(step: step, opts: opts, configDir: config.directory, emit: BuildChannelOutput.write)
+            if retcode != 0 { throw ExitCode(1) }
         }
+    }
+}
+
+/// The build channel on standard output: one whole line per write, in
+/// order, whichever state thread reports.
+enum BuildChannelOutput {
+    static let lock = Mutex(())
+
+    @Sendable static func write(_ event: BuildStep.Event) {
+        let bytes = Data(event.line.utf8)
+        lock.withLock { _ in FileHandle.standardOutput.write(bytes) }
     }
 }

@@ -86,7 +86,7 @@ struct Run: AsyncParsableCommand {
             if staticOutput { collected[id] = value } else { try show([id: value], outputter, colors) }
         }
         do {
-            loop: for try await event in client.publish(request) {
+            try await client.publish(request) { event in
                 switch event {
                 case .refused(let refusal):
                     throw BrineError(.usage, refusal.description)
@@ -100,10 +100,10 @@ struct Run: AsyncParsableCommand {
                     }
                     if async {
                         print("Executed command with job ID: \(id)")
-                        break loop
+                        return .stop
                     }
                 case .returned(let jobReturn):
-                    guard accounted.insert(jobReturn.id).inserted else { continue }
+                    guard accounted.insert(jobReturn.id).inserted else { return .more }
                     if jobReturn.retcode != 0 { failed = true }
                     try report(jobReturn.id, jobReturn.value)
                 case .done(_, let notConnected, let noResponse):
@@ -116,6 +116,7 @@ struct Run: AsyncParsableCommand {
                     }
                     finished = true
                 }
+                return .more
             }
         } catch let error as MasterClient.ConnectionError {
             switch error {

@@ -1,14 +1,15 @@
 import BrineCore
 import BrineModules
-import BrineState
 import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 import OrderedCollections
 
 /// What a build step will do and what it reads, computed inside a
 /// throwaway container of the base image (so templates see the image's
 /// grains, and any `salt[...]` call a template makes runs there, never on
 /// the build host). The host hashes it into the step's cache key.
+/// (`brine build-plan`; it runs in the container, so it lives beside the
+/// state engine, not in the host's container code.)
 public enum BuildPlanner {
     /// One entry per step: `sls` names, or nil for the highstate.
     public static func plan(steps: [[String]?], opts: Config, configDir: String, pillar: Value) throws -> Value {
@@ -45,7 +46,7 @@ public enum BuildPlanner {
 /// imported templates, sources) with the digest of its content.
 final class TrackingFileClient: FileClient, Sendable {
     private let inner: LocalFileClient
-    private let served = NIOLockedValueBox<[String: String]>([:])
+    private let served = Mutex<[String: String]>([:])
 
     init(_ inner: LocalFileClient) { self.inner = inner }
 
@@ -53,7 +54,7 @@ final class TrackingFileClient: FileClient, Sendable {
         let path = try inner.cache(url, saltenv: saltenv)
         let key = "\(saltenv):\(url)"
         let digest = path.flatMap { try? Hashing.fileDigest($0) } ?? "missing"
-        served.withLockedValue { $0[key] = digest }
+        served.withLock { $0[key] = digest }
         return path
     }
 
@@ -93,7 +94,7 @@ final class TrackingFileClient: FileClient, Sendable {
     }
 
     func digests() -> OrderedDictionary<String, Value> {
-        let table = served.withLockedValue { $0 }
+        let table = served.withLock { $0 }
         return OrderedDictionary(uniqueKeysWithValues: table.sorted { $0.key < $1.key }.map { ($0.key, Value.string($0.value)) })
     }
 }
