@@ -81,7 +81,7 @@ let package = Package(
             dependencies: [
                 "BrineCore", "BrineModules", "BrineState", "BrineWire",
                 .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "NIOHTTP1", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
@@ -107,6 +107,10 @@ let package = Package(
         .testTarget(name: "BrineMinionTests", dependencies: ["BrineMinion", "BrineWire", "BrineCore", .product(name: "NIOCore", package: "swift-nio"),
                                                            .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "BrineContainerTests", dependencies: ["BrineContainer"]),
+        // The master's HTTP port in process, through Hummingbird's router test client.
+        .testTarget(name: "BrineAPITests", dependencies: ["BrineAPI", "BrineMaster", "BrineCore",
+                                                        .product(name: "Hummingbird", package: "hummingbird"),
+                                                        .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // Runs the built `brine` binary as a user would.
         .testTarget(name: "BrineCLITests", dependencies: ["brine", "BrineCore", "BrineModules", "BrineWire"]),
     ],

@@ -35,8 +35,8 @@ public struct MasterHTTP: Sendable {
         self.certificate = certificate
     }
 
-    /// Serves until the task is cancelled; `onRunning` gets the bound port.
-    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+    /// Every route of the port (tests drive it in process).
+    func makeRouter() -> Router<MasterRequestContext> {
         let router = Router(context: MasterRequestContext.self)
         router.add(middleware: BadRequests())
         let tokens = master.map { TokenStore(lifetime: $0.opts.double("token_expire") ?? 43200) }
@@ -47,6 +47,12 @@ public struct MasterHTTP: Sendable {
         if let master, let tokens {
             RESTRoutes(master: master, jobs: jobs, tokens: tokens, auth: ExternalAuth(master.opts)).add(to: router)
         }
+        return router
+    }
+
+    /// Serves until the task is cancelled; `onRunning` gets the bound port.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let router = makeRouter()
         // The master logs the port itself; the server's own lines only when something is wrong.
         var logger = Logger(label: "brine.http")
         logger.logLevel = .warning

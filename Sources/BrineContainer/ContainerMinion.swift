@@ -1,7 +1,7 @@
 import BrineCore
 import BrineWire
 import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 import OrderedCollections
 
 /// The seed's interactive workflow: a container runs as a minion of the
@@ -108,11 +108,11 @@ public struct ContainerMinion: Sendable {
     func waitUntilConnected(_ container: String, seconds: Double) async throws -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            let seen = NIOLockedValueBox("")
-            try await docker.logs(container, follow: false) { _, bytes in seen.withLockedValue { $0 += String(decoding: bytes, as: UTF8.self) } }
-            if seen.withLockedValue({ $0 }).contains("authenticated with the master") { return true }
+            let seen = Mutex("")
+            try await docker.logs(container, follow: false) { _, bytes in seen.withLock { $0 += String(decoding: bytes, as: UTF8.self) } }
+            if seen.withLock({ $0 }).contains("authenticated with the master") { return true }
             if let state = try await docker.inspectContainer(container)?["State"], state["Running"] == .bool(false) {
-                throw BrineError(.execution, "the minion container stopped: \(seen.withLockedValue { $0 }.suffix(500))")
+                throw BrineError(.execution, "the minion container stopped: \(seen.withLock { $0 }.suffix(500))")
             }
             try await Task.sleep(nanoseconds: 100_000_000)
         }

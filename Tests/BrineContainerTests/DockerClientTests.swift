@@ -1,6 +1,6 @@
 import BrineCore
 import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 import Testing
 
 @testable import BrineContainer
@@ -55,20 +55,20 @@ struct DockerClientTests {
         let id = try await docker.createContainer(spec)
         do {
             try await docker.startContainer(id)
-            let collected = NIOLockedValueBox<[(StreamDemuxer.Stream, String)]>([])
+            let collected = Mutex<[(StreamDemuxer.Stream, String)]>([])
             let code = try await docker.exec(id, ["/bin/sh", "-c", "echo $GREETING $(hostname); echo oops >&2; touch /made; exit 3"]) { stream, bytes in
-                collected.withLockedValue { $0.append((stream, String(decoding: bytes, as: UTF8.self))) }
+                collected.withLock { $0.append((stream, String(decoding: bytes, as: UTF8.self))) }
             }
             #expect(code == 3)
-            let frames = collected.withLockedValue { $0 }
+            let frames = collected.withLock { $0 }
             #expect(frames.filter { $0.0 == .stdout }.map(\.1).joined() == "hi clienttest\n")
             #expect(frames.filter { $0.0 == .stderr }.map(\.1).joined() == "oops\n")
 
-            let logs = NIOLockedValueBox("")
+            let logs = Mutex("")
             try await docker.logs(id, follow: false) { stream, bytes in
-                logs.withLockedValue { $0 += "\(stream == .stdout ? "1" : "2"):" + String(decoding: bytes, as: UTF8.self) }
+                logs.withLock { $0 += "\(stream == .stdout ? "1" : "2"):" + String(decoding: bytes, as: UTF8.self) }
             }
-            #expect(logs.withLockedValue { $0 }.contains("1:out\n") && logs.withLockedValue { $0 }.contains("2:err\n"))
+            #expect(logs.withLock { $0 }.contains("1:out\n") && logs.withLock { $0 }.contains("2:err\n"))
             #expect(try await docker.listContainers(label: "io.brine.test=client").contains { $0["Id"]?.stringValue == id })
 
             try await docker.stopContainer(id, timeout: 1)

@@ -1,13 +1,13 @@
 import BrineCore
 import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 
 /// Prints a build as it goes: one line per step and per finished state on
 /// stdout, and on a terminal a progress bar on stderr redrawn under them.
 public final class BuildProgress: Sendable {
     let colors: Colors
     let terminal: Bool
-    private let counts = NIOLockedValueBox<(done: Int, total: Int, label: String)>((0, 0, ""))
+    private let counts = Mutex<(done: Int, total: Int, label: String)>((0, 0, ""))
 
     public init(colors: Colors, terminal: Bool) {
         self.colors = colors
@@ -15,7 +15,7 @@ public final class BuildProgress: Sendable {
     }
 
     public func expect(states total: Int) {
-        counts.withLockedValue { $0 = (0, total, "") }
+        counts.withLock { $0 = (0, total, "") }
     }
 
     public func line(_ text: String) {
@@ -45,7 +45,7 @@ public final class BuildProgress: Sendable {
         let name = ret["name"]?.stringValue ?? ""
         let duration = ret["duration"]?.doubleValue ?? 0
         let what = name == id || name.isEmpty ? id : "\(id) (\(name))"
-        counts.withLockedValue {
+        counts.withLock {
             $0.done += 1
             $0.label = what
         }
@@ -63,7 +63,7 @@ public final class BuildProgress: Sendable {
 
     private func drawBar() {
         guard terminal else { return }
-        let (done, total, label) = counts.withLockedValue { $0 }
+        let (done, total, label) = counts.withLock { $0 }
         guard total > 0 else { return }
         let width = 30
         let filled = min(width, done * width / total)
@@ -73,6 +73,6 @@ public final class BuildProgress: Sendable {
 
     public func finish() {
         clearBar()
-        counts.withLockedValue { $0 = (0, 0, "") }
+        counts.withLock { $0 = (0, 0, "") }
     }
 }

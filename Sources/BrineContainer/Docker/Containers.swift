@@ -1,6 +1,6 @@
 import BrineCore
 import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 import NIOCore
 import OrderedCollections
 
@@ -79,11 +79,11 @@ extension DockerClient {
     public func logs(_ id: String, follow: Bool,
                      onOutput: @escaping @Sendable (StreamDemuxer.Stream, [UInt8]) async throws -> Void) async throws
     {
-        let demuxer = NIOLockedValueBox(StreamDemuxer())
+        let demuxer = Mutex(StreamDemuxer())
         let query = [("stdout", "1"), ("stderr", "1"), ("follow", follow ? "1" : "0")]
         try await stream(DockerRequest(.GET, "/containers/\(Self.pathEscape(id))/logs", query: query),
                          action: "read the output of container \(id.prefix(12))") { buffer in
-            let frames = demuxer.withLockedValue { $0.feed(buffer.readableBytesView) }
+            let frames = demuxer.withLock { $0.feed(buffer.readableBytesView) }
             for (stream, bytes) in frames { try await onOutput(stream, bytes) }
         }
     }
@@ -125,9 +125,9 @@ extension DockerClient {
         let created = try await send(DockerRequest(.POST, "/containers/\(Self.pathEscape(id))/exec", body: .json(.map(config))), action: action)
             .json(action)
         guard let execID = created["Id"]?.stringValue else { throw DockerError(action: action, message: "no exec id") }
-        let demuxer = NIOLockedValueBox(StreamDemuxer())
+        let demuxer = Mutex(StreamDemuxer())
         try await stream(DockerRequest(.POST, "/exec/\(execID)/start", body: .json(["Detach": false, "Tty": false])), action: action) { buffer in
-            let frames = demuxer.withLockedValue { $0.feed(buffer.readableBytesView) }
+            let frames = demuxer.withLock { $0.feed(buffer.readableBytesView) }
             for (stream, bytes) in frames { try await onOutput(stream, bytes) }
         }
         let inspected = try await send(DockerRequest(.GET, "/exec/\(execID)/json"), action: action).json(action)

@@ -1,6 +1,6 @@
 import BrineCore
 import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 import NIOCore
 import NIOHTTP1
 
@@ -63,32 +63,32 @@ public struct DockerClient: Sendable {
 
     /// Sends a request whose answer is a stream, handing each chunk to `onChunk` as it arrives.
     public func stream(_ request: DockerRequest, action: String, onChunk: @escaping @Sendable (ByteBuffer) async throws -> Void) async throws {
-        let errorBody = NIOLockedValueBox<[UInt8]>([])
-        let statusBox = NIOLockedValueBox<Int?>(nil)
+        let errorBody = Mutex<[UInt8]>([])
+        let statusBox = Mutex<Int?>(nil)
         let status = try await transport.perform(request, apiVersion: apiVersion, action: action) { buffer in
             // The status is known before the body; errors are JSON, not a stream.
-            if let status = statusBox.withLockedValue({ $0 }), status >= 400 {
-                errorBody.withLockedValue { $0 += Array(buffer.readableBytesView) }
+            if let status = statusBox.withLock({ $0 }), status >= 400 {
+                errorBody.withLock { $0 += Array(buffer.readableBytesView) }
             } else {
                 try await onChunk(buffer)
             }
-        } onStatus: { code in statusBox.withLockedValue { $0 = $0 ?? code } }
+        } onStatus: { code in statusBox.withLock { $0 = $0 ?? code } }
         guard status < 400 else {
-            throw Self.error(DockerResponse(status: status, body: errorBody.withLockedValue { $0 }), action: action)
+            throw Self.error(DockerResponse(status: status, body: errorBody.withLock { $0 }), action: action)
         }
     }
 
     static func collect(_ transport: DockerTransport, _ request: DockerRequest, apiVersion: String?, action: String) async throws -> DockerResponse {
-        let body = NIOLockedValueBox<[UInt8]>([])
+        let body = Mutex<[UInt8]>([])
         let status = try await transport.perform(request, apiVersion: apiVersion, action: action) { buffer in
-            try body.withLockedValue {
+            try body.withLock {
                 guard $0.count + buffer.readableBytes <= 64 << 20 else {
                     throw DockerError(action: action, message: "answer larger than 64 MiB")
                 }
                 $0 += Array(buffer.readableBytesView)
             }
         } onStatus: { _ in }
-        return DockerResponse(status: status, body: body.withLockedValue { $0 })
+        return DockerResponse(status: status, body: body.withLock { $0 })
     }
 
     /// The engine's `{"message": …}` as a `DockerError`.

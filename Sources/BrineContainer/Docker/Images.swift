@@ -1,6 +1,6 @@
 import BrineCore
 import Foundation
-import NIOConcurrencyHelpers
+import Synchronization
 import NIOCore
 
 /// Image endpoints: inspect, list, import, tag, remove, history, commit,
@@ -119,16 +119,16 @@ extension DockerClient {
 
 /// Lines gathered across the chunks of a streamed answer.
 final class LockedLines: Sendable {
-    private let state = NIOLockedValueBox(LineSplitter())
-    private let lines = NIOLockedValueBox<[String]>([])
+    private let state = Mutex(LineSplitter())
+    private let lines = Mutex<[String]>([])
 
     func feed(_ bytes: [UInt8]) {
-        let complete = state.withLockedValue { $0.feed(bytes) }
-        lines.withLockedValue { $0 += complete }
+        let complete = state.withLock { $0.feed(bytes) }
+        lines.withLock { $0 += complete }
     }
 
     func finish() -> [String] {
-        let last = state.withLockedValue { $0.finish() }
-        return lines.withLockedValue { $0 + (last.map { [$0] } ?? []) }
+        let last = state.withLock { $0.finish() }
+        return lines.withLock { $0 + (last.map { [$0] } ?? []) }
     }
 }
