@@ -8,6 +8,7 @@ let package = Package(
     name: "brine",
     products: [
         .executable(name: "brine", targets: ["brine"]),
+        .executable(name: "brine-full", targets: ["brine-full"]),
         .executable(name: "brine-minion", targets: ["brine-minion"]),
         .library(name: "Jinja", targets: ["Jinja"]),
     ],
@@ -85,10 +86,22 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
         ),
+        // What `brine call` and the other commands share: config and output options, the call
+        // command, the in-container build commands. No NIO: `brine` links only this.
+        .target(
+            name: "BrineCommandLine",
+            dependencies: ["BrineCore", "BrineModules", "BrineState", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                           .product(name: "OrderedCollections", package: "swift-collections"), .product(name: "Logging", package: "swift-log")]
+        ),
+        // The command users type: `call` and the in-container build commands in process, every
+        // other command handed to brine-full or brine-minion beside it (see Sources/brine/Brine.swift).
+        .executableTarget(name: "brine", dependencies: ["BrineCore", "BrineCommandLine", .product(name: "ArgumentParser", package: "swift-argument-parser")]),
+        // Every command: the master, keys, jobs, builds, containers, monitor, REST API.
         .executableTarget(
-            name: "brine",
+            name: "brine-full",
             dependencies: [
                 "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster", "BrineMinion", "BrineContainer", "BrineAPI",
+                "BrineCommandLine",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]
@@ -112,7 +125,7 @@ let package = Package(
                                                         .product(name: "Hummingbird", package: "hummingbird"),
                                                         .product(name: "HummingbirdTesting", package: "hummingbird")]),
         // Runs the built `brine` binary as a user would.
-        .testTarget(name: "BrineCLITests", dependencies: ["brine", "BrineCore", "BrineModules", "BrineWire"]),
+        .testTarget(name: "BrineCLITests", dependencies: ["brine", "brine-full", "brine-minion", "BrineCore", "BrineModules", "BrineWire"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,101 +1,64 @@
 import ArgumentParser
+import BrineCommandLine
 import BrineCore
 import Foundation
 
-/// `brine`: one executable for every role. Invoked through a link named
-/// `salt-call`, `salt-master`, … it behaves as that Salt command, so the
-/// seed's command lines run as written.
+/// `brine`: the command users type, kept small because `brine call` (and
+/// `salt-call`) is the command run most, one process per call: it runs
+/// `call` and the in-container build commands itself, and hands every other
+/// command to an executable beside it — `brine-minion` for the minion,
+/// `brine-full` (the master, keys, jobs, builds, containers, monitor, REST
+/// API) for the rest — with the same arguments. A process that maps the
+/// master, HTTP, TLS and Docker code only to render states starts ~2 ms
+/// slower (bench/README.md, issue 14).
 @main
-struct BrineCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
-        commandName: "brine",
-        abstract: "Configuration management and remote execution in the spirit of SaltStack.",
-        version: Brine.version,
-        subcommands: [Call.self, Master.self, Minion.self, Key.self, Jobs.self, Build.self, ContainerCommand.self, Image.self, BuildPlanCommand.self, BuildStepCommand.self, Monitor.self, Stats.self, Run.self],
-        defaultSubcommand: Run.self
-    )
-
-    /// Salt's command names mapped to Brine's subcommands (a switch, not a
-    /// dictionary: this runs first in every process).
-    static func subcommand(invokedAs name: String) -> String? {
-        switch name {
-        case "salt-call": return "call"
-        case "salt-master": return "master"
-        case "salt-minion": return "minion"
-        case "salt-key": return "key"
-        case "salt": return "run"
-        default: return nil
-        }
-    }
-
-    static func main() async {
-        var arguments = Array(CommandLine.arguments.dropFirst())
+enum Brine {
+    static func main() {
         let invokedAs = (CommandLine.arguments.first.map { ($0 as NSString).lastPathComponent }) ?? "brine"
-        if let subcommand = subcommand(invokedAs: invokedAs) {
-            arguments.insert(subcommand, at: 0)
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        if invokedAs == "salt-call" { arguments.insert("call", at: 0) }
+        if invokedAs == "salt-minion" { arguments.insert("minion", at: 0) }
+        switch arguments.first {
+        case "call":
+            run { try CallCommandLine.run(Array(arguments.dropFirst())) }
+        case "build-plan":
+            run { try BuildPlanCommand.parse(Array(arguments.dropFirst())).run() }
+        case "build-step":
+            run { try BuildStepCommand.parse(Array(arguments.dropFirst())).run() }
+        case "minion":
+            // brine-minion takes the minion's options alone; brine-full the subcommand and them.
+            hand(to: [("brine-minion", Array(arguments.dropFirst())), ("brine-full", arguments)])
+        default:
+            // Untouched, argv[0] included: brine-full maps salt-master, salt-key and salt itself.
+            hand(to: [("brine-full", Array(CommandLine.arguments.dropFirst()))], argv0: CommandLine.arguments.first ?? "brine")
         }
-        // The minion has its own parser (shared with the lean brine-minion executable).
-        if arguments.first == "minion" {
-            await MinionLauncher.run(Array(arguments.dropFirst()))
-        }
-        // So has `call`, the command run most: no reflection-driven parsing.
-        if arguments.first == "call" {
-            do {
-                try CallCommandLine.run(Array(arguments.dropFirst()))
-                Foundation.exit(0)
-            } catch let code as ExitCode {
-                Foundation.exit(code.rawValue)
-            } catch {
-                Foundation.exit(fail(error).rawValue)
-            }
-        }
+    }
+
+    static func run(_ body: () throws -> Void) -> Never {
         do {
-            var command = try parseAsRoot(arguments)
-            if var asyncCommand = command as? any AsyncParsableCommand {
-                try await asyncCommand.run()
-            } else {
-                try command.run()
-            }
+            try body()
+            exit(0)
+        } catch let code as ExitCode {
+            exit(code.rawValue)
         } catch {
-            exit(withError: error)
+            exit(fail(error).rawValue)
         }
     }
-}
 
-/// Prints a user error as one line on stderr and exits non-zero: no Swift
-/// backtrace ever reaches a user.
-func fail(_ error: any Error, code: Int32 = 1) -> ExitCode {
-    let message: String
-    switch error {
-    case let brine as BrineError: message = "Error: \(brine.description)"
-    default: message = "Error: \(error)"
+    /// Replaces this process with the first of `candidates` found beside
+    /// this one, with its arguments.
+    static func hand(to candidates: [(name: String, arguments: [String])], argv0: String = "brine") -> Never {
+        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]
+        let directory = (me as NSString).deletingLastPathComponent
+        for (name, arguments) in candidates {
+            let path = directory + "/" + name
+            guard access(path, X_OK) == 0 else { continue }
+            let argv: [UnsafeMutablePointer<CChar>?] = ([argv0] + arguments).map { strdup($0) } + [nil]
+            execv(path, argv)
+            printError("Error: cannot run \(path): \(String(cString: strerror(errno)))")
+            exit(1)
+        }
+        printError("Error: this command needs \(candidates.last?.name ?? "brine-full") beside \(me) (install every executable of the release together)")
+        exit(1)
     }
-    FileHandle.standardError.write(Data((message + "\n").utf8))
-    return ExitCode(code)
-}
-
-/// Runs a command's body: a user error becomes one line on stderr and exit
-/// code 1; explicit exit codes pass through.
-func reportingErrors(_ body: () throws -> Void) throws {
-    do {
-        try body()
-    } catch let exit as ExitCode {
-        throw exit
-    } catch {
-        throw fail(error)
-    }
-}
-
-func reportingErrors(_ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let exit as ExitCode {
-        throw exit
-    } catch {
-        throw fail(error)
-    }
-}
-
-func printError(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
 }

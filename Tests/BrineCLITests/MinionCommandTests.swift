@@ -53,16 +53,17 @@ import Testing
         #expect(eventually { !FileManager.default.fileExists(atPath: pidfile) })
     }
 
-    /// Without `brine-minion` beside it, `brine minion` runs the minion in-process
-    /// (as in containers, which only get `brine` mounted): a hard link of `brine`
-    /// alone in another directory of the same file system.
+    /// Without `brine-minion` beside it, `brine-full minion` runs the minion in-process
+    /// (as in containers, which only get `brine-full` mounted): a hard link of
+    /// `brine-full` alone in another directory of the same file system.
     @Test func runsInProcessWithoutTheLeanExecutable() throws {
         try writeMinionConfig(port: testPort())
-        let real = URL(fileURLWithPath: brineBinary).resolvingSymlinksInPath().path
+        // brine-full alone (`brine` hands the minion to brine-minion, else to brine-full).
+        let real = URL(fileURLWithPath: brineBinary + "-full").resolvingSymlinksInPath().path
         let dir = (real as NSString).deletingLastPathComponent + "/../minion-fallback-\(getpid())"
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let alone = dir + "/brine"
+        let alone = dir + "/brine-full"
         #expect(link(real, alone) == 0, "hard link: \(errno)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: alone)

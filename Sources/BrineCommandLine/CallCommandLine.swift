@@ -10,7 +10,7 @@ import Foundation
 /// most (scripts, image builds, state runs), and ArgumentParser's
 /// reflection costs a few milliseconds per process; this parser costs
 /// microseconds, which is why `call` (like `minion`) has its own.
-struct CallCommandLine: Sendable {
+public struct CallCommandLine: Sendable {
     var configDir: String?
     var logLevel: String?
     var logFile: String?

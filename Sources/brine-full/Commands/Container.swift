@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrineContainer
+import BrineCommandLine
 import BrineCore
 import Foundation
 

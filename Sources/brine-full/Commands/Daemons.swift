@@ -1,5 +1,6 @@
 import ArgumentParser
 import BrineAPI
+import BrineCommandLine
 import BrineCore
 import BrineMaster
 import BrineMinion

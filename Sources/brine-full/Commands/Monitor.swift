@@ -1,4 +1,5 @@
 import ArgumentParser
+import BrineCommandLine
 import BrineCore
 import BrineModules
 import Foundation

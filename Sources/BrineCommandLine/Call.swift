@@ -7,8 +7,10 @@ import Logging
 import OrderedCollections
 
 /// `brine call` (salt-call): run one execution function on this machine.
-struct Call: ParsableCommand {
-    static let configuration = CommandConfiguration(
+public struct Call: ParsableCommand {
+    public init() {}
+
+    public static let configuration = CommandConfiguration(
         commandName: "call",
         abstract: "Run an execution function locally (salt-call).",
         discussion: """
@@ -21,9 +23,9 @@ struct Call: ParsableCommand {
     /// Everything after `call`, read by `CallCommandLine` (salt-call's
     /// options); `BrineCommand.main` goes there directly, without this.
     @Argument(parsing: .captureForPassthrough, help: "[options] <function> [arguments]; see 'brine call --help'.")
-    var arguments: [String] = []
+    public var arguments: [String] = []
 
-    func run() throws {
+    public func run() throws {
         try reportingErrors {
             try CallCommandLine.run(arguments)
         }
@@ -33,7 +35,7 @@ struct Call: ParsableCommand {
 extension CallCommandLine {
     /// Parses and runs; a usage error prints salt-call's usage line and the
     /// error, and exits 64 as salt-call does.
-    static func run(_ arguments: [String]) throws {
+    public static func run(_ arguments: [String]) throws {
         let line: CallCommandLine
         do {
             line = try CallCommandLine(parsing: arguments)
@@ -120,7 +122,7 @@ extension CallCommandLine {
 
 extension Outputter {
     /// Salt picks the highstate outputter for state functions.
-    static func defaultFor(function: String) -> Outputter {
+    public static func defaultFor(function: String) -> Outputter {
         function.hasPrefix("state.") && !function.hasPrefix("state.show") ? .highstate : .nested
     }
 }
