@@ -95,11 +95,23 @@ import Testing
         #expect(grains["pythonversion"]?.listValue?.first == 3)
     }
 
+    /// Salt's `_linux_cpudata`: processors counted, the last model name and
+    /// flags line; s390's `# processors`, ARM's `Features`; keys and values
+    /// stripped around the first colon.
+    @Test func cpuinfoAsSaltReadsIt() {
+        let x86 = CoreGrains.CPUInfo("processor\t: 0\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU @ 2.20GHz\nflags\t\t: fpu vme  de\n\nprocessor\t: 1\nvendor_id\t: GenuineIntel\nmodel name\t: Intel(R) Xeon(R) CPU @ 2.20GHz\nflags\t\t: fpu vme de\n")
+        #expect(x86.count == 2 && x86.model == "Intel(R) Xeon(R) CPU @ 2.20GHz" && x86.flags == ["fpu", "vme", "de"])
+        let s390 = CoreGrains.CPUInfo("vendor_id       : IBM/S390\n# processors    : 4\nbogomips per cpu: 3033.00\n")
+        #expect(s390.count == 4 && s390.model == "IBM/S390" && s390.flags.isEmpty)
+        let arm = CoreGrains.CPUInfo("Processor\t: ARMv6-compatible processor rev 7 (v6l)\nFeatures\t: swp half thumb\nmodel name: a:b:c\n")
+        #expect(arm.count == 0 && arm.flags == ["swp", "half", "thumb"] && arm.model == "a")
+    }
+
     @Test func resolvConfAndKernelParameters() {
         let dns = SystemGrains.dns("nameserver 10.0.0.1 # main\nnameserver ::1\nsearch a.example b.example\noptions ndots:2\noptions ndots:2\n")
         #expect(dns == Value.ordered([("nameservers", ["10.0.0.1", "::1"]), ("ip4_nameservers", ["10.0.0.1"]), ("ip6_nameservers", ["::1"]),
                                       ("sortlist", []), ("domain", ""), ("search", ["a.example", "b.example"]), ("options", ["ndots:2"])]))
-        #expect(SystemGrains.kernelParams("root=/dev/vda1 ro quiet x=\"a b\"") == [["root", "/dev/vda1"], ["ro", .null], ["quiet", .null], ["x", "a b"]])
+        #expect(SystemGrains.kernelParams("root=/dev/vda1 ro quiet x=\"a b\" y=UUID=1 z='\"\"q\"'") == [["root", "/dev/vda1"], ["ro", .null], ["quiet", .null], ["x", "a b"], ["y", .null], ["z", "q"]])
         #expect(SystemGrains.hostsAddresses("127.0.0.1 localhost\n10.1.1.1 web01 web01.example # x\n::1 web01\n", name: "web01").map(\.description)
             == ["10.1.1.1", "::1"])
     }

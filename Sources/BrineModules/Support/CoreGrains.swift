@@ -45,8 +45,10 @@ public enum CoreGrains {
         g["lsb_distrib_codename"] = .string(os["VERSION_CODENAME"] ?? "")
         g["lsb_distrib_release"] = .string(version)
 
-        g["num_cpus"] = .int(ProcessInfo.processInfo.activeProcessorCount)
-        g["cpu_model"] = .string(cpuModel(root: root))
+        // Read once (the kernel formats it anew on every read), as Salt reads it.
+        let cpu = CPUInfo(read(root + "/proc/cpuinfo") ?? "")
+        g["num_cpus"] = .int(cpu.count > 0 ? cpu.count : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        g["cpu_model"] = .string(cpu.model)
         g["mem_total"] = .int(Int(ProcessInfo.processInfo.physicalMemory / 1_048_576))
         g["swap_total"] = .int(swapTotal(root: root))
         let interfaces = NetworkInterface.all()
@@ -61,8 +63,8 @@ public enum CoreGrains {
         g["virtual"] = .string(virt.kind)
         if let subtype = virt.subtype { g["virtual_subtype"] = .string(subtype) }
         g["init"] = .string(initSystem(root: root))
-        g["shell"] = .string(ProcessInfo.processInfo.environment["SHELL"] ?? "/bin/sh")
-        g["path"] = .string(ProcessInfo.processInfo.environment["PATH"] ?? "")
+        g["shell"] = .string(environment("SHELL") ?? "/bin/sh")
+        g["path"] = .string(environment("PATH") ?? "")
         g["machine_id"] = .string(read(root + "/etc/machine-id")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
         g["uid"] = .int(Int(geteuid()))
         g["gid"] = .int(Int(getegid()))
@@ -73,8 +75,8 @@ public enum CoreGrains {
         g["saltversioninfo"] = .list(Brine.saltVersion.split(separator: ".").compactMap { Int($0) }.map(Value.int))
         g["brineversion"] = .string(Brine.version)
         g["saltpath"] = .string(CommandLine.arguments.first ?? "brine")
-        g["locale_info"] = ["defaultlanguage": .string(ProcessInfo.processInfo.environment["LANG"] ?? "C")]
-        SystemGrains.add(to: &g, root: root, hostname: hostname)
+        g["locale_info"] = ["defaultlanguage": .string(environment("LANG") ?? "C")]
+        SystemGrains.add(to: &g, root: root, hostname: hostname, cpuFlags: cpu.flags)
         return .map(g)
     }
 
@@ -116,11 +118,40 @@ public enum CoreGrains {
          "ppc64le": "ppc64el", "s390x": "s390x"][machine] ?? machine
     }
 
-    static func cpuModel(root: String) -> String {
-        for line in (read(root + "/proc/cpuinfo") ?? "").split(separator: "\n") where line.hasPrefix("model name") {
-            return line.split(separator: ":", maxSplits: 1).last.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
+    /// One variable (Foundation's `ProcessInfo.environment` copies them all on every call).
+    static func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+
+    /// Salt's `_linux_cpudata` over /proc/cpuinfo: `processor` lines counted
+    /// (`# processors` on s390), the last `vendor_id`/`model name`, the last
+    /// `flags`/`Features`; each line's key and value are the text around its
+    /// first colon, stripped, as Python's `line.split(":")` gives them.
+    public struct CPUInfo: Sendable {
+        public var count = 0
+        public var model = ""
+        public var flags: [String] = []
+
+        public init(_ text: String) {
+            for line in text.utf8.split(separator: UInt8(ascii: "\n")) {
+                let parts = line.split(separator: UInt8(ascii: ":"), maxSplits: 2, omittingEmptySubsequences: false)
+                guard parts.count > 1 else { continue }
+                let key = Self.stripped(parts[0]), value = Self.stripped(parts[1])
+                switch key {
+                case "processor": count += 1
+                case "# processors": count = Int(value) ?? count
+                case "vendor_id", "model name": model = value
+                case "flags", "Features": flags = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
+                default: continue
+                }
+            }
         }
-        return ""
+
+        static func stripped(_ bytes: Substring.UTF8View.SubSequence) -> String {
+            let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0B || byte == 0x0C }
+            guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else { return "" }
+            return String(decoding: bytes[first...last], as: UTF8.self)
+        }
     }
 
     static func swapTotal(root: String) -> Int {

@@ -10,9 +10,9 @@ import OrderedCollections
 /// `ps`, `pythonversion`. Salt starts `ip route`, `systemctl` and `lspci`
 /// for some of these; Brine reads the same facts from the kernel's files.
 public enum SystemGrains {
-    static func add(to g: inout OrderedDictionary<String, Value>, root: String, hostname: String) {
+    static func add(to g: inout OrderedDictionary<String, Value>, root: String, hostname: String, cpuFlags: [String]) {
         let read = CoreGrains.read
-        g["cpu_flags"] = .list(cpuFlags(read(root + "/proc/cpuinfo") ?? "").map(Value.string))
+        g["cpu_flags"] = .list(cpuFlags.map(Value.string))
         let (disks, ssds) = blockDevices(root: root)
         g["disks"] = .list(disks.map(Value.string))
         g["ssds"] = .list(ssds.map(Value.string))
@@ -49,13 +49,6 @@ public enum SystemGrains {
         }
     }
 
-    static func cpuFlags(_ cpuinfo: String) -> [String] {
-        for line in cpuinfo.split(separator: "\n") where line.hasPrefix("flags") {
-            return line.split(separator: ":", maxSplits: 1).last.map { $0.split(separator: " ").map(String.init) } ?? []
-        }
-        return []
-    }
-
     /// Salt's `_linux_disks`: each /sys/block device that is not virtual,
     /// by its `queue/rotational` flag (1: disk, 0: SSD), in glob order.
     static func blockDevices(root: String) -> (disks: [String], ssds: [String]) {
@@ -78,7 +71,8 @@ public enum SystemGrains {
         let words = (try? Shlex.split(cmdline)) ?? cmdline.split(separator: " ").map(String.init)
         return .list(words.map { word in
             let parts = word.split(separator: "=", omittingEmptySubsequences: false)
-            let value: Value = parts.count == 2 ? .string(parts[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))) : .null
+            // Python's strip('"'): every quote at either end.
+            let value: Value = parts.count == 2 ? .string(String(parts[1].drop { $0 == "\"" }.reversed().drop { $0 == "\"" }.reversed())) : .null
             return .list([.string(String(parts[0])), value])
         })
     }
@@ -122,8 +116,12 @@ public enum SystemGrains {
     /// without a gateway (Salt's `True`).
     static func defaultGateways(root: String) -> (v4: String?, v6: String?) {
         var v4: String? = nil, v6: String? = nil
-        for line in (CoreGrains.read(root + "/proc/net/route") ?? "").split(separator: "\n").dropFirst() {
-            let fields = line.split(whereSeparator: \.isWhitespace)
+        // Fields split on ASCII blanks over bytes: the IPv6 table has a line per route.
+        func fields(_ line: Substring.UTF8View) -> [Substring] {
+            line.split(whereSeparator: { $0 == 0x20 || $0 == 0x09 }).map { Substring($0) }
+        }
+        for line in (CoreGrains.read(root + "/proc/net/route") ?? "").utf8.split(separator: UInt8(ascii: "\n")).dropFirst() {
+            let fields = fields(line)
             // The default route: destination and mask 0, and up (RTF_UP).
             guard fields.count > 7, fields[1] == "00000000", fields[7] == "00000000",
                   let flags = UInt32(fields[3], radix: 16), flags & 1 == 1, let raw = UInt32(fields[2], radix: 16) else { continue }
@@ -131,9 +129,10 @@ public enum SystemGrains {
             v4 = raw == 0 ? "" : IPAddress(version: .v4, bits: UInt128(raw.byteSwapped)).description
             break
         }
-        for line in (CoreGrains.read(root + "/proc/net/ipv6_route") ?? "").split(separator: "\n") {
-            let fields = line.split(whereSeparator: \.isWhitespace)
-            guard fields.count > 9, fields[0] == String(repeating: "0", count: 32), fields[1] == "00",
+        let anyDestination = String(repeating: "0", count: 32)
+        for line in (CoreGrains.read(root + "/proc/net/ipv6_route") ?? "").utf8.split(separator: UInt8(ascii: "\n")) {
+            let fields = fields(line)
+            guard fields.count > 9, fields[0] == anyDestination, fields[1] == "00",
                   fields[9] != "lo", let gateway = UInt128(fields[4], radix: 16) else { continue }
             v6 = gateway == 0 ? "" : IPAddress(version: .v6, bits: gateway).description
             break
