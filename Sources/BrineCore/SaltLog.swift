@@ -8,14 +8,31 @@ public enum SaltLogLevel: Int, Sendable, Comparable, CaseIterable {
     case all = 0, garbage = 1, trace = 5, debug = 10, profile = 15, info = 20, warning = 30, error = 40, critical = 50, quiet = 1000
 
     public init?(name: String) {
-        guard let level = Self.allCases.first(where: { "\($0)" == name.lowercased() }) else { return nil }
+        guard let level = Self.allCases.first(where: { $0.name == name.lowercased() }) else { return nil }
         self = level
+    }
+
+    /// Salt's name for the level. Spelled out: interpolating an enum case
+    /// goes through reflection, which cost every `brine call` ~0.5 ms.
+    public var name: String {
+        switch self {
+        case .all: "all"
+        case .garbage: "garbage"
+        case .trace: "trace"
+        case .debug: "debug"
+        case .profile: "profile"
+        case .info: "info"
+        case .warning: "warning"
+        case .error: "error"
+        case .critical: "critical"
+        case .quiet: "quiet"
+        }
     }
 
     public static func < (a: SaltLogLevel, b: SaltLogLevel) -> Bool { a.rawValue < b.rawValue }
 
     /// The name in a record (`%(levelname)s`).
-    public var recordName: String { "\(self)".uppercased() }
+    public var recordName: String { name.uppercased() }
 
     init(_ level: Logger.Level) {
         switch level {

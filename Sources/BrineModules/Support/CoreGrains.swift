@@ -65,7 +65,7 @@ public enum CoreGrains {
         g["init"] = .string(initSystem(root: root))
         g["shell"] = .string(environment("SHELL") ?? "/bin/sh")
         g["path"] = .string(environment("PATH") ?? "")
-        g["machine_id"] = .string(read(root + "/etc/machine-id")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? "")
+        g["machine_id"] = .string(read(root + "/etc/machine-id").map { String(ASCIIText.trimmed($0)) } ?? "")
         g["uid"] = .int(Int(geteuid()))
         g["gid"] = .int(Int(getegid()))
         if let pw = getpwuid(geteuid()) { g["username"] = .string(String(cString: pw.pointee.pw_name)) }
@@ -186,7 +186,7 @@ public enum CoreGrains {
 
     static func initSystem(root: String) -> String {
         if FileManager.default.fileExists(atPath: root + "/run/systemd/system") { return "systemd" }
-        let comm = read(root + "/proc/1/comm")?.trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
+        let comm = read(root + "/proc/1/comm").map { String(ASCIIText.trimmed($0)) } ?? ""
         switch comm {
         case "systemd": return "systemd"
         case "init": return FileManager.default.fileExists(atPath: root + "/sbin/openrc") ? "openrc" : "sysvinit"

@@ -72,9 +72,16 @@ public enum SystemGrains {
         return .list(words.map { word in
             let parts = word.split(separator: "=", omittingEmptySubsequences: false)
             // Python's strip('"'): every quote at either end.
-            let value: Value = parts.count == 2 ? .string(String(parts[1].drop { $0 == "\"" }.reversed().drop { $0 == "\"" }.reversed())) : .null
+            let value: Value = parts.count == 2 ? .string(stripQuotes(parts[1])) : .null
             return .list([.string(String(parts[0])), value])
         })
+    }
+
+    static func stripQuotes(_ text: Substring) -> String {
+        var bytes = text.utf8[...]
+        while bytes.first == UInt8(ascii: "\"") { bytes = bytes.dropFirst() }
+        while bytes.last == UInt8(ascii: "\"") { bytes = bytes.dropLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// Salt's `parse_resolv`, keys in its order.
