@@ -1,5 +1,5 @@
 #!/bin/sh
-# Release build of brine (and brine-minion) for benchmarking through scripts/release: own
+# Release build of brine (and brine-full, brine-minion) for benchmarking through scripts/release: own
 # scratch dir (.build-release) so the debug build in .build is left alone. Also writes a
 # stripped copy and records the commit.
 # Always take /tmp/swift-build.lock: other builds share this machine.

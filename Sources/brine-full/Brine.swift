@@ -3,9 +3,10 @@ import BrineCommandLine
 import BrineCore
 import Foundation
 
-/// `brine`: one executable for every role. Invoked through a link named
-/// `salt-call`, `salt-master`, … it behaves as that Salt command, so the
-/// seed's command lines run as written.
+/// `brine-full`: every command. The lean `brine` hands it every command but
+/// `call` (with argv[0] kept); invoked through a link named `salt-call`,
+/// `salt-master`, … it behaves as that Salt command, so the seed's command
+/// lines run as written. Containers get this executable mounted.
 @main
 struct BrineCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -103,8 +103,13 @@ import Testing
         #expect(x86.count == 2 && x86.model == "Intel(R) Xeon(R) CPU @ 2.20GHz" && x86.flags == ["fpu", "vme", "de"])
         let s390 = CoreGrains.CPUInfo("vendor_id       : IBM/S390\n# processors    : 4\nbogomips per cpu: 3033.00\n")
         #expect(s390.count == 4 && s390.model == "IBM/S390" && s390.flags.isEmpty)
-        let arm = CoreGrains.CPUInfo("Processor\t: ARMv6-compatible processor rev 7 (v6l)\nFeatures\t: swp half thumb\nmodel name: a:b:c\n")
-        #expect(arm.count == 0 && arm.flags == ["swp", "half", "thumb"] && arm.model == "a")
+        let arm = CoreGrains.CPUInfo("Processor\t: ARMv6-compatible processor rev 7 (v6l)\nFeatures\t: swp half thumb\n")
+        #expect(arm.count == 1 && arm.flags == ["swp", "half", "thumb"] && arm.model == "ARMv6")
+        let power = CoreGrains.CPUInfo("processor\t: 0\ncpu\t\t: POWER9 (architected), altivec supported\nclock\t\t: 2750.000000MHz\n")
+        #expect(power.count == 1 && power.model == "POWER9 (architected), altivec supported")
+        let colons = CoreGrains.CPUInfo("model name: a:b:c\n")
+        #expect(colons.model == "a" && colons.count == 0)
+        #expect(CoreGrains.CPUInfo("").model == "Unknown")
     }
 
     @Test func resolvConfAndKernelParameters() {

@@ -47,7 +47,7 @@ public enum CoreGrains {
 
         // Read once (the kernel formats it anew on every read), as Salt reads it.
         let cpu = CPUInfo(read(root + "/proc/cpuinfo") ?? "")
-        g["num_cpus"] = .int(cpu.count > 0 ? cpu.count : max(1, sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+        g["num_cpus"] = .int(cpu.count)
         g["cpu_model"] = .string(cpu.model)
         g["mem_total"] = .int(Int(ProcessInfo.processInfo.physicalMemory / 1_048_576))
         g["swap_total"] = .int(swapTotal(root: root))
@@ -124,12 +124,14 @@ public enum CoreGrains {
     }
 
     /// Salt's `_linux_cpudata` over /proc/cpuinfo: `processor` lines counted
-    /// (`# processors` on s390), the last `vendor_id`/`model name`, the last
-    /// `flags`/`Features`; each line's key and value are the text around its
-    /// first colon, stripped, as Python's `line.split(":")` gives them.
+    /// (`# processors` on s390, one for old ARM's `Processor`), the last
+    /// `vendor_id`/`model name`/`cpu` (POWER)/`Processor` up to its first
+    /// "-" (ARM), else "Unknown"; the last `flags`/`Features`. Each line's
+    /// key and value are the text around its first colon, stripped, as
+    /// Python's `line.split(":")` gives them.
     public struct CPUInfo: Sendable {
         public var count = 0
-        public var model = ""
+        public var model = "Unknown"
         public var flags: [String] = []
 
         public init(_ text: String) {
@@ -140,7 +142,10 @@ public enum CoreGrains {
                 switch key {
                 case "processor": count += 1
                 case "# processors": count = Int(value) ?? count
-                case "vendor_id", "model name": model = value
+                case "vendor_id", "model name", "cpu": model = value
+                case "Processor":
+                    model = String(value.split(separator: "-", maxSplits: 1, omittingEmptySubsequences: false).first ?? "")
+                    count = 1
                 case "flags", "Features": flags = value.split(whereSeparator: { $0 == " " || $0 == "\t" }).map(String.init)
                 default: continue
                 }
