@@ -14,6 +14,19 @@ public func fail(_ error: any Error, code: Int32 = 1) -> ExitCode {
     return ExitCode(code)
 }
 
+/// Runs a command's body and exits: 0 when it returns, an explicit exit
+/// code as given, a user error as one line on stderr and exit code 1.
+public func runAndExit(_ body: () throws -> Void) -> Never {
+    do {
+        try body()
+        exit(0)
+    } catch let code as ExitCode {
+        exit(code.rawValue)
+    } catch {
+        exit(fail(error).rawValue)
+    }
+}
+
 /// Runs a command's body: a user error becomes one line on stderr and exit
 /// code 1; explicit exit codes pass through.
 public func reportingErrors(_ body: () throws -> Void) throws {

@@ -42,14 +42,7 @@ struct BrineCommand: AsyncParsableCommand {
         }
         // So has `call`, the command run most: no reflection-driven parsing.
         if arguments.first == "call" {
-            do {
-                try CallCommandLine.run(Array(arguments.dropFirst()))
-                Foundation.exit(0)
-            } catch let code as ExitCode {
-                Foundation.exit(code.rawValue)
-            } catch {
-                Foundation.exit(fail(error).rawValue)
-            }
+            runAndExit { try CallCommandLine.run(Array(arguments.dropFirst())) }
         }
         do {
             var command = try parseAsRoot(arguments)

@@ -27,7 +27,7 @@ enum Brine {
         }
         switch arguments.first {
         case "call":
-            run { try CallCommandLine.run(Array(arguments.dropFirst())) }
+            runAndExit { try CallCommandLine.run(Array(arguments.dropFirst())) }
         case "build-plan":
             // ArgumentParser's own help, usage errors and exit codes.
             BuildPlanCommand.main(Array(arguments.dropFirst()))
@@ -49,38 +49,13 @@ enum Brine {
         hand(to: [("brine-full", Array(CommandLine.arguments.dropFirst()))], argv0: CommandLine.arguments.first ?? "brine")
     }
 
-    static func run(_ body: () throws -> Void) -> Never {
-        do {
-            try body()
-            exit(0)
-        } catch let code as ExitCode {
-            exit(code.rawValue)
-        } catch {
-            exit(fail(error).rawValue)
-        }
-    }
-
     /// Replaces this process with the first of `candidates` found beside
     /// this one, with its arguments; `argv0` nil: the executable's path.
     static func hand(to candidates: [(name: String, arguments: [String])], argv0: String?) -> Never {
-        let me = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? searchPath(CommandLine.arguments[0])
-        let directory = (me as NSString).deletingLastPathComponent
         for (name, arguments) in candidates {
-            let path = directory + "/" + name
-            guard access(path, X_OK) == 0 else { continue }
-            let argv: [UnsafeMutablePointer<CChar>?] = ([argv0 ?? path] + arguments).map { strdup($0) } + [nil]
-            execv(path, argv)
-            printError("Error: cannot run \(path): \(String(cString: strerror(errno)))")
-            exit(1)
+            if let path = SiblingExecutable.path(name) { SiblingExecutable.exec(path, arguments: arguments, argv0: argv0) }
         }
-        printError("Error: this command needs \(candidates.last?.name ?? "brine-full") beside \(me) (install every executable of the release together)")
+        printError("Error: this command needs \(candidates.last?.name ?? "brine-full") beside \(SiblingExecutable.current) (install every executable of the release together)")
         exit(1)
-    }
-
-    /// Where a bare command name came from, as the shell found it (only without /proc).
-    static func searchPath(_ name: String) -> String {
-        guard !name.contains("/") else { return name }
-        let directories = (getenv("PATH").map { String(cString: $0) } ?? "/usr/local/bin:/usr/bin:/bin").split(separator: ":")
-        return directories.map { "\($0)/\(name)" }.first { access($0, X_OK) == 0 } ?? name
     }
 }

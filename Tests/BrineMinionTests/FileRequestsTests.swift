@@ -59,7 +59,9 @@ import Testing
 
     @Test func repliesPairByRidAndUnansweredRequestsEndAtTheirDeadline() async throws {
         try await withPair { pair in
-            let requests = FileRequests(session: pair.minion, deadline: .milliseconds(300))
+            // Two in flight, answered in the other order: each reply reaches its own request.
+            // (A deadline no load can reach: this part must not race the clock.)
+            let requests = FileRequests(session: pair.minion, deadline: .seconds(600))
             async let first = requests.ask(.file, path: "salt://a", saltenv: "base")
             async let second = requests.ask(.list, saltenv: "dev")
             var asked: [FileRequest] = []
@@ -67,17 +69,24 @@ import Testing
                 asked.append(request)
                 if asked.count == 2 { break }
             }
-            // Answered in the other order, and the file request never: it ends at the deadline.
             guard let list = asked.first(where: { $0.kind == .list }), let file = asked.first(where: { $0.kind == .file }) else {
                 Issue.record("requests not seen: \(asked)")
                 return
             }
             requests.resolve(list.rid, ["top.sls"])
             #expect(await second == ["top.sls"])
-            #expect(await first == .null)
+            requests.resolve(file.rid, "YQ==")
+            #expect(await first == "YQ==")
             #expect(file.path == "salt://a")
-            // The late reply finds nobody, and nothing is left waiting.
-            requests.resolve(file.rid, "late")
+            // The master never answers this one: it ends with null at its deadline; the late
+            // reply finds nobody, and nothing is left waiting.
+            let unanswered = FileRequests(session: pair.minion, deadline: .milliseconds(50))
+            #expect(await unanswered.ask(.hash, path: "salt://b", saltenv: "base") == .null)
+            for await case .fileRequest(let request) in pair.received where request.kind == .hash {
+                unanswered.resolve(request.rid, "late")
+                break
+            }
+            #expect(unanswered.waitingCount == 0)
             #expect(requests.waitingCount == 0)
         }
     }

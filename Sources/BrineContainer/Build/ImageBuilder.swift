@@ -289,8 +289,11 @@ public struct ImageBuilder: Sendable {
             try await docker.startContainer(id)
             try await docker.logs(id, follow: true) { stream, bytes in
                 if stream == .stderr {
-                    let lines = stderr.withLock { $0.lines.feed(bytes) }
-                    stderr.withLock { $0.kept += lines }
+                    let lines = stderr.withLock { state in
+                        let lines = state.lines.feed(bytes)
+                        state.kept += lines
+                        return lines
+                    }
                     if onProgress != nil { for line in lines { progress.warning(line) } }
                 } else {
                     for line in channel.withLock({ $0.lines.feed(bytes) }) { read(line) }

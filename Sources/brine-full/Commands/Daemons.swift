@@ -86,19 +86,8 @@ struct Minion: AsyncParsableCommand {
 /// this one (same options; an idle minion then stays small), else in-process.
 enum MinionLauncher {
     static func run(_ arguments: [String]) async -> Never {
-        if let lean = leanExecutable() {
-            let argv: [UnsafeMutablePointer<CChar>?] = ([lean] + arguments).map { strdup($0) } + [nil]
-            execv(lean, argv)
-            printError("Error: cannot run \(lean): \(systemError(errno))")
-            exit(1)
-        }
+        if let lean = SiblingExecutable.path("brine-minion") { SiblingExecutable.exec(lean, arguments: arguments) }
         await MinionCommandLine.main(arguments)
-    }
-
-    static func leanExecutable() -> String? {
-        guard let me = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else { return nil }
-        let path = (me as NSString).deletingLastPathComponent + "/brine-minion"
-        return access(path, X_OK) == 0 ? path : nil
     }
 }
 
