@@ -23,6 +23,29 @@ public enum Hashing {
         Array(HMAC<SHA256>.authenticationCode(for: message, using: SymmetricKey(data: key)))
     }
 
+    public static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
+
+    /// PBKDF2 with HMAC-SHA256 (RFC 8018), for SCRAM verifiers (PostgreSQL
+    /// role passwords). Written out here: swift-crypto's Crypto has HMAC but
+    /// keeps PBKDF2 in CryptoExtras, a module (RSA, AES…) this one call would
+    /// add to every executable.
+    public static func pbkdf2SHA256(password: [UInt8], salt: [UInt8], iterations: Int, length: Int) -> [UInt8] {
+        let key = SymmetricKey(data: password)
+        var output: [UInt8] = []
+        var block: UInt32 = 1
+        while output.count < length {
+            var u = Array(HMAC<SHA256>.authenticationCode(for: salt + withUnsafeBytes(of: block.bigEndian, Array.init), using: key))
+            var t = u
+            for _ in 1..<max(iterations, 1) {
+                u = Array(HMAC<SHA256>.authenticationCode(for: u, using: key))
+                for i in t.indices { t[i] ^= u[i] }
+            }
+            output += t
+            block += 1
+        }
+        return Array(output.prefix(length))
+    }
+
     /// A name-based (version 5) UUID, as Python's `uuid.uuid5`.
     public static func uuid5(namespace: UUID, name: String) -> UUID {
         let ns = withUnsafeBytes(of: namespace.uuid) { Array($0) }

@@ -2,13 +2,16 @@ import BrineCore
 import Foundation
 import OrderedCollections
 
-/// Salt's `postgres` cluster functions on Debian's postgresql-common tools
-/// (pg_createcluster, pg_lsclusters, pg_dropcluster): what the seed's
-/// sprint wrote for Salt, with the same names and arguments.
+/// Salt's `postgres` module: the cluster functions on Debian's
+/// postgresql-common tools (pg_createcluster, pg_lsclusters, pg_dropcluster),
+/// what the seed's sprint wrote for Salt, here; the functions on a running
+/// server (roles, databases, schemas, extensions) in PostgresSQL.swift.
 public enum PostgresModule: ExecutionModule {
     public static let name = "postgres"
 
-    public static let functions: [ExecutionFunction] = [
+    public static let functions: [ExecutionFunction] = clusterFunctions + sqlFunctions
+
+    static let clusterFunctions: [ExecutionFunction] = [
         ExecutionFunction("cluster_create", doc: "Create cluster VERSION/NAME (pg_createcluster); False when it fails, else the command's result.",
                           [Parameter("version"), Parameter("name", default: "main"), Parameter("port", default: .null),
                            Parameter("locale", default: .null), Parameter("encoding", default: .null), Parameter("datadir", default: .null),
