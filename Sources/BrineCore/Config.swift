@@ -149,7 +149,9 @@ extension Config {
                                      at: SourceLocation(file: file, line: Config.line(of: key, in: text)),
                                      hint: "fix the value or remove the line to use the default")
                 }
-            } else {
+            } else if !key.contains(".") {
+                // `mysql.user`, `postgres.host`, `hosts.file`: execution
+                // modules' options (read with config.option), not Brine's own
                 warnings.append("\(file): unknown option '\(key)' ignored by Brine")
             }
             options[key] = value

@@ -24,6 +24,7 @@ public enum Hashing {
     }
 
     public static func sha256(_ bytes: [UInt8]) -> [UInt8] { Array(SHA256.hash(data: bytes)) }
+    public static func sha1(_ bytes: [UInt8]) -> [UInt8] { Array(Insecure.SHA1.hash(data: bytes)) }
 
     /// PBKDF2 with HMAC-SHA256 (RFC 8018), for SCRAM verifiers (PostgreSQL
     /// role passwords). Written out here: swift-crypto's Crypto has HMAC but
