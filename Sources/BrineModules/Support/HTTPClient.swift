@@ -32,14 +32,56 @@ public enum HTTPClient {
         let fd = try connect(host: host, port: port, timeout: timeout)
         defer { close(fd) }
         let body = json.map { Array(JSON.encode($0, indent: nil).utf8) } ?? []
-        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host):\(port)\r\nUser-Agent: brine/\(Brine.version)\r\nConnection: close\r\n"
-        if json != nil { head += "Content-Type: application/json\r\n" }
+        return try exchange(fd, method, path, host: "\(host):\(port)", body: body, contentType: json != nil ? "application/json" : nil,
+                            headers: headers, url: url, limit: limit)
+    }
+
+    /// A request over a unix socket (the Docker engine's): `path` with its
+    /// query, `body` as given.
+    public static func request(_ method: String, path: String, unixSocket: String, body: [UInt8] = [], contentType: String? = nil,
+                               timeout: Double = 60, limit: Int = 64 << 20) throws(BrineError) -> Response
+    {
+        let fd = try connect(unixSocket: unixSocket, timeout: timeout)
+        defer { close(fd) }
+        return try exchange(fd, method, path, host: "localhost", body: body, contentType: contentType, headers: [:],
+                            url: "unix://\(unixSocket)\(path)", limit: limit)
+    }
+
+    static func exchange(_ fd: Int32, _ method: String, _ path: String, host: String, body: [UInt8], contentType: String?,
+                         headers: [String: String], url: String, limit: Int) throws(BrineError) -> Response
+    {
+        var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: brine/\(Brine.version)\r\nConnection: close\r\n"
+        if let contentType { head += "Content-Type: \(contentType)\r\n" }
         for (name, value) in headers.sorted(by: { $0.key < $1.key }) where !name.contains("\r") && !value.contains("\r") {
             head += "\(name): \(value)\r\n"
         }
         head += "Content-Length: \(body.count)\r\n\r\n"
         try send(fd, Array(head.utf8) + body, url: url)
         return try parse(try receive(fd, url: url, limit: limit), url: url)
+    }
+
+    static func connect(unixSocket path: String, timeout: Double) throws(BrineError) -> Int32 {
+        var address = sockaddr_un()
+        address.sun_family = sa_family_t(AF_UNIX)
+        let bytes = Array(path.utf8)
+        guard bytes.count < MemoryLayout.size(ofValue: address.sun_path) else { throw BrineError(.arguments, "socket path too long: \(path)") }
+        withUnsafeMutableBytes(of: &address.sun_path) { raw in
+            for (i, byte) in bytes.enumerated() { raw[i] = byte }
+        }
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw BrineError(.io, "cannot create a socket: \(systemError(errno))") }
+        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard connected == 0 else {
+            let error = errno
+            close(fd)
+            throw BrineError(.io, "cannot connect to \(path): \(systemError(error))")
+        }
+        return fd
     }
 
     /// A file's bytes from an `http://` URL (up to 1 GiB); any status but
