@@ -12,10 +12,11 @@ PY=/usr/bin/python3.11
 # (MySQLdb, the client Salt prefers: with PyMySQL Salt's mysql.query fails on
 # its `conv` argument) they are the oracle for Brine's mysql states (issue 17).
 # --no-deps: it must not move Salt off 3008.4.
+# The docker_* states likewise live in saltext-dockermod (with docker-py).
 extensions() {
-    "$VENV/bin/python" -c 'import saltext.mysql, MySQLdb' 2>/dev/null && return
+    "$VENV/bin/python" -c 'import saltext.mysql, MySQLdb, saltext.dockermod, docker' 2>/dev/null && return
     dpkg-query -W libmariadb-dev pkg-config >/dev/null 2>&1 || apt-get install -y -q libmariadb-dev pkg-config
-    "$VENV/bin/pip" install --disable-pip-version-check -q --no-deps saltext.mysql==1.1.0 mysqlclient
+    "$VENV/bin/pip" install --disable-pip-version-check -q --no-deps saltext.mysql==1.1.0 mysqlclient saltext-dockermod==0.1.3 docker
 }
 if [ -x "$VENV/bin/salt-call" ] && \
    [ "$("$VENV/bin/python" -c 'import importlib.metadata as m; print(m.version("salt"))' 2>/dev/null)" = "$SALT_VERSION" ]; then
