@@ -79,12 +79,11 @@ public struct MySQLConnection: Sendable {
     /// Runs SQL (statements separated by `;`, stopping at the first error);
     /// the result sets of the statements that return rows, in order.
     public func execute(_ sql: String, database: String? = nil, _ ctx: ExecutionContext) throws -> Result<[ResultSet], Failure> {
-        let options = try writeOptionFile()
-        defer { unlink(options) }
-        var argv = [client, "--defaults-file=" + options, "--batch", "--xml", "--skip-auto-rehash"]
-        if let db = database ?? self.database { argv.append("--database=" + db) }
-        let command = Command(argv, cwd: "/", environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"], stdin: sql)
-        let result = try ctx.runner.run(command)
+        let result = try FileOps.withScratchFile(Array(try optionFile().utf8)) { options in
+            var argv = [client, "--defaults-file=" + options, "--batch", "--xml", "--skip-auto-rehash"]
+            if let db = database ?? self.database { argv.append("--database=" + db) }
+            return try ctx.runner.run(Command(argv, cwd: "/", environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"], stdin: sql))
+        }
         guard result.retcode == 0 else { return .failure(Self.failure(result.stderr)) }
         return .success(MySQLXML.resultSets(result.stdout))
     }
@@ -100,22 +99,9 @@ public struct MySQLConnection: Sendable {
         return Failure(code: Int(digits), message: String(rest[colon.upperBound...]))
     }
 
-    /// The client's option file: our settings, after `mysql.default_file`'s.
-    func writeOptionFile() throws -> String {
-        func quoted(_ value: String) -> String {
-            var out = "\""
-            for ch in value.unicodeScalars {
-                switch ch {
-                case "\\": out += "\\\\"
-                case "\"": out += "\\\""
-                case "\n": out += "\\n"
-                case "\r": out += "\\r"
-                case "\t": out += "\\t"
-                default: out.unicodeScalars.append(ch)
-                }
-            }
-            return out + "\""
-        }
+    /// The client's option file: our settings, after `mysql.default_file`'s
+    /// (it reaches the client as a 0600 scratch file).
+    func optionFile() throws -> String {
         var text = ""
         if let defaultFile {
             guard !defaultFile.contains("\n") else { throw BrineError(.arguments, "mysql.default_file may not contain a newline") }
@@ -124,40 +110,27 @@ public struct MySQLConnection: Sendable {
         text += "[client]\n"
         for (key, value) in [("host", host), ("user", user), ("password", password), ("port", port), ("socket", unixSocket),
                              ("default-character-set", charset)] {
-            if let value { text += "\(key)=\(quoted(value))\n" }
+            if let value { text += "\(key)=\"\(MySQLQuote.escaped(value, MySQLQuote.optionEscapes))\"\n" }
         }
-        var template = Array((NSTemporaryDirectory() + "/brine-mysql.XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
-        guard fd >= 0 else { throw BrineError(.execution, "cannot create a mysql option file: \(String(cString: strerror(errno)))") }
-        defer { close(fd) }
-        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        let bytes = Array(text.utf8)
-        guard bytes.withUnsafeBytes({ write(fd, $0.baseAddress, $0.count) }) == bytes.count else {
-            unlink(path)
-            throw BrineError(.execution, "cannot write a mysql option file")
-        }
-        return path
+        return text
     }
 }
 
 /// SQL text for MySQL and MariaDB.
 public enum MySQLQuote {
     /// A string literal with MySQL's backslash escapes.
-    public static func literal(_ text: String) -> String {
-        var out = "'"
-        for ch in text.unicodeScalars {
-            switch ch {
-            case "\\": out += "\\\\"
-            case "'": out += "\\'"
-            case "\"": out += "\\\""
-            case "\0": out += "\\0"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\u{1A}": out += "\\Z"
-            default: out.unicodeScalars.append(ch)
-            }
+    public static func literal(_ text: String) -> String { "'" + escaped(text, literalEscapes) + "'" }
+
+    static let literalEscapes: [Unicode.Scalar: String] = ["\\": "\\\\", "'": "\\'", "\"": "\\\"", "\0": "\\0", "\n": "\\n", "\r": "\\r", "\u{1A}": "\\Z"]
+    /// An option file's double-quoted value.
+    static let optionEscapes: [Unicode.Scalar: String] = ["\\": "\\\\", "\"": "\\\"", "\n": "\\n", "\r": "\\r", "\t": "\\t"]
+
+    static func escaped(_ text: String, _ table: [Unicode.Scalar: String]) -> String {
+        var out = ""
+        for scalar in text.unicodeScalars {
+            if let replacement = table[scalar] { out += replacement } else { out.unicodeScalars.append(scalar) }
         }
-        return out + "'"
+        return out
     }
 
     /// Salt's `quote_identifier`: backticks doubled; for grants on a whole

@@ -92,9 +92,16 @@ public struct PSQLConnection: Sendable {
         if let host { argv += ["--host", host] }
         if let port { argv += ["--port", port] }
         argv += ["--dbname", database ?? maintenanceDB]
+        guard let line = passLine() else { return try run(argv, sql, passFile: nil, ctx) }
+        return try FileOps.withScratchFile(Array(line.utf8)) { path in
+            if let runas, let pw = getpwnam(runas), geteuid() == 0 { _ = chown(path, pw.pointee.pw_uid, pw.pointee.pw_gid) }
+            return try run(argv, sql, passFile: path, ctx)
+        }
+    }
+
+    func run(_ command: [String], _ sql: String, passFile: String?, _ ctx: ExecutionContext) throws -> Outcome {
+        var argv = command
         var environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8", "PGAPPNAME": "brine"]
-        let passFile = try writePassFile()
-        defer { if let passFile { unlink(passFile) } }
         if let passFile { environment["PGPASSFILE"] = passFile }
         if let runas, runas != Self.currentUser() {
             guard geteuid() == 0 else {
@@ -131,26 +138,14 @@ public struct PSQLConnection: Sendable {
         return records.dropFirst().map { Array(zip(header, $0)) }
     }
 
-    /// A pgpass line for the password (0600, owned by the user psql runs
-    /// as), or nil when there is no password.
-    func writePassFile() throws -> String? {
+    /// The pgpass line for the password (`:` and `\` escaped), nil without
+    /// one; it reaches psql in a 0600 scratch file owned by the user psql
+    /// runs as.
+    func passLine() -> String? {
         guard let password, !password.isEmpty else { return nil }
         func escape(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:") }
         let hostField = host.map { $0.hasPrefix("/") ? "localhost" : escape($0) } ?? "localhost"
-        let line = "\(hostField):\(port.map(escape) ?? "*"):*:\(user.map(escape) ?? "*"):\(escape(password))\n"
-        var template = Array((NSTemporaryDirectory() + "/brine-pgpass.XXXXXX").utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
-        guard fd >= 0 else { throw BrineError(.execution, "cannot create a pgpass file: \(String(cString: strerror(errno)))") }
-        let path = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        defer { close(fd) }
-        let bytes = Array(line.utf8)
-        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-        if let runas, let pw = getpwnam(runas), geteuid() == 0 { _ = fchown(fd, pw.pointee.pw_uid, pw.pointee.pw_gid) }
-        guard written == bytes.count else {
-            unlink(path)
-            throw BrineError(.execution, "cannot write a pgpass file")
-        }
-        return path
+        return "\(hostField):\(port.map(escape) ?? "*"):*:\(user.map(escape) ?? "*"):\(escape(password))\n"
     }
 
     static func currentUser() -> String? {
