@@ -162,6 +162,11 @@ struct MySQLStateTests {
         #expect(try ctx.loader.call("mysql.db_exists", CallArguments.parse(["name=q"]), context: ctx) == true)
         #expect(try ctx.loader.call("mysql.db_remove", CallArguments.parse(["name=\(odd)"]), context: ctx) == true)
 
+        // the client runs no command of its own from a query (\\! would run a shell)
+        let marker = tree.target + "/shell-ran"
+        _ = try? ctx.loader.call("mysql.query", CallArguments.parse(["q", "SELECT 1;\n\\! touch \(marker)\n"]), context: ctx)
+        #expect(!FileManager.default.fileExists(atPath: marker))
+
         // a server that does not answer: Salt's error text, the state failed
         let down = try tree.applyStates("down", "q:\n  mysql_database.present: []\n", options: ["mysql.unix_socket": .string(server.dir + "/nothing"), "mysql.user": "root"])
         #expect(down[0]["result"] == false)
@@ -184,6 +189,12 @@ struct MySQLStateTests {
         #expect(try MySQLModule.generateGrant("select", "d.*", account: "A", grantOption: false, escape: true,
                                               ssl: [["SSL": true], ["CIPHER": "x'y"], ["X509": false]]) == "GRANT SELECT ON `d`.* TO A REQUIRE SSL AND CIPHER 'xy'")
         #expect(throws: MySQLModule.GrantError.self) { try MySQLModule.generateGrant("selec", "d.*", account: "A", grantOption: false, escape: true) }
+        // what a column list may hold: names, not SQL
+        #expect(throws: MySQLModule.GrantError.self) {
+            try MySQLModule.generateGrant("select (a) on *.* to x; drop user root@localhost; -- )", "d.*", account: "A", grantOption: false, escape: true)
+        }
+        #expect(try MySQLModule.generateGrant("select (`a b`, c)", "d.t", account: "A", grantOption: false, escape: true) == "GRANT SELECT (`A B`, C) ON `d`.`t` TO A")
+        #expect(MySQLQuote.literal("it's \\ \n") == "'it\\'s \\\\ \\n'")
 
         let held = MySQLModule.grantTokens("GRANT SELECT, INSERT ON `mydb`.* TO 'frank'@'localhost' WITH GRANT OPTION")
         #expect(held == MySQLModule.GrantTokens(user: "frank", host: "localhost", database: "`mydb`.*", grants: ["SELECT", "INSERT"]))

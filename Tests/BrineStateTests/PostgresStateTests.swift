@@ -176,6 +176,10 @@ struct PostgresStateTests {
         let fixed = try apply(server, "app db:\n  postgres_database.present:\n    - encoding: LATIN1\n")
         #expect(fixed[0]["result"] == false && fixed[0]["comment"] == "Database app db has wrong parameters which couldn't be changed on fly.")
 
+        // a user's query reaches the server only: psql runs no \\! of it
+        let marker = tree.target + "/shell-ran"
+        _ = try call(server, "postgres.psql_query", "query=SELECT 1\n\\! touch \(marker)\n")
+        #expect(!FileManager.default.fileExists(atPath: marker))
         let rows = try call(server, "postgres.psql_query", "query=SELECT 1 AS one, NULL AS none, 'a,\"b\"' AS text;", "maintenance_db=app db")
         #expect(rows == [["one": "1", "none": "", "text": "a,\"b\""]], "\(rows)")
 
@@ -195,6 +199,73 @@ struct PostgresStateTests {
     }
 }
 
+extension PostgresStateTests {
+    @Test func tablespacesAndPrivileges() throws {
+        let server = try ThrowawayPostgres()
+        defer { server.stop(); tree.remove() }
+        _ = try server.sql("CREATE ROLE owner1; CREATE ROLE owner2; CREATE TABLE public.t1 (i int)")
+        #expect(try runShell("mkdir \(server.dir)/ts && chown postgres: \(server.dir)/ts").code == 0)
+        let states = """
+            fast:
+              postgres_tablespace.present:
+                - directory: \(server.dir)/ts
+                - owner: owner1
+                - options:
+                    seq_page_cost: 1.5
+            owner2_table:
+              postgres_privileges.present:
+                - name: owner2
+                - object_name: t1
+                - object_type: table
+                - privileges: [SELECT, INSERT]
+            owner2_group:
+              postgres_privileges.present:
+                - name: owner2
+                - object_name: owner1
+                - object_type: group
+            owner2_db:
+              postgres_privileges.present:
+                - name: owner2
+                - object_name: postgres
+                - object_type: database
+                - privileges: [ALL]
+            """
+        let preview = try apply(server, states, "test=True")
+        #expect(preview.map { $0["comment"] } == ["Tablespace fast is set to be created", "The privilege(s): SELECT,INSERT are set to be granted to owner2",
+                                                  "The privilege(s): owner1 are set to be granted to owner2", "The privilege(s): ALL are set to be granted to owner2"])
+        let created = try apply(server, states)
+        #expect(created.map { $0["comment"] } == ["The tablespace fast has been created", "The privilege(s): SELECT,INSERT have been granted to owner2",
+                                                  "The privilege(s): owner1 have been granted to owner2", "The privilege(s): ALL have been granted to owner2"], "\(created)")
+        #expect(try server.sql("SELECT pg_get_userbyid(spcowner), spcoptions FROM pg_tablespace WHERE spcname = 'fast'") == "owner1|{seq_page_cost=1.5}")
+        #expect(try server.sql("SELECT has_table_privilege('owner2', 't1', 'SELECT'), has_table_privilege('owner2', 't1', 'UPDATE'), pg_has_role('owner2', 'owner1', 'MEMBER')") == "t|f|t")
+        let again = try apply(server, states)
+        #expect(again.map { $0["comment"] } == ["Tablespace fast is already present", "The requested privilege(s) are already set",
+                                                "The requested privilege(s) are already set", "The requested privilege(s) are already set"], "\(again)")
+
+        let changed = try apply(server, """
+            fast:
+              postgres_tablespace.present:
+                - directory: \(server.dir)/ts
+                - owner: owner2
+                - options:
+                    random_page_cost: 3.5
+            owner2_table:
+              postgres_privileges.absent:
+                - name: owner2
+                - object_name: t1
+                - object_type: table
+                - privileges: [INSERT]
+            """)
+        #expect(changed[0]["changes"] == ["fast": ["owner": "owner2", "options": ["random_page_cost": 3.5]]] && changed[0]["comment"] == "Tablespace fast opts changed")
+        #expect(changed[1]["comment"] == "The privilege(s): INSERT have been revoked from owner2" && changed[1]["changes"] == ["owner2": "Absent"])
+        #expect(try server.sql("SELECT has_table_privilege('owner2', 't1', 'INSERT'), pg_get_userbyid(spcowner) FROM pg_tablespace WHERE spcname = 'fast'") == "f|owner2")
+        let moved = try apply(server, "fast:\n  postgres_tablespace.present:\n    - directory: /elsewhere\n")
+        #expect(moved[0]["result"] == false)
+        let gone = try apply(server, "fast:\n  postgres_tablespace.absent: []\n")
+        #expect(gone[0]["comment"] == "Tablespace fast has been removed" && gone[0]["changes"] == ["fast": "Absent"])
+    }
+}
+
 /// The SQL and password helpers, on known answers.
 @Suite struct PostgresHelperTests {
     @Test func quotingAndCSV() {
@@ -202,6 +273,7 @@ struct PostgresStateTests {
         #expect(SQLQuote.literal("it's") == "'it''s'")
         #expect(CSVReader.records("a,b\n\"x,y\",\"say \"\"hi\"\"\"\n\"multi\nline\",\n") == [["a", "b"], ["x,y", "say \"hi\""], ["multi\nline", ""]])
         #expect(CSVReader.records("") == [])
+        #expect(CSVReader.records("h\n\n\"\"\n") == [["h"], [], [""]])
     }
 
     /// Salt 3008.4's `_md5_password` and `_scram_sha_256` for the same input.

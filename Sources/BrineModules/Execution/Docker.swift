@@ -258,7 +258,10 @@ public enum DockerModule: ExecutionModule {
                     "comment": .string("Container '\(name)' is paused, run with unpause=True to unpause before stopping")]
         }
         let seconds = timeout ?? inspect["Config"]?["StopTimeout"]?.intValue ?? 10
-        _ = try DockerModule.engine { try engine.checked("POST", "/containers/\(DockerEngine.escape(name))/stop", query: [("t", String(seconds))]) }
+        // the engine answers once the container stopped: up to `seconds`, then a kill
+        _ = try DockerModule.engine {
+            try engine.checked("POST", "/containers/\(DockerEngine.escape(name))/stop", query: [("t", String(seconds))], timeout: Double(max(seconds, 0)) + 60)
+        }
         let after = try state(name, ctx)
         return ["result": .bool(after == "stopped"), "state": ["old": .string(before), "new": .string(after)]]
     }

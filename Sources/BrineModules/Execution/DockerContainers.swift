@@ -221,11 +221,17 @@ extension DockerModule {
         result["Time_Elapsed"] = .float(Date().timeIntervalSince(started))
         if let name { result["Name"] = .string(name) }
         if case .list(let nets) = arguments["networks"] ?? .null {
-            for net in nets {
-                let id = result["Id"]?.stringValue ?? ""
-                _ = try DockerModule.engine {
-                    try engine.checked("POST", "/networks/\(DockerEngine.escape(net.mapValue?.keys.first ?? net.pythonString))/connect", json: ["Container": .string(id)])
+            let id = result["Id"]?.stringValue ?? ""
+            do {
+                for net in nets {
+                    _ = try DockerModule.engine {
+                        try engine.checked("POST", "/networks/\(DockerEngine.escape(net.mapValue?.keys.first ?? net.pythonString))/connect", json: ["Container": .string(id)])
+                    }
                 }
+            } catch {
+                // no half-made container left behind under the name
+                _ = try? engine.call("DELETE", "/containers/\(id)", query: [("force", "1")])
+                throw error
             }
         }
         return result
@@ -263,7 +269,8 @@ extension DockerModule {
         let id = result["Id"]?.stringValue ?? ""
         _ = try DockerModule.engine { try engine.checked("POST", "/containers/\(id)/start") }
         if !a.bool("bg") {
-            let waited = try DockerModule.engine { try engine.checked("POST", "/containers/\(id)/wait") }
+            // as long as the container runs
+            let waited = try DockerModule.engine { try engine.checked("POST", "/containers/\(id)/wait", timeout: .infinity) }
             result["Logs"] = .string(try logs(id, stdout: true, stderr: true, timestamps: false, tail: "all", ctx))
             result["ExitCode"] = waited.json["StatusCode"] ?? .null
         }

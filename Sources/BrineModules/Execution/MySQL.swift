@@ -68,7 +68,9 @@ public enum MySQLModule: ExecutionModule {
             .bool(try removeDatabase(a.string("name") ?? "", a, ctx, note))
         },
         function("user_list", doc: "Every account as {User, Host}.", []) { a, ctx, note in
-            .list(try rows(a, ctx, note, "SELECT User,Host FROM mysql.user")?.map { ["User": .string($0[0] ?? ""), "Host": .string($0.count > 1 ? $0[1] ?? "" : "")] } ?? [])
+            .list(try rows(a, ctx, note, "SELECT User,Host FROM mysql.user")?.map { row in
+                ["User": .string(row.first.flatMap { $0 } ?? ""), "Host": .string(row.dropFirst().first.flatMap { $0 } ?? "")]
+            } ?? [])
         },
         function("user_exists", doc: "Whether USER@HOST exists (with that password, password_hash, or passwordless/unix_socket login when given).",
                  [Parameter("user"), Parameter("host", default: "localhost")] + .optional("password", "password_hash")
@@ -124,7 +126,9 @@ public enum MySQLModule: ExecutionModule {
 
     /// The result sets, or nil with the failure noted.
     static func execute(_ sql: String, _ a: Arguments, _ ctx: ExecutionContext, _ note: ErrorNote, database: String? = nil) throws -> [MySQLConnection.ResultSet]? {
-        switch try MySQLConnection(a, ctx).execute(sql, database: database, ctx) {
+        var secrets = [a.string("password_hash") ?? ""]
+        if let password = a.string("password") { secrets += [password, nativeHash(password)] }
+        switch try MySQLConnection(a, ctx).execute(sql, database: database, secrets: secrets, ctx) {
         case .success(let sets): return sets
         case .failure(let failure):
             note.set(failure)
@@ -148,7 +152,8 @@ public enum MySQLModule: ExecutionModule {
         let sql = (a.string("query") ?? "").replacingOccurrences(of: "%%", with: "%")
         let selects = ["SELECT", "SHOW", "DESC"].contains { sql.uppercased().trimmingCharacters(in: .whitespacesAndNewlines).hasPrefix($0) }
         let started = Date()
-        guard let sets = try execute(selects ? sql : sql + ";\nSELECT ROW_COUNT()", a, ctx, note, database: a.string("database")) else { return false }
+        // on its own line: a trailing `-- comment` ends there
+        guard let sets = try execute(selects ? sql : sql + "\n;\nSELECT ROW_COUNT()", a, ctx, note, database: a.string("database")) else { return false }
         let elapsed = Date().timeIntervalSince(started)
         var result: OrderedDictionary<String, Value> = ["query time": ["human": .string(humanTime(elapsed)), "raw": .string(Value.pythonFloat(rounded(elapsed, 5)))]]
         if selects {
@@ -243,7 +248,12 @@ public enum MySQLModule: ExecutionModule {
     }
 
     static func passwordColumn(_ a: Arguments, _ ctx: ExecutionContext, _ note: ErrorNote) throws -> String {
-        if let given = a.string("password_column") { return given }
+        if let given = a.string("password_column") {
+            guard ["Password", "authentication_string"].contains(given) else {
+                throw BrineError(.arguments, "password_column must be Password or authentication_string, not '\(given)'")
+            }
+            return given
+        }
         let sql = "SELECT column_name FROM information_schema.COLUMNS WHERE table_schema = 'mysql' AND table_name = 'user' AND column_name = 'Password'"
         return try rows(a, ctx, note, sql).map { $0.isEmpty ? "authentication_string" : "Password" } ?? "Password"
     }
@@ -286,8 +296,18 @@ public enum MySQLModule: ExecutionModule {
         return b
     }
 
+    /// An authentication plugin's name, checked: it is a word in the SQL.
+    static func authPlugin(_ a: Arguments) throws -> String {
+        let plugin = a.string("auth_plugin") ?? "mysql_native_password"
+        guard !plugin.isEmpty, plugin.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }) else {
+            throw BrineError(.arguments, "'\(plugin)' is not an authentication plugin name")
+        }
+        return plugin
+    }
+
     static func createUser(_ a: Arguments, _ ctx: ExecutionContext, _ note: ErrorNote) throws -> Bool {
         let (user, host) = (a.string("user") ?? "", a.string("host") ?? "localhost")
+        let plugin = try authPlugin(a)
         let server = try version(a, ctx, note)
         guard !server.isEmpty else { return false }
         if try userExists(accountOnly(a), ctx, note) {
@@ -311,10 +331,10 @@ public enum MySQLModule: ExecutionModule {
         } else if !a["allow_passwordless"].asFlag {
             if let password = a.string("password") {
                 sql += mariadb ? " IDENTIFIED BY PASSWORD \(MySQLQuote.literal(nativeHash(password)))"
-                               : " IDENTIFIED WITH \(a.string("auth_plugin") ?? "mysql_native_password") BY \(MySQLQuote.literal(password))"
+                               : " IDENTIFIED WITH \(plugin) BY \(MySQLQuote.literal(password))"
             } else if let hash = a.string("password_hash") {
                 sql += mariadb ? " IDENTIFIED BY PASSWORD \(MySQLQuote.literal(hash))"
-                               : " IDENTIFIED WITH \(a.string("auth_plugin") ?? "mysql_native_password") AS \(MySQLQuote.literal(hash))"
+                               : " IDENTIFIED WITH \(plugin) AS \(MySQLQuote.literal(hash))"
             } else {
                 logger.error("password or password_hash must be specified, unless allow_passwordless=True")
                 return false

@@ -46,6 +46,22 @@ extension MySQLModule {
     /// must be a known privilege.
     static func normalizeGrant(_ grant: String) throws(GrantError) -> String {
         if grant.trimmingCharacters(in: .whitespaces).uppercased() == "ALL" { return "ALL PRIVILEGES" }
+        // the text goes into the statement: only words, spaces, commas and
+        // column lists of plain or backquoted names (Salt's regex skips the rest)
+        var depth = 0
+        var inBackquote = false
+        for ch in grant {
+            if inBackquote { if ch == "`" { inBackquote = false }; continue }
+            switch ch {
+            case "(": depth += 1; if depth > 1 { throw GrantError(message: "Invalid grant : '\(grant)'") }
+            case ")": depth -= 1; if depth < 0 { throw GrantError(message: "Invalid grant : '\(grant)'") }
+            case "`" where depth == 1: inBackquote = true
+            case ",", " ", "\t": continue
+            default:
+                guard ch.isLetter || ch.isNumber || ch == "_" else { throw GrantError(message: "Invalid grant : '\(grant)'") }
+            }
+        }
+        guard depth == 0, !inBackquote else { throw GrantError(message: "Invalid grant : '\(grant)'") }
         for name in privilegeNames(grant) where !privileges.contains(name.trimmingCharacters(in: .whitespaces).uppercased()) {
             throw GrantError(message: "Invalid grant : '\(name)'")
         }
@@ -87,7 +103,7 @@ extension MySQLModule {
             let (key, value) = (entry.key, entry.value)
             let name = key.trimmingCharacters(in: .whitespaces).uppercased()
             switch name {
-            case "CIPHER", "ISSUER", "SUBJECT": parts.append("\(name) '\(value.pythonString.replacingOccurrences(of: "'", with: ""))'")
+            case "CIPHER", "ISSUER", "SUBJECT": parts.append("\(name) \(MySQLQuote.literal(value.pythonString.replacingOccurrences(of: "'", with: "")))")
             case "SSL", "X509": if value.asFlag { parts.append(name) }
             default: throw GrantError(message: "Invalid SSL option : '\(key)'")
             }

@@ -9,7 +9,7 @@ import OrderedCollections
 public enum PostgresModule: ExecutionModule {
     public static let name = "postgres"
 
-    public static let functions: [ExecutionFunction] = clusterFunctions + sqlFunctions
+    public static let functions: [ExecutionFunction] = clusterFunctions + sqlFunctions + privilegeFunctions
 
     static let clusterFunctions: [ExecutionFunction] = [
         ExecutionFunction("cluster_create", doc: "Create cluster VERSION/NAME (pg_createcluster); False when it fails, else the command's result.",

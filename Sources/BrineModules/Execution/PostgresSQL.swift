@@ -217,7 +217,7 @@ extension PostgresModule {
             r.rolcreaterole AS "can create roles", r.rolcreatedb AS "can create databases", \
             NULL AS "can update system catalogs", r.rolcanlogin AS "can login", r.rolreplication AS "replication", \
             r.rolconnlimit AS "connections", \
-            (SELECT array_agg(g.rolname) FROM pg_catalog.pg_auth_members m \
+            (SELECT COALESCE(array_to_json(array_agg(g.rolname)), '[]') FROM pg_catalog.pg_auth_members m \
             JOIN pg_catalog.pg_roles g ON m.roleid = g.oid WHERE m.member = r.oid) AS "groups", \
             r.rolvaliduntil::timestamp(0) AS "expiry time", r.rolconfig AS "defaults variables"\
             \(withPassword ? ", a.rolpassword AS \"password\"" : "") \
@@ -236,8 +236,8 @@ extension PostgresModule {
             role["expiry time"] = expiry.count == 19 && expiry.first?.isNumber == true ? .string(expiry) : .null
             role["defaults variables"] = .string(column(row, "defaults variables"))
             if withPassword { role["password"] = .string(column(row, "password")) }
-            let groups = column(row, "groups").trimmingCharacters(in: CharacterSet(charactersIn: "{}"))
-            role["groups"] = .list((CSVReader.records(groups).first ?? []).map(Value.string))
+            // JSON, as array text escapes quotes and backslashes its own way
+            role["groups"] = (try? JSON.decode(column(row, "groups"), file: "groups")).flatMap { $0.listValue.map(Value.list) } ?? []
             result[column(row, "name")] = .map(role)
         }
         return result

@@ -80,9 +80,12 @@ public enum DockerContainerState: StateModule {
             }
             return StateResult.failed(name, message)
         }
+        // Salt's cleanup_temp: whether the new container is only for comparing
         var cleanupTemp = !skipComparison
+        // until it has replaced (or become) the container, it is removed on any failure
+        var tempInUse = !exists
         var comments: [String] = []
-        defer { if cleanupTemp { _ = try? engine.call("DELETE", "/containers/\(temp)", query: [("force", "1")]) } }
+        defer { if cleanupTemp || !tempInUse { _ = try? engine.call("DELETE", "/containers/\(temp)", query: [("force", "1")]) } }
         func replace() throws -> Bool {
             var ids = OrderedDictionary<String, Value>()
             ids["removed"] = .list(try DockerModule.remove(name, force: false, volumes: false, stopFirst: true,
@@ -94,6 +97,7 @@ public enum DockerContainerState: StateModule {
                 comments.append("Failed to rename temp container: \(error)")
                 return false
             }
+            tempInUse = true
             ids["added"] = .string(temp)
             ret.changes["container_id"] = .map(ids)
             comments.append("Replaced container '\(name)'")

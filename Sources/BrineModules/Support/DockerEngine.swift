@@ -54,8 +54,9 @@ public struct DockerEngine: Sendable {
 
     /// The answer when its status is one of `expect`, else a Failure.
     public func checked(_ method: String, _ path: String, query: [(String, String)] = [], json: Value? = nil,
-                        body: [UInt8]? = nil, contentType: String? = nil, expect: Set<Int> = [200, 201, 204, 304]) throws -> Answer {
-        let answer = try call(method, path, query: query, json: json, body: body, contentType: contentType)
+                        body: [UInt8]? = nil, contentType: String? = nil, expect: Set<Int> = [200, 201, 204, 304],
+                        timeout: Double = 120) throws -> Answer {
+        let answer = try call(method, path, query: query, json: json, body: body, contentType: contentType, timeout: timeout)
         guard expect.contains(answer.status) else { throw Failure(status: answer.status, message: answer.message) }
         return answer
     }

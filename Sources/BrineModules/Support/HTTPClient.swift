@@ -50,14 +50,26 @@ public enum HTTPClient {
     static func exchange(_ fd: Int32, _ method: String, _ path: String, host: String, body: [UInt8], contentType: String?,
                          headers: [String: String], url: String, limit: Int) throws(BrineError) -> Response
     {
+        func clean(_ s: String) -> Bool { !s.contains("\r") && !s.contains("\n") }
+        guard clean(method), clean(path), !method.contains(" "), !path.contains(" ") else {
+            throw BrineError(.arguments, "a request line may not contain spaces or line breaks")
+        }
         var head = "\(method) \(path) HTTP/1.1\r\nHost: \(host)\r\nUser-Agent: brine/\(Brine.version)\r\nConnection: close\r\n"
-        if let contentType { head += "Content-Type: \(contentType)\r\n" }
-        for (name, value) in headers.sorted(by: { $0.key < $1.key }) where !name.contains("\r") && !value.contains("\r") {
+        if let contentType, clean(contentType) { head += "Content-Type: \(contentType)\r\n" }
+        for (name, value) in headers.sorted(by: { $0.key < $1.key }) where clean(name) && clean(value) {
             head += "\(name): \(value)\r\n"
         }
         head += "Content-Length: \(body.count)\r\n\r\n"
         try send(fd, Array(head.utf8) + body, url: url)
         return try parse(try receive(fd, url: url, limit: limit), url: url)
+    }
+
+    /// Seconds as a socket timeout, clamped (never NaN, negative or past a
+    /// year, which an unchecked conversion would trap on).
+    static func socketTimeout(_ seconds: Double) -> timeval {
+        let clamped = seconds.isFinite ? min(max(seconds, 0.001), 31_536_000) : 31_536_000
+        let whole = clamped.rounded(.down)
+        return timeval(tv_sec: Int(whole), tv_usec: Int((clamped - whole) * 1_000_000))
     }
 
     static func connect(unixSocket path: String, timeout: Double) throws(BrineError) -> Int32 {
@@ -70,7 +82,7 @@ public enum HTTPClient {
         }
         let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BrineError(.io, "cannot create a socket: \(systemError(errno))") }
-        var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+        var tv = socketTimeout(timeout)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         let connected = withUnsafePointer(to: &address) {
@@ -118,7 +130,7 @@ public enum HTTPClient {
         while let info = entry {
             let fd = socket(info.pointee.ai_family, info.pointee.ai_socktype, info.pointee.ai_protocol)
             if fd >= 0 {
-                var tv = timeval(tv_sec: Int(timeout), tv_usec: Int((timeout - Double(Int(timeout))) * 1_000_000))
+                var tv = socketTimeout(timeout)
                 setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                 setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
                 if Glibc.connect(fd, info.pointee.ai_addr, info.pointee.ai_addrlen) == 0 { return fd }

@@ -78,13 +78,25 @@ public struct MySQLConnection: Sendable {
 
     /// Runs SQL (statements separated by `;`, stopping at the first error);
     /// the result sets of the statements that return rows, in order.
-    public func execute(_ sql: String, database: String? = nil, _ ctx: ExecutionContext) throws -> Result<[ResultSet], Failure> {
+    /// `--binary-mode`: the client runs none of its own commands (`\\!`
+    /// would run a shell) from what it reads. Every script first clears
+    /// NO_BACKSLASH_ESCAPES, which the literal quoting relies on. `secrets`
+    /// (and the connection's password) are cut out of an error's text: the
+    /// server quotes the statement near a syntax error.
+    public func execute(_ sql: String, database: String? = nil, secrets: [String] = [], _ ctx: ExecutionContext) throws -> Result<[ResultSet], Failure> {
+        let script = "SET SESSION sql_mode = REPLACE(@@sql_mode, 'NO_BACKSLASH_ESCAPES', '');\n" + sql
         let result = try FileOps.withScratchFile(Array(try optionFile().utf8)) { options in
-            var argv = [client, "--defaults-file=" + options, "--batch", "--xml", "--skip-auto-rehash"]
+            var argv = [client, "--defaults-file=" + options, "--batch", "--xml", "--skip-auto-rehash", "--binary-mode"]
             if let db = database ?? self.database { argv.append("--database=" + db) }
-            return try ctx.runner.run(Command(argv, cwd: "/", environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"], stdin: sql))
+            return try ctx.runner.run(Command(argv, cwd: "/", environment: ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8"], stdin: script))
         }
-        guard result.retcode == 0 else { return .failure(Self.failure(result.stderr)) }
+        guard result.retcode == 0 else {
+            var text = result.stderr
+            for secret in (secrets + [password ?? ""]).filter({ !$0.isEmpty }) {
+                for form in [secret, MySQLQuote.escaped(secret, MySQLQuote.literalEscapes)] { text = text.replacingOccurrences(of: form, with: "<redacted>") }
+            }
+            return .failure(Self.failure(text))
+        }
         return .success(MySQLXML.resultSets(result.stdout))
     }
 
@@ -175,7 +187,10 @@ enum MySQLXML {
                     } else if fields.hasPrefix(" />") {
                         values.append("")
                         fields = fields.dropFirst(3)
-                    } else { break }
+                    } else {
+                        values.append(nil)  // unreadable: its place kept, so values stay under their columns
+                        break
+                    }
                 }
                 if set.columns.isEmpty { set.columns = names }
                 set.rows.append(values)

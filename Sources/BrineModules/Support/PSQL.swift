@@ -81,18 +81,39 @@ public struct PSQLConnection: Sendable {
         public var succeeded: Bool { retcode == 0 }
     }
 
-    /// Runs SQL (one or more statements, as one transaction unless
-    /// `transaction` is false: CREATE/DROP DATABASE cannot run in one).
+    /// Runs SQL Brine generated (one or more statements, as one
+    /// transaction unless `transaction` is false: CREATE/DROP DATABASE
+    /// cannot run in one) from standard input; `commands` (SQL a user
+    /// wrote) go as `--command`s instead, where psql reads no backslash
+    /// commands (`\!` would run a shell). Every run starts with
+    /// `standard_conforming_strings` on, which the literal quoting relies
+    /// on, and psql's messages are terse: no excerpt of the statement (a
+    /// password) in its errors.
     public func run(_ sql: String, database: String? = nil, tuplesOnly: Bool = false, transaction: Bool = true,
-                    _ ctx: ExecutionContext) throws -> Outcome {
-        var argv = [psql, "--no-align", "--no-readline", "--no-psqlrc", "--no-password", "--quiet", "--set=ON_ERROR_STOP=1"]
+                    commands: [String] = [], _ ctx: ExecutionContext) throws -> Outcome {
+        var argv = [psql, "--no-align", "--no-readline", "--no-psqlrc", "--no-password", "--quiet", "--set=ON_ERROR_STOP=1",
+                    "--set=VERBOSITY=terse"]
         if transaction { argv.append("--single-transaction") }
         if tuplesOnly { argv.append("--tuples-only") }
         if let user { argv += ["--username", user] }
         if let host { argv += ["--host", host] }
         if let port { argv += ["--port", port] }
-        argv += ["--dbname", database ?? maintenanceDB]
-        guard let line = passLine() else { return try run(argv, sql, passFile: nil, ctx) }
+        // a connection string, so a name with `=` is not read as one
+        argv += ["--dbname", "dbname=" + Self.conninfoQuoted(database ?? maintenanceDB)]
+        var script = "SET standard_conforming_strings = on;\n" + sql
+        if !commands.isEmpty {
+            argv += ["--command", "SET standard_conforming_strings = on"] + commands.flatMap { ["--command", $0] }
+            script = ""
+        }
+        return try run(argv, script, ctx)
+    }
+
+    static func conninfoQuoted(_ value: String) -> String {
+        "'" + value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "'", with: "\\'") + "'"
+    }
+
+    func run(_ argv: [String], _ sql: String, _ ctx: ExecutionContext) throws -> Outcome {
+        guard let line = try passLine() else { return try run(argv, sql, passFile: nil, ctx) }
         return try FileOps.withScratchFile(Array(line.utf8)) { path in
             if let runas, let pw = getpwnam(runas), geteuid() == 0 { _ = chown(path, pw.pointee.pw_uid, pw.pointee.pw_gid) }
             return try run(argv, sql, passFile: path, ctx)
@@ -122,7 +143,13 @@ public struct PSQLConnection: Sendable {
         if result.retcode != 0 {
             PostgresModule.logger.error("Error connecting to Postgresql server")
         }
-        return Outcome(retcode: result.retcode, stdout: result.stdout, stderr: result.stderr)
+        return Outcome(retcode: result.retcode, stdout: result.stdout, stderr: redacted(result.stderr))
+    }
+
+    /// psql's words with the password (and its md5 form) cut out.
+    func redacted(_ text: String) -> String {
+        guard let password, !password.isEmpty else { return text }
+        return text.replacingOccurrences(of: password, with: "<redacted>")
     }
 
     /// Rows of a query as Salt's `psql_query` gives them: every value a
@@ -130,10 +157,11 @@ public struct PSQLConnection: Sendable {
     public func query(_ sql: String, database: String? = nil, _ ctx: ExecutionContext) throws -> [[(String, String)]]? {
         var body = sql.trimmingCharacters(in: .whitespacesAndNewlines)
         while body.hasSuffix(";") { body.removeLast() }
-        // ISO dates whatever the server's DateStyle (Salt parses them as such)
-        let outcome = try run("SET datestyle TO 'ISO, MDY';\nCOPY (\(body)) TO STDOUT WITH CSV HEADER", database: database, ctx)
+        // ISO dates whatever the server's DateStyle (Salt parses them as such);
+        // the query on its own line, so a trailing `-- comment` ends there
+        let outcome = try run("", database: database, commands: ["SET datestyle TO 'ISO, MDY'", "COPY (\(body)\n) TO STDOUT WITH CSV HEADER"], ctx)
         guard outcome.succeeded else { return nil }
-        let records = CSVReader.records(outcome.stdout).filter { !$0.isEmpty && $0 != [""] }
+        let records = CSVReader.records(outcome.stdout).filter { !$0.isEmpty }
         guard let header = records.first else { return [] }
         return records.dropFirst().map { Array(zip(header, $0)) }
     }
@@ -141,11 +169,14 @@ public struct PSQLConnection: Sendable {
     /// The pgpass line for the password (`:` and `\` escaped), nil without
     /// one; it reaches psql in a 0600 scratch file owned by the user psql
     /// runs as.
-    func passLine() -> String? {
+    /// Every field but the password is `*`: the file serves this one run.
+    func passLine() throws -> String? {
         guard let password, !password.isEmpty else { return nil }
-        func escape(_ s: String) -> String { s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:") }
-        let hostField = host.map { $0.hasPrefix("/") ? "localhost" : escape($0) } ?? "localhost"
-        return "\(hostField):\(port.map(escape) ?? "*"):*:\(user.map(escape) ?? "*"):\(escape(password))\n"
+        guard !password.contains("\n") && !password.contains("\r") else {
+            throw BrineError(.arguments, "a PostgreSQL password cannot contain a line break", hint: "set the password with psql instead")
+        }
+        let escaped = password.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: ":", with: "\\:")
+        return "*:*:*:*:\(escaped)\n"
     }
 
     static func currentUser() -> String? {
@@ -172,21 +203,22 @@ public enum SQLQuote {
 /// `,` between fields, `"` around fields that need it, `""` inside them,
 /// newlines inside quoted fields kept.
 public enum CSVReader {
+    /// A blank line is an empty record (`[]`); a line holding `""` is one
+    /// empty field.
     public static func records(_ text: String) -> [[String]] {
         var records: [[String]] = []
         var record: [String] = []
         var field: [UInt8] = []
         var quoted = false
+        var started = false
         var bytes = Array(text.utf8).makeIterator()
         var pending: UInt8? = nil
-        var sawAny = false
         func next() -> UInt8? {
             if let p = pending { pending = nil; return p }
             return bytes.next()
         }
         func endField() { record.append(String(decoding: field, as: UTF8.self)); field.removeAll(keepingCapacity: true) }
         while let byte = next() {
-            sawAny = true
             if quoted {
                 if byte == UInt8(ascii: "\"") {
                     if let following = next() {
@@ -196,18 +228,18 @@ public enum CSVReader {
                 continue
             }
             switch byte {
-            case UInt8(ascii: "\""): quoted = true
-            case UInt8(ascii: ","): endField()
+            case UInt8(ascii: "\""): quoted = true; started = true
+            case UInt8(ascii: ","): endField(); started = true
             case UInt8(ascii: "\r"): continue
             case UInt8(ascii: "\n"):
-                endField()
+                if started || !field.isEmpty { endField() }
                 records.append(record)
                 record.removeAll()
-                sawAny = false
-            default: field.append(byte)
+                started = false
+            default: field.append(byte); started = true
             }
         }
-        if sawAny || !field.isEmpty || !record.isEmpty {
+        if started || !field.isEmpty {
             endField()
             records.append(record)
         }
