@@ -77,6 +77,11 @@ public enum DockerModule: ExecutionModule {
                                               query: [("signal", a.string("signal") ?? "SIGKILL")])
             return true
         },
+        execFunction("run", doc: "Run CMD in running container NAME through /bin/sh: its output (stdout and stderr, as written).") { _, all in .string(all) },
+        execFunction("run_all", doc: "Run CMD in running container NAME: {pid, retcode, stdout, stderr}.") { result, _ in result },
+        execFunction("run_stdout", doc: "Run CMD in running container NAME: its stdout.") { result, _ in result["stdout"] ?? "" },
+        execFunction("run_stderr", doc: "Run CMD in running container NAME: its stderr.") { result, _ in result["stderr"] ?? "" },
+        execFunction("retcode", doc: "Run CMD in running container NAME: its exit code.") { result, _ in result["retcode"] ?? 0 },
         ExecutionFunction("pull", doc: "Pull IMAGE from its registry: Layers, Status; an unreachable registry is an error.",
                           [Parameter("image"), Parameter("insecure_registry", default: false), Parameter("api_response", default: false),
                            Parameter("client_timeout", default: 60)]) { a, ctx in
@@ -150,6 +155,37 @@ public enum DockerModule: ExecutionModule {
             try DockerEngine(ctx).checked("GET", "/info").json
         },
     ]
+
+    /// `docker.run` and friends: a command in a running container (the
+    /// engine's exec, as Salt's `docker-exec` driver), `python_shell` as in
+    /// Salt (True: through /bin/sh).
+    static func execFunction(_ name: String, doc: String, _ shape: @escaping @Sendable (Value, String) -> Value) -> ExecutionFunction {
+        ExecutionFunction(name, doc: doc, [Parameter("name"), Parameter("cmd"), Parameter("stdin", default: .null),
+                                           Parameter("python_shell", default: true), Parameter("ignore_retcode", default: false)]) { a, ctx in
+            let command = a.string("cmd") ?? ""
+            let argv = a["python_shell"].asFlag ? ["/bin/sh", "-c", command] : try Shlex.split(command)
+            let (result, all) = try exec(a.string("name") ?? "", argv, ctx)
+            return shape(result, all)
+        }
+    }
+
+    static func exec(_ name: String, _ argv: [String], _ ctx: ExecutionContext) throws -> (Value, String) {
+        let engine = try DockerEngine(ctx)
+        guard try state(name, ctx) == "running" else { throw BrineError(.execution, "Container '\(name)' is not running") }
+        let created = try DockerModule.engine {
+            try engine.checked("POST", "/containers/\(DockerEngine.escape(name))/exec",
+                               json: ["Cmd": .list(argv.map(Value.string)), "AttachStdout": true, "AttachStderr": true])
+        }
+        let id = created.json["Id"]?.stringValue ?? ""
+        let output = try DockerModule.engine {
+            try engine.checked("POST", "/exec/\(id)/start", json: ["Detach": false, "Tty": false], timeout: .infinity)
+        }
+        let (stdout, stderr) = DockerEngine.demultiplexed(output.bytes)
+        let inspect = try DockerModule.engine { try engine.checked("GET", "/exec/\(id)/json") }.json
+        func trimmed(_ s: String) -> String { s.hasSuffix("\n") ? String(s.dropLast()) : s }
+        let result: Value = ["pid": inspect["Pid"] ?? 0, "retcode": inspect["ExitCode"] ?? 0, "stdout": .string(trimmed(stdout)), "stderr": .string(trimmed(stderr))]
+        return (result, trimmed(DockerEngine.demultiplex(output.bytes)))
+    }
 
     // MARK: errors and names
 

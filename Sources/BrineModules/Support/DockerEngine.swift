@@ -82,15 +82,27 @@ public struct DockerEngine: Sendable {
     /// an 8-byte header (stream, 0, 0, 0, size as big-endian UInt32), then
     /// the bytes.
     public static func demultiplex(_ bytes: [UInt8]) -> String {
-        var out: [UInt8] = []
+        streams(bytes).map { String(decoding: $0.all, as: UTF8.self) } ?? String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// stdout and stderr apart.
+    public static func demultiplexed(_ bytes: [UInt8]) -> (stdout: String, stderr: String) {
+        guard let s = streams(bytes) else { return (String(decoding: bytes, as: UTF8.self), "") }
+        return (String(decoding: s.out, as: UTF8.self), String(decoding: s.err, as: UTF8.self))
+    }
+
+    /// nil when the bytes are not frames (a TTY's output is raw).
+    static func streams(_ bytes: [UInt8]) -> (all: [UInt8], out: [UInt8], err: [UInt8])? {
+        var all: [UInt8] = [], out: [UInt8] = [], err: [UInt8] = []
         var i = 0
         while i + 8 <= bytes.count {
             let size = Int(bytes[i + 4]) << 24 | Int(bytes[i + 5]) << 16 | Int(bytes[i + 6]) << 8 | Int(bytes[i + 7])
             let start = i + 8
-            guard bytes[i] <= 2, size <= bytes.count - start else { return String(decoding: bytes, as: UTF8.self) }
-            out += bytes[start..<start + size]
+            guard bytes[i] <= 2, size <= bytes.count - start else { return nil }
+            all += bytes[start..<start + size]
+            if bytes[i] == 2 { err += bytes[start..<start + size] } else { out += bytes[start..<start + size] }
             i = start + size
         }
-        return String(decoding: out, as: UTF8.self)
+        return i == bytes.count ? (all, out, err) : nil
     }
 }
