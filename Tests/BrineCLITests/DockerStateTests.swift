@@ -129,4 +129,27 @@ struct DockerStateTests {
         let absent = try apply("\(image):\n  docker_image.absent:\n    - images: ['\(image):v1']\n")
         #expect(absent[0]["comment"] == .string("Image \(image):v1 was removed"), "\(absent)")
     }
+
+    @Test func containerNetworks() throws {
+        let (a, b, box) = ("brine-na-\(suffix)", "brine-nb-\(suffix)", "brine-nc-\(suffix)")
+        defer { _ = try? shell("docker rm -f \(box); docker network rm \(a) \(b); rm -rf \(root)") }
+        func boxState(_ nets: String) -> String {
+            "\(box):\n  docker_container.running:\n    - image: \(DockerEngine.baseImage)\n    - command: sleep 1000\n    - shutdown_timeout: 1\n    - networks: [\(nets)]\n"
+        }
+        let missing = try apply(boxState(a))
+        #expect(missing[0]["comment"] == .string("The following networks are not present: \(a)") && missing[0]["result"] == false)
+        _ = try apply("\(a):\n  docker_network.present:\n    - internal: True\n\(b):\n  docker_network.present:\n    - internal: True\n")
+        let created = try apply(boxState(a))
+        #expect(created[0]["comment"] == .string("Created container '\(box)'"))
+        #expect(created[0]["changes"]?["container"]?["Networks"]?[a]?["IPAddress"]?["old"] == .null, "\(created)")
+        let preview = try apply(boxState("\(a), \(b)"), "test=True")
+        #expect(preview[0]["comment"] == .string("Container '\(box)' is already configured as specified. Network configuration would be updated."))
+        #expect(preview[0]["changes"]?["container"]?["Networks"]?[b] == ["IPConfiguration": ["old": "not connected", "new": "automatic"]])
+        let connected = try apply(boxState("\(a), \(b)"))
+        #expect(connected[0]["comment"] == .string("Container '\(box)' is already configured as specified. Connected to network '\(b)'."), "\(connected)")
+        let moved = try apply(boxState(b))
+        #expect(moved[0]["comment"] == .string("Container '\(box)' is already configured as specified. Disconnected from network '\(a)'."), "\(moved)")
+        let networks = try shell("docker inspect -f '{{range $k, $v := .NetworkSettings.Networks}}{{$k}} {{end}}' \(box)").stdout
+        #expect(networks == "\(b) \n", "\(networks)")
+    }
 }

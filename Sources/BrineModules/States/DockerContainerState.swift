@@ -36,7 +36,7 @@ public enum DockerContainerState: StateModule {
     }
 
     static func containerArguments(_ call: StateCall) -> OrderedDictionary<String, Value> {
-        DockerModule.containerArguments(call.arguments, excluding: ["name", "image", "force", "start", "shutdown_timeout", "watch_action"])
+        DockerModule.containerArguments(call.arguments, excluding: ["name", "image", "force", "start", "shutdown_timeout", "watch_action", "networks"])
     }
 
     static func running(_ call: StateCall) throws -> StateResult {
@@ -44,6 +44,8 @@ public enum DockerContainerState: StateModule {
         var ret = StateResult(name: name, result: true)
         guard let image = call.string("image") else { return StateResult.failed(name, "The 'image' argument is required") }
         let engine = try DockerEngine(ctx)
+        let networks = DockerContainerNetworks(call, engine: engine)
+        if let missing = try networks?.missing() { return StateResult.failed(name, missing) }
         var imageID = try engine.inspect("images", DockerModule.reference(image))?["Id"]
         if imageID == nil && !call.test {
             do {
@@ -79,6 +81,14 @@ public enum DockerContainerState: StateModule {
                 message += "\n\nIf you feel this information is incorrect, the skip_translate argument can be used to skip input translation for the argument(s) identified as invalid. See the documentation for details."
             }
             return StateResult.failed(name, message)
+        }
+        var netChanges = OrderedDictionary<String, Value>()
+        if let networks {
+            let created = DockerContainerNetworks.attached(try engine.inspect("containers", temp))
+            try networks.attach(temp)
+            let now = DockerContainerNetworks.attached(try engine.inspect("containers", temp))
+            netChanges = DockerContainerNetworks.changes(before: exists ? DockerContainerNetworks.attached(existing) : created, after: now)
+            if !exists && !netChanges.isEmpty { ret.changes["container"] = ["Networks": .map(netChanges)] }
         }
         // Salt's cleanup_temp: whether the new container is only for comparing
         var cleanupTemp = !skipComparison
@@ -117,6 +127,23 @@ public enum DockerContainerState: StateModule {
                 }
             } else {
                 comments.append("Container '\(name)' is already configured as specified")
+                if let networks, !netChanges.isEmpty {
+                    ret.changes["container"] = ["Networks": .map(netChanges)]
+                    if call.test {
+                        ret.result = nil
+                        comments.append("Network configuration would be updated")
+                    } else {
+                        for net in netChanges.keys.sorted() {
+                            if networks.wanted.contains(net) {
+                                try networks.connect(name, net)
+                                comments.append("Connected to network '\(net)'")
+                            } else {
+                                try networks.disconnect(name, net)
+                                comments.append("Disconnected from network '\(net)'")
+                            }
+                        }
+                    }
+                }
             }
         }
         if skipComparison {
@@ -147,6 +174,11 @@ public enum DockerContainerState: StateModule {
             postState = try DockerModule.state(name, ctx)
         }
         if call.test { ret.comment = format(comments); return ret }
+        if let networks, postState == "running", let changed = ret.changes["container"]?["Networks"]?.mapValue {
+            var container = ret.changes["container"]?.mapValue ?? [:]
+            container["Networks"] = .map(try networks.resolved(changed, container: name))
+            ret.changes["container"] = .map(container)
+        }
         if preState != postState {
             ret.changes["state"] = ["old": preState.map(Value.string) ?? .null, "new": postState.map(Value.string) ?? .null]
             if let preState { comments.append("State changed from '\(preState)' to '\(postState ?? "None")'") }
