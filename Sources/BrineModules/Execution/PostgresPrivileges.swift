@@ -66,13 +66,7 @@ extension PostgresModule {
             pg_tablespace_location(pgts.oid) AS "Location" FROM pg_catalog.pg_tablespace pgts, pg_catalog.pg_roles pga \
             WHERE pga.oid = pgts.spcowner
             """
-        var result = OrderedDictionary<String, Value>()
-        for row in try PSQLConnection(a, ctx).query(sql, ctx) ?? [] {
-            var entry = OrderedDictionary<String, Value>()
-            for (k, v) in dedupe(row) where k != "Name" { entry[k] = .string(v) }
-            result[column(row, "Name")] = .map(entry)
-        }
-        return result
+        return try keyedByName(sql, a, ctx)
     }
 
     /// `seq_page_cost = 1.1, …`: option names are identifiers, values literals.

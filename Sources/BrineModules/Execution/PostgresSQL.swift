@@ -148,6 +148,11 @@ extension PostgresModule {
             FROM pg_database pgd, pg_roles pga, pg_tablespace pgts \
             WHERE pga.oid = pgd.datdba AND pgts.oid = pgd.dattablespace
             """
+        return try keyedByName(sql, a, ctx)
+    }
+
+    /// A query's rows as {Name: {other columns}} (db_list, tablespace_list); {} when it fails.
+    static func keyedByName(_ sql: String, _ a: Arguments, _ ctx: ExecutionContext) throws -> OrderedDictionary<String, Value> {
         var result = OrderedDictionary<String, Value>()
         for row in try PSQLConnection(a, ctx).query(sql, ctx) ?? [] {
             var entry = OrderedDictionary<String, Value>()
