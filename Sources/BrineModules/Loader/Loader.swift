@@ -13,7 +13,7 @@ public struct Loader: Sendable {
     public static let standard = Loader(modules: [
         TestModule.self, CmdModule.self, GrainsModule.self, PkgModule.self, FileModule.self,
         ServiceModule.self, SysModule.self, ConfigModule.self, PillarModule.self, SlsutilModule.self,
-        DefaultsModule.self, LogModule.self, CpModule.self, MonitorModule.self, UptimeModule.self, PostgresModule.self, MySQLModule.self, DockerModule.self, SaltutilModule.self,
+        DefaultsModule.self, LogModule.self, CpModule.self, MonitorModule.self, UptimeModule.self, PostgresModule.self, MySQLModule.self, DockerModule.self, PipModule.self, SaltutilModule.self,
         UserModule.self, GroupModule.self, AlternativesModule.self, MineModule.self, NetworkModule.self, StatusModule.self,
         GitModule.self, SshModule.self, DebconfModule.self, CronModule.self, HostsModule.self,
         MatchModule.self, EnvironModule.self, HashutilModule.self, RandomModule.self,
