@@ -23,6 +23,14 @@ public enum FileState: StateModule {
                       FileSerializeState.parameters) { call in
             try FileSerializeState.serialize(call)
         },
+        StateFunction("tidied", doc: "Remove what directory NAME holds that matches (matches, exclude) and is older than age days or larger than size.",
+                      FileTidiedState.parameters) { call in
+            try FileTidiedState.tidied(call)
+        },
+        StateFunction("decode", doc: "File NAME holds the base64-decoded encoded_data (or contents_pillar); replaced when its checksum differs.",
+                      FileDecodeState.parameters) { call in
+            try FileDecodeState.decode(call)
+        },
         StateFunction("rename", doc: "Move source to name (force: replace an existing name; makedirs: create its directory).",
                       FileRenameState.parameters) { call in
             try FileRenameState.rename(call)
