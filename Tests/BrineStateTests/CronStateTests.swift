@@ -21,6 +21,24 @@ import Testing
         try tree.applyStates("c", text, extra)
     }
 
+    @Test(.enabled(if: geteuid() == 0)) func wholeCrontabFromAFile() throws {
+        let user = self.user + "f"
+        try sh("useradd -M -s /usr/sbin/nologin \(user)")
+        defer { tree.remove(); _ = try? sh("crontab -u \(user) -r; userdel \(user)") }
+        try tree.sls("tab.txt", "# managed by a state\nMAILTO=\"\"\n*/5 * * * * /usr/bin/true {{ word }}\n")
+        func state(_ word: String, replace: Bool = true) -> String {
+            "tab:\n  cron.file:\n    - name: salt://tab.txt\n    - user: \(user)\n    - template: jinja\n    - replace: \(replace)\n    - context:\n        word: \(word)\n"
+        }
+        let preview = try apply(state("one"), "test=True")
+        #expect(preview[0]["comment"] == "The following values are set to be changed:\ndiff: --- \n+++ \n@@ -1 +1,3 @@\n-\n+# managed by a state\n+MAILTO=\"\"\n+*/5 * * * * /usr/bin/true one\n\n")
+        let written = try apply(state("one"))
+        #expect(written[0]["comment"] == .string("Crontab for user \(user) was updated") && written[0]["changes"]?["diff"] != nil, "\(written)")
+        #expect(try sh("crontab -u \(user) -l").hasSuffix("# managed by a state\nMAILTO=\"\"\n*/5 * * * * /usr/bin/true one\n"))
+        #expect(try apply(state("one"))[0]["comment"] == .string("Crontab for user \(user) is in the correct state"))
+        #expect(try apply(state("two"))[0]["changes"]?["diff"] == "--- \n+++ \n@@ -1,3 +1,3 @@\n # managed by a state\n MAILTO=\"\"\n-*/5 * * * * /usr/bin/true one\n+*/5 * * * * /usr/bin/true two\n")
+        #expect(try apply(state("three", replace: false))[0]["comment"] == .string("User \(user) already has a crontab. No changes made"))
+    }
+
     @Test(.enabled(if: geteuid() == 0)) func jobsAndEnvironment() throws {
         try sh("useradd -M -s /usr/sbin/nologin \(user)")
         defer { tree.remove(); _ = try? sh("crontab -u \(user) -r; userdel \(user)") }

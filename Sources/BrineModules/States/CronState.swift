@@ -21,6 +21,11 @@ public enum CronState: StateModule {
                       [Parameter("value", default: .null), Parameter("user", default: "root")]) { call in
             try envPresent(call)
         },
+        StateFunction("file", doc: "The user's whole crontab is the file NAME (salt://, a path; template, context, defaults, source_hash), installed with crontab.",
+                      [Parameter("user", default: "root"), Parameter("replace", default: true), Parameter("backup", default: "")]
+                          + .optional("source_hash", "source_hash_name", "template", "context", "defaults")) { call in
+            try CronFileState.file(call)
+        },
         StateFunction("env_absent", doc: "Make sure an environment line is not in the user's crontab.", [Parameter("user", default: "root")]) { call in
             try envAbsent(call)
         },
