@@ -1,5 +1,5 @@
 import BrineCore
-import BrineModules
+@testable import BrineModules
 import BrineState
 import Foundation
 import Testing
@@ -274,6 +274,15 @@ extension PostgresStateTests {
         #expect(CSVReader.records("a,b\n\"x,y\",\"say \"\"hi\"\"\"\n\"multi\nline\",\n") == [["a", "b"], ["x,y", "say \"hi\""], ["multi\nline", ""]])
         #expect(CSVReader.records("") == [])
         #expect(CSVReader.records("h\n\n\"\"\n") == [["h"], [], [""]])
+    }
+
+    @Test func privilegeTargets() throws {
+        #expect(try PostgresModule.objectTarget("t1", type: "table", prepend: "public") == "\"public\".\"t1\"")
+        #expect(try PostgresModule.objectTarget("f(integer, character varying)", type: "function", prepend: "s") == "\"s\".\"f\"(integer, character varying)")
+        #expect(throws: BrineError.self) { try PostgresModule.objectTarget("f(integer) TO evil; --)", type: "function", prepend: "public") }
+        // without a closing parenthesis the whole text is one quoted name
+        #expect(try PostgresModule.objectTarget("f(integer) TO evil --", type: "function", prepend: "public") == "\"public\".\"f(integer) TO evil --\"")
+        #expect(try PostgresModule.objectTarget("my db", type: "database", prepend: "public") == "\"my db\"")
     }
 
     /// Salt 3008.4's `_md5_password` and `_scram_sha_256` for the same input.

@@ -126,11 +126,18 @@ extension PostgresModule {
 
     /// Where an object lives: `schema.name` for tables, sequences and
     /// functions (`prepend`), its name for the others.
-    static func objectTarget(_ name: String, type: String, prepend: String) -> String {
+    static func objectTarget(_ name: String, type: String, prepend: String) throws -> String {
         guard ["table", "sequence", "function"].contains(type) else { return SQLQuote.identifier(name) }
         // a function is named with its signature, `f(integer)`: the name is quoted, the arguments are not
-        if type == "function", let paren = name.firstIndex(of: "(") {
-            return SQLQuote.identifier(prepend) + "." + SQLQuote.identifier(String(name[..<paren])) + name[paren...].filter { $0 != ";" }
+        if type == "function", let paren = name.firstIndex(of: "("), name.hasSuffix(")") {
+            // argument types as PostgreSQL prints them (`integer, character varying`):
+            // letters, digits, `_`, spaces, commas, dots and brackets only, so the
+            // list can carry no quote, comment or statement
+            let types = name[name.index(after: paren)..<name.index(before: name.endIndex)]
+            guard types.allSatisfy({ $0.isLetter || $0.isNumber || " _,.[]".contains($0) }) else {
+                throw BrineError(.arguments, "'\(name)' is not a function signature such as f(integer, text)")
+            }
+            return SQLQuote.identifier(prepend) + "." + SQLQuote.identifier(String(name[..<paren])) + "(" + types + ")"
         }
         return SQLQuote.identifier(prepend) + "." + SQLQuote.identifier(name)
     }
@@ -220,7 +227,7 @@ extension PostgresModule {
         } else {
             let target = ["table", "sequence", "function"].contains(type) && object.uppercased() == "ALL"
                 ? "ALL \(type.uppercased())S IN SCHEMA \(SQLQuote.identifier(a.string("prepend") ?? "public"))"
-                : "\(type.uppercased()) \(objectTarget(object, type: type, prepend: a.string("prepend") ?? "public"))"
+                : "\(type.uppercased()) \(try objectTarget(object, type: type, prepend: a.string("prepend") ?? "public"))"
             let list = requested.joined(separator: ",")
             sql = revoke ? "REVOKE \(list) ON \(target) FROM \(role)" : "GRANT \(list) ON \(target) TO \(role)\(option ? " WITH GRANT OPTION" : "")"
         }
