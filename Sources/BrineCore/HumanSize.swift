@@ -21,6 +21,7 @@ public enum HumanSize {
             return 0
         }
         let scaled = value * (decimal ? pow(10, Double(power * 3)) : pow(2, Double(power * 10)))
-        return scaled.isFinite && scaled.magnitude < 9.2e18 ? Int(scaled) : 0
+        guard scaled.isFinite else { return 0 }
+        return scaled.magnitude < 9.2e18 ? Int(scaled) : (scaled < 0 ? Int.min : Int.max)
     }
 }

@@ -162,6 +162,7 @@ public enum DockerModule: ExecutionModule {
     static func execFunction(_ name: String, doc: String, _ shape: @escaping @Sendable (Value, String) -> Value) -> ExecutionFunction {
         ExecutionFunction(name, doc: doc, [Parameter("name"), Parameter("cmd"), Parameter("stdin", default: .null),
                                            Parameter("python_shell", default: true), Parameter("ignore_retcode", default: false)]) { a, ctx in
+            guard a["stdin"].isNull else { throw BrineError(.arguments, "docker.\(name): stdin is not supported by Brine") }
             let command = a.string("cmd") ?? ""
             let argv = a["python_shell"].asFlag ? ["/bin/sh", "-c", command] : try Shlex.split(command)
             let (result, all) = try exec(a.string("name") ?? "", argv, ctx)
@@ -176,12 +177,18 @@ public enum DockerModule: ExecutionModule {
             try engine.checked("POST", "/containers/\(DockerEngine.escape(name))/exec",
                                json: ["Cmd": .list(argv.map(Value.string)), "AttachStdout": true, "AttachStderr": true])
         }
-        let id = created.json["Id"]?.stringValue ?? ""
+        let id = DockerEngine.escape(created.json["Id"]?.stringValue ?? "")
         let output = try DockerModule.engine {
             try engine.checked("POST", "/exec/\(id)/start", json: ["Detach": false, "Tty": false], timeout: .infinity)
         }
         let (stdout, stderr) = DockerEngine.demultiplexed(output.bytes)
-        let inspect = try DockerModule.engine { try engine.checked("GET", "/exec/\(id)/json") }.json
+        // the exit code can lag the end of the output a moment
+        var inspect = Value.null
+        for attempt in 0..<50 {
+            inspect = try DockerModule.engine { try engine.checked("GET", "/exec/\(id)/json") }.json
+            if inspect["Running"] != true { break }
+            if attempt < 49 { usleep(20_000) }
+        }
         func trimmed(_ s: String) -> String { s.hasSuffix("\n") ? String(s.dropLast()) : s }
         let result: Value = ["pid": inspect["Pid"] ?? 0, "retcode": inspect["ExitCode"] ?? 0, "stdout": .string(trimmed(stdout)), "stderr": .string(trimmed(stderr))]
         return (result, trimmed(DockerEngine.demultiplex(output.bytes)))

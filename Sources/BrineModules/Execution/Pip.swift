@@ -122,8 +122,12 @@ public enum PipModule: ExecutionModule {
         if a.bool("no_index") && (a.string("index_url") != nil || a.string("extra_index_url") != nil) {
             throw BrineError(.arguments, "'no_index' and ('index_url' or 'extra_index_url') are mutually exclusive.")
         }
-        if let url = a.string("index_url") { argv += ["--index-url", url] }
-        if let url = a.string("extra_index_url") { argv += ["--extra-index-url", url] }
+        // index URLs often carry a password: pip reads them from its environment
+        var b = a
+        var env = a["env_vars"].mapValue ?? [:]
+        if let url = a.string("index_url") { env["PIP_INDEX_URL"] = .string(url) }
+        if let url = a.string("extra_index_url") { env["PIP_EXTRA_INDEX_URL"] = .string(url) }
+        if !env.isEmpty { b.values["env_vars"] = .map(env) }
         if a.bool("no_index") { argv.append("--no-index") }
         if a.bool("disable_version_check") { argv.append("--disable-pip-version-check") }
         if let target = a.string("target") { argv += ["--target", target] }
@@ -139,7 +143,7 @@ public enum PipModule: ExecutionModule {
                 if case .map(let m) = item { for (k, v) in m { argv += [k, v.pythonString] } } else { argv.append(item.pythonString) }
             }
         }
-        return runResult(try run(a, ctx, argv))
+        return runResult(try run(b, ctx, argv))
     }
 }
 

@@ -134,7 +134,7 @@ extension PostgresModule {
             // letters, digits, `_`, spaces, commas, dots and brackets only, so the
             // list can carry no quote, comment or statement
             let types = name[name.index(after: paren)..<name.index(before: name.endIndex)]
-            guard types.allSatisfy({ $0.isLetter || $0.isNumber || " _,.[]".contains($0) }) else {
+            guard types.unicodeScalars.allSatisfy({ $0.isASCII && (CharacterSet.alphanumerics.contains($0) || " _,.[]".unicodeScalars.contains($0)) }) else {
                 throw BrineError(.arguments, "'\(name)' is not a function signature such as f(integer, text)")
             }
             return SQLQuote.identifier(prepend) + "." + SQLQuote.identifier(String(name[..<paren])) + "(" + types + ")"

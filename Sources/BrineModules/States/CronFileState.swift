@@ -19,7 +19,9 @@ enum CronFileState {
         }
         return try FileOps.withScratchFile(Array(current.utf8)) { path in
             var arguments = Arguments()
-            arguments.values = ["source": .string(name), "user": .string(user), "group": group, "mode": "0600"]
+            // the scratch file stays root's (0600): crontab gets its bytes on stdin,
+            // so the user cannot swap it for a link before it is read
+            arguments.values = ["source": .string(name), "mode": "0600"]
             for key in ["source_hash", "source_hash_name", "template", "context", "defaults", "backup"] where !call[key].isNull {
                 arguments.values[key] = call[key]
             }
@@ -37,12 +39,18 @@ enum CronFileState {
             managed.name = name
             guard managed.result != false else { return managed }
             if managed.changes["diff"] != nil {
-                let installed = try call.context.runner.run(Command(["crontab", "-u", user, path], environment: ["LC_ALL": "C", "PATH": "/usr/bin:/bin"]))
+                let installed = try call.context.runner.run(Command(["crontab", "-u", user, "-"], environment: ["LC_ALL": "C", "PATH": "/usr/bin:/bin"],
+                                                                    stdin: try FileOps.readText(path)))
                 guard installed.retcode == 0 else {
                     return .failed(name, "Unable to update user \(user) crontab \(path). Error: \(installed.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
                 }
                 managed.comment = "Crontab for user \(user) was updated"
                 managed.result = true
+                // Salt's scratch file is handed to the user, and its changes say so
+                if user != "root" {
+                    managed.changes["user"] = .string(user)
+                    managed.changes["group"] = group
+                }
                 return managed
             }
             return StateResult(name: name, result: true, comment: "Crontab for user \(user) is in the correct state")

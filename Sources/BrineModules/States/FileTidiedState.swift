@@ -17,13 +17,33 @@ enum FileTidiedState {
         let name = FileOps.expandUser(call.name)
         guard name.hasPrefix("/") else { return .failed(name, "Specified file \(name) is not an absolute path") }
         guard FileOps.isDirectory(name) else { return .failed(name, "\(name) does not exist or is not a directory.") }
-        let age = call["age"].intValue ?? 0
-        let size = call["size"].stringValue.map { HumanSize.bytes($0, metric: true) } ?? call["size"].intValue ?? 0
+        // a number of days (a fraction counts as Salt compares it), a size as bytes or `10M`
+        guard let age = call["age"].isNull ? 0 : (call["age"].intValue.map(Double.init) ?? call["age"].doubleValue) else {
+            return .failed(name, "age must be a number of days, not \(call["age"].pythonRepr)")
+        }
+        let size: Double
+        switch call["size"] {
+        case .null: size = 0
+        case .string(let text):
+            guard text.first?.isNumber == true else { return .failed(name, "size must be a number of bytes or a size such as 10M, not '\(text)'") }
+            size = Double(HumanSize.bytes(text, metric: true))
+        default:
+            guard let number = call["size"].intValue.map(Double.init) ?? call["size"].doubleValue else {
+                return .failed(name, "size must be a number of bytes or a size such as 10M, not \(call["size"].pythonRepr)")
+            }
+            size = number
+        }
         let operatorAnd = call.string("age_size_logical_operator")?.uppercased() == "AND"
         let only = call.string("age_size_only")?.lowercased()
         let comparison = call.string("time_comparison")?.lowercased() ?? "atime"
-        let matches = try (call["matches"].listValue?.map(\.pythonString) ?? [".*"]).map { try PyRegex($0, flags: .int(0)) }
-        let excludes = try (call["exclude"].listValue?.map(\.pythonString) ?? []).map { try PyRegex($0, flags: .int(0)) }
+        func patterns(_ value: Value, _ fallback: [String]) -> [String] {
+            value.isNull ? fallback : value.listValue?.map(\.pythonString) ?? [value.pythonString]
+        }
+        let matches = try patterns(call["matches"], [".*"]).map { try PyRegex($0, flags: .int(0)) }
+        let excludes = try patterns(call["exclude"], []).map { try PyRegex($0, flags: .int(0)) }
+        // with followlinks, a directory is entered once, and only under NAME
+        let realRoot = FileOps.realPath(name)
+        var visited = Set<[UInt64]>()
         func matched(_ text: String) -> Bool {
             func starts(_ r: PyRegex) -> Bool { r.regex.firstMatch(in: text, options: .anchored, range: NSRange(text.startIndex..., in: text)) != nil }
             return matches.contains(where: starts) && !excludes.contains(where: starts)
@@ -43,22 +63,30 @@ enum FileTidiedState {
                     files.append(entry)
                 }
             }
-            for sub in dirs { walk(dir + "/" + sub, depth: depth + 1) }
+            for sub in dirs {
+                let path = dir + "/" + sub
+                var st = stat()
+                guard stat(path, &st) == 0, visited.insert([UInt64(st.st_dev), UInt64(st.st_ino)]).inserted else { continue }
+                let real = FileOps.realPath(path)
+                guard real == realRoot || real.hasPrefix(realRoot.hasSuffix("/") ? realRoot : realRoot + "/") else { continue }
+                walk(path, depth: depth + 1)
+            }
             for entry in files + dirs {
                 let path = dir + "/" + entry
                 var st = stat()
                 guard lstat(path, &st) == 0 else { continue }
                 var delete = true
-                var bytes = 0
+                var fileSize = 0
                 if st.st_mode & S_IFMT == S_IFLNK {
                     delete = call["rmlinks"].asFlag
                 } else if st.st_mode & S_IFMT == S_IFDIR {
                     delete = call["rmdirs"].asFlag
                 } else {
-                    bytes = Int(st.st_size)
+                    fileSize = Int(st.st_size)
                 }
                 let stamp = comparison == "ctime" ? st.st_ctim.tv_sec : comparison == "mtime" ? st.st_mtim.tv_sec : st.st_atim.tv_sec
-                let days = abs(today - LocalDay.day(of: stamp))
+                let days = Double(abs(today - LocalDay.day(of: stamp)))
+                let bytes = Double(fileSize)
                 let bigOrOld: Bool
                 switch only {
                 case "age": bigOrOld = days >= age

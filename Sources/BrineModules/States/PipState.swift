@@ -40,7 +40,8 @@ public enum PipState: StateModule {
         do { _ = try PipModule.version(a, ctx) } catch let error as BrineError {
             return StateResult.failed(ret.name, "Error installing '\(call.name)': \(error.message)")
         }
-        let requirements = call.string("requirements"), editable = call.string("editable")
+        let requirements = call["requirements"].listValue.map { $0.map(\.pythonString).joined(separator: ",") } ?? call.string("requirements")
+        let editable = call.string("editable")
         var targets: [(prefix: String, name: String)] = []
         var already: [String] = []
         if requirements == nil && editable == nil {
@@ -152,7 +153,7 @@ public enum PipState: StateModule {
         do { installed = try PipModule.list(a, ctx, prefix: nil) } catch let error as BrineError {
             return StateResult.failed(name, "Error uninstalling '\(name)': \(error.message)")
         }
-        guard installed[name] != nil else { return StateResult(name: name, result: true, comment: "Package is not installed.") }
+        guard installed[PEP440.normalize(name)] != nil else { return StateResult(name: name, result: true, comment: "Package is not installed.") }
         if call.test { return StateResult(name: name, result: nil, comment: "Package \(name) is set to be removed") }
         var b = a
         b.values["pkgs"] = .string(name)

@@ -73,6 +73,7 @@ public struct DockerEngine: Sendable {
 
     /// Path and query escaping (names may hold `/` and `:`, as image references do).
     static func escape(_ text: String) -> String {
+        if text == "." || text == ".." { return text.replacingOccurrences(of: ".", with: "%2E") }
         var allowed = CharacterSet.alphanumerics
         allowed.insert(charactersIn: "-._~:@")
         return text.addingPercentEncoding(withAllowedCharacters: allowed) ?? text

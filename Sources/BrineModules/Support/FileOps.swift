@@ -71,6 +71,14 @@ public enum FileOps {
         return gid_t(group)
     }
 
+    /// The path with every link resolved (realpath(3)); the path itself
+    /// when it cannot be resolved.
+    public static func realPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else { return path }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
     /// Runs `body` with a private (0600) temporary file holding `bytes`,
     /// removed afterwards (with `path + ".out"`, for a command's output):
     /// how values reach a program without appearing on its command line.

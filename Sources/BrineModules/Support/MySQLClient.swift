@@ -148,9 +148,9 @@ public enum MySQLQuote {
     /// Salt's `quote_identifier`: backticks doubled; for grants on a whole
     /// database, `_` escaped (a wildcard there).
     public static func identifier(_ name: String, forGrants: Bool = false) -> String {
-        var body = name.replacingOccurrences(of: "`", with: "``")
-        if forGrants { body = body.replacingOccurrences(of: "_", with: "\\_") }
-        return "`" + body + "`"
+        var table: [Unicode.Scalar: String] = ["`": "``", "\0": ""]
+        if forGrants { table["_"] = "\\_" }
+        return "`" + escaped(name, table) + "`"
     }
 }
 

@@ -61,13 +61,13 @@ public enum PEP440 {
             func number(_ from: inout Substring) -> Int? {
                 let digits = from.prefix { $0.isASCII && $0.isNumber }
                 from = from.dropFirst(digits.count)
-                return digits.isEmpty ? nil : Int(digits.prefix(18))
+                return digits.isEmpty || digits.count > 18 ? nil : Int(digits)
             }
             guard let first = number(&s) else { return nil }
             release = [first]
             while s.hasPrefix("."), let n = { var t = s.dropFirst(); let v = number(&t); if v != nil { s = t }; return v }() { release.append(n) }
             func skipSeparator() { if let c = s.first, "._-".contains(c) { s = s.dropFirst() } }
-            for (words, kind) in [(["alpha", "a"], 0), (["beta", "b"], 1), (["rc", "c", "pre", "preview"], 2)] {
+            for (words, kind) in [(["alpha", "a"], 0), (["beta", "b"], 1), (["rc", "preview", "pre", "c"], 2)] {
                 var probe = s
                 if let c = probe.first, "._-".contains(c) { probe = probe.dropFirst() }
                 if let word = words.first(where: { probe.hasPrefix($0) }) {
@@ -123,17 +123,18 @@ public enum PEP440 {
         return a.epoch == b.epoch && x == y
     }
 
-    /// Whether `version` satisfies every specifier (pre-releases only when
-    /// a specifier names one, as packaging decides by default).
+    /// Whether `version` satisfies every specifier. A pre-release is
+    /// judged like any version, as packaging 26's `SpecifierSet.contains`
+    /// (what Salt 3008.4 asks) does by default.
     public static func satisfies(_ version: String, _ specifiers: [(String, String)]) -> Bool {
         guard !specifiers.isEmpty else { return true }
         guard let v = Version(version) else { return specifiers.allSatisfy { $0.0 == "===" && $0.1 == version } }
-        if v.isPrerelease, !specifiers.contains(where: { Version($0.1.replacingOccurrences(of: ".*", with: ""))?.isPrerelease == true }) { return false }
         return specifiers.allSatisfy { op, target in
             if op == "===" { return version == target }
             if target.hasSuffix(".*"), op == "==" || op == "!=" {
-                let prefix = target.dropLast(2).split(separator: ".").compactMap { Int($0) }
-                let matches = Array(v.release.prefix(prefix.count)) + Array(repeating: 0, count: max(0, prefix.count - v.release.count)) == prefix
+                guard let prefix = Version(String(target.dropLast(2))) else { return false }
+                let padded = v.release + Array(repeating: 0, count: max(0, prefix.release.count - v.release.count))
+                let matches = v.epoch == prefix.epoch && Array(padded.prefix(prefix.release.count)) == prefix.release
                 return op == "==" ? matches : !matches
             }
             guard let t = Version(target) else { return false }
@@ -147,11 +148,11 @@ public enum PEP440 {
             case ">": return v > t && !(t.post == nil && v.post != nil && sameRelease(v, t))
             case "<": return v < t && !(!t.isPrerelease && v.isPrerelease && sameRelease(v, t))
             case "~=":
+                // >= t and the same epoch and release up to t's last part
                 guard t.release.count >= 2 else { return false }
-                var upper = Array(t.release.dropLast())
-                upper[upper.count - 1] += 1
-                guard let bound = Version(upper.map(String.init).joined(separator: ".")) else { return false }
-                return v >= t && v < bound
+                let kept = t.release.count - 1
+                let padded = v.release + Array(repeating: 0, count: max(0, kept - v.release.count))
+                return v >= t && v.epoch == t.epoch && Array(padded.prefix(kept)) == Array(t.release.prefix(kept))
             default: return false
             }
         }

@@ -185,17 +185,25 @@ public struct PSQLConnection: Sendable {
     }
 }
 
-/// SQL quoting: an identifier or a literal is always data.
+/// SQL quoting: an identifier or a literal is always data. The quotes
+/// are doubled scalar by scalar (a quote followed by a combining mark is one
+/// Swift Character, but two code points to PostgreSQL), and a NUL, which
+/// psql would cut the line at, is dropped.
 public enum SQLQuote {
     /// `"name"`, embedded double quotes doubled.
-    public static func identifier(_ name: String) -> String {
-        "\"" + name.replacingOccurrences(of: "\"", with: "\"\"") + "\""
-    }
+    public static func identifier(_ name: String) -> String { "\"" + doubled(name, "\"") + "\"" }
 
     /// `'text'`, embedded single quotes doubled (standard_conforming_strings,
-    /// on since PostgreSQL 9.1, keeps backslashes literal).
-    public static func literal(_ text: String) -> String {
-        "'" + text.replacingOccurrences(of: "'", with: "''") + "'"
+    /// which every run sets, keeps backslashes literal).
+    public static func literal(_ text: String) -> String { "'" + doubled(text, "'") + "'" }
+
+    static func doubled(_ text: String, _ quote: Unicode.Scalar) -> String {
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars where scalar != "\0" {
+            out.append(scalar)
+            if scalar == quote { out.append(scalar) }
+        }
+        return String(out)
     }
 }
 
