@@ -11,10 +11,10 @@ let isRoot = geteuid() == 0
 @Suite(.serialized) struct SystemStateTests {
     let tree = Tree()
 
-    func apply(_ text: String) throws -> Value {
+    func apply(_ text: String, _ extra: String...) throws -> Value {
         try tree.sls("s.sls", text)
         let ctx = try tree.context()
-        return try ctx.loader.call("state.apply", CallArguments.parse(["s"]), context: ctx)
+        return try ctx.loader.call("state.apply", CallArguments.parse(["s"] + extra), context: ctx)
     }
 
     @Test(.enabled(if: isRoot)) func usersAndGroups() throws {
@@ -113,6 +113,33 @@ let isRoot = geteuid() == 0
         let removed = try apply("stop:\n  service.dead:\n    - name: \(name)\nrm:\n  pkg.removed:\n    - name: \(name)\n    - require:\n      - service: stop\n")
         #expect(removed.ret("stop")?["comment"] == .string("Service \(name) was killed"))
         #expect(removed.ret("rm")?["changes"] == .map([name: ["old": "1.0", "new": ""]]))
+    }
+
+    /// `hold` on pkg.installed: the hold's answer joins the install's, as Salt 3008.4 words it.
+    @Test(.enabled(if: isRoot)) func packageHeldOnInstall() throws {
+        let name = "brine-test-held"
+        defer {
+            tree.remove()
+            _ = try? ProcessRunner().run(Command(["/bin/sh", "-c",
+                "echo '\(name) install' | dpkg --set-selections; for i in $(seq 240); do dpkg --purge \(name) 2>&1 | grep -q lock || break; sleep 0.5; done"]))
+        }
+        let root = tree.root + "/pkg"
+        try tree.write(root + "/DEBIAN/control", "Package: \(name)\nVersion: 1.0\nArchitecture: all\nMaintainer: Brine <brine@localhost>\nDescription: held\n")
+        try tree.write(root + "/usr/share/doc/\(name)/note", "held\n")
+        #expect(try ProcessRunner().run(Command(["dpkg-deb", "--build", "--root-owner-group", root, tree.root + "/h.deb"])).retcode == 0)
+        func sls(_ hold: Bool) -> String {
+            "p:\n  pkg.installed:\n    - name: \(name)\n    - hold: \(hold ? "True" : "False")\n    - sources:\n      - \(name): \(tree.root)/h.deb\n"
+        }
+        let first = try apply(sls(true))
+        #expect(first.ret("p")?["comment"] == .string("The following packages were installed/updated: \(name)\nPackage \(name) is now being held."))
+        #expect(first.ret("p")?["changes"] == .map([name: ["old": "install", "new": "1.0\nhold"]]), "\(String(describing: first.ret("p")))")
+        let again = try apply(sls(true))
+        #expect(again.ret("p")?["comment"] == .string("All specified packages are already installed.\nPackage \(name) is already set to be held."))
+        let preview = try apply(sls(false), "test=True")
+        #expect(preview.ret("p")?["comment"] == .string("All specified packages are already installed.\nPackage \(name) is set not to be held.") && preview.ret("p")?["result"] == .null)
+        let lifted = try apply(sls(false))
+        #expect(lifted.ret("p")?["changes"] == .map([name: ["old": "hold", "new": "install"]]))
+        #expect(try ProcessRunner().run(Command(["dpkg", "--get-selections", name])).stdout.hasSuffix("install\n"))
     }
 
     @Test func refreshHappensOncePerRun() {

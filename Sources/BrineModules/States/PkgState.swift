@@ -6,7 +6,8 @@ import OrderedCollections
 public enum PkgState: StateModule {
     public static let name = "pkg"
 
-    static let params: [Parameter] = .optional("pkgs", "sources", "version", "fromrepo", "install_recommends", "reinstall")
+    static let params: [Parameter] = .optional("pkgs", "sources", "version", "fromrepo", "install_recommends", "reinstall",
+                                               "hold", "update_holds", "skip_verify")
         + [Parameter("refresh", default: .null)]
 
     public static let functions: [StateFunction] = [
@@ -55,11 +56,25 @@ public enum PkgState: StateModule {
         }
         let names = targets.map(\.name).joined(separator: ", ")
         guard !todo.isEmpty else {
-            return StateResult(name: call.name, comment: latest ? "Package \(names) is already up-to-date"
-                               : "All specified packages are already installed")
+            var ret = StateResult(name: call.name, comment: latest ? "Package \(names) is already up-to-date"
+                                  : "All specified packages are already installed")
+            // Salt: each hold answer as a sentence of its own, its changes under the package
+            for answer in try holds(call, targets.map(\.name)) {
+                ret.comment += ".\n" + (answer["comment"]?.pythonString ?? "")
+                ret.result = answer["result"]?.boolValue
+                if answer["changes"]?.mapValue?.isEmpty == false { ret.changes[answer["name"]?.pythonString ?? ""] = answer["changes"] }
+            }
+            return ret
         }
         if call.test {
-            return StateResult(name: call.name, result: nil,
+            // Salt's changes under test: {pkg: {new: the version apt offers (or "installed"), old: ""}}
+            var changes = OrderedDictionary<String, Value>()
+            for name in todo {
+                var version = ""
+                if case .list = call["sources"] {} else { version = (try? call.call("pkg.latest_version", [.string(name)]))?.stringValue ?? "" }
+                changes[name] = ["new": .string(version.isEmpty ? "installed" : version), "old": ""]
+            }
+            return StateResult(name: call.name, result: nil, changes: changes,
                                comment: "The following packages would be installed/updated: \(todo.joined(separator: ", "))")
         }
         if !latest { try refreshIfAsked(call) }
@@ -84,10 +99,33 @@ public enum PkgState: StateModule {
                 ret.result = false
                 ret.comment = "The following packages failed to install/update: \(missing.joined(separator: ", "))"
             }
+            for answer in try holds(call, targets.map(\.name)) {
+                let package = answer["name"]?.pythonString ?? ""
+                ret.comment += "\n" + (answer["comment"]?.pythonString ?? "")
+                if answer["result"]?.boolValue != true { ret.result = false }
+                guard let hold = answer["changes"]?.mapValue, !hold.isEmpty else { continue }
+                // Salt adds the hold to the package's change: `1.0\nhold`, `\ninstall`
+                var change = ret.changes[package]?.mapValue ?? [:]
+                for key in ["new", "old"] {
+                    let before = change[key]?.pythonString ?? ""
+                    guard change[key] != nil || key == "new" else { continue }
+                    change[key] = .string(before + (before.isEmpty ? "" : "\n") + (hold[key]?.pythonString ?? ""))
+                }
+                ret.changes[package] = .map(change)
+            }
             return ret
         } catch let error as BrineError {
             return .failed(call.name, error.message)
         }
+    }
+
+    /// `hold: True/False`: pkg.hold or pkg.unhold of the targets, each
+    /// package's answer (none without `hold`).
+    static func holds(_ call: StateCall, _ names: [String]) throws -> [Value] {
+        guard !call["hold"].isNull else { return [] }
+        var ctx = call.context
+        ctx.opts.options["test"] = .bool(call.test)
+        return Array(try PkgModule.setHold(call["hold"].asFlag, targets: names, ctx).values)
     }
 
     static func removed(_ call: StateCall, purge: Bool) throws -> StateResult {
