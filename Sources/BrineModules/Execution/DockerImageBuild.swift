@@ -12,7 +12,7 @@ enum DockerImageBuild {
     static func slsBuild(_ a: Arguments, _ ctx: ExecutionContext) throws -> Value {
         let repository = a.string("repository") ?? "", tag = a["tag"].isNull ? "latest" : a["tag"].pythonString
         let image = "\(repository):\(tag)"
-        let mods = DockerModule.split(a["mods"]).filter { !$0.isEmpty }
+        let mods = (a.stringList("mods") ?? []).filter { !$0.isEmpty }
         let directory = NSTemporaryDirectory() + "/brine-sls-build-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory + "/empty", withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

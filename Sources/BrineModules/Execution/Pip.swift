@@ -44,14 +44,14 @@ public enum PipModule: ExecutionModule {
         ExecutionFunction("uninstall", doc: "pip uninstall -y PKGS (a comma list); pip's result.",
                           [Parameter("pkgs", default: .null), Parameter("requirements", default: .null)] + runOptions) { a, ctx in
             var argv = ["uninstall", "-y"]
-            for file in DockerModule.split(a["requirements"]).filter({ !$0.isEmpty }) { argv += ["--requirement", file] }
-            argv += DockerModule.split(a["pkgs"]).filter { !$0.isEmpty }
+            for file in (a.stringList("requirements") ?? []).filter({ !$0.isEmpty }) { argv += ["--requirement", file] }
+            argv += (a.stringList("pkgs") ?? []).filter { !$0.isEmpty }
             return runResult(try run(a, ctx, argv))
         },
     ]
 
     static func runResult(_ r: ProcessResult) -> Value {
-        ["pid": .int(r.pid), "retcode": .int(r.retcode), "stdout": .string(r.stdout.trimmingTrailingWhitespace), "stderr": .string(r.stderr.trimmingTrailingWhitespace)]
+        ["pid": .int(r.pid), "retcode": .int(r.retcode), "stdout": .string(CmdModule.rstrip(r.stdout)), "stderr": .string(CmdModule.rstrip(r.stderr))]
     }
 
     /// Salt's `_get_pip_bin`: a virtualenv directory runs its python with
@@ -99,7 +99,7 @@ public enum PipModule: ExecutionModule {
 
     static func list(_ a: Arguments, _ ctx: ExecutionContext, prefix: String?) throws -> OrderedDictionary<String, String> {
         let result = try run(a, ctx, ["list", "--format=json", "--disable-pip-version-check"])
-        guard result.retcode == 0 else { throw BrineError(.execution, result.stderr.trimmingTrailingWhitespace) }
+        guard result.retcode == 0 else { throw BrineError(.execution, CmdModule.rstrip(result.stderr)) }
         guard let rows = (try? JSON.decode(result.stdout, file: "pip list"))?.listValue else { throw BrineError(.execution, "Invalid JSON") }
         var out = OrderedDictionary<String, String>()
         let wanted = prefix.map(PEP440.normalize)
@@ -113,12 +113,12 @@ public enum PipModule: ExecutionModule {
 
     static func install(_ a: Arguments, _ ctx: ExecutionContext) throws -> Value {
         var argv = ["install"]
-        for file in DockerModule.split(a["requirements"]).filter({ !$0.isEmpty }) {
+        for file in (a.stringList("requirements") ?? []).filter({ !$0.isEmpty }) {
             let local = file.hasPrefix("salt://") ? try ctx.call("cp.cache_file", [.string(file)]).pythonString : file
             guard !local.isEmpty, local != "False" else { return ["result": false, "comment": .string("pip requirements file '\(file)' not found")] }
             argv += ["--requirement", local]
         }
-        for link in DockerModule.split(a["find_links"]).filter({ !$0.isEmpty }) { argv += ["--find-links", link] }
+        for link in (a.stringList("find_links") ?? []).filter({ !$0.isEmpty }) { argv += ["--find-links", link] }
         if a.bool("no_index") && (a.string("index_url") != nil || a.string("extra_index_url") != nil) {
             throw BrineError(.arguments, "'no_index' and ('index_url' or 'extra_index_url') are mutually exclusive.")
         }
@@ -133,8 +133,8 @@ public enum PipModule: ExecutionModule {
         if let target = a.string("target") { argv += ["--target", target] }
         for (flag, key) in [("--upgrade", "upgrade"), ("--force-reinstall", "force_reinstall"), ("--ignore-installed", "ignore_installed"),
                             ("--no-deps", "no_deps"), ("--pre", "pre_releases")] where a.bool(key) { argv.append(flag) }
-        let pkgs = DockerModule.split(a["pkgs"]).filter { !$0.isEmpty }.map { $0.replacingOccurrences(of: ";", with: ",") }
-        let editable = DockerModule.split(a["editable"]).filter { !$0.isEmpty }
+        let pkgs = (a.stringList("pkgs") ?? []).filter { !$0.isEmpty }.map { $0.replacingOccurrences(of: ";", with: ",") }
+        let editable = (a.stringList("editable") ?? []).filter { !$0.isEmpty }
         if pkgs.isEmpty && editable.isEmpty && a["requirements"].isNull { return ["retcode": 0, "stdout": "No packages to install."] }
         argv += pkgs
         for entry in editable { argv += ["--editable", entry] }
@@ -144,13 +144,5 @@ public enum PipModule: ExecutionModule {
             }
         }
         return runResult(try run(b, ctx, argv))
-    }
-}
-
-extension String {
-    var trimmingTrailingWhitespace: String {
-        var s = Substring(self)
-        while let last = s.last, last.isWhitespace { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -124,7 +124,7 @@ public struct PSQLConnection: Sendable {
         var argv = command
         var environment = ["PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C.UTF-8", "PGAPPNAME": "brine"]
         if let passFile { environment["PGPASSFILE"] = passFile }
-        if let runas, runas != Self.currentUser() {
+        if let runas, runas != CmdModule.currentUserName() {
             guard geteuid() == 0 else {
                 throw BrineError(.permission, "running psql as '\(runas)' needs Brine to run as root",
                                  hint: "run as root, or give runas (or db_host) explicitly")
@@ -179,10 +179,6 @@ public struct PSQLConnection: Sendable {
         return "*:*:*:*:\(escaped)\n"
     }
 
-    static func currentUser() -> String? {
-        guard let pw = getpwuid(geteuid()) else { return nil }
-        return String(cString: pw.pointee.pw_name)
-    }
 }
 
 /// SQL quoting: an identifier or a literal is always data. The quotes
