@@ -27,4 +27,27 @@ public enum ASCIIText {
         }
         return String(decoding: out, as: UTF8.self)
     }
+
+    /// Python's `str.splitlines()`: lines without their ends, at every
+    /// Unicode line boundary Python knows (`\r\n` is one). The Jinja target
+    /// keeps its own copy: it depends on nothing.
+    public static func splitLines(_ text: String) -> [String] {
+        var lines: [String] = []
+        var current = String.UnicodeScalarView()
+        var scalars = text.unicodeScalars[...]
+        while let scalar = scalars.popFirst() {
+            switch scalar {
+            case "\r" where scalars.first == "\n":
+                scalars.removeFirst()
+                fallthrough
+            case "\n", "\r", "\u{0B}", "\u{0C}", "\u{1C}", "\u{1D}", "\u{1E}", "\u{85}", "\u{2028}", "\u{2029}":
+                lines.append(String(current))
+                current = String.UnicodeScalarView()
+            default:
+                current.append(scalar)
+            }
+        }
+        if !current.isEmpty { lines.append(String(current)) }
+        return lines
+    }
 }

@@ -85,6 +85,9 @@ public enum CmdModule: ExecutionModule {
          "stderr": .string(result.stderr)]
     }
 
+    /// For system programs whose output Brine reads: C messages, the system's PATH.
+    static let systemEnvironment: [String: String] = ["LC_ALL": "C", "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
+
     public static func which(_ program: String) -> String? {
         guard !program.isEmpty else { return nil }
         if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }

@@ -43,6 +43,18 @@ public enum ServiceModule: ExecutionModule {
         ExecutionFunction("get_all", doc: "Return a list of all available services.") { _, ctx in
             .list(try allServices(ctx).map(Value.string))
         },
+        ExecutionFunction("masked", doc: "Return True if the unit is masked (runtime: masked until reboot).",
+                          [Parameter("name"), Parameter("runtime", default: false)]) { a, ctx in
+            .bool(try isMasked(a.string("name") ?? "", runtime: a.bool("runtime")))
+        },
+        ExecutionFunction("mask", doc: "Mask the unit so that nothing can start it.", [Parameter("name"), Parameter("runtime", default: false)]) { a, ctx in
+            try setMasked(a.string("name") ?? "", true, runtime: a.bool("runtime"), ctx)
+            return true
+        },
+        ExecutionFunction("unmask", doc: "Unmask the unit.", [Parameter("name"), Parameter("runtime", default: false)]) { a, ctx in
+            try setMasked(a.string("name") ?? "", false, runtime: a.bool("runtime"), ctx)
+            return true
+        },
     ]
 
     /// Whether systemd manages services here (it is PID 1).
@@ -129,5 +141,46 @@ public enum ServiceModule: ExecutionModule {
             }
         }
         return names.sorted()
+    }
+
+    // MARK: Masking
+
+    static let unitSuffixes = [".service", ".socket", ".device", ".mount", ".automount", ".swap", ".target", ".path", ".timer", ".slice", ".scope"]
+
+    /// Salt's `_canonical_unit_name`: `.service` unless the name has a unit type.
+    static func unitName(_ name: String) throws(BrineError) -> String {
+        try validate(name)
+        return unitSuffixes.contains(where: name.hasSuffix) ? name : name + ".service"
+    }
+
+    /// A mask is a link to /dev/null in /etc (or /run) /systemd/system, as
+    /// Salt reads it; without a running systemd Brine makes that link itself,
+    /// so an image built in a container starts masked when systemd boots it
+    /// (Salt: "Service masking not available on this minion").
+    static func maskLink(_ name: String, runtime: Bool) throws(BrineError) -> String {
+        "\(runtime ? "/run" : "/etc")/systemd/system/\(try unitName(name))"
+    }
+
+    static func isMasked(_ name: String, runtime: Bool) throws(BrineError) -> Bool {
+        (try? FileManager.default.destinationOfSymbolicLink(atPath: try maskLink(name, runtime: runtime))) == "/dev/null"
+    }
+
+    static func setMasked(_ name: String, _ mask: Bool, runtime: Bool, _ ctx: ExecutionContext) throws {
+        let unit = try unitName(name)
+        if usesSystemd {
+            let result = try ctx.runner.run(Command(["systemctl", mask ? "mask" : "unmask"] + (runtime ? ["--runtime"] : []) + [unit],
+                                                    environment: CmdModule.systemEnvironment))
+            guard result.retcode == 0 else {
+                throw BrineError(.execution, "Failed to \(mask ? "mask" : "unmask") service '\(name)': \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            }
+            return
+        }
+        let link = try maskLink(name, runtime: runtime)
+        if mask {
+            try FileManager.default.createDirectory(atPath: (link as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try TimezoneModule.relink(link, to: "/dev/null")
+        } else if try isMasked(name, runtime: runtime) {
+            guard unlink(link) == 0 else { throw BrineError(.io, "cannot remove \(link): \(String(cString: strerror(errno)))") }
+        }
     }
 }

@@ -12,7 +12,7 @@ public enum FileState: StateModule {
     public static let functions: [StateFunction] = [
         StateFunction("managed", doc: "Manage a file's content (source, contents, template), owner and mode.",
                       ownership + .optional("source", "contents", "contents_pillar", "contents_grains", "template",
-                                            "context", "defaults", "source_hash", "skip_verify", "contents_newline")
+                                            "context", "defaults", "source_hash", "skip_verify", "contents_newline", "contents_delimiter", "allow_empty")
                           + [Parameter("makedirs", default: false), Parameter("replace", default: true),
                              Parameter("backup", default: ""), Parameter("show_changes", default: true),
                              Parameter("create", default: true), Parameter("follow_symlinks", default: true),
@@ -142,22 +142,42 @@ public enum FileState: StateModule {
 
     /// The text a `file.managed` wants, or nil to leave content alone.
     static func desiredContent(_ call: StateCall) throws -> String? {
-        if !call["contents"].isNull {
-            let value = call["contents"]
-            var text = value.listValue.map { $0.map(\.pythonString).joined(separator: "\n") } ?? value.pythonString
-            if call.flag("contents_newline", default: true) && !text.hasSuffix("\n") { text += "\n" }
-            return text
-        }
-        for (key, source) in [("contents_pillar", try call.context.pillar()), ("contents_grains", try call.context.grains())] {
-            guard let path = call.string(key) else { continue }
-            guard let found = source.traverse(path) else {
-                throw BrineError(.state, "\(key) \(path) does not exist")
+        if let contents = try givenContents(call) {
+            // Salt's _validate_str_list: a list's items (each as Python's str), else the value as str;
+            // every line of every part ends with a newline.
+            let parts = contents.listValue?.map(\.pythonString) ?? [contents.pythonString]
+            var text = parts.flatMap(ASCIIText.splitLines).map { $0 + "\n" }.joined()
+            if !call.flag("contents_newline", default: true) {
+                while text.hasSuffix("\n") { text.removeLast() }
+                if text.hasSuffix("\r") { text.removeLast() }
             }
-            var text = found.pythonString
-            if !text.hasSuffix("\n") { text += "\n" }
-            return text
+            return try renderIfTemplate(text, call: call, file: call.name, url: call.name)
         }
         guard !call["source"].isNull else { return nil }
+        return try sourceContent(call)
+    }
+
+    /// `contents`, or the pillar or grain values `contents_pillar`/`contents_grains` name
+    /// (several names: their values joined by newlines), or nil.
+    static func givenContents(_ call: StateCall) throws -> Value? {
+        if !call["contents"].isNull { return call["contents"] }
+        let delimiter = call.string("contents_delimiter") ?? ":"
+        for (key, source) in [("contents_pillar", try call.context.pillar()), ("contents_grains", try call.context.grains())] where !call[key].isNull {
+            let names = call[key].listValue?.map(\.pythonString) ?? [call[key].pythonString]
+            var found: [Value] = []
+            for name in names {
+                guard let value = source.traverse(name, delimiter: delimiter) else {
+                    throw BrineError(.state, "\(key == "contents_pillar" ? "Pillar" : "Grain") \(name) does not exist")
+                }
+                found.append(value)
+            }
+            return call[key].listValue == nil ? found.first : .string(found.map(\.pythonString).joined(separator: "\n"))
+        }
+        return nil
+    }
+
+    /// The first `source` found, rendered when `template` says so.
+    static func sourceContent(_ call: StateCall) throws -> String {
         let sources = call["source"].listValue ?? [call["source"]]
         for source in sources {
             let url = source.mapValue?.keys.first ?? source.pythonString

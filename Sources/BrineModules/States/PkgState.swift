@@ -2,7 +2,9 @@ import BrineCore
 import OrderedCollections
 
 /// Salt's `pkg` states. The package index is refreshed at most once per
-/// state run (Salt runs `apt-get update` once per state with `refresh`).
+/// state run, before the first install or upgrade, unless `refresh: False`
+/// (Salt: unset refreshes once per run, as here; `refresh: True` refreshes
+/// in every state that sets it, which Brine does once).
 public enum PkgState: StateModule {
     public static let name = "pkg"
 
@@ -34,8 +36,11 @@ public enum PkgState: StateModule {
         return PkgModule.targets(args)
     }
 
+    /// Salt's rtag: the first pkg.installed/latest of a run with `refresh`
+    /// unset or true brings the package index up to date before it installs.
     static func refreshIfAsked(_ call: StateCall) throws {
-        guard call["refresh"].asFlag, call.facts.claimRefresh() else { return }
+        let asked = call["refresh"].isNull || call["refresh"].asFlag
+        guard asked, call.facts.claimRefresh() else { return }
         _ = try call.call("pkg.refresh_db")
     }
 
@@ -45,7 +50,14 @@ public enum PkgState: StateModule {
         var todo: [String] = []
         for target in targets {
             guard let have = current[target.name] else { todo.append(target.name); continue }
-            if let version = target.version, !have.hasPrefix(version) { todo.append(target.name) }
+            if target.version == "latest" {
+                // Salt: `version: latest` installs what apt offers when it differs
+                try refreshIfAsked(call)
+                let candidate = try call.call("pkg.latest_version", [.string(target.name)])
+                if !(candidate.stringValue ?? "").isEmpty { todo.append(target.name) }
+            } else if let version = target.version, !have.hasPrefix(version) {
+                todo.append(target.name)
+            }
         }
         if latest {
             try refreshIfAsked(call)
@@ -86,7 +98,7 @@ public enum PkgState: StateModule {
             keyword["sources"] = call["sources"]
         } else {
             keyword["pkgs"] = .list(targets.filter { todo.contains($0.name) }.map { t in
-                t.version.map { .map([t.name: .string($0)]) } ?? .string(t.name)
+                t.version.flatMap { $0 == "latest" ? nil : .map([t.name: .string($0)]) } ?? .string(t.name)
             })
         }
         do {

@@ -22,6 +22,12 @@ public enum ServiceState: StateModule {
         StateFunction("disabled", doc: "Ensure the service does not start at boot.") { call in
             try setEnabled(call, false, ret: StateResult(name: call.name))
         },
+        StateFunction("masked", doc: "Ensure the unit is masked (runtime: until reboot).", [Parameter("runtime", default: false)]) { call in
+            try mask(call, true)
+        },
+        StateFunction("unmasked", doc: "Ensure the unit is not masked.", [Parameter("runtime", default: false)]) { call in
+            try mask(call, false)
+        },
         StateFunction("mod_watch", doc: "Restart (or reload) the service when a watched state changed.",
                       .optional("sig", "enable") + [Parameter("reload", default: false), Parameter("full_restart", default: false),
                                                     Parameter("force", default: false)]) { call in
@@ -118,6 +124,28 @@ public enum ServiceState: StateModule {
         let ok = try call.call("service.\(action)", [.string(name)]).asFlag
         return StateResult(name: name, result: ok, changes: ok ? [name: true] : [:],
                            comment: ok ? "Service \(past)" : "Failed to \(action) the service")
+    }
+    /// `service.masked` / `service.unmasked`, in Salt's words.
+    static func mask(_ call: StateCall, _ mask: Bool) throws -> StateResult {
+        let name = call.name
+        let runtime = call["runtime"].asFlag
+        let kind = runtime ? "runtime masked" : "masked"
+        let action = mask ? kind : (runtime ? "runtime unmasked" : "unmasked")
+        let changes: OrderedDictionary<String, Value> = [kind: ["old": .bool(!mask), "new": .bool(mask)]]
+        let arguments: [String: Value] = ["runtime": .bool(runtime)]
+        do {
+            if try call.call("service.masked", [.string(name)], arguments).asFlag == mask {
+                return StateResult(name: name, comment: mask ? "Service \(name) is already \(kind)" : "Service \(name) was already \(action)")
+            }
+            if call.test { return StateResult(name: name, result: nil, changes: changes, comment: "Service \(name) would be \(action)") }
+            _ = try call.call(mask ? "service.mask" : "service.unmask", [.string(name)], arguments)
+            guard try call.call("service.masked", [.string(name)], arguments).asFlag == mask else {
+                return .failed(name, "Failed to \(mask ? "mask" : "unmask") service \(name)")
+            }
+            return StateResult(name: name, changes: changes, comment: "Service \(name) was \(action)")
+        } catch let error as BrineError {
+            return .failed(name, error.message)
+        }
     }
 }
 

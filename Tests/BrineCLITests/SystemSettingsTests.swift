@@ -1,0 +1,150 @@
+import BrineCore
+import Foundation
+import Testing
+
+/// `sysctl.present` against the real kernel, in a network namespace of
+/// its own (`unshare -n`): net.* parameters there belong to that namespace,
+/// so the machine's own settings are never touched. Expected returns are
+/// Salt 3008.4's for the same calls in the same order.
+@Suite(.enabled(if: geteuid() == 0 && CmdModuleProbe.has("unshare") && CmdModuleProbe.has("sysctl")))
+struct SysctlStateTests {
+    let root = tempDir()
+
+    @Test func presentSetsTheKernelAndTheConfigFileAsSaltDoes() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let config = root + "/s.conf"
+        let calls = [
+            "name=net.ipv4.ip_forward value=1 test=True",
+            "name=net.ipv4.ip_forward value=1",
+            "name=net.ipv4.ip_forward value=1",
+            "name=net.ipv4.ip_forward value=1 test=True",
+            "name=net.ipv4.ping_group_range 'value=0  10'",
+            "name=net.ipv4.no_such value=1",
+        ].map { "\(brineBinary) call --local -c \(root) --out json state.single sysctl.present \($0) config=\(config) 2>/dev/null" }
+        // One namespace for all six calls: the second sees what the first set.
+        let script = calls.map { "\($0); echo '<end>'" }.joined(separator: "\n")
+        let run = try shell("unshare -n sh -c \(shellQuote(script))")
+        let answers = try run.stdout.components(separatedBy: "<end>\n").dropLast().map { text -> Value in
+            let local = try JSON.decode(text)["local"] ?? .null
+            return local.mapValue?.values.first ?? .null
+        }
+        try #require(answers.count == 6, "\(run.stdout)")
+        #expect(answers[0]["result"] == .null && answers[0]["changes"] == .emptyMap)
+        // The namespace starts from the host's value: "would be changed" or "not in a config file".
+        #expect(answers[0]["comment"]?.stringValue?.hasPrefix("Sysctl ") == true, "\(answers[0])")
+        #expect(answers[1]["result"] == true && answers[1]["changes"] == ["net.ipv4.ip_forward": 1])
+        #expect(answers[1]["comment"] == "Updated sysctl value net.ipv4.ip_forward = 1")
+        #expect(answers[2]["result"] == true && answers[2]["changes"] == .emptyMap)
+        #expect(answers[2]["comment"] == "Sysctl value net.ipv4.ip_forward = 1 is already set")
+        #expect(answers[3]["result"] == true && answers[3]["comment"] == "Sysctl value net.ipv4.ip_forward = 1 is already set")
+        #expect(answers[4]["changes"] == ["net.ipv4.ping_group_range": "0  10"])
+        #expect(answers[4]["comment"] == "Updated sysctl value net.ipv4.ping_group_range = 0  10")
+        #expect(answers[5]["result"] == false)
+        #expect(answers[5]["comment"] == "Failed to set net.ipv4.no_such to 1: sysctl net.ipv4.no_such does not exist")
+        // Salt's file, byte for byte: its header, one line per name (written before the kernel refused no_such).
+        #expect(try String(contentsOfFile: config, encoding: .utf8)
+            == "#\n# Kernel sysctl configuration\n#\nnet.ipv4.ip_forward = 1\nnet.ipv4.ping_group_range = 0  10\nnet.ipv4.no_such = 1\n")
+    }
+
+    @Test func aNameThatWouldLeaveProcSysIsRefused() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let run = try brine(["call", "--local", "-c", root, "--out", "json", "sysctl.assign", "net/../../../etc/x", "1"])
+        #expect(run.code != 0 && (run.stdout + run.stderr).contains("does not exist"), "\(run.stdout)\(run.stderr)")
+    }
+}
+
+/// Is a program on this machine's PATH (test preconditions).
+enum CmdModuleProbe {
+    static func has(_ program: String) -> Bool {
+        ["/usr/bin", "/bin", "/usr/sbin", "/sbin"].contains { FileManager.default.isExecutableFile(atPath: "\($0)/\(program)") }
+    }
+}
+
+func shellQuote(_ s: String) -> String { "'" + s.replacingOccurrences(of: "'", with: "'\\''") + "'" }
+
+/// timezone, locale, service masking and list contents inside a real
+/// image build (they change the machine they run on): applied from a
+/// Debian minbase with packages from the mirror, checked in the image,
+/// then applied again on the image: nothing changes.
+@Suite(.serialized, .enabled(if: DockerEngine.available || DockerEngine.required))
+struct SystemSettingsImageTests {
+    let root = tempDir()
+    let image = "brine-test/settings:\(UUID().uuidString.prefix(8).lowercased())"
+    let runID = UUID().uuidString
+
+    init() throws {
+        #expect(DockerEngine.available, "the Docker engine is not running (scripts/test starts it)")
+        _ = try DockerEngine.base.get()
+    }
+
+    func write(_ files: [String: String]) throws {
+        for (path, content) in files {
+            let full = root + "/" + path
+            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try content.write(toFile: full, atomically: true, encoding: .utf8)
+        }
+    }
+
+    @Test func timezoneLocaleMaskAndContentsInAnImage() throws {
+        defer {
+            _ = try? DockerEngine.sh("docker rmi -f \(image) \(image)-again >/dev/null 2>&1")
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        let states = """
+            # No refresh given: the run's first install brings the index up to date (minbase has none).
+            system-packages:
+              pkg.installed:
+                - pkgs: [{tzdata: latest}, locales]
+                - install_recommends: False
+            Europe/Paris:
+              timezone.system:
+                - require: [{pkg: system-packages}]
+            en_US.UTF-8 UTF-8:
+              locale.present:
+                - require: [{pkg: system-packages}]
+            en_US.UTF-8:
+              locale.system:
+                - require: [{locale: en_US.UTF-8 UTF-8}]
+            cron:
+              service.masked: []
+            ssh:
+              service.unmasked: []
+            /etc/brine-lines:
+              file.managed:
+                - contents_pillar: lines
+            """
+        try write([
+            "salt/settings.sls": states,
+            "pillar/top.sls": "base:\n  '*':\n    - lines\n",
+            "pillar/lines.sls": "lines:\n  - first\n  - 2\n  - \"three\\nfour\"\n",
+            "brine-build.yaml": "from: \(DockerEngine.baseImage)\nimage: \(image)\nsls: [settings]\ngrains: {test_run: \(runID)}\n",
+            "again.yaml": "from: \(image)\nimage: \(image)-again\nsls: [settings]\ngrains: {test_run: \(runID)}\n",
+        ])
+        let built = try brine(["build", root + "/brine-build.yaml", "--no-color"])
+        #expect(built.code == 0, "\(built.stdout)\(built.stderr)")
+        for line in ["changed timezone.system Europe/Paris", "changed locale.present en_US.UTF-8 UTF-8", "changed locale.system en_US.UTF-8",
+                     "changed service.masked cron", "changed file.managed /etc/brine-lines"] {
+            #expect(built.stdout.contains(line), "\(line) in \(built.stdout)")
+        }
+        let inside = try DockerEngine.sh("""
+            docker run --rm --network none --entrypoint sh \(image) -c 'cat /etc/timezone; readlink /etc/localtime; \
+            locale -a | grep en_US; grep ^LANG= /etc/default/locale; readlink /etc/systemd/system/cron.service; cat /etc/brine-lines'
+            """)
+        #expect(inside.stdout == """
+            Europe/Paris
+            /usr/share/zoneinfo/Europe/Paris
+            en_US.utf8
+            LANG="en_US.UTF-8"
+            /dev/null
+            first
+            2
+            three
+            four
+
+            """, "\(inside.stdout)")
+        #expect(built.stdout.contains("ok      service.unmasked ssh"), "\(built.stdout)")
+        let again = try brine(["build", root + "/again.yaml", "--no-color", "--no-cache"])
+        #expect(again.code == 0 && !again.stdout.contains("changed "), "\(again.stdout)\(again.stderr)")
+        #expect(again.stdout.contains("ok      pkg.installed system-packages"), "\(again.stdout)")
+    }
+}
