@@ -148,3 +148,35 @@ struct SystemSettingsImageTests {
         #expect(again.stdout.contains("ok      pkg.installed system-packages"), "\(again.stdout)")
     }
 }
+
+/// `alias.present`/`absent` on a real aliases file (`aliases.file`), the
+/// steps and the file Salt 3008.4 gave for the same calls.
+@Suite struct AliasStateTests {
+    let root = tempDir()
+
+    @Test func aliasesAsSaltEditsThem() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let file = root + "/aliases"
+        try "# See man 5 aliases\npostmaster:    root\n  # indented\n\nroot : old # note\nwebmaster: root, admin\n"
+            .write(toFile: file, atomically: true, encoding: .utf8)
+        try "aliases.file: \(file)\n".write(toFile: root + "/minion", atomically: true, encoding: .utf8)
+        func apply(_ arguments: String) throws -> Value {
+            let run = try brine(["call", "--local", "-c", root, "--out", "json", "state.single"] + arguments.split(separator: " ").map(String.init))
+            return try JSON.decode(run.stdout)["local"]?.mapValue?.values.first ?? .null
+        }
+        let steps: [(String, Value, Value, String)] = [
+            ("alias.present name=root target=admin test=True", .null, .emptyMap, "Alias root -> admin is set to be added"),
+            ("alias.present name=root target=admin", true, ["alias": "root"], "Set email alias root -> admin"),
+            ("alias.present name=root target=admin", true, .emptyMap, "Alias root already present"),
+            ("alias.present name=abuse target=[root,admin]", true, ["alias": "abuse"], "Set email alias abuse -> ['root', 'admin']"),
+            ("alias.absent name=webmaster", true, ["alias": "webmaster"], "Removed alias webmaster"),
+            ("alias.absent name=webmaster", true, .emptyMap, "Alias webmaster already absent"),
+        ]
+        for (arguments, result, changes, comment) in steps {
+            let ret = try apply(arguments)
+            #expect(ret["result"] == result && ret["changes"] == changes && ret["comment"] == .string(comment), "\(arguments): \(ret)")
+        }
+        #expect(try String(contentsOfFile: file, encoding: .utf8)
+            == "# See man 5 aliases\npostmaster: root\n # indented\n\nroot : old # note\nroot: admin\nabuse: root, admin\n")
+    }
+}

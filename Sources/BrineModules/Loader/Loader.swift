@@ -15,7 +15,7 @@ public struct Loader: Sendable {
         ServiceModule.self, SysModule.self, ConfigModule.self, PillarModule.self, SlsutilModule.self,
         DefaultsModule.self, LogModule.self, CpModule.self, MonitorModule.self, UptimeModule.self, PostgresModule.self, MySQLModule.self, DockerModule.self, PipModule.self, SaltutilModule.self,
         UserModule.self, GroupModule.self, AlternativesModule.self, MineModule.self, NetworkModule.self, StatusModule.self,
-        GitModule.self, SshModule.self, DebconfModule.self, CronModule.self, HostsModule.self, TimezoneModule.self, LocaleModule.self, SysctlModule.self,
+        GitModule.self, SshModule.self, DebconfModule.self, CronModule.self, HostsModule.self, TimezoneModule.self, LocaleModule.self, SysctlModule.self, AliasesModule.self,
         MatchModule.self, EnvironModule.self, HashutilModule.self, RandomModule.self,
     ])
 

@@ -130,7 +130,7 @@ public struct StateLoader: Sendable {
 
     public static let standard = StateLoader(modules: [
         TestState.self, CmdState.self, FileState.self, PkgState.self, ServiceState.self, UserState.self, GroupState.self,
-        MonitorState.self, UptimeState.self, PostgresClusterState.self, PostgresUserState.self, PostgresGroupState.self, PostgresDatabaseState.self, PostgresSchemaState.self, PostgresExtensionState.self, PostgresPrivilegesState.self, PostgresTablespaceState.self, MySQLDatabaseState.self, MySQLUserState.self, MySQLGrantsState.self, MySQLQueryState.self, DockerContainerState.self, DockerImageState.self, DockerNetworkState.self, DockerVolumeState.self, PipState.self, ModuleState.self, GitState.self, SshAuthState.self, ArchiveState.self, DebconfState.self, PkgrepoState.self, CronState.self, HostState.self, AlternativesState.self, TimezoneState.self, LocaleState.self, SysctlState.self, SshKnownHostsState.self,
+        MonitorState.self, UptimeState.self, PostgresClusterState.self, PostgresUserState.self, PostgresGroupState.self, PostgresDatabaseState.self, PostgresSchemaState.self, PostgresExtensionState.self, PostgresPrivilegesState.self, PostgresTablespaceState.self, MySQLDatabaseState.self, MySQLUserState.self, MySQLGrantsState.self, MySQLQueryState.self, DockerContainerState.self, DockerImageState.self, DockerNetworkState.self, DockerVolumeState.self, PipState.self, ModuleState.self, GitState.self, SshAuthState.self, ArchiveState.self, DebconfState.self, PkgrepoState.self, CronState.self, HostState.self, AlternativesState.self, TimezoneState.self, LocaleState.self, SysctlState.self, AliasState.self, SshKnownHostsState.self,
     ])
 
     public func has(_ name: String) -> Bool { functions[name] != nil }
