@@ -149,6 +149,69 @@ struct SystemSettingsImageTests {
     }
 }
 
+extension SystemSettingsImageTests {
+    /// A package built by the test, version 1.0 (in the state tree) or 2.0
+    /// (in a flat APT repository the image gets).
+    func makePackage(version: String, into directory: String) throws -> String {
+        let build = root + "/pkg-\(version)"
+        try write(["pkg-\(version)/DEBIAN/control": "Package: hello-up\nVersion: \(version)\nArchitecture: all\nMaintainer: Brine <brine@localhost>\nDescription: upgrade test\n",
+                   "pkg-\(version)/usr/share/hello-up/version": version + "\n"])
+        try FileManager.default.createDirectory(atPath: root + "/" + directory, withIntermediateDirectories: true)
+        let deb = "\(root)/\(directory)/hello-up_\(version)_all.deb"
+        let made = try DockerEngine.sh("dpkg-deb --build --root-owner-group \(build) \(deb)")
+        #expect(made.code == 0, "\(made.stdout)")
+        return deb
+    }
+
+    /// pkg.uptodate: 1.0 installed from a file, 2.0 offered by a local
+    /// repository (Packages and Release written here, as apt reads them):
+    /// upgraded, named in changes; applied again: up to date.
+    @Test func uptodateUpgradesFromARepository() throws {
+        defer {
+            _ = try? DockerEngine.sh("docker rmi -f \(image) \(image)-again >/dev/null 2>&1")
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        _ = try makePackage(version: "1.0", into: "salt/debs")
+        let deb = try makePackage(version: "2.0", into: "salt/repo")
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: deb))
+        let packages = "Package: hello-up\nVersion: 2.0\nArchitecture: all\nMaintainer: Brine <brine@localhost>\nDescription: upgrade test\n"
+            + "Filename: ./hello-up_2.0_all.deb\nSize: \(bytes.count)\nSHA256: \(ASCIIText.hex(Hashing.sha256([UInt8](bytes))))\n\n"
+        let release = "Origin: brine-test\nLabel: brine-test\nSHA256:\n \(ASCIIText.hex(Hashing.sha256(Array(packages.utf8)))) \(packages.utf8.count) Packages\n"
+        try write([
+            "salt/repo/Packages": packages,
+            "salt/repo/Release": release,
+            "salt/upgrade.sls": """
+                hello-up-1:
+                  pkg.installed:
+                    - name: hello-up
+                    - sources:
+                      - hello-up: salt://debs/hello-up_1.0_all.deb
+                /srv/repo:
+                  file.recurse:
+                    - source: salt://repo
+                local-repo:
+                  pkgrepo.managed:
+                    - name: deb [trusted=yes] file:/srv/repo ./
+                    - file: /etc/apt/sources.list.d/local.list
+                    - require: [{file: /srv/repo}]
+                everything:
+                  pkg.uptodate:
+                    - refresh: True
+                    - pkgs: [hello-up]
+                    - require: [{pkgrepo: local-repo}, {pkg: hello-up-1}]
+                """,
+            "brine-build.yaml": "from: \(DockerEngine.baseImage)\nimage: \(image)\nsls: [upgrade]\ngrains: {test_run: \(runID)}\n",
+            "again.yaml": "from: \(image)\nimage: \(image)-again\nsls: [upgrade]\ngrains: {test_run: \(runID)}\n",
+        ])
+        let built = try brine(["build", root + "/brine-build.yaml", "--no-color"])
+        #expect(built.code == 0 && built.stdout.contains("changed pkg.uptodate everything"), "\(built.stdout)\(built.stderr)")
+        let version = try DockerEngine.sh("docker run --rm --network none --entrypoint sh \(image) -c 'dpkg-query -W -f \"\\${Version}\" hello-up'")
+        #expect(version.stdout == "2.0", "\(version.stdout)")
+        let again = try brine(["build", root + "/again.yaml", "--no-color", "--no-cache"])
+        #expect(again.code == 0 && again.stdout.contains("ok      pkg.uptodate everything"), "\(again.stdout)\(again.stderr)")
+    }
+}
+
 /// `alias.present`/`absent` on a real aliases file (`aliases.file`), the
 /// steps and the file Salt 3008.4 gave for the same calls.
 @Suite struct AliasStateTests {

@@ -70,7 +70,7 @@ public enum PkgModule: ExecutionModule {
             if interval > 0, let age = indexAge(), age < Double(interval) { return .emptyMap }
             return try refreshDatabase(ctx, failhard: args.bool("failhard"))
         },
-    ] + repoFunctions + holdFunctions
+    ] + repoFunctions + holdFunctions + upgradeFunctions
 
     /// dpkg has no lock timeout of its own (apt-get has DPkg::Lock::Timeout):
     /// retry while another package manager holds the lock, up to two minutes.

@@ -178,6 +178,12 @@ public enum FileState: StateModule {
 
     /// The first `source` found, rendered when `template` says so.
     static func sourceContent(_ call: StateCall) throws -> String {
+        let (local, url) = try localSource(call)
+        return try renderIfTemplate(try FileOps.readText(local), call: call, file: local, url: url)
+    }
+
+    /// The first `source` that exists, as a local file, and its URL.
+    static func localSource(_ call: StateCall) throws -> (local: String, url: String) {
         let sources = call["source"].listValue ?? [call["source"]]
         for source in sources {
             let url = source.mapValue?.keys.first ?? source.pythonString
@@ -191,11 +197,21 @@ public enum FileState: StateModule {
                 throw BrineError(.state, "Source '\(url)' is not a salt://, file:// or absolute path",
                                  hint: "remote sources (http, ftp) are not supported")
             }
-            guard let local else { continue }
-            let raw = try FileOps.readText(local)
-            return try renderIfTemplate(raw, call: call, file: local, url: url)
+            if let local { return (local, url) }
         }
         throw BrineError(.state, "Source file \(sources.map(\.pythonString).joined(separator: ", ")) not found in saltenv '\(call.context.saltenv)'")
+    }
+
+    /// The bytes a `file.managed` wants: a source without a template is
+    /// copied byte for byte (a binary file too); text otherwise.
+    static func desiredBytes(_ call: StateCall) throws -> [UInt8]? {
+        let given = ["contents", "contents_pillar", "contents_grains"].contains { !call[$0].isNull }
+        if !given, !call["source"].isNull, (call.string("template") ?? "").isEmpty {
+            let (local, _) = try localSource(call)
+            guard let data = FileManager.default.contents(atPath: local) else { throw BrineError(.io, "cannot read \(local)") }
+            return [UInt8](data)
+        }
+        return try desiredContent(call).map { Array($0.utf8) }
     }
 
     static func renderIfTemplate(_ text: String, call: StateCall, file: String, url: String) throws -> String {
@@ -211,26 +227,33 @@ public enum FileState: StateModule {
         return try templates.render(text, name: name, file: file, variables: variables, context: call.context)
     }
 
+    /// A unified diff of two texts; Salt's words when either is not UTF-8.
+    static func diff(_ old: [UInt8], _ new: [UInt8]) -> String {
+        guard let before = String(validating: old, as: UTF8.self), let after = String(validating: new, as: UTF8.self) else {
+            return "Replace binary file"
+        }
+        return Diff.unified(before, after)
+    }
+
     static func managed(_ call: StateCall) throws -> StateResult {
         let path = call.name
         guard path.hasPrefix("/") else { return .failed(path, "Specified file \(path) is not an absolute path") }
         if FileOps.isDirectory(path) { return .failed(path, "Specified target \(path) is a directory") }
-        let desired: String?
-        do { desired = try desiredContent(call) } catch let error as BrineError { return .failed(path, error.description) }
+        let desired: [UInt8]?
+        do { desired = try desiredBytes(call) } catch let error as BrineError { return .failed(path, error.description) }
         let exists = FileOps.exists(path)
         if !exists && !call.flag("create", default: true) {
             return StateResult(name: path, comment: "File \(path) is not present and is not set for creation")
         }
         var changes = OrderedDictionary<String, Value>()
-        let current = exists ? try FileOps.readText(path) : nil
-        var newContent: String? = nil
+        let current = exists ? FileManager.default.contents(atPath: path).map { [UInt8]($0) } : nil
+        var newContent: [UInt8]? = nil
         if !exists {
-            newContent = desired ?? ""
+            newContent = desired ?? []
             changes["diff"] = "New file"
         } else if let desired, call.flag("replace", default: true), desired != current {
             newContent = desired
-            changes["diff"] = call.flag("show_changes", default: true)
-                ? .string(Diff.unified(current ?? "", desired)) : "<show_changes=False>"
+            changes["diff"] = call.flag("show_changes", default: true) ? .string(diff(current ?? [], desired)) : "<show_changes=False>"
         }
         let mode = try FileOps.parseMode(call["mode"])
         let info = FileOps.statInfo(path)

@@ -1,10 +1,9 @@
 import BrineCore
 import OrderedCollections
 
-/// Salt's `pkg` states. The package index is refreshed at most once per
-/// state run, before the first install or upgrade, unless `refresh: False`
-/// (Salt: unset refreshes once per run, as here; `refresh: True` refreshes
-/// in every state that sets it, which Brine does once).
+/// Salt's `pkg` states. `refresh: True` brings the package index up to
+/// date before the state's work; unset, the run's first install or upgrade
+/// does it once (Salt's rtag); `refresh: False` never.
 public enum PkgState: StateModule {
     public static let name = "pkg"
 
@@ -25,6 +24,10 @@ public enum PkgState: StateModule {
         StateFunction("purged", doc: "Ensure packages are removed with their configuration.", .optional("pkgs")) { call in
             try removed(call, purge: true)
         },
+        StateFunction("uptodate", doc: "Upgrade every package apt can (pkgs: the ones that must be upgraded).",
+                      [Parameter("refresh", default: false)] + .optional("pkgs", "dist_upgrade")) { call in
+            try uptodate(call)
+        },
     ] + holdFunctions
 
     static func wanted(_ call: StateCall) -> [(name: String, version: String?)] {
@@ -36,11 +39,12 @@ public enum PkgState: StateModule {
         return PkgModule.targets(args)
     }
 
-    /// Salt's rtag: the first pkg.installed/latest of a run with `refresh`
-    /// unset or true brings the package index up to date before it installs.
+    /// Salt's rtag: with `refresh` unset, the first pkg.installed/latest of
+    /// a run brings the package index up to date; `True` always does.
     static func refreshIfAsked(_ call: StateCall) throws {
-        let asked = call["refresh"].isNull || call["refresh"].asFlag
-        guard asked, call.facts.claimRefresh() else { return }
+        let unset = call["refresh"].isNull
+        guard unset || call["refresh"].asFlag else { return }
+        guard call.facts.claimRefresh() || !unset else { return }
         _ = try call.call("pkg.refresh_db")
     }
 
@@ -158,5 +162,44 @@ public enum PkgState: StateModule {
         } catch let error as BrineError {
             return .failed(call.name, error.message)
         }
+    }
+
+    /// Salt's `pkg.uptodate`: what apt would upgrade, then `pkg.upgrade`;
+    /// with `pkgs`, those must be among the changes.
+    static func uptodate(_ call: StateCall) throws -> StateResult {
+        let name = call.name
+        guard case .bool(let refresh) = call["refresh"] else { return .failed(name, "refresh must be either True or False") }
+        var pending: OrderedDictionary<String, String>
+        do {
+            if refresh {
+                _ = call.facts.claimRefresh()
+                _ = try call.call("pkg.refresh_db")
+            }
+            pending = try PkgModule.upgradable(dist: call["dist_upgrade"].isNull || call["dist_upgrade"].asFlag, call.context)
+        } catch let error as BrineError {
+            return .failed(name, error.message)
+        }
+        let wanted = call["pkgs"].listValue?.map(\.pythonString)
+        if let wanted { pending = pending.filter { wanted.contains($0.key) } }
+        guard !pending.isEmpty else { return StateResult(name: name, comment: "System is already up-to-date") }
+        if call.test {
+            let installed = try PkgModule.listPackages(call.context)
+            var expected = OrderedDictionary<String, Value>()
+            for (package, version) in pending { expected[package] = ["new": .string(version), "old": .string(installed[package] ?? "")] }
+            return StateResult(name: name, result: nil, changes: expected, comment: "System update will be performed")
+        }
+        let changes: Value
+        do {
+            changes = try PkgModule.upgrade(dist: call["dist_upgrade"].asFlag, confNew: false, call.context)
+        } catch let error as BrineError {
+            return .failed(name, "An error was encountered while updating packages: \(error.message)")
+        }
+        var ret = StateResult(name: name, changes: changes.mapValue ?? [:], comment: "Upgrade ran successfully")
+        let missing = (wanted == nil ? [] : pending.keys.filter { ret.changes[$0] == nil })
+        if !missing.isEmpty {
+            ret.result = false
+            ret.comment = "The following package(s) failed to update: \(missing.joined(separator: ", "))"
+        }
+        return ret
     }
 }
