@@ -28,6 +28,15 @@ enum DockerEngine {
     struct BootstrapFailure: Error { var output: String }
 }
 
+/// Writes each path → text under root, making directories as needed.
+func writeFiles(_ files: [String: String], under root: String) throws {
+    for (path, content) in files {
+        let full = root + "/" + path
+        try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try content.write(toFile: full, atomically: true, encoding: .utf8)
+    }
+}
+
 /// Builds real images in a real engine: users, a package from a .deb the
 /// test makes, a service through `service`, files from templates with pillar.
 @Suite(.serialized, .enabled(if: DockerEngine.available || DockerEngine.required))
@@ -42,13 +51,7 @@ struct ImageBuildTests {
         _ = try DockerEngine.base.get()
     }
 
-    func write(_ files: [String: String]) throws {
-        for (path, content) in files {
-            let full = root + "/" + path
-            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try content.write(toFile: full, atomically: true, encoding: .utf8)
-        }
-    }
+    func write(_ files: [String: String]) throws { try writeFiles(files, under: root) }
 
     /// A package with a program, an init script and a config file.
     func buildPackage() throws {

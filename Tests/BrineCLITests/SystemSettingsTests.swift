@@ -77,13 +77,7 @@ struct SystemSettingsImageTests {
         _ = try DockerEngine.base.get()
     }
 
-    func write(_ files: [String: String]) throws {
-        for (path, content) in files {
-            let full = root + "/" + path
-            try FileManager.default.createDirectory(atPath: (full as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try content.write(toFile: full, atomically: true, encoding: .utf8)
-        }
-    }
+    func write(_ files: [String: String]) throws { try writeFiles(files, under: root) }
 
     @Test func timezoneLocaleMaskAndContentsInAnImage() throws {
         defer {
