@@ -50,4 +50,20 @@ public enum ASCIIText {
         if !current.isEmpty { lines.append(String(current)) }
         return lines
     }
+
+    /// Python's readlines: each line with its newline, the last without one when the text has none.
+    public static func linesKeepingEnds(_ text: String) -> [String] {
+        // By bytes: Swift's "\r\n" is one Character, which a search for "\n" would not find.
+        var lines: [String] = []
+        var current: [UInt8] = []
+        for byte in text.utf8 {
+            current.append(byte)
+            if byte == UInt8(ascii: "\n") {
+                lines.append(String(decoding: current, as: UTF8.self))
+                current = []
+            }
+        }
+        if !current.isEmpty { lines.append(String(decoding: current, as: UTF8.self)) }
+        return lines
+    }
 }

@@ -50,6 +50,11 @@ struct SysctlStateTests {
         defer { try? FileManager.default.removeItem(atPath: root) }
         let run = try brine(["call", "--local", "-c", root, "--out", "json", "sysctl.assign", "net/../../../etc/x", "1"])
         #expect(run.code != 0 && (run.stdout + run.stderr).contains("does not exist"), "\(run.stdout)\(run.stderr)")
+        // An option is not a name: `sysctl -n --system` would load every config file into the kernel.
+        for option in ["--system", "-p/etc/sysctl.conf"] {
+            let read = try brine(["call", "--local", "-c", root, "--out", "json", "sysctl.get", "name=\(option)"])
+            #expect(read.code != 0 && (read.stdout + read.stderr).contains("does not exist"), "\(option): \(read.stdout)\(read.stderr)")
+        }
     }
 }
 
@@ -235,5 +240,29 @@ extension SystemSettingsImageTests {
         }
         #expect(try String(contentsOfFile: file, encoding: .utf8)
             == "# See man 5 aliases\npostmaster: root\n # indented\n\nroot : old # note\nroot: admin\nabuse: root, admin\n")
+    }
+}
+
+/// file.managed's contents arguments, refused as Salt 3008.4 refuses them.
+@Suite struct ManagedContentsTests {
+    let root = tempDir()
+
+    func apply(_ arguments: [String]) throws -> Value {
+        let run = try brine(["call", "--local", "-c", root, "--out", "json", "state.single", "file.managed", "name=\(root)/f"] + arguments)
+        return try JSON.decode(run.stdout)["local"]?.mapValue?.values.first ?? .null
+    }
+
+    @Test func conflictsAndEmptyContents() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        let both = try apply(["contents=a", "source=/etc/hostname"])
+        #expect(both["result"] == false && both["comment"] == "'source' cannot be used in combination with 'contents', 'contents_pillar', or 'contents_grains'", "\(both)")
+        let two = try apply(["contents=a", "contents_grains=id"])
+        #expect(two["result"] == false && two["comment"] == "Only one of 'contents', 'contents_pillar', and 'contents_grains' is permitted", "\(two)")
+        let empty = try apply(["contents=", "allow_empty=False"])
+        #expect(empty["result"] == false, "\(empty)")
+        #expect(empty["comment"] == "'contents' value would result in empty contents. Set allow_empty to True to allow the managed file to be empty.")
+        #expect(!FileManager.default.fileExists(atPath: root + "/f"))
+        let allowed = try apply(["contents="])
+        #expect(allowed["result"] == true && (try? Data(contentsOf: URL(fileURLWithPath: root + "/f")))?.isEmpty == true, "\(allowed)")
     }
 }

@@ -51,10 +51,9 @@ public enum AliasesModule: ExecutionModule {
     static func lines(_ ctx: ExecutionContext) throws -> [Line] {
         let file = try path(ctx)
         guard FileOps.isFile(file) else { return [] }
-        let text = try FileOps.readText(file)
-        var pieces = text.split(separator: "\n", omittingEmptySubsequences: false)
-        if text.hasSuffix("\n") || text.isEmpty { pieces.removeLast() }
-        return pieces.map { parse(String($0)) }
+        return ASCIIText.linesKeepingEnds(try FileOps.readText(file)).map { line in
+            parse(line.hasSuffix("\r\n") ? String(line.dropLast()) : line.hasSuffix("\n") ? String(line.dropLast()) : line)
+        }
     }
 
     static func parse(_ line: String) -> Line {

@@ -108,7 +108,10 @@ public enum LocaleModule: ExecutionModule {
         guard !locale.contains("\n"), !locale.contains("\"") else {
             throw BrineError(.execution, "Cannot set locale: '\(locale)' is not a locale name")
         }
-        if useLocalectl {
+        // Salt 3008: from Debian 13 on, update-locale, not localectl (login sessions read /etc/default/locale).
+        let grains = try ctx.grains()
+        let debian13 = grains["os_family"]?.stringValue == "Debian" && (grains["osmajorrelease"]?.intValue ?? 0) >= 13
+        if useLocalectl && !debian13 {
             var settings = (try? localectlSystemLocale(ctx)) ?? []
             settings.removeAll { $0.0 == "LANG" }
             settings.insert(("LANG", locale), at: 0)

@@ -15,7 +15,9 @@ extension PkgModule {
         ExecutionFunction("upgrade", doc: "Upgrade every package apt can (dist_upgrade: apt-get dist-upgrade); returns the changes.",
                           [Parameter("refresh", default: true), Parameter("dist_upgrade", default: false)], kwargs: true) { a, ctx in
             if a.bool("refresh") { _ = try ctx.call("pkg.refresh_db") }
-            return try upgrade(dist: a.bool("dist_upgrade"), confNew: a.bool("force_conf_new"), ctx)
+            let (changes, failure) = try upgrade(dist: a.bool("dist_upgrade"), confNew: a.bool("force_conf_new"), ctx)
+            if let failure { throw BrineError(.execution, failure) }
+            return changes
         },
     ]
 
@@ -23,7 +25,7 @@ extension PkgModule {
     static func upgradable(dist: Bool, _ ctx: ExecutionContext) throws -> OrderedDictionary<String, String> {
         let result = try ctx.runner.run(Command(["apt-get", "--just-print", dist ? "dist-upgrade" : "upgrade"], environment: env()))
         guard result.retcode == 0 else {
-            throw BrineError(.execution, "Problem encountered listing upgrades: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            throw BrineError(.execution, "Failed to get upgrades: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         var found = OrderedDictionary<String, String>()
         for line in result.stdout.split(separator: "\n") where line.hasPrefix("Conf ") {
@@ -34,7 +36,9 @@ extension PkgModule {
         return found
     }
 
-    static func upgrade(dist: Bool, confNew: Bool, _ ctx: ExecutionContext) throws -> Value {
+    /// The upgrade's changes, and what apt said when it failed (Salt keeps
+    /// the changes of a partial upgrade in its error).
+    static func upgrade(dist: Bool, confNew: Bool, _ ctx: ExecutionContext) throws -> (changes: Value, failure: String?) {
         let before = try listPackages(ctx)
         let options = confNew ? ["--force-confnew"] : ["--force-confold", "--force-confdef"]
         let command = ["apt-get", "-q", "-y", "-o", "DPkg::Lock::Timeout=120"] + options.flatMap { ["-o", "DPkg::Options::=\($0)"] }
@@ -43,8 +47,8 @@ extension PkgModule {
         let after = try listPackages(ctx)
         let changes = Self.changes(from: before, to: after, targets: Set(before.keys).union(after.keys), installing: true)
         guard result.retcode == 0 else {
-            throw BrineError(.execution, "Problem encountered upgrading packages: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
+            return (changes, "Problem encountered upgrading packages: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
-        return changes
+        return (changes, nil)
     }
 }

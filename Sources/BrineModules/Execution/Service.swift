@@ -162,7 +162,8 @@ public enum ServiceModule: ExecutionModule {
     }
 
     static func isMasked(_ name: String, runtime: Bool) throws(BrineError) -> Bool {
-        (try? FileManager.default.destinationOfSymbolicLink(atPath: try maskLink(name, runtime: runtime))) == "/dev/null"
+        let link = try maskLink(name, runtime: runtime)
+        return (try? FileManager.default.destinationOfSymbolicLink(atPath: link)) == "/dev/null"
     }
 
     static func setMasked(_ name: String, _ mask: Bool, runtime: Bool, _ ctx: ExecutionContext) throws {
@@ -177,6 +178,10 @@ public enum ServiceModule: ExecutionModule {
         }
         let link = try maskLink(name, runtime: runtime)
         if mask {
+            // As systemctl: a unit file of the administrator's is never replaced by a mask.
+            if FileOps.exists(link), try !isMasked(name, runtime: runtime) {
+                throw BrineError(.execution, "Failed to mask service '\(name)': File \(link) already exists.")
+            }
             try FileManager.default.createDirectory(atPath: (link as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try TimezoneModule.relink(link, to: "/dev/null")
         } else if try isMasked(name, runtime: runtime) {

@@ -42,7 +42,7 @@ public enum SysctlModule: ExecutionModule {
     static func checked(_ name: String) throws -> String {
         let path = String(name.map { $0 == "." ? "/" : ($0 == "/" ? "." : $0) })
         let parts = path.split(separator: "/", omittingEmptySubsequences: false)
-        guard !name.isEmpty, !name.contains("="), !name.contains(where: \.isWhitespace),
+        guard !name.isEmpty, !name.hasPrefix("-"), !name.contains("="), !name.contains(where: \.isWhitespace),
               !parts.contains(where: { $0.isEmpty || $0 == "." || $0 == ".." })
         else { throw BrineError(.execution, "sysctl \(name) does not exist", hint: "name a kernel parameter, e.g. net.ipv4.ip_forward") }
         return path
@@ -65,8 +65,8 @@ public enum SysctlModule: ExecutionModule {
     static func configured(in file: String) -> OrderedDictionary<String, String>? {
         guard let text = try? FileOps.readText(file) else { return nil }
         var found = OrderedDictionary<String, String>()
-        for raw in text.split(separator: "\n") {
-            let line = raw.trimmingCharacters(in: .whitespaces)
+        for raw in ASCIIText.linesKeepingEnds(text) {
+            let line = raw.trimmingCharacters(in: .whitespacesAndNewlines)
             guard !line.hasPrefix("#"), let equals = line.firstIndex(of: "=") else { continue }
             found[line[..<equals].trimmingCharacters(in: .whitespaces)] = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
         }
@@ -75,6 +75,7 @@ public enum SysctlModule: ExecutionModule {
 
     /// Salt reads `sysctl -n` with its messages: an unknown name answers its error text.
     static func value(of name: String, _ ctx: ExecutionContext) throws -> String {
+        _ = try checked(name)
         let result = try run(["sysctl", "-n", name], ctx)
         return (result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
     }
@@ -91,18 +92,6 @@ public enum SysctlModule: ExecutionModule {
             throw BrineError(.execution, "sysctl -w failed: \(error.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return (String(out[..<separator.lowerBound]), String(out[separator.upperBound...]))
-    }
-
-    /// Python's readlines: each line with its newline, the last without one when the text has none.
-    static func linesKeepingEnds(_ text: String) -> [String] {
-        var lines: [String] = []
-        var start = text.startIndex
-        while start < text.endIndex {
-            let end = text[start...].firstIndex(of: "\n").map { text.index(after: $0) } ?? text.endIndex
-            lines.append(String(text[start..<end]))
-            start = end
-        }
-        return lines
     }
 
     /// Salt's `_sanitize_sysctl_value`: runs of whitespace as one tab.
@@ -122,7 +111,7 @@ public enum SysctlModule: ExecutionModule {
         guard let text = try? FileOps.readText(config) else { throw BrineError(.execution, "Could not read from file: \(config)") }
         var lines: [String] = []
         var edited = false
-        for line in linesKeepingEnds(text) {
+        for line in ASCIIText.linesKeepingEnds(text) {
             guard let equals = line.firstIndex(of: "=") else { lines.append(line); continue }
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             if key.hasPrefix("#") || key != name { lines.append(line); continue }

@@ -142,7 +142,16 @@ public enum FileState: StateModule {
 
     /// The text a `file.managed` wants, or nil to leave content alone.
     static func desiredContent(_ call: StateCall) throws -> String? {
+        let given = ["contents", "contents_pillar", "contents_grains"].filter { !call[$0].isNull }
+        if !given.isEmpty, !call["source"].isNull {
+            throw BrineError(.state, "'source' cannot be used in combination with 'contents', 'contents_pillar', or 'contents_grains'")
+        }
+        if given.count > 1 { throw BrineError(.state, "Only one of 'contents', 'contents_pillar', and 'contents_grains' is permitted") }
         if let contents = try givenContents(call) {
+            if !call.flag("allow_empty", default: true), !contents.isTruthy {
+                let what = given.first.map { $0 == "contents" ? "'contents'" : "\($0) \(call[$0].pythonString)" } ?? "'contents'"
+                throw BrineError(.state, "\(what) value would result in empty contents. Set allow_empty to True to allow the managed file to be empty.")
+            }
             // Salt's _validate_str_list: a list's items (each as Python's str), else the value as str;
             // every line of every part ends with a newline.
             let parts = contents.listValue?.map(\.pythonString) ?? [contents.pythonString]
@@ -229,10 +238,14 @@ public enum FileState: StateModule {
 
     /// A unified diff of two texts; Salt's words when either is not UTF-8.
     static func diff(_ old: [UInt8], _ new: [UInt8]) -> String {
-        guard let before = String(validating: old, as: UTF8.self), let after = String(validating: new, as: UTF8.self) else {
-            return "Replace binary file"
+        // Salt's is_binary, simplified: a NUL byte or bytes that are not UTF-8.
+        func text(_ bytes: [UInt8]) -> String? { bytes.contains(0) ? nil : String(validating: bytes, as: UTF8.self) }
+        switch (text(old), text(new)) {
+        case let (before?, after?): return Diff.unified(before, after)
+        case (nil, nil): return "Replace binary file"
+        case (nil, _?): return "Replace binary file with text file"
+        case (_?, nil): return "Replace text file with binary file"
         }
-        return Diff.unified(before, after)
     }
 
     static func managed(_ call: StateCall) throws -> StateResult {
@@ -246,7 +259,11 @@ public enum FileState: StateModule {
             return StateResult(name: path, comment: "File \(path) is not present and is not set for creation")
         }
         var changes = OrderedDictionary<String, Value>()
-        let current = exists ? FileManager.default.contents(atPath: path).map { [UInt8]($0) } : nil
+        var current: [UInt8]? = nil
+        if exists && !FileOps.isDirectory(path) {
+            guard let data = FileManager.default.contents(atPath: path) else { return .failed(path, "Unable to read \(path)") }
+            current = [UInt8](data)
+        }
         var newContent: [UInt8]? = nil
         if !exists {
             newContent = desired ?? []

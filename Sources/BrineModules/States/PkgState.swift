@@ -52,11 +52,13 @@ public enum PkgState: StateModule {
         let targets = wanted(call)
         let current = try PkgModule.listPackages(call.context)
         var todo: [String] = []
+        var refreshed = false
         for target in targets {
             guard let have = current[target.name] else { todo.append(target.name); continue }
             if target.version == "latest" {
-                // Salt: `version: latest` installs what apt offers when it differs
-                try refreshIfAsked(call)
+                // Salt: `version: latest` installs what apt offers when it differs (one refresh per state)
+                if !refreshed { try refreshIfAsked(call) }
+                refreshed = true
                 let candidate = try call.call("pkg.latest_version", [.string(target.name)])
                 if !(candidate.stringValue ?? "").isEmpty { todo.append(target.name) }
             } else if let version = target.version, !have.hasPrefix(version) {
@@ -93,7 +95,7 @@ public enum PkgState: StateModule {
             return StateResult(name: call.name, result: nil, changes: changes,
                                comment: "The following packages would be installed/updated: \(todo.joined(separator: ", "))")
         }
-        if !latest { try refreshIfAsked(call) }
+        if !latest && !refreshed { try refreshIfAsked(call) }
         var keyword: [String: Value] = ["refresh": false]
         for option in ["install_recommends", "fromrepo", "reinstall"] where !call[option].isNull {
             keyword[option] = call[option]
@@ -188,12 +190,8 @@ public enum PkgState: StateModule {
             for (package, version) in pending { expected[package] = ["new": .string(version), "old": .string(installed[package] ?? "")] }
             return StateResult(name: name, result: nil, changes: expected, comment: "System update will be performed")
         }
-        let changes: Value
-        do {
-            changes = try PkgModule.upgrade(dist: call["dist_upgrade"].asFlag, confNew: false, call.context)
-        } catch let error as BrineError {
-            return .failed(name, "An error was encountered while updating packages: \(error.message)")
-        }
+        let (changes, failure) = try PkgModule.upgrade(dist: call["dist_upgrade"].asFlag, confNew: false, call.context)
+        if let failure { return StateResult(name: name, result: false, changes: changes.mapValue ?? [:], comment: failure) }
         var ret = StateResult(name: name, changes: changes.mapValue ?? [:], comment: "Upgrade ran successfully")
         let missing = (wanted == nil ? [] : pending.keys.filter { ret.changes[$0] == nil })
         if !missing.isEmpty {
