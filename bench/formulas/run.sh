@@ -54,16 +54,9 @@ prepare() { # name sls pillar-file
     "$name" "$name" "$name" "$sls" > "$d/again.yaml"
 }
 
+. "$ROOT/bench/salt-image.sh"
 salt_base() {
-  docker image inspect brine-bench/salt-minion:3008.4 >/dev/null 2>&1 && return 0
-  docker rm -f brine-bench-saltbase >/dev/null 2>&1 || true
-  docker run --name brine-bench-saltbase --network host -v /etc/ssl/certs/ca-certificates.crt:/run/host-ca.crt:ro \
-    -e PIP_CERT=/run/host-ca.crt "$BASE" sh -c 'apt-get update \
-      && apt-get install -y --no-install-recommends python3 python3-venv python3-dev gcc libc6-dev \
-      && python3 -m venv /opt/salt && /opt/salt/bin/pip install --no-cache-dir salt==3008.4 \
-      && apt-get purge -y --autoremove python3-dev gcc libc6-dev && apt-get clean && rm -rf /var/lib/apt/lists/*' >&2
-  docker commit brine-bench-saltbase brine-bench/salt-minion:3008.4 >/dev/null
-  docker rm -f brine-bench-saltbase >/dev/null
+  docker image inspect brine-bench/salt-minion:3008.4 >/dev/null 2>&1 || make_salt_base >&2
 }
 
 # The seed's way: salt-call in a container of the Salt base image, commit.

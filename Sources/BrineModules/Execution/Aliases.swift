@@ -45,7 +45,7 @@ public enum AliasesModule: ExecutionModule {
 
     static func path(_ ctx: ExecutionContext) throws -> String {
         let configured = try ctx.call("config.option", ["aliases.file"]).stringValue.flatMap { $0.isEmpty ? nil : $0 } ?? "/etc/aliases"
-        return (configured as NSString).resolvingSymlinksInPath
+        return FileOps.realPath(configured)
     }
 
     static func lines(_ ctx: ExecutionContext) throws -> [Line] {
@@ -112,7 +112,7 @@ public enum AliasesModule: ExecutionModule {
         try AtomicFile.write(text, to: file, mode: exists ? info.st_mode & 0o7777 : 0o644)
         if exists { _ = chown(file, info.st_uid, info.st_gid) }
         if let newaliases = CmdModule.which("newaliases") {
-            _ = try ctx.runner.run(Command([newaliases], environment: CmdModule.systemEnvironment))
+            _ = try CmdModule.runSystem([newaliases], ctx)
         }
     }
 }

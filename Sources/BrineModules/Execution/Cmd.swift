@@ -88,6 +88,11 @@ public enum CmdModule: ExecutionModule {
     /// For system programs whose output Brine reads: C messages, the system's PATH.
     static let systemEnvironment: [String: String] = ["LC_ALL": "C", "PATH": "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]
 
+    /// A system program run with `systemEnvironment`.
+    static func runSystem(_ argv: [String], _ ctx: ExecutionContext) throws -> ProcessResult {
+        try ctx.runner.run(Command(argv, environment: systemEnvironment))
+    }
+
     public static func which(_ program: String) -> String? {
         guard !program.isEmpty else { return nil }
         if program.contains("/") { return access(program, X_OK) == 0 ? program : nil }

@@ -62,12 +62,8 @@ public enum LocaleModule: ExecutionModule {
         }
     }
 
-    static func run(_ argv: [String], _ ctx: ExecutionContext) throws -> ProcessResult {
-        try ctx.runner.run(Command(argv, environment: CmdModule.systemEnvironment))
-    }
-
     static func available(_ ctx: ExecutionContext) throws -> [String] {
-        try run(["locale", "-a"], ctx).stdout.split(separator: "\n").map(String.init)
+        try CmdModule.runSystem(["locale", "-a"], ctx).stdout.split(separator: "\n").map(String.init)
     }
 
     static func isAvailable(_ locale: String, _ ctx: ExecutionContext) throws -> Bool {
@@ -75,11 +71,11 @@ public enum LocaleModule: ExecutionModule {
         return try available(ctx).contains { Name($0.trimmingCharacters(in: .whitespaces)).normalized == wanted }
     }
 
-    static var useLocalectl: Bool { TimezoneModule.systemdBooted && CmdModule.which("localectl") != nil }
+    static var useLocalectl: Bool { ServiceModule.usesSystemd && CmdModule.which("localectl") != nil }
 
     /// localectl's `System Locale: LANG=…` lines, key by key.
     static func localectlSystemLocale(_ ctx: ExecutionContext) throws -> [(String, String)] {
-        let result = try run(["localectl", "status"], ctx)
+        let result = try CmdModule.runSystem(["localectl", "status"], ctx)
         guard result.retcode == 0 else { throw BrineError(.execution, "localectl failed: \(result.stderr)") }
         var found: [(String, String)] = []
         var inSystemLocale = false
@@ -115,12 +111,12 @@ public enum LocaleModule: ExecutionModule {
             var settings = (try? localectlSystemLocale(ctx)) ?? []
             settings.removeAll { $0.0 == "LANG" }
             settings.insert(("LANG", locale), at: 0)
-            if try run(["localectl", "set-locale"] + settings.map { "\($0.0)=\($0.1)" }, ctx).retcode == 0 { return }
+            if try CmdModule.runSystem(["localectl", "set-locale"] + settings.map { "\($0.0)=\($0.1)" }, ctx).retcode == 0 { return }
         }
         guard let updateLocale = CmdModule.which("update-locale") else {
             throw BrineError(.execution, "Cannot set locale: \"update-locale\" was not found.", hint: "install the locales package first")
         }
-        _ = try run([updateLocale], ctx)  // (re)writes /etc/default/locale
+        _ = try CmdModule.runSystem([updateLocale], ctx)  // (re)writes /etc/default/locale
         let path = "/etc/default/locale"
         if !FileOps.exists(path) { try AtomicFile.write("", to: path, mode: 0o644) }
         _ = try ctx.call("file.replace", [.string(path), "^LANG=.*", .string("LANG=\"\(locale)\"")], ["append_if_not_found": true])
@@ -148,6 +144,6 @@ public enum LocaleModule: ExecutionModule {
         } else {
             throw BrineError(.execution, "Command \"locale-gen\" or \"localedef\" was not found on this system.", hint: "install the locales package")
         }
-        return try run(argv, ctx).retcode == 0
+        return try CmdModule.runSystem(argv, ctx).retcode == 0
     }
 }

@@ -169,8 +169,7 @@ public enum ServiceModule: ExecutionModule {
     static func setMasked(_ name: String, _ mask: Bool, runtime: Bool, _ ctx: ExecutionContext) throws {
         let unit = try unitName(name)
         if usesSystemd {
-            let result = try ctx.runner.run(Command(["systemctl", mask ? "mask" : "unmask"] + (runtime ? ["--runtime"] : []) + [unit],
-                                                    environment: CmdModule.systemEnvironment))
+            let result = try CmdModule.runSystem(["systemctl", mask ? "mask" : "unmask"] + (runtime ? ["--runtime"] : []) + [unit], ctx)
             guard result.retcode == 0 else {
                 throw BrineError(.execution, "Failed to \(mask ? "mask" : "unmask") service '\(name)': \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
             }
@@ -183,9 +182,9 @@ public enum ServiceModule: ExecutionModule {
                 throw BrineError(.execution, "Failed to mask service '\(name)': File \(link) already exists.")
             }
             try FileManager.default.createDirectory(atPath: (link as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            try TimezoneModule.relink(link, to: "/dev/null")
+            try FileOps.replaceWithSymlink(link, to: "/dev/null")
         } else if try isMasked(name, runtime: runtime) {
-            guard unlink(link) == 0 else { throw BrineError(.io, "cannot remove \(link): \(String(cString: strerror(errno)))") }
+            guard unlink(link) == 0 else { throw BrineError(.io, "cannot remove \(link): \(systemError(errno))") }
         }
     }
 }

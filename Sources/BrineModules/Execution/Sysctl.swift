@@ -34,7 +34,7 @@ public enum SysctlModule: ExecutionModule {
     ]
 
     static var defaultConfig: String {
-        TimezoneModule.systemdBooted ? "/etc/sysctl.d/99-salt.conf" : "/etc/sysctl.conf"
+        ServiceModule.usesSystemd ? "/etc/sysctl.d/99-salt.conf" : "/etc/sysctl.conf"
     }
 
     /// A parameter name as sysctl takes it, refused when its /proc/sys path
@@ -48,13 +48,9 @@ public enum SysctlModule: ExecutionModule {
         return path
     }
 
-    static func run(_ argv: [String], _ ctx: ExecutionContext) throws -> ProcessResult {
-        try ctx.runner.run(Command(argv, environment: CmdModule.systemEnvironment))
-    }
-
     static func all(_ ctx: ExecutionContext) throws -> OrderedDictionary<String, String> {
         var found = OrderedDictionary<String, String>()
-        for line in try run(["sysctl", "-a"], ctx).stdout.split(separator: "\n") {
+        for line in try CmdModule.runSystem(["sysctl", "-a"], ctx).stdout.split(separator: "\n") {
             guard let separator = line.range(of: " = ") else { continue }
             found[String(line[..<separator.lowerBound])] = String(line[separator.upperBound...])
         }
@@ -76,14 +72,14 @@ public enum SysctlModule: ExecutionModule {
     /// Salt reads `sysctl -n` with its messages: an unknown name answers its error text.
     static func value(of name: String, _ ctx: ExecutionContext) throws -> String {
         _ = try checked(name)
-        let result = try run(["sysctl", "-n", name], ctx)
+        let result = try CmdModule.runSystem(["sysctl", "-n", name], ctx)
         return (result.stdout + result.stderr).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     static func assign(_ name: String, _ value: String, _ ctx: ExecutionContext) throws -> (String, String) {
         let path = try checked(name)
         guard FileOps.exists("/proc/sys/" + path) else { throw BrineError(.execution, "sysctl \(name) does not exist") }
-        let result = try run(["sysctl", "-w", "\(name)=\(value)"], ctx)
+        let result = try CmdModule.runSystem(["sysctl", "-w", "\(name)=\(value)"], ctx)
         let out = result.stdout.trimmingCharacters(in: .newlines)
         let expected = try NSRegularExpression(pattern: "^\(NSRegularExpression.escapedPattern(for: name))\\s+=\\s+\(NSRegularExpression.escapedPattern(for: value))$")
         let matched = expected.firstMatch(in: out, range: NSRange(out.startIndex..., in: out)) != nil

@@ -37,18 +37,15 @@ public enum TimezoneModule: ExecutionModule {
         },
     ]
 
-    /// Salt's `salt.utils.systemd.booted`.
-    static var systemdBooted: Bool { FileOps.exists("/run/systemd/system") }
-
     static func timedatectl(_ arguments: [String], _ ctx: ExecutionContext) throws -> ProcessResult {
-        let result = try ctx.runner.run(Command(["timedatectl"] + arguments, environment: CmdModule.systemEnvironment))
+        let result = try CmdModule.runSystem(["timedatectl"] + arguments, ctx)
         guard result.retcode == 0 else {
             throw BrineError(.execution, "timedatectl failed: \(result.stderr.trimmingCharacters(in: .whitespacesAndNewlines))")
         }
         return result
     }
 
-    static var useTimedatectl: Bool { systemdBooted && CmdModule.which("timedatectl") != nil }
+    static var useTimedatectl: Bool { ServiceModule.usesSystemd && CmdModule.which("timedatectl") != nil }
 
     static func zone(_ ctx: ExecutionContext) throws -> String {
         if useTimedatectl {
@@ -95,20 +92,8 @@ public enum TimezoneModule: ExecutionModule {
         guard FileOps.isFile(path) else {
             throw BrineError(.execution, "Zone does not exist: \(path)", hint: "install tzdata, or check the zone's name")
         }
-        try relink("/etc/localtime", to: path)
+        try FileOps.replaceWithSymlink("/etc/localtime", to: path)
         try AtomicFile.write(name.trimmingCharacters(in: .whitespacesAndNewlines) + "\n", to: "/etc/timezone", mode: 0o644)
-    }
-
-    /// Replaces a link (or file) with a new symbolic link, atomically.
-    static func relink(_ link: String, to target: String) throws {
-        let scratch = link + ".brine-\(getpid())"
-        unlink(scratch)
-        guard symlink(target, scratch) == 0 else { throw BrineError(.io, "cannot create a link at \(scratch): \(String(cString: strerror(errno)))") }
-        guard rename(scratch, link) == 0 else {
-            let reason = String(cString: strerror(errno))
-            unlink(scratch)
-            throw BrineError(.io, "cannot replace \(link): \(reason)")
-        }
     }
 
     static func hardwareClock(_ ctx: ExecutionContext) throws -> String? {
@@ -138,7 +123,7 @@ public enum TimezoneModule: ExecutionModule {
         }
         let path = try zoneFile(try zone(ctx))
         guard FileOps.isFile(path) else { throw BrineError(.execution, "Zone '\(path)' does not exist") }
-        try relink("/etc/localtime", to: path)
+        try FileOps.replaceWithSymlink("/etc/localtime", to: path)
         guard clock == "UTC" || clock == "localtime", let rcS = try? FileOps.readText("/etc/default/rcS") else { return true }
         let edited = rcS.split(separator: "\n", omittingEmptySubsequences: false)
             .map { $0.hasPrefix("UTC=") ? "UTC=\(clock == "UTC" ? "yes" : "no")" : String($0) }.joined(separator: "\n")

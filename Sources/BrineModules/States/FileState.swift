@@ -140,9 +140,12 @@ public enum FileState: StateModule {
 
     // MARK: - managed
 
+    /// file.managed's ways of giving the content itself (instead of `source`).
+    static let contentsArguments = ["contents", "contents_pillar", "contents_grains"]
+
     /// The text a `file.managed` wants, or nil to leave content alone.
     static func desiredContent(_ call: StateCall) throws -> String? {
-        let given = ["contents", "contents_pillar", "contents_grains"].filter { !call[$0].isNull }
+        let given = contentsArguments.filter { !call[$0].isNull }
         if !given.isEmpty, !call["source"].isNull {
             throw BrineError(.state, "'source' cannot be used in combination with 'contents', 'contents_pillar', or 'contents_grains'")
         }
@@ -214,7 +217,7 @@ public enum FileState: StateModule {
     /// The bytes a `file.managed` wants: a source without a template is
     /// copied byte for byte (a binary file too); text otherwise.
     static func desiredBytes(_ call: StateCall) throws -> [UInt8]? {
-        let given = ["contents", "contents_pillar", "contents_grains"].contains { !call[$0].isNull }
+        let given = contentsArguments.contains { !call[$0].isNull }
         if !given, !call["source"].isNull, (call.string("template") ?? "").isEmpty {
             let (local, _) = try localSource(call)
             guard let data = FileManager.default.contents(atPath: local) else { throw BrineError(.io, "cannot read \(local)") }

@@ -125,6 +125,7 @@ public enum ServiceState: StateModule {
         return StateResult(name: name, result: ok, changes: ok ? [name: true] : [:],
                            comment: ok ? "Service \(past)" : "Failed to \(action) the service")
     }
+
     /// `service.masked` / `service.unmasked`, in Salt's words.
     static func mask(_ call: StateCall, _ mask: Bool) throws -> StateResult {
         let name = call.name

@@ -79,6 +79,19 @@ public enum FileOps {
         return String(cString: resolved)
     }
 
+    /// Replaces `link` (a link or file, or nothing) with a symbolic link to
+    /// `target` in one rename: no moment without it.
+    public static func replaceWithSymlink(_ link: String, to target: String) throws(BrineError) {
+        let scratch = link + ".brine-\(getpid())"
+        unlink(scratch)
+        guard symlink(target, scratch) == 0 else { throw BrineError(.io, "cannot create a link at \(scratch): \(systemError(errno))") }
+        guard rename(scratch, link) == 0 else {
+            let reason = systemError(errno)
+            unlink(scratch)
+            throw BrineError(.io, "cannot replace \(link): \(reason)")
+        }
+    }
+
     /// Runs `body` with a private (0600) temporary file holding `bytes`,
     /// removed afterwards (with `path + ".out"`, for a command's output):
     /// how values reach a program without appearing on its command line.
