@@ -252,6 +252,9 @@ struct ImageBuildTests {
         try write(["brine-build.yaml": "from: a\nimage: b\nsls: [a]\nlayers: sometimes\n"])
         let bad = try build()
         #expect(bad.code == 1 && bad.stderr.contains("line 4") && bad.stderr.contains("'layers' must be per-sls or single"), "\(bad.stderr)")
+        try write(["brine-build.yaml": "from: a\nimage: b\nsls: [a]\napt_cache: sometimes\n"])
+        let cache = try build()
+        #expect(cache.code == 1 && cache.stderr.contains("line 4") && cache.stderr.contains("'apt_cache' must be true or false"), "\(cache.stderr)")
     }
 
     @Test func packagesFromTheMirrorWithoutRecommends() throws {

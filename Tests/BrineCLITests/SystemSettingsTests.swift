@@ -1,4 +1,5 @@
 import BrineCore
+import BrineModules
 import Foundation
 import Testing
 
@@ -151,15 +152,25 @@ struct SystemSettingsImageTests {
 extension SystemSettingsImageTests {
     /// A package built by the test, version 1.0 (in the state tree) or 2.0
     /// (in a flat APT repository the image gets).
-    func makePackage(version: String, into directory: String) throws -> String {
-        let build = root + "/pkg-\(version)"
-        try write(["pkg-\(version)/DEBIAN/control": "Package: hello-up\nVersion: \(version)\nArchitecture: all\nMaintainer: Brine <brine@localhost>\nDescription: upgrade test\n",
-                   "pkg-\(version)/usr/share/hello-up/version": version + "\n"])
+    func makePackage(version: String, into directory: String, package: String = "hello-up") throws -> String {
+        let build = root + "/pkg-\(package)-\(version)"
+        try write(["pkg-\(package)-\(version)/DEBIAN/control": "Package: \(package)\nVersion: \(version)\nArchitecture: all\nMaintainer: Brine <brine@localhost>\nDescription: upgrade test\n",
+                   "pkg-\(package)-\(version)/usr/share/\(package)/version": version + "\n"])
         try FileManager.default.createDirectory(atPath: root + "/" + directory, withIntermediateDirectories: true)
-        let deb = "\(root)/\(directory)/hello-up_\(version)_all.deb"
+        let deb = "\(root)/\(directory)/\(package)_\(version)_all.deb"
         let made = try DockerEngine.sh("dpkg-deb --build --root-owner-group \(build) \(deb)")
         #expect(made.code == 0, "\(made.stdout)")
         return deb
+    }
+
+    /// A flat APT repository of one package, as apt reads it: Packages with
+    /// the .deb's size and hash, Release with the Packages' hash.
+    func writeRepository(_ deb: String, version: String, into directory: String, package: String = "hello-up") throws {
+        let bytes = try Data(contentsOf: URL(fileURLWithPath: deb))
+        let packages = "Package: \(package)\nVersion: \(version)\nArchitecture: all\nMaintainer: Brine <brine@localhost>\nDescription: upgrade test\n"
+            + "Filename: ./\((deb as NSString).lastPathComponent)\nSize: \(bytes.count)\nSHA256: \(ASCIIText.hex(Hashing.sha256([UInt8](bytes))))\n\n"
+        let release = "Origin: brine-test\nLabel: brine-test\nSHA256:\n \(ASCIIText.hex(Hashing.sha256(Array(packages.utf8)))) \(packages.utf8.count) Packages\n"
+        try write([directory + "/Packages": packages, directory + "/Release": release])
     }
 
     /// pkg.uptodate: 1.0 installed from a file, 2.0 offered by a local
@@ -171,14 +182,8 @@ extension SystemSettingsImageTests {
             try? FileManager.default.removeItem(atPath: root)
         }
         _ = try makePackage(version: "1.0", into: "salt/debs")
-        let deb = try makePackage(version: "2.0", into: "salt/repo")
-        let bytes = try Data(contentsOf: URL(fileURLWithPath: deb))
-        let packages = "Package: hello-up\nVersion: 2.0\nArchitecture: all\nMaintainer: Brine <brine@localhost>\nDescription: upgrade test\n"
-            + "Filename: ./hello-up_2.0_all.deb\nSize: \(bytes.count)\nSHA256: \(ASCIIText.hex(Hashing.sha256([UInt8](bytes))))\n\n"
-        let release = "Origin: brine-test\nLabel: brine-test\nSHA256:\n \(ASCIIText.hex(Hashing.sha256(Array(packages.utf8)))) \(packages.utf8.count) Packages\n"
+        try writeRepository(try makePackage(version: "2.0", into: "salt/repo"), version: "2.0", into: "salt/repo")
         try write([
-            "salt/repo/Packages": packages,
-            "salt/repo/Release": release,
             "salt/upgrade.sls": """
                 hello-up-1:
                   pkg.installed:
@@ -208,6 +213,59 @@ extension SystemSettingsImageTests {
         #expect(version.stdout == "2.0", "\(version.stdout)")
         let again = try brine(["build", root + "/again.yaml", "--no-color", "--no-cache"])
         #expect(again.code == 0 && again.stdout.contains("ok      pkg.uptodate everything"), "\(again.stdout)\(again.stderr)")
+    }
+
+    /// `brine build`'s apt cache: the lists and the .deb fetched from a
+    /// repository served on 127.0.0.1 stay out of the image, and a second
+    /// build installs the package with the .deb gone from the repository
+    /// (from the cache volume); with `apt_cache: false` that build fails.
+    @Test func aptCacheKeepsDownloadsOutOfTheImage() throws {
+        let package = "brine-cache-\(runID.prefix(8).lowercased())"
+        defer {
+            _ = try? DockerEngine.sh("docker rmi -f \(image) \(image)-again >/dev/null 2>&1")
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        let deb = try makePackage(version: "1.0", into: "repo", package: package)
+        try writeRepository(deb, version: "1.0", into: "repo", package: package)
+        let port = testPort()
+        let server = Process()
+        server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        server.arguments = ["-m", "http.server", "--bind", "127.0.0.1", "--directory", root + "/repo", String(port)]
+        server.standardOutput = FileHandle.nullDevice
+        server.standardError = FileHandle.nullDevice
+        try server.run()
+        defer {
+            kill(server.processIdentifier, SIGKILL)
+            server.waitUntilExit()
+        }
+        #expect(eventually(10) { (try? HTTPClient.request("GET", "http://127.0.0.1:\(port)/Release", timeout: 1))?.status == 200 })
+        let build = "from: \(DockerEngine.baseImage)\nsls: [cached]\ngrains: {test_run: \(runID)}\n"
+        try write([
+            "salt/cached.sls": """
+                local-repo:
+                  pkgrepo.managed:
+                    - name: deb [trusted=yes] http://127.0.0.1:\(port)/ ./
+                    - file: /etc/apt/sources.list.d/\(package).list
+                \(package):
+                  pkg.installed:
+                    - require: [{pkgrepo: local-repo}]
+                """,
+            "brine-build.yaml": build + "image: \(image)\n",
+            "again.yaml": build + "image: \(image)-again\n",
+            "uncached.yaml": build + "image: \(image)-uncached\napt_cache: false\n",
+        ])
+        let built = try brine(["build", root + "/brine-build.yaml", "--no-color"])
+        #expect(built.code == 0 && built.stdout.contains("changed pkg.installed \(package)"), "\(built.stdout)\(built.stderr)")
+        let inside = try DockerEngine.sh("""
+            docker run --rm --network none --entrypoint sh \(image) -c 'dpkg-query -W -f "\\${Version}\\n" \(package); \
+            ls /var/lib/apt/lists /var/cache/apt/archives | grep -c -e Packages -e "[.]deb$"; ls /var/cache/apt | grep -c "[.]bin$"'
+            """)
+        #expect(inside.stdout == "1.0\n0\n0\n", "installed, no lists, no .debs, no binary caches in the image: \(inside.stdout)")
+        try FileManager.default.removeItem(atPath: deb)
+        let again = try brine(["build", root + "/again.yaml", "--no-color", "--no-cache"])
+        #expect(again.code == 0 && again.stdout.contains("changed pkg.installed \(package)"), "\(again.stdout)\(again.stderr)")
+        let uncached = try brine(["build", root + "/uncached.yaml", "--no-color", "--no-cache"])
+        #expect(uncached.code != 0 && uncached.stdout.contains(package), "\(uncached.stdout)\(uncached.stderr)")
     }
 }
 

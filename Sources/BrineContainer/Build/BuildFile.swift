@@ -12,6 +12,7 @@ import Foundation
 /// file_roots: salt           # relative to this file; a list, or {env: [dirs]}
 /// pillar_roots: pillar
 /// layers: per-sls            # or: single
+/// apt_cache: true            # apt's lists and .debs kept between builds, not in the image
 /// config: {cmd: [nginx, -g, daemon off;], expose: [80], env: {A: b}, workdir: /srv,
 ///          user: www-data, labels: {a: b}, volumes: [/data], entrypoint: [...]}
 /// ```
@@ -47,10 +48,13 @@ public struct BuildFile: Sendable {
     public var fileRoots: [(env: String, dirs: [String])]
     public var pillarRoots: [(env: String, dirs: [String])]
     public var layers: Layers
+    /// apt's package lists and downloaded .debs live in a Docker volume
+    /// shared by builds (see `AptBuildCache`), not in the image's layers.
+    public var aptCache: Bool
     public var config: ImageConfig
 
     static let keys: Set<String> = ["from", "image", "sls", "highstate", "pillar", "grains", "id", "file_roots", "pillar_roots",
-                                    "layers", "config"]
+                                    "layers", "apt_cache", "config"]
     static let configKeys: Set<String> = ["cmd", "entrypoint", "expose", "env", "workdir", "user", "labels", "volumes"]
 
     /// Reads and checks a build file; every error names the file and line.
@@ -94,6 +98,11 @@ public struct BuildFile: Sendable {
         let layerText = try reader.string(map["layers"], key: "layers") ?? "per-sls"
         guard let layers = Layers(rawValue: layerText) else { throw reader.error("'layers' must be per-sls or single", key: "layers") }
         self.layers = layers
+        switch map["apt_cache"] {
+        case nil: aptCache = true
+        case .bool(let flag)?: aptCache = flag
+        case _?: throw reader.error("'apt_cache' must be true or false", key: "apt_cache")
+        }
         config = try reader.imageConfig(map["config"])
         guard from != image else { throw reader.error("'image' must differ from 'from'", key: "image") }
     }

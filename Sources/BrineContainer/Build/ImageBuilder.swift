@@ -203,7 +203,9 @@ public struct ImageBuilder: Sendable {
         let arguments = ["build-step", "-c", Self.etc, names?.joined(separator: ",") ?? "@highstate"]
         progress.expect(states: states)
         let name = "brine-build-\(file.id)-\(UUID().uuidString.prefix(8).lowercased())"
-        let run = try await runContainer(image: parent, arguments: arguments, workDir: workDir, name: name) { tag, result in
+        // The apt cache volume is mounted under /run (a tmpfs): nothing of it is committed.
+        let volumes = file.aptCache ? ["\(Self.aptCacheVolume):\(BuildStep.aptCacheMount)"] : []
+        let run = try await runContainer(image: parent, arguments: arguments, workDir: workDir, name: name, volumes: volumes) { tag, result in
             progress.state(tag: tag, result: result)
         }
         progress.finish()
@@ -262,7 +264,7 @@ public struct ImageBuilder: Sendable {
     /// JSON lines on standard output) gives each state to `onProgress` and
     /// the last event to the run; standard error is kept as text, and
     /// shown as warnings while a step runs.
-    func runContainer(image: String, arguments: [String], workDir: String, name: String?,
+    func runContainer(image: String, arguments: [String], workDir: String, name: String?, volumes: [String] = [],
                       onProgress: (@Sendable (_ tag: String, _ result: Value) -> Void)?) async throws -> ContainerRun
     {
         var spec = ContainerSpec(image: image)
@@ -270,7 +272,7 @@ public struct ImageBuilder: Sendable {
         // The history's "created by" is the command: only brine's arguments.
         spec.entrypoint = runtime.command([])
         spec.command = arguments
-        spec.binds = runtime.binds + binds(workDir: workDir)
+        spec.binds = runtime.binds + binds(workDir: workDir) + volumes
         spec.tmpfs = ["/run": "mode=755"]
         spec.networkMode = "host"
         if let user = baseUser, !user.isEmpty, user != "root", user != "0" { spec.user = "0" }
@@ -340,7 +342,11 @@ public struct ImageBuilder: Sendable {
         try FileManager.default.createDirectory(atPath: workDir + "/etc", withIntermediateDirectories: true)
         try AtomicFile.write(YAML.encode(.map(config)), to: workDir + "/etc/minion", mode: 0o644)
         try AtomicFile.write(JSON.encode(file.pillar, indent: nil), to: workDir + "/etc/" + BuildStep.pillarFile, mode: 0o600)
+        if file.aptCache { try AtomicFile.write("", to: workDir + "/etc/" + BuildStep.aptCacheFile, mode: 0o644) }
     }
+
+    /// The Docker volume keeping apt's lists and downloaded .debs between builds.
+    static let aptCacheVolume = "brine-apt-cache"
 
     func makeWorkDirectory() throws -> String {
         var template = Array((NSTemporaryDirectory() + "/brine-build-XXXXXX").utf8CString)

@@ -14,6 +14,10 @@ import Foundation
 public enum BuildStep {
     /// The build's pillar, written by the host into the step's config directory.
     public static let pillarFile = "build-pillar.json"
+    /// Written (empty) by the host when the build keeps apt's cache.
+    public static let aptCacheFile = "build-apt-cache"
+    /// Where a step's container has the apt cache volume (under `/run`, a tmpfs).
+    public static let aptCacheMount = "/run/brine/cache/apt"
 
     public enum Event: Sendable, Equatable {
         /// One state finished (its tag and Salt's return map).
@@ -67,6 +71,10 @@ public enum BuildStep {
     /// pillar, each state reported as it finishes, then the run's return.
     /// - Returns: the run's retcode.
     public static func apply(step: String, opts: Config, configDir: String, emit: @escaping @Sendable (Event) -> Void) throws -> Int {
+        // Before any thread starts: the environment is the processes' (apt-get, cmd.run) too.
+        let aptCache = try openAptCache(configDir: configDir)
+        defer { aptCache?.close() }
+        if let aptCache { setenv("APT_CONFIG", aptCache.configFile, 1) }
         var context = try LocalContext.make(opts: opts, configDir: configDir, pillarOverride: try pillar(configDir: configDir))
         context.stateProgress = StateProgress { tag, result in emit(.state(tag: tag, result: result)) }
         let result: Value
@@ -77,5 +85,17 @@ public enum BuildStep {
         }
         emit(.result(result))
         return context.outcome.retcode
+    }
+
+    /// The step's copy of the apt cache, when the host asked for one and mounted it.
+    static func openAptCache(configDir: String) throws -> AptBuildCache? {
+        let path = configDir + "/" + aptCacheFile
+        guard FileManager.default.fileExists(atPath: path), FileOps.isDirectory(aptCacheMount) else { return nil }
+        do {
+            return try AptBuildCache.open(mount: aptCacheMount)
+        } catch {
+            throw BrineError(.io, "cannot prepare the build's apt cache in \(aptCacheMount): \(error.localizedDescription)",
+                             hint: "remove the volume (docker volume rm brine-apt-cache) or build with 'apt_cache: false'")
+        }
     }
 }
