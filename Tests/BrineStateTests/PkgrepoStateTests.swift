@@ -64,4 +64,45 @@ import Testing
         #expect(tree.read(list) == line + "\n")
         #expect(try apply(text.replacingOccurrences(of: "    - clean_file: True\n", with: ""))["changes"] == [:])
     }
+
+    /// A `.sources` file: the deb822 stanza Salt 3008.4 writes for the same
+    /// line (fields in its order, Trusted for a flat repository), then left
+    /// alone on the next run (Salt rewrites it every time: README), changed
+    /// in place, and removed with its file.
+    @Test func deb822SourcesFile() throws {
+        let sources = "/etc/apt/sources.list.d/brine-test-\(getpid()).sources"
+        defer { tree.remove(); try? FileManager.default.removeItem(atPath: sources) }
+        func managed(_ line: String) -> String {
+            "repo:\n  pkgrepo.managed:\n    - name: \(line)\n    - file: \(sources)\n    - refresh: False\n"
+        }
+        let line = "deb [signed-by=/usr/share/keyrings/x.gpg arch=amd64] http://127.0.0.1:1/debian bookworm main contrib"
+        let added = try apply(managed(line))
+        #expect(added["comment"] == .string("Configured package repo '\(line)'") && added["changes"] == ["repo": .string(line)], "\(added)")
+        #expect(tree.read(sources) == """
+            Types: deb
+            URIs: http://127.0.0.1:1/debian
+            Suites: bookworm
+            Components: main contrib
+            Signed-By: /usr/share/keyrings/x.gpg
+            Architectures: amd64
+
+            """)
+        let again = try apply(managed(line))
+        #expect(again["comment"] == .string("Package repo '\(line)' already configured") && again["changes"] == [:], "\(again)")
+        let flat = "deb [trusted=yes] http://127.0.0.1:2/ ./"
+        #expect(try apply(managed(flat))["result"] == true)
+        #expect((tree.read(sources) ?? "").hasSuffix("Architectures: amd64\n\nTypes: deb\nURIs: http://127.0.0.1:2/\nSuites: ./\nTrusted: yes\n"))
+        let ctx = try tree.context()
+        let repo = try ctx.loader.call("pkg.get_repo", CallArguments.parse([flat]), context: ctx)
+        #expect(repo["file"] == .string(sources) && repo["uri"] == "http://127.0.0.1:2/", "\(repo)")
+        let narrowed = line.replacingOccurrences(of: " contrib", with: "")
+        let changed = try apply(managed(narrowed))
+        #expect(changed["changes"]?["comps"] == ["new": ["main"], "old": ["main", "contrib"]], "\(changed)")
+        #expect((tree.read(sources) ?? "").hasPrefix("Types: deb\nURIs: http://127.0.0.1:1/debian\nSuites: bookworm\nComponents: main\nSigned-By:"))
+        for entry in [narrowed, flat] {
+            let removed = try apply("gone:\n  pkgrepo.absent:\n    - name: \(entry)\n")
+            #expect(removed["comment"] == .string("Removed repo \(entry)"), "\(removed)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: sources))
+    }
 }

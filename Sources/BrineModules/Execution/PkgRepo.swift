@@ -33,18 +33,28 @@ extension PkgModule {
         },
     ]
 
-    /// Drops the entry's line; a file left with nothing but blank lines
-    /// and comments is removed, as Salt removes it.
+    /// Drops the entry's line (a deb822 file: its stanza); a file left with
+    /// nothing but blank lines and comments is removed, as Salt removes it.
     static func removeRepository(_ source: AptSource) throws {
-        guard !source.file.hasSuffix(".sources") else {
-            throw BrineError(.execution, "\(source.file) is a deb822 file: Brine edits one-line .list entries only",
-                             hint: "remove the stanza from \(source.file) by hand or manage the file with file.managed")
+        let text = try FileOps.readText(source.file)
+        var kept: [String]
+        if source.file.hasSuffix(".sources") {
+            guard let stanza = source.stanza, stanza.alone else {
+                throw BrineError(.execution, "\(source.file) lists '\(source.line)' in a stanza with other types, URIs or suites: "
+                                 + "Brine removes whole stanzas only", hint: "split the stanza by hand, or manage the file with file.managed")
+            }
+            kept = AptSource.stanzas(text)
+            guard stanza.index < kept.count else { throw BrineError(.execution, "\(source.file) changed while it was read") }
+            kept.remove(at: stanza.index)
+            kept = kept.map { String($0.dropLast()) }
+            kept = kept.isEmpty ? [] : [kept.joined(separator: "\n\n")]
+        } else {
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            kept = lines.filter { line in AptSource.parse(line, file: source.file).map { !$0.sameRepository(as: source) } ?? true }
         }
-        let lines = try FileOps.readText(source.file).split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        let kept = lines.filter { line in AptSource.parse(line, file: source.file).map { !$0.sameRepository(as: source) } ?? true }
-        let meaningful = kept.contains { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
+        let meaningful = kept.joined(separator: "\n").split(separator: "\n").contains { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
         if meaningful {
-            try AtomicFile.write(kept.joined(separator: "\n"), to: source.file)
+            try AtomicFile.write(kept.joined(separator: "\n") + (source.file.hasSuffix(".sources") ? "\n" : ""), to: source.file)
         } else {
             try FileManager.default.removeItem(atPath: source.file)
         }

@@ -31,6 +31,10 @@ public enum FileState: StateModule {
                       FileDecodeState.parameters) { call in
             try FileDecodeState.decode(call)
         },
+        StateFunction("accumulated", doc: "Gather text for file FILENAME, for its file.managed template (accumulator) or file.blockreplace; needs require_in or watch_in of that state.",
+                      FileAccumulatedState.parameters) { call in
+            try FileAccumulatedState.accumulated(call)
+        },
         StateFunction("rename", doc: "Move source to name (force: replace an existing name; makedirs: create its directory).",
                       FileRenameState.parameters) { call in
             try FileRenameState.rename(call)
@@ -252,6 +256,13 @@ public enum FileState: StateModule {
     }
 
     static func managed(_ call: StateCall) throws -> StateResult {
+        var call = call
+        // file.accumulated's texts for this file: the template's `accumulator` (over `context`'s).
+        if let accumulator = call.facts.accumulators.withLock({ $0.variable(for: call.name) }) {
+            var context = call["context"].mapValue ?? [:]
+            context["accumulator"] = accumulator
+            call.arguments.values["context"] = .map(context)
+        }
         let path = call.name
         guard path.hasPrefix("/") else { return .failed(path, "Specified file \(path) is not an absolute path") }
         if FileOps.isDirectory(path) { return .failed(path, "Specified target \(path) is a directory") }
@@ -586,6 +597,10 @@ public enum FileState: StateModule {
         let path = call.name
         let start = call.string("marker_start") ?? "", end = call.string("marker_end") ?? ""
         var content = call.string("content") ?? ""
+        // file.accumulated's lines, after `content`, one per line (Salt joins them so).
+        for line in call.facts.accumulators.withLock({ $0.lines(for: path, stateID: call.id) }) ?? [] {
+            content = content.isEmpty ? line : content + "\n" + line
+        }
         if !content.isEmpty && !content.hasSuffix("\n") { content += "\n" }
         return try edit(call, backup: backupSuffix(call["backup"]), showChanges: call.flag("show_changes", default: true),
                         noChange: "No changes needed to be made", changed: "Changes were made") { original in

@@ -3,8 +3,9 @@ import Foundation
 import OrderedCollections
 
 /// Salt's `pkgrepo` states for APT: a repository given as a one-line deb
-/// entry in `name`, written to `file` (default /etc/apt/sources.list),
-/// with its key (`key_url` into `signed_by`), then the index refreshed.
+/// entry in `name`, written to `file` (default /etc/apt/sources.list; a
+/// `.sources` file gets a deb822 stanza), with its key (`key_url` into
+/// `signed_by`), then the index refreshed.
 public enum PkgrepoState: StateModule {
     public static let name = "pkgrepo"
 
@@ -44,19 +45,18 @@ public enum PkgrepoState: StateModule {
     static func managed(_ call: StateCall) throws -> StateResult {
         let name = call.name
         guard let wanted = try desired(call) else {
-            return .failed(name, "Repo '\(name)' is not a one-line APT entry ('deb [options] URI SUITE [COMPONENTS]'): Brine writes those")
+            return .failed(name, "Repo '\(name)' is not a one-line APT entry ('deb [options] URI SUITE [COMPONENTS]'), which names the repository (also for a .sources file)")
         }
         let before = try AptSource.all().first { $0.sameRepository(as: wanted) }
         var target = wanted
-        if let before, call.string("file") == nil {
-            guard !before.file.hasSuffix(".sources") else {
-                return .failed(name, "Package repo '\(name)' is configured in \(before.file), a deb822 file: Brine writes one-line "
-                               + "entries only; give 'file' to move it to a .list file, or edit \(before.file)")
-            }
-            target.file = before.file
+        if let before, call.string("file") == nil { target.file = before.file }
+        if let before, before.file == target.file, before.stanza?.alone == false {
+            return .failed(name, "Package repo '\(name)' is configured in \(before.file) in a stanza with other types, URIs or suites: "
+                           + "Brine rewrites whole stanzas only; give 'file' to move it, or split the stanza")
         }
         let newKey = try keyToInstall(call)
-        if let before, before == target, newKey == nil, !call.bool("clean_file") {
+        let configured = target.file.hasSuffix(".sources") ? before?.sameSettings(as: target) : before.map { $0 == target }
+        if configured == true, newKey == nil, !call.bool("clean_file") {
             return StateResult(name: name, comment: "Package repo '\(name)' already configured")
         }
         if call.test {
@@ -91,8 +91,10 @@ public enum PkgrepoState: StateModule {
     }
 
     /// Rewrites the entry in its file, or appends it (the whole file with
-    /// `clean_file`); the file is created 0644.
+    /// `clean_file`); the file is created 0644. A `.sources` file gets a
+    /// deb822 stanza.
     static func write(_ source: AptSource, replacing old: AptSource?, clean: Bool) throws {
+        if source.file.hasSuffix(".sources") { return try writeStanza(source, replacing: old, clean: clean) }
         let text = (source.disabled ? "# " : "") + source.line
         var lines: [String] = []
         if !clean, FileOps.isFile(source.file) {
@@ -108,7 +110,18 @@ public enum PkgrepoState: StateModule {
         try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: source.file, mode: FileOps.exists(source.file) ? nil : 0o644)
     }
 
-    /// `key_url` with `signed_by`: the key belongs at that path.
+    /// The stanza rewritten in place, or appended after a blank line.
+    static func writeStanza(_ source: AptSource, replacing old: AptSource?, clean: Bool) throws {
+        var stanzas = !clean && FileOps.isFile(source.file) ? AptSource.stanzas(try FileOps.readText(source.file)) : []
+        if let stanza = old?.stanza, stanza.alone, stanza.index < stanzas.count {
+            stanzas[stanza.index] = source.deb822Stanza
+        } else {
+            stanzas.append(source.deb822Stanza)
+        }
+        _ = try FileOps.makeDirectories(FileOps.dirname(source.file))
+        try AtomicFile.write(stanzas.joined(separator: "\n"), to: source.file, mode: FileOps.exists(source.file) ? nil : 0o644)
+    }
+
     /// `key_url` with `signed_by`: the key fetched once, returned when the
     /// keyring at that path is not already it (nil: nothing to write).
     static func keyToInstall(_ call: StateCall) throws -> Data? {

@@ -34,9 +34,12 @@ public protocol TemplateRendering: Sendable {
 }
 
 /// Facts shared by all states of one run: the package index is refreshed
-/// at most once per run, whatever the number of `pkg` states.
+/// at most once per run, whatever the number of `pkg` states; the run's
+/// accumulators.
 public final class RunFacts: Sendable {
     private let refreshed = Mutex(false)
+    /// `file.accumulated`'s texts, for the `file.managed`/`blockreplace` states after it.
+    public let accumulators = Mutex(Accumulators())
 
     public init() {}
 
@@ -63,6 +66,9 @@ public struct StateCall: Sendable {
     /// For `mod_watch`: the watched states that changed, as `state: id`
     /// (what Salt's `__low__['__reqs__']['watch']` lets `test.mod_watch` list).
     public var watchedChanges: [String] = []
+    /// The state's ID and SLS (Salt's `__low__['__id__']`, `['__sls__']`).
+    public var id = ""
+    public var sls = ""
 
     public init(name: String, arguments: Arguments, test: Bool, context: ExecutionContext,
                 templates: (any TemplateRendering)? = nil, facts: RunFacts = RunFacts(), watchingFunction: String? = nil)

@@ -15,6 +15,10 @@ struct AptSource: Equatable {
     var file: String
     /// The entry as written (one-line files), without a `# ` for disabled.
     var line: String
+    /// In a deb822 file: the stanza's index, and whether the stanza holds
+    /// this repository only (one type, URI and suite), so it can be
+    /// rewritten or removed as a whole.
+    var stanza: (index: Int, alone: Bool)? = nil
 
     static func == (a: AptSource, b: AptSource) -> Bool { a.asValue == b.asValue }
 
@@ -39,6 +43,24 @@ struct AptSource: Equatable {
         if !options.isEmpty { words.append("[" + options.map { "\($0.key)=\($0.value)" }.joined(separator: " ") + "]") }
         words += [uri, dist] + comps
         return words.joined(separator: " ")
+    }
+
+    /// The entry as a deb822 stanza, fields in the order Salt writes them.
+    var deb822Stanza: String {
+        var fields = [("Types", type), ("URIs", uri), ("Suites", dist)]
+        if !comps.isEmpty { fields.append(("Components", comps.joined(separator: " "))) }
+        if option("trusted") == "yes" { fields.append(("Trusted", "yes")) }
+        if !signedBy.isEmpty { fields.append(("Signed-By", signedBy)) }
+        if !architectures.isEmpty { fields.append(("Architectures", architectures.joined(separator: " "))) }
+        if disabled { fields.append(("Enabled", "no")) }
+        return fields.map { "\($0.0): \($0.1)\n" }.joined()
+    }
+
+    /// Same repository, same settings (what a deb822 stanza can hold:
+    /// options' order and spelling are not kept there).
+    func sameSettings(as other: AptSource) -> Bool {
+        sameRepository(as: other) && comps == other.comps && disabled == other.disabled && Set(architectures) == Set(other.architectures)
+            && signedBy == other.signedBy && (option("trusted") == "yes") == (other.option("trusted") == "yes") && file == other.file
     }
 
     /// Whether two entries are the same repository (Salt matches type, URI
@@ -93,10 +115,26 @@ struct AptSource: Equatable {
         return found
     }
 
+    /// A deb822 file's stanzas (paragraphs between blank lines), as written.
+    static func stanzas(_ text: String) -> [String] {
+        var stanzas: [String] = []
+        var current = ""
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line.trimmingCharacters(in: .whitespaces).isEmpty {
+                if !current.isEmpty { stanzas.append(current) }
+                current = ""
+            } else {
+                current += line + "\n"
+            }
+        }
+        if !current.isEmpty { stanzas.append(current) }
+        return stanzas
+    }
+
     /// deb822 stanzas: one entry per type, URI and suite.
     static func deb822(_ text: String, file: String) -> [AptSource] {
         var found: [AptSource] = []
-        for stanza in text.components(separatedBy: "\n\n") {
+        for (index, stanza) in stanzas(text).enumerated() {
             var fields: [String: String] = [:]
             for line in stanza.split(separator: "\n") where !line.hasPrefix("#") {
                 let parts = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
@@ -104,15 +142,18 @@ struct AptSource: Equatable {
             }
             let disabled = fields["enabled"]?.lowercased() == "no"
             var options: [(key: String, value: String)] = []
+            if fields["trusted"]?.lowercased() == "yes" { options.append(("trusted", "yes")) }
             if let arch = fields["architectures"] { options.append(("arch", arch.split(separator: " ").joined(separator: ","))) }
             if let key = fields["signed-by"] { options.append(("signed-by", key)) }
-            for type in (fields["types"] ?? "").split(separator: " ") {
-                for uri in (fields["uris"] ?? "").split(separator: " ") {
-                    for suite in (fields["suites"] ?? "").split(separator: " ") {
-                        var source = AptSource(type: String(type), options: options, uri: String(uri), dist: String(suite),
-                                               comps: (fields["components"] ?? "").split(separator: " ").map(String.init),
+            let words = { (key: String) in (fields[key] ?? "").split(whereSeparator: \.isWhitespace).map(String.init) }
+            let (types, uris, suites) = (words("types"), words("uris"), words("suites"))
+            for type in types {
+                for uri in uris {
+                    for suite in suites {
+                        var source = AptSource(type: type, options: options, uri: uri, dist: suite, comps: words("components"),
                                                disabled: disabled, file: file, line: "")
                         source.line = source.rendered
+                        source.stanza = (index, types.count * uris.count * suites.count == 1)
                         found.append(source)
                     }
                 }

@@ -425,11 +425,19 @@ public final class StateRunner: @unchecked Sendable {
     private func safeCall(_ i: Int) -> StateResult {
         do {
             return try call(i, test: options.test)
+        } catch let error as UnboundArguments {
+            // Salt finds these before running (verify_data): its comment, one line per error.
+            return StateResult(name: chunks[i]["name"]?.pythonString ?? "", result: false, comment: error.error.message + "\n")
         } catch {
             let message = (error as? BrineError)?.description ?? "\(error)"
             return StateResult(name: chunks[i]["name"]?.pythonString ?? "", result: false,
                                comment: "An exception occurred in this state: \(message)")
         }
+    }
+
+    /// A low chunk whose arguments do not fit its state function (a required one missing).
+    struct UnboundArguments: Error {
+        var error: BrineError
     }
 
     /// The `watch` targets of chunk `i` that changed, as `state: id`.
@@ -447,7 +455,8 @@ public final class StateRunner: @unchecked Sendable {
         let fullName = "\(module).\(modWatch ? "mod_watch" : function)"
         var low = chunk
         low["name"] = chunk["name"] ?? ""
-        let arguments = try states.bind(fullName, low)
+        let arguments: Arguments
+        do { arguments = try states.bind(fullName, low) } catch { throw UnboundArguments(error: error) }
         var stateContext = context
         stateContext.isDirectCall = false
         stateContext.shellByDefault = false
@@ -456,6 +465,8 @@ public final class StateRunner: @unchecked Sendable {
                              test: test || (chunk["test"]?.asFlag ?? false), context: stateContext, templates: templates,
                              facts: facts, watchingFunction: modWatch ? function : nil)
         call.watchedChanges = watchedChanges
+        call.id = chunk["__id__"]?.pythonString ?? ""
+        call.sls = chunk["__sls__"]?.pythonString ?? ""
         guard let body = states.functions[fullName]?.body else {
             throw BrineError(.state, "State '\(fullName)' was not found")
         }
