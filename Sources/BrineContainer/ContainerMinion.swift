@@ -64,7 +64,7 @@ public struct ContainerMinion: Sendable {
         try PrivateDirectory.make(directory + "/state")
         let pair = StaticKeyPair.generate()
         try KeyFiles(directory: directory + "/state/pki", name: "minion").write(pair, overwrite: true)
-        let masterKey = (master.string("pki_dir") ?? "/etc/brine/pki/master") + "/master.pub"
+        let masterKey = KeyFiles.master(master).publicKeyPath
         if FileManager.default.fileExists(atPath: masterKey) {
             // Pinned before first contact: the container trusts only this master.
             try FileManager.default.copyItem(atPath: masterKey, toPath: directory + "/state/pki/minion_master.pub")

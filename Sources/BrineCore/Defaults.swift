@@ -100,10 +100,20 @@ enum Defaults {
         ("http_port", .int, 8000),
         ("max_frame_size", .int, 16_777_216),
         ("event_return", .any, ""),
+        // Several masters as one (issue 19): the cluster's shared key pair lives in cluster_pki_dir.
+        ("cluster_id", .string, ""),
+        ("cluster_pki_dir", .string, ""),
+        ("cluster_peers", .list, []),
     ]
 
     static let minion: [Entry] = [
         ("master", .stringOrList, "salt"),
+        // With several masters: one at a time, the next when it goes away (failover).
+        ("master_type", .string, "str"),
+        ("master_alive_interval", .int, 0),
+        ("random_master", .bool, false),
+        ("master_failback", .bool, false),
+        ("master_failback_interval", .int, 0),
         ("refresh_interval", .int, 0),
         ("monitor", .map, [:]),
         ("uptime", .map, [:]),

@@ -59,7 +59,7 @@ public struct MasterDaemon: Sendable {
         try keys.prepare()
         try jobs?.expire(olderThanHours: opts.int("keep_jobs") ?? 24)
         do { try VCSPillar.refreshAll(opts) } catch { logger.error("ext_pillar: \(error)") }
-        let masterKey = try KeyFiles(directory: keys.pkiDir, name: "master").loadOrGenerate().pair
+        let masterKey = try KeyFiles.master(opts).loadOrGenerate().pair
         try PrivateDirectory.make(opts.string("sock_dir") ?? "/var/run/brine/master")
         // The cache holds returns, pillar repositories and minions' data: its owner's only.
         try PrivateDirectory.make(opts.string("cachedir") ?? "/var/cache/brine/master")

@@ -73,16 +73,40 @@ public struct MinionDaemon: Sendable {
             try? FileManager.default.createDirectory(atPath: (pidfile as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try? AtomicFile.write("\(getpid())\n", to: pidfile)
         }
-        var wait = max(0.1, opts.double("acceptance_wait_time") ?? 10)
+        let masters = try MasterList(opts)
+        let firstWait = max(0.1, opts.double("acceptance_wait_time") ?? 10)
+        var wait = firstWait
         let maxWait = opts.double("acceptance_wait_time_max").flatMap { $0 > 0 ? $0 : nil } ?? wait
+        // Failover: the masters are tried in turn; the back-off waits only after all have been tried.
+        var index = 0
+        var triedInTurn = 0
         while !Task.isCancelled {
+            let master = masters.addresses[index]
             do {
-                try await session(pair: pair, context: context)
-                wait = max(0.1, opts.double("acceptance_wait_time") ?? 10)
+                let ended = try await session(pair: pair, context: context, master: master, primary: masters.addresses[0])
+                wait = firstWait
+                if ended == .failback {
+                    Self.logger.warning("\(logPrefix)the first master \(masters.addresses[0]) is back: moving to it")
+                    (index, triedInTurn) = (0, 0)
+                    continue
+                }
+                if masters.addresses.count > 1 {
+                    Self.logger.warning("\(logPrefix)lost the master at \(master)\(ended == .masterGone ? " (not answering)" : ""); trying the next")
+                    index = (index + 1) % masters.addresses.count
+                    triedInTurn = 1
+                    continue
+                }
             } catch let error as Pending {
-                Self.logger.warning("\(logPrefix)key \(error.status) on the master; waiting \(wait)s")
+                Self.logger.warning("\(logPrefix)key \(error.status) on the master at \(master); waiting \(wait)s")
+                triedInTurn = 0
             } catch {
-                Self.logger.warning("\(logPrefix)connection to the master failed: \(error)")
+                Self.logger.warning("\(logPrefix)connection to the master at \(master) failed: \(error)")
+                if masters.addresses.count > 1 {
+                    index = (index + 1) % masters.addresses.count
+                    triedInTurn += 1
+                    if triedInTurn < masters.addresses.count { continue }
+                    triedInTurn = 0
+                }
             }
             try? await Task.sleep(nanoseconds: BoundedNumber.nanoseconds(wait))
             wait = min(maxWait, wait * 2)
@@ -93,21 +117,19 @@ public struct MinionDaemon: Sendable {
         let status: KeyAdmission
     }
 
-    func masterAddress() -> (String, Int) {
-        let master = opts["master"].flatMap { $0.listValue?.first ?? $0 }?.pythonString ?? "salt"
-        return (master, opts.int("master_port") ?? 4506)
-    }
-
     func pin() -> RemoteKeyPin? {
         if let key = try? KeyFiles.readPublicKey(at: pinnedMasterKey) { return .key(key) }
         if let finger = opts.string("master_finger"), !finger.isEmpty { return .fingerprint(finger) }
         return nil
     }
 
-    func session(pair: StaticKeyPair, context: ExecutionContext) async throws {
-        let (host, port) = masterAddress()
+    /// One connection to `master`, until it ends: nil when the master
+    /// closed it, else why this side did (`MasterWatch`).
+    func session(pair: StaticKeyPair, context: ExecutionContext, master: MasterList.Address,
+                 primary: MasterList.Address) async throws -> MasterWatch.Reason? {
+        let (host, port) = (master.host, master.port)
         let channel = try await WireBootstrap.connect(host: host, port: port)
-        try await channel.executeThenClose { inbound, _ in
+        return try await channel.executeThenClose { inbound, _ in
             var iterator = inbound.makeAsyncIterator()
             let state = HandshakeState(role: .initiator, localStatic: pair.privateKey, prologue: brineWirePrologue, pin: pin())
             // `acks`: this minion understands return acknowledgements (older ones drop unknown messages).
@@ -145,6 +167,11 @@ public struct MinionDaemon: Sendable {
                 requests.failAll()
             }
             let jobContext = remoteContext(context)
+            let watch = MasterWatch(opts, current: master, primary: primary)
+            // Bound to this connection: cancelled when it ends, whichever way.
+            let watching = Task { await watch.watch(channel.channel) }
+            defer { watching.cancel() }
+            do {
             while let message = try await nextMessage() {
                 switch message {
                 case .reply(let rid, let data):
@@ -170,6 +197,14 @@ public struct MinionDaemon: Sendable {
                     continue
                 }
             }
+            } catch {
+                // Closed by the watch: its reason, not the read's error.
+                watching.cancel()
+                if let reason = await watching.value { return reason }
+                throw error
+            }
+            watching.cancel()
+            return await watching.value
         }
     }
 

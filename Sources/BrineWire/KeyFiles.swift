@@ -1,3 +1,4 @@
+import BrineCore
 import Crypto
 
 /// A node's key pair as two files in `pki_dir`, named as Salt names them:
@@ -20,6 +21,14 @@ public struct KeyFiles: Sendable {
     public init(directory: String, name: String) {
         privateKeyPath = "\(directory)/\(name).pem"
         publicKeyPath = "\(directory)/\(name).pub"
+    }
+
+    /// The master's key pair: `cluster_pki_dir/cluster.pem` when the master
+    /// is one of a cluster (the same pair on every master, so a minion's
+    /// pinned key matches whichever it reaches), else `pki_dir/master.pem`.
+    public static func master(_ opts: Config) -> KeyFiles {
+        if let cluster = opts.string("cluster_pki_dir"), !cluster.isEmpty { return KeyFiles(directory: cluster, name: "cluster") }
+        return KeyFiles(directory: opts.string("pki_dir") ?? "/etc/brine/pki/master", name: "master")
     }
 
     /// Writes both files, private first (the public half can be rebuilt from it).

@@ -30,6 +30,20 @@ public enum WireBootstrap {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: host, port: port, channelInitializer: wrap)
     }
 
+    /// Whether something accepts connections at `host:port` within
+    /// `timeout` seconds (a minion watching its master, or waiting for its
+    /// first master to come back); the connection is closed at once.
+    public static func probe(host: String, port: Int, timeout: Int64) async -> Bool {
+        do {
+            let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+                .connectTimeout(.seconds(max(1, timeout))).connect(host: host, port: port).get()
+            try? await channel.close()
+            return true
+        } catch {
+            return false
+        }
+    }
+
     /// A client's connection to the master's socket.
     public static func connect(unixSocket path: String) async throws -> Connection {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(unixDomainSocketPath: path, channelInitializer: wrap)

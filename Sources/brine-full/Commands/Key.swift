@@ -78,8 +78,8 @@ struct Key: ParsableCommand {
         if rejectAll { return try change(store, glob: "*", action: .reject) }
         if let delete { return try change(store, glob: delete, action: .delete) }
         if deleteAll { return try change(store, glob: "*", action: .delete) }
-        if let finger { return fingerprints(store, glob: finger) }
-        if fingerAll { return fingerprints(store, glob: "*") }
+        if let finger { return fingerprints(store, master: KeyFiles.master(opts), glob: finger) }
+        if fingerAll { return fingerprints(store, master: KeyFiles.master(opts), glob: "*") }
         var statuses = KeyStore.Status.allCases
         if let list {
             guard let chosen = KeyStore.Status.parse(list) else {
@@ -165,17 +165,13 @@ struct Key: ParsableCommand {
         }
     }
 
-    func fingerprints(_ store: KeyStore, glob: String) {
+    /// `master` is the master's pair: `cluster.pem`/`.pub` in a cluster.
+    func fingerprints(_ store: KeyStore, master: KeyFiles, glob: String) {
         if glob == "*" {
             var local: [(String, String)] = []
-            for name in ["master.pem", "master.pub"] {
-                let path = store.pkiDir + "/" + name
-                if name.hasSuffix(".pub"), let key = try? KeyFiles.readPublicKey(at: path) {
-                    local.append((name, KeyFingerprint.of(key)))
-                } else if name.hasSuffix(".pem"), let pair = try? KeyFiles(directory: store.pkiDir, name: "master").load() {
-                    local.append((name, KeyFingerprint.of(pair.publicKey)))
-                }
-            }
+            let name = { (path: String) in (path as NSString).lastPathComponent }
+            if let pair = try? master.load() { local.append((name(master.privateKeyPath), KeyFingerprint.of(pair.publicKey))) }
+            if let key = try? KeyFiles.readPublicKey(at: master.publicKeyPath) { local.append((name(master.publicKeyPath), KeyFingerprint.of(key))) }
             if !local.isEmpty {
                 print("Local Keys:")
                 for (name, fp) in local { print("\(name):  \(fp)") }
