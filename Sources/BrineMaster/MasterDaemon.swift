@@ -43,7 +43,8 @@ public struct MasterDaemon: Sendable {
     public static func ownedPaths(_ opts: Config) -> (privateDirs: [String], other: [String]) {
         let root = opts.string("root_dir") ?? "/"
         let pidDir = opts.string("pidfile").map { ($0 as NSString).deletingLastPathComponent } ?? ""
-        return ([opts.string("pki_dir"), opts.string("cachedir"), opts.string("sock_dir")].compactMap { $0 },
+        let clusterDir = (KeyFiles.master(opts).privateKeyPath as NSString).deletingLastPathComponent
+        return ([opts.string("pki_dir"), clusterDir, opts.string("cachedir"), opts.string("sock_dir")].compactMap { $0 },
                 [root != "/" && pidDir.hasPrefix(root + "/") ? pidDir : "", opts.string("log_file") ?? ""].filter { !$0.isEmpty })
     }
 
@@ -124,6 +125,8 @@ public struct MasterDaemon: Sendable {
 /// What the REST API asks of the master: minions, keys and jobs.
 extension MasterDaemon {
     public var keyStore: KeyStore { keys }
+    /// The master's own pair (`cluster.pem` in a cluster).
+    public var keyFiles: KeyFiles { KeyFiles.master(opts) }
 
     /// Accepted minions with the grains they last reported (empty when not connected).
     public func minions() async -> [(id: String, grains: Value)] {

@@ -2,6 +2,7 @@ import BrineCore
 import BrineWire
 import Foundation
 import NIOCore
+import Synchronization
 
 /// While a minion is connected, what may end the connection from its side:
 /// its master no longer answering (`master_alive_interval`), or its first
@@ -33,30 +34,43 @@ struct MasterWatch: Sendable {
         self.primary = primary
     }
 
-    var isIdle: Bool { aliveInterval == 0 && failbackInterval == 0 }
-
-    /// Checks until one of the reasons holds (then closes the connection and
-    /// returns it) or the task is cancelled (the connection ended first).
-    func watch(_ channel: any Channel) async -> Reason? {
-        let tick = [aliveInterval, failbackInterval].filter { $0 > 0 }.min() ?? Int64(0)
-        guard tick > 0 else { return nil }
+    /// Checks until one of the reasons holds (then records it in `outcome`
+    /// and closes the connection) or the task is cancelled (the connection
+    /// ended first). Each check has its own schedule; a probe waits at most
+    /// `probeTimeout` seconds, so a cancelled watch ends soon after.
+    func watch(_ channel: any Channel, outcome: Outcome) async {
+        var nextAlive = aliveInterval, nextFailback = failbackInterval
         var elapsed: Int64 = 0
         while !Task.isCancelled {
-            do { try await Task.sleep(nanoseconds: UInt64(tick) * 1_000_000_000) } catch { return nil }
-            elapsed += tick
-            var reason: Reason? = nil
-            if aliveInterval > 0, elapsed % aliveInterval == 0,
-               !(await WireBootstrap.probe(host: current.host, port: current.port, timeout: aliveInterval)) {
-                reason = .masterGone
-            } else if failbackInterval > 0, elapsed % failbackInterval == 0,
-                      await WireBootstrap.probe(host: primary.host, port: primary.port, timeout: failbackInterval) {
-                reason = .failback
+            guard let due = [nextAlive, nextFailback].filter({ $0 > 0 }).min() else { return }
+            do { try await Task.sleep(nanoseconds: UInt64(max(0, due - elapsed)) * 1_000_000_000) } catch { return }
+            elapsed = due
+            var found: Reason? = nil
+            if aliveInterval > 0, elapsed >= nextAlive {
+                nextAlive += aliveInterval
+                if !(await WireBootstrap.probe(host: current.host, port: current.port, timeout: min(aliveInterval, Self.probeTimeout))) {
+                    found = .masterGone
+                }
             }
-            if let reason, !Task.isCancelled {
+            if found == nil, failbackInterval > 0, elapsed >= nextFailback {
+                nextFailback += failbackInterval
+                if await WireBootstrap.probe(host: primary.host, port: primary.port, timeout: min(failbackInterval, Self.probeTimeout)) {
+                    found = .failback
+                }
+            }
+            if let found, !Task.isCancelled {
+                outcome.reason.withLock { $0 = found }
                 try? await channel.close()
-                return reason
+                return
             }
         }
-        return nil
+    }
+
+    static let probeTimeout: Int64 = 5
+
+    /// Why the watch closed the connection, read by the session when its
+    /// connection ends (without waiting for a probe in flight).
+    final class Outcome: Sendable {
+        let reason = Mutex<Reason?>(nil)
     }
 }

@@ -82,36 +82,43 @@ public struct MinionDaemon: Sendable {
         var triedInTurn = 0
         while !Task.isCancelled {
             let master = masters.addresses[index]
+            let started = Date()
+            // A connection that lasted was a working one: back-off and turn start again. One that
+            // ends at once counts as a failed attempt (no tight loop when every master drops it).
+            func steady() -> Bool { Date().timeIntervalSince(started) >= Self.steadySession }
             do {
                 let ended = try await session(pair: pair, context: context, master: master, primary: masters.addresses[0])
-                wait = firstWait
                 if ended == .failback {
                     Self.logger.warning("\(logPrefix)the first master \(masters.addresses[0]) is back: moving to it")
-                    (index, triedInTurn) = (0, 0)
+                    (index, triedInTurn, wait) = (0, 0, firstWait)
                     continue
                 }
+                if steady() { (triedInTurn, wait) = (0, firstWait) }
                 if masters.addresses.count > 1 {
                     Self.logger.warning("\(logPrefix)lost the master at \(master)\(ended == .masterGone ? " (not answering)" : ""); trying the next")
-                    index = (index + 1) % masters.addresses.count
-                    triedInTurn = 1
-                    continue
                 }
             } catch let error as Pending {
                 Self.logger.warning("\(logPrefix)key \(error.status) on the master at \(master); waiting \(wait)s")
-                triedInTurn = 0
+                try? await Task.sleep(nanoseconds: BoundedNumber.nanoseconds(wait))
+                wait = min(maxWait, wait * 2)
+                continue
             } catch {
+                if steady() { (triedInTurn, wait) = (0, firstWait) }
                 Self.logger.warning("\(logPrefix)connection to the master at \(master) failed: \(error)")
-                if masters.addresses.count > 1 {
-                    index = (index + 1) % masters.addresses.count
-                    triedInTurn += 1
-                    if triedInTurn < masters.addresses.count { continue }
-                    triedInTurn = 0
-                }
+            }
+            if masters.addresses.count > 1 {
+                index = (index + 1) % masters.addresses.count
+                triedInTurn += 1
+                if triedInTurn < masters.addresses.count { continue }
+                triedInTurn = 0
             }
             try? await Task.sleep(nanoseconds: BoundedNumber.nanoseconds(wait))
             wait = min(maxWait, wait * 2)
         }
     }
+
+    /// Seconds a connection must last to count as a working one.
+    static let steadySession: TimeInterval = 5
 
     struct Pending: Error {
         let status: KeyAdmission
@@ -169,7 +176,8 @@ public struct MinionDaemon: Sendable {
             let jobContext = remoteContext(context)
             let watch = MasterWatch(opts, current: master, primary: primary)
             // Bound to this connection: cancelled when it ends, whichever way.
-            let watching = Task { await watch.watch(channel.channel) }
+            let outcome = MasterWatch.Outcome()
+            let watching = Task { await watch.watch(channel.channel, outcome: outcome) }
             defer { watching.cancel() }
             do {
             while let message = try await nextMessage() {
@@ -199,12 +207,10 @@ public struct MinionDaemon: Sendable {
             }
             } catch {
                 // Closed by the watch: its reason, not the read's error.
-                watching.cancel()
-                if let reason = await watching.value { return reason }
+                if let reason = outcome.reason.withLock({ $0 }) { return reason }
                 throw error
             }
-            watching.cancel()
-            return await watching.value
+            return outcome.reason.withLock { $0 }
         }
     }
 

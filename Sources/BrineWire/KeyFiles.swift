@@ -23,12 +23,16 @@ public struct KeyFiles: Sendable {
         publicKeyPath = "\(directory)/\(name).pub"
     }
 
-    /// The master's key pair: `cluster_pki_dir/cluster.pem` when the master
-    /// is one of a cluster (the same pair on every master, so a minion's
-    /// pinned key matches whichever it reaches), else `pki_dir/master.pem`.
+    /// The master's key pair: `cluster.pem` when the master is one of a
+    /// cluster (`cluster_id` set: the same pair on every master, so a
+    /// minion's pinned key matches whichever it reaches) in `cluster_pki_dir`,
+    /// else in `pki_dir`, as Salt falls back; otherwise `pki_dir/master.pem`
+    /// (Salt ignores `cluster_pki_dir` without `cluster_id`).
     public static func master(_ opts: Config) -> KeyFiles {
-        if let cluster = opts.string("cluster_pki_dir"), !cluster.isEmpty { return KeyFiles(directory: cluster, name: "cluster") }
-        return KeyFiles(directory: opts.string("pki_dir") ?? "/etc/brine/pki/master", name: "master")
+        let pkiDir = opts.string("pki_dir") ?? "/etc/brine/pki/master"
+        guard let cluster = opts.string("cluster_id"), !cluster.isEmpty else { return KeyFiles(directory: pkiDir, name: "master") }
+        let directory = opts.string("cluster_pki_dir").flatMap { $0.isEmpty ? nil : $0 } ?? pkiDir
+        return KeyFiles(directory: directory, name: "cluster")
     }
 
     /// Writes both files, private first (the public half can be rebuilt from it).

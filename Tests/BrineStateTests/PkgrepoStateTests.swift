@@ -95,10 +95,14 @@ import Testing
         let ctx = try tree.context()
         let repo = try ctx.loader.call("pkg.get_repo", CallArguments.parse([flat]), context: ctx)
         #expect(repo["file"] == .string(sources) && repo["uri"] == "http://127.0.0.1:2/", "\(repo)")
+        // Fields Brine does not write, and comments, stay where they are.
+        try (tree.read(sources) ?? "").replacingOccurrences(of: "Suites: bookworm\n", with: "Suites: bookworm\nX-Repolib-Name: mine\n# kept\n")
+            .write(toFile: sources, atomically: true, encoding: .utf8)
         let narrowed = line.replacingOccurrences(of: " contrib", with: "")
         let changed = try apply(managed(narrowed))
         #expect(changed["changes"]?["comps"] == ["new": ["main"], "old": ["main", "contrib"]], "\(changed)")
-        #expect((tree.read(sources) ?? "").hasPrefix("Types: deb\nURIs: http://127.0.0.1:1/debian\nSuites: bookworm\nComponents: main\nSigned-By:"))
+        #expect((tree.read(sources) ?? "").hasPrefix("Types: deb\nURIs: http://127.0.0.1:1/debian\nSuites: bookworm\nX-Repolib-Name: mine\n# kept\nComponents: main\nSigned-By:"),
+                "\(tree.read(sources) ?? "")")
         for entry in [narrowed, flat] {
             let removed = try apply("gone:\n  pkgrepo.absent:\n    - name: \(entry)\n")
             #expect(removed["comment"] == .string("Removed repo \(entry)"), "\(removed)")

@@ -50,9 +50,10 @@ public enum PkgrepoState: StateModule {
         let before = try AptSource.all().first { $0.sameRepository(as: wanted) }
         var target = wanted
         if let before, call.string("file") == nil { target.file = before.file }
-        if let before, before.file == target.file, before.stanza?.alone == false {
+        // Checked before anything is written: moving it would have to remove it from that stanza.
+        if let before, before.stanza?.alone == false {
             return .failed(name, "Package repo '\(name)' is configured in \(before.file) in a stanza with other types, URIs or suites: "
-                           + "Brine rewrites whole stanzas only; give 'file' to move it, or split the stanza")
+                           + "Brine rewrites and removes whole stanzas only; split the stanza first")
         }
         let newKey = try keyToInstall(call)
         let configured = target.file.hasSuffix(".sources") ? before?.sameSettings(as: target) : before.map { $0 == target }
@@ -110,11 +111,12 @@ public enum PkgrepoState: StateModule {
         try AtomicFile.write(lines.joined(separator: "\n") + "\n", to: source.file, mode: FileOps.exists(source.file) ? nil : 0o644)
     }
 
-    /// The stanza rewritten in place, or appended after a blank line.
+    /// The stanza updated in place (its other fields and comments kept), or
+    /// a new one appended after a blank line.
     static func writeStanza(_ source: AptSource, replacing old: AptSource?, clean: Bool) throws {
         var stanzas = !clean && FileOps.isFile(source.file) ? AptSource.stanzas(try FileOps.readText(source.file)) : []
         if let stanza = old?.stanza, stanza.alone, stanza.index < stanzas.count {
-            stanzas[stanza.index] = source.deb822Stanza
+            stanzas[stanza.index] = source.updating(stanzas[stanza.index])
         } else {
             stanzas.append(source.deb822Stanza)
         }

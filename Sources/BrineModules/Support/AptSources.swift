@@ -45,15 +45,48 @@ struct AptSource: Equatable {
         return words.joined(separator: " ")
     }
 
-    /// The entry as a deb822 stanza, fields in the order Salt writes them.
-    var deb822Stanza: String {
+    /// The entry's deb822 fields, in the order Salt writes them.
+    var deb822Fields: [(name: String, value: String)] {
         var fields = [("Types", type), ("URIs", uri), ("Suites", dist)]
         if !comps.isEmpty { fields.append(("Components", comps.joined(separator: " "))) }
         if option("trusted") == "yes" { fields.append(("Trusted", "yes")) }
         if !signedBy.isEmpty { fields.append(("Signed-By", signedBy)) }
         if !architectures.isEmpty { fields.append(("Architectures", architectures.joined(separator: " "))) }
         if disabled { fields.append(("Enabled", "no")) }
-        return fields.map { "\($0.0): \($0.1)\n" }.joined()
+        return fields
+    }
+
+    /// The entry as a new deb822 stanza.
+    var deb822Stanza: String { deb822Fields.map { "\($0.name): \($0.value)\n" }.joined() }
+
+    /// The fields Brine writes; a stanza's others (and its comments) are kept.
+    static let deb822Known: Set<String> = ["types", "uris", "suites", "components", "trusted", "signed-by", "architectures", "enabled"]
+
+    /// An existing stanza with the known fields set as this entry says, in
+    /// place: other fields, comments and order kept; a known field this
+    /// entry no longer has is dropped with its continuation lines.
+    func updating(_ stanza: String) -> String {
+        var pending = deb822Fields
+        var lines: [String] = []
+        var inKnownField = false
+        for line in stanza.split(separator: "\n").map(String.init) {
+            if line.hasPrefix(" ") || line.hasPrefix("\t") {
+                if !inKnownField { lines.append(line) }
+                continue
+            }
+            let key = line.hasPrefix("#") ? nil : line.split(separator: ":", maxSplits: 1).first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+            inKnownField = key.map(Self.deb822Known.contains) ?? false
+            guard inKnownField, let key else {
+                lines.append(line)
+                continue
+            }
+            if let index = pending.firstIndex(where: { $0.name.lowercased() == key }) {
+                lines.append("\(pending[index].name): \(pending[index].value)")
+                pending.remove(at: index)
+            }
+        }
+        lines += pending.map { "\($0.name): \($0.value)" }
+        return lines.joined(separator: "\n") + "\n"
     }
 
     /// Same repository, same settings (what a deb822 stanza can hold:

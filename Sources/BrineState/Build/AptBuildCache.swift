@@ -16,17 +16,35 @@ import Foundation
 /// When the step ends, what apt fetched is linked back into the shared
 /// directories and the lists apt's update removed are removed there too.
 struct AptBuildCache {
-    /// `lists/KEY` (one per set of apt sources) and `archives`.
+    /// The volume's root: `lists/KEY` (one per set of apt sources), `archives`, `steps`.
+    let mount: String
+    /// The lists the step started from (the key of the sources it started with).
     let sharedLists: String
     let sharedArchives: String
     /// This step's copy, removed when the step ends.
     let work: String
-    /// What the copy started with: the names apt may have removed.
-    let seededLists: Set<String>
+    let etc: String
+    /// Each file the copy started with and its inode: a file still on that
+    /// inode was not changed by apt, and is neither published nor, when apt
+    /// removed it, removed from the shared copy unless that still holds it.
+    let seededLists: [String: FileIdentity]
+    let seededArchives: Set<String>
 
     var lists: String { work + "/lists" }
     var archives: String { work + "/archives" }
     var configFile: String { work + "/apt.conf" }
+
+    struct FileIdentity: Equatable {
+        var device: UInt64
+        var inode: UInt64
+
+        init?(_ path: String) {
+            var info = stat()
+            guard stat(path, &info) == 0 else { return nil }
+            device = UInt64(info.st_dev)
+            inode = UInt64(info.st_ino)
+        }
+    }
 
     /// Steps' copies older than this are left over from killed builds.
     static let staleAfter: TimeInterval = 24 * 3600
@@ -46,9 +64,13 @@ struct AptBuildCache {
         for dir in [work + "/lists/partial", work + "/archives/partial"] {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         }
-        let cache = AptBuildCache(sharedLists: sharedLists, sharedArchives: sharedArchives, work: work,
-                                  seededLists: link(files(in: sharedLists), from: sharedLists, to: work + "/lists"))
-        _ = link(files(in: sharedArchives).filter { $0.hasSuffix(".deb") }, from: sharedArchives, to: work + "/archives")
+        var seeded: [String: FileIdentity] = [:]
+        for name in link(files(in: sharedLists), from: sharedLists, to: work + "/lists") {
+            seeded[name] = FileIdentity(work + "/lists/" + name)
+        }
+        let archives = link(files(in: sharedArchives).filter { $0.hasSuffix(".deb") }, from: sharedArchives, to: work + "/archives")
+        let cache = AptBuildCache(mount: mount, sharedLists: sharedLists, sharedArchives: sharedArchives, work: work, etc: etc,
+                                  seededLists: seeded, seededArchives: archives)
         try AtomicFile.write(cache.aptConfiguration, to: cache.configFile, mode: 0o644)
         return cache
     }
@@ -65,13 +87,25 @@ struct AptBuildCache {
         """
     }
 
-    /// Links back what apt fetched, removes the lists it dropped, and
-    /// removes the copy. Failures only cost a later build a download.
+    /// Links back what apt fetched (files apt replaced or added; the
+    /// others are as the step found them, perhaps older than what another
+    /// build published meanwhile), removes the lists apt's update dropped,
+    /// and removes the copy. The lists go under the key of the sources as
+    /// the step leaves them (a step that adds a repository leaves lists for
+    /// the next layer's sources). Failures only cost a later build a download.
     func close() {
         let lists = Self.files(in: lists)
-        Self.publish(lists, from: self.lists, to: sharedLists)
-        for gone in seededLists.subtracting(lists) { unlink(sharedLists + "/" + gone) }
-        Self.publish(Self.files(in: archives).filter { $0.hasSuffix(".deb") }, from: archives, to: sharedArchives)
+        let key = (try? Self.sourcesDigest(etc: etc)).flatMap { $0 }
+        let target = key.map { mount + "/lists/" + $0 } ?? sharedLists
+        try? FileManager.default.createDirectory(atPath: target, withIntermediateDirectories: true)
+        Self.publish(lists.filter { seededLists[$0] == nil || seededLists[$0] != FileIdentity(self.lists + "/" + $0) },
+                     from: self.lists, to: target)
+        if target == sharedLists {
+            for (gone, identity) in seededLists where !lists.contains(gone) && FileIdentity(sharedLists + "/" + gone) == identity {
+                unlink(sharedLists + "/" + gone)
+            }
+        }
+        Self.publish(Self.files(in: archives).filter { $0.hasSuffix(".deb") && !seededArchives.contains($0) }, from: archives, to: sharedArchives)
         try? FileManager.default.removeItem(atPath: work)
     }
 
@@ -110,10 +144,7 @@ struct AptBuildCache {
     /// meanwhile sees the old file or the new, never none.
     static func publish(_ names: Set<String>, from source: String, to target: String) {
         for name in names {
-            var old = stat()
-            var new = stat()
-            guard stat(source + "/" + name, &new) == 0 else { continue }
-            if stat(target + "/" + name, &old) == 0, old.st_ino == new.st_ino, old.st_dev == new.st_dev { continue }
+            guard let new = FileIdentity(source + "/" + name), FileIdentity(target + "/" + name) != new else { continue }
             let temporary = target + "/.brine-" + UUID().uuidString.lowercased()
             guard Foundation.link(source + "/" + name, temporary) == 0 else { continue }
             if rename(temporary, target + "/" + name) != 0 { unlink(temporary) }
