@@ -85,7 +85,7 @@ struct RESTRoutes: Sendable {
                 guard Self.allowed(session, "key.list") else { return Answer.error("not authorised: key.list needs @wheel", status: .forbidden) }
                 let keys = master.keyStore
                 return Answer.json(["return": [
-                    "local": .list([master.keyFiles.privateKeyPath, master.keyFiles.publicKeyPath].map { .string(($0 as NSString).lastPathComponent) }), "minions": .list(keys.list(.accepted).map(Value.string)),
+                    "local": .list(["pem", "pub"].map { .string(master.keyFiles.name + "." + $0) }), "minions": .list(keys.list(.accepted).map(Value.string)),
                     "minions_pre": .list(keys.list(.pending).map(Value.string)),
                     "minions_rejected": .list(keys.list(.rejected).map(Value.string)),
                     "minions_denied": .list(keys.list(.denied).map(Value.string)),

@@ -43,8 +43,8 @@ public struct MasterDaemon: Sendable {
     public static func ownedPaths(_ opts: Config) -> (privateDirs: [String], other: [String]) {
         let root = opts.string("root_dir") ?? "/"
         let pidDir = opts.string("pidfile").map { ($0 as NSString).deletingLastPathComponent } ?? ""
-        let clusterDir = (KeyFiles.master(opts).privateKeyPath as NSString).deletingLastPathComponent
-        return ([opts.string("pki_dir"), clusterDir, opts.string("cachedir"), opts.string("sock_dir")].compactMap { $0 },
+        let keyDir = KeyFiles.master(opts).directory
+        return ([opts.string("pki_dir"), keyDir == opts.string("pki_dir") ? nil : keyDir, opts.string("cachedir"), opts.string("sock_dir")].compactMap { $0 },
                 [root != "/" && pidDir.hasPrefix(root + "/") ? pidDir : "", opts.string("log_file") ?? ""].filter { !$0.isEmpty })
     }
 

@@ -180,31 +180,31 @@ public struct MinionDaemon: Sendable {
             let watching = Task { await watch.watch(channel.channel, outcome: outcome) }
             defer { watching.cancel() }
             do {
-            while let message = try await nextMessage() {
-                switch message {
-                case .reply(let rid, let data):
-                    requests.resolve(rid, data)
-                case .returnAck(let jid):
-                    outbox.acknowledge(jid)
-                case .job(let job):
-                    let id = self.id
-                    var perJob = jobContext
-                    if let client = perJob.fileClient as? RemoteFileClient { perJob.pillarSource = Lazy { client.cachedPillar() } }
-                    let outbox = self.outbox, pool = self.pool
-                    // In line before the next message is read: jobs start in the order they came.
-                    let ticket = await pool.arrive(jid: job.jid, logger: Self.logger)
-                    Task.detached { [perJob] in
-                        await pool.start(ticket)
-                        let (value, retcode) = await MinionDaemon.execute(job.fun, job.arguments, perJob)
-                        await pool.finish()
-                        // Kept until the master acknowledges it, and sent on whichever connection
-                        // is up by then: a job outlives the connection it came on.
-                        outbox.keep(jid: job.jid, MinionMessage.jobReturn(JobReturn(jid: job.jid, id: id, value: value, retcode: retcode)).encoded())
+                while let message = try await nextMessage() {
+                    switch message {
+                    case .reply(let rid, let data):
+                        requests.resolve(rid, data)
+                    case .returnAck(let jid):
+                        outbox.acknowledge(jid)
+                    case .job(let job):
+                        let id = self.id
+                        var perJob = jobContext
+                        if let client = perJob.fileClient as? RemoteFileClient { perJob.pillarSource = Lazy { client.cachedPillar() } }
+                        let outbox = self.outbox, pool = self.pool
+                        // In line before the next message is read: jobs start in the order they came.
+                        let ticket = await pool.arrive(jid: job.jid, logger: Self.logger)
+                        Task.detached { [perJob] in
+                            await pool.start(ticket)
+                            let (value, retcode) = await MinionDaemon.execute(job.fun, job.arguments, perJob)
+                            await pool.finish()
+                            // Kept until the master acknowledges it, and sent on whichever connection
+                            // is up by then: a job outlives the connection it came on.
+                            outbox.keep(jid: job.jid, MinionMessage.jobReturn(JobReturn(jid: job.jid, id: id, value: value, retcode: retcode)).encoded())
+                        }
+                    default:
+                        continue
                     }
-                default:
-                    continue
                 }
-            }
             } catch {
                 // Closed by the watch: its reason, not the read's error.
                 if let reason = outcome.reason.withLock({ $0 }) { return reason }

@@ -9,6 +9,9 @@ import Crypto
 /// Private key files are written 0400 and must not be readable by group or
 /// others when loaded; public key files are 0644.
 public struct KeyFiles: Sendable {
+    public let directory: String
+    /// The files' name without `.pem`/`.pub` (`master`, `cluster`, `minion`).
+    public let name: String
     public let privateKeyPath: String
     public let publicKeyPath: String
 
@@ -19,6 +22,8 @@ public struct KeyFiles: Sendable {
 
     /// The files `<directory>/<name>.pem` and `<directory>/<name>.pub`.
     public init(directory: String, name: String) {
+        self.directory = directory
+        self.name = name
         privateKeyPath = "\(directory)/\(name).pem"
         publicKeyPath = "\(directory)/\(name).pub"
     }

@@ -37,24 +37,25 @@ extension PkgModule {
     /// nothing but blank lines and comments is removed, as Salt removes it.
     static func removeRepository(_ source: AptSource) throws {
         let text = try FileOps.readText(source.file)
-        var kept: [String]
+        let kept: String
         if source.file.hasSuffix(".sources") {
             guard let stanza = source.stanza, stanza.alone else {
                 throw BrineError(.execution, "\(source.file) lists '\(source.line)' in a stanza with other types, URIs or suites: "
                                  + "Brine removes whole stanzas only", hint: "split the stanza by hand, or manage the file with file.managed")
             }
-            kept = AptSource.stanzas(text)
-            guard stanza.index < kept.count else { throw BrineError(.execution, "\(source.file) changed while it was read") }
-            kept.remove(at: stanza.index)
-            kept = kept.map { String($0.dropLast()) }
-            kept = kept.isEmpty ? [] : [kept.joined(separator: "\n\n")]
+            var stanzas = AptSource.stanzas(text)
+            guard stanza.index < stanzas.count else { throw BrineError(.execution, "\(source.file) changed while it was read") }
+            stanzas.remove(at: stanza.index)
+            // Each stanza ends with its newline: one more between them is the blank line.
+            kept = stanzas.joined(separator: "\n")
         } else {
-            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-            kept = lines.filter { line in AptSource.parse(line, file: source.file).map { !$0.sameRepository(as: source) } ?? true }
+            kept = text.split(separator: "\n", omittingEmptySubsequences: false)
+                .filter { line in AptSource.parse(String(line), file: source.file).map { !$0.sameRepository(as: source) } ?? true }
+                .joined(separator: "\n")
         }
-        let meaningful = kept.joined(separator: "\n").split(separator: "\n").contains { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
+        let meaningful = kept.split(separator: "\n").contains { !$0.trimmingCharacters(in: .whitespaces).isEmpty && !$0.hasPrefix("#") }
         if meaningful {
-            try AtomicFile.write(kept.joined(separator: "\n") + (source.file.hasSuffix(".sources") ? "\n" : ""), to: source.file)
+            try AtomicFile.write(kept, to: source.file)
         } else {
             try FileManager.default.removeItem(atPath: source.file)
         }

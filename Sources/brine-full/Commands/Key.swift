@@ -169,9 +169,8 @@ struct Key: ParsableCommand {
     func fingerprints(_ store: KeyStore, master: KeyFiles, glob: String) {
         if glob == "*" {
             var local: [(String, String)] = []
-            let name = { (path: String) in (path as NSString).lastPathComponent }
-            if let pair = try? master.load() { local.append((name(master.privateKeyPath), KeyFingerprint.of(pair.publicKey))) }
-            if let key = try? KeyFiles.readPublicKey(at: master.publicKeyPath) { local.append((name(master.publicKeyPath), KeyFingerprint.of(key))) }
+            if let pair = try? master.load() { local.append((master.name + ".pem", KeyFingerprint.of(pair.publicKey))) }
+            if let key = try? KeyFiles.readPublicKey(at: master.publicKeyPath) { local.append((master.name + ".pub", KeyFingerprint.of(key))) }
             if !local.isEmpty {
                 print("Local Keys:")
                 for (name, fp) in local { print("\(name):  \(fp)") }
