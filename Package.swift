@@ -25,6 +25,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.14.0"),
         // TLS for the HTTP port and https:// checks (Hummingbird's TLS uses it too).
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.2"),
+        // Several masters as one (`cluster_database`): keys, jobs and returns in PostgreSQL.
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
     ],
     targets: [
         .target(name: "Jinja"),
@@ -51,10 +53,17 @@ let package = Package(
             dependencies: ["BrineCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
                            .product(name: "NIOPosix", package: "swift-nio")]
         ),
+        // The cluster's shared state in PostgreSQL (`cluster_database`): keys, where minions are,
+        // jobs, deliveries and returns, and the notifications that wake the other masters.
+        .target(
+            name: "BrineCluster",
+            dependencies: ["BrineCore", "BrineWire", .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "Logging", package: "swift-log"), .product(name: "NIOSSL", package: "swift-nio-ssl")]
+        ),
         .target(
             name: "BrineMaster",
             dependencies: [
-                "BrineCore", "BrineWire", "BrineModules", "BrineState", "CBrineShims",
+                "BrineCore", "BrineWire", "BrineModules", "BrineState", "CBrineShims", "BrineCluster",
                 .product(name: "NIOPosix", package: "swift-nio"), .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -101,7 +110,7 @@ let package = Package(
             name: "brine-full",
             dependencies: [
                 "BrineCore", "BrineModules", "BrineState", "BrineWire", "BrineMaster", "BrineMinion", "BrineContainer", "BrineAPI",
-                "BrineCommandLine",
+                "BrineCommandLine", "BrineCluster", .product(name: "Logging", package: "swift-log"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
             ]

@@ -43,14 +43,14 @@ struct RESTRoutes: Sendable {
             try await authorized(request) { session in
                 var all = OrderedDictionary<String, Value>()
                 let reader = Self.grainsReader(session)
-                for (id, grains) in await master.minions() where reader(id, grains) { all[id] = grains }
+                for (id, grains) in try await master.minions() where reader(id, grains) { all[id] = grains }
                 return Answer.json(["return": [.map(all)]])
             }
         }
         router.get("minions/:id") { request, context in
             try await authorized(request) { session in
                 let id = context.parameters.get("id") ?? ""
-                guard let found = await master.minions().first(where: { $0.id == id }), Self.grainsReader(session)(found.id, found.grains)
+                guard let found = try await master.minions().first(where: { $0.id == id }), Self.grainsReader(session)(found.id, found.grains)
                 else { return Answer.error("No such minion", status: .notFound) }
                 return Answer.json(["return": [[.init(stringLiteral: found.id): found.grains]]])
             }
@@ -85,17 +85,17 @@ struct RESTRoutes: Sendable {
                 guard Self.allowed(session, "key.list") else { return Answer.error("not authorised: key.list needs @wheel", status: .forbidden) }
                 let keys = master.keyStore
                 return Answer.json(["return": [
-                    "local": .list(["pem", "pub"].map { .string(master.keyFiles.name + "." + $0) }), "minions": .list(keys.list(.accepted).map(Value.string)),
-                    "minions_pre": .list(keys.list(.pending).map(Value.string)),
-                    "minions_rejected": .list(keys.list(.rejected).map(Value.string)),
-                    "minions_denied": .list(keys.list(.denied).map(Value.string)),
+                    "local": .list(["pem", "pub"].map { .string(master.keyFiles.name + "." + $0) }), "minions": .list(try await keys.list(.accepted).map(Value.string)),
+                    "minions_pre": .list(try await keys.list(.pending).map(Value.string)),
+                    "minions_rejected": .list(try await keys.list(.rejected).map(Value.string)),
+                    "minions_denied": .list(try await keys.list(.denied).map(Value.string)),
                 ]])
             }
         }
         // The token first: a stranger's body is not even read.
         router.post("keys") { request, context in
             try await authorized(request) { session in
-                let answer = try keyAction(try await Answer.body(request, context: context), session)
+                let answer = try await keyAction(try await Answer.body(request, context: context), session)
                 await master.revokeUnaccepted()
                 return answer
             }
@@ -146,7 +146,7 @@ struct RESTRoutes: Sendable {
     }
 
     /// `{"match": ID, "action": "accept" | "reject" | "delete"}` (wheel's key functions).
-    func keyAction(_ body: Value, _ session: TokenStore.Session) throws -> Response {
+    func keyAction(_ body: Value, _ session: TokenStore.Session) async throws -> Response {
         let action = body["action"]?.pythonString ?? "", id = body["match"]?.pythonString ?? ""
         guard ["accept", "reject", "delete"].contains(action), !id.isEmpty else {
             return Answer.error("give match (a minion id) and action: accept, reject or delete", status: .badRequest)
@@ -159,15 +159,17 @@ struct RESTRoutes: Sendable {
         func flag(_ name: String) -> Bool { body[name]?.asFlag ?? false }
         let sources = KeyStore.sources(for: KeyStore.Action(rawValue: action) ?? .delete, includeRejected: flag("include_rejected"),
                                        includeDenied: flag("include_denied"), includeAccepted: flag("include_accepted"))
-        let found = sources.filter { keys.publicKeyExists(id, in: $0) }
+        guard (try? KeyStore.validate(id: id)) != nil else { return Answer.error("No key for \(id)", status: .notFound) }
+        var found: [KeyStore.Status] = []
+        for status in sources where try await keys.list(status).contains(id) { found.append(status) }
         guard !found.isEmpty else {
             let where_ = action == "delete" ? "" : " among \(sources.map(\.rawValue).joined(separator: ", "))"
             return Answer.error("No key for \(id)\(where_)", status: .notFound)
         }
         switch action {
-        case "accept": try keys.move(id, from: found[0], to: .accepted)
-        case "reject": try keys.move(id, from: found[0], to: .rejected)
-        default: for status in found { try keys.delete(id, from: status) }
+        case "accept": try await keys.move(id, from: found[0], to: .accepted)
+        case "reject": try await keys.move(id, from: found[0], to: .rejected)
+        default: for status in found { try await keys.delete(id, from: status) }
         }
         return Answer.json(["return": ["data": ["success": true, "return": [.init(stringLiteral: action): .list([.string(id)])]]]])
     }

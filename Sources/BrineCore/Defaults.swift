@@ -104,6 +104,12 @@ enum Defaults {
         ("cluster_id", .string, ""),
         ("cluster_pki_dir", .string, ""),
         ("cluster_peers", .list, []),
+        // postgresql://USER[:PASS]@HOST:PORT/DB: the masters of a cluster share keys, jobs and returns there.
+        ("cluster_database", .string, ""),
+        // This master's name in the cluster (default: host name:ret_port).
+        ("master_id", .string, ""),
+        // Seconds a job stays deliverable to a minion that was not connected when it was published (Brine's own).
+        ("cluster_job_ttl", .int, 300),
     ]
 
     static let minion: [Entry] = [
@@ -114,6 +120,7 @@ enum Defaults {
         ("random_master", .bool, false),
         ("master_failback", .bool, false),
         ("master_failback_interval", .int, 0),
+        ("minion_jid_queue_hwm", .int, 100),
         ("refresh_interval", .int, 0),
         ("monitor", .map, [:]),
         ("uptime", .map, [:]),

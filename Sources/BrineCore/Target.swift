@@ -40,6 +40,9 @@ public struct Target: Sendable {
     /// Whether matching reads pillar (`-I`, `-J`, `I@`, `J@`): such targets
     /// are matched only over minions the caller may target (pillar must not leak).
     public let usesPillar: Bool
+    /// Whether matching reads grains or pillar at all (a cluster's master
+    /// then fetches them for minions connected elsewhere).
+    public let usesMinionData: Bool
 
     /// - Parameter nodegroups: the master's `nodegroups`, expanded here.
     public init(_ expression: String, type: String, nodegroups: [String: Value] = [:]) throws(BrineError) {
@@ -49,6 +52,7 @@ public struct Target: Sendable {
         var parser = Parser(nodegroups: nodegroups)
         root = try parser.parse(expression, type: type, depth: 0)
         usesPillar = parser.usesPillar
+        usesMinionData = parser.usesMinionData
     }
 
     /// Whether a minion with these grains and pillar matches; throws only
@@ -116,6 +120,7 @@ public struct Target: Sendable {
     struct Parser {
         let nodegroups: [String: Value]
         var usesPillar = false
+        var usesMinionData = false
         var terms = 0
 
         /// Counts one more term of the expanded target.
@@ -144,7 +149,9 @@ public struct Target: Sendable {
             case "grain_pcre": return .word(try data(.grains, expression, regex: true))
             case "pillar": return .word(try data(.pillar, expression, regex: false))
             case "pillar_pcre": return .word(try data(.pillar, expression, regex: true))
-            case "ipcidr": return .word(Self.ipcidr(expression))
+            case "ipcidr":
+                usesMinionData = true
+                return .word(Self.ipcidr(expression))
             case "nodegroup": return try nodegroup(expression, depth: depth)
             case "compound": return try compound(expression, depth: depth)
             default:
@@ -160,6 +167,7 @@ public struct Target: Sendable {
         /// `key:sub:value`: the last part is a glob (or a regex).
         mutating func data(_ source: Source, _ expression: String, regex: Bool) throws(BrineError) -> Word {
             if source == .pillar { usesPillar = true }
+            usesMinionData = true
             guard let split = expression.lastIndex(of: ":") else { return .nothing }
             let path = String(expression[..<split])
             let pattern = String(expression[expression.index(after: split)...])

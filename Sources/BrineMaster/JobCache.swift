@@ -18,6 +18,19 @@ public final class JobCache: Sendable {
         public var started: Double
         /// Who published it (the socket's user or the eauth user): API users see their own jobs.
         public var user: String = ""
+
+        public init(jid: String, fun: String, arguments: Value, target: String, targetType: String, minions: [String], started: Double,
+                    user: String = "")
+        {
+            self.jid = jid
+            self.fun = fun
+            self.arguments = arguments
+            self.target = target
+            self.targetType = targetType
+            self.minions = minions
+            self.started = started
+            self.user = user
+        }
     }
 
     public init(directory: String) throws {

@@ -20,9 +20,14 @@ import OrderedCollections
 /// minion.
 public struct MasterDaemon: Sendable {
     public let opts: Config
-    let keys: KeyStore
-    let registry = MinionRegistry()
+    /// The minion keys: `fileKeys`, or the cluster's database.
+    let keys: any MinionKeys
+    /// `pki_dir`'s key files (unused for minion keys in a cluster).
+    let fileKeys: KeyStore
+    let registry: MinionRegistry
     public let jobs: JobCache?
+    /// Set with `cluster_database`: this master is one of several sharing keys, jobs and returns.
+    public let cluster: ClusterNode?
     /// The master's log, in Salt's formats and levels (the `brine master`
     /// command configured `SaltLog` from `log_file`, `log_level`, …).
     public let logger = Logger.brine("brine.master")
@@ -30,7 +35,11 @@ public struct MasterDaemon: Sendable {
     /// `withJobCache: false` for clients that only need the paths.
     public init(opts: Config, withJobCache: Bool = false) throws {
         self.opts = opts
-        self.keys = KeyStore(pkiDir: opts.string("pki_dir") ?? "/etc/brine/pki/master")
+        let registry = MinionRegistry()
+        self.registry = registry
+        fileKeys = KeyStore(pkiDir: opts.string("pki_dir") ?? "/etc/brine/pki/master")
+        cluster = try ClusterNode.configured(opts, registry: registry, logger: logger)
+        keys = cluster?.keys ?? fileKeys
         self.jobs = withJobCache ? try JobCache(directory: MasterDaemon.jobCacheDirectory(opts)) : nil
     }
 
@@ -57,7 +66,7 @@ public struct MasterDaemon: Sendable {
 
     /// Runs until the process is stopped.
     public func run() async throws {
-        try keys.prepare()
+        try fileKeys.prepare()
         try jobs?.expire(olderThanHours: opts.int("keep_jobs") ?? 24)
         do { try VCSPillar.refreshAll(opts) } catch { logger.error("ext_pillar: \(error)") }
         let masterKey = try KeyFiles.master(opts).loadOrGenerate().pair
@@ -76,7 +85,8 @@ public struct MasterDaemon: Sendable {
         clients.restrictAccess(socketDirectory: opts.string("sock_dir") ?? "/var/run/brine/master")
         let listener = MinionListener(opts: opts, keys: keys, registry: registry, files: FileServer(opts: opts),
                                       pillar: PillarServer(opts: opts, registry: registry, logger: logger),
-                                      returns: ReturnSink(registry: registry, jobs: jobs, logger: logger), logger: logger, masterKey: masterKey)
+                                      returns: ReturnSink(registry: registry, jobs: jobs, logger: logger, cluster: cluster), logger: logger,
+                                      masterKey: masterKey, cluster: cluster)
         let pidfile = opts.string("pidfile")
         let socket = socketPath
         let stop = Signals.onTermination {
@@ -86,19 +96,29 @@ public struct MasterDaemon: Sendable {
         defer { withExtendedLifetime(stop) {} }
         logger.info("master listening on \(host):\(port), local socket \(socketPath) as user \(CoreUser.name)")
         try await withThrowingDiscardingTaskGroup { tasks in
-            tasks.addTask { await watchKeys() }
+            if let cluster {
+                tasks.addTask { await cluster.database.run() }
+                try await cluster.prepare()
+                tasks.addTask { await cluster.serve() }
+            } else {
+                tasks.addTask { await watchKeys() }
+            }
             tasks.addTask { try await listener.serve(minionPort) }
             tasks.addTask { try await clients.serve(clientPort) }
         }
     }
 
-    var publisher: Publisher { Publisher(opts: opts, keys: keys, registry: registry, jobs: jobs, logger: logger) }
+    var publisher: Publisher { Publisher(opts: opts, keys: keys, registry: registry, jobs: jobs, logger: logger, cluster: cluster) }
 
     /// Closes the sessions of minions whose key is no longer accepted (the
     /// REST API calls this right after a key action; the watcher below
     /// catches `brine key`, another process).
     public func revokeUnaccepted() async {
-        for id in await registry.revoke(keeping: Set(keys.list(.accepted)), isAccepted: { [keys] in keys.status(of: $0) == .accepted }) {
+        if let cluster {
+            do { try await cluster.reloadKeys() } catch { logger.error("\(error)") }
+            return
+        }
+        for id in await registry.revoke(keeping: Set(fileKeys.list(.accepted)), isAccepted: { [fileKeys] in fileKeys.status(of: $0) == .accepted }) {
             logger.warning("minion \(LogText.escape(id)): key no longer accepted, connection closed")
         }
     }
@@ -110,7 +130,7 @@ public struct MasterDaemon: Sendable {
         var seen: timespec? = nil
         while !Task.isCancelled {
             var info = stat()
-            if stat(keys.directory(.accepted), &info) == 0 {
+            if stat(fileKeys.directory(.accepted), &info) == 0 {
                 let changed = info.st_mtim
                 if let last = seen, last.tv_sec != changed.tv_sec || last.tv_nsec != changed.tv_nsec {
                     await revokeUnaccepted()
@@ -124,14 +144,14 @@ public struct MasterDaemon: Sendable {
 
 /// What the REST API asks of the master: minions, keys and jobs.
 extension MasterDaemon {
-    public var keyStore: KeyStore { keys }
+    public var keyStore: any MinionKeys { keys }
     /// The master's own pair (`cluster.pem` in a cluster).
     public var keyFiles: KeyFiles { KeyFiles.master(opts) }
 
     /// Accepted minions with the grains they last reported (empty when not connected).
-    public func minions() async -> [(id: String, grains: Value)] {
+    public func minions() async throws -> [(id: String, grains: Value)] {
         var out: [(String, Value)] = []
-        for id in keys.list(.accepted) { out.append((id, await registry.grains(id))) }
+        for id in try await keys.list(.accepted) { out.append((id, await registry.grains(id))) }
         return out
     }
 

@@ -10,13 +10,15 @@ import Synchronization
 /// key, then serves what it sends: returns, file and pillar requests.
 struct MinionListener: Sendable {
     let opts: Config
-    let keys: KeyStore
+    let keys: any MinionKeys
     let registry: MinionRegistry
     let files: FileServer
     let pillar: PillarServer
     let returns: ReturnSink
     let logger: Logger
     let masterKey: StaticKeyPair
+    /// In a cluster: where minions are and what they missed.
+    let cluster: ClusterNode?
     let unauthenticated = ConnectionCount()
 
     /// Serves every connection until the listener closes.
@@ -57,7 +59,7 @@ struct MinionListener: Sendable {
                 let hello = try MessagePack.decode(session.peerPayload)
                 guard let id = hello["id"]?.stringValue else { throw BrineError(.msgpack, "handshake without a minion id") }
                 let peer = Peer(id: id, session: session, acknowledgesReturns: hello["acks"]?.asFlag ?? false)
-                let admission = try keys.admit(id: id, key: session.remoteStaticPublicKey, autoAccept: opts.bool("auto_accept"),
+                let admission = try await keys.admit(id: id, key: session.remoteStaticPublicKey, autoAccept: opts.bool("auto_accept"),
                                                autosign: autosignGlobs(), maximumPending: opts.int("max_pending_keys") ?? 10_000)
                 guard admission == .accepted else {
                     logger.warning("minion \(LogText.escape(id)): key \(admission)")
@@ -68,6 +70,7 @@ struct MinionListener: Sendable {
                 minionID = id
                 await registry.connect(id, session)
                 logger.info("minion \(id) connected")
+                await cluster?.minionConnected(id)
                 var ending: (any Error)? = nil
                 do {
                     for message in early { try await receive(message, from: peer) }
@@ -79,7 +82,7 @@ struct MinionListener: Sendable {
                 }
                 // However the connection ends, the registry forgets it: a dead
                 // session left there made later jobs report a live minion unreachable.
-                await registry.disconnect(id, session)
+                if await registry.disconnect(id, session) { await cluster?.minionDisconnected(id) }
                 if let ending { throw ending }
             }
         } catch {
@@ -115,7 +118,9 @@ struct MinionListener: Sendable {
         switch message {
         case .hello(_, let grains):
             await registry.setGrains(peer.id, grains)
-            await registry.setPillar(peer.id, await pillar.compile(for: peer.id))
+            let compiled = await pillar.compile(for: peer.id)
+            await registry.setPillar(peer.id, compiled)
+            await cluster?.minionData(peer.id, grains: grains, pillar: compiled)
         case .fileRequest(let request):
             let data = await answer(request, for: peer.id)
             try await peer.session.send(MasterMessage.reply(rid: request.rid, data: data).encoded())

@@ -38,13 +38,16 @@ public actor MinionRegistry {
         connected[id] = Connected(session: session, grains: .emptyMap)
     }
 
-    func disconnect(_ id: String, _ session: WireSession) {
-        guard connected[id]?.session === session else { return }
+    /// False when this session was no longer the minion's (replaced or revoked).
+    @discardableResult
+    func disconnect(_ id: String, _ session: WireSession) -> Bool {
+        guard connected[id]?.session === session else { return false }
         connected[id] = nil
         // Jobs waiting for this minion stop waiting now, not at their timeout.
         for waiter in waiters.values where waiter.expected.contains(id) {
             waiter.continuation.yield(.disconnected(id: id))
         }
+        return true
     }
 
     /// Closes the sessions of minions whose key is no longer accepted.

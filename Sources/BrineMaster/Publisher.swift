@@ -38,10 +38,12 @@ public struct Caller: Sendable {
 /// carries the last three.
 struct Publisher: Sendable {
     let opts: Config
-    let keys: KeyStore
+    let keys: any MinionKeys
     let registry: MinionRegistry
     let jobs: JobCache?
     let logger: Logger
+    /// Set with `cluster_database`: jobs also reach minions connected to the other masters.
+    let cluster: ClusterNode?
 
     /// The longest a caller may wait for returns: a year.
     static let longestTimeout = 365.0 * 86400
@@ -66,8 +68,23 @@ struct Publisher: Sendable {
             return Refusal(.notAuthorised, reason)
         }
         if let reason = permission.refusal { throw refused(reason) }
-        let ids = keys.list(.accepted)
-        let data = await registry.data(ids)
+        let ids: [String]
+        do {
+            ids = try await keys.list(.accepted)
+        } catch {
+            throw Refusal(.invalid, "\(error)")
+        }
+        var data = await registry.data(ids)
+        if let cluster, target.usesMinionData {
+            // Minions connected to other masters: their grains and pillar as last recorded.
+            let elsewhere = ids.indices.filter { data[$0].grains == .emptyMap }
+            do {
+                let stored = try await cluster.database.data(elsewhere.map { ids[$0] })
+                for index in elsewhere { if let entry = stored[ids[index]] { data[index] = entry } }
+            } catch {
+                throw Refusal(.invalid, "\(error)")
+            }
+        }
         let unrestricted = permission.isUnrestricted
         let nodegroups = opts.nodegroups
         // Each rule target parsed once, not once per minion (nil: a rule that does not parse matches nothing).
@@ -114,30 +131,56 @@ struct Publisher: Sendable {
         }
         let jid = JID.make()
         let events = await registry.waitForReturns(jid, expected: Set(expected))
-        try jobs?.record(JobCache.Job(jid: jid, fun: request.fun,
-                                      arguments: .map(["arg": .list(request.arguments.positional), "kwarg": .map(request.arguments.keyword)]),
-                                      target: request.target, targetType: request.targetType, minions: expected,
-                                      started: Date().timeIntervalSince1970, user: caller.name))
+        let started = Date().timeIntervalSince1970
+        let arguments = Value.map(["arg": .list(request.arguments.positional), "kwarg": .map(request.arguments.keyword)])
+        let job = MasterMessage.job(.init(jid: jid, fun: request.fun, arguments: request.arguments)).encoded()
+        if let cluster {
+            // In the database first: a job the cluster cannot record is refused whole, never half-sent.
+            do {
+                try await cluster.database.record(.init(jid: jid, fun: request.fun, arguments: arguments, target: request.target,
+                                                        targetType: request.targetType, minions: expected, started: started,
+                                                        expires: started + max(resolved.timeout, cluster.jobTTL), user: caller.name, payload: job))
+            } catch {
+                await registry.finish(jid)
+                throw Refusal(.invalid, "\(error)")
+            }
+            await cluster.follow(jid)
+        }
+        defer { if let cluster { Task { await cluster.unfollow(jid) } } }
+        try jobs?.record(JobCache.Job(jid: jid, fun: request.fun, arguments: arguments, target: request.target, targetType: request.targetType,
+                                      minions: expected, started: started, user: caller.name))
         try await send(.published(jid: jid, minions: expected))
         var delivery = Delivery(expected: expected, window: resolved.window.size(of: expected.count))
-        let job = MasterMessage.job(.init(jid: jid, fun: request.fun, arguments: request.arguments)).encoded()
         // Hands the job to the next minions until `window` are running. A
         // send never waits for a slow minion: its failure arrives as an event.
         func fill() async {
             // Minions found not connected free their place at once: take the next ones.
             while case let next = delivery.nextBatch(), !next.isEmpty {
-              for (id, session) in await registry.sessions(next) {
-                guard let session else {
-                    delivery.notConnected(id)
-                    continue
+                let sessions = await registry.sessions(next)
+                if let cluster {
+                    // Minions connected elsewhere get it from their master; the others when they connect, until it expires.
+                    let remote = sessions.filter { $0.session == nil }.map(\.id)
+                    do {
+                        let reachable = try await cluster.database.deliver(jid: jid, local: sessions.filter { $0.session != nil }.map(\.id), remote: remote)
+                        for id in remote where !reachable.contains(id) { delivery.notConnected(id) }
+                    } catch {
+                        logger.error("\(error)")
+                        for (id, _) in sessions { delivery.unreachable(id) }
+                        continue
+                    }
                 }
-                do {
-                    let written = try session.enqueue(job, deadline: Self.sendDeadline)
-                    written.whenFailure { [registry] _ in Task { await registry.deliver(jid: jid, .unreachable(id: id)) } }
-                } catch {
-                    delivery.unreachable(id)
+                for (id, session) in sessions {
+                    guard let session else {
+                        if cluster == nil { delivery.notConnected(id) }
+                        continue
+                    }
+                    do {
+                        let written = try session.enqueue(job, deadline: Self.sendDeadline)
+                        written.whenFailure { [registry] _ in Task { await registry.deliver(jid: jid, .unreachable(id: id)) } }
+                    } catch {
+                        delivery.unreachable(id)
+                    }
                 }
-              }
             }
         }
         await fill()
@@ -154,7 +197,8 @@ struct Publisher: Sendable {
             case .unreachable(let id):
                 guard delivery.unreachable(id) else { continue }
             case .disconnected(let id):
-                guard delivery.lost(id) else { continue }
+                // In a cluster a minion that leaves moves to another master, and its return comes from there.
+                guard cluster == nil, delivery.lost(id) else { continue }
             }
             await fill()
             if delivery.isComplete { await registry.finish(jid) }

@@ -11,6 +11,8 @@ struct ReturnSink: Sendable {
     let registry: MinionRegistry
     let jobs: JobCache?
     let logger: Logger
+    /// In a cluster the database is the job cache of record: a return is acknowledged once stored there.
+    let cluster: ClusterNode?
 
     /// - Parameters:
     ///   - minion: the authenticated id; whatever id the return claims is ignored.
@@ -18,6 +20,7 @@ struct ReturnSink: Sendable {
     func receive(_ sent: JobReturn, from minion: String, acknowledge: () async throws -> Void) async throws {
         let jobReturn = JobReturn(jid: sent.jid, id: minion, value: sent.value, retcode: sent.retcode)
         let jid = jobReturn.jid
+        if let cluster { return try await receiveInCluster(jobReturn, cluster, acknowledge: acknowledge) }
         // Only a job this minion was sent is recorded (no filling the cache with made-up jids).
         let waiting = await registry.isWaiting(jid, for: minion)
         guard waiting || (try? jobs?.expects(jid: jid, minion: minion)) == true else {
@@ -34,5 +37,29 @@ struct ReturnSink: Sendable {
         }
         try await acknowledge()
         await registry.deliver(jid: jid, .returned(jobReturn))
+    }
+
+    /// Stored in the cluster's database only against a delivery of that
+    /// job to that minion (the database checks, in the same statement),
+    /// once; then in the local job cache when this master published the
+    /// job (its stats and event stream), acknowledged, and handed to the
+    /// job's publisher if it is here (the others read it on `r:JID`).
+    func receiveInCluster(_ jobReturn: JobReturn, _ cluster: ClusterNode, acknowledge: () async throws -> Void) async throws {
+        let stored: Bool
+        do {
+            stored = try await cluster.record(jobReturn)
+        } catch {
+            // Not acknowledged: the minion sends it again on its next connection.
+            logger.error("\(error)")
+            return
+        }
+        if !stored { logger.debug("minion \(jobReturn.id): return for \(LogText.escape(jobReturn.jid)) already stored or not expected") }
+        if stored, await registry.isWaiting(jobReturn.jid, for: jobReturn.id) {
+            do { try jobs?.recordReturn(jid: jobReturn.jid, minion: jobReturn.id, value: jobReturn.value, retcode: jobReturn.retcode) } catch {
+                logger.error("job cache: \(error)")
+            }
+        }
+        try await acknowledge()
+        if stored { await registry.deliver(jid: jobReturn.jid, .returned(jobReturn)) }
     }
 }

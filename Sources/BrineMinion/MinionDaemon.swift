@@ -17,6 +17,7 @@ public struct MinionDaemon: Sendable {
     let outbox = ReturnOutbox()
     /// `process_count_max` jobs at once.
     let pool: JobPool
+    let recentJobs: RecentJobs
     /// The connection's requests to the master, for jobs to use whenever they run.
     let link = MasterLink()
 
@@ -24,6 +25,7 @@ public struct MinionDaemon: Sendable {
         self.opts = opts
         self.configDir = configDir
         self.pool = JobPool(limit: JobPool.effectiveLimit(opts))
+        self.recentJobs = RecentJobs(limit: opts.int("minion_jid_queue_hwm") ?? 100)
     }
 
     var id: String { opts.string("id") ?? CoreGrains.hostName() }
@@ -187,6 +189,10 @@ public struct MinionDaemon: Sendable {
                     case .returnAck(let jid):
                         outbox.acknowledge(jid)
                     case .job(let job):
+                        guard recentJobs.isNew(job.jid) else {
+                            Self.logger.debug("jid \(job.jid) already received: ignored")
+                            continue
+                        }
                         let id = self.id
                         var perJob = jobContext
                         if let client = perJob.fileClient as? RemoteFileClient { perJob.pillarSource = Lazy { client.cachedPillar() } }

@@ -3,11 +3,13 @@ import BrineCommandLine
 import BrineCore
 import BrineMaster
 import BrineWire
+import BrineCluster
 import Foundation
+import Logging
 
 /// `brine key` (salt-key): list, accept, reject, delete minion keys and show
 /// fingerprints, with Salt's words, layout and colours.
-struct Key: ParsableCommand {
+struct Key: AsyncParsableCommand {
     static let configuration = CommandConfiguration(commandName: "key", abstract: "Manage minion keys on the master (salt-key).")
 
     @OptionGroup var config: ConfigOptions
@@ -51,9 +53,9 @@ struct Key: ParsableCommand {
     @Flag(name: .customLong("force-color")) var forceColor = false
     @Flag(name: .customLong("no-color")) var noColor = false
 
-    func run() throws {
-        try reportingErrors {
-            try execute()
+    func run() async throws {
+        try await reportingErrors {
+            try await execute()
         }
     }
 
@@ -63,7 +65,7 @@ struct Key: ParsableCommand {
         return .choose(isatty(STDOUT_FILENO) == 1)
     }
 
-    func execute() throws {
+    func execute() async throws {
         if let genKeys {
             try KeyStore.validate(id: genKeys)
             let pair = StaticKeyPair.generate()
@@ -71,15 +73,22 @@ struct Key: ParsableCommand {
             return
         }
         let opts = try config.load(.master)
-        let store = KeyStore(pkiDir: opts.string("pki_dir") ?? "/etc/brine/pki/master")
-        if let accept { return try change(store, glob: accept, action: .accept) }
-        if acceptAll { return try change(store, glob: "*", action: .accept) }
-        if let reject { return try change(store, glob: reject, action: .reject) }
-        if rejectAll { return try change(store, glob: "*", action: .reject) }
-        if let delete { return try change(store, glob: delete, action: .delete) }
-        if deleteAll { return try change(store, glob: "*", action: .delete) }
-        if let finger { return fingerprints(store, master: KeyFiles.master(opts), glob: finger) }
-        if fingerAll { return fingerprints(store, master: KeyFiles.master(opts), glob: "*") }
+        // In a cluster the keys are the database's: a change here is seen by every master.
+        guard let database = try ClusterNode.database(opts, logger: Logger.brine("brine.key")) else {
+            return try await act(KeyStore(pkiDir: opts.string("pki_dir") ?? "/etc/brine/pki/master"), opts)
+        }
+        try await database.withRunning { database in try await act(ClusterKeys(database: database), opts) }
+    }
+
+    func act(_ store: any MinionKeys, _ opts: Config) async throws {
+        if let accept { return try await change(store, glob: accept, action: .accept) }
+        if acceptAll { return try await change(store, glob: "*", action: .accept) }
+        if let reject { return try await change(store, glob: reject, action: .reject) }
+        if rejectAll { return try await change(store, glob: "*", action: .reject) }
+        if let delete { return try await change(store, glob: delete, action: .delete) }
+        if deleteAll { return try await change(store, glob: "*", action: .delete) }
+        if let finger { return await fingerprints(store, master: KeyFiles.master(opts), glob: finger) }
+        if fingerAll { return await fingerprints(store, master: KeyFiles.master(opts), glob: "*") }
         var statuses = KeyStore.Status.allCases
         if let list {
             guard let chosen = KeyStore.Status.parse(list) else {
@@ -87,23 +96,23 @@ struct Key: ParsableCommand {
             }
             statuses = chosen
         }
-        show(store, statuses)
+        try await show(store, statuses)
     }
 
-    func show(_ store: KeyStore, _ statuses: [KeyStore.Status]) {
+    func show(_ store: any MinionKeys, _ statuses: [KeyStore.Status]) async throws {
         if out == "json" {
             // Salt's key order for the JSON form.
             let order: [KeyStore.Status] = [.pending, .rejected, .accepted, .denied]
             var data = BrineCore.Value.emptyMap.mapValue ?? [:]
             for status in order where statuses.contains(status) {
-                data[status.rawValue] = .list(store.list(status).map(BrineCore.Value.string))
+                data[status.rawValue] = .list(try await store.list(status).map(BrineCore.Value.string))
             }
             print(JSON.encode(.map(data)))
             return
         }
         for status in statuses {
             print(heading(status))
-            for id in store.list(status) { print(item(id, status)) }
+            for id in try await store.list(status) { print(item(id, status)) }
         }
     }
 
@@ -126,12 +135,12 @@ struct Key: ParsableCommand {
         var verb: String { ["accepted": "accept", "rejected": "reject", "deleted": "delete"][rawValue] ?? rawValue }
     }
 
-    func change(_ store: KeyStore, glob: String, action: Action) throws {
+    func change(_ store: any MinionKeys, glob: String, action: Action) async throws {
         let target: KeyStore.Status? = action == .accept ? .accepted : action == .reject ? .rejected : nil
         let sources = KeyStore.sources(for: KeyStore.Action(rawValue: action.verb) ?? .delete,
                                        includeRejected: includeRejected || includeAll, includeDenied: includeDenied || includeAll,
                                        includeAccepted: includeAccepted || includeAll)
-        let matches = store.matching(glob, in: KeyStore.Status.allCases.filter { sources.contains($0) })
+        let matches = try await store.matching(glob, in: KeyStore.Status.allCases.filter { sources.contains($0) })
         guard !matches.isEmpty else {
             let kind = action == .delete ? "keys" : sources == [.pending] ? "unaccepted keys" : "keys"
             print("The key glob '\(glob)' does not match any \(kind).")
@@ -157,16 +166,16 @@ struct Key: ParsableCommand {
         }
         for (id, status) in matches {
             if let target {
-                try store.move(id, from: status, to: target)
+                try await store.move(id, from: status, to: target)
             } else {
-                try store.delete(id, from: status)
+                try await store.delete(id, from: status)
             }
             print("Key for minion \(id) \(action.rawValue).")
         }
     }
 
     /// `master` is the master's pair: `cluster.pem`/`.pub` in a cluster.
-    func fingerprints(_ store: KeyStore, master: KeyFiles, glob: String) {
+    func fingerprints(_ store: any MinionKeys, master: KeyFiles, glob: String) async {
         if glob == "*" {
             var local: [(String, String)] = []
             if let pair = try? master.load() { local.append((master.name + ".pem", KeyFingerprint.of(pair.publicKey))) }
@@ -177,10 +186,10 @@ struct Key: ParsableCommand {
             }
         }
         for status in KeyStore.Status.allCases {
-            let ids = store.list(status).filter { Glob.match($0, glob) }
+            let ids = ((try? await store.list(status)) ?? []).filter { Glob.match($0, glob) }
             guard !ids.isEmpty else { continue }
             print(heading(status))
-            for id in ids { print("\(item(id, status)):  \(store.fingerprint(id, in: status) ?? "(unreadable key)")") }
+            for id in ids { print("\(item(id, status)):  \(await store.fingerprint(id, in: status) ?? "(unreadable key)")") }
         }
     }
 }

@@ -1,0 +1,143 @@
+import BrineCore
+import Logging
+import NIOCore
+import PostgresNIO
+
+/// The cluster's shared state in PostgreSQL (`cluster_database`): minion
+/// keys, where each minion is connected, jobs, their deliveries and
+/// returns, the masters' heartbeats. The database is the truth; the
+/// notifications on `brine_cluster` are hints that wake the other masters
+/// (`ClusterListener`), which re-read what they may have missed whenever
+/// they reconnect.
+///
+/// One `PostgresClient` (a pool) per process; `run()` must be running for
+/// queries to go out (the master runs it in its task group, `brine key` for
+/// the length of its command). The database user needs no superuser right:
+/// it creates and owns these tables, nothing else.
+public final class ClusterDatabase: Sendable {
+    public let url: DatabaseURL
+    /// This master's name in the cluster (`master_id`, else host:port).
+    public let master: String
+    let client: PostgresClient
+    let logger: Logger
+
+    /// The notification channel: payloads `k:ID`, `j:JID`, `r:JID`.
+    static let channel = "brine_cluster"
+
+    public init(url: DatabaseURL, master: String, logger: Logger) throws(BrineError) {
+        self.url = url
+        self.master = master
+        self.logger = logger
+        client = PostgresClient(configuration: try url.clientConfiguration(), backgroundLogger: Logger(label: "brine.cluster.pool", factory: { _ in SwiftLogNoOpLogHandler() }))
+    }
+
+    /// Keeps the pool's connections; returns when the surrounding task is cancelled.
+    public func run() async {
+        await client.run()
+    }
+
+    /// Runs `body` with the pool running (for one-shot commands such as `brine key`).
+    public func withRunning<T: Sendable>(_ body: (ClusterDatabase) async throws -> T) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask {
+                await self.run()
+                return nil
+            }
+            defer { group.cancelAll() }
+            return try await body(self)
+        }
+    }
+
+    /// Creates the tables (idempotent), serialised by a transaction-level
+    /// advisory lock so that masters starting together do not race.
+    public func migrate() async throws {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.migrationLock))", logger: logger)
+            for statement in Self.schema {
+                try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+            }
+        }
+    }
+
+    static let migrationLock: Int64 = 0x6272_696E_6501  // "brine" + 1
+
+    static let schema = [
+        """
+        CREATE TABLE IF NOT EXISTS brine_keys (
+            id TEXT NOT NULL, state TEXT NOT NULL, key BYTEA NOT NULL, changed TIMESTAMPTZ NOT NULL DEFAULT now(),
+            PRIMARY KEY (id, state))
+        """,
+        // One of accepted/pending/rejected per id; a denied key (the id came back with another key) beside it.
+        "CREATE UNIQUE INDEX IF NOT EXISTS brine_keys_one_admitted ON brine_keys (id) WHERE state <> 'minions_denied'",
+        """
+        CREATE TABLE IF NOT EXISTS brine_masters (
+            name TEXT PRIMARY KEY, seen TIMESTAMPTZ NOT NULL DEFAULT now(), tree_digest TEXT NOT NULL DEFAULT '')
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS brine_minions (
+            id TEXT PRIMARY KEY, master TEXT, grains BYTEA, pillar BYTEA, changed TIMESTAMPTZ NOT NULL DEFAULT now())
+        """,
+        "CREATE INDEX IF NOT EXISTS brine_minions_master ON brine_minions (master)",
+        """
+        CREATE TABLE IF NOT EXISTS brine_jobs (
+            jid TEXT PRIMARY KEY, fun TEXT NOT NULL, arguments BYTEA NOT NULL, target TEXT NOT NULL, target_type TEXT NOT NULL,
+            minions TEXT[] NOT NULL, started DOUBLE PRECISION NOT NULL, expires DOUBLE PRECISION NOT NULL,
+            "user" TEXT NOT NULL, origin TEXT NOT NULL, payload BYTEA NOT NULL)
+        """,
+        "CREATE INDEX IF NOT EXISTS brine_jobs_started ON brine_jobs (started)",
+        // pending (for whichever master has the minion), sent (by `master`), returned.
+        """
+        CREATE TABLE IF NOT EXISTS brine_deliveries (
+            jid TEXT NOT NULL REFERENCES brine_jobs ON DELETE CASCADE, minion TEXT NOT NULL, state TEXT NOT NULL, master TEXT,
+            PRIMARY KEY (jid, minion))
+        """,
+        "CREATE INDEX IF NOT EXISTS brine_deliveries_open ON brine_deliveries (minion) WHERE state <> 'returned'",
+        """
+        CREATE TABLE IF NOT EXISTS brine_returns (
+            seq BIGSERIAL, jid TEXT NOT NULL REFERENCES brine_jobs ON DELETE CASCADE, minion TEXT NOT NULL, value BYTEA NOT NULL,
+            retcode INTEGER NOT NULL, received DOUBLE PRECISION NOT NULL, master TEXT NOT NULL, PRIMARY KEY (jid, minion))
+        """,
+        "CREATE INDEX IF NOT EXISTS brine_returns_seq ON brine_returns (jid, seq)",
+    ]
+
+    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+        try await client.withConnection { connection in
+            try await connection.query("BEGIN", logger: logger)
+            do {
+                let result = try await body(connection)
+                try await connection.query("COMMIT", logger: logger)
+                return result
+            } catch {
+                _ = try? await connection.query("ROLLBACK", logger: logger)
+                throw error
+            }
+        }
+    }
+
+    /// A query's rows, all read (the connection goes back to the pool).
+    @discardableResult
+    func rows(_ query: PostgresQuery, on connection: PostgresConnection? = nil) async throws -> [PostgresRow] {
+        let sequence = if let connection { try await connection.query(query, logger: logger) } else { try await client.query(query, logger: logger) }
+        var rows: [PostgresRow] = []
+        for try await row in sequence { rows.append(row) }
+        return rows
+    }
+}
+
+/// What the database said, as an error the master can log and a client can show.
+public struct ClusterError: Error, CustomStringConvertible, Sendable {
+    public let description: String
+
+    init(_ what: String, _ error: any Error) {
+        let detail = (error as? PSQLError).map { psql in
+            psql.serverInfo?[.message].map { "\($0)" } ?? "\(psql.code)"
+        } ?? "\(error)"
+        description = "cluster database: \(what): \(detail)"
+    }
+}
+
+extension ByteBuffer {
+    init(value: Value) { self.init(bytes: MessagePack.encode(value)) }
+
+    var decodedValue: Value { (try? MessagePack.decode(Array(readableBytesView))) ?? .null }
+}

@@ -1,0 +1,316 @@
+import BrineCore
+import BrineWire
+import Foundation
+import NIOCore
+import PostgresNIO
+
+/// Jobs, their deliveries and returns, shared by the cluster's masters.
+///
+/// A job published on any master is recorded with the exact message its
+/// minions get (`payload`) and one delivery per expected minion: `sent` by
+/// the publishing master for its own minions, `pending` for the others,
+/// which the master holding each minion claims (`UPDATE … WHERE state =
+/// 'pending'`: one master sends it) when `j:JID` wakes it, and which a
+/// minion connecting anywhere is sent until the job expires. A return is
+/// stored only against a delivery (no made-up jids), once, and `r:JID`
+/// wakes the publishing master, which streams it to its client.
+extension ClusterDatabase {
+    public struct JobRecord: Sendable {
+        public var jid: String
+        public var fun: String
+        public var arguments: Value
+        public var target: String
+        public var targetType: String
+        public var minions: [String]
+        public var started: Double
+        /// Until when a minion that connects late is still sent the job.
+        public var expires: Double
+        public var user: String
+        /// The message the minions get, as encoded for the wire.
+        public var payload: [UInt8]
+
+        public init(jid: String, fun: String, arguments: Value, target: String, targetType: String, minions: [String], started: Double,
+                    expires: Double, user: String, payload: [UInt8])
+        {
+            self.jid = jid
+            self.fun = fun
+            self.arguments = arguments
+            self.target = target
+            self.targetType = targetType
+            self.minions = minions
+            self.started = started
+            self.expires = expires
+            self.user = user
+            self.payload = payload
+        }
+    }
+
+    /// Records a job before anything is sent: when the database cannot
+    /// take it, the job fails and nothing of it exists.
+    public func record(_ job: JobRecord) async throws {
+        do {
+            try await rows("""
+                INSERT INTO brine_jobs (jid, fun, arguments, target, target_type, minions, started, expires, "user", origin, payload)
+                VALUES (\(job.jid), \(job.fun), \(ByteBuffer(value: job.arguments)), \(job.target), \(job.targetType), \(job.minions),
+                        \(job.started), \(job.expires), \(job.user), \(master), \(ByteBuffer(bytes: job.payload)))
+                """)
+        } catch {
+            throw ClusterError("recording job \(job.jid)", error)
+        }
+    }
+
+    /// Adds deliveries for one batch of a job: `local` are sent by this
+    /// master now, `remote` wait for theirs (notified). Returns the remote
+    /// minions connected to a live master (the others: not connected; their
+    /// delivery waits for them until the job expires).
+    public func deliver(jid: String, local: [String], remote: [String]) async throws -> Set<String> {
+        do {
+            return try await transaction { connection in
+                try await rows("""
+                    INSERT INTO brine_deliveries (jid, minion, state, master)
+                    SELECT \(jid), minion, 'sent', \(master) FROM unnest(\(local)::text[]) AS minion
+                    UNION ALL SELECT \(jid), minion, 'pending', NULL FROM unnest(\(remote)::text[]) AS minion
+                    ON CONFLICT DO NOTHING
+                    """, on: connection)
+                guard !remote.isEmpty else { return [] }
+                try await rows("SELECT pg_notify('brine_cluster', \("j:" + jid))", on: connection)
+                let connected = try await rows("""
+                    SELECT m.id FROM brine_minions m JOIN brine_masters a ON a.name = m.master
+                    WHERE m.id = ANY(\(remote)) AND a.seen > now() - interval '15 seconds'
+                    """, on: connection)
+                return Set(try connected.map { try $0.decode(String.self) })
+            }
+        } catch {
+            throw ClusterError("delivering job \(jid)", error)
+        }
+    }
+
+    /// Claims a job's pending deliveries for minions connected here: the
+    /// minions this master must send it to, and the message (nil when the
+    /// job expired or nothing was left to claim).
+    public func claim(jid: String, connected: [String]) async throws -> (minions: [String], payload: [UInt8])? {
+        do {
+            let claimed = try await rows("""
+                UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
+                WHERE d.jid = \(jid) AND j.jid = d.jid AND d.state = 'pending' AND d.minion = ANY(\(connected))
+                  AND j.expires > \(Date().timeIntervalSince1970)
+                RETURNING d.minion, j.payload
+                """)
+            guard let first = claimed.first else { return nil }
+            let payload = try first.decode((String, ByteBuffer).self).1
+            return (try claimed.map { try $0.decode((String, ByteBuffer).self).0 }, Array(payload.readableBytesView))
+        } catch {
+            throw ClusterError("claiming job \(jid)", error)
+        }
+    }
+
+    /// Minions just connected here: marks them as this master's and claims
+    /// every unexpired job they have not returned (pending anywhere, or sent
+    /// by a master they left). Minions drop a jid they already ran
+    /// (`minion_jid_queue_hwm`), so a job is not run twice.
+    public func connected(_ ids: [String]) async throws -> [(minion: String, jid: String, payload: [UInt8])] {
+        do {
+            return try await transaction { connection in
+                try await rows("""
+                    INSERT INTO brine_minions (id, master) SELECT id, \(master) FROM unnest(\(ids)::text[]) AS id
+                    ON CONFLICT (id) DO UPDATE SET master = excluded.master, changed = now()
+                    """, on: connection)
+                return try await rows("""
+                    UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
+                    WHERE d.minion = ANY(\(ids)) AND j.jid = d.jid AND d.state <> 'returned'
+                      AND j.expires > \(Date().timeIntervalSince1970)
+                    RETURNING d.minion, d.jid, j.payload
+                    """, on: connection).map { row in
+                    let (minion, jid, payload) = try row.decode((String, String, ByteBuffer).self)
+                    return (minion, jid, Array(payload.readableBytesView))
+                }
+            }
+        } catch {
+            throw ClusterError("recording connected minions", error)
+        }
+    }
+
+    /// Minions that left this master (not another's since).
+    public func disconnected(_ ids: [String]) async throws {
+        do {
+            try await rows("UPDATE brine_minions SET master = NULL, changed = now() WHERE id = ANY(\(ids)) AND master = \(master)")
+        } catch {
+            throw ClusterError("recording disconnected minions", error)
+        }
+    }
+
+    /// Grains and compiled pillar, for targeting from any master.
+    public func setData(_ entries: [(id: String, grains: Value, pillar: Value)]) async throws {
+        do {
+            try await rows("""
+                INSERT INTO brine_minions (id, master, grains, pillar)
+                SELECT id, \(master), grains, pillar FROM unnest(\(entries.map(\.id))::text[], \(entries.map { ByteBuffer(value: $0.grains) })::bytea[],
+                                                          \(entries.map { ByteBuffer(value: $0.pillar) })::bytea[]) AS e(id, grains, pillar)
+                ON CONFLICT (id) DO UPDATE SET grains = excluded.grains, pillar = excluded.pillar, changed = now()
+                """)
+        } catch {
+            throw ClusterError("recording grains", error)
+        }
+    }
+
+    /// Grains and pillar last recorded for these minions (absent: never seen).
+    public func data(_ ids: [String]) async throws -> [String: (grains: Value, pillar: Value)] {
+        do {
+            var out: [String: (grains: Value, pillar: Value)] = [:]
+            for row in try await rows("SELECT id, grains, pillar FROM brine_minions WHERE id = ANY(\(ids))") {
+                let (id, grains, pillar) = try row.decode((String, ByteBuffer?, ByteBuffer?).self)
+                out[id] = (grains?.decodedValue ?? .emptyMap, pillar?.decodedValue ?? .emptyMap)
+            }
+            return out
+        } catch {
+            throw ClusterError("reading grains", error)
+        }
+    }
+
+    public struct StoredReturn: Sendable {
+        public var seq: Int64
+        public var jid: String
+        public var minion: String
+        public var value: Value
+        public var retcode: Int
+    }
+
+    /// Stores returns received here, each only when its minion has an open
+    /// delivery of that job, and notifies `r:JID` once per job. Returns the
+    /// (jid, minion) pairs stored now; the others were duplicates or not
+    /// expected.
+    public func recordReturns(_ returns: [JobReturn]) async throws -> Set<ReturnKey> {
+        guard !returns.isEmpty else { return [] }
+        do {
+            return try await transaction { connection in
+                let stored = try await rows("""
+                    WITH r AS (SELECT * FROM unnest(\(returns.map(\.jid))::text[], \(returns.map(\.id))::text[],
+                                                   \(returns.map { ByteBuffer(value: $0.value) })::bytea[], \(returns.map(\.retcode))::int8[])
+                               AS r(jid, minion, value, retcode)),
+                    open AS (UPDATE brine_deliveries d SET state = 'returned' FROM r
+                             WHERE d.jid = r.jid AND d.minion = r.minion AND d.state <> 'returned' RETURNING d.jid, d.minion)
+                    INSERT INTO brine_returns (jid, minion, value, retcode, received, master)
+                    SELECT r.jid, r.minion, r.value, r.retcode, \(Date().timeIntervalSince1970), \(master) FROM r JOIN open USING (jid, minion)
+                    ON CONFLICT DO NOTHING RETURNING jid, minion
+                    """, on: connection).map { row in
+                    let (jid, minion) = try row.decode((String, String).self)
+                    return ReturnKey(jid: jid, minion: minion)
+                }
+                let jids = Array(Set(stored.map(\.jid)))
+                if !jids.isEmpty {
+                    try await rows("SELECT pg_notify('brine_cluster', 'r:' || jid) FROM unnest(\(jids)::text[]) AS jid", on: connection)
+                }
+                return Set(stored)
+            }
+        } catch {
+            throw ClusterError("recording returns", error)
+        }
+    }
+
+    /// A job's returns stored after `seq` by other masters, oldest first.
+    public func returns(jid: String, after seq: Int64) async throws -> [StoredReturn] {
+        do {
+            return try await rows("""
+                SELECT seq, minion, value, retcode FROM brine_returns WHERE jid = \(jid) AND seq > \(seq) AND master <> \(master) ORDER BY seq
+                """).map { row in
+                let (seq, minion, value, retcode) = try row.decode((Int64, String, ByteBuffer, Int).self)
+                return StoredReturn(seq: seq, jid: jid, minion: minion, value: value.decodedValue, retcode: retcode)
+            }
+        } catch {
+            throw ClusterError("reading returns of \(jid)", error)
+        }
+    }
+
+    /// This master is alive (every few seconds), with the digest of its
+    /// file and pillar trees; the digests of the other live masters.
+    public func heartbeat(treeDigest: String) async throws -> [String: String] {
+        do {
+            try await rows("""
+                INSERT INTO brine_masters (name, seen, tree_digest) VALUES (\(master), now(), \(treeDigest))
+                ON CONFLICT (name) DO UPDATE SET seen = now(), tree_digest = excluded.tree_digest
+                """)
+            var out: [String: String] = [:]
+            for row in try await rows("SELECT name, tree_digest FROM brine_masters WHERE seen > now() - interval '15 seconds' AND name <> \(master)") {
+                let (name, digest) = try row.decode((String, String).self)
+                out[name] = digest
+            }
+            return out
+        } catch {
+            throw ClusterError("heartbeat", error)
+        }
+    }
+
+    /// At start: minions this master held before it died are no longer here.
+    public func forgetConnections() async throws {
+        do {
+            try await rows("UPDATE brine_minions SET master = NULL WHERE master = \(master)")
+        } catch {
+            throw ClusterError("clearing this master's connections", error)
+        }
+    }
+
+    /// Drops jobs (with their deliveries and returns) older than `hours`.
+    public func expire(olderThanHours hours: Int) async throws {
+        guard hours > 0 else { return }
+        do {
+            try await rows("DELETE FROM brine_jobs WHERE started < \(Date().timeIntervalSince1970 - Double(hours) * 3600)")
+        } catch {
+            throw ClusterError("expiring jobs", error)
+        }
+    }
+}
+
+/// One minion's return for one job.
+public struct ReturnKey: Hashable, Sendable {
+    public var jid: String
+    public var minion: String
+
+    public init(jid: String, minion: String) {
+        self.jid = jid
+        self.minion = minion
+    }
+}
+
+/// What `brine jobs` reads in a cluster: every master's jobs and returns.
+extension ClusterDatabase {
+    public func jobs(limit: Int) async throws -> [JobRecord] {
+        do {
+            return try await rows("""
+                SELECT jid, fun, arguments, target, target_type, minions, started, expires, "user" FROM brine_jobs ORDER BY started DESC LIMIT \(limit)
+                """).map(Self.job)
+        } catch {
+            throw ClusterError("listing jobs", error)
+        }
+    }
+
+    public func job(_ jid: String) async throws -> JobRecord? {
+        do {
+            return try await rows("""
+                SELECT jid, fun, arguments, target, target_type, minions, started, expires, "user" FROM brine_jobs WHERE jid = \(jid)
+                """).first.map(Self.job)
+        } catch {
+            throw ClusterError("reading job \(jid)", error)
+        }
+    }
+
+    /// A job's returns, oldest first, and which expected minions were never sent it.
+    public func outcome(_ jid: String) async throws -> (returns: [StoredReturn], unsent: Set<String>) {
+        do {
+            let returns = try await rows("SELECT seq, minion, value, retcode FROM brine_returns WHERE jid = \(jid) ORDER BY seq").map { row in
+                let (seq, minion, value, retcode) = try row.decode((Int64, String, ByteBuffer, Int).self)
+                return StoredReturn(seq: seq, jid: jid, minion: minion, value: value.decodedValue, retcode: retcode)
+            }
+            let unsent = try await rows("SELECT minion FROM brine_deliveries WHERE jid = \(jid) AND state = 'pending'").map { try $0.decode(String.self) }
+            return (returns, Set(unsent))
+        } catch {
+            throw ClusterError("reading job \(jid)", error)
+        }
+    }
+
+    static func job(_ row: PostgresRow) throws -> JobRecord {
+        let (jid, fun, arguments, target, targetType, minions, started, expires, user) =
+            try row.decode((String, String, ByteBuffer, String, String, [String], Double, Double, String).self)
+        return JobRecord(jid: jid, fun: fun, arguments: arguments.decodedValue, target: target, targetType: targetType, minions: minions,
+                         started: started, expires: expires, user: user, payload: [])
+    }
+}

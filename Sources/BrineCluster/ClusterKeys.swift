@@ -1,0 +1,168 @@
+import BrineCore
+import BrineWire
+import Crypto
+import NIOCore
+import PostgresNIO
+
+/// Minion keys in the cluster's database, in Salt's four sections (the
+/// `state` column holds `KeyStore.Status`'s directory names). Every change
+/// is one statement that names the state it starts from (`UPDATE … WHERE
+/// state = old`), so two masters or two `brine key` runs racing on a key
+/// cannot both win; each change notifies `k:ID`, and every master re-reads
+/// that key and closes a session whose key is no longer accepted.
+public struct ClusterKeys: MinionKeys {
+    let database: ClusterDatabase
+
+    public init(database: ClusterDatabase) {
+        self.database = database
+    }
+
+    public func list(_ status: KeyStore.Status) async throws -> [String] {
+        do {
+            return try await database.rows("SELECT id FROM brine_keys WHERE state = \(status.rawValue) ORDER BY id").map { try $0.decode(String.self) }
+        } catch {
+            throw ClusterError("listing keys", error)
+        }
+    }
+
+    /// Every key with its section (a master's snapshot).
+    public func all() async throws -> [(id: String, status: KeyStore.Status, key: [UInt8])] {
+        do {
+            return try await database.rows("SELECT id, state, key FROM brine_keys").compactMap { row in
+                let (id, state, key) = try row.decode((String, String, ByteBuffer).self)
+                return KeyStore.Status(rawValue: state).map { (id, $0, Array(key.readableBytesView)) }
+            }
+        } catch {
+            throw ClusterError("reading keys", error)
+        }
+    }
+
+    /// The admitted (not denied) section of one id, and its key.
+    public func admitted(_ id: String) async throws -> (status: KeyStore.Status, key: [UInt8])? {
+        do {
+            let rows = try await database.rows("SELECT state, key FROM brine_keys WHERE id = \(id) AND state <> 'minions_denied'")
+            guard let row = rows.first else { return nil }
+            let (state, key) = try row.decode((String, ByteBuffer).self)
+            return KeyStore.Status(rawValue: state).map { ($0, Array(key.readableBytesView)) }
+        } catch {
+            throw ClusterError("reading the key of \(id)", error)
+        }
+    }
+
+    public func status(of id: String) async throws -> KeyStore.Status? {
+        guard (try? KeyStore.validate(id: id)) != nil else { return nil }
+        if let admitted = try await admitted(id) { return admitted.status }
+        let denied = try await database.rows("SELECT 1 FROM brine_keys WHERE id = \(id) AND state = 'minions_denied'")
+        return denied.isEmpty ? nil : .denied
+    }
+
+    public func publicKey(_ id: String, in status: KeyStore.Status) async throws -> Curve25519.KeyAgreement.PublicKey {
+        let rows: [PostgresRow]
+        do {
+            rows = try await database.rows("SELECT key FROM brine_keys WHERE id = \(id) AND state = \(status.rawValue)")
+        } catch {
+            throw ClusterError("reading the key of \(id)", error)
+        }
+        guard let bytes = try rows.first?.decode(ByteBuffer.self) else {
+            throw BrineError(.notAvailable, "no \(status.heading.lowercased()) key for \(id)")
+        }
+        return try Curve25519.KeyAgreement.PublicKey(rawRepresentation: Array(bytes.readableBytesView))
+    }
+
+    /// As `KeyStore.admit`: a new id goes to pending (accepted when
+    /// autosigned), unless `maximumPending` keys already wait; a known id
+    /// with the same key keeps its section; with another key the new key
+    /// is recorded as denied. The insert is conditional on no other row
+    /// for the id (a unique index), so two masters admitting one id at
+    /// once record one key.
+    public func admit(id: String, key: Curve25519.KeyAgreement.PublicKey, autoAccept: Bool, autosign: [String], maximumPending: Int) async throws -> KeyAdmission {
+        try KeyStore.validate(id: id)
+        let raw = ByteBuffer(bytes: key.rawRepresentation)
+        let autosigned = autoAccept || autosign.contains { Glob.match(id, $0) }
+        let state = (autosigned ? KeyStore.Status.accepted : .pending).rawValue
+        do {
+            let inserted = try await database.rows("""
+                WITH added AS (
+                    INSERT INTO brine_keys (id, state, key)
+                    SELECT \(id), \(state), \(raw)
+                    WHERE \(autosigned) OR (SELECT count(*) FROM brine_keys WHERE state = 'minions_pre') < \(maximumPending)
+                    ON CONFLICT DO NOTHING RETURNING id)
+                SELECT pg_notify('brine_cluster', 'k:' || id) FROM added
+                """)
+            if !inserted.isEmpty { return autosigned ? .accepted : .pending }
+            guard let known = try await admitted(id) else { return .rejected }
+            if known.key == key.rawRepresentation.map({ $0 }) {
+                switch known.status {
+                case .accepted: return .accepted
+                case .rejected: return .rejected
+                case .pending, .denied: return .pending
+                }
+            }
+            try await database.rows("""
+                WITH denied AS (
+                    INSERT INTO brine_keys (id, state, key) VALUES (\(id), 'minions_denied', \(raw))
+                    ON CONFLICT (id, state) DO UPDATE SET key = excluded.key, changed = now() RETURNING id)
+                SELECT pg_notify('brine_cluster', 'k:' || id) FROM denied
+                """)
+            return .denied
+        } catch let error as BrineError {
+            throw error
+        } catch {
+            throw ClusterError("admitting \(id)", error)
+        }
+    }
+
+    /// Moves one key, atomically: nothing happens when the key is no longer
+    /// in `from`. Accepting a denied key replaces the id's other key, as
+    /// Salt's rename over the accepted file does.
+    public func move(_ id: String, from: KeyStore.Status, to: KeyStore.Status) async throws {
+        try KeyStore.validate(id: id)
+        let moved: Bool
+        do {
+            moved = try await database.transaction { connection in
+                if from == .denied {
+                    try await database.rows("DELETE FROM brine_keys WHERE id = \(id) AND state NOT IN ('minions_denied', \(to.rawValue))", on: connection)
+                    if to != .denied {
+                        try await database.rows("DELETE FROM brine_keys WHERE id = \(id) AND state = \(to.rawValue)", on: connection)
+                    }
+                }
+                let rows = try await database.rows("""
+                    UPDATE brine_keys SET state = \(to.rawValue), changed = now() WHERE id = \(id) AND state = \(from.rawValue) RETURNING id
+                    """, on: connection)
+                try await database.rows("SELECT pg_notify('brine_cluster', \("k:" + id))", on: connection)
+                return !rows.isEmpty
+            }
+        } catch {
+            throw ClusterError("moving the key of \(id)", error)
+        }
+        guard moved else { throw BrineError(.io, "the key of \(id) is no longer \(from.heading.lowercased().replacingOccurrences(of: " keys", with: "")): another master or brine key changed it") }
+    }
+
+    public func delete(_ id: String, from status: KeyStore.Status) async throws {
+        try KeyStore.validate(id: id)
+        let deleted: [PostgresRow]
+        do {
+            deleted = try await database.rows("""
+                WITH gone AS (DELETE FROM brine_keys WHERE id = \(id) AND state = \(status.rawValue) RETURNING id)
+                SELECT pg_notify('brine_cluster', 'k:' || id) FROM gone
+                """)
+        } catch {
+            throw ClusterError("deleting the key of \(id)", error)
+        }
+        guard !deleted.isEmpty else { throw BrineError(.io, "the key of \(id) was already gone: another master or brine key changed it") }
+    }
+
+    public func preseed(id: String, key: Curve25519.KeyAgreement.PublicKey) async throws {
+        try KeyStore.validate(id: id)
+        let raw = ByteBuffer(bytes: key.rawRepresentation)
+        do {
+            try await database.transaction { connection in
+                try await database.rows("DELETE FROM brine_keys WHERE id = \(id)", on: connection)
+                try await database.rows("INSERT INTO brine_keys (id, state, key) VALUES (\(id), 'minions', \(raw))", on: connection)
+                try await database.rows("SELECT pg_notify('brine_cluster', \("k:" + id))", on: connection)
+            }
+        } catch {
+            throw ClusterError("pre-seeding the key of \(id)", error)
+        }
+    }
+}

@@ -1,0 +1,303 @@
+import BrineCluster
+import BrineCore
+import BrineWire
+import Crypto
+import Foundation
+import Logging
+
+/// This master as one of a cluster (`cluster_database`): what the other
+/// parts ask of the cluster, and what it does when the database says
+/// something changed.
+///
+/// - Keys: a snapshot of the accepted keys (publishes and reconnect storms
+///   read it, not the database), re-read per key on `k:ID` and whole on
+///   every reconnect; a key no longer accepted closes its session here.
+/// - Jobs: `j:JID` → this master claims the job's pending deliveries for
+///   the minions connected here and sends them; a minion that connects is
+///   sent every unexpired job it has not returned.
+/// - Returns: stored in batches (`Batcher`); `r:JID` → the publisher of
+///   that job, if it is here, reads the new returns and streams them.
+/// - A heartbeat (every 5 s) with the digest of the file and pillar trees,
+///   a warning when another live master's differs; `keep_jobs` cleanup on
+///   one master at a time (an advisory lock).
+public actor ClusterNode {
+    public nonisolated let database: ClusterDatabase
+    nonisolated let store: ClusterKeys
+    let registry: MinionRegistry
+    let logger: Logger
+    nonisolated let opts: Config
+    /// How long a job stays deliverable to minions that were not connected (seconds).
+    nonisolated let jobTTL: Double
+
+    private var accepted: [String: [UInt8]] = [:]
+    /// Per job published here: the last return read from other masters.
+    private var cursors: [String: Int64] = [:]
+    private var digestsWarnedAbout: [String: String] = [:]
+
+    nonisolated let returnBatch: Batcher<JobReturn, Set<ReturnKey>>
+    nonisolated let connectBatch: Batcher<String, [(minion: String, jid: String, payload: [UInt8])]>
+    nonisolated let disconnectBatch: Batcher<String, Void>
+    nonisolated let dataBatch: Batcher<(id: String, grains: Value, pillar: Value), Void>
+
+    /// nil when `cluster_database` is not set.
+    public static func configured(_ opts: Config, registry: MinionRegistry, logger: Logger) throws -> ClusterNode? {
+        guard let database = try ClusterNode.database(opts, logger: logger) else { return nil }
+        return ClusterNode(database: database, registry: registry, logger: logger, opts: opts)
+    }
+
+    /// The database of `cluster_database` (nil when unset), for `brine key` and `brine jobs` too.
+    public static func database(_ opts: Config, logger: Logger) throws -> ClusterDatabase? {
+        guard let text = opts.string("cluster_database"), !text.isEmpty else { return nil }
+        let url = try DatabaseURL(text)
+        let name = opts.string("master_id").flatMap { $0.isEmpty ? nil : $0 }
+            ?? "\(ProcessInfo.processInfo.hostName):\(opts.int("ret_port") ?? 4506)"
+        return try ClusterDatabase(url: url, master: name, logger: logger)
+    }
+
+    init(database: ClusterDatabase, registry: MinionRegistry, logger: Logger, opts: Config) {
+        self.database = database
+        self.store = ClusterKeys(database: database)
+        self.registry = registry
+        self.logger = logger
+        self.opts = opts
+        jobTTL = Double(max(1, opts.int("cluster_job_ttl") ?? 300))
+        returnBatch = Batcher { [database] in try await database.recordReturns($0) }
+        connectBatch = Batcher { [database] in try await database.connected($0) }
+        disconnectBatch = Batcher { [database] in try await database.disconnected($0) }
+        dataBatch = Batcher { [database] in try await database.setData($0) }
+    }
+
+    /// The keys as the master sees them: the accepted ones from the snapshot.
+    public nonisolated var keys: any MinionKeys { CachedClusterKeys(node: self) }
+
+    // MARK: Start and run
+
+    /// Before minions are served: the tables exist, this master's old
+    /// connections are forgotten, the key snapshot is read. Needs the
+    /// database's pool running (`database.run()`); gives up after 15 s
+    /// with a clear error.
+    func prepare() async throws {
+        do {
+            try await withDeadline(seconds: 15) { [database] in
+                try await database.migrate()
+                try await database.forgetConnections()
+            }
+            try await reloadKeys()
+        } catch is DeadlineExceeded {
+            throw BrineError(.config, "cluster database \(database.url.redacted) did not answer within 15 s",
+                             hint: "check that PostgreSQL runs there and cluster_database's user, password and database")
+        }
+        logger.info("cluster \(opts.string("cluster_id") ?? ""): master \(database.master) on \(database.url.redacted)")
+    }
+
+    /// Listens, beats and cleans up until cancelled.
+    func serve() async {
+        await withDiscardingTaskGroup { tasks in
+            tasks.addTask { await self.database.listen { await self.handle($0) } }
+            tasks.addTask { await self.beat() }
+            tasks.addTask {
+                await self.database.singleton("keep_jobs") {
+                    while !Task.isCancelled {
+                        do { try await self.database.expire(olderThanHours: self.opts.int("keep_jobs") ?? 24) } catch {
+                            self.logger.error("\(error)")
+                        }
+                        try? await Task.sleep(for: .seconds(3600))
+                    }
+                }
+            }
+        }
+    }
+
+    func handle(_ event: ClusterEvent) async {
+        do {
+            switch event {
+            case .key(let id): try await reloadKey(id)
+            case .job(let jid): try await claim(jid)
+            case .returns(let jid): try await readReturns(jid)
+            case .caughtUp: try await catchUp()
+            }
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+
+    /// After every (re)connect: whatever notifications were missed.
+    func catchUp() async throws {
+        try await reloadKeys()
+        let local = await registry.connectedIDs
+        if !local.isEmpty { await send(try await database.connected(local)) }
+        for jid in cursors.keys { try await readReturns(jid) }
+    }
+
+    // MARK: Keys
+
+    func reloadKeys() async throws {
+        var snapshot: [String: [UInt8]] = [:]
+        for entry in try await store.all() where entry.status == .accepted { snapshot[entry.id] = entry.key }
+        accepted = snapshot
+        await revokeUnaccepted()
+    }
+
+    func reloadKey(_ id: String) async throws {
+        if let admitted = try await store.admitted(id), admitted.status == .accepted {
+            accepted[id] = admitted.key
+        } else {
+            accepted[id] = nil
+        }
+        await revokeUnaccepted()
+    }
+
+    func revokeUnaccepted() async {
+        let snapshot = accepted
+        let revoked = await registry.revoke(keeping: Set(snapshot.keys), isAccepted: { snapshot[$0] != nil })
+        for id in revoked {
+            logger.warning("minion \(LogText.escape(id)): key no longer accepted, connection closed")
+        }
+        if !revoked.isEmpty { Task { for id in revoked { await minionDisconnected(id) } } }
+    }
+
+    var acceptedIDs: [String] { accepted.keys.sorted() }
+
+    func acceptedKey(_ id: String) -> [UInt8]? { accepted[id] }
+
+    func noteAccepted(_ id: String, key: [UInt8]) { accepted[id] = key }
+
+    // MARK: Jobs
+
+    /// Claims a job's pending deliveries for minions connected here and sends it.
+    func claim(_ jid: String) async throws {
+        let local = await registry.connectedIDs
+        guard !local.isEmpty, let claimed = try await database.claim(jid: jid, connected: local) else { return }
+        await send(claimed.minions.map { (minion: $0, jid: jid, payload: claimed.payload) })
+    }
+
+    /// A minion admitted here: recorded as connected here, and sent its pending jobs.
+    nonisolated func minionConnected(_ id: String) async {
+        do {
+            let pending = try await connectBatch.submit(id).filter { $0.minion == id }
+            if !pending.isEmpty {
+                logger.info("minion \(id): sending \(pending.count) job(s) published while it was away")
+                await send(pending)
+            }
+        } catch {
+            logger.error("\(error)")
+        }
+    }
+
+    nonisolated func minionDisconnected(_ id: String) async {
+        do { try await disconnectBatch.submit(id) } catch { logger.error("\(error)") }
+    }
+
+    nonisolated func minionData(_ id: String, grains: Value, pillar: Value) async {
+        do { try await dataBatch.submit((id, grains, pillar)) } catch { logger.error("\(error)") }
+    }
+
+    nonisolated func send(_ jobs: [(minion: String, jid: String, payload: [UInt8])]) async {
+        let sessions = Dictionary(await registry.sessions(Set(jobs.map(\.minion))).map { ($0.id, $0.session) }, uniquingKeysWith: { a, _ in a })
+        for job in jobs {
+            // A failed send leaves the delivery `sent`: the minion gets it again when it reconnects.
+            _ = try? sessions[job.minion]??.enqueue(job.payload, deadline: Publisher.sendDeadline)
+        }
+    }
+
+    // MARK: Returns
+
+    /// A publish here starts following its job's returns from other masters.
+    func follow(_ jid: String) { cursors[jid] = 0 }
+
+    func unfollow(_ jid: String) { cursors[jid] = nil }
+
+    /// New returns of a job published here, received by other masters.
+    func readReturns(_ jid: String) async throws {
+        guard let cursor = cursors[jid] else { return }
+        let returns = try await database.returns(jid: jid, after: cursor)
+        guard let last = returns.last else { return }
+        if cursors[jid] != nil { cursors[jid] = max(cursors[jid] ?? 0, last.seq) }
+        for stored in returns {
+            await registry.deliver(jid: jid, .returned(JobReturn(jid: jid, id: stored.minion, value: stored.value, retcode: stored.retcode)))
+        }
+    }
+
+    /// Stores a return received here: true when it is new and expected.
+    nonisolated func record(_ jobReturn: JobReturn) async throws -> Bool {
+        try await returnBatch.submit(jobReturn).contains(ReturnKey(jid: jobReturn.jid, minion: jobReturn.id))
+    }
+
+    // MARK: Heartbeat
+
+    func beat() async {
+        var digest = TreeDigest.of(opts)
+        var beats = 0
+        while !Task.isCancelled {
+            beats += 1
+            if beats % 60 == 0 { digest = TreeDigest.of(opts) }
+            do {
+                let others = try await database.heartbeat(treeDigest: digest)
+                for (name, theirs) in others where theirs != digest && digestsWarnedAbout[name] != theirs + digest {
+                    digestsWarnedAbout[name] = theirs + digest
+                    logger.warning("cluster: master \(LogText.escape(name))'s file_roots/pillar_roots differ from this master's (digest \(theirs.prefix(12)) here \(digest.prefix(12))): deploy the same trees on every master")
+                }
+            } catch {
+                logger.error("\(error)")
+            }
+            try? await Task.sleep(for: .seconds(5))
+        }
+    }
+}
+
+/// The master's keys in a cluster: reads of the accepted section and
+/// re-admissions of known keys from the snapshot, every change in the database.
+struct CachedClusterKeys: MinionKeys {
+    let node: ClusterNode
+
+    func list(_ status: KeyStore.Status) async throws -> [String] {
+        status == .accepted ? await node.acceptedIDs : try await node.store.list(status)
+    }
+
+    func status(of id: String) async throws -> KeyStore.Status? {
+        await node.acceptedKey(id) != nil ? .accepted : try await node.store.status(of: id)
+    }
+
+    func publicKey(_ id: String, in status: KeyStore.Status) async throws -> Curve25519.KeyAgreement.PublicKey {
+        try await node.store.publicKey(id, in: status)
+    }
+
+    func admit(id: String, key: Curve25519.KeyAgreement.PublicKey, autoAccept: Bool, autosign: [String], maximumPending: Int) async throws -> KeyAdmission {
+        let raw = Array(key.rawRepresentation)
+        if await node.acceptedKey(id) == raw { return .accepted }
+        let admission = try await node.store.admit(id: id, key: key, autoAccept: autoAccept, autosign: autosign, maximumPending: maximumPending)
+        if admission == .accepted { await node.noteAccepted(id, key: raw) }
+        return admission
+    }
+
+    func move(_ id: String, from: KeyStore.Status, to: KeyStore.Status) async throws {
+        try await node.store.move(id, from: from, to: to)
+        try await node.reloadKey(id)
+    }
+
+    func delete(_ id: String, from status: KeyStore.Status) async throws {
+        try await node.store.delete(id, from: status)
+        try await node.reloadKey(id)
+    }
+
+    func preseed(id: String, key: Curve25519.KeyAgreement.PublicKey) async throws {
+        try await node.store.preseed(id: id, key: key)
+        try await node.reloadKey(id)
+    }
+}
+
+struct DeadlineExceeded: Error {}
+
+/// Runs `body`, throwing `DeadlineExceeded` when it takes longer than `seconds`.
+func withDeadline<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
+        return value
+    }
+}

@@ -1,0 +1,177 @@
+import BrineCore
+import BrineModules
+import Foundation
+import Glibc
+import Testing
+
+/// A PostgreSQL server of the test's own (initdb in a temporary directory,
+/// 127.0.0.1, fsync off) with a database `brine` owned by an ordinary role
+/// `brine` (no superuser: what the cluster needs).
+struct ClusterPostgres {
+    static var binaries: String? {
+        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: "/usr/lib/postgresql")) ?? []).compactMap(Int.init).sorted()
+        return versions.last.map { "/usr/lib/postgresql/\($0)/bin" }
+    }
+
+    static var usable: Bool {
+        geteuid() == 0 && getpwnam("postgres") != nil && binaries.map { FileManager.default.isExecutableFile(atPath: $0 + "/initdb") } == true
+    }
+
+    let dir = "/tmp/brine-cluster-pg-\(UUID().uuidString.prefix(8))"
+    let port = testPort()
+    var url: String { "postgresql://brine:cluster%20pw@127.0.0.1:\(port)/brine?sslmode=disable" }
+
+
+    /// A shell line, its output in a file: the server pg_ctl starts keeps
+    /// what it inherited open, so neither a pipe nor Foundation's Process
+    /// (which waits on the child's descriptors) would ever see the end.
+    func run(_ line: String) -> (code: Int32, output: String) {
+        let output = dir + ".out"
+        defer { unlink(output) }
+        let result = try? ProcessRunner().run(Command(["/bin/sh", "-c", "cd / && (\(line)) > \(output) 2>&1 < /dev/null"]))
+        return (Int32(result?.retcode ?? -1), (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
+    }
+
+    func start() throws {
+        let bin = try #require(Self.binaries)
+        if !FileManager.default.fileExists(atPath: dir + "/data") {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let made = run("chown postgres: \(dir) && chmod 700 \(dir) && runuser -u postgres -- \(bin)/initdb -D \(dir)/data --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8")
+            #expect(made.code == 0, "\(made.output)")
+        }
+        let started = run("runuser -u postgres -- \(bin)/pg_ctl -D \(dir)/data -l \(dir)/log -w -o \"-k \(dir) -p \(port) -c listen_addresses=127.0.0.1 -c fsync=off\" start")
+        #expect(started.code == 0, "\(started.output)")
+    }
+
+    func createDatabase() {
+        let made = run("""
+            runuser -u postgres -- psql -h \(dir) -p \(port) -d postgres -v ON_ERROR_STOP=1 -c "CREATE ROLE brine LOGIN PASSWORD 'cluster pw'" -c "CREATE DATABASE brine OWNER brine"
+            """)
+        #expect(made.code == 0, "\(made.output)")
+    }
+
+    func stop(_ mode: String = "fast") {
+        if let bin = Self.binaries { _ = run("runuser -u postgres -- \(bin)/pg_ctl -D \(dir)/data -m \(mode) -w stop") }
+    }
+
+    func remove() {
+        stop("immediate")
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+}
+
+/// Issue 19: three masters sharing keys, jobs and returns through a real
+/// PostgreSQL (`cluster_database`), real minion processes.
+@Suite(.serialized, .enabled(if: ClusterPostgres.usable || ProcessInfo.processInfo.environment["BRINE_REQUIRE_POSTGRES"] == "1"))
+struct ClusterTests {
+    let root = tempDir()
+    let names = ["a", "b", "c"]
+    let ports = [testPort(), testPort(), testPort()]
+
+    func port(_ name: String) -> Int { ports[names.firstIndex(of: name) ?? 0] }
+
+    func configure(_ database: ClusterPostgres) throws {
+        for name in names {
+            try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true)
+            try """
+                interface: 127.0.0.1
+                ret_port: \(port(name))
+                root_dir: \(root)/\(name)
+                cluster_id: test
+                cluster_pki_dir: \(root)/cluster
+                cluster_database: \(database.url)
+                master_id: \(name)
+
+                """.write(toFile: root + "/\(name)/master", atomically: true, encoding: .utf8)
+        }
+    }
+
+    func minionConfig(_ id: String, masters: [String]) throws {
+        try FileManager.default.createDirectory(atPath: root + "/" + id, withIntermediateDirectories: true)
+        try """
+            id: \(id)
+            master: [\(masters.map { "127.0.0.1:\(port($0))" }.joined(separator: ", "))]
+            master_type: failover
+            root_dir: \(root)/\(id)
+            acceptance_wait_time: 0.5
+            acceptance_wait_time_max: 1
+
+            """.write(toFile: root + "/\(id)/minion", atomically: true, encoding: .utf8)
+    }
+
+    func on(_ master: String, _ words: [String]) throws -> Run {
+        try brine(words, environment: ["BRINE_CONFIG_DIR": root + "/" + master])
+    }
+
+    func ping(from master: String, _ target: String, _ extra: [String] = []) throws -> Run {
+        try on(master, [target, "test.ping", "--out", "txt", "-t", "5"] + extra)
+    }
+
+    @Test func threeMastersShareKeysJobsAndReturns() throws {
+        let database = ClusterPostgres()
+        defer {
+            database.remove()
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        try database.start()
+        database.createDatabase()
+        try configure(database)
+        var masters: [String: Daemon] = [:]
+        defer { for daemon in masters.values { daemon.stop() } }
+        masters["a"] = try Daemon(["master", "-c", root + "/a"], log: root + "/a.log")
+        #expect(eventually(20) { FileManager.default.fileExists(atPath: root + "/cluster/cluster.pub") }, "\(masters["a"]?.output ?? "")")
+        masters["b"] = try Daemon(["master", "-c", root + "/b"], log: root + "/b.log")
+        masters["c"] = try Daemon(["master", "-c", root + "/c"], log: root + "/c.log")
+        func logs() -> String { names.map { "--- \($0)\n" + (masters[$0]?.output ?? "") }.joined(separator: "\n") }
+
+        try minionConfig("m1", masters: ["b", "c"])
+        try minionConfig("m2", masters: ["c", "a"])
+        var minions: [String: Daemon] = [:]
+        defer { for daemon in minions.values { daemon.stop() } }
+        for id in ["m1", "m2"] { minions[id] = try Daemon(["minion", "-c", root + "/" + id], log: root + "/\(id).log") }
+
+        // Keys are the cluster's: both wait, as seen from A, though they reached B and C.
+        #expect(try eventually(30) { try on("a", ["key", "-l", "un"]).stdout == "Unaccepted Keys:\nm1\nm2\n" }, "\(logs())")
+        // Accepted on B for the minion on C, and on A for the minion on B.
+        #expect(try on("b", ["key", "-y", "-a", "m2"]).stdout.contains("Key for minion m2 accepted."))
+        #expect(try on("a", ["key", "-y", "-a", "m1"]).stdout.contains("Key for minion m1 accepted."))
+        #expect(try on("c", ["key", "-l", "acc"]).stdout == "Accepted Keys:\nm1\nm2\n")
+
+        // A job from A reaches the minions on B and C, and their returns come back to A's client.
+        #expect(try eventually(30) { Set(try ping(from: "a", "*").stdout.split(separator: "\n")) == ["m1: True", "m2: True"] }, "\(logs())")
+        // Grains recorded by C target m2 from B.
+        #expect(try eventually(10) { try on("b", ["-G", "id:m2", "test.ping", "--out", "txt", "-t", "5"]).stdout == "m2: True\n" }, "\(logs())")
+        // Every master's job cache is the cluster's.
+        let listed = try on("c", ["jobs", "list", "--out", "json"])
+        #expect(listed.stdout.contains("\"Function\": \"test.ping\""), "\(listed.stdout)")
+
+        // A job for a minion connected nowhere waits for it: delivered when it comes back.
+        minions["m2"]?.stop()
+        #expect(try eventually(10) { try ping(from: "a", "m2").stdout.contains("Not connected") }, "\(logs())")
+        let marker = root + "/delivered-later"
+        let sent = try on("a", ["m2", "cmd.run", "touch \(marker)", "-t", "2"])
+        #expect(sent.stdout.contains("Not connected"), "\(sent.stdout)")
+        #expect(!FileManager.default.fileExists(atPath: marker))
+        minions["m2"] = try Daemon(["minion", "-c", root + "/m2"], log: root + "/m2b.log")
+        #expect(eventually(30) { FileManager.default.fileExists(atPath: marker) }, "\(logs())\n\(minions["m2"]?.output ?? "")")
+
+        // SIGKILL of B: its minion answers through C.
+        if let b = masters["b"] {
+            kill(b.process.processIdentifier, SIGKILL)
+            b.process.waitUntilExit()
+        }
+        #expect(try eventually(40) { try ping(from: "a", "m1").stdout == "m1: True\n" }, "\(logs())\n\(minions["m1"]?.output ?? "")")
+
+        // The database down: a publish fails with a clear error; back up, the masters catch up and serve.
+        database.stop()
+        let refused = try ping(from: "a", "m1")
+        #expect(refused.code != 0 && refused.stderr.contains("cluster database"), "\(refused.stdout)\(refused.stderr)")
+        try database.start()
+        #expect(try eventually(40) { Set(try ping(from: "a", "*").stdout.split(separator: "\n")) == ["m1: True", "m2: True"] }, "\(logs())")
+
+        // Deleted on C: closed wherever it is connected.
+        #expect(try on("c", ["key", "-y", "-d", "m2"]).stdout.contains("Key for minion m2 deleted."))
+        #expect(eventually(10) { logs().contains("minion m2: key no longer accepted, connection closed") }, "\(logs())")
+        #expect(try ping(from: "a", "*").stdout == "m1: True\n")
+    }
+}
