@@ -45,14 +45,25 @@ struct ReturnSink: Sendable {
     /// job (its stats and event stream), acknowledged, and handed to the
     /// job's publisher if it is here (the others read it on `r:JID`).
     func receiveInCluster(_ jobReturn: JobReturn, _ cluster: ClusterNode, acknowledge: () async throws -> Void) async throws {
-        let stored: Bool
-        do {
-            stored = try await cluster.record(jobReturn)
-        } catch {
-            // Not acknowledged: the minion sends it again on its next connection.
-            logger.error("\(error)")
-            return
+        var stored: Bool? = nil
+        // The database away (a restart, a failover): the return waits here, retried, for up to
+        // two minutes; then it is left unacknowledged and the minion sends it again on its next connection.
+        var delay = 0.5
+        let deadline = ContinuousClock.now + .seconds(120)
+        while stored == nil {
+            do {
+                stored = try await cluster.record(jobReturn)
+            } catch {
+                guard ContinuousClock.now < deadline, !Task.isCancelled else {
+                    logger.error("\(error); the return of \(jobReturn.id) for \(LogText.escape(jobReturn.jid)) is left to the minion to send again")
+                    return
+                }
+                if delay == 0.5 { logger.warning("\(error); retrying") }
+                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+                delay = min(delay * 2, 5)
+            }
         }
+        guard let stored else { return }
         if !stored { logger.debug("minion \(jobReturn.id): return for \(LogText.escape(jobReturn.jid)) already stored or not expected") }
         if stored, await registry.isWaiting(jobReturn.jid, for: jobReturn.id) {
             do { try jobs?.recordReturn(jid: jobReturn.jid, minion: jobReturn.id, value: jobReturn.value, retcode: jobReturn.retcode) } catch {
