@@ -69,6 +69,7 @@ public final class ClusterDatabase: Sendable {
         """,
         // One of accepted/pending/rejected per id; a denied key (the id came back with another key) beside it.
         "CREATE UNIQUE INDEX IF NOT EXISTS brine_keys_one_admitted ON brine_keys (id) WHERE state <> 'minions_denied'",
+        "CREATE INDEX IF NOT EXISTS brine_keys_state ON brine_keys (state)",
         """
         CREATE TABLE IF NOT EXISTS brine_masters (
             name TEXT PRIMARY KEY, seen TIMESTAMPTZ NOT NULL DEFAULT now(), tree_digest TEXT NOT NULL DEFAULT '')
@@ -94,10 +95,11 @@ public final class ClusterDatabase: Sendable {
         "CREATE INDEX IF NOT EXISTS brine_deliveries_open ON brine_deliveries (minion) WHERE state <> 'returned'",
         """
         CREATE TABLE IF NOT EXISTS brine_returns (
-            seq BIGSERIAL, jid TEXT NOT NULL REFERENCES brine_jobs ON DELETE CASCADE, minion TEXT NOT NULL, value BYTEA NOT NULL,
-            retcode INTEGER NOT NULL, received DOUBLE PRECISION NOT NULL, master TEXT NOT NULL, PRIMARY KEY (jid, minion))
+            jid TEXT NOT NULL REFERENCES brine_jobs ON DELETE CASCADE, minion TEXT NOT NULL, value BYTEA NOT NULL,
+            retcode BIGINT NOT NULL, received DOUBLE PRECISION NOT NULL, master TEXT NOT NULL,
+            tx BIGINT NOT NULL DEFAULT pg_current_xact_id()::text::bigint, PRIMARY KEY (jid, minion))
         """,
-        "CREATE INDEX IF NOT EXISTS brine_returns_seq ON brine_returns (jid, seq)",
+        "CREATE INDEX IF NOT EXISTS brine_returns_tx ON brine_returns (jid, tx)",
     ]
 
     func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {

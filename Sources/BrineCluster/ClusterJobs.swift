@@ -85,39 +85,49 @@ extension ClusterDatabase {
         }
     }
 
-    /// Claims a job's pending deliveries for minions connected here: the
-    /// minions this master must send it to, and the message (nil when the
-    /// job expired or nothing was left to claim).
-    public func claim(jid: String, connected: [String]) async throws -> (minions: [String], payload: [UInt8])? {
+    /// Claims pending deliveries for the minions connected here (of one
+    /// job, or of every unexpired job for the periodic sweep): what this
+    /// master must send now.
+    public func claim(jid: String? = nil) async throws -> [(minion: String, jid: String, payload: [UInt8])] {
         do {
-            let claimed = try await rows("""
+            return try await rows("""
                 UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
-                WHERE d.jid = \(jid) AND j.jid = d.jid AND d.state = 'pending' AND d.minion = ANY(\(connected))
-                  AND j.expires > \(Date().timeIntervalSince1970)
-                RETURNING d.minion, j.payload
-                """)
-            guard let first = claimed.first else { return nil }
-            let payload = try first.decode((String, ByteBuffer).self).1
-            return (try claimed.map { try $0.decode((String, ByteBuffer).self).0 }, Array(payload.readableBytesView))
+                WHERE (\(jid)::text IS NULL OR d.jid = \(jid)) AND j.jid = d.jid AND d.state = 'pending'
+                  AND d.minion IN (SELECT id FROM brine_minions WHERE master = \(master)) AND j.expires > \(Date().timeIntervalSince1970)
+                RETURNING d.minion, d.jid, j.payload
+                """).map { row in
+                let (minion, jid, payload) = try row.decode((String, String, ByteBuffer).self)
+                return (minion, jid, Array(payload.readableBytesView))
+            }
         } catch {
-            throw ClusterError("claiming job \(jid)", error)
+            throw ClusterError("claiming jobs", error)
         }
     }
 
-    /// Minions just connected here: marks them as this master's and claims
-    /// every unexpired job they have not returned (pending anywhere, or sent
-    /// by a master they left). Minions drop a jid they already ran
-    /// (`minion_jid_queue_hwm`), so a job is not run twice.
-    public func connected(_ ids: [String]) async throws -> [(minion: String, jid: String, payload: [UInt8])] {
+    /// Minions that connected here or left, in the order it happened
+    /// (the last event per minion counts): the ones connected are marked
+    /// as this master's and get every unexpired job they have not returned
+    /// (pending anywhere, or sent by a master they left); the others are
+    /// marked as connected nowhere unless another master has them since.
+    /// Minions drop a jid they already ran (`minion_jid_queue_hwm`), so a
+    /// job is not run twice.
+    public func presence(_ events: [(id: String, connected: Bool)]) async throws -> [(minion: String, jid: String, payload: [UInt8])] {
+        var last: [String: Bool] = [:]
+        for event in events { last[event.id] = event.connected }
+        let arrived = last.filter(\.value).map(\.key), left = last.filter { !$0.value }.map(\.key)
         do {
             return try await transaction { connection in
+                if !left.isEmpty {
+                    try await rows("UPDATE brine_minions SET master = NULL, changed = now() WHERE id = ANY(\(left)) AND master = \(master)", on: connection)
+                }
+                guard !arrived.isEmpty else { return [] }
                 try await rows("""
-                    INSERT INTO brine_minions (id, master) SELECT id, \(master) FROM unnest(\(ids)::text[]) AS id
+                    INSERT INTO brine_minions (id, master) SELECT id, \(master) FROM unnest(\(arrived)::text[]) AS id
                     ON CONFLICT (id) DO UPDATE SET master = excluded.master, changed = now()
                     """, on: connection)
                 return try await rows("""
                     UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
-                    WHERE d.minion = ANY(\(ids)) AND j.jid = d.jid AND d.state <> 'returned'
+                    WHERE d.minion = ANY(\(arrived)) AND j.jid = d.jid AND d.state <> 'returned'
                       AND j.expires > \(Date().timeIntervalSince1970)
                     RETURNING d.minion, d.jid, j.payload
                     """, on: connection).map { row in
@@ -130,17 +140,17 @@ extension ClusterDatabase {
         }
     }
 
-    /// Minions that left this master (not another's since).
-    public func disconnected(_ ids: [String]) async throws {
-        do {
-            try await rows("UPDATE brine_minions SET master = NULL, changed = now() WHERE id = ANY(\(ids)) AND master = \(master)")
-        } catch {
-            throw ClusterError("recording disconnected minions", error)
-        }
-    }
-
     /// Grains and compiled pillar, for targeting from any master.
-    public func setData(_ entries: [(id: String, grains: Value, pillar: Value)]) async throws {
+    public func setData(_ updates: [(id: String, grains: Value, pillar: Value)]) async throws {
+        // One row per minion (the last), or the upsert would touch a row twice.
+        var index: [String: Int] = [:]
+        var entries: [(id: String, grains: Value, pillar: Value)] = []
+        for update in updates {
+            if let at = index[update.id] { entries[at] = update } else {
+                index[update.id] = entries.count
+                entries.append(update)
+            }
+        }
         do {
             try await rows("""
                 INSERT INTO brine_minions (id, master, grains, pillar)
@@ -168,7 +178,6 @@ extension ClusterDatabase {
     }
 
     public struct StoredReturn: Sendable {
-        public var seq: Int64
         public var jid: String
         public var minion: String
         public var value: Value
@@ -207,14 +216,23 @@ extension ClusterDatabase {
         }
     }
 
-    /// A job's returns stored after `seq` by other masters, oldest first.
-    public func returns(jid: String, after seq: Int64) async throws -> [StoredReturn] {
+    /// A job's returns stored by other masters by transactions from
+    /// `window` on, and the window for the next read: the oldest
+    /// transaction still running now. Rows are not visible in the order
+    /// their ids were taken (one master's batch may commit after another's),
+    /// so the next read goes back to what was in flight; a return may thus be
+    /// read twice (the publisher drops the second), never missed.
+    public func returns(jid: String, from window: Int64) async throws -> (returns: [StoredReturn], next: Int64) {
         do {
-            return try await rows("""
-                SELECT seq, minion, value, retcode FROM brine_returns WHERE jid = \(jid) AND seq > \(seq) AND master <> \(master) ORDER BY seq
-                """).map { row in
-                let (seq, minion, value, retcode) = try row.decode((Int64, String, ByteBuffer, Int).self)
-                return StoredReturn(seq: seq, jid: jid, minion: minion, value: value.decodedValue, retcode: retcode)
+            return try await transaction { connection in
+                let next = try await rows("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", on: connection).first?.decode(Int64.self) ?? window
+                let returns = try await rows("""
+                    SELECT minion, value, retcode FROM brine_returns WHERE jid = \(jid) AND tx >= \(window) AND master <> \(master)
+                    """, on: connection).map { row in
+                    let (minion, value, retcode) = try row.decode((String, ByteBuffer, Int64).self)
+                    return StoredReturn(jid: jid, minion: minion, value: value.decodedValue, retcode: Int(clamping: retcode))
+                }
+                return (returns, next)
             }
         } catch {
             throw ClusterError("reading returns of \(jid)", error)
@@ -296,9 +314,9 @@ extension ClusterDatabase {
     /// A job's returns, oldest first, and which expected minions were never sent it.
     public func outcome(_ jid: String) async throws -> (returns: [StoredReturn], unsent: Set<String>) {
         do {
-            let returns = try await rows("SELECT seq, minion, value, retcode FROM brine_returns WHERE jid = \(jid) ORDER BY seq").map { row in
-                let (seq, minion, value, retcode) = try row.decode((Int64, String, ByteBuffer, Int).self)
-                return StoredReturn(seq: seq, jid: jid, minion: minion, value: value.decodedValue, retcode: retcode)
+            let returns = try await rows("SELECT minion, value, retcode FROM brine_returns WHERE jid = \(jid) ORDER BY received").map { row in
+                let (minion, value, retcode) = try row.decode((String, ByteBuffer, Int64).self)
+                return StoredReturn(jid: jid, minion: minion, value: value.decodedValue, retcode: Int(clamping: retcode))
             }
             let unsent = try await rows("SELECT minion FROM brine_deliveries WHERE jid = \(jid) AND state = 'pending'").map { try $0.decode(String.self) }
             return (returns, Set(unsent))

@@ -49,6 +49,20 @@ public struct ClusterKeys: MinionKeys {
         }
     }
 
+    /// The accepted keys among `ids` (the others are not accepted, or gone).
+    public func accepted(among ids: [String]) async throws -> [String: [UInt8]] {
+        do {
+            var out: [String: [UInt8]] = [:]
+            for row in try await database.rows("SELECT id, key FROM brine_keys WHERE id = ANY(\(ids)) AND state = 'minions'") {
+                let (id, key) = try row.decode((String, ByteBuffer).self)
+                out[id] = Array(key.readableBytesView)
+            }
+            return out
+        } catch {
+            throw ClusterError("reading keys", error)
+        }
+    }
+
     public func status(of id: String) async throws -> KeyStore.Status? {
         guard (try? KeyStore.validate(id: id)) != nil else { return nil }
         if let admitted = try await admitted(id) { return admitted.status }
@@ -120,6 +134,12 @@ public struct ClusterKeys: MinionKeys {
         let moved: Bool
         do {
             moved = try await database.transaction { connection in
+                // The key still where the caller saw it, locked: otherwise nothing
+                // changes (a racing master or brine key acted first, and wins).
+                let present = try await database.rows("""
+                    SELECT 1 FROM brine_keys WHERE id = \(id) AND state = \(from.rawValue) FOR UPDATE
+                    """, on: connection)
+                guard !present.isEmpty else { return false }
                 if from == .denied {
                     try await database.rows("DELETE FROM brine_keys WHERE id = \(id) AND state NOT IN ('minions_denied', \(to.rawValue))", on: connection)
                     if to != .denied {

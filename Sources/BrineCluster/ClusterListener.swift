@@ -29,7 +29,7 @@ extension ClusterDatabase {
     /// reconnecting after a loss (0.5 s, doubling to 5 s). `handle` gets
     /// `caughtUp` as soon as each LISTEN is in place, then every hint, in
     /// order; a payload that is not one of ours is ignored.
-    public func listen(_ handle: @Sendable (ClusterEvent) async -> Void) async {
+    public func listen(_ handle: @escaping @Sendable (ClusterEvent) async -> Void) async {
         var delay = 0.5
         var lostSince: ContinuousClock.Instant? = nil
         while !Task.isCancelled {
@@ -41,8 +41,21 @@ extension ClusterDatabase {
                         lostSince = nil
                         delay = 0.5
                         await handle(.caughtUp)
-                        for try await notification in notifications {
-                            if let event = ClusterEvent(payload: notification.payload) { await handle(event) }
+                        try await withThrowingTaskGroup(of: Void.self) { group in
+                            group.addTask {
+                                for try await notification in notifications {
+                                    if let event = ClusterEvent(payload: notification.payload) { await handle(event) }
+                                }
+                            }
+                            group.addTask {
+                                // A connection cut without a word (a network split) is found by asking.
+                                while true {
+                                    try await Task.sleep(for: .seconds(5))
+                                    try await self.ping(connection)
+                                }
+                            }
+                            try await group.next()
+                            group.cancelAll()
                         }
                     }
                 } catch {
@@ -82,6 +95,22 @@ extension ClusterDatabase {
         }
     }
 
+    /// `SELECT 1`, answered within 5 s or the connection counts as lost.
+    func ping(_ connection: PostgresConnection) async throws {
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            group.addTask {
+                try await self.rows("SELECT 1", on: connection)
+                return true
+            }
+            group.addTask {
+                try await Task.sleep(for: .seconds(5))
+                return false
+            }
+            defer { group.cancelAll() }
+            guard try await group.next() == true else { throw ConnectionSilent() }
+        }
+    }
+
     /// Takes the lock on `connection` if free and runs `body` while the connection lives.
     private func hold(_ key: Int64, _ name: String, on connection: PostgresConnection, _ body: @escaping @Sendable () async -> Void) async {
         guard (try? await rows("SELECT pg_try_advisory_lock(\(key))", on: connection).first?.decode(Bool.self)) == true else { return }
@@ -92,11 +121,15 @@ extension ClusterDatabase {
                 // The lock lives as long as the connection: stop when it goes.
                 while !Task.isCancelled {
                     try? await Task.sleep(for: .seconds(2))
-                    do { try await self.rows("SELECT 1", on: connection) } catch { return }
+                    do { try await self.ping(connection) } catch { return }
                 }
             }
             await group.next()
             group.cancelAll()
         }
     }
+}
+
+struct ConnectionSilent: Error, CustomStringConvertible {
+    var description: String { "no answer within 5 s" }
 }

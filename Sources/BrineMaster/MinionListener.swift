@@ -69,6 +69,12 @@ struct MinionListener: Sendable {
                 try await session.send(MasterMessage.admission(.accepted).encoded())
                 minionID = id
                 await registry.connect(id, session)
+                if cluster != nil, try await keys.status(of: id) != .accepted {
+                    // Revoked between admission and now (its notification found no session to close).
+                    _ = await registry.revoke([id])
+                    logger.warning("minion \(LogText.escape(id)): key no longer accepted, connection closed")
+                    return
+                }
                 logger.info("minion \(id) connected")
                 await cluster?.minionConnected(id)
                 var ending: (any Error)? = nil

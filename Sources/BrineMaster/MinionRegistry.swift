@@ -50,6 +50,18 @@ public actor MinionRegistry {
         return true
     }
 
+    /// Closes the sessions of these minions (their keys are no longer accepted); the ones that were connected.
+    func revoke(_ ids: some Sequence<String>) -> [String] {
+        var revoked: [String] = []
+        for id in ids {
+            guard let session = connected[id]?.session else { continue }
+            disconnect(id, session)
+            session.close()
+            revoked.append(id)
+        }
+        return revoked.sorted()
+    }
+
     /// Closes the sessions of minions whose key is no longer accepted.
     /// - Parameter isAccepted: asked again per minion, so one admitted after the listing is kept.
     func revoke(keeping accepted: Set<String>, isAccepted: (String) -> Bool) -> [String] {

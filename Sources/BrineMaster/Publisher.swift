@@ -1,3 +1,4 @@
+import BrineCluster
 import BrineCore
 import BrineWire
 import Foundation
@@ -137,9 +138,10 @@ struct Publisher: Sendable {
         if let cluster {
             // In the database first: a job the cluster cannot record is refused whole, never half-sent.
             do {
-                try await cluster.database.record(.init(jid: jid, fun: request.fun, arguments: arguments, target: request.target,
-                                                        targetType: request.targetType, minions: expected, started: started,
-                                                        expires: started + max(resolved.timeout, cluster.jobTTL), user: caller.name, payload: job))
+                let record = ClusterDatabase.JobRecord(jid: jid, fun: request.fun, arguments: arguments, target: request.target,
+                                                       targetType: request.targetType, minions: expected, started: started,
+                                                       expires: started + max(resolved.timeout, cluster.jobTTL), user: caller.name, payload: job)
+                try await cluster.answering("recording the job") { try await cluster.database.record(record) }
             } catch {
                 await registry.finish(jid)
                 throw Refusal(.invalid, "\(error)")
@@ -160,8 +162,9 @@ struct Publisher: Sendable {
                 if let cluster {
                     // Minions connected elsewhere get it from their master; the others when they connect, until it expires.
                     let remote = sessions.filter { $0.session == nil }.map(\.id)
+                    let local = sessions.filter { $0.session != nil }.map(\.id)
                     do {
-                        let reachable = try await cluster.database.deliver(jid: jid, local: sessions.filter { $0.session != nil }.map(\.id), remote: remote)
+                        let reachable = try await cluster.answering("delivering the job") { try await cluster.database.deliver(jid: jid, local: local, remote: remote) }
                         for id in remote where !reachable.contains(id) { delivery.notConnected(id) }
                     } catch {
                         logger.error("\(error)")

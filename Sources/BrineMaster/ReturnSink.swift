@@ -45,6 +45,14 @@ struct ReturnSink: Sendable {
     /// job (its stats and event stream), acknowledged, and handed to the
     /// job's publisher if it is here (the others read it on `r:JID`).
     func receiveInCluster(_ jobReturn: JobReturn, _ cluster: ClusterNode, acknowledge: () async throws -> Void) async throws {
+        // A jid is Brine's (20 digits) or a caller's: short ASCII letters, digits, '_' and '-' only.
+        guard !jobReturn.jid.isEmpty, jobReturn.jid.utf8.count <= 64,
+            jobReturn.jid.utf8.allSatisfy({ $0 < 0x80 && (Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber || $0 == 0x5F || $0 == 0x2D) })
+        else {
+            logger.warning("minion \(jobReturn.id) returned for job \(LogText.escape(jobReturn.jid)), which it was not sent: dropped")
+            try await acknowledge()
+            return
+        }
         var stored: Bool? = nil
         // The database away (a restart, a failover): the return waits here, retried, for up to
         // two minutes; then it is left unacknowledged and the minion sends it again on its next connection.

@@ -30,14 +30,16 @@ public actor ClusterNode {
     nonisolated let jobTTL: Double
 
     private var accepted: [String: [UInt8]] = [:]
-    /// Per job published here: the last return read from other masters.
-    private var cursors: [String: Int64] = [:]
+    /// Per job published here: from which transaction to read returns other masters stored (see `ClusterDatabase.returns`).
+    private var windows: [String: Int64] = [:]
     private var digestsWarnedAbout: [String: String] = [:]
 
     nonisolated let returnBatch: Batcher<JobReturn, Set<ReturnKey>>
-    nonisolated let connectBatch: Batcher<String, [(minion: String, jid: String, payload: [UInt8])]>
-    nonisolated let disconnectBatch: Batcher<String, Void>
+    /// Connections and disconnections, in the order they happened.
+    nonisolated let presenceBatch: Batcher<(id: String, connected: Bool), [(minion: String, jid: String, payload: [UInt8])]>
     nonisolated let dataBatch: Batcher<(id: String, grains: Value, pillar: Value), Void>
+    /// Keys to re-read, gathered: a storm of admissions is a few reads, not one per key.
+    nonisolated let keyHints: Batcher<String, Void>
 
     /// nil when `cluster_database` is not set.
     public static func configured(_ opts: Config, registry: MinionRegistry, logger: Logger) throws -> ClusterNode? {
@@ -56,15 +58,39 @@ public actor ClusterNode {
 
     init(database: ClusterDatabase, registry: MinionRegistry, logger: Logger, opts: Config) {
         self.database = database
-        self.store = ClusterKeys(database: database)
+        let store = ClusterKeys(database: database)
+        self.store = store
         self.registry = registry
         self.logger = logger
         self.opts = opts
         jobTTL = Double(max(1, opts.int("cluster_job_ttl") ?? 300))
-        returnBatch = Batcher { [database] in try await database.recordReturns($0) }
-        connectBatch = Batcher { [database] in try await database.connected($0) }
-        disconnectBatch = Batcher { [database] in try await database.disconnected($0) }
+        returnBatch = Batcher { [database] returns in try await ClusterNode.store(returns, in: database) }
+        presenceBatch = Batcher { [database] in try await database.presence($0) }
         dataBatch = Batcher { [database] in try await database.setData($0) }
+        let node = Weak<ClusterNode>()
+        keyHints = Batcher { [store] ids in
+            let current = try await store.accepted(among: Array(Set(ids)))
+            await node.value?.update(Set(ids), to: current)
+        }
+        node.value = self
+    }
+
+    /// One bad return (a value PostgreSQL refuses) must not sink its whole
+    /// batch: when the batch fails, each is stored alone; the error is
+    /// thrown only when none could be (the database is away).
+    static func store(_ returns: [JobReturn], in database: ClusterDatabase) async throws -> Set<ReturnKey> {
+        do {
+            return try await database.recordReturns(returns)
+        } catch {
+            guard returns.count > 1 else { throw error }
+            var stored = Set<ReturnKey>()
+            var failures = 0
+            for single in returns {
+                do { stored.formUnion(try await database.recordReturns([single])) } catch { failures += 1 }
+            }
+            if failures == returns.count { throw error }
+            return stored
+        }
     }
 
     /// The keys as the master sees them: the accepted ones from the snapshot.
@@ -111,7 +137,7 @@ public actor ClusterNode {
     func handle(_ event: ClusterEvent) async {
         do {
             switch event {
-            case .key(let id): try await reloadKey(id)
+            case .key(let id): Task { do { try await keyHints.submit(id) } catch { logger.error("\(error)") } }
             case .job(let jid): try await claim(jid)
             case .returns(let jid): try await readReturns(jid)
             case .caughtUp: try await catchUp()
@@ -125,8 +151,16 @@ public actor ClusterNode {
     func catchUp() async throws {
         try await reloadKeys()
         let local = await registry.connectedIDs
-        if !local.isEmpty { await send(try await database.connected(local)) }
-        for jid in cursors.keys { try await readReturns(jid) }
+        if !local.isEmpty { await send(try await database.presence(local.map { ($0, true) })) }
+        try await sweep()
+    }
+
+    /// Every few seconds, and after a reconnect: deliveries left pending
+    /// for minions here (a hint lost to a database error) and returns of
+    /// jobs published here.
+    func sweep() async throws {
+        await send(try await database.claim())
+        for jid in windows.keys { try await readReturns(jid) }
     }
 
     // MARK: Keys
@@ -139,12 +173,20 @@ public actor ClusterNode {
     }
 
     func reloadKey(_ id: String) async throws {
-        if let admitted = try await store.admitted(id), admitted.status == .accepted {
-            accepted[id] = admitted.key
-        } else {
-            accepted[id] = nil
+        await update([id], to: try await store.accepted(among: [id]))
+    }
+
+    /// The snapshot for these ids, as just read; sessions of ids no longer accepted are closed.
+    func update(_ ids: Set<String>, to current: [String: [UInt8]]) async {
+        var gone: [String] = []
+        for id in ids {
+            accepted[id] = current[id]
+            if current[id] == nil { gone.append(id) }
         }
-        await revokeUnaccepted()
+        guard !gone.isEmpty else { return }
+        let revoked = await registry.revoke(gone)
+        for id in revoked { logger.warning("minion \(LogText.escape(id)): key no longer accepted, connection closed") }
+        if !revoked.isEmpty { Task { for id in revoked { await minionDisconnected(id) } } }
     }
 
     func revokeUnaccepted() async {
@@ -160,32 +202,33 @@ public actor ClusterNode {
 
     func acceptedKey(_ id: String) -> [UInt8]? { accepted[id] }
 
-    func noteAccepted(_ id: String, key: [UInt8]) { accepted[id] = key }
-
     // MARK: Jobs
 
     /// Claims a job's pending deliveries for minions connected here and sends it.
     func claim(_ jid: String) async throws {
-        let local = await registry.connectedIDs
-        guard !local.isEmpty, let claimed = try await database.claim(jid: jid, connected: local) else { return }
-        await send(claimed.minions.map { (minion: $0, jid: jid, payload: claimed.payload) })
+        await send(try await database.claim(jid: jid))
     }
 
-    /// A minion admitted here: recorded as connected here, and sent its pending jobs.
+    /// A minion admitted here: recorded as connected here, and sent its
+    /// pending jobs. Waits 5 s at most (the database away must not hold up
+    /// the minion's session; the write stays queued, in order, and the
+    /// sweep sends what it would have).
     nonisolated func minionConnected(_ id: String) async {
         do {
-            let pending = try await connectBatch.submit(id).filter { $0.minion == id }
+            let pending = try await withDeadline(seconds: 5) { try await self.presenceBatch.submit((id, true)) }.filter { $0.minion == id }
             if !pending.isEmpty {
                 logger.info("minion \(id): sending \(pending.count) job(s) published while it was away")
                 await send(pending)
             }
+        } catch is DeadlineExceeded {
+            logger.warning("cluster database: minion \(id)'s connection not recorded within 5 s; it is sent its pending jobs once it is")
         } catch {
             logger.error("\(error)")
         }
     }
 
     nonisolated func minionDisconnected(_ id: String) async {
-        do { try await disconnectBatch.submit(id) } catch { logger.error("\(error)") }
+        do { _ = try await presenceBatch.submit((id, false)) } catch { logger.error("\(error)") }
     }
 
     nonisolated func minionData(_ id: String, grains: Value, pillar: Value) async {
@@ -203,17 +246,17 @@ public actor ClusterNode {
     // MARK: Returns
 
     /// A publish here starts following its job's returns from other masters.
-    func follow(_ jid: String) { cursors[jid] = 0 }
+    func follow(_ jid: String) { windows[jid] = 0 }
 
-    func unfollow(_ jid: String) { cursors[jid] = nil }
+    func unfollow(_ jid: String) { windows[jid] = nil }
 
-    /// New returns of a job published here, received by other masters.
+    /// New returns of a job published here, received by other masters
+    /// (some again: the publisher's `Delivery` keeps the first).
     func readReturns(_ jid: String) async throws {
-        guard let cursor = cursors[jid] else { return }
-        let returns = try await database.returns(jid: jid, after: cursor)
-        guard let last = returns.last else { return }
-        if cursors[jid] != nil { cursors[jid] = max(cursors[jid] ?? 0, last.seq) }
-        for stored in returns {
+        guard let window = windows[jid] else { return }
+        let read = try await database.returns(jid: jid, from: window)
+        if windows[jid] != nil { windows[jid] = max(windows[jid] ?? 0, read.next) }
+        for stored in read.returns {
             await registry.deliver(jid: jid, .returned(JobReturn(jid: jid, id: stored.minion, value: stored.value, retcode: stored.retcode)))
         }
     }
@@ -226,11 +269,15 @@ public actor ClusterNode {
     // MARK: Heartbeat
 
     func beat() async {
-        var digest = TreeDigest.of(opts)
+        let opts = self.opts
+        // Read off the actor: a large tree must not hold up admissions and hints.
+        func digestOfTrees() async -> String { await Task.detached { TreeDigest.of(opts) }.value }
+        var digest = await digestOfTrees()
         var beats = 0
         while !Task.isCancelled {
             beats += 1
-            if beats % 60 == 0 { digest = TreeDigest.of(opts) }
+            if beats % 60 == 0 { digest = await digestOfTrees() }
+            do { try await sweep() } catch { logger.error("\(error)") }
             do {
                 let others = try await database.heartbeat(treeDigest: digest)
                 for (name, theirs) in others where theirs != digest && digestsWarnedAbout[name] != theirs + digest {
@@ -263,11 +310,10 @@ struct CachedClusterKeys: MinionKeys {
     }
 
     func admit(id: String, key: Curve25519.KeyAgreement.PublicKey, autoAccept: Bool, autosign: [String], maximumPending: Int) async throws -> KeyAdmission {
-        let raw = Array(key.rawRepresentation)
-        if await node.acceptedKey(id) == raw { return .accepted }
-        let admission = try await node.store.admit(id: id, key: key, autoAccept: autoAccept, autosign: autosign, maximumPending: maximumPending)
-        if admission == .accepted { await node.noteAccepted(id, key: raw) }
-        return admission
+        // A known key reconnecting: from the snapshot. Anything else: the database
+        // (a new key's acceptance reaches the snapshot through its notification).
+        if await node.acceptedKey(id) == Array(key.rawRepresentation) { return .accepted }
+        return try await node.store.admit(id: id, key: key, autoAccept: autoAccept, autosign: autosign, maximumPending: maximumPending)
     }
 
     func move(_ id: String, from: KeyStore.Status, to: KeyStore.Status) async throws {
@@ -288,6 +334,19 @@ struct CachedClusterKeys: MinionKeys {
 
 struct DeadlineExceeded: Error {}
 
+extension ClusterNode {
+    /// A database call a client waits on: 10 s at most (the pool would
+    /// otherwise queue it for a minute while the database is away).
+    nonisolated func answering<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+        do {
+            return try await withDeadline(seconds: 10, body)
+        } catch is DeadlineExceeded {
+            throw BrineError(.io, "cluster database \(database.url.redacted) did not answer within 10 s (\(what))",
+                             hint: "check that PostgreSQL runs and this master reaches it")
+        }
+    }
+}
+
 /// Runs `body`, throwing `DeadlineExceeded` when it takes longer than `seconds`.
 func withDeadline<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     try await withThrowingTaskGroup(of: T?.self) { group in
@@ -300,4 +359,11 @@ func withDeadline<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () a
         guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
         return value
     }
+}
+
+/// A reference that does not keep its object alive (a batcher's closure
+/// reaching the node that owns the batcher).
+final class Weak<T: AnyObject & Sendable>: @unchecked Sendable {
+    // Set once, in the owner's initialiser, before the closure can run.
+    weak var value: T?
 }
