@@ -24,7 +24,7 @@ WORK=$ROOT/bench/work/cluster
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 [ -x "$BRINE" ] || { echo "no brine binary at $BRINE (run bench/build-brine.sh)" >&2; exit 1; }
 [ "$(id -u)" = 0 ] || { echo "run as root (PostgreSQL runs as the postgres user)" >&2; exit 1; }
-ulimit -n 200000 2>/dev/null || ulimit -n 65536
+ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"  # 10,000 connections per process at most
 rm -rf "$WORK"; mkdir -p "$WORK"
 PIDS=""
 cleanup() {
