@@ -124,7 +124,7 @@ let package = Package(
         .testTarget(name: "BrineStateTests", dependencies: ["BrineState"]),
         .testTarget(name: "BrineWireTests", dependencies: ["BrineWire", "BrineCore", .product(name: "NIOPosix", package: "swift-nio")],
                     resources: [.copy("Resources")]),
-        .testTarget(name: "BrineMasterTests", dependencies: ["BrineMaster"]),
+        .testTarget(name: "BrineMasterTests", dependencies: ["BrineMaster", "BrineCluster"]),
         // The minion's parts in process: its job pool, its requests to the master over a real session.
         .testTarget(name: "BrineMinionTests", dependencies: ["BrineMinion", "BrineWire", "BrineCore", .product(name: "NIOCore", package: "swift-nio"),
                                                            .product(name: "Logging", package: "swift-log")]),

@@ -14,14 +14,14 @@ enum Engine {
 /// image with /bin/sh: the CLI tests bootstrap brine-test/bookworm:minbase.
 @Suite(.serialized, .enabled(if: Engine.present || ProcessInfo.processInfo.environment["BRINE_REQUIRE_DOCKER"] == "1"))
 struct DockerClientTests {
-    /// Any image that has a shell, or nil when the engine has none yet.
+    /// An image that has a shell and that no other test removes (tests
+    /// running beside this suite build and delete `brine-test/…` images: one
+    /// of those picked here vanished before the container was created), or
+    /// nil when the engine has none yet.
     func shellImage(_ docker: DockerClient) async throws -> String? {
-        for image in try await docker.listImages() {
-            for tag in image["RepoTags"]?.listValue ?? [] {
-                guard let tag = tag.stringValue, tag != "<none>:<none>" else { continue }
-                if try await docker.inspectImage(tag)?["Os"]?.stringValue == "linux" { return tag }
-            }
-        }
+        let tags = try await docker.listImages().flatMap { $0["RepoTags"]?.listValue ?? [] }.compactMap(\.stringValue)
+        let stable = tags.filter { $0 == "brine-test/bookworm:minbase" } + tags.filter { !$0.hasPrefix("brine-test/") && $0 != "<none>:<none>" }
+        for tag in stable where try await docker.inspectImage(tag)?["Os"]?.stringValue == "linux" { return tag }
         return nil
     }
 
