@@ -137,6 +137,11 @@ struct SharedValues {
     private var known: [String: Set<Value>] = [:]
     private var total = 0
 
+    /// Values held, all keys together.
+    var count: Int { total }
+
+    func count(of key: String, namespace: String) -> Int { known[namespace + "\u{0}" + key]?.count ?? 0 }
+
     mutating func intern(_ value: Value, namespace: String) -> Value {
         guard case .map(let map) = value else { return value }
         var out = map
