@@ -159,9 +159,8 @@ struct RESTRoutes: Sendable {
         func flag(_ name: String) -> Bool { body[name]?.asFlag ?? false }
         let sources = KeyStore.sources(for: KeyStore.Action(rawValue: action) ?? .delete, includeRejected: flag("include_rejected"),
                                        includeDenied: flag("include_denied"), includeAccepted: flag("include_accepted"))
-        guard (try? KeyStore.validate(id: id)) != nil else { return Answer.error("No key for \(id)", status: .notFound) }
         var found: [KeyStore.Status] = []
-        for status in sources where try await keys.list(status).contains(id) { found.append(status) }
+        for status in sources where try await keys.contains(id, in: status) { found.append(status) }
         guard !found.isEmpty else {
             let where_ = action == "delete" ? "" : " among \(sources.map(\.rawValue).joined(separator: ", "))"
             return Answer.error("No key for \(id)\(where_)", status: .notFound)

@@ -182,6 +182,19 @@ extension ClusterDatabase {
         public var minion: String
         public var value: Value
         public var retcode: Int
+
+        /// From a row of `minion, value, retcode`.
+        init(jid: String, row: PostgresRow) throws {
+            let (minion, value, retcode) = try row.decode((String, ByteBuffer, Int64).self)
+            self.init(jid: jid, minion: minion, value: value.decodedValue, retcode: Int(clamping: retcode))
+        }
+
+        init(jid: String, minion: String, value: Value, retcode: Int) {
+            self.jid = jid
+            self.minion = minion
+            self.value = value
+            self.retcode = retcode
+        }
     }
 
     /// Stores returns received here, each only when its minion has an open
@@ -228,10 +241,7 @@ extension ClusterDatabase {
                 let next = try await rows("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint", on: connection).first?.decode(Int64.self) ?? window
                 let returns = try await rows("""
                     SELECT minion, value, retcode FROM brine_returns WHERE jid = \(jid) AND tx >= \(window) AND master <> \(master)
-                    """, on: connection).map { row in
-                    let (minion, value, retcode) = try row.decode((String, ByteBuffer, Int64).self)
-                    return StoredReturn(jid: jid, minion: minion, value: value.decodedValue, retcode: Int(clamping: retcode))
-                }
+                    """, on: connection).map { try StoredReturn(jid: jid, row: $0) }
                 return (returns, next)
             }
         } catch {
@@ -314,9 +324,8 @@ extension ClusterDatabase {
     /// A job's returns, oldest first, and which expected minions were never sent it.
     public func outcome(_ jid: String) async throws -> (returns: [StoredReturn], unsent: Set<String>) {
         do {
-            let returns = try await rows("SELECT minion, value, retcode FROM brine_returns WHERE jid = \(jid) ORDER BY received").map { row in
-                let (minion, value, retcode) = try row.decode((String, ByteBuffer, Int64).self)
-                return StoredReturn(jid: jid, minion: minion, value: value.decodedValue, retcode: Int(clamping: retcode))
+            let returns = try await rows("SELECT minion, value, retcode FROM brine_returns WHERE jid = \(jid) ORDER BY received").map {
+                try StoredReturn(jid: jid, row: $0)
             }
             let unsent = try await rows("SELECT minion FROM brine_deliveries WHERE jid = \(jid) AND state = 'pending'").map { try $0.decode(String.self) }
             return (returns, Set(unsent))

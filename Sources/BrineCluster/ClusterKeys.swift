@@ -63,6 +63,15 @@ public struct ClusterKeys: MinionKeys {
         }
     }
 
+    public func contains(_ id: String, in status: KeyStore.Status) async throws -> Bool {
+        guard (try? KeyStore.validate(id: id)) != nil else { return false }
+        do {
+            return try await !database.rows("SELECT 1 FROM brine_keys WHERE id = \(id) AND state = \(status.rawValue)").isEmpty
+        } catch {
+            throw ClusterError("reading the key of \(id)", error)
+        }
+    }
+
     public func status(of id: String) async throws -> KeyStore.Status? {
         guard (try? KeyStore.validate(id: id)) != nil else { return nil }
         if let admitted = try await admitted(id) { return admitted.status }

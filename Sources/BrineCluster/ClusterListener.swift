@@ -95,20 +95,9 @@ extension ClusterDatabase {
         }
     }
 
-    /// `SELECT 1`, answered within 5 s or the connection counts as lost.
+    /// `SELECT 1`, answered within 5 s (else `TimeoutError`: the connection counts as lost).
     func ping(_ connection: PostgresConnection) async throws {
-        try await withThrowingTaskGroup(of: Bool.self) { group in
-            group.addTask {
-                try await self.rows("SELECT 1", on: connection)
-                return true
-            }
-            group.addTask {
-                try await Task.sleep(for: .seconds(5))
-                return false
-            }
-            defer { group.cancelAll() }
-            guard try await group.next() == true else { throw ConnectionSilent() }
-        }
+        try await withTimeout(5) { _ = try await self.rows("SELECT 1", on: connection) }
     }
 
     /// Takes the lock on `connection` if free and runs `body` while the connection lives.
@@ -128,8 +117,4 @@ extension ClusterDatabase {
             group.cancelAll()
         }
     }
-}
-
-struct ConnectionSilent: Error, CustomStringConvertible {
-    var description: String { "no answer within 5 s" }
 }

@@ -159,24 +159,25 @@ struct Publisher: Sendable {
             // Minions found not connected free their place at once: take the next ones.
             while case let next = delivery.nextBatch(), !next.isEmpty {
                 let sessions = await registry.sessions(next)
+                let elsewhere = sessions.filter { $0.session == nil }.map(\.id)
+                // Not connected here: with one master, not connected; in a cluster, connected to no live
+                // master (the others get it from theirs; all of them when they connect, until it expires).
+                var unconnected = elsewhere
                 if let cluster {
-                    // Minions connected elsewhere get it from their master; the others when they connect, until it expires.
-                    let remote = sessions.filter { $0.session == nil }.map(\.id)
                     let local = sessions.filter { $0.session != nil }.map(\.id)
                     do {
-                        let reachable = try await cluster.answering("delivering the job") { try await cluster.database.deliver(jid: jid, local: local, remote: remote) }
-                        for id in remote where !reachable.contains(id) { delivery.notConnected(id) }
+                        let reachable = try await cluster.answering("delivering the job") {
+                            try await cluster.database.deliver(jid: jid, local: local, remote: elsewhere)
+                        }
+                        unconnected = elsewhere.filter { !reachable.contains($0) }
                     } catch {
                         logger.error("\(error)")
                         for (id, _) in sessions { delivery.unreachable(id) }
                         continue
                     }
                 }
-                for (id, session) in sessions {
-                    guard let session else {
-                        if cluster == nil { delivery.notConnected(id) }
-                        continue
-                    }
+                for id in unconnected { delivery.notConnected(id) }
+                for case let (id, session?) in sessions {
                     do {
                         let written = try session.enqueue(job, deadline: Self.sendDeadline)
                         written.whenFailure { [registry] _ in Task { await registry.deliver(jid: jid, .unreachable(id: id)) } }

@@ -46,8 +46,9 @@ struct ReturnSink: Sendable {
     /// job's publisher if it is here (the others read it on `r:JID`).
     func receiveInCluster(_ jobReturn: JobReturn, _ cluster: ClusterNode, acknowledge: () async throws -> Void) async throws {
         // A jid is Brine's (20 digits) or a caller's: short ASCII letters, digits, '_' and '-' only.
-        guard !jobReturn.jid.isEmpty, jobReturn.jid.utf8.count <= 64,
-            jobReturn.jid.utf8.allSatisfy({ $0 < 0x80 && (Character(UnicodeScalar($0)).isLetter || Character(UnicodeScalar($0)).isNumber || $0 == 0x5F || $0 == 0x2D) })
+        let jidBytes = jobReturn.jid.utf8
+        guard !jidBytes.isEmpty, jidBytes.count <= 64,
+            jidBytes.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x5F || $0 == 0x2D })
         else {
             logger.warning("minion \(jobReturn.id) returned for job \(LogText.escape(jobReturn.jid)), which it was not sent: dropped")
             try await acknowledge()

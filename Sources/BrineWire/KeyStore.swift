@@ -132,11 +132,6 @@ public struct KeyStore: Sendable {
         }
     }
 
-    /// Ids matching a glob in the given sections, with their section.
-    public func matching(_ glob: String, in statuses: [Status]) -> [(id: String, status: Status)] {
-        statuses.flatMap { status in list(status).filter { Glob.match($0, glob) }.map { ($0, status) } }
-    }
-
     public func move(_ id: String, from: Status, to: Status) throws(BrineError) {
         try KeyStore.validate(id: id)
         try prepare()

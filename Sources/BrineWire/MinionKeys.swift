@@ -8,6 +8,8 @@ import Crypto
 public protocol MinionKeys: Sendable {
     func list(_ status: KeyStore.Status) async throws -> [String]
     func status(of id: String) async throws -> KeyStore.Status?
+    /// Whether `id` has a key in this section (false for ids that are not valid).
+    func contains(_ id: String, in status: KeyStore.Status) async throws -> Bool
     func publicKey(_ id: String, in status: KeyStore.Status) async throws -> Curve25519.KeyAgreement.PublicKey
     /// Records a connecting minion's key and says whether it may talk (see `KeyStore.admit`).
     func admit(id: String, key: Curve25519.KeyAgreement.PublicKey, autoAccept: Bool, autosign: [String], maximumPending: Int) async throws -> KeyAdmission
@@ -35,4 +37,6 @@ extension MinionKeys {
     }
 }
 
-extension KeyStore: MinionKeys {}
+extension KeyStore: MinionKeys {
+    public func contains(_ id: String, in status: KeyStore.Status) -> Bool { publicKeyExists(id, in: status) }
+}

@@ -104,12 +104,12 @@ public actor ClusterNode {
     /// with a clear error.
     func prepare() async throws {
         do {
-            try await withDeadline(seconds: 15) { [database] in
+            try await withTimeout(15) { [database] in
                 try await database.migrate()
                 try await database.forgetConnections()
             }
             try await reloadKeys()
-        } catch is DeadlineExceeded {
+        } catch is TimeoutError {
             throw BrineError(.config, "cluster database \(database.url.redacted) did not answer within 15 s",
                              hint: "check that PostgreSQL runs there and cluster_database's user, password and database")
         }
@@ -184,18 +184,18 @@ public actor ClusterNode {
             if current[id] == nil { gone.append(id) }
         }
         guard !gone.isEmpty else { return }
-        let revoked = await registry.revoke(gone)
-        for id in revoked { logger.warning("minion \(LogText.escape(id)): key no longer accepted, connection closed") }
-        if !revoked.isEmpty { Task { for id in revoked { await minionDisconnected(id) } } }
+        revoked(await registry.revoke(gone))
     }
 
     func revokeUnaccepted() async {
         let snapshot = accepted
-        let revoked = await registry.revoke(keeping: Set(snapshot.keys), isAccepted: { snapshot[$0] != nil })
-        for id in revoked {
-            logger.warning("minion \(LogText.escape(id)): key no longer accepted, connection closed")
-        }
-        if !revoked.isEmpty { Task { for id in revoked { await minionDisconnected(id) } } }
+        revoked(await registry.revoke(keeping: Set(snapshot.keys), isAccepted: { snapshot[$0] != nil }))
+    }
+
+    /// Sessions just closed for keys no longer accepted: logged, and no longer this master's in the database.
+    private func revoked(_ ids: [String]) {
+        for id in ids { logger.warning("minion \(LogText.escape(id)): key no longer accepted, connection closed") }
+        if !ids.isEmpty { Task { for id in ids { await minionDisconnected(id) } } }
     }
 
     var acceptedIDs: [String] { accepted.keys.sorted() }
@@ -215,12 +215,12 @@ public actor ClusterNode {
     /// sweep sends what it would have).
     nonisolated func minionConnected(_ id: String) async {
         do {
-            let pending = try await withDeadline(seconds: 5) { try await self.presenceBatch.submit((id, true)) }.filter { $0.minion == id }
+            let pending = try await withTimeout(5) { try await self.presenceBatch.submit((id, true)) }.filter { $0.minion == id }
             if !pending.isEmpty {
                 logger.info("minion \(id): sending \(pending.count) job(s) published while it was away")
                 await send(pending)
             }
-        } catch is DeadlineExceeded {
+        } catch is TimeoutError {
             logger.warning("cluster database: minion \(id)'s connection not recorded within 5 s; it is sent its pending jobs once it is")
         } catch {
             logger.error("\(error)")
@@ -305,6 +305,10 @@ struct CachedClusterKeys: MinionKeys {
         await node.acceptedKey(id) != nil ? .accepted : try await node.store.status(of: id)
     }
 
+    func contains(_ id: String, in status: KeyStore.Status) async throws -> Bool {
+        status == .accepted ? await node.acceptedKey(id) != nil : try await node.store.contains(id, in: status)
+    }
+
     func publicKey(_ id: String, in status: KeyStore.Status) async throws -> Curve25519.KeyAgreement.PublicKey {
         try await node.store.publicKey(id, in: status)
     }
@@ -332,32 +336,16 @@ struct CachedClusterKeys: MinionKeys {
     }
 }
 
-struct DeadlineExceeded: Error {}
-
 extension ClusterNode {
     /// A database call a client waits on: 10 s at most (the pool would
     /// otherwise queue it for a minute while the database is away).
     nonisolated func answering<T: Sendable>(_ what: String, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
         do {
-            return try await withDeadline(seconds: 10, body)
-        } catch is DeadlineExceeded {
+            return try await withTimeout(10, body)
+        } catch is TimeoutError {
             throw BrineError(.io, "cluster database \(database.url.redacted) did not answer within 10 s (\(what))",
                              hint: "check that PostgreSQL runs and this master reaches it")
         }
-    }
-}
-
-/// Runs `body`, throwing `DeadlineExceeded` when it takes longer than `seconds`.
-func withDeadline<T: Sendable>(seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
-        return value
     }
 }
 

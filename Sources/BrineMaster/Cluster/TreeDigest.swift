@@ -30,6 +30,6 @@ enum TreeDigest {
                 }
             }
         }
-        return hasher.finalize().map { String(format: "%02x", $0) }.joined()
+        return ASCIIText.hex(hasher.finalize())
     }
 }

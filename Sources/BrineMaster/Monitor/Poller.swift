@@ -117,21 +117,6 @@ final class InFlight: Sendable {
     let ids = Mutex<Set<String>>([])
 }
 
-struct TimeoutError: Error {}
-
-func withTimeout<T: Sendable>(_ seconds: Double, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(nanoseconds: UInt64(seconds * 1e9))
-            throw TimeoutError()
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next() else { throw TimeoutError() }
-        return first
-    }
-}
-
 /// `scheme://host[:port][/path]` split for a request.
 struct HTTPTarget {
     var host: String

@@ -87,8 +87,8 @@ struct Key: AsyncParsableCommand {
         if rejectAll { return try await change(store, glob: "*", action: .reject) }
         if let delete { return try await change(store, glob: delete, action: .delete) }
         if deleteAll { return try await change(store, glob: "*", action: .delete) }
-        if let finger { return await fingerprints(store, master: KeyFiles.master(opts), glob: finger) }
-        if fingerAll { return await fingerprints(store, master: KeyFiles.master(opts), glob: "*") }
+        if let finger { return try await fingerprints(store, master: KeyFiles.master(opts), glob: finger) }
+        if fingerAll { return try await fingerprints(store, master: KeyFiles.master(opts), glob: "*") }
         var statuses = KeyStore.Status.allCases
         if let list {
             guard let chosen = KeyStore.Status.parse(list) else {
@@ -175,7 +175,7 @@ struct Key: AsyncParsableCommand {
     }
 
     /// `master` is the master's pair: `cluster.pem`/`.pub` in a cluster.
-    func fingerprints(_ store: any MinionKeys, master: KeyFiles, glob: String) async {
+    func fingerprints(_ store: any MinionKeys, master: KeyFiles, glob: String) async throws {
         if glob == "*" {
             var local: [(String, String)] = []
             if let pair = try? master.load() { local.append((master.name + ".pem", KeyFingerprint.of(pair.publicKey))) }
@@ -186,7 +186,7 @@ struct Key: AsyncParsableCommand {
             }
         }
         for status in KeyStore.Status.allCases {
-            let ids = ((try? await store.list(status)) ?? []).filter { Glob.match($0, glob) }
+            let ids = try await store.list(status).filter { Glob.match($0, glob) }
             guard !ids.isEmpty else { continue }
             print(heading(status))
             for id in ids { print("\(item(id, status)):  \(await store.fingerprint(id, in: status) ?? "(unreadable key)")") }
