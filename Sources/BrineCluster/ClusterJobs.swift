@@ -140,11 +140,26 @@ extension ClusterDatabase {
         }
     }
 
+    /// A minion's grains and compiled pillar, encoded once (a batch is bounded by their size).
+    public struct MinionData: Sendable {
+        public let id: String
+        let grains: ByteBuffer
+        let pillar: ByteBuffer
+
+        public init(id: String, grains: Value, pillar: Value) {
+            self.id = id
+            self.grains = ByteBuffer(value: grains)
+            self.pillar = ByteBuffer(value: pillar)
+        }
+
+        public var size: Int { id.utf8.count + grains.readableBytes + pillar.readableBytes }
+    }
+
     /// Grains and compiled pillar, for targeting from any master.
-    public func setData(_ updates: [(id: String, grains: Value, pillar: Value)]) async throws {
+    public func setData(_ updates: [MinionData]) async throws {
         // One row per minion (the last), or the upsert would touch a row twice.
         var index: [String: Int] = [:]
-        var entries: [(id: String, grains: Value, pillar: Value)] = []
+        var entries: [MinionData] = []
         for update in updates {
             if let at = index[update.id] { entries[at] = update } else {
                 index[update.id] = entries.count
@@ -154,8 +169,8 @@ extension ClusterDatabase {
         do {
             try await rows("""
                 INSERT INTO brine_minions (id, master, grains, pillar)
-                SELECT id, \(master), grains, pillar FROM unnest(\(entries.map(\.id))::text[], \(entries.map { ByteBuffer(value: $0.grains) })::bytea[],
-                                                          \(entries.map { ByteBuffer(value: $0.pillar) })::bytea[]) AS e(id, grains, pillar)
+                SELECT id, \(master), grains, pillar FROM unnest(\(entries.map(\.id))::text[], \(entries.map(\.grains))::bytea[],
+                                                          \(entries.map(\.pillar))::bytea[]) AS e(id, grains, pillar)
                 ON CONFLICT (id) DO UPDATE SET grains = excluded.grains, pillar = excluded.pillar, changed = now()
                 """)
         } catch {
@@ -197,17 +212,32 @@ extension ClusterDatabase {
         }
     }
 
+    /// A return received here, its value encoded once (a batch is bounded by its size).
+    public struct ReceivedReturn: Sendable {
+        public let key: ReturnKey
+        let value: ByteBuffer
+        let retcode: Int
+
+        public init(_ jobReturn: JobReturn) {
+            key = ReturnKey(jid: jobReturn.jid, minion: jobReturn.id)
+            value = ByteBuffer(value: jobReturn.value)
+            retcode = jobReturn.retcode
+        }
+
+        public var size: Int { key.jid.utf8.count + key.minion.utf8.count + value.readableBytes }
+    }
+
     /// Stores returns received here, each only when its minion has an open
     /// delivery of that job, and notifies `r:JID` once per job. Returns the
     /// (jid, minion) pairs stored now; the others were duplicates or not
     /// expected.
-    public func recordReturns(_ returns: [JobReturn]) async throws -> Set<ReturnKey> {
+    public func recordReturns(_ returns: [ReceivedReturn]) async throws -> Set<ReturnKey> {
         guard !returns.isEmpty else { return [] }
         do {
             return try await transaction { connection in
                 let stored = try await rows("""
-                    WITH r AS (SELECT * FROM unnest(\(returns.map(\.jid))::text[], \(returns.map(\.id))::text[],
-                                                   \(returns.map { ByteBuffer(value: $0.value) })::bytea[], \(returns.map(\.retcode))::int8[])
+                    WITH r AS (SELECT * FROM unnest(\(returns.map(\.key.jid))::text[], \(returns.map(\.key.minion))::text[],
+                                                   \(returns.map(\.value))::bytea[], \(returns.map(\.retcode))::int8[])
                                AS r(jid, minion, value, retcode)),
                     open AS (UPDATE brine_deliveries d SET state = 'returned' FROM r
                              WHERE d.jid = r.jid AND d.minion = r.minion AND d.state <> 'returned' RETURNING d.jid, d.minion)

@@ -130,6 +130,9 @@ public struct DatabaseURL: Sendable, Equatable {
             configuration = .init(host: host, port: port, username: user, password: password, database: database, tls: tls)
         }
         configuration.options.connectTimeout = .seconds(5)
+        // A master's statements are batched (a few writers at a time): ten connections
+        // keep it busy, and each keeps buffers as large as its largest statement.
+        configuration.options.maximumConnections = 10
         return configuration
     }
 

@@ -12,7 +12,10 @@
 # publish-to-last-return (from the CLI's start to its first and last
 # line), p50 and p99 over RUNS runs; a run counts as complete only when
 # every minion returned True once and the CLI exited 0; RSS of each master.
-# Env: N1 (10000), N3 (30000), RUNS (10), BRINE (release binary), PORT (25200).
+# CPU seconds per run (user + system, averaged over the runs) of the
+# masters, the swarms and PostgreSQL: where the time goes on a shared machine.
+# Env: N1 (10000), N3 (30000), RUNS (10), BRINE (release binary), PORT (25200),
+# SETUPS ("one three": which parts to run).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BRINE=${BRINE:-$ROOT/.build-release/release/brine}
@@ -20,6 +23,7 @@ N1=${N1:-10000}
 N3=${N3:-30000}
 RUNS=${RUNS:-10}
 PORT=${PORT:-25200}
+SETUPS=${SETUPS:-one three}
 WORK=$ROOT/bench/work/cluster
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 [ -x "$BRINE" ] || { echo "no brine binary at $BRINE (run bench/build-brine.sh)" >&2; exit 1; }
@@ -73,6 +77,9 @@ measure() {
   done
   : > "$WORK/times"
   complete=0
+  swarms=$(pgrep -f -- "--swarm" | tr '\n' ' ')
+  postgres=$(pgrep -u postgres | tr '\n' ' ')
+  cpu_masters=$(cpu $pids); cpu_swarms=$(cpu $swarms); cpu_pg=$(cpu $postgres)
   for r in $(seq "$RUNS"); do
     rc=0
     python3 - "$BRINE" "$cfg" "$WORK/run.txt" >>"$WORK/times" <<'EOF' || rc=$?
@@ -100,14 +107,23 @@ EOF
   wall50=$(cut -d' ' -f1 "$WORK/times" | pct 0.5)
   first50=$(cut -d' ' -f2 "$WORK/times" | pct 0.5); first99=$(cut -d' ' -f2 "$WORK/times" | pct 0.99)
   last50=$(cut -d' ' -f3 "$WORK/times" | pct 0.5); last99=$(cut -d' ' -f3 "$WORK/times" | pct 0.99)
-  rss=$(for p in $pids; do ps -o rss= -p "$p" | awk '{printf "%.0f ", $1/1024}'; done)
-  echo "| $label | $n ($got connected) | $wall50 s | $first50 / $first99 s | $last50 / $last99 s | $complete/$RUNS | $rss MiB |"
+  cpu_masters=$(echo "$(cpu $pids) $cpu_masters $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
+  cpu_swarms=$(echo "$(cpu $swarms) $cpu_swarms $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
+  cpu_pg=$(echo "$(cpu $postgres) $cpu_pg $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
+  rss=$(for p in $pids; do awk '/^VmRSS|^VmHWM/ {kb[$1] = $2} END {printf "%.0f (%.0f) ", kb["VmRSS:"]/1024, kb["VmHWM:"]/1024}' "/proc/$p/status"; done)
+  echo "| $label | $n ($got connected) | $wall50 s | $first50 / $first99 s | $last50 / $last99 s | $complete/$RUNS | $rss MiB | $cpu_masters / $cpu_swarms / $cpu_pg s |"
 }
 
-echo "| setup | minions | wall p50 | first return p50 / p99 | last return p50 / p99 | complete runs | master RSS |"
-echo "|---|---|---|---|---|---|---|"
+# cpu PID...: user + system CPU seconds of these processes so far.
+cpu() {
+  for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); t += $12 + $13} END {printf "%.2f", t / hz}'
+}
+
+echo "| setup | minions | wall p50 | first return p50 / p99 | last return p50 / p99 | complete runs | master RSS (peak) | CPU a run: masters / swarms / PostgreSQL |"
+echo "|---|---|---|---|---|---|---|---|"
 
 # 1. One master, without and with the database.
+case " $SETUPS " in *" one "*)
 master solo "$PORT"
 swarm s0 "$N1" "$PORT"
 measure "one master" "$WORK/solo" "$N1" "$PID_solo"
@@ -116,8 +132,10 @@ master one $((PORT + 1)) one
 swarm s1 "$N1" $((PORT + 1))
 measure "one master, cluster_database" "$WORK/one" "$N1" "$PID_one"
 for p in $PIDS; do kill "$p"; done; wait 2>/dev/null || true; PIDS=""
+;; esac
 
 # 2. Three masters (the first makes the cluster's key pair), N3 minions spread over them.
+case " $SETUPS " in *" three "*)
 A=$((PORT + 2)); B=$((PORT + 3)); C=$((PORT + 4))
 master a "$A" three; sleep 2
 master b "$B" three; master c "$C" three; sleep 1
@@ -126,3 +144,4 @@ swarm sa "$third" "$A" "$B" "$C"
 swarm sb "$third" "$B" "$C" "$A"
 swarm sc "$((N3 - 2 * third))" "$C" "$A" "$B"
 measure "three masters, from the first" "$WORK/a" "$N3" "$PID_a $PID_b $PID_c"
+;; esac

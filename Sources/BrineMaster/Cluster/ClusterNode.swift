@@ -34,10 +34,10 @@ public actor ClusterNode {
     private var windows: [String: Int64] = [:]
     private var digestsWarnedAbout: [String: String] = [:]
 
-    nonisolated let returnBatch: Batcher<JobReturn, Set<ReturnKey>>
+    nonisolated let returnBatch: Batcher<ClusterDatabase.ReceivedReturn, Set<ReturnKey>>
     /// Connections and disconnections, in the order they happened.
     nonisolated let presenceBatch: Batcher<(id: String, connected: Bool), [(minion: String, jid: String, payload: [UInt8])]>
-    nonisolated let dataBatch: Batcher<(id: String, grains: Value, pillar: Value), Void>
+    nonisolated let dataBatch: Batcher<ClusterDatabase.MinionData, Void>
     /// Keys to re-read, gathered: a storm of admissions is a few reads, not one per key.
     nonisolated let keyHints: Batcher<String, Void>
 
@@ -64,9 +64,9 @@ public actor ClusterNode {
         self.logger = logger
         self.opts = opts
         jobTTL = Double(max(1, opts.int("cluster_job_ttl") ?? 300))
-        returnBatch = Batcher { [database] returns in try await ClusterNode.store(returns, in: database) }
+        returnBatch = Batcher(weight: \.size) { [database] returns in try await ClusterNode.store(returns, in: database) }
         presenceBatch = Batcher { [database] in try await database.presence($0) }
-        dataBatch = Batcher { [database] in try await database.setData($0) }
+        dataBatch = Batcher(weight: \.size) { [database] in try await database.setData($0) }
         let node = Weak<ClusterNode>()
         keyHints = Batcher { [store] ids in
             let current = try await store.accepted(among: Array(Set(ids)))
@@ -78,7 +78,7 @@ public actor ClusterNode {
     /// One bad return (a value PostgreSQL refuses) must not sink its whole
     /// batch: when the batch fails, each is stored alone; the error is
     /// thrown only when none could be (the database is away).
-    static func store(_ returns: [JobReturn], in database: ClusterDatabase) async throws -> Set<ReturnKey> {
+    static func store(_ returns: [ClusterDatabase.ReceivedReturn], in database: ClusterDatabase) async throws -> Set<ReturnKey> {
         do {
             return try await database.recordReturns(returns)
         } catch {
@@ -232,7 +232,7 @@ public actor ClusterNode {
     }
 
     nonisolated func minionData(_ id: String, grains: Value, pillar: Value) async {
-        do { try await dataBatch.submit((id, grains, pillar)) } catch { logger.error("\(error)") }
+        do { try await dataBatch.submit(ClusterDatabase.MinionData(id: id, grains: grains, pillar: pillar)) } catch { logger.error("\(error)") }
     }
 
     nonisolated func send(_ jobs: [(minion: String, jid: String, payload: [UInt8])]) async {
@@ -263,7 +263,7 @@ public actor ClusterNode {
 
     /// Stores a return received here: true when it is new and expected.
     nonisolated func record(_ jobReturn: JobReturn) async throws -> Bool {
-        try await returnBatch.submit(jobReturn).contains(ReturnKey(jid: jobReturn.jid, minion: jobReturn.id))
+        try await returnBatch.submit(ClusterDatabase.ReceivedReturn(jobReturn)).contains(ReturnKey(jid: jobReturn.jid, minion: jobReturn.id))
     }
 
     // MARK: Heartbeat
