@@ -79,9 +79,9 @@ struct MinionListener: Sendable {
                 await cluster?.minionConnected(id)
                 var ending: (any Error)? = nil
                 do {
-                    for message in early { try await inChildTask { try await receive(message, from: peer) } }
+                    for message in early { try await receive(message, from: peer) }
                     while let buffer = try await iterator.next() {
-                        for message in try session.receive(buffer) { try await inChildTask { try await receive(message, from: peer) } }
+                        for message in try session.receive(buffer) { try await receive(message, from: peer) }
                     }
                 } catch {
                     ending = error
@@ -96,19 +96,6 @@ struct MinionListener: Sendable {
         }
         if !handshaken.isSet { unauthenticated.leave() }
         if let minionID { logger.info("minion \(minionID) disconnected") }
-    }
-
-    /// Runs one message's handling in a task of its own. A task keeps the
-    /// memory of its deepest chain of async calls until it ends (the
-    /// runtime's task allocator does not give slabs back), and a minion's
-    /// connection task lives for days: storing one return in a cluster left
-    /// ~7 KiB behind per minion, 70 MiB at 10,000. A child task's memory
-    /// goes when the message is handled.
-    func inChildTask(_ body: @escaping @Sendable () async throws -> Void) async throws {
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask(operation: body)
-            try await group.waitForAll()
-        }
     }
 
     func autosignGlobs() -> [String] {
