@@ -6,41 +6,41 @@ import Hummingbird
 
 /// The uptime app's check and ping routes, under `/api`.
 struct CheckRoutes: Sendable {
-    let store: MonitorStore
+    let store: any MonitorStore
 
     func add(to router: Router<MasterRequestContext>) {
         let api = router.group("api")
         api.get("checks") { request, _ in
-            Answer.json(.list(try store.checks(tag: request.uri.queryParameters.get("tag")).map(\.asValue)))
+            Answer.json(.list(try await store.checks(tag: request.uri.queryParameters.get("tag")).map(\.asValue)))
         }
         api.get("checks/count") { _, _ in
-            let counts = try store.counts()
+            let counts = try await store.counts()
             return Answer.json(["up": .int(counts.up), "down": .int(counts.down), "paused": .int(counts.paused), "total": .int(counts.total)])
         }
         api.get("checks/:id") { _, context in
-            guard let check = try store.check(context.parameters.get("id") ?? "") else { return notFound }
+            guard let check = try await store.check(context.parameters.get("id") ?? "") else { return notFound }
             return Answer.json(check.asValue)
         }
         api.get("checks/:id/pause") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard let check = try store.check(id) else { return notFound }
+            guard let check = try await store.check(id) else { return notFound }
             var fields = CheckFields()
             fields.isPaused = !check.isPaused
-            _ = try store.update(id, fields)
+            _ = try await store.update(id, fields)
             return Response(status: .seeOther, headers: [.location: "/api/checks/\(id)"])
         }
         api.get("checks/:id/pings") { request, context in
             let id = context.parameters.get("id") ?? ""
-            guard try store.check(id) != nil else { return notFound }
-            return Answer.json(.list(try store.pings(check: id, limit: 50, offset: page(request) * 50).map(\.asValue)))
+            guard try await store.check(id) != nil else { return notFound }
+            return Answer.json(.list(try await store.pings(check: id, limit: 50, offset: page(request) * 50).map(\.asValue)))
         }
         api.get("pings") { request, _ in
-            Answer.json(.list(try store.pings(check: request.uri.queryParameters.get("check"), limit: 50, offset: page(request) * 50).map(\.asValue)))
+            Answer.json(.list(try await store.pings(check: request.uri.queryParameters.get("check"), limit: 50, offset: page(request) * 50).map(\.asValue)))
         }
         api.put("checks") { request, context in
             do {
                 let fields = try CheckFields(try await Answer.body(request, context: context))
-                return Answer.json(try store.create(fields).asValue)
+                return Answer.json(try await store.create(fields).asValue)
             } catch let error as BrineError {
                 return Answer.error(error.message, status: .badRequest)
             }
@@ -48,7 +48,7 @@ struct CheckRoutes: Sendable {
         api.post("checks/:id") { request, context in
             do {
                 let fields = try CheckFields(try await Answer.body(request, context: context))
-                guard let check = try store.update(context.parameters.get("id") ?? "", fields) else { return notFound }
+                guard let check = try await store.update(context.parameters.get("id") ?? "", fields) else { return notFound }
                 return Answer.json(check.asValue)
             } catch let error as BrineError {
                 return Answer.error(error.message, status: .badRequest)
@@ -56,7 +56,7 @@ struct CheckRoutes: Sendable {
         }
         api.delete("checks/:id") { _, context in
             let id = context.parameters.get("id") ?? ""
-            guard try store.delete(id) else { return notFound }
+            guard try await store.delete(id) else { return notFound }
             return Answer.json(["_id": .string(id), "deleted": true])
         }
     }

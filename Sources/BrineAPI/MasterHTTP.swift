@@ -11,7 +11,7 @@ import OrderedCollections
 /// The master's HTTP port: the monitor's REST API (the uptime app's routes
 /// under `/api`), statistics, Prometheus `/metrics` and the fleet page.
 public struct MasterHTTP: Sendable {
-    let monitor: MonitorStore
+    let monitor: any MonitorStore
     let jobs: JobCache
     let host: String
     let port: Int
@@ -23,12 +23,14 @@ public struct MasterHTTP: Sendable {
     /// Whether `/api/…`, `/metrics` and `/` answer without a token.
     let monitoringIsPublic: Bool
 
-    public init(jobs: JobCache, host: String, port: Int, restAPI master: MasterDaemon? = nil, certificate: (String, String)? = nil,
-                monitoringIsPublic: Bool = true)
+    /// `monitor`: the checks' store (the job cache's when not given; the
+    /// cluster's with `cluster_database`).
+    public init(jobs: JobCache, monitor: (any MonitorStore)? = nil, host: String, port: Int, restAPI master: MasterDaemon? = nil,
+                certificate: (String, String)? = nil, monitoringIsPublic: Bool = true)
     {
         self.monitoringIsPublic = monitoringIsPublic
         self.jobs = jobs
-        self.monitor = MonitorStore(jobs: jobs)
+        self.monitor = monitor ?? LocalMonitorStore(jobs: jobs)
         self.host = host
         self.port = port
         self.master = master

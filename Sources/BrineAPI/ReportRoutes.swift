@@ -6,7 +6,7 @@ import Hummingbird
 /// Statistics (`/api/stats`), Prometheus (`/metrics`) and the fleet page (`/`).
 struct ReportRoutes: Sendable {
     let jobs: JobCache
-    let monitor: MonitorStore
+    let monitor: any MonitorStore
 
     func add(to router: Router<MasterRequestContext>) {
         router.get("api/stats") { request, _ in
@@ -18,10 +18,10 @@ struct ReportRoutes: Sendable {
             }
         }
         router.get("metrics") { _, _ in
-            Answer.text(try PrometheusExport.render(jobs: jobs, monitor: monitor), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            Answer.text(try await PrometheusExport.render(jobs: jobs, monitor: monitor), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/") { _, _ in
-            Answer.text(try FleetPage.render(jobs: jobs, monitor: monitor), contentType: "text/html; charset=utf-8")
+            Answer.text(try await FleetPage.render(jobs: jobs, monitor: monitor), contentType: "text/html; charset=utf-8")
         }
     }
 }
@@ -31,9 +31,9 @@ struct ReportRoutes: Sendable {
 enum FleetPage {
     static let runs = 12
 
-    static func render(jobs: JobCache, monitor: MonitorStore) throws -> String {
+    static func render(jobs: JobCache, monitor: any MonitorStore) async throws -> String {
         let grid = try jobs.recentRuns(perMinion: runs)
-        let checks = try monitor.checks().sorted { $0.name < $1.name }
+        let checks = try await monitor.checks().sorted { $0.name < $1.name }
         var html = """
             <!doctype html>
             <html><head><meta charset="utf-8"><title>Brine fleet</title>
@@ -62,7 +62,7 @@ enum FleetPage {
         if grid.isEmpty { html += "<tr><td colspan=\"\(runs + 2)\">No state runs in the job cache yet.</td></tr>\n" }
         html += "</table>\n<h2>Checks</h2>\n<table id=\"checks\"><tr><th>check</th><th>url</th><th>state</th><th>qos</th><th colspan=\"\(runs)\">polls</th></tr>\n"
         for check in checks {
-            let pings = try monitor.pings(check: check.id, limit: runs)
+            let pings = try await monitor.pings(check: check.id, limit: runs)
             let state = check.isPaused ? "paused" : check.isUp.map { $0 ? "up" : "down" } ?? "not polled"
             let qos = check.asValue["qos"]?.doubleValue.map { String(format: "%.2f %%", $0) } ?? ""
             html += "<tr><td>\(escape(check.name))</td><td>\(escape(check.url))</td><td>\(state)</td><td>\(qos)</td>"

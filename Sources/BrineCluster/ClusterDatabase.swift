@@ -100,9 +100,28 @@ public final class ClusterDatabase: Sendable {
             tx BIGINT NOT NULL DEFAULT pg_current_xact_id()::text::bigint, PRIMARY KEY (jid, minion))
         """,
         "CREATE INDEX IF NOT EXISTS brine_returns_tx ON brine_returns (jid, tx)",
+        // The monitor's checks (the uptime app's fields), their polls and up/down changes.
+        """
+        CREATE TABLE IF NOT EXISTS brine_checks (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL, type TEXT NOT NULL, url TEXT NOT NULL, interval_ms BIGINT NOT NULL,
+            max_time_ms BIGINT NOT NULL, alert_threshold BIGINT NOT NULL, error_count BIGINT NOT NULL DEFAULT 0, tags TEXT NOT NULL,
+            is_paused BOOLEAN NOT NULL, is_up BOOLEAN, last_changed DOUBLE PRECISION, first_tested DOUBLE PRECISION,
+            last_tested DOUBLE PRECISION, uptime_ms DOUBLE PRECISION NOT NULL DEFAULT 0, downtime_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
+            created DOUBLE PRECISION NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS brine_pings (
+            check_id TEXT NOT NULL REFERENCES brine_checks ON DELETE CASCADE, timestamp DOUBLE PRECISION NOT NULL,
+            is_up BOOLEAN NOT NULL, is_responsive BOOLEAN NOT NULL, time_ms DOUBLE PRECISION NOT NULL, status BIGINT, error TEXT)
+        """,
+        "CREATE INDEX IF NOT EXISTS brine_pings_check ON brine_pings (check_id, timestamp)",
+        """
+        CREATE TABLE IF NOT EXISTS brine_check_events (
+            check_id TEXT NOT NULL REFERENCES brine_checks ON DELETE CASCADE, timestamp DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL)
+        """,
     ]
 
-    func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
+    package func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await client.withConnection { connection in
             try await connection.query("BEGIN", logger: logger)
             do {
@@ -118,7 +137,7 @@ public final class ClusterDatabase: Sendable {
 
     /// A query's rows, all read (the connection goes back to the pool).
     @discardableResult
-    func rows(_ query: PostgresQuery, on connection: PostgresConnection? = nil) async throws -> [PostgresRow] {
+    package func rows(_ query: PostgresQuery, on connection: PostgresConnection? = nil) async throws -> [PostgresRow] {
         let sequence = if let connection { try await connection.query(query, logger: logger) } else { try await client.query(query, logger: logger) }
         var rows: [PostgresRow] = []
         for try await row in sequence { rows.append(row) }
@@ -130,7 +149,7 @@ public final class ClusterDatabase: Sendable {
 public struct ClusterError: Error, CustomStringConvertible, Sendable {
     public let description: String
 
-    init(_ what: String, _ error: any Error) {
+    package init(_ what: String, _ error: any Error) {
         let detail = (error as? PSQLError).map { psql in
             psql.serverInfo?[.message].map { "\($0)" } ?? "\(psql.code)"
         } ?? "\(error)"

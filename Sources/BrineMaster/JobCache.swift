@@ -68,7 +68,7 @@ public final class JobCache: Sendable {
                 let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(jobs)").compactMap { $0["name"] as String? }
                 if !columns.contains("user") { try db.execute(sql: "ALTER TABLE jobs ADD COLUMN user TEXT NOT NULL DEFAULT ''") }
                 if !columns.contains("expected") { try db.execute(sql: "ALTER TABLE jobs ADD COLUMN expected INTEGER NOT NULL DEFAULT 0") }
-                try MonitorStore.createTables(db)
+                try LocalMonitorStore.createTables(db)
             }
         } catch {
             throw BrineError(.io, "cannot open the job cache in \(directory): \(error)")

@@ -108,6 +108,19 @@ public struct MasterDaemon: Sendable {
         }
     }
 
+    /// The monitor's checks: the cluster's, shared by every master, with
+    /// `cluster_database`; else this master's job cache.
+    public func monitorStore(jobs: JobCache) -> any MonitorStore {
+        cluster.map { ClusterMonitorStore(database: $0.database) } ?? LocalMonitorStore(jobs: jobs)
+    }
+
+    /// Runs the monitor's poller: on this master alone, or in a cluster on
+    /// one master at a time (it moves when that master dies).
+    public func runMonitor(_ poller: MonitorPoller) async {
+        guard let cluster else { return await poller.run() }
+        await cluster.database.singleton("monitor") { await poller.run() }
+    }
+
     var publisher: Publisher { Publisher(opts: opts, keys: keys, registry: registry, jobs: jobs, logger: logger, cluster: cluster) }
 
     /// Closes the sessions of minions whose key is no longer accepted (the

@@ -67,8 +67,12 @@ struct ClusterTests {
     let root = tempDir()
     let names = ["a", "b", "c"]
     let ports = [testPort(), testPort(), testPort()]
+    let httpPorts = [testPort(), testPort(), testPort()]
 
     func port(_ name: String) -> Int { ports[names.firstIndex(of: name) ?? 0] }
+
+    /// The master's HTTP port (its monitor API).
+    func api(_ name: String) -> String { "http://127.0.0.1:\(httpPorts[names.firstIndex(of: name) ?? 0])" }
 
     func configure(_ database: ClusterPostgres) throws {
         for name in names {
@@ -81,6 +85,10 @@ struct ClusterTests {
                 cluster_pki_dir: \(root)/cluster
                 cluster_database: \(database.url)
                 master_id: \(name)
+                log_level: info
+                monitor:
+                  enabled: true
+                  port: \(httpPorts[names.firstIndex(of: name) ?? 0])
 
                 """.write(toFile: root + "/\(name)/master", atomically: true, encoding: .utf8)
         }
@@ -145,6 +153,17 @@ struct ClusterTests {
         let listed = try on("c", ["jobs", "list", "--out", "json"])
         #expect(listed.stdout.contains("\"Function\": \"test.ping\""), "\(listed.stdout)")
 
+        // The monitor's checks are the cluster's: made on A, seen on C, polled by one master at a time.
+        let created = try HTTPClient.request("PUT", api("a") + "/api/checks", json: ["url": .string(api("c") + "/api/checks/count"), "interval": 0.5]).json()
+        let checkID = created["_id"]?.stringValue ?? ""
+        #expect(!checkID.isEmpty, "\(created)")
+        #expect(try HTTPClient.request("GET", api("c") + "/api/checks/\(checkID)").json()["url"]?.stringValue == api("c") + "/api/checks/count")
+        func pollCount() throws -> Int { try HTTPClient.request("GET", api("b") + "/api/pings?check=\(checkID)").json().listValue?.count ?? 0 }
+        #expect(try eventually(15) { try pollCount() >= 4 }, "\(logs())")
+        let pollers = names.filter { masters[$0]?.output.contains("cluster: this master runs monitor") == true }
+        #expect(pollers.count == 1, "\(logs())")
+        #expect(try HTTPClient.request("GET", api("b") + "/api/checks/\(checkID)").json()["isUp"] == .bool(true))
+
         // A job for a minion connected nowhere waits for it: delivered when it comes back.
         minions["m2"]?.stop()
         #expect(try eventually(10) { try ping(from: "a", "m2").stdout.contains("Not connected") }, "\(logs())")
@@ -173,5 +192,19 @@ struct ClusterTests {
         #expect(try on("c", ["key", "-y", "-d", "m2"]).stdout.contains("Key for minion m2 deleted."))
         #expect(eventually(10) { logs().contains("minion m2: key no longer accepted, connection closed") }, "\(logs())")
         #expect(try ping(from: "a", "*").stdout == "m1: True\n")
+
+        // The monitor's poller moves when its master dies (SIGKILL): the other live master takes it over.
+        let runsMonitor = "cluster: this master runs monitor"
+        guard let poller = ["a", "c"].first(where: { masters[$0]?.output.contains(runsMonitor) == true }), let daemon = masters[poller] else {
+            Issue.record("no live master runs the monitor\n\(logs())")
+            return
+        }
+        let survivor = poller == "a" ? "c" : "a"
+        kill(daemon.process.processIdentifier, SIGKILL)
+        daemon.process.waitUntilExit()
+        #expect(eventually(20) { masters[survivor]?.output.contains(runsMonitor) == true }, "\(logs())")
+        func lastTested() throws -> Value? { try HTTPClient.request("GET", api(survivor) + "/api/checks/\(checkID)").json()["lastTested"] }
+        let before = try lastTested()
+        #expect(try eventually(10) { try lastTested() != before }, "\(logs())")
     }
 }

@@ -43,6 +43,13 @@ public struct Check: Sendable, Equatable {
         ]
     }
 
+    /// Tags as stored: a JSON list.
+    var tagsJSON: String { JSON.encode(.list(tags.map(Value.string)), indent: nil) }
+
+    static func tags(json: String) -> [String] {
+        ((try? JSON.decode(json))?.listValue ?? []).compactMap(\.stringValue)
+    }
+
     static func isoDate(_ t: Double) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]

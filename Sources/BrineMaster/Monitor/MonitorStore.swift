@@ -20,8 +20,122 @@ public struct Ping: Sendable {
     }
 }
 
-/// Checks, pings and up/down events, in the job cache's database.
-public struct MonitorStore: Sendable {
+/// Checks, pings and up/down events: in the job cache's SQLite database
+/// (`LocalMonitorStore`, one master) or in the cluster's PostgreSQL
+/// (`ClusterMonitorStore`), where every master's API shows the same checks
+/// and one master at a time polls them. The primitives differ; what a
+/// check is and how a poll moves it is written once, below.
+public protocol MonitorStore: Sendable {
+    /// Every check, in no particular order.
+    func allChecks() async throws -> [Check]
+    func check(_ id: String) async throws -> Check?
+    /// The oldest check with this URL.
+    func check(url: String) async throws -> Check?
+    /// Inserts or replaces the check.
+    func save(_ check: Check) async throws
+    /// Removes the check with its pings and events; false when there was none.
+    func delete(_ id: String) async throws -> Bool
+    /// Stores the ping and moves its check (`Check.recording`), atomically.
+    func record(_ ping: Ping) async throws
+    /// The newest pings first: of one check, or of all.
+    func pings(check: String?, limit: Int, offset: Int) async throws -> [Ping]
+    /// Per check id: polls up and down.
+    func pingCounts() async throws -> [String: (up: Int, down: Int)]
+}
+
+extension MonitorStore {
+    public func checks(tag: String? = nil) async throws -> [Check] {
+        let all = try await allChecks().sorted { $0.created < $1.created }
+        let filtered = tag.map { t in all.filter { $0.tags.contains(t) } } ?? all
+        // uptime's order: down first, then most recently changed.
+        return filtered.sorted { a, b in
+            let ua = a.isUp == true ? 1 : 0, ub = b.isUp == true ? 1 : 0
+            if ua != ub { return ua < ub }
+            return (a.lastChanged ?? 0) > (b.lastChanged ?? 0)
+        }
+    }
+
+    public func pings(check: String? = nil, limit: Int = 50) async throws -> [Ping] {
+        try await pings(check: check, limit: limit, offset: 0)
+    }
+
+    public func create(_ fields: CheckFields, now: Double = Date().timeIntervalSince1970) async throws -> Check {
+        guard let url = fields.url, !url.isEmpty else { throw BrineError(.arguments, "a check needs a url") }
+        let check = Check(id: Check.newID(now: now), name: fields.name ?? url, type: try fields.resolvedKind(for: url), url: url,
+                          intervalMS: try fields.intervalSeconds.map(Check.intervalMS) ?? Check.defaultIntervalMS,
+                          maxTimeMS: fields.maxTimeMS ?? Check.defaultMaxTimeMS, alertThreshold: fields.alertThreshold ?? 1,
+                          tags: fields.tags ?? [], isPaused: fields.isPaused ?? false, created: now)
+        try check.validate()
+        try await save(check)
+        return check
+    }
+
+    /// Applies the given fields; nil when there is no such check.
+    public func update(_ id: String, _ fields: CheckFields) async throws -> Check? {
+        guard var check = try await check(id) else { return nil }
+        if let url = fields.url {
+            check.type = try fields.resolvedKind(for: url)
+            check.url = url
+        }
+        if let name = fields.name { check.name = name }
+        if let seconds = fields.intervalSeconds { check.intervalMS = try Check.intervalMS(seconds) }
+        if let maxTime = fields.maxTimeMS { check.maxTimeMS = maxTime }
+        if let threshold = fields.alertThreshold { check.alertThreshold = threshold }
+        if let paused = fields.isPaused { check.isPaused = paused }
+        if let tags = fields.tags { check.tags = tags }
+        try check.validate()
+        try await save(check)
+        return check
+    }
+
+    public func counts() async throws -> (up: Int, down: Int, paused: Int, total: Int) {
+        let all = try await allChecks()
+        return (all.filter { $0.isUp == true && !$0.isPaused }.count, all.filter { $0.isUp == false && !$0.isPaused }.count,
+                all.filter(\.isPaused).count, all.count)
+    }
+
+    /// Checks due for a poll: not paused, never tested or tested an interval ago.
+    public func due(now: Double) async throws -> [Check] {
+        try await allChecks().filter { c in !c.isPaused && (c.lastTested.map { now - $0 >= Double(c.intervalMS) / 1000 } ?? true) }
+    }
+}
+
+extension Check {
+    /// Fields may be set in code as well as parsed from a request: converted without trapping either way.
+    static func intervalMS(_ seconds: Double) throws(BrineError) -> Int {
+        try BoundedNumber.int(seconds * 1000, field: "interval", in: 100...Int(CheckFields.longestInterval * 1000))
+    }
+
+    func validate() throws(BrineError) {
+        guard intervalMS >= 100 else { throw BrineError(.arguments, "'interval' must be at least 0.1 s") }
+        guard maxTimeMS > 0 else { throw BrineError(.arguments, "'maxTime' must be positive") }
+        guard alertThreshold >= 1 else { throw BrineError(.arguments, "'alertTreshold' must be at least 1") }
+    }
+
+    /// The check after `ping`: up/down time, the error count, and an
+    /// up/down change (the event to record) once `alertTreshold` polls agree.
+    public func recording(_ ping: Ping) -> (check: Check, event: String?) {
+        var check = self
+        var event: String? = nil
+        if let last = check.lastTested, let wasUp = check.isUp {
+            let elapsed = max(0, ping.timestamp - last) * 1000
+            if wasUp { check.uptimeMS += elapsed } else { check.downtimeMS += elapsed }
+        }
+        check.errorCount = ping.isUp ? 0 : check.errorCount + 1
+        let nowUp: Bool? = ping.isUp ? true : (check.errorCount >= check.alertThreshold ? false : check.isUp)
+        if let nowUp, nowUp != check.isUp {
+            check.isUp = nowUp
+            check.lastChanged = ping.timestamp
+            event = nowUp ? "up" : "down"
+        }
+        check.firstTested = check.firstTested ?? ping.timestamp
+        check.lastTested = ping.timestamp
+        return (check, event)
+    }
+}
+
+/// The monitor of one master, in its job cache (SQLite).
+public struct LocalMonitorStore: MonitorStore {
     let pool: DatabasePool
 
     public init(jobs: JobCache) { pool = jobs.pool }
@@ -41,17 +155,8 @@ public struct MonitorStore: Sendable {
             """)
     }
 
-    // MARK: Checks
-
-    public func checks(tag: String? = nil) throws -> [Check] {
-        let all = try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM checks ORDER BY created").map(Self.check) }
-        let filtered = tag.map { t in all.filter { $0.tags.contains(t) } } ?? all
-        // uptime's order: down first, then most recently changed.
-        return filtered.sorted { a, b in
-            let ua = a.isUp == true ? 1 : 0, ub = b.isUp == true ? 1 : 0
-            if ua != ub { return ua < ub }
-            return (a.lastChanged ?? 0) > (b.lastChanged ?? 0)
-        }
+    public func allChecks() throws -> [Check] {
+        try pool.read { db in try Row.fetchAll(db, sql: "SELECT * FROM checks").map(Self.check) }
     }
 
     public func check(_ id: String) throws -> Check? {
@@ -62,47 +167,6 @@ public struct MonitorStore: Sendable {
         try pool.read { db in try Row.fetchOne(db, sql: "SELECT * FROM checks WHERE url = ? ORDER BY created LIMIT 1", arguments: [url]).map(Self.check) }
     }
 
-    public func create(_ fields: CheckFields, now: Double = Date().timeIntervalSince1970) throws -> Check {
-        guard let url = fields.url, !url.isEmpty else { throw BrineError(.arguments, "a check needs a url") }
-        let check = Check(id: Check.newID(now: now), name: fields.name ?? url, type: try fields.resolvedKind(for: url), url: url,
-                          intervalMS: try fields.intervalSeconds.map(Self.intervalMS) ?? Check.defaultIntervalMS,
-                          maxTimeMS: fields.maxTimeMS ?? Check.defaultMaxTimeMS, alertThreshold: fields.alertThreshold ?? 1,
-                          tags: fields.tags ?? [], isPaused: fields.isPaused ?? false, created: now)
-        try validate(check)
-        try save(check)
-        return check
-    }
-
-    /// Applies the given fields; nil when there is no such check.
-    public func update(_ id: String, _ fields: CheckFields) throws -> Check? {
-        guard var check = try check(id) else { return nil }
-        if let url = fields.url {
-            check.type = try fields.resolvedKind(for: url)
-            check.url = url
-        }
-        if let name = fields.name { check.name = name }
-        if let seconds = fields.intervalSeconds { check.intervalMS = try Self.intervalMS(seconds) }
-        if let maxTime = fields.maxTimeMS { check.maxTimeMS = maxTime }
-        if let threshold = fields.alertThreshold { check.alertThreshold = threshold }
-        if let paused = fields.isPaused { check.isPaused = paused }
-        if let tags = fields.tags { check.tags = tags }
-        try validate(check)
-        try save(check)
-        return check
-    }
-
-    /// Fields may be set in code as well as parsed from a request: converted without trapping either way.
-    static func intervalMS(_ seconds: Double) throws(BrineError) -> Int {
-        try BoundedNumber.int(seconds * 1000, field: "interval", in: 100...Int(CheckFields.longestInterval * 1000))
-    }
-
-    func validate(_ check: Check) throws(BrineError) {
-        guard check.intervalMS >= 100 else { throw BrineError(.arguments, "'interval' must be at least 0.1 s") }
-        guard check.maxTimeMS > 0 else { throw BrineError(.arguments, "'maxTime' must be positive") }
-        guard check.alertThreshold >= 1 else { throw BrineError(.arguments, "'alertTreshold' must be at least 1") }
-    }
-
-    /// Removes the check with its pings and events; false when there was none.
     public func delete(_ id: String) throws -> Bool {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM pings WHERE check_id = ?", arguments: [id])
@@ -112,66 +176,51 @@ public struct MonitorStore: Sendable {
         }
     }
 
-    public func counts() throws -> (up: Int, down: Int, paused: Int, total: Int) {
-        let all = try checks()
-        return (all.filter { $0.isUp == true && !$0.isPaused }.count, all.filter { $0.isUp == false && !$0.isPaused }.count,
-                all.filter(\.isPaused).count, all.count)
-    }
-
-    func save(_ c: Check) throws {
+    /// A new check, or a changed definition; the poll state is `record`'s alone.
+    public func save(_ c: Check) throws {
         try pool.write { db in
-            try db.execute(sql: "INSERT OR REPLACE INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", arguments: [
-                c.id, c.name, c.type.rawValue, c.url, c.intervalMS, c.maxTimeMS, c.alertThreshold, c.errorCount,
-                JSON.encode(.list(c.tags.map(Value.string)), indent: nil), c.isPaused, c.isUp, c.lastChanged, c.firstTested, c.lastTested,
-                c.uptimeMS, c.downtimeMS, c.created,
-            ])
+            try db.execute(sql: """
+                INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, url = excluded.url,
+                    interval_ms = excluded.interval_ms, max_time_ms = excluded.max_time_ms, alert_threshold = excluded.alert_threshold,
+                    tags = excluded.tags, is_paused = excluded.is_paused
+                """, arguments: [
+                    c.id, c.name, c.type.rawValue, c.url, c.intervalMS, c.maxTimeMS, c.alertThreshold, c.errorCount,
+                    c.tagsJSON, c.isPaused, c.isUp, c.lastChanged, c.firstTested, c.lastTested,
+                    c.uptimeMS, c.downtimeMS, c.created,
+                ])
         }
     }
 
     static func check(_ row: Row) -> Check {
-        let tags = ((try? JSON.decode(row["tags"] as String))?.listValue ?? []).compactMap(\.stringValue)
-        return Check(id: row["id"], name: row["name"], type: Check.Kind(rawValue: row["type"]) ?? .http, url: row["url"],
-                     intervalMS: row["interval_ms"], maxTimeMS: row["max_time_ms"], alertThreshold: row["alert_threshold"],
-                     errorCount: row["error_count"], tags: tags, isPaused: row["is_paused"], isUp: row["is_up"],
-                     lastChanged: row["last_changed"], firstTested: row["first_tested"], lastTested: row["last_tested"],
-                     uptimeMS: row["uptime_ms"], downtimeMS: row["downtime_ms"], created: row["created"])
+        Check(id: row["id"], name: row["name"], type: Check.Kind(rawValue: row["type"]) ?? .http, url: row["url"],
+              intervalMS: row["interval_ms"], maxTimeMS: row["max_time_ms"], alertThreshold: row["alert_threshold"],
+              errorCount: row["error_count"], tags: Check.tags(json: row["tags"]), isPaused: row["is_paused"], isUp: row["is_up"],
+              lastChanged: row["last_changed"], firstTested: row["first_tested"], lastTested: row["last_tested"],
+              uptimeMS: row["uptime_ms"], downtimeMS: row["downtime_ms"], created: row["created"])
     }
 
-    // MARK: Pings
-
-    /// Records a poll and moves the check's state: up/down time, the error
-    /// count, and an up/down change once `alertTreshold` polls agree.
     public func record(_ ping: Ping) throws {
         try pool.write { db in
-            guard var check = try Row.fetchOne(db, sql: "SELECT * FROM checks WHERE id = ?", arguments: [ping.checkID]).map(Self.check) else {
+            guard let check = try Row.fetchOne(db, sql: "SELECT * FROM checks WHERE id = ?", arguments: [ping.checkID]).map(Self.check) else {
                 return
             }
             try db.execute(sql: "INSERT INTO pings VALUES (?, ?, ?, ?, ?, ?, ?)", arguments: [
                 ping.checkID, ping.timestamp, ping.isUp, ping.isResponsive, ping.timeMS, ping.status, ping.error,
             ])
-            if let last = check.lastTested, let wasUp = check.isUp {
-                let elapsed = max(0, ping.timestamp - last) * 1000
-                if wasUp { check.uptimeMS += elapsed } else { check.downtimeMS += elapsed }
+            let (after, event) = check.recording(ping)
+            if let event {
+                try db.execute(sql: "INSERT INTO check_events VALUES (?, ?, ?)", arguments: [check.id, ping.timestamp, event])
             }
-            check.errorCount = ping.isUp ? 0 : check.errorCount + 1
-            let nowUp: Bool? = ping.isUp ? true : (check.errorCount >= check.alertThreshold ? false : check.isUp)
-            if let nowUp, nowUp != check.isUp {
-                check.isUp = nowUp
-                check.lastChanged = ping.timestamp
-                try db.execute(sql: "INSERT INTO check_events VALUES (?, ?, ?)", arguments: [check.id, ping.timestamp, nowUp ? "up" : "down"])
-            }
-            check.firstTested = check.firstTested ?? ping.timestamp
-            check.lastTested = ping.timestamp
             try db.execute(sql: """
                 UPDATE checks SET error_count = ?, is_up = ?, last_changed = ?, first_tested = ?, last_tested = ?, uptime_ms = ?,
                 downtime_ms = ? WHERE id = ?
-                """, arguments: [check.errorCount, check.isUp, check.lastChanged, check.firstTested, check.lastTested,
-                                 check.uptimeMS, check.downtimeMS, check.id])
+                """, arguments: [after.errorCount, after.isUp, after.lastChanged, after.firstTested, after.lastTested,
+                                 after.uptimeMS, after.downtimeMS, after.id])
         }
     }
 
-    /// The newest pings first: of one check, or of all.
-    public func pings(check: String? = nil, limit: Int = 50, offset: Int = 0) throws -> [Ping] {
+    public func pings(check: String?, limit: Int, offset: Int) throws -> [Ping] {
         try pool.read { db in
             let rows = try check.map {
                 try Row.fetchAll(db, sql: "SELECT * FROM pings WHERE check_id = ? ORDER BY timestamp DESC LIMIT ? OFFSET ?",
@@ -192,10 +241,5 @@ public struct MonitorStore: Sendable {
             }
             return counts
         }
-    }
-
-    /// Checks due for a poll: not paused, never tested or tested an interval ago.
-    public func due(now: Double) throws -> [Check] {
-        try checks().filter { c in !c.isPaused && (c.lastTested.map { now - $0 >= Double(c.intervalMS) / 1000 } ?? true) }
     }
 }

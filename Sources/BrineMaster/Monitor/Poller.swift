@@ -10,7 +10,7 @@ import Synchronization
 /// Polls the checks that are due, at most `concurrency` at a time, and
 /// records each result. Runs inside the master until cancelled.
 public struct MonitorPoller: Sendable {
-    let store: MonitorStore
+    let store: any MonitorStore
     let concurrency: Int
     /// A poll that takes longer is down (timed out).
     let timeout: Double
@@ -18,7 +18,7 @@ public struct MonitorPoller: Sendable {
     /// For https:// checks: the system's trust roots, plus `caFile`'s.
     let tls: NIOSSLContext?
 
-    public init(store: MonitorStore, concurrency: Int = 16, timeout: Double = 10, caFile: String? = nil) {
+    public init(store: any MonitorStore, concurrency: Int = 16, timeout: Double = 10, caFile: String? = nil) {
         self.store = store
         self.concurrency = max(1, concurrency)
         self.timeout = timeout
@@ -38,12 +38,12 @@ public struct MonitorPoller: Sendable {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let busy = inFlight.ids.withLock { $0 }
-                let due = ((try? store.due(now: Date().timeIntervalSince1970)) ?? []).filter { !busy.contains($0.id) }
+                let due = ((try? await store.due(now: Date().timeIntervalSince1970)) ?? []).filter { !busy.contains($0.id) }
                 for check in due.prefix(max(0, concurrency - busy.count)) {
                     inFlight.ids.withLock { _ = $0.insert(check.id) }
                     group.addTask {
                         let ping = await probe(check)
-                        do { try store.record(ping) } catch { Self.logger.error("monitor: recording \(check.url) failed: \(error)") }
+                        do { try await store.record(ping) } catch { Self.logger.error("monitor: recording \(check.url) failed: \(error)") }
                         inFlight.ids.withLock { _ = $0.remove(check.id) }
                     }
                 }

@@ -4,7 +4,7 @@ import Foundation
 /// Prometheus text exposition (version 0.0.4) of the fleet: per minion its
 /// last state run, counters over the job cache, and every check.
 public enum PrometheusExport {
-    public static func render(jobs: JobCache, monitor: MonitorStore) throws -> String {
+    public static func render(jobs: JobCache, monitor: any MonitorStore) async throws -> String {
         let stats = try jobs.stats(since: 0)
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
@@ -35,12 +35,16 @@ public enum PrometheusExport {
         family("brine_job_minions_unreached_total", "counter",
                "Expected minions a job never reached: no connection when it went out, or a connection that could not take it.",
                delivery.unreached.sorted { $0.key < $1.key }.map { ([("reason", $0.key)], Double($0.value)) })
-        let checks = try monitor.checks().sorted { $0.name < $1.name }
-        let pings = try monitor.pingCounts()
+        let checks = try await monitor.checks().sorted { $0.name < $1.name }
+        let pings = try await monitor.pingCounts()
+        var lastPolls: [(labels: [(String, String)], value: Double)] = []
+        for c in checks {
+            if let last = try await monitor.pings(check: c.id, limit: 1).first { lastPolls.append(([("check", c.name), ("url", c.url)], last.timeMS / 1000)) }
+        }
         family("brine_check_up", "gauge", "1 when the check is up, 0 when down (absent before its first poll).",
                checks.compactMap { c in c.isUp.map { ([("check", c.name), ("url", c.url)], $0 ? 1 : 0) } })
         family("brine_check_response_seconds", "gauge", "Response time of the check's last poll.",
-               try checks.compactMap { c in try monitor.pings(check: c.id, limit: 1).first.map { ([("check", c.name), ("url", c.url)], $0.timeMS / 1000) } })
+               lastPolls)
         family("brine_check_pings_total", "counter", "Polls of the check, by result.",
                checks.flatMap { c in [([("check", c.name), ("url", c.url), ("result", "up")], Double(pings[c.id]?.up ?? 0)),
                                       ([("check", c.name), ("url", c.url), ("result", "down")], Double(pings[c.id]?.down ?? 0))] })

@@ -49,10 +49,11 @@ struct Master: AsyncParsableCommand {
                 return
             }
             // The HTTP port and the monitor's poller live and die with the master.
+            let monitor = daemon.monitorStore(jobs: jobs)
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await daemon.run() }
                 group.addTask {
-                    try await MasterHTTP(jobs: jobs, host: http.interface, port: http.port, restAPI: http.restAPI ? daemon : nil,
+                    try await MasterHTTP(jobs: jobs, monitor: monitor, host: http.interface, port: http.port, restAPI: http.restAPI ? daemon : nil,
                                          certificate: http.certificate, monitoringIsPublic: http.monitoringIsPublic).run { port in
                         let scheme = http.certificate == nil ? "http" : "https"
                         daemon.logger.info("HTTP port on \(scheme)://\(http.interface):\(port)/ (\(http.restAPI ? "REST API, " : "")monitor API, stats, metrics, fleet page)")
@@ -60,8 +61,8 @@ struct Master: AsyncParsableCommand {
                 }
                 if http.monitor {
                     group.addTask {
-                        await MonitorPoller(store: MonitorStore(jobs: jobs), concurrency: http.concurrency, timeout: http.timeout,
-                                            caFile: http.caFile).run()
+                        await daemon.runMonitor(MonitorPoller(store: monitor, concurrency: http.concurrency, timeout: http.timeout,
+                                                              caFile: http.caFile))
                     }
                 }
                 try await group.next()
