@@ -94,26 +94,35 @@ public final class JobCache: Sendable {
     ///   master's acknowledgement): the first one stays, nothing is counted twice.
     @discardableResult
     public func recordReturn(jid: String, minion: String, value: Value, retcode: Int, received: Double = Date().timeIntervalSince1970) throws -> Bool {
+        try pool.write { db in try Self.insertReturn(db, jid: jid, minion: minion, value: value, retcode: retcode, received: received) }
+    }
+
+    /// Stores many returns in one transaction (a cluster master's batch), as `recordReturn` each.
+    public func recordReturns(_ returns: [(jid: String, minion: String, value: Value, retcode: Int)], received: Double = Date().timeIntervalSince1970) throws {
         try pool.write { db in
-            try db.execute(sql: "INSERT OR IGNORE INTO returns VALUES (?, ?, ?, ?, ?)", arguments: [
-                jid, minion, Data(MessagePack.encode(value)), retcode, received,
-            ])
-            guard db.changesCount > 0 else { return false }
-            guard let fun = try String.fetchOne(db, sql: "SELECT fun FROM jobs WHERE jid = ?", arguments: [jid]),
-                StateRunRecord.isStateRun(fun), let run = StateRunRecord(value)
-            else { return true }
-            try db.execute(sql: "INSERT OR REPLACE INTO state_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", arguments: [
-                jid, minion, fun, received, run.durationMS, run.succeeded, run.changed, run.failed,
-            ])
-            try db.execute(sql: "DELETE FROM state_results WHERE jid = ? AND minion = ?", arguments: [jid, minion])
-            for state in run.states {
-                try db.execute(sql: "INSERT OR REPLACE INTO state_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", arguments: [
-                    jid, minion, state.tag, state.id, state.function, state.sls, state.result.map { $0 ? 1 : 0 }, state.changed ? 1 : 0,
-                    state.durationMS,
-                ])
-            }
-            return true
+            for r in returns { try Self.insertReturn(db, jid: r.jid, minion: r.minion, value: r.value, retcode: r.retcode, received: received) }
         }
+    }
+
+    private static func insertReturn(_ db: Database, jid: String, minion: String, value: Value, retcode: Int, received: Double) throws -> Bool {
+        try db.execute(sql: "INSERT OR IGNORE INTO returns VALUES (?, ?, ?, ?, ?)", arguments: [
+            jid, minion, Data(MessagePack.encode(value)), retcode, received,
+        ])
+        guard db.changesCount > 0 else { return false }
+        guard let fun = try String.fetchOne(db, sql: "SELECT fun FROM jobs WHERE jid = ?", arguments: [jid]),
+            StateRunRecord.isStateRun(fun), let run = StateRunRecord(value)
+        else { return true }
+        try db.execute(sql: "INSERT OR REPLACE INTO state_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", arguments: [
+            jid, minion, fun, received, run.durationMS, run.succeeded, run.changed, run.failed,
+        ])
+        try db.execute(sql: "DELETE FROM state_results WHERE jid = ? AND minion = ?", arguments: [jid, minion])
+        for state in run.states {
+            try db.execute(sql: "INSERT OR REPLACE INTO state_results VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", arguments: [
+                jid, minion, state.tag, state.id, state.function, state.sls, state.result.map { $0 ? 1 : 0 }, state.changed ? 1 : 0,
+                state.durationMS,
+            ])
+        }
+        return true
     }
 
     /// Expected minions the job never reached: `not_connected` (no session

@@ -83,10 +83,10 @@ public struct MasterDaemon: Sendable {
         let clientPort = try await WireBootstrap.listen(unixSocket: socketPath)
         let clients = ClientSocket(path: socketPath, publisher: publisher, acl: AccessControl.publisher(opts), logger: logger)
         clients.restrictAccess(socketDirectory: opts.string("sock_dir") ?? "/var/run/brine/master")
+        let returns = ReturnSink(registry: registry, jobs: jobs, logger: logger, cluster: cluster)
         let listener = MinionListener(opts: opts, keys: keys, registry: registry, files: FileServer(opts: opts),
                                       pillar: PillarServer(opts: opts, registry: registry, logger: logger),
-                                      returns: ReturnSink(registry: registry, jobs: jobs, logger: logger, cluster: cluster), logger: logger,
-                                      masterKey: masterKey, cluster: cluster)
+                                      returns: returns, logger: logger, masterKey: masterKey, cluster: cluster)
         let pidfile = opts.string("pidfile")
         let socket = socketPath
         let stop = Signals.onTermination {
@@ -100,6 +100,7 @@ public struct MasterDaemon: Sendable {
                 tasks.addTask { await cluster.database.run() }
                 try await cluster.prepare()
                 tasks.addTask { await cluster.serve() }
+                tasks.addTask { await returns.storeClusterReturns(cluster) }
             } else {
                 tasks.addTask { await watchKeys() }
             }

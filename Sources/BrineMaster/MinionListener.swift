@@ -111,11 +111,6 @@ struct MinionListener: Sendable {
         let session: WireSession
         /// Said in its handshake: older minions drop messages they do not know.
         let acknowledgesReturns: Bool
-
-        func acknowledge(_ jid: String) async throws {
-            guard acknowledgesReturns else { return }
-            try await session.send(MasterMessage.returnAck(jid: jid).encoded())
-        }
     }
 
     func receive(_ bytes: [UInt8], from peer: Peer) async throws {
@@ -131,7 +126,7 @@ struct MinionListener: Sendable {
             let data = await answer(request, for: peer.id)
             try await peer.session.send(MasterMessage.reply(rid: request.rid, data: data).encoded())
         case .jobReturn(let jobReturn):
-            try await returns.receive(jobReturn, from: peer.id) { try await peer.acknowledge(jobReturn.jid) }
+            try await returns.receive(jobReturn, from: peer.id, acknowledgingOn: peer.acknowledgesReturns ? peer.session : nil)
         }
     }
 

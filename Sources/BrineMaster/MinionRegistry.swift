@@ -118,6 +118,16 @@ public actor MinionRegistry {
         waiters[jid]?.continuation.yield(event)
     }
 
+    /// Of these returns, which a publisher here waits for (one hop for a batch).
+    func waitingFor(_ returns: [JobReturn]) -> [Bool] {
+        returns.map { waiters[$0.jid]?.expected.contains($0.id) ?? false }
+    }
+
+    /// Hands a batch of returns to their publishers here, in one hop.
+    func deliver(_ returns: [JobReturn]) {
+        for jobReturn in returns { waiters[jobReturn.jid]?.continuation.yield(.returned(jobReturn)) }
+    }
+
     func finish(_ jid: String) {
         waiters.removeValue(forKey: jid)?.continuation.finish()
     }

@@ -1,3 +1,4 @@
+import BrineCluster
 import BrineCore
 import BrineWire
 import Logging
@@ -16,16 +17,16 @@ struct ReturnSink: Sendable {
 
     /// - Parameters:
     ///   - minion: the authenticated id; whatever id the return claims is ignored.
-    ///   - acknowledge: tells the minion it may forget the return.
-    func receive(_ sent: JobReturn, from minion: String, acknowledge: () async throws -> Void) async throws {
+    ///   - session: where to acknowledge it (the minion may then forget it); nil when the minion takes no acks.
+    func receive(_ sent: JobReturn, from minion: String, acknowledgingOn session: WireSession?) async throws {
         let jobReturn = JobReturn(jid: sent.jid, id: minion, value: sent.value, retcode: sent.retcode)
         let jid = jobReturn.jid
-        if let cluster { return try await receiveInCluster(jobReturn, cluster, acknowledge: acknowledge) }
+        if let cluster { return try await queueInCluster(jobReturn, cluster, session: session) }
         // Only a job this minion was sent is recorded (no filling the cache with made-up jids).
         let waiting = await registry.isWaiting(jid, for: minion)
         guard waiting || (try? jobs?.expects(jid: jid, minion: minion)) == true else {
             logger.warning("minion \(minion) returned for job \(LogText.escape(jid)), which it was not sent: dropped")
-            try await acknowledge()
+            try await session?.send(MasterMessage.returnAck(jid: jid).encoded())
             return
         }
         do {
@@ -35,51 +36,70 @@ struct ReturnSink: Sendable {
             logger.error("job cache: \(error)")
             return
         }
-        try await acknowledge()
+        try await session?.send(MasterMessage.returnAck(jid: jid).encoded())
         await registry.deliver(jid: jid, .returned(jobReturn))
     }
 
-    /// Stored in the cluster's database only against a delivery of that
-    /// job to that minion (the database checks, in the same statement),
-    /// once; then in the local job cache when this master published the
-    /// job (its stats and event stream), acknowledged, and handed to the
-    /// job's publisher if it is here (the others read it on `r:JID`).
-    func receiveInCluster(_ jobReturn: JobReturn, _ cluster: ClusterNode, acknowledge: () async throws -> Void) async throws {
+    /// In a cluster: checked, then queued for `storeClusterReturns`.
+    func queueInCluster(_ jobReturn: JobReturn, _ cluster: ClusterNode, session: WireSession?) async throws {
         // A jid is Brine's (20 digits) or a caller's: short ASCII letters, digits, '_' and '-' only.
         let jidBytes = jobReturn.jid.utf8
         guard !jidBytes.isEmpty, jidBytes.count <= 64,
             jidBytes.allSatisfy({ (0x30...0x39).contains($0) || (0x41...0x5A).contains($0) || (0x61...0x7A).contains($0) || $0 == 0x5F || $0 == 0x2D })
         else {
             logger.warning("minion \(jobReturn.id) returned for job \(LogText.escape(jobReturn.jid)), which it was not sent: dropped")
-            try await acknowledge()
+            try await session?.send(MasterMessage.returnAck(jid: jobReturn.jid).encoded())
             return
         }
-        var stored: Bool? = nil
-        // The database away (a restart, a failover): the return waits here, retried, for up to
-        // two minutes; then it is left unacknowledged and the minion sends it again on its next connection.
+        let entry = ReturnQueue.Entry(jobReturn: jobReturn, record: ClusterDatabase.ReceivedReturn(jobReturn), session: session)
+        if !cluster.returnQueue.append(entry) {
+            logger.error("minion \(jobReturn.id): return for \(LogText.escape(jobReturn.jid)) refused, \(cluster.returnQueue.maximumBytes >> 20) MiB of returns wait for the cluster database; the minion sends it again when it reconnects")
+        }
+    }
+
+    /// In a cluster: stores the queued returns in batches until cancelled.
+    /// A return is stored only against a delivery of that job to that
+    /// minion (the database checks, in the same statement), once; then in
+    /// the local job cache when this master published the job (its stats),
+    /// acknowledged, and handed to the job's publisher if it is here (the
+    /// others read it on `r:JID`). A batch the database cannot take is
+    /// retried for up to two minutes (a restart, a failover), then left
+    /// unacknowledged: each minion sends its return again when it reconnects.
+    func storeClusterReturns(_ cluster: ClusterNode) async {
+        while true {
+            let batch = await cluster.returnQueue.take(limit: 1000, byteLimit: 256 * 1024)
+            guard !batch.isEmpty else { return }
+            guard let stored = await storeRetrying(batch, in: cluster) else { continue }
+            let fresh = batch.filter { stored.contains($0.record.key) }.map(\.jobReturn)
+            if fresh.count < batch.count { logger.debug("\(batch.count - fresh.count) return(s) already stored or not expected") }
+            let waited = await registry.waitingFor(fresh)
+            let published = zip(fresh, waited).filter(\.1).map { (jid: $0.0.jid, minion: $0.0.id, value: $0.0.value, retcode: $0.0.retcode) }
+            if !published.isEmpty {
+                do { try jobs?.recordReturns(published) } catch { logger.error("job cache: \(error)") }
+            }
+            for entry in batch {
+                // Not awaited: a slow minion's socket must not hold up the others' acks.
+                _ = try? entry.session?.enqueue(MasterMessage.returnAck(jid: entry.jobReturn.jid).encoded())
+            }
+            await registry.deliver(fresh)
+        }
+    }
+
+    private func storeRetrying(_ batch: [ReturnQueue.Entry], in cluster: ClusterNode) async -> Set<ReturnKey>? {
         var delay = 0.5
         let deadline = ContinuousClock.now + .seconds(120)
-        while stored == nil {
+        while true {
             do {
-                stored = try await cluster.record(jobReturn)
+                return try await ClusterNode.store(batch.map(\.record), in: cluster.database)
             } catch {
                 guard ContinuousClock.now < deadline, !Task.isCancelled else {
-                    logger.error("\(error); the return of \(jobReturn.id) for \(LogText.escape(jobReturn.jid)) is left to the minion to send again")
-                    return
+                    logger.error("\(error); \(batch.count) return(s) left to their minions to send again")
+                    return nil
                 }
                 if delay == 0.5 { logger.warning("\(error); retrying") }
                 try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
                 delay = min(delay * 2, 5)
             }
         }
-        guard let stored else { return }
-        if !stored { logger.debug("minion \(jobReturn.id): return for \(LogText.escape(jobReturn.jid)) already stored or not expected") }
-        if stored, await registry.isWaiting(jobReturn.jid, for: jobReturn.id) {
-            do { try jobs?.recordReturn(jid: jobReturn.jid, minion: jobReturn.id, value: jobReturn.value, retcode: jobReturn.retcode) } catch {
-                logger.error("job cache: \(error)")
-            }
-        }
-        try await acknowledge()
-        if stored { await registry.deliver(jid: jobReturn.jid, .returned(jobReturn)) }
     }
 }

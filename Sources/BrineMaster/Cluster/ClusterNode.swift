@@ -15,7 +15,7 @@ import Logging
 /// - Jobs: `j:JID` → this master claims the job's pending deliveries for
 ///   the minions connected here and sends them; a minion that connects is
 ///   sent every unexpired job it has not returned.
-/// - Returns: stored in batches (`Batcher`); `r:JID` → the publisher of
+/// - Returns: stored in batches (`ReturnQueue`); `r:JID` → the publisher of
 ///   that job, if it is here, reads the new returns and streams them.
 /// - A heartbeat (every 5 s) with the digest of the file and pillar trees,
 ///   a warning when another live master's differs; `keep_jobs` cleanup on
@@ -34,7 +34,8 @@ public actor ClusterNode {
     private var windows: [String: Int64] = [:]
     private var digestsWarnedAbout: [String: String] = [:]
 
-    nonisolated let returnBatch: Batcher<ClusterDatabase.ReceivedReturn, Set<ReturnKey>>
+    /// Returns received here, waiting for the database (`ReturnSink.storeClusterReturns`).
+    nonisolated let returnQueue = ReturnQueue()
     /// Connections and disconnections, in the order they happened.
     nonisolated let presenceBatch: Batcher<(id: String, connected: Bool), [(minion: String, jid: String, payload: [UInt8])]>
     nonisolated let dataBatch: Batcher<ClusterDatabase.MinionData, Void>
@@ -64,7 +65,6 @@ public actor ClusterNode {
         self.logger = logger
         self.opts = opts
         jobTTL = Double(max(1, opts.int("cluster_job_ttl") ?? 300))
-        returnBatch = Batcher(weight: \.size) { [database] returns in try await ClusterNode.store(returns, in: database) }
         presenceBatch = Batcher { [database] in try await database.presence($0) }
         dataBatch = Batcher(weight: \.size) { [database] in try await database.setData($0) }
         let node = Weak<ClusterNode>()
@@ -259,11 +259,6 @@ public actor ClusterNode {
         for stored in read.returns {
             await registry.deliver(jid: jid, .returned(JobReturn(jid: jid, id: stored.minion, value: stored.value, retcode: stored.retcode)))
         }
-    }
-
-    /// Stores a return received here: true when it is new and expected.
-    nonisolated func record(_ jobReturn: JobReturn) async throws -> Bool {
-        try await returnBatch.submit(ClusterDatabase.ReceivedReturn(jobReturn)).contains(ReturnKey(jid: jobReturn.jid, minion: jobReturn.id))
     }
 
     // MARK: Heartbeat
