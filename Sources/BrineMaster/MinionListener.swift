@@ -76,7 +76,7 @@ struct MinionListener: Sendable {
                     return
                 }
                 logger.info("minion \(id) connected")
-                await cluster?.minionConnected(id)
+                cluster?.minionConnected(id)
                 var ending: (any Error)? = nil
                 do {
                     for message in early { try await receive(message, from: peer) }
@@ -88,7 +88,7 @@ struct MinionListener: Sendable {
                 }
                 // However the connection ends, the registry forgets it: a dead
                 // session left there made later jobs report a live minion unreachable.
-                if await registry.disconnect(id, session) { await cluster?.minionDisconnected(id) }
+                if await registry.disconnect(id, session) { cluster?.minionDisconnected(id) }
                 if let ending { throw ending }
             }
         } catch {
@@ -121,7 +121,7 @@ struct MinionListener: Sendable {
             await registry.setGrains(peer.id, grains)
             let compiled = await pillar.compile(for: peer.id)
             await registry.setPillar(peer.id, compiled)
-            await cluster?.minionData(peer.id, grains: grains, pillar: compiled)
+            cluster?.minionData(peer.id, grains: grains, pillar: compiled)
         case .fileRequest(let request):
             let data = await answer(request, for: peer.id)
             try await peer.session.send(MasterMessage.reply(rid: request.rid, data: data).encoded())

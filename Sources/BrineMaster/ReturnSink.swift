@@ -51,7 +51,7 @@ struct ReturnSink: Sendable {
             try await session?.send(MasterMessage.returnAck(jid: jobReturn.jid).encoded())
             return
         }
-        let entry = ReturnQueue.Entry(jobReturn: jobReturn, record: ClusterDatabase.ReceivedReturn(jobReturn), session: session)
+        let entry = ClusterReturn(jobReturn: jobReturn, record: ClusterDatabase.ReceivedReturn(jobReturn), session: session)
         if !cluster.returnQueue.append(entry) {
             logger.error("minion \(jobReturn.id): return for \(LogText.escape(jobReturn.jid)) refused, \(cluster.returnQueue.maximumBytes >> 20) MiB of returns wait for the cluster database; the minion sends it again when it reconnects")
         }
@@ -66,10 +66,8 @@ struct ReturnSink: Sendable {
     /// retried for up to two minutes (a restart, a failover), then left
     /// unacknowledged: each minion sends its return again when it reconnects.
     func storeClusterReturns(_ cluster: ClusterNode) async {
-        while true {
-            let batch = await cluster.returnQueue.take(limit: 1000, byteLimit: 256 * 1024)
-            guard !batch.isEmpty else { return }
-            guard let stored = await storeRetrying(batch, in: cluster) else { continue }
+        await cluster.returnQueue.work { batch in
+            guard let stored = await storeRetrying(batch, in: cluster) else { return }
             let fresh = batch.filter { stored.contains($0.record.key) }.map(\.jobReturn)
             if fresh.count < batch.count { logger.debug("\(batch.count - fresh.count) return(s) already stored or not expected") }
             let waited = await registry.waitingFor(fresh)
@@ -85,7 +83,7 @@ struct ReturnSink: Sendable {
         }
     }
 
-    private func storeRetrying(_ batch: [ReturnQueue.Entry], in cluster: ClusterNode) async -> Set<ReturnKey>? {
+    private func storeRetrying(_ batch: [ClusterReturn], in cluster: ClusterNode) async -> Set<ReturnKey>? {
         var delay = 0.5
         let deadline = ContinuousClock.now + .seconds(120)
         while true {
@@ -102,4 +100,13 @@ struct ReturnSink: Sendable {
             }
         }
     }
+}
+
+/// A return received in a cluster, waiting for the database.
+struct ClusterReturn: Sendable {
+    let jobReturn: JobReturn
+    /// Its value encoded once (the batch is bounded by its size).
+    let record: ClusterDatabase.ReceivedReturn
+    /// Where to acknowledge it; nil when the minion takes no acks.
+    let session: WireSession?
 }

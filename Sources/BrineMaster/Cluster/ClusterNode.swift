@@ -35,12 +35,12 @@ public actor ClusterNode {
     private var digestsWarnedAbout: [String: String] = [:]
 
     /// Returns received here, waiting for the database (`ReturnSink.storeClusterReturns`).
-    nonisolated let returnQueue = ReturnQueue()
+    nonisolated let returnQueue = WorkQueue<ClusterReturn>(weight: { $0.record.size })
     /// Connections and disconnections, in the order they happened.
-    nonisolated let presenceBatch: Batcher<(id: String, connected: Bool), [(minion: String, jid: String, payload: [UInt8])]>
-    nonisolated let dataBatch: Batcher<ClusterDatabase.MinionData, Void>
+    nonisolated let presenceQueue = WorkQueue<(id: String, connected: Bool)>()
+    nonisolated let dataQueue = WorkQueue<ClusterDatabase.MinionData>(weight: \.size)
     /// Keys to re-read, gathered: a storm of admissions is a few reads, not one per key.
-    nonisolated let keyHints: Batcher<String, Void>
+    nonisolated let keyHintQueue = WorkQueue<String>()
 
     /// nil when `cluster_database` is not set.
     public static func configured(_ opts: Config, registry: MinionRegistry, logger: Logger) throws -> ClusterNode? {
@@ -65,14 +65,6 @@ public actor ClusterNode {
         self.logger = logger
         self.opts = opts
         jobTTL = Double(max(1, opts.int("cluster_job_ttl") ?? 300))
-        presenceBatch = Batcher { [database] in try await database.presence($0) }
-        dataBatch = Batcher(weight: \.size) { [database] in try await database.setData($0) }
-        let node = Weak<ClusterNode>()
-        keyHints = Batcher { [store] ids in
-            let current = try await store.accepted(among: Array(Set(ids)))
-            await node.value?.update(Set(ids), to: current)
-        }
-        node.value = self
     }
 
     /// One bad return (a value PostgreSQL refuses) must not sink its whole
@@ -116,10 +108,22 @@ public actor ClusterNode {
         logger.info("cluster \(opts.string("cluster_id") ?? ""): master \(database.master) on \(database.url.redacted)")
     }
 
-    /// Listens, beats and cleans up until cancelled.
+    /// Listens, beats, writes what the queues gather and cleans up until cancelled.
     func serve() async {
         await withDiscardingTaskGroup { tasks in
             tasks.addTask { await self.database.listen { await self.handle($0) } }
+            tasks.addTask { await self.presenceQueue.work { await self.recordPresence($0) } }
+            tasks.addTask {
+                await self.dataQueue.work { batch in
+                    do { try await self.database.setData(batch) } catch { self.logger.error("\(error)") }
+                }
+            }
+            tasks.addTask {
+                await self.keyHintQueue.work { hinted in
+                    let ids = Set(hinted)
+                    do { await self.update(ids, to: try await self.store.accepted(among: Array(ids))) } catch { self.logger.error("\(error)") }
+                }
+            }
             tasks.addTask { await self.beat() }
             tasks.addTask {
                 await self.database.singleton("keep_jobs") {
@@ -137,7 +141,7 @@ public actor ClusterNode {
     func handle(_ event: ClusterEvent) async {
         do {
             switch event {
-            case .key(let id): Task { do { try await keyHints.submit(id) } catch { logger.error("\(error)") } }
+            case .key(let id): keyHintQueue.append(id)
             case .job(let jid): try await claim(jid)
             case .returns(let jid): try await readReturns(jid)
             case .caughtUp: try await catchUp()
@@ -195,7 +199,7 @@ public actor ClusterNode {
     /// Sessions just closed for keys no longer accepted: logged, and no longer this master's in the database.
     private func revoked(_ ids: [String]) {
         for id in ids { logger.warning("minion \(LogText.escape(id)): key no longer accepted, connection closed") }
-        if !ids.isEmpty { Task { for id in ids { await minionDisconnected(id) } } }
+        for id in ids { minionDisconnected(id) }
     }
 
     var acceptedIDs: [String] { accepted.keys.sorted() }
@@ -209,30 +213,36 @@ public actor ClusterNode {
         await send(try await database.claim(jid: jid))
     }
 
-    /// A minion admitted here: recorded as connected here, and sent its
-    /// pending jobs. Waits 5 s at most (the database away must not hold up
-    /// the minion's session; the write stays queued, in order, and the
-    /// sweep sends what it would have).
-    nonisolated func minionConnected(_ id: String) async {
-        do {
-            let pending = try await withTimeout(5) { try await self.presenceBatch.submit((id, true)) }.filter { $0.minion == id }
-            if !pending.isEmpty {
-                logger.info("minion \(id): sending \(pending.count) job(s) published while it was away")
-                await send(pending)
-            }
-        } catch is TimeoutError {
-            logger.warning("cluster database: minion \(id)'s connection not recorded within 5 s; it is sent its pending jobs once it is")
-        } catch {
-            logger.error("\(error)")
+    /// A minion admitted here: queued to be recorded as connected here
+    /// (then it is sent the jobs it missed, `recordPresence`). The
+    /// database away does not hold up the minion's session; the connection
+    /// is recorded again on the next (re)connect to the database (`catchUp`).
+    nonisolated func minionConnected(_ id: String) {
+        if !presenceQueue.append((id, true)) { logger.error("cluster database: minion \(id)'s connection not recorded (queue full)") }
+    }
+
+    nonisolated func minionDisconnected(_ id: String) {
+        if !presenceQueue.append((id, false)) { logger.error("cluster database: minion \(id)'s disconnection not recorded (queue full)") }
+    }
+
+    nonisolated func minionData(_ id: String, grains: Value, pillar: Value) {
+        if !dataQueue.append(ClusterDatabase.MinionData(id: id, grains: grains, pillar: pillar)) {
+            logger.error("cluster database: minion \(id)'s grains not recorded (queue full)")
         }
     }
 
-    nonisolated func minionDisconnected(_ id: String) async {
-        do { _ = try await presenceBatch.submit((id, false)) } catch { logger.error("\(error)") }
-    }
-
-    nonisolated func minionData(_ id: String, grains: Value, pillar: Value) async {
-        do { try await dataBatch.submit(ClusterDatabase.MinionData(id: id, grains: grains, pillar: pillar)) } catch { logger.error("\(error)") }
+    /// Records a batch of connections and disconnections, and sends the
+    /// minions that arrived the unexpired jobs they have not returned.
+    nonisolated func recordPresence(_ events: [(id: String, connected: Bool)]) async {
+        do {
+            let pending = try await database.presence(events)
+            for (id, jobs) in Dictionary(grouping: pending, by: \.minion) {
+                logger.info("minion \(id): sending \(jobs.count) job(s) published while it was away")
+            }
+            await send(pending)
+        } catch {
+            logger.error("\(error)")
+        }
     }
 
     nonisolated func send(_ jobs: [(minion: String, jid: String, payload: [UInt8])]) async {
@@ -342,11 +352,4 @@ extension ClusterNode {
                              hint: "check that PostgreSQL runs and this master reaches it")
         }
     }
-}
-
-/// A reference that does not keep its object alive (a batcher's closure
-/// reaching the node that owns the batcher).
-final class Weak<T: AnyObject & Sendable>: @unchecked Sendable {
-    // Set once, in the owner's initialiser, before the closure can run.
-    weak var value: T?
 }
