@@ -1,0 +1,51 @@
+import Foundation
+import Synchronization
+import Testing
+
+@testable import BrineMinion
+
+final class Seen: Sendable {
+    let started = Mutex(0)
+    let ids = Mutex(Set<UInt>())
+}
+
+/// The minion's job threads: blocking jobs never wait behind each other,
+/// and a thread is used again for the next job.
+struct JobThreadsTests {
+    @Test func blockingJobsRunAtOnceEachOnItsOwnThread() async {
+        let threads = JobThreads(stackSize: 1 << 20, idleTimeout: 5)
+        // Five jobs that each wait until all five have started: they finish only if all run at once.
+        let seen = Seen()
+        await withTaskGroup(of: Bool.self) { group in
+            for _ in 0..<5 {
+                group.addTask {
+                    await withCheckedContinuation { continuation in
+                        threads.submit {
+                            seen.started.withLock { $0 += 1 }
+                            seen.ids.withLock { _ = $0.insert(UInt(pthread_self())) }
+                            let deadline = Date(timeIntervalSinceNow: 10)
+                            while seen.started.withLock({ $0 }) < 5 && Date() < deadline { usleep(1000) }
+                            continuation.resume(returning: seen.started.withLock { $0 } == 5)
+                        }
+                    }
+                }
+            }
+            for await allRan in group { #expect(allRan) }
+        }
+        #expect(seen.ids.withLock { $0.count } == 5)
+    }
+
+    @Test func oneJobAfterAnotherReusesTheThread() async {
+        let threads = JobThreads(stackSize: 1 << 20, idleTimeout: 5)
+        var seen = Set<UInt>()
+        for _ in 0..<20 {
+            let id: UInt = await withCheckedContinuation { continuation in
+                threads.submit { continuation.resume(returning: UInt(pthread_self())) }
+            }
+            seen.insert(id)
+            // Let the thread go back to waiting before the next job.
+            try? await Task.sleep(for: .milliseconds(5))
+        }
+        #expect(seen.count <= 2, "\(seen.count) threads for 20 jobs in a row")
+    }
+}
