@@ -88,21 +88,44 @@ extension ClusterDatabase {
     /// Claims pending deliveries for the minions connected here (of one
     /// job, or of every unexpired job for the periodic sweep): what this
     /// master must send now.
-    public func claim(jid: String? = nil) async throws -> [(minion: String, jid: String, payload: [UInt8])] {
+    public func claim(jid: String? = nil) async throws -> [Dispatch] {
         do {
             return try await rows("""
-                UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
-                WHERE (\(jid)::text IS NULL OR d.jid = \(jid)) AND j.jid = d.jid AND d.state = 'pending'
-                  AND d.minion IN (SELECT id FROM brine_minions WHERE master = \(master)) AND j.expires > \(Date().timeIntervalSince1970)
-                RETURNING d.minion, d.jid, j.payload
-                """).map { row in
-                let (minion, jid, payload) = try row.decode((String, String, ByteBuffer).self)
-                return (minion, jid, Array(payload.readableBytesView))
-            }
+                WITH claimed AS (
+                    UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
+                    WHERE (\(jid)::text IS NULL OR d.jid = \(jid)) AND j.jid = d.jid AND d.state = 'pending'
+                      AND d.minion IN (SELECT id FROM brine_minions WHERE master = \(master)) AND j.expires > \(Date().timeIntervalSince1970)
+                    RETURNING d.minion, d.jid)
+                \(unescaped: Self.byJob)
+                """).map(Dispatch.init)
         } catch {
             throw ClusterError("claiming jobs", error)
         }
     }
+
+    /// One job to send to some minions: its message once, not once per minion.
+    public struct Dispatch: Sendable {
+        public var jid: String
+        public var minions: [String]
+        public var payload: [UInt8]
+
+        init(_ row: PostgresRow) throws {
+            let (jid, minions, payload) = try row.decode((String, [String], ByteBuffer).self)
+            self.init(jid: jid, minions: minions, payload: Array(payload.readableBytesView))
+        }
+
+        public init(jid: String, minions: [String], payload: [UInt8]) {
+            self.jid = jid
+            self.minions = minions
+            self.payload = payload
+        }
+    }
+
+    /// Groups `claimed (minion, jid)` by job, with each job's payload once.
+    static let byJob = """
+        , grouped AS (SELECT jid, array_agg(minion) AS minions FROM claimed GROUP BY jid)
+        SELECT g.jid, g.minions, j.payload FROM grouped g JOIN brine_jobs j USING (jid)
+        """
 
     /// Minions that connected here or left, in the order it happened
     /// (the last event per minion counts): the ones connected are marked
@@ -111,7 +134,7 @@ extension ClusterDatabase {
     /// marked as connected nowhere unless another master has them since.
     /// Minions drop a jid they already ran (`minion_jid_queue_hwm`), so a
     /// job is not run twice.
-    public func presence(_ events: [(id: String, connected: Bool)]) async throws -> [(minion: String, jid: String, payload: [UInt8])] {
+    public func presence(_ events: [(id: String, connected: Bool)]) async throws -> [Dispatch] {
         var last: [String: Bool] = [:]
         for event in events { last[event.id] = event.connected }
         let arrived = last.filter(\.value).map(\.key), left = last.filter { !$0.value }.map(\.key)
@@ -126,14 +149,13 @@ extension ClusterDatabase {
                     ON CONFLICT (id) DO UPDATE SET master = excluded.master, changed = now()
                     """, on: connection)
                 return try await rows("""
-                    UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
-                    WHERE d.minion = ANY(\(arrived)) AND j.jid = d.jid AND d.state <> 'returned'
-                      AND j.expires > \(Date().timeIntervalSince1970)
-                    RETURNING d.minion, d.jid, j.payload
-                    """, on: connection).map { row in
-                    let (minion, jid, payload) = try row.decode((String, String, ByteBuffer).self)
-                    return (minion, jid, Array(payload.readableBytesView))
-                }
+                    WITH claimed AS (
+                        UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
+                        WHERE d.minion = ANY(\(arrived)) AND j.jid = d.jid AND d.state <> 'returned'
+                          AND j.expires > \(Date().timeIntervalSince1970)
+                        RETURNING d.minion, d.jid)
+                    \(unescaped: Self.byJob)
+                    """, on: connection).map(Dispatch.init)
             }
         } catch {
             throw ClusterError("recording connected minions", error)

@@ -236,20 +236,19 @@ public actor ClusterNode {
     nonisolated func recordPresence(_ events: [(id: String, connected: Bool)]) async {
         do {
             let pending = try await database.presence(events)
-            for (id, jobs) in Dictionary(grouping: pending, by: \.minion) {
-                logger.info("minion \(id): sending \(jobs.count) job(s) published while it was away")
-            }
+            for job in pending { logger.info("job \(job.jid): sent to \(job.minions.count) minion(s) that connected since it was published") }
             await send(pending)
         } catch {
             logger.error("\(error)")
         }
     }
 
-    nonisolated func send(_ jobs: [(minion: String, jid: String, payload: [UInt8])]) async {
-        let sessions = Dictionary(await registry.sessions(Set(jobs.map(\.minion))).map { ($0.id, $0.session) }, uniquingKeysWith: { a, _ in a })
+    nonisolated func send(_ jobs: [ClusterDatabase.Dispatch]) async {
         for job in jobs {
-            // A failed send leaves the delivery `sent`: the minion gets it again when it reconnects.
-            _ = try? sessions[job.minion]??.enqueue(job.payload, deadline: Publisher.sendDeadline)
+            for (_, session) in await registry.sessions(job.minions) {
+                // A failed send leaves the delivery `sent`: the minion gets it again when it reconnects.
+                _ = try? session?.enqueue(job.payload, deadline: Publisher.sendDeadline)
+            }
         }
     }
 
