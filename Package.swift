@@ -58,6 +58,7 @@ let package = Package(
         .target(
             name: "BrineCluster",
             dependencies: ["BrineCore", "BrineWire", .product(name: "PostgresNIO", package: "postgres-nio"),
+                           .product(name: "DequeModule", package: "swift-collections"),
                            .product(name: "Logging", package: "swift-log"), .product(name: "NIOSSL", package: "swift-nio-ssl")]
         ),
         .target(

@@ -92,12 +92,7 @@ public final class ClusterDatabase: Sendable {
             jid TEXT NOT NULL REFERENCES brine_jobs ON DELETE CASCADE, minion TEXT NOT NULL, state TEXT NOT NULL, master TEXT,
             PRIMARY KEY (jid, minion))
         """,
-        // No index names `state` or `master`: a delivery claimed or returned is then updated
-        // in place (a HOT update, room left on each page), without new index entries; 30,000
-        // deliveries of one job are updated twice each.
-        "ALTER TABLE brine_deliveries SET (fillfactor = 70)",
-        "DROP INDEX IF EXISTS brine_deliveries_open",
-        "CREATE INDEX IF NOT EXISTS brine_deliveries_minion ON brine_deliveries (minion)",
+        "CREATE INDEX IF NOT EXISTS brine_deliveries_open ON brine_deliveries (minion) WHERE state <> 'returned'",
         """
         CREATE TABLE IF NOT EXISTS brine_returns (
             jid TEXT NOT NULL REFERENCES brine_jobs ON DELETE CASCADE, minion TEXT NOT NULL, value BYTEA NOT NULL,

@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 
 /// Work for the database, handed over without waiting and done in batches
@@ -17,7 +18,7 @@ import Synchronization
 /// `maximumCount` or `maximumBytes` (the database away for long).
 public final class WorkQueue<Entry: Sendable>: Sendable {
     private struct State {
-        var entries: [Entry] = []
+        var entries = Deque<Entry>()
         var bytes = 0
         var waiter: CheckedContinuation<Void, Never>?
         var stopped = false
@@ -35,7 +36,7 @@ public final class WorkQueue<Entry: Sendable>: Sendable {
     {
         self.maximumCount = maximumCount
         self.maximumBytes = maximumBytes
-        self.batchLimit = batchLimit
+        self.batchLimit = max(1, batchLimit)
         self.batchBytes = batchBytes
         self.weight = weight
     }
@@ -78,6 +79,8 @@ public final class WorkQueue<Entry: Sendable>: Sendable {
                 waiter?.resume()
             }
         }
+        // Ready for a later, uncancelled taker (the handler cannot run once this returns).
+        state.withLock { $0.stopped = false }
         return []
     }
 
@@ -99,7 +102,7 @@ public final class WorkQueue<Entry: Sendable>: Sendable {
             count += 1
         }
         let batch = Array(s.entries.prefix(count))
-        s.entries.removeFirst(count)
+        s.entries.removeFirst(count)  // a Deque: no shifting of a large backlog under the lock
         s.bytes -= bytes
         return batch
     }

@@ -111,6 +111,7 @@ struct MinionListener: Sendable {
         let session: WireSession
         /// Said in its handshake: older minions drop messages they do not know.
         let acknowledgesReturns: Bool
+        let returnsInFlight = ReturnsInFlight()
     }
 
     func receive(_ bytes: [UInt8], from peer: Peer) async throws {
@@ -126,7 +127,8 @@ struct MinionListener: Sendable {
             let data = await answer(request, for: peer.id)
             try await peer.session.send(MasterMessage.reply(rid: request.rid, data: data).encoded())
         case .jobReturn(let jobReturn):
-            try await returns.receive(jobReturn, from: peer.id, acknowledgingOn: peer.acknowledgesReturns ? peer.session : nil)
+            try await returns.receive(jobReturn, from: peer.id, acknowledgingOn: peer.acknowledgesReturns ? peer.session : nil,
+                                     inFlight: peer.returnsInFlight)
         }
     }
 

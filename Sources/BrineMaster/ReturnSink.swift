@@ -2,6 +2,7 @@ import BrineCluster
 import BrineCore
 import BrineWire
 import Logging
+import Synchronization
 
 /// Where minions' returns go: checked, written to the job cache, then
 /// acknowledged and handed to the job's publisher.
@@ -18,10 +19,11 @@ struct ReturnSink: Sendable {
     /// - Parameters:
     ///   - minion: the authenticated id; whatever id the return claims is ignored.
     ///   - session: where to acknowledge it (the minion may then forget it); nil when the minion takes no acks.
-    func receive(_ sent: JobReturn, from minion: String, acknowledgingOn session: WireSession?) async throws {
+    ///   - inFlight: this connection's returns not yet stored (a cluster's queue: one minion cannot fill it).
+    func receive(_ sent: JobReturn, from minion: String, acknowledgingOn session: WireSession?, inFlight: ReturnsInFlight) async throws {
         let jobReturn = JobReturn(jid: sent.jid, id: minion, value: sent.value, retcode: sent.retcode)
         let jid = jobReturn.jid
-        if let cluster { return try await queueInCluster(jobReturn, cluster, session: session) }
+        if let cluster { return try await queueInCluster(jobReturn, cluster, session: session, inFlight: inFlight) }
         // Only a job this minion was sent is recorded (no filling the cache with made-up jids).
         let waiting = await registry.isWaiting(jid, for: minion)
         guard waiting || (try? jobs?.expects(jid: jid, minion: minion)) == true else {
@@ -41,7 +43,7 @@ struct ReturnSink: Sendable {
     }
 
     /// In a cluster: checked, then queued for `storeClusterReturns`.
-    func queueInCluster(_ jobReturn: JobReturn, _ cluster: ClusterNode, session: WireSession?) async throws {
+    func queueInCluster(_ jobReturn: JobReturn, _ cluster: ClusterNode, session: WireSession?, inFlight: ReturnsInFlight) async throws {
         // A jid is Brine's (20 digits) or a caller's: short ASCII letters, digits, '_' and '-' only.
         let jidBytes = jobReturn.jid.utf8
         guard !jidBytes.isEmpty, jidBytes.count <= 64,
@@ -51,8 +53,13 @@ struct ReturnSink: Sendable {
             try await session?.send(MasterMessage.returnAck(jid: jobReturn.jid).encoded())
             return
         }
-        let entry = ClusterReturn(jobReturn: jobReturn, record: ClusterDatabase.ReceivedReturn(jobReturn), session: session)
+        guard inFlight.enter() else {
+            logger.warning("minion \(jobReturn.id): \(ReturnsInFlight.limit) returns already wait for the cluster database; return for \(LogText.escape(jobReturn.jid)) not acknowledged (the minion sends it again when it reconnects)")
+            return
+        }
+        let entry = ClusterReturn(jobReturn: jobReturn, record: ClusterDatabase.ReceivedReturn(jobReturn), session: session, inFlight: inFlight)
         if !cluster.returnQueue.append(entry) {
+            inFlight.leave()
             logger.error("minion \(jobReturn.id): return for \(LogText.escape(jobReturn.jid)) refused, \(cluster.returnQueue.maximumBytes >> 20) MiB of returns wait for the cluster database; the minion sends it again when it reconnects")
         }
     }
@@ -67,6 +74,7 @@ struct ReturnSink: Sendable {
     /// unacknowledged: each minion sends its return again when it reconnects.
     func storeClusterReturns(_ cluster: ClusterNode) async {
         await cluster.returnQueue.work { batch in
+            defer { for entry in batch { entry.inFlight.leave() } }
             guard let stored = await storeRetrying(batch, in: cluster) else { return }
             let fresh = batch.filter { stored.contains($0.record.key) }.map(\.jobReturn)
             if fresh.count < batch.count { logger.debug("\(batch.count - fresh.count) return(s) already stored or not expected") }
@@ -109,4 +117,28 @@ struct ClusterReturn: Sendable {
     let record: ClusterDatabase.ReceivedReturn
     /// Where to acknowledge it; nil when the minion takes no acks.
     let session: WireSession?
+    let inFlight: ReturnsInFlight
+
+    /// What it holds: the encoded value, and the decoded one (roughly twice that).
+    var weight: Int { record.size * 3 }
+}
+
+/// One connection's returns queued and not yet stored: at most `limit`, so
+/// that one minion (a broken or hostile one) cannot fill the queue the
+/// whole fleet's returns go through.
+final class ReturnsInFlight: Sendable {
+    static let limit = 1000
+    private let count = Atomic<Int>(0)
+
+    init() {}
+
+    func enter() -> Bool {
+        if count.add(1, ordering: .relaxed).newValue <= Self.limit { return true }
+        count.subtract(1, ordering: .relaxed)
+        return false
+    }
+
+    func leave() {
+        count.subtract(1, ordering: .relaxed)
+    }
 }

@@ -52,7 +52,7 @@ public final class WireSession: Sendable {
     /// fails when the connection closed (including for missing `deadline`).
     public func enqueue(_ message: [UInt8], deadline: TimeAmount = .seconds(30)) throws -> EventLoopFuture<Void> {
         let channel = self.channel
-        let written: EventLoopFuture<Void> = try sending.withLock { state throws -> EventLoopFuture<Void> in
+        let (written, size) = try sending.withLock { state throws -> (EventLoopFuture<Void>, Int) in
             let bytes = try state.stream.seal(message)
             guard state.queuedBytes + bytes.count <= maximumQueuedBytes else {
                 channel.close(promise: nil)
@@ -60,9 +60,10 @@ public final class WireSession: Sendable {
             }
             state.queuedBytes += bytes.count
             // Under the lock: the channel receives frames in nonce order.
-            return channel.writeAndFlush(ByteBuffer(bytes: bytes))
+            return (channel.writeAndFlush(ByteBuffer(bytes: bytes)), bytes.count)
         }
-        let size = message.count
+        // The sealed size comes off again, as it went on (the plain size left
+        // ~20 bytes a message behind: a long-lived session ended as "too slow").
         let watchdog = channel.eventLoop.scheduleTask(in: deadline) {
             channel.close(promise: nil)
         }

@@ -15,7 +15,7 @@ import Logging
 /// - Jobs: `j:JID` → this master claims the job's pending deliveries for
 ///   the minions connected here and sends them; a minion that connects is
 ///   sent every unexpired job it has not returned.
-/// - Returns: stored in batches (`ReturnQueue`); `r:JID` → the publisher of
+/// - Returns: stored in batches (`WorkQueue`); `r:JID` → the publisher of
 ///   that job, if it is here, reads the new returns and streams them.
 /// - A heartbeat (every 5 s) with the digest of the file and pillar trees,
 ///   a warning when another live master's differs; `keep_jobs` cleanup on
@@ -35,7 +35,7 @@ public actor ClusterNode {
     private var digestsWarnedAbout: [String: String] = [:]
 
     /// Returns received here, waiting for the database (`ReturnSink.storeClusterReturns`).
-    nonisolated let returnQueue = WorkQueue<ClusterReturn>(weight: { $0.record.size })
+    nonisolated let returnQueue = WorkQueue<ClusterReturn>(weight: \.weight)
     /// Connections and disconnections, in the order they happened.
     nonisolated let presenceQueue = WorkQueue<(id: String, connected: Bool)>()
     nonisolated let dataQueue = WorkQueue<ClusterDatabase.MinionData>(weight: \.size)
@@ -113,11 +113,7 @@ public actor ClusterNode {
         await withDiscardingTaskGroup { tasks in
             tasks.addTask { await self.database.listen { await self.handle($0) } }
             tasks.addTask { await self.presenceQueue.work { await self.recordPresence($0) } }
-            tasks.addTask {
-                await self.dataQueue.work { batch in
-                    do { try await self.database.setData(batch) } catch { self.logger.error("\(error)") }
-                }
-            }
+            tasks.addTask { await self.dataQueue.work { batch in await self.untilWritten { try await self.database.setData(batch) } } }
             tasks.addTask {
                 await self.keyHintQueue.work { hinted in
                     let ids = Set(hinted)
@@ -154,8 +150,8 @@ public actor ClusterNode {
     /// After every (re)connect: whatever notifications were missed.
     func catchUp() async throws {
         try await reloadKeys()
-        let local = await registry.connectedIDs
-        if !local.isEmpty { await send(try await database.presence(local.map { ($0, true) })) }
+        // Through the queue, behind any disconnection already in it: the order holds.
+        for id in await registry.connectedIDs { minionConnected(id) }
         try await sweep()
     }
 
@@ -215,8 +211,8 @@ public actor ClusterNode {
 
     /// A minion admitted here: queued to be recorded as connected here
     /// (then it is sent the jobs it missed, `recordPresence`). The
-    /// database away does not hold up the minion's session; the connection
-    /// is recorded again on the next (re)connect to the database (`catchUp`).
+    /// database away does not hold up the minion's session: the write waits
+    /// in the queue (`untilWritten`).
     nonisolated func minionConnected(_ id: String) {
         if !presenceQueue.append((id, true)) { logger.error("cluster database: minion \(id)'s connection not recorded (queue full)") }
     }
@@ -234,12 +230,32 @@ public actor ClusterNode {
     /// Records a batch of connections and disconnections, and sends the
     /// minions that arrived the unexpired jobs they have not returned.
     nonisolated func recordPresence(_ events: [(id: String, connected: Bool)]) async {
-        do {
-            let pending = try await database.presence(events)
-            for job in pending { logger.info("job \(job.jid): sent to \(job.minions.count) minion(s) that connected since it was published") }
-            await send(pending)
-        } catch {
-            logger.error("\(error)")
+        var pending: [ClusterDatabase.Dispatch] = []
+        await untilWritten { pending = try await database.presence(events) }
+        for job in pending { logger.info("job \(job.jid): sent to \(job.minions.count) minion(s) that connected since it was published") }
+        await send(pending)
+    }
+
+    /// Writes one batch again and again (0.5 s doubling to 5 s) while the
+    /// database is away, so that connections and grains land in order and
+    /// none is lost to a restart; the queue behind it waits (and refuses
+    /// past its bound). After two minutes the batch is given up (logged):
+    /// the next reconnect to the database records this master's minions again.
+    nonisolated func untilWritten(_ write: () async throws -> Void) async {
+        var delay = 0.5
+        let deadline = ContinuousClock.now + .seconds(120)
+        while true {
+            do {
+                return try await write()
+            } catch {
+                guard ContinuousClock.now < deadline, !Task.isCancelled else {
+                    logger.error("\(error); given up after two minutes")
+                    return
+                }
+                if delay == 0.5 { logger.warning("\(error); retrying") }
+                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
+                delay = min(delay * 2, 5)
+            }
         }
     }
 
