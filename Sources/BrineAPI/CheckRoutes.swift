@@ -18,11 +18,11 @@ struct CheckRoutes: Sendable {
             return Answer.json(["up": .int(counts.up), "down": .int(counts.down), "paused": .int(counts.paused), "total": .int(counts.total)])
         }
         api.get("checks/:id") { _, context in
-            guard let check = try await store.check(context.parameters.get("id") ?? "") else { return notFound }
+            guard let check = try await store.check(checkID(context)) else { return notFound }
             return Answer.json(check.asValue)
         }
         api.get("checks/:id/pause") { _, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = checkID(context)
             guard let check = try await store.check(id) else { return notFound }
             var fields = CheckFields()
             fields.isPaused = !check.isPaused
@@ -30,12 +30,12 @@ struct CheckRoutes: Sendable {
             return Response(status: .seeOther, headers: [.location: "/api/checks/\(id)"])
         }
         api.get("checks/:id/pings") { request, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = checkID(context)
             guard try await store.check(id) != nil else { return notFound }
             return Answer.json(.list(try await store.pings(check: id, limit: 50, offset: page(request) * 50).map(\.asValue)))
         }
         api.get("pings") { request, _ in
-            Answer.json(.list(try await store.pings(check: request.uri.queryParameters.get("check"), limit: 50, offset: page(request) * 50).map(\.asValue)))
+            Answer.json(.list(try await store.pings(check: request.uri.queryParameters.get("check").map(Self.wellFormed), limit: 50, offset: page(request) * 50).map(\.asValue)))
         }
         api.put("checks") { request, context in
             do {
@@ -48,20 +48,31 @@ struct CheckRoutes: Sendable {
         api.post("checks/:id") { request, context in
             do {
                 let fields = try CheckFields(try await Answer.body(request, context: context))
-                guard let check = try await store.update(context.parameters.get("id") ?? "", fields) else { return notFound }
+                guard let check = try await store.update(checkID(context), fields) else { return notFound }
                 return Answer.json(check.asValue)
             } catch let error as BrineError {
                 return Answer.error(error.message, status: .badRequest)
             }
         }
         api.delete("checks/:id") { _, context in
-            let id = context.parameters.get("id") ?? ""
+            let id = checkID(context)
             guard try await store.delete(id) else { return notFound }
             return Answer.json(["_id": .string(id), "deleted": true])
         }
     }
 
     var notFound: Response { Answer.error("No such check", status: .notFound) }
+
+    /// The path's check id, or "" (no check has it) when it is not one this
+    /// API makes: whatever a client puts in a path (a NUL, which PostgreSQL's
+    /// text refuses) never reaches a store.
+    func checkID(_ context: MasterRequestContext) -> String {
+        Self.wellFormed(context.parameters.get("id") ?? "")
+    }
+
+    static func wellFormed(_ id: String) -> String {
+        Check.isWellFormedID(id) ? id : ""
+    }
 
     func page(_ request: Request) -> Int {
         // Clamped: `page * 50` must not overflow for a page number a client sent.

@@ -163,6 +163,13 @@ struct ClusterTests {
         let pollers = names.filter { masters[$0]?.output.contains("cluster: this master runs monitor") == true }
         #expect(pollers.count == 1, "\(logs())")
         #expect(try HTTPClient.request("GET", api("b") + "/api/checks/\(checkID)").json()["isUp"] == .bool(true))
+        // Hostile requests get answers and reach no query: a NUL (PostgreSQL's text refuses it) in a field or an id.
+        #expect(try HTTPClient.request("PUT", api("a") + "/api/checks", json: ["url": "http://127.0.0.1/\u{0}x"]).status == 400)
+        #expect(try HTTPClient.request("PUT", api("a") + "/api/checks", json: ["url": "http://127.0.0.1/", "name": "a\u{0}b"]).status == 400)
+        #expect(try HTTPClient.request("GET", api("a") + "/api/checks/%00").status == 404)
+        #expect(try HTTPClient.request("POST", api("a") + "/api/checks/%00", json: ["name": "x"]).status == 404)
+        #expect(try HTTPClient.request("GET", api("a") + "/api/pings?check=%00").json() == .list([]))
+        #expect(try HTTPClient.request("GET", api("a") + "/api/checks").json().listValue?.count == 1)
 
         // A job for a minion connected nowhere waits for it: delivered when it comes back.
         minions["m2"]?.stop()

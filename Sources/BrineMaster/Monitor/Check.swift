@@ -63,6 +63,11 @@ public struct Check: Sendable, Equatable {
         return time + random
     }
 
+    /// An id `newID` could have made (24 hex digits); ids from a request are checked against it.
+    public static func isWellFormedID(_ id: String) -> Bool {
+        id.utf8.count == 24 && id.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+
     /// The kind of check a URL asks for: http://, https://, tcp://host:port.
     static func kind(of url: String) -> Kind? {
         if url.hasPrefix("http://") { return .http }
@@ -113,6 +118,12 @@ public struct CheckFields: Sendable, Equatable {
         default: break
         }
         type = map["type"]?.stringValue
+        // Control characters (a NUL, which PostgreSQL's text refuses; a line break in the fleet page) are refused here, for both stores.
+        for (field, text) in [("url", url), ("name", name), ("type", type)] + (tags ?? []).map({ ("tags", Optional($0)) }) {
+            if let text, text.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) {
+                throw BrineError(.arguments, "'\(field)' must not contain control characters")
+            }
+        }
     }
 
     static func number(_ value: Value?, _ field: String) throws(BrineError) -> Double? {
