@@ -75,7 +75,9 @@ struct ReturnSink: Sendable {
     func storeClusterReturns(_ cluster: ClusterNode) async {
         await cluster.returnQueue.work { batch in
             defer { for entry in batch { entry.inFlight.leave() } }
-            guard let stored = await storeRetrying(batch, in: cluster) else { return }
+            guard let stored = await cluster.untilWritten(givenUp: "\(batch.count) return(s) left to their minions to send again", {
+                try await ClusterNode.store(batch.map(\.record), in: cluster.database)
+            }) else { return }
             let fresh = batch.filter { stored.contains($0.record.key) }.map(\.jobReturn)
             if fresh.count < batch.count { logger.debug("\(batch.count - fresh.count) return(s) already stored or not expected") }
             let waited = await registry.waitingFor(fresh)
@@ -88,24 +90,6 @@ struct ReturnSink: Sendable {
                 _ = try? entry.session?.enqueue(MasterMessage.returnAck(jid: entry.jobReturn.jid).encoded())
             }
             await registry.deliver(fresh)
-        }
-    }
-
-    private func storeRetrying(_ batch: [ClusterReturn], in cluster: ClusterNode) async -> Set<ReturnKey>? {
-        var delay = 0.5
-        let deadline = ContinuousClock.now + .seconds(120)
-        while true {
-            do {
-                return try await ClusterNode.store(batch.map(\.record), in: cluster.database)
-            } catch {
-                guard ContinuousClock.now < deadline, !Task.isCancelled else {
-                    logger.error("\(error); \(batch.count) return(s) left to their minions to send again")
-                    return nil
-                }
-                if delay == 0.5 { logger.warning("\(error); retrying") }
-                try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
-                delay = min(delay * 2, 5)
-            }
         }
     }
 }

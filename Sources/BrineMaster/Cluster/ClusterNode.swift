@@ -113,7 +113,7 @@ public actor ClusterNode {
         await withDiscardingTaskGroup { tasks in
             tasks.addTask { await self.database.listen { await self.handle($0) } }
             tasks.addTask { await self.presenceQueue.work { await self.recordPresence($0) } }
-            tasks.addTask { await self.dataQueue.work { batch in await self.untilWritten { try await self.database.setData(batch) } } }
+            tasks.addTask { await self.dataQueue.work { batch in _ = await self.untilWritten { try await self.database.setData(batch) } } }
             tasks.addTask {
                 await self.keyHintQueue.work { hinted in
                     let ids = Set(hinted)
@@ -230,18 +230,17 @@ public actor ClusterNode {
     /// Records a batch of connections and disconnections, and sends the
     /// minions that arrived the unexpired jobs they have not returned.
     nonisolated func recordPresence(_ events: [(id: String, connected: Bool)]) async {
-        var pending: [ClusterDatabase.Dispatch] = []
-        await untilWritten { pending = try await database.presence(events) }
+        let pending = await untilWritten { try await database.presence(events) } ?? []
         for job in pending { logger.info("job \(job.jid): sent to \(job.minions.count) minion(s) that connected since it was published") }
         await send(pending)
     }
 
     /// Writes one batch again and again (0.5 s doubling to 5 s) while the
-    /// database is away, so that connections and grains land in order and
-    /// none is lost to a restart; the queue behind it waits (and refuses
-    /// past its bound). After two minutes the batch is given up (logged):
-    /// the next reconnect to the database records this master's minions again.
-    nonisolated func untilWritten(_ write: () async throws -> Void) async {
+    /// database is away, so that returns, connections and grains land in
+    /// order and none is lost to a restart; the queue behind it waits (and
+    /// refuses past its bound). After two minutes the batch is given up:
+    /// logged with `givenUp`, nil returned.
+    nonisolated func untilWritten<T>(givenUp: String = "given up after two minutes", _ write: () async throws -> T) async -> T? {
         var delay = 0.5
         let deadline = ContinuousClock.now + .seconds(120)
         while true {
@@ -249,8 +248,8 @@ public actor ClusterNode {
                 return try await write()
             } catch {
                 guard ContinuousClock.now < deadline, !Task.isCancelled else {
-                    logger.error("\(error); given up after two minutes")
-                    return
+                    logger.error("\(error); \(givenUp)")
+                    return nil
                 }
                 if delay == 0.5 { logger.warning("\(error); retrying") }
                 try? await Task.sleep(for: .milliseconds(Int(delay * 1000)))
