@@ -51,7 +51,7 @@ let package = Package(
         .target(
             name: "BrineWire",
             dependencies: ["BrineCore", .product(name: "Crypto", package: "swift-crypto"), .product(name: "NIOCore", package: "swift-nio"),
-                           .product(name: "NIOPosix", package: "swift-nio")]
+                           .product(name: "NIOPosix", package: "swift-nio"), .product(name: "DequeModule", package: "swift-collections")]
         ),
         // The cluster's shared state in PostgreSQL (`cluster_database`): keys, where minions are,
         // jobs, deliveries and returns, and the notifications that wake the other masters.

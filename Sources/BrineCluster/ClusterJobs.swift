@@ -12,8 +12,10 @@ import PostgresNIO
 /// which the master holding each minion claims (`UPDATE … WHERE state =
 /// 'pending'`: one master sends it) when `j:JID` wakes it, and which a
 /// minion connecting anywhere is sent until the job expires. A return is
-/// stored only against a delivery (no made-up jids), once, and `r:JID`
-/// wakes the publishing master, which streams it to its client.
+/// stored only against a delivery (no made-up jids), once: it deletes the
+/// delivery (a delete writes no new row version and no index entry, where
+/// marking it returned wrote both), and `r:JID` wakes the publishing
+/// master, which streams it to its client.
 extension ClusterDatabase {
     public struct JobRecord: Sendable {
         public var jid: String
@@ -151,8 +153,7 @@ extension ClusterDatabase {
                 return try await rows("""
                     WITH claimed AS (
                         UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
-                        WHERE d.minion = ANY(\(arrived)) AND j.jid = d.jid AND d.state <> 'returned'
-                          AND j.expires > \(Date().timeIntervalSince1970)
+                        WHERE d.minion = ANY(\(arrived)) AND j.jid = d.jid AND j.expires > \(Date().timeIntervalSince1970)
                         RETURNING d.minion, d.jid)
                     \(unescaped: Self.byJob)
                     """, on: connection).map(Dispatch.init)
@@ -261,8 +262,7 @@ extension ClusterDatabase {
                     WITH r AS (SELECT * FROM unnest(\(returns.map(\.key.jid))::text[], \(returns.map(\.key.minion))::text[],
                                                    \(returns.map(\.value))::bytea[], \(returns.map(\.retcode))::int8[])
                                AS r(jid, minion, value, retcode)),
-                    open AS (UPDATE brine_deliveries d SET state = 'returned' FROM r
-                             WHERE d.jid = r.jid AND d.minion = r.minion AND d.state <> 'returned' RETURNING d.jid, d.minion)
+                    open AS (DELETE FROM brine_deliveries d USING r WHERE d.jid = r.jid AND d.minion = r.minion RETURNING d.jid, d.minion)
                     INSERT INTO brine_returns (jid, minion, value, retcode, received, master)
                     SELECT r.jid, r.minion, r.value, r.retcode, \(Date().timeIntervalSince1970), \(master) FROM r JOIN open USING (jid, minion)
                     ON CONFLICT DO NOTHING RETURNING jid, minion
@@ -332,8 +332,13 @@ extension ClusterDatabase {
     /// Drops jobs (with their deliveries and returns) older than `hours`.
     public func expire(olderThanHours hours: Int) async throws {
         guard hours > 0 else { return }
+        let cutoff = Date().timeIntervalSince1970 - Double(hours) * 3600
         do {
-            try await rows("DELETE FROM brine_jobs WHERE started < \(Date().timeIntervalSince1970 - Double(hours) * 3600)")
+            try await transaction { connection in
+                try await rows("DELETE FROM brine_returns WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
+                try await rows("DELETE FROM brine_deliveries WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
+                try await rows("DELETE FROM brine_jobs WHERE started < \(cutoff)", on: connection)
+            }
         } catch {
             throw ClusterError("expiring jobs", error)
         }

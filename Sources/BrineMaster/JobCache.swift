@@ -87,23 +87,17 @@ public final class JobCache: Sendable {
         }
     }
 
-    /// Stores a return; a state run's return also becomes one row per state
-    /// (for `brine stats`, the page and `/metrics`), in the same transaction.
-    /// - Returns: false when this minion's return for this job was already
-    ///   stored (a minion sends a return again when it did not see the
-    ///   master's acknowledgement): the first one stays, nothing is counted twice.
-    @discardableResult
-    public func recordReturn(jid: String, minion: String, value: Value, retcode: Int, received: Double = Date().timeIntervalSince1970) throws -> Bool {
-        try pool.write { db in try Self.insertReturn(db, jid: jid, minion: minion, value: value, retcode: retcode, received: received) }
-    }
-
-    /// Stores many returns in one transaction (a cluster master's batch), as `recordReturn` each.
+    /// Stores a batch of returns in one transaction. A state run's return
+    /// also becomes one row per state (for `brine stats`, the page and
+    /// `/metrics`). A return already stored (a minion sends it again when it
+    /// did not see the master's acknowledgement) is kept: nothing is counted twice.
     public func recordReturns(_ returns: [(jid: String, minion: String, value: Value, retcode: Int)], received: Double = Date().timeIntervalSince1970) throws {
         try pool.write { db in
             for r in returns { try Self.insertReturn(db, jid: r.jid, minion: r.minion, value: r.value, retcode: r.retcode, received: received) }
         }
     }
 
+    @discardableResult
     private static func insertReturn(_ db: Database, jid: String, minion: String, value: Value, retcode: Int, received: Double) throws -> Bool {
         try db.execute(sql: "INSERT OR IGNORE INTO returns VALUES (?, ?, ?, ?, ?)", arguments: [
             jid, minion, Data(MessagePack.encode(value)), retcode, received,
@@ -161,12 +155,6 @@ public final class JobCache: Sendable {
             }
             return (expected, returned, unreached)
         }
-    }
-
-    /// Whether `minion` was one of the job's expected minions (a late return is stored only then).
-    public func expects(jid: String, minion: String) throws -> Bool {
-        guard let job = try job(jid) else { return false }
-        return job.minions.contains(minion)
     }
 
     /// Drops jobs (and their returns) older than `hours`; `keep_jobs: 0` keeps all.

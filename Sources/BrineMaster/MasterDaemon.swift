@@ -100,10 +100,10 @@ public struct MasterDaemon: Sendable {
                 tasks.addTask { await cluster.database.run() }
                 try await cluster.prepare()
                 tasks.addTask { await cluster.serve() }
-                tasks.addTask { await returns.storeClusterReturns(cluster) }
             } else {
                 tasks.addTask { await watchKeys() }
             }
+            tasks.addTask { await returns.storeReturns() }
             tasks.addTask { try await listener.serve(minionPort) }
             tasks.addTask { try await clients.serve(clientPort) }
         }

@@ -20,9 +20,15 @@ struct MinionListener: Sendable {
     /// In a cluster: where minions are and what they missed.
     let cluster: ClusterNode?
     let unauthenticated = ConnectionCount()
+    /// Every minion session's send deadlines, checked by one timer.
+    let sendDeadlines = SendDeadlines()
 
     /// Serves every connection until the listener closes.
     func serve(_ listener: WireBootstrap.Listener) async throws {
+        try await sendDeadlines.watching { try await accept(listener) }
+    }
+
+    func accept(_ listener: WireBootstrap.Listener) async throws {
         try await listener.executeThenClose { inbound in
             try await withThrowingDiscardingTaskGroup { connections in
                 let limit = opts.int("max_unauthenticated_connections") ?? 10_000
@@ -52,7 +58,8 @@ struct MinionListener: Sendable {
             try await channel.executeThenClose { inbound, _ in
                 var iterator = inbound.makeAsyncIterator()
                 let state = HandshakeState(role: .responder, localStatic: masterKey.privateKey, prologue: brineWirePrologue)
-                let (session, early) = try await WireSession.handshake(state, payload: [], channel: raw, inbound: &iterator)
+                let (session, early) = try await WireSession.handshake(state, payload: [], channel: raw, deadlines: sendDeadlines,
+                                                                           inbound: &iterator)
                 handshaken.set()
                 unauthenticated.leave()
                 deadline.cancel()
@@ -127,8 +134,8 @@ struct MinionListener: Sendable {
             let data = await answer(request, for: peer.id)
             try await peer.session.send(MasterMessage.reply(rid: request.rid, data: data).encoded())
         case .jobReturn(let jobReturn):
-            try await returns.receive(jobReturn, from: peer.id, acknowledgingOn: peer.acknowledgesReturns ? peer.session : nil,
-                                     inFlight: peer.returnsInFlight)
+            returns.receive(jobReturn, size: bytes.count, from: peer.id, acknowledgingOn: peer.acknowledgesReturns ? peer.session : nil,
+                            inFlight: peer.returnsInFlight)
         }
     }
 

@@ -20,6 +20,8 @@ public struct MinionDaemon: Sendable {
     let recentJobs: RecentJobs
     /// The connection's requests to the master, for jobs to use whenever they run.
     let link = MasterLink()
+    /// Its sessions' send deadlines (a swarm's members share one), checked by one timer.
+    var sendDeadlines = SendDeadlines()
 
     public init(opts: Config, configDir: String) {
         self.opts = opts
@@ -40,11 +42,15 @@ public struct MinionDaemon: Sendable {
     /// (like Salt's minionswarm): ids `ID-0000…`, each with its own key under
     /// `pki_dir/swarm/`, each its own connection.
     public func runSwarm(count: Int) async throws {
-        let base = id
-        let width = max(4, String(count - 1).count)
         // The members install no handlers of their own: SIGTERM and SIGINT end the whole swarm, as they end one minion.
         let stop = Signals.onTermination {}
         defer { withExtendedLifetime(stop) {} }
+        try await sendDeadlines.watching { try await runMembers(count: count) }
+    }
+
+    func runMembers(count: Int) async throws {
+        let base = id
+        let width = max(4, String(count - 1).count)
         try await withThrowingDiscardingTaskGroup { group in
             for index in 0..<count {
                 let number = String(index)
@@ -55,13 +61,14 @@ public struct MinionDaemon: Sendable {
                 memberOpts["pidfile"] = nil
                 var member = MinionDaemon(opts: memberOpts, configDir: configDir)
                 member.logPrefix = memberID + ": "
+                member.sendDeadlines = sendDeadlines
                 group.addTask { try await member.run(installSignals: false) }
             }
         }
     }
 
     public func run() async throws {
-        try await run(installSignals: true)
+        try await sendDeadlines.watching { try await run(installSignals: true) }
     }
 
     func run(installSignals: Bool) async throws {
@@ -143,7 +150,8 @@ public struct MinionDaemon: Sendable {
             let state = HandshakeState(role: .initiator, localStatic: pair.privateKey, prologue: brineWirePrologue, pin: pin())
             // `acks`: this minion understands return acknowledgements (older ones drop unknown messages).
             let hello = MessagePack.encode(["id": .string(id), "acks": true])
-            let (session, early) = try await WireSession.handshake(state, payload: hello, channel: channel.channel, inbound: &iterator)
+            let (session, early) = try await WireSession.handshake(state, payload: hello, channel: channel.channel,
+                                                                 deadlines: sendDeadlines, inbound: &iterator)
             if !FileManager.default.fileExists(atPath: pinnedMasterKey) {
                 // First contact: pin the master's key from now on.
                 try KeyFiles.writePublicKey(session.remoteStaticPublicKey, to: pinnedMasterKey)

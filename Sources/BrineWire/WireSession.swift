@@ -1,4 +1,5 @@
 import Crypto
+import DequeModule
 import NIOCore
 import Synchronization
 
@@ -16,27 +17,33 @@ import Synchronization
 /// for room. The bytes not yet taken by the kernel are counted; past
 /// `maximumQueuedBytes` the peer is too slow, the connection is closed and
 /// the send fails at once. A send whose bytes are not taken within its
-/// deadline closes the connection too. Either way the caller learns it at
-/// once and can report that peer, while every other session goes on.
+/// deadline closes the connection too (`SendDeadlines` watches them all).
+/// Either way the caller learns it at once and can report that peer, while
+/// every other session goes on.
 public final class WireSession: Sendable {
     struct Sending: ~Copyable {
         var stream: SecureStream
         /// Bytes handed to the channel and not yet written to the socket.
         var queuedBytes = 0
+        /// The deadline of each send not yet written, oldest first (NIO
+        /// completes a channel's writes in the order it was given them).
+        var deadlines = Deque<NIODeadline>()
     }
 
     private let sending: Mutex<Sending>
     private let channel: any Channel
+    private let sendDeadlines: SendDeadlines
     public let remoteStaticPublicKey: Curve25519.KeyAgreement.PublicKey
     /// What the peer put in its last handshake message.
     public let peerPayload: [UInt8]
     /// Most bytes waiting for a slow peer before it is dropped (default 32 MiB).
     public let maximumQueuedBytes: Int
 
-    init(stream: SecureStream, channel: any Channel, peerPayload: [UInt8], maximumQueuedBytes: Int = 32 << 20) {
+    init(stream: SecureStream, channel: any Channel, peerPayload: [UInt8], deadlines: SendDeadlines, maximumQueuedBytes: Int = 32 << 20) {
         self.remoteStaticPublicKey = stream.remoteStaticPublicKey
         self.sending = Mutex(Sending(stream: stream))
         self.channel = channel
+        self.sendDeadlines = deadlines
         self.peerPayload = peerPayload
         self.maximumQueuedBytes = maximumQueuedBytes
     }
@@ -59,19 +66,26 @@ public final class WireSession: Sendable {
                 throw WireSessionError.peerTooSlow(queuedBytes: state.queuedBytes)
             }
             state.queuedBytes += bytes.count
+            state.deadlines.append(.now() + deadline)
+            if state.deadlines.count == 1 { sendDeadlines.watch(self) }
             // Under the lock: the channel receives frames in nonce order.
             return (channel.writeAndFlush(ByteBuffer(bytes: bytes)), bytes.count)
         }
         // The sealed size comes off again, as it went on (the plain size left
         // ~20 bytes a message behind: a long-lived session ended as "too slow").
-        let watchdog = channel.eventLoop.scheduleTask(in: deadline) {
-            channel.close(promise: nil)
-        }
         written.whenComplete { [self] _ in
-            watchdog.cancel()
-            sending.withLock { $0.queuedBytes = max(0, $0.queuedBytes - size) }
+            sending.withLock { state in
+                state.queuedBytes = max(0, state.queuedBytes - size)
+                _ = state.deadlines.popFirst()
+                if state.deadlines.isEmpty { sendDeadlines.unwatch(self) }
+            }
         }
         return written
+    }
+
+    /// Whether a send not yet written is past its deadline.
+    func isOverdue(at now: NIODeadline) -> Bool {
+        sending.withLock { state in state.deadlines.contains { $0 <= now } }
     }
 
     /// Closes the connection: its reader sees the end, its pending sends fail.
@@ -90,10 +104,10 @@ public final class WireSession: Sendable {
 
     /// Runs the XX handshake over a channel's byte streams. The initiator
     /// (minion) sends `payload` in message 3; the responder (master) sends
-    /// it in message 2. Returns the session and any messages that arrived
-    /// right behind the handshake.
+    /// it in message 2. Returns the session (its sends watched by
+    /// `deadlines`) and any messages that arrived right behind the handshake.
     public static func handshake(
-        _ state: HandshakeState, payload: [UInt8], channel: any Channel,
+        _ state: HandshakeState, payload: [UInt8], channel: any Channel, deadlines: SendDeadlines,
         inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     ) async throws -> (WireSession, [[UInt8]]) {
         var handshake = state
@@ -119,7 +133,7 @@ public final class WireSession: Sendable {
             peerPayload = try handshake.readMessage(frames.removeFirst())
         }
         let session = WireSession(stream: SecureStream(transport: try handshake.transport(), frameDecoder: decoder),
-                                  channel: channel, peerPayload: peerPayload)
+                                  channel: channel, peerPayload: peerPayload, deadlines: deadlines)
         var early: [[UInt8]] = []
         for frame in frames { if let message = try session.openFrame(frame) { early.append(message) } }
         return (session, early)

@@ -32,7 +32,8 @@ import Testing
                     try await connection.executeThenClose { inbound, _ in
                         var iterator = inbound.makeAsyncIterator()
                         let state = HandshakeState(role: .responder, localStatic: masterKey.privateKey, prologue: brineWirePrologue)
-                        let (session, _) = try await WireSession.handshake(state, payload: [], channel: connection.channel, inbound: &iterator)
+                        let (session, _) = try await WireSession.handshake(state, payload: [], channel: connection.channel,
+                                                                           deadlines: SendDeadlines(), inbound: &iterator)
                         sessionInput.yield(session)
                         while let buffer = try await iterator.next() {
                             for message in try session.receive(buffer) {
@@ -49,7 +50,8 @@ import Testing
         try await client.executeThenClose { inbound, _ in
             var iterator = inbound.makeAsyncIterator()
             let state = HandshakeState(role: .initiator, localStatic: minionKey.privateKey, prologue: brineWirePrologue)
-            let (session, _) = try await WireSession.handshake(state, payload: [1], channel: client.channel, inbound: &iterator)
+            let (session, _) = try await WireSession.handshake(state, payload: [1], channel: client.channel, deadlines: SendDeadlines(),
+                                                               inbound: &iterator)
             var sessionIterator = sessions.makeAsyncIterator()
             guard let master = await sessionIterator.next() else { throw WireClosed() }
             try await body(Pair(minion: session, master: master, received: received, close: { session.close() }))

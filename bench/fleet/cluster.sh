@@ -15,7 +15,8 @@
 # CPU seconds per run (user + system, averaged over the runs) of the
 # masters, the swarms and PostgreSQL: where the time goes on a shared machine.
 # Env: N1 (10000), N3 (30000), RUNS (10), BRINE (release binary), PORT (25200),
-# SETUPS ("one three": which parts to run).
+# SETUPS ("one three": which parts to run), PGEXTRA (more postgres options, e.g.
+# "-c shared_preload_libraries=pg_stat_statements" to see where its time goes).
 set -eu
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 BRINE=${BRINE:-$ROOT/.build-release/release/brine}
@@ -24,6 +25,7 @@ N3=${N3:-30000}
 RUNS=${RUNS:-10}
 PORT=${PORT:-25200}
 SETUPS=${SETUPS:-one three}
+PGEXTRA=${PGEXTRA:-}
 WORK=$ROOT/bench/work/cluster
 PGBIN=$(ls -d /usr/lib/postgresql/*/bin | sort -V | tail -1)
 [ -x "$BRINE" ] || { echo "no brine binary at $BRINE (run bench/build-brine.sh)" >&2; exit 1; }
@@ -42,9 +44,15 @@ trap cleanup EXIT
 PGPORT=$((PORT + 50))
 mkdir -p "$WORK/pg" && chown postgres: "$WORK/pg"
 (cd / && runuser -u postgres -- "$PGBIN/initdb" -D "$WORK/pg/data" --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8 >/dev/null)
-(cd / && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w -o "-k $WORK/pg -p $PGPORT -c listen_addresses=127.0.0.1 -c max_connections=200" start >/dev/null)
+(cd / && runuser -u postgres -- "$PGBIN/pg_ctl" -D "$WORK/pg/data" -l "$WORK/pg/log" -w -o "-k $WORK/pg -p $PGPORT -c listen_addresses=127.0.0.1 -c max_connections=200 $PGEXTRA" start >/dev/null)
 (cd / && runuser -u postgres -- psql -h "$WORK/pg" -p "$PGPORT" -d postgres -q -c "CREATE ROLE brine LOGIN PASSWORD 'bench'" -c "CREATE DATABASE one OWNER brine" -c "CREATE DATABASE three OWNER brine")
 # One database per setup: the keys of the first are not the second's minions.
+# With PGEXTRA loading pg_stat_statements: its top statements over the timed runs, per setup.
+pgstat() {
+  case "$PGEXTRA" in *pg_stat_statements*) ;; *) return 0 ;; esac
+  (cd / && runuser -u postgres -- psql -h "$WORK/pg" -p "$PGPORT" -d postgres -q -A -F ' | ' \
+    -c "CREATE EXTENSION IF NOT EXISTS pg_stat_statements" -c "$1") >> "$WORK/pgstat.txt" 2>&1 || true
+}
 url() { echo "postgresql://brine:bench@127.0.0.1:$PGPORT/$1?sslmode=disable"; }
 
 # master NAME PORT [DATABASE]: config and start (in a cluster with a database).
@@ -80,6 +88,7 @@ measure() {
   swarms=$(pgrep -f -- "--swarm" | tr '\n' ' ')
   postgres=$(pgrep -u postgres | tr '\n' ' ')
   cpu_masters=$(cpu $pids); cpu_swarms=$(cpu $swarms); cpu_pg=$(cpu $postgres)
+  pgstat "SELECT pg_stat_statements_reset()"
   for r in $(seq "$RUNS"); do
     rc=0
     python3 - "$BRINE" "$cfg" "$WORK/run.txt" >>"$WORK/times" <<'EOF' || rc=$?
@@ -103,6 +112,8 @@ EOF
     if [ "$rc" = 0 ] && [ "$returned" = "$n" ] && [ "$unique" = "$n" ]; then complete=$((complete + 1))
     else echo "$label run $r INCOMPLETE: rc=$rc, $returned returns ($unique distinct)" >&2; fi
   done
+  echo "== $label" >> "$WORK/pgstat.txt"
+  pgstat "SELECT calls, round(total_exec_time) AS ms, rows, regexp_replace(left(query, 110), '\\s+', ' ', 'g') FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT 12"
   pct() { sort -n | awk -v q="$1" '{a[NR]=$1} END {i=int(NR*q+0.999); if (i<1) i=1; printf "%.3f", a[i]}'; }
   wall50=$(cut -d' ' -f1 "$WORK/times" | pct 0.5)
   first50=$(cut -d' ' -f2 "$WORK/times" | pct 0.5); first99=$(cut -d' ' -f2 "$WORK/times" | pct 0.99)

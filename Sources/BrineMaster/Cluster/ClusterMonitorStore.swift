@@ -122,6 +122,7 @@ public struct ClusterMonitorStore: MonitorStore {
     }
 
     /// The database's errors, named for the client.
+    @discardableResult
     private func reading<T: Sendable>(_ what: String, _ body: () async throws -> T) async throws -> T {
         do {
             return try await body()

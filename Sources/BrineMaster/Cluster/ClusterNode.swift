@@ -34,8 +34,6 @@ public actor ClusterNode {
     private var windows: [String: Int64] = [:]
     private var digestsWarnedAbout: [String: String] = [:]
 
-    /// Returns received here, waiting for the database (`ReturnSink.storeClusterReturns`).
-    nonisolated let returnQueue = WorkQueue<ClusterReturn>(weight: \.weight)
     /// Connections and disconnections, in the order they happened.
     nonisolated let presenceQueue = WorkQueue<(id: String, connected: Bool)>()
     nonisolated let dataQueue = WorkQueue<ClusterDatabase.MinionData>(weight: \.size)
