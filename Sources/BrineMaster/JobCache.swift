@@ -93,18 +93,28 @@ public final class JobCache: Sendable {
     /// did not see the master's acknowledgement) is kept: nothing is counted twice.
     public func recordReturns(_ returns: [(jid: String, minion: String, value: Value, retcode: Int)], received: Double = Date().timeIntervalSince1970) throws {
         try pool.write { db in
-            for r in returns { try Self.insertReturn(db, jid: r.jid, minion: r.minion, value: r.value, retcode: r.retcode, received: received) }
+            // Each job's function read once per batch (a state run's return is also split into states).
+            var functions: [String: String?] = [:]
+            for r in returns {
+                let fun: String?
+                if let known = functions[r.jid] { fun = known } else {
+                    fun = try String.fetchOne(db, sql: "SELECT fun FROM jobs WHERE jid = ?", arguments: [r.jid])
+                    functions[r.jid] = fun
+                }
+                try Self.insertReturn(db, jid: r.jid, fun: fun, minion: r.minion, value: r.value, retcode: r.retcode, received: received)
+            }
         }
     }
 
     @discardableResult
-    private static func insertReturn(_ db: Database, jid: String, minion: String, value: Value, retcode: Int, received: Double) throws -> Bool {
+    private static func insertReturn(_ db: Database, jid: String, fun: String?, minion: String, value: Value, retcode: Int,
+                                     received: Double) throws -> Bool
+    {
         try db.execute(sql: "INSERT OR IGNORE INTO returns VALUES (?, ?, ?, ?, ?)", arguments: [
             jid, minion, Data(MessagePack.encode(value)), retcode, received,
         ])
         guard db.changesCount > 0 else { return false }
-        guard let fun = try String.fetchOne(db, sql: "SELECT fun FROM jobs WHERE jid = ?", arguments: [jid]),
-            StateRunRecord.isStateRun(fun), let run = StateRunRecord(value)
+        guard let fun, StateRunRecord.isStateRun(fun), let run = StateRunRecord(value)
         else { return true }
         try db.execute(sql: "INSERT OR REPLACE INTO state_runs VALUES (?, ?, ?, ?, ?, ?, ?, ?)", arguments: [
             jid, minion, fun, received, run.durationMS, run.succeeded, run.changed, run.failed,

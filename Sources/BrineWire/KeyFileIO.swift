@@ -16,8 +16,11 @@ enum KeyFileIO {
 
     /// Writes `text` to `path` with exactly `mode`: a temporary file in the same
     /// directory, created with O_EXCL and that mode, fsync'd, then renamed over
-    /// `path` (atomic on POSIX), then the directory fsync'd.
-    static func writeAtomically(_ text: String, to path: String, mode: UInt32) throws(KeyFileError) {
+    /// `path` (atomic on POSIX), then the directory fsync'd. With `exclusive`
+    /// the temporary file is linked to `path` instead, which fails when `path`
+    /// exists (`alreadyExists`): of processes making the same key at once,
+    /// exactly one places its own.
+    static func writeAtomically(_ text: String, to path: String, mode: UInt32, exclusive: Bool = false) throws(KeyFileError) {
         let directory = parentDirectory(of: path)
         let temporary = "\(directory)/.\(baseName(of: path)).tmp-\(getpid())-\(UInt32.random(in: 0...UInt32.max))"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, mode_t(mode))
@@ -42,7 +45,15 @@ enum KeyFileIO {
             guard fsync(fd) == 0 else { throw .writeFailed(path: path, reason: "fsync: \(errnoText())") }
             closed = true
             guard close(fd) == 0 else { throw .writeFailed(path: path, reason: "close: \(errnoText())") }
-            guard rename(temporary, path) == 0 else { throw .writeFailed(path: path, reason: "rename: \(errnoText())") }
+            if exclusive {
+                guard link(temporary, path) == 0 else {
+                    if errno == EEXIST { throw .alreadyExists(path: path) }
+                    throw .writeFailed(path: path, reason: "link: \(errnoText())")
+                }
+                unlink(temporary)
+            } else {
+                guard rename(temporary, path) == 0 else { throw .writeFailed(path: path, reason: "rename: \(errnoText())") }
+            }
         } catch {
             unlink(temporary)
             throw error

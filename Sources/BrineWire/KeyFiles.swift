@@ -75,19 +75,33 @@ public struct KeyFiles: Sendable {
         let hasPublic = KeyFileIO.exists(publicKeyPath)
         switch (hasPrivate, hasPublic) {
         case (false, false):
+            // Masters of a cluster started together on one `cluster_pki_dir`: the first
+            // key placed is everyone's (each writing its own left them with different keys).
             let pair = StaticKeyPair.generate()
-            try write(pair)
+            try KeyFileIO.ensureDirectory(KeyFileIO.parentDirectory(of: privateKeyPath), mode: 0o700)
+            do {
+                try KeyFileIO.writeAtomically(KeyPEM.encode(privateKey: pair.privateKey), to: privateKeyPath, mode: Self.privateKeyMode,
+                                              exclusive: true)
+            } catch .alreadyExists {
+                return (try completeFromPrivateKey(), false)
+            }
+            try Self.writePublicKey(pair.publicKey, to: publicKeyPath)
             return (pair, true)
         case (true, false):
-            let privateKey = try KeyPEM.decodePrivateKey(
-                try KeyFileIO.readText(privateKeyPath, requirePrivate: true), source: privateKeyPath)
-            try Self.writePublicKey(privateKey.publicKey, to: publicKeyPath)
-            return (StaticKeyPair(privateKey: privateKey), false)
+            return (try completeFromPrivateKey(), false)
         case (false, true):
             throw .missing(path: privateKeyPath)
         case (true, true):
             return (try load(), false)
         }
+    }
+
+    /// The pair from the private key file, its public half written beside it
+    /// (the same bytes whoever writes them).
+    private func completeFromPrivateKey() throws(KeyFileError) -> StaticKeyPair {
+        let privateKey = try KeyPEM.decodePrivateKey(try KeyFileIO.readText(privateKeyPath, requirePrivate: true), source: privateKeyPath)
+        try Self.writePublicKey(privateKey.publicKey, to: publicKeyPath)
+        return StaticKeyPair(privateKey: privateKey)
     }
 
     /// Writes one public key file (e.g. an accepted minion's key on the master).

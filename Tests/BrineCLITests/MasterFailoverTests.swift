@@ -69,4 +69,40 @@ import Testing
         #expect(minion.output.contains("the first master 127.0.0.1:\(ports[0]) is back: moving to it"), "\(minion.output)")
         #expect(try ping("b").stdout.contains("Minion did not return"), "the minion talks to one master at a time")
     }
+
+    /// `master_alive_interval`: the minion checks every interval that its
+    /// master still takes connections and moves on when it does not, even
+    /// though its own connection was never closed (a host gone from the
+    /// network, a partition; a killed master on loopback closes its
+    /// connections at once, the case above). The first master is reached
+    /// through a relay which stops taking connections while the minion's
+    /// connection through it stays open.
+    @Test func aMasterThatStopsAnsweringIsLeftAfterTheAliveInterval() throws {
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        try configure()
+        let first = try Daemon(["master", "-c", root + "/a"], log: root + "/a.log")
+        defer { first.stop() }
+        #expect(eventually(20) { FileManager.default.fileExists(atPath: root + "/cluster/cluster.pub") })
+        let second = try Daemon(["master", "-c", root + "/b"], log: root + "/b.log")
+        defer { second.stop() }
+        let relay = try TCPRelay(target: ports[0])
+        defer { relay.stop() }
+        try """
+            id: roamer
+            master: [127.0.0.1:\(relay.port), 127.0.0.1:\(ports[1])]
+            master_type: failover
+            master_alive_interval: 1
+            root_dir: \(root)/minion
+            acceptance_wait_time: 0.5
+
+            """.write(toFile: root + "/minion/minion", atomically: true, encoding: .utf8)
+        let minion = try Daemon(["minion", "-c", root + "/minion"], log: root + "/minion.log")
+        defer { minion.stop() }
+        #expect(try eventually(30) { try ping("a").stdout == "roamer: True\n" }, "\(minion.output)")
+
+        relay.stopListening()
+        #expect(try eventually(30) { try ping("b").stdout == "roamer: True\n" }, "\(minion.output)")
+        #expect(minion.output.contains("lost the master at 127.0.0.1:\(relay.port) (not answering); trying the next"), "\(minion.output)")
+        #expect(try ping("a").stdout.contains("Minion did not return"), "the minion left the first master")
+    }
 }

@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import Synchronization
 import Testing
 
 import BrineWire
@@ -82,6 +83,29 @@ struct KeyFileTests {
 
         try FileManager.default.removeItem(atPath: files.privateKeyPath)
         #expect(throws: KeyFileError.missing(path: files.privateKeyPath)) { try files.loadOrGenerate() }
+    }
+
+    /// Masters of a cluster started together on one empty `cluster_pki_dir`
+    /// (issue 19): each used to write a key of its own, the last file won,
+    /// and the others served minions with a key no longer on disk. Now the
+    /// first key placed is everyone's. Eight threads race on each of 20
+    /// fresh directories: real files, a real race.
+    @Test("processes making the same key at once all end with one key")
+    func concurrentFirstStart() throws {
+        for _ in 0..<20 {
+            let temp = try TemporaryDirectory()
+            let files = KeyFiles(directory: "\(temp.path)/cluster", name: "cluster")
+            let results = Mutex<[(fingerprint: String, created: Bool)]>([])
+            DispatchQueue.concurrentPerform(iterations: 8) { _ in
+                if let (pair, created) = try? files.loadOrGenerate() {
+                    results.withLock { $0.append((pair.fingerprint, created)) }
+                }
+            }
+            let all = results.withLock { $0 }
+            #expect(all.count == 8)
+            #expect(all.filter(\.created).count == 1)
+            #expect(Set(all.map(\.fingerprint)) == [try files.load().fingerprint])
+        }
     }
 
     @Test("a private key readable by others is refused, naming the file")
