@@ -1,6 +1,7 @@
 import BrineCore
 import Logging
 import NIOCore
+import NIOSSL
 import PostgresNIO
 
 /// The cluster's shared state in PostgreSQL (`cluster_database`): minion
@@ -36,16 +37,35 @@ public final class ClusterDatabase: Sendable {
         await client.run()
     }
 
-    /// Runs `body` with the pool running (for one-shot commands such as `brine key`).
+    /// Runs `body` with the pool running (for one-shot commands such as
+    /// `brine key`), once one connection was made (`checkConnection`) and
+    /// the tables exist (keys can be accepted before any master started).
     public func withRunning<T: Sendable>(_ body: (ClusterDatabase) async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
+        try await checkConnection()
+        return try await withThrowingTaskGroup(of: T?.self) { group in
             group.addTask {
                 await self.run()
                 return nil
             }
             defer { group.cancelAll() }
+            do { try await migrate() } catch { throw ClusterError("creating the tables", error) }
             return try await body(self)
         }
+    }
+
+    /// Opens one connection and closes it: the database's or the TLS
+    /// layer's own reason when that fails (the wrong `sslmode` for the
+    /// server's pg_hba.conf, a certificate `sslrootcert` does not vouch for,
+    /// a wrong password). The pool would retry quietly and fail its queries
+    /// only after its minute-long circuit breaker.
+    public func checkConnection() async throws {
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: try url.connectionConfiguration(), id: 0, logger: logger)
+        } catch {
+            throw ClusterError("connecting to \(url.redacted)", error)
+        }
+        try? await connection.close()
     }
 
     /// Creates the tables (idempotent), serialised by a transaction-level
@@ -94,9 +114,16 @@ public final class ClusterDatabase: Sendable {
         CREATE TABLE IF NOT EXISTS brine_deliveries (
             jid TEXT NOT NULL, minion TEXT NOT NULL, state TEXT NOT NULL, master TEXT, PRIMARY KEY (jid, minion))
         """,
-        "ALTER TABLE brine_deliveries DROP CONSTRAINT IF EXISTS brine_deliveries_jid_fkey",
-        "DELETE FROM brine_deliveries WHERE state = 'returned'",  // left by earlier versions (returned)
-        "DROP INDEX IF EXISTS brine_deliveries_open",
+        // From the schema before: once (ALTER TABLE locks the table, even for a constraint no longer there).
+        """
+        DO $$ BEGIN
+            IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'brine_deliveries_jid_fkey') THEN
+                ALTER TABLE brine_deliveries DROP CONSTRAINT brine_deliveries_jid_fkey;
+                DELETE FROM brine_deliveries WHERE state = 'returned';
+                DROP INDEX IF EXISTS brine_deliveries_open;
+            END IF;
+        END $$
+        """,
         // A connecting minion's open jobs; the pending ones (few, and looked for every 5 s).
         "CREATE INDEX IF NOT EXISTS brine_deliveries_minion ON brine_deliveries (minion)",
         "CREATE INDEX IF NOT EXISTS brine_deliveries_pending ON brine_deliveries (jid) WHERE state = 'pending'",
@@ -106,7 +133,13 @@ public final class ClusterDatabase: Sendable {
             retcode BIGINT NOT NULL, received DOUBLE PRECISION NOT NULL, master TEXT NOT NULL,
             tx BIGINT NOT NULL DEFAULT pg_current_xact_id()::text::bigint, PRIMARY KEY (jid, minion))
         """,
-        "ALTER TABLE brine_returns DROP CONSTRAINT IF EXISTS brine_returns_jid_fkey",
+        """
+        DO $$ BEGIN
+            IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'brine_returns_jid_fkey') THEN
+                ALTER TABLE brine_returns DROP CONSTRAINT brine_returns_jid_fkey;
+            END IF;
+        END $$
+        """,
         "CREATE INDEX IF NOT EXISTS brine_returns_tx ON brine_returns (jid, tx)",
         // The monitor's checks (the uptime app's fields), their polls and up/down changes.
         """
@@ -159,7 +192,12 @@ public struct ClusterError: Error, CustomStringConvertible, Sendable {
 
     package init(_ what: String, _ error: any Error) {
         let detail = (error as? PSQLError).map { psql in
-            psql.serverInfo?[.message].map { "\($0)" } ?? "\(psql.code)"
+            if let message = psql.serverInfo?[.message] { return "\(message)" }
+            if let reason = psql.underlying, reason is NIOSSLError || reason is NIOSSLExtraError {
+                return "TLS handshake failed (is the server's certificate signed by sslrootcert, else by this system's roots, "
+                    + "and, with verify-full, made for this host?): \(reason)"
+            }
+            return psql.underlying.map { "\(psql.code): \($0)" } ?? "\(psql.code)"
         } ?? "\(error)"
         description = "cluster database: \(what): \(detail)"
     }

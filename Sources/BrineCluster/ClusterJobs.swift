@@ -14,7 +14,8 @@ import PostgresNIO
 /// minion connecting anywhere is sent until the job expires. A return is
 /// stored only against a delivery (no made-up jids), once: it deletes the
 /// delivery (a delete writes no new row version and no index entry, where
-/// marking it returned wrote both), and `r:JID` wakes the publishing
+/// marking it returned wrote both; rows an earlier version marked
+/// `returned` are still read as returned), and `r:JID` wakes the publishing
 /// master, which streams it to its client.
 extension ClusterDatabase {
     public struct JobRecord: Sendable {
@@ -153,7 +154,7 @@ extension ClusterDatabase {
                 return try await rows("""
                     WITH claimed AS (
                         UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
-                        WHERE d.minion = ANY(\(arrived)) AND j.jid = d.jid AND j.expires > \(Date().timeIntervalSince1970)
+                        WHERE d.minion = ANY(\(arrived)) AND j.jid = d.jid AND d.state <> 'returned' AND j.expires > \(Date().timeIntervalSince1970)
                         RETURNING d.minion, d.jid)
                     \(unescaped: Self.byJob)
                     """, on: connection).map(Dispatch.init)
@@ -334,11 +335,15 @@ extension ClusterDatabase {
         guard hours > 0 else { return }
         let cutoff = Date().timeIntervalSince1970 - Double(hours) * 3600
         do {
+            // Deliveries first: without one, no return can be stored for those jobs meanwhile.
             try await transaction { connection in
-                try await rows("DELETE FROM brine_returns WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
                 try await rows("DELETE FROM brine_deliveries WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
+                try await rows("DELETE FROM brine_returns WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
                 try await rows("DELETE FROM brine_jobs WHERE started < \(cutoff)", on: connection)
             }
+            // Rows of jobs deleted by a master of an earlier version (which relied on ON DELETE CASCADE).
+            try await rows("DELETE FROM brine_deliveries d WHERE NOT EXISTS (SELECT 1 FROM brine_jobs j WHERE j.jid = d.jid)")
+            try await rows("DELETE FROM brine_returns r WHERE NOT EXISTS (SELECT 1 FROM brine_jobs j WHERE j.jid = r.jid)")
         } catch {
             throw ClusterError("expiring jobs", error)
         }

@@ -36,14 +36,15 @@ struct ReturnSink: Sendable {
             _ = try? session?.enqueue(MasterMessage.returnAck(jid: jobReturn.jid).encoded())
             return
         }
-        guard inFlight.enter() else {
-            logger.warning("minion \(minion): \(ReturnsInFlight.limit) returns already wait to be stored; return for \(jobReturn.jid) not acknowledged (the minion sends it again when it reconnects)")
+        let weight = size * 3
+        guard inFlight.enter(weight: weight) else {
+            logger.warning("minion \(minion): too many of its returns already wait to be stored (\(ReturnsInFlight.limit) or \(ReturnsInFlight.byteLimit >> 20) MiB); return for \(jobReturn.jid) not acknowledged (the minion sends it again when it reconnects)")
             return
         }
         let entry = QueuedReturn(jobReturn: jobReturn, record: cluster.map { _ in ClusterDatabase.ReceivedReturn(jobReturn) }, session: session,
-                                 inFlight: inFlight, weight: size * 3)
+                                 inFlight: inFlight, weight: weight)
         if !queue.append(entry) {
-            inFlight.leave()
+            inFlight.leave(weight: weight)
             logger.error("minion \(minion): return for \(jobReturn.jid) refused, \(queue.maximumBytes >> 20) MiB of returns wait to be stored; the minion sends it again when it reconnects")
         }
     }
@@ -61,22 +62,30 @@ struct ReturnSink: Sendable {
     /// unacknowledged: each minion sends its return again when it reconnects.
     func storeReturns() async {
         await queue.work { batch in
-            defer { for entry in batch { entry.inFlight.leave() } }
-            let stored: [JobReturn]?
+            defer { for entry in batch { entry.inFlight.leave(weight: entry.weight) } }
+            let stored: Stored?
             if let cluster { stored = await storeInCluster(batch, cluster) } else { stored = await storeInJobCache(batch) }
             guard let stored else { return }
-            for entry in batch {
+            for entry in batch where !stored.refused.contains(ReturnKey(jid: entry.jobReturn.jid, minion: entry.jobReturn.id)) {
                 // Not awaited: a slow minion's socket must not hold up the others' acks.
                 _ = try? entry.session?.enqueue(MasterMessage.returnAck(jid: entry.jobReturn.jid).encoded())
             }
-            await registry.deliver(stored)
+            await registry.deliver(stored.fresh)
         }
     }
 
+    /// What became of a batch: the returns for their publishers, and those
+    /// the store refused (left unacknowledged: their minions send them again).
+    struct Stored {
+        var fresh: [JobReturn]
+        var refused: Set<ReturnKey> = []
+    }
+
     /// One master: only a return for a job this minion was sent is kept (no
-    /// filling the cache with made-up jids), in one transaction; nil when the
-    /// job cache failed.
-    func storeInJobCache(_ batch: [QueuedReturn]) async -> [JobReturn]? {
+    /// filling the cache with made-up jids), in one transaction; when that
+    /// fails, each alone (one return the cache refuses must not sink the
+    /// others); nil when none could be stored.
+    func storeInJobCache(_ batch: [QueuedReturn]) async -> Stored? {
         let returns = batch.map(\.jobReturn)
         let waited = await registry.waitingFor(returns)
         // A job no publisher waits for any more (a late return): the job cache says whom it was for, read once per job.
@@ -88,13 +97,26 @@ struct ReturnSink: Sendable {
             logger.warning("minion \(jobReturn.id) returned for job \(jobReturn.jid), which it was not sent: dropped")
             return nil
         }
-        do {
-            try jobs?.recordReturns(kept.map { (jid: $0.jid, minion: $0.id, value: $0.value, retcode: $0.retcode) })
-        } catch {
-            logger.error("job cache: \(error); \(kept.count) return(s) left to their minions to send again")
-            return nil
+        guard let jobs else { return Stored(fresh: kept) }
+        func record(_ returns: [JobReturn]) throws {
+            try jobs.recordReturns(returns.map { (jid: $0.jid, minion: $0.id, value: $0.value, retcode: $0.retcode) })
         }
-        return kept
+        do {
+            try record(kept)
+            return Stored(fresh: kept)
+        } catch {
+            var stored = Stored(fresh: [])
+            for jobReturn in kept {
+                do {
+                    try record([jobReturn])
+                    stored.fresh.append(jobReturn)
+                } catch {
+                    logger.error("job cache: \(error); the return of \(jobReturn.id) for \(jobReturn.jid) is left to it to send again")
+                    stored.refused.insert(ReturnKey(jid: jobReturn.jid, minion: jobReturn.id))
+                }
+            }
+            return stored.fresh.isEmpty && !kept.isEmpty ? nil : stored
+        }
     }
 
     /// In a cluster: stored only against a delivery of that job to that
@@ -102,7 +124,7 @@ struct ReturnSink: Sendable {
     /// the local job cache when this master published the job (its stats).
     /// Retried for up to two minutes while the database is away (a restart,
     /// a failover); nil after that.
-    func storeInCluster(_ batch: [QueuedReturn], _ cluster: ClusterNode) async -> [JobReturn]? {
+    func storeInCluster(_ batch: [QueuedReturn], _ cluster: ClusterNode) async -> Stored? {
         let records = batch.compactMap(\.record)
         guard let stored = await cluster.untilWritten(givenUp: "\(batch.count) return(s) left to their minions to send again", {
             try await ClusterNode.store(records, in: cluster.database)
@@ -114,7 +136,7 @@ struct ReturnSink: Sendable {
         if !published.isEmpty {
             do { try jobs?.recordReturns(published) } catch { logger.error("job cache: \(error)") }
         }
-        return fresh
+        return Stored(fresh: fresh)
     }
 }
 
@@ -130,22 +152,30 @@ struct QueuedReturn: Sendable {
     let weight: Int
 }
 
-/// One connection's returns queued and not yet stored: at most `limit`, so
-/// that one minion (a broken or hostile one) cannot fill the queue the
-/// whole fleet's returns go through.
+/// One connection's returns queued and not yet stored: at most `limit`
+/// returns and `byteLimit` of weight (one return, however large, is always
+/// let in), so that one minion (a broken or hostile one) cannot fill the
+/// queue the whole fleet's returns go through.
 final class ReturnsInFlight: Sendable {
     static let limit = 1000
-    private let count = Atomic<Int>(0)
+    static let byteLimit = 32 << 20
+    private let state = Mutex<(count: Int, bytes: Int)>((0, 0))
 
     init() {}
 
-    func enter() -> Bool {
-        if count.add(1, ordering: .relaxed).newValue <= Self.limit { return true }
-        count.subtract(1, ordering: .relaxed)
-        return false
+    func enter(weight: Int) -> Bool {
+        state.withLock { s in
+            guard s.count == 0 || (s.count < Self.limit && s.bytes + weight <= Self.byteLimit) else { return false }
+            s.count += 1
+            s.bytes += weight
+            return true
+        }
     }
 
-    func leave() {
-        count.subtract(1, ordering: .relaxed)
+    func leave(weight: Int) {
+        state.withLock { s in
+            s.count = max(0, s.count - 1)
+            s.bytes = max(0, s.bytes - weight)
+        }
     }
 }

@@ -45,12 +45,16 @@ enum KeyFileIO {
             guard fsync(fd) == 0 else { throw .writeFailed(path: path, reason: "fsync: \(errnoText())") }
             closed = true
             guard close(fd) == 0 else { throw .writeFailed(path: path, reason: "close: \(errnoText())") }
-            if exclusive {
-                guard link(temporary, path) == 0 else {
-                    if errno == EEXIST { throw .alreadyExists(path: path) }
-                    throw .writeFailed(path: path, reason: "link: \(errnoText())")
-                }
+            if exclusive, link(temporary, path) == 0 {
                 unlink(temporary)
+            } else if exclusive, errno == EEXIST {
+                throw .alreadyExists(path: path)
+            } else if exclusive, ![EPERM, ENOTSUP, EXDEV, ENOSYS].contains(errno) {
+                throw .writeFailed(path: path, reason: "link: \(errnoText())")
+            } else if exclusive, exists(path) {
+                // No hard links on this filesystem (some FUSE and SMB mounts): a rename,
+                // after a last look (a narrower window than none).
+                throw .alreadyExists(path: path)
             } else {
                 guard rename(temporary, path) == 0 else { throw .writeFailed(path: path, reason: "rename: \(errnoText())") }
             }

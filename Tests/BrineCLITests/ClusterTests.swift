@@ -32,14 +32,17 @@ struct ClusterPostgres {
         return (Int32(result?.retcode ?? -1), (try? String(contentsOfFile: output, encoding: .utf8)) ?? "")
     }
 
-    func start() throws {
+    /// Makes the cluster (once), then starts it; `hba`: pg_hba.conf's lines
+    /// instead of initdb's, `options`: more `-c name=value` settings.
+    func start(hba: String? = nil, options: String = "") throws {
         let bin = try #require(Self.binaries)
         if !FileManager.default.fileExists(atPath: dir + "/data") {
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             let made = run("chown postgres: \(dir) && chmod 700 \(dir) && runuser -u postgres -- \(bin)/initdb -D \(dir)/data --auth-local=peer --auth-host=scram-sha-256 -E UTF8 --locale=C.UTF-8")
             #expect(made.code == 0, "\(made.output)")
+            if let hba { try hba.write(toFile: dir + "/data/pg_hba.conf", atomically: true, encoding: .utf8) }
         }
-        let started = run("runuser -u postgres -- \(bin)/pg_ctl -D \(dir)/data -l \(dir)/log -w -o \"-k \(dir) -p \(port) -c listen_addresses=127.0.0.1 -c fsync=off\" start")
+        let started = run("runuser -u postgres -- \(bin)/pg_ctl -D \(dir)/data -l \(dir)/log -w -o \"-k \(dir) -p \(port) -c listen_addresses=127.0.0.1 -c fsync=off \(options)\" start")
         #expect(started.code == 0, "\(started.output)")
     }
 

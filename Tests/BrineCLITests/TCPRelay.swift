@@ -11,6 +11,9 @@ final class TCPRelay: Sendable {
     let port: Int
     private let listener: Int32
     private let relayed = Mutex<[Int32]>([])
+    /// The listener is shut down and closed once (a descriptor closed twice
+    /// may by then be another test's).
+    private let isListening = Atomic<Bool>(true)
 
     init(target: Int) throws {
         let listening = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -35,7 +38,8 @@ final class TCPRelay: Sendable {
                 let client = accept(listening, nil, nil)
                 if client < 0 {
                     if errno == EINTR { continue }
-                    return  // stopListening shut the listener down
+                    close(listening)  // stopListening shut it down: closed here, once
+                    return
                 }
                 guard let upstream = try? RawSocket(port: target) else {
                     close(client)
@@ -54,11 +58,13 @@ final class TCPRelay: Sendable {
 
     /// New connections are refused from now on; relayed ones go on.
     func stopListening() {
-        shutdown(listener, Int32(SHUT_RDWR))  // wakes the accept above
-        close(listener)
+        guard isListening.exchange(false, ordering: .acquiringAndReleasing) else { return }
+        shutdown(listener, Int32(SHUT_RDWR))  // wakes the accept above, which then closes it
     }
 
-    /// Ends everything (relayed connections too).
+    /// Ends everything: relayed connections are shut down (their descriptors
+    /// are left open, never closed under a pump still using them: a test's
+    /// few connections).
     func stop() {
         stopListening()
         for fd in relayed.withLock({ $0 }) { shutdown(fd, Int32(SHUT_RDWR)) }

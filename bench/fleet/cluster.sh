@@ -11,7 +11,8 @@
 # For each: the CLI's wall time, publish-to-first-return and
 # publish-to-last-return (from the CLI's start to its first and last
 # line), p50 and p99 over RUNS runs; a run counts as complete only when
-# every minion returned True once and the CLI exited 0; RSS of each master.
+# every minion returned True once and the CLI exited 0; RSS of each master
+# and, with the database, how many minions each holds.
 # CPU seconds per run (user + system, averaged over the runs) of the
 # masters, the swarms and PostgreSQL: where the time goes on a shared machine.
 # Env: N1 (10000), N3 (30000), RUNS (10), BRINE (release binary), PORT (25200),
@@ -122,7 +123,11 @@ EOF
   cpu_swarms=$(echo "$(cpu $swarms) $cpu_swarms $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
   cpu_pg=$(echo "$(cpu $postgres) $cpu_pg $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
   rss=$(for p in $pids; do awk '/^VmRSS|^VmHWM/ {kb[$1] = $2} END {printf "%.0f (%.0f) ", kb["VmRSS:"]/1024, kb["VmHWM:"]/1024}' "/proc/$p/status"; done)
-  echo "| $label | $n ($got connected) | $wall50 s | $first50 / $first99 s | $last50 / $last99 s | $complete/$RUNS | $rss MiB | $cpu_masters / $cpu_swarms / $cpu_pg s |"
+  # How the minions spread over the masters (a master's RSS is for its share).
+  spread="-"
+  [ -n "${5:-}" ] && spread=$(cd / && runuser -u postgres -- psql -h "$WORK/pg" -p "$PGPORT" -d "$5" -q -A -t -F ' ' \
+    -c "SELECT master, count(*) FROM brine_minions WHERE master IS NOT NULL GROUP BY master ORDER BY master" | tr '\n' ' ')
+  echo "| $label | $n ($got connected) | $wall50 s | $first50 / $first99 s | $last50 / $last99 s | $complete/$RUNS | $rss MiB | $spread | $cpu_masters / $cpu_swarms / $cpu_pg s |"
 }
 
 # cpu PID...: user + system CPU seconds of these processes so far.
@@ -130,8 +135,8 @@ cpu() {
   for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); t += $12 + $13} END {printf "%.2f", t / hz}'
 }
 
-echo "| setup | minions | wall p50 | first return p50 / p99 | last return p50 / p99 | complete runs | master RSS (peak) | CPU a run: masters / swarms / PostgreSQL |"
-echo "|---|---|---|---|---|---|---|---|"
+echo "| setup | minions | wall p50 | first return p50 / p99 | last return p50 / p99 | complete runs | master RSS (peak) | minions per master | CPU a run: masters / swarms / PostgreSQL |"
+echo "|---|---|---|---|---|---|---|---|---|"
 
 # 1. One master, without and with the database.
 case " $SETUPS " in *" one "*)
@@ -141,7 +146,7 @@ measure "one master" "$WORK/solo" "$N1" "$PID_solo"
 for p in $PIDS; do kill "$p"; done; wait 2>/dev/null || true; PIDS=""
 master one $((PORT + 1)) one
 swarm s1 "$N1" $((PORT + 1))
-measure "one master, cluster_database" "$WORK/one" "$N1" "$PID_one"
+measure "one master, cluster_database" "$WORK/one" "$N1" "$PID_one" one
 for p in $PIDS; do kill "$p"; done; wait 2>/dev/null || true; PIDS=""
 ;; esac
 
@@ -154,5 +159,5 @@ third=$((N3 / 3))
 swarm sa "$third" "$A" "$B" "$C"
 swarm sb "$third" "$B" "$C" "$A"
 swarm sc "$((N3 - 2 * third))" "$C" "$A" "$B"
-measure "three masters, from the first" "$WORK/a" "$N3" "$PID_a $PID_b $PID_c"
+measure "three masters, from the first" "$WORK/a" "$N3" "$PID_a $PID_b $PID_c" three
 ;; esac

@@ -93,6 +93,7 @@ public actor ClusterNode {
     /// database's pool running (`database.run()`); gives up after 15 s
     /// with a clear error.
     func prepare() async throws {
+        try await connect(within: 15)
         do {
             try await withTimeout(15) { [database] in
                 try await database.migrate()
@@ -104,6 +105,24 @@ public actor ClusterNode {
                              hint: "check that PostgreSQL runs there and cluster_database's user, password and database")
         }
         logger.info("cluster \(opts.string("cluster_id") ?? ""): master \(database.master) on \(database.url.redacted)")
+    }
+
+    /// Waits for one connection (a PostgreSQL starting with the masters),
+    /// at most `seconds`; then fails with the last reason given (refused,
+    /// pg_hba.conf, TLS, password), which the master prints as it stops.
+    func connect(within seconds: Double) async throws {
+        let deadline = Date().addingTimeInterval(seconds)
+        while true {
+            do {
+                return try await database.checkConnection()
+            } catch {
+                guard Date() < deadline, !Task.isCancelled else {
+                    throw BrineError(.config, "\(error)", hint: "check that PostgreSQL runs there and cluster_database's user, password, database and sslmode")
+                }
+                logger.warning("\(error); trying again")
+                try await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 
     /// Listens, beats, writes what the queues gather and cleans up until cancelled.

@@ -20,6 +20,13 @@ public struct StateRunRecord: Sendable {
     public var changed: Int { states.filter(\.changed).count }
     public var durationMS: Double { states.reduce(0) { $0 + $1.durationMS } }
 
+    /// A state's `duration` as the minion sent it: a number, finite and not
+    /// negative, else 0 (NaN would be stored as NULL and fail its batch).
+    static func duration(_ value: Value?) -> Double {
+        guard let milliseconds = value?.doubleValue, milliseconds.isFinite, milliseconds >= 0 else { return 0 }
+        return milliseconds
+    }
+
     static let stateFunctions: Set<String> = ["state.apply", "state.highstate", "state.sls", "state.sls_id", "state.single", "state.test"]
 
     public static func isStateRun(_ fun: String) -> Bool { stateFunctions.contains(fun) }
@@ -35,7 +42,7 @@ public struct StateRunRecord: Sendable {
             let function = parts.count == 4 ? "\(parts[0]).\(parts[3])" : tag
             states.append(State(tag: tag, id: fields["__id__"]?.stringValue ?? (parts.count == 4 ? parts[1] : tag), function: function,
                                 sls: fields["__sls__"]?.stringValue ?? "", result: fields["result"]?.boolValue,
-                                changed: !(fields["changes"]?.mapValue?.isEmpty ?? true), durationMS: fields["duration"]?.doubleValue ?? 0))
+                                changed: !(fields["changes"]?.mapValue?.isEmpty ?? true), durationMS: Self.duration(fields["duration"])))
         }
         self.states = states
     }
