@@ -22,6 +22,8 @@ struct MinionListener: Sendable {
     let unauthenticated = ConnectionCount()
     /// Every minion session's send deadlines, checked by one timer.
     let sendDeadlines = SendDeadlines()
+    /// Connections opening and handling their first message (the hello, with grains) at once.
+    let greetings = ConcurrencyLimit(128)
 
     /// Serves every connection until the listener closes.
     func serve(_ listener: WireBootstrap.Listener) async throws {
@@ -86,8 +88,24 @@ struct MinionListener: Sendable {
                 cluster?.minionConnected(id)
                 var ending: (any Error)? = nil
                 do {
-                    for message in early { try await receive(message, from: peer) }
+                    var greeted = false
+                    for message in early {
+                        try await receive(message, from: peer)
+                        greeted = true
+                    }
                     while let buffer = try await iterator.next() {
+                        guard greeted else {
+                            // Until its first message (the hello, with its grains) is handled, a connection
+                            // opens and decodes what it read only with a turn: a fleet reconnecting at once
+                            // does not hold every minion's decoded grains together (`ConcurrencyLimit`).
+                            try await greetings.withTurn {
+                                for message in try session.receive(buffer) {
+                                    try await receive(message, from: peer)
+                                    greeted = true
+                                }
+                            }
+                            continue
+                        }
                         for message in try session.receive(buffer) { try await receive(message, from: peer) }
                     }
                 } catch {
