@@ -13,7 +13,8 @@ final class ConcurrencyLimit: Sendable {
     private struct State {
         var available: Int
         var waiters = Deque<(id: Int, continuation: CheckedContinuation<Bool, Never>)>()
-        /// Waiters cancelled before they were in line.
+        /// Waiters between taking a number and getting in line, and those of them cancelled meanwhile.
+        var arriving = Set<Int>()
         var cancelled = Set<Int>()
         var nextID = 0
     }
@@ -24,10 +25,10 @@ final class ConcurrencyLimit: Sendable {
         state = Mutex(State(available: max(1, limit)))
     }
 
-    /// Runs `body` with a turn (without one when the task was cancelled while waiting).
-    func withTurn<T>(_ body: () async throws -> T) async rethrows -> T {
-        let turn = await acquire()
-        defer { if turn { release() } }
+    /// Runs `body` with a turn; throws `CancellationError` when the task was cancelled while waiting.
+    func withTurn<T>(_ body: () async throws -> T) async throws -> T {
+        guard await acquire() else { throw CancellationError() }
+        defer { release() }
         return try await body()
     }
 
@@ -39,12 +40,14 @@ final class ConcurrencyLimit: Sendable {
                 return nil
             }
             s.nextID += 1
+            s.arriving.insert(s.nextID)
             return s.nextID
         }
         guard let id else { return true }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
                 let now: Bool? = state.withLock { s in
+                    s.arriving.remove(id)
                     if s.cancelled.remove(id) != nil { return false }
                     if s.available > 0 {
                         s.available -= 1
@@ -58,7 +61,8 @@ final class ConcurrencyLimit: Sendable {
         } onCancel: {
             let waiter = state.withLock { s -> CheckedContinuation<Bool, Never>? in
                 guard let index = s.waiters.firstIndex(where: { $0.id == id }) else {
-                    s.cancelled.insert(id)  // not in line yet (or already given a turn: then never looked up)
+                    // Not in line yet: it will not wait when it gets there. (Already given a turn: nothing to do.)
+                    if s.arriving.contains(id) { s.cancelled.insert(id) }
                     return nil
                 }
                 return s.waiters.remove(at: index).continuation

@@ -76,14 +76,15 @@ public actor MinionRegistry {
         return revoked.sorted()
     }
 
-    func setGrains(_ id: String, _ grains: Value) {
-        guard connected[id] != nil else { return }
+    /// A minion's grains, from its hello on `session` (a replaced connection's late hello is dropped).
+    func setGrains(_ id: String, _ grains: Value, on session: WireSession) {
+        guard connected[id]?.session === session else { return }
         connected[id]?.grains = shared.intern(grains, namespace: "grains")
     }
 
     /// The pillar compiled for this minion, kept for `-I`/`I@` targeting.
-    func setPillar(_ id: String, _ pillar: Value) {
-        guard connected[id] != nil else { return }
+    func setPillar(_ id: String, _ pillar: Value, on session: WireSession) {
+        guard connected[id]?.session === session else { return }
         connected[id]?.pillar = shared.intern(pillar, namespace: "pillar")
     }
 

@@ -17,7 +17,7 @@ import Testing
         await withTaskGroup(of: Void.self) { group in
             for _ in 0..<50 {
                 group.addTask {
-                    await limit.withTurn {
+                    try? await limit.withTurn {
                         inside.counts.withLock { $0.now += 1; $0.most = max($0.most, $0.now) }
                         await Task.yield()
                         try? await Task.sleep(for: .milliseconds(1))
