@@ -8,7 +8,7 @@ import Synchronization
 /// minions) sent 10,000 hellos together, each decoded into its grains while
 /// it waited for the registry; the master's memory peaked at 417 MiB where
 /// it holds ~270 once settled (and malloc keeps its peak). A connection now
-/// opens and decodes its first message only with a turn.
+/// decodes and handles its hello only with a turn (`MinionListener.greet`).
 final class ConcurrencyLimit: Sendable {
     private struct State {
         var available: Int
