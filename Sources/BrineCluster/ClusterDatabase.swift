@@ -42,12 +42,7 @@ public final class ClusterDatabase: Sendable {
     /// the tables exist (keys can be accepted before any master started).
     public func withRunning<T: Sendable>(_ body: (ClusterDatabase) async throws -> T) async throws -> T {
         try await checkConnection()
-        return try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                await self.run()
-                return nil
-            }
-            defer { group.cancelAll() }
+        return try await withBackground(run) {
             do { try await migrate() } catch { throw ClusterError("creating the tables", error) }
             return try await body(self)
         }

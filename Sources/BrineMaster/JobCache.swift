@@ -1,4 +1,5 @@
 import BrineCore
+import BrineWire
 import Foundation
 import GRDB
 
@@ -91,7 +92,7 @@ public final class JobCache: Sendable {
     /// also becomes one row per state (for `brine stats`, the page and
     /// `/metrics`). A return already stored (a minion sends it again when it
     /// did not see the master's acknowledgement) is kept: nothing is counted twice.
-    public func recordReturns(_ returns: [(jid: String, minion: String, value: Value, retcode: Int)], received: Double = Date().timeIntervalSince1970) throws {
+    public func recordReturns(_ returns: [JobReturn], received: Double = Date().timeIntervalSince1970) throws {
         try pool.write { db in
             // Each job's function read once per batch (a state run's return is also split into states).
             var functions: [String: String?] = [:]
@@ -101,7 +102,7 @@ public final class JobCache: Sendable {
                     fun = try String.fetchOne(db, sql: "SELECT fun FROM jobs WHERE jid = ?", arguments: [r.jid])
                     functions[r.jid] = fun
                 }
-                try Self.insertReturn(db, jid: r.jid, fun: fun, minion: r.minion, value: r.value, retcode: r.retcode, received: received)
+                try Self.insertReturn(db, jid: r.jid, fun: fun, minion: r.id, value: r.value, retcode: r.retcode, received: received)
             }
         }
     }

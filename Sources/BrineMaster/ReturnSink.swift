@@ -98,17 +98,14 @@ struct ReturnSink: Sendable {
             return nil
         }
         guard let jobs else { return Stored(fresh: kept) }
-        func record(_ returns: [JobReturn]) throws {
-            try jobs.recordReturns(returns.map { (jid: $0.jid, minion: $0.id, value: $0.value, retcode: $0.retcode) })
-        }
         do {
-            try record(kept)
+            try jobs.recordReturns(kept)
             return Stored(fresh: kept)
         } catch {
             var stored = Stored(fresh: [])
             for jobReturn in kept {
                 do {
-                    try record([jobReturn])
+                    try jobs.recordReturns([jobReturn])
                     stored.fresh.append(jobReturn)
                 } catch {
                     logger.error("job cache: \(error); the return of \(jobReturn.id) for \(jobReturn.jid) is left to it to send again")
@@ -132,7 +129,7 @@ struct ReturnSink: Sendable {
         let fresh = batch.filter { $0.record.map { stored.contains($0.key) } ?? false }.map(\.jobReturn)
         if fresh.count < batch.count { logger.debug("\(batch.count - fresh.count) return(s) already stored or not expected") }
         let waited = await registry.waitingFor(fresh)
-        let published = zip(fresh, waited).filter(\.1).map { (jid: $0.0.jid, minion: $0.0.id, value: $0.0.value, retcode: $0.0.retcode) }
+        let published = zip(fresh, waited).filter(\.1).map(\.0)
         if !published.isEmpty {
             do { try jobs?.recordReturns(published) } catch { logger.error("job cache: \(error)") }
         }

@@ -45,16 +45,8 @@ enum KeyFileIO {
             guard fsync(fd) == 0 else { throw .writeFailed(path: path, reason: "fsync: \(errnoText())") }
             closed = true
             guard close(fd) == 0 else { throw .writeFailed(path: path, reason: "close: \(errnoText())") }
-            if exclusive, link(temporary, path) == 0 {
-                unlink(temporary)
-            } else if exclusive, errno == EEXIST {
-                throw .alreadyExists(path: path)
-            } else if exclusive, ![EPERM, ENOTSUP, EXDEV, ENOSYS].contains(errno) {
-                throw .writeFailed(path: path, reason: "link: \(errnoText())")
-            } else if exclusive, exists(path) {
-                // No hard links on this filesystem (some FUSE and SMB mounts): a rename,
-                // after a last look (a narrower window than none).
-                throw .alreadyExists(path: path)
+            if exclusive {
+                try placeExclusively(temporary, at: path)
             } else {
                 guard rename(temporary, path) == 0 else { throw .writeFailed(path: path, reason: "rename: \(errnoText())") }
             }
@@ -128,6 +120,23 @@ enum KeyFileIO {
     private static func baseName(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return path }
         return String(path[path.index(after: slash)...])
+    }
+
+    /// Links `temporary` to `path` (then drops the temporary name); `alreadyExists`
+    /// when `path` is there. A filesystem without hard links (some FUSE and SMB
+    /// mounts) gets a rename after a last look: a narrower window than none.
+    private static func placeExclusively(_ temporary: String, at path: String) throws(KeyFileError) {
+        if link(temporary, path) == 0 {
+            unlink(temporary)
+            return
+        }
+        let failure = errno
+        guard failure != EEXIST else { throw .alreadyExists(path: path) }
+        guard [EPERM, ENOTSUP, EXDEV, ENOSYS].contains(failure) else {
+            throw .writeFailed(path: path, reason: "link: \(String(cString: strerror(failure)))")
+        }
+        guard !exists(path) else { throw .alreadyExists(path: path) }
+        guard rename(temporary, path) == 0 else { throw .writeFailed(path: path, reason: "rename: \(errnoText())") }
     }
 
     private static func errnoText() -> String {

@@ -1,3 +1,4 @@
+import BrineCore
 import NIOCore
 import Synchronization
 
@@ -37,14 +38,7 @@ public final class SendDeadlines: Sendable {
 
     /// Runs `body` while deadlines are checked; the checking ends with it.
     public func watching<T: Sendable>(_ body: () async throws -> T) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask {
-                await self.run()
-                return nil
-            }
-            defer { group.cancelAll() }
-            return try await body()
-        }
+        try await withBackground(run, body)
     }
 
     /// Closes every session whose oldest pending send is past its deadline.

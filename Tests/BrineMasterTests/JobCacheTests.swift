@@ -3,6 +3,7 @@ import Testing
 
 @testable import BrineCore
 @testable import BrineMaster
+import BrineWire
 
 /// The job cache is one SQLite file that the master writes while `brine jobs`
 /// and `brine stats` open it from other processes.
@@ -41,8 +42,8 @@ import Testing
         func run(_ duration: Double) -> Value {
             .map(["file_|-motd_|-/etc/motd_|-managed": .map(["result": .bool(true), "changes": .emptyMap, "duration": .float(duration)])])
         }
-        try cache.recordReturns([(jid: "2", minion: "good", value: run(12.5), retcode: 0),
-                                 (jid: "2", minion: "odd", value: run(.nan), retcode: 0)])
+        try cache.recordReturns([JobReturn(jid: "2", id: "good", value: run(12.5), retcode: 0),
+                                 JobReturn(jid: "2", id: "odd", value: run(.nan), retcode: 0)])
         #expect(try cache.returns("2").count == 2)
         let durations = try cache.pool.read { db in
             try Double.fetchAll(db, sql: "SELECT duration_ms FROM state_results WHERE jid = '2' ORDER BY minion")
