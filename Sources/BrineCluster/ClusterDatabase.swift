@@ -5,8 +5,8 @@ import NIOSSL
 import PostgresNIO
 
 /// The cluster's shared state in PostgreSQL (`cluster_database`): minion
-/// keys, where each minion is connected, jobs, their deliveries and
-/// returns, the masters' heartbeats. The database is the truth; the
+/// keys, where each minion is connected, jobs, the batches they were sent
+/// in and their returns, the masters' heartbeats. The database is the truth; the
 /// notifications on `brine_cluster` are hints that wake the other masters
 /// (`ClusterListener`), which re-read what they may have missed whenever
 /// they reconnect.
@@ -101,27 +101,28 @@ public final class ClusterDatabase: Sendable {
             "user" TEXT NOT NULL, origin TEXT NOT NULL, payload BYTEA NOT NULL)
         """,
         "CREATE INDEX IF NOT EXISTS brine_jobs_started ON brine_jobs (started)",
-        // A job's open deliveries: pending (for whichever master has the minion) or sent (by
-        // `master`); a return deletes its delivery. No foreign key to brine_jobs, here or on
-        // brine_returns: PostgreSQL checked it once per row (a fifth of storing a batch of
-        // returns); rows are only added for a job just recorded, and `expire` deletes them with it.
+        // The masters that have a minion find a job's unexpired ones fast (a minion that connects).
+        "CREATE INDEX IF NOT EXISTS brine_jobs_expires ON brine_jobs (expires)",
+        // One row per batch a job was sent in (one without `-b`: `minions` NULL, every minion of
+        // the job), and which of its minions were connected to no live master then. The master
+        // that has a minion sends it the batch (`j:JID`), and one where it connects later every
+        // unexpired job it has not returned: no row per minion to write, claim and delete (they
+        // were most of PostgreSQL's work for a fleet-wide job; bench/README.md).
         """
-        CREATE TABLE IF NOT EXISTS brine_deliveries (
-            jid TEXT NOT NULL, minion TEXT NOT NULL, state TEXT NOT NULL, master TEXT, PRIMARY KEY (jid, minion))
+        CREATE TABLE IF NOT EXISTS brine_sends (
+            jid TEXT NOT NULL, seq INTEGER NOT NULL, minions TEXT[], unconnected TEXT[] NOT NULL DEFAULT '{}', PRIMARY KEY (jid, seq))
         """,
-        // From the schema before: once (ALTER TABLE locks the table, even for a constraint no longer there).
+        // Per-minion deliveries of the versions before (session 15 and earlier): read by nobody now.
+        "DROP TABLE IF EXISTS brine_deliveries",
+        // Which way of passing jobs a master speaks (NULL: the per-minion deliveries before), so
+        // that masters of both sides of that change in one cluster are told about.
         """
         DO $$ BEGIN
-            IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'brine_deliveries_jid_fkey') THEN
-                ALTER TABLE brine_deliveries DROP CONSTRAINT brine_deliveries_jid_fkey;
-                DELETE FROM brine_deliveries WHERE state = 'returned';
-                DROP INDEX IF EXISTS brine_deliveries_open;
+            IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'brine_masters' AND column_name = 'protocol') THEN
+                ALTER TABLE brine_masters ADD COLUMN protocol INTEGER;
             END IF;
         END $$
         """,
-        // A connecting minion's open jobs; the pending ones (few, and looked for every 5 s).
-        "CREATE INDEX IF NOT EXISTS brine_deliveries_minion ON brine_deliveries (minion)",
-        "CREATE INDEX IF NOT EXISTS brine_deliveries_pending ON brine_deliveries (jid) WHERE state = 'pending'",
         """
         CREATE TABLE IF NOT EXISTS brine_returns (
             jid TEXT NOT NULL, minion TEXT NOT NULL, value BYTEA NOT NULL,

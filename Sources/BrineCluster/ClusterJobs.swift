@@ -4,19 +4,26 @@ import Foundation
 import NIOCore
 import PostgresNIO
 
-/// Jobs, their deliveries and returns, shared by the cluster's masters.
+/// Jobs, the batches they were sent in, and returns, shared by the
+/// cluster's masters.
 ///
 /// A job published on any master is recorded with the exact message its
-/// minions get (`payload`) and one delivery per expected minion: `sent` by
-/// the publishing master for its own minions, `pending` for the others,
-/// which the master holding each minion claims (`UPDATE … WHERE state =
-/// 'pending'`: one master sends it) when `j:JID` wakes it, and which a
-/// minion connecting anywhere is sent until the job expires. A return is
-/// stored only against a delivery (no made-up jids), once: it deletes the
-/// delivery (a delete writes no new row version and no index entry, where
-/// marking it returned wrote both; rows an earlier version marked
-/// `returned` are still read as returned), and `r:JID` wakes the publishing
-/// master, which streams it to its client.
+/// minions get (`payload`), then each batch it is sent in (`brine_sends`:
+/// without `-b` one, for every minion of the job). The publishing master
+/// sends it to its own minions; `j:JID` wakes the others, and each sends it
+/// to the minions of the batch connected to it. A minion connecting
+/// anywhere is sent every unexpired job it is a target of and has not
+/// returned; minions drop a jid they already ran (`minion_jid_queue_hwm`),
+/// so the rare second send (a minion moving while the job goes out) runs
+/// nothing twice. A return is stored once (`ON CONFLICT DO NOTHING`) and
+/// only for a minion the job was sent to (checked by the master that
+/// receives it, `ClusterNode`), and `r:JID` wakes the publishing master,
+/// which streams it to its client.
+///
+/// Nothing is written per minion but its return: per-minion delivery rows
+/// (written, claimed and deleted for each minion of each job) were most of
+/// PostgreSQL's work for a fleet-wide job, and held the claims and the
+/// returns in each other's row locks.
 extension ClusterDatabase {
     public struct JobRecord: Sendable {
         public var jid: String
@@ -62,47 +69,94 @@ extension ClusterDatabase {
         }
     }
 
-    /// Adds deliveries for one batch of a job: `local` are sent by this
-    /// master now, `remote` wait for theirs (notified). Returns the remote
-    /// minions connected to a live master (the others: not connected; their
-    /// delivery waits for them until the job expires).
-    public func deliver(jid: String, local: [String], remote: [String]) async throws -> Set<String> {
+    /// Records one batch of a job (`minions` nil: every minion of the
+    /// job) and, when some of them are not connected here (`remote`), wakes
+    /// the other masters. Returns the remote minions connected to a live
+    /// master; the others are recorded as unconnected (a job's outcome says
+    /// so) and get the job if they connect before it expires.
+    public func deliver(jid: String, seq: Int, minions: [String]?, remote: [String]) async throws -> Set<String> {
         do {
             return try await transaction { connection in
-                try await rows("""
-                    INSERT INTO brine_deliveries (jid, minion, state, master)
-                    SELECT \(jid), minion, 'sent', \(master) FROM unnest(\(local)::text[]) AS minion
-                    UNION ALL SELECT \(jid), minion, 'pending', NULL FROM unnest(\(remote)::text[]) AS minion
-                    ON CONFLICT DO NOTHING
-                    """, on: connection)
+                try await rows("INSERT INTO brine_sends (jid, seq, minions) VALUES (\(jid), \(Int32(clamping: seq)), \(minions))", on: connection)
                 guard !remote.isEmpty else { return [] }
                 try await rows("SELECT pg_notify('brine_cluster', \("j:" + jid))", on: connection)
-                let connected = try await rows("""
+                let connected = Set(try await rows("""
                     SELECT m.id FROM brine_minions m JOIN brine_masters a ON a.name = m.master
                     WHERE m.id = ANY(\(remote)) AND a.seen > now() - interval '15 seconds'
-                    """, on: connection)
-                return Set(try connected.map { try $0.decode(String.self) })
+                    """, on: connection).map { try $0.decode(String.self) })
+                let unconnected = remote.filter { !connected.contains($0) }
+                if !unconnected.isEmpty {
+                    try await rows("UPDATE brine_sends SET unconnected = \(unconnected) WHERE jid = \(jid) AND seq = \(Int32(clamping: seq))", on: connection)
+                }
+                return connected
             }
         } catch {
             throw ClusterError("delivering job \(jid)", error)
         }
     }
 
-    /// Claims pending deliveries for the minions connected here (of one
-    /// job, or of every unexpired job for the periodic sweep): what this
-    /// master must send now.
-    public func claim(jid: String? = nil) async throws -> [Dispatch] {
+    /// Jobs' batches, each after the `seq` given for it, with what a master
+    /// needs to send them and to check returns against them; a job absent
+    /// from the answer does not exist or has no batch after its `seq`.
+    public func batches(_ wanted: [(jid: String, after: Int)]) async throws -> [String: JobBatches] {
+        guard !wanted.isEmpty else { return [:] }
+        do {
+            var read: [String: JobBatches] = [:]
+            for row in try await rows("""
+                SELECT j.jid, j.payload, j.expires, j.origin, s.seq, coalesce(s.minions, j.minions)
+                FROM unnest(\(wanted.map(\.jid))::text[], \(wanted.map { Int32(clamping: $0.after) })::int4[]) AS w(jid, after)
+                JOIN brine_jobs j ON j.jid = w.jid JOIN brine_sends s ON s.jid = w.jid AND s.seq > w.after
+                ORDER BY s.seq
+                """) {
+                let (jid, payload, expires, origin, seq, minions) = try row.decode((String, ByteBuffer, Double, String, Int32, [String]).self)
+                read[jid, default: JobBatches(jid: jid, payload: Array(payload.readableBytesView), expires: expires, origin: origin)]
+                    .batches.append((Int(seq), minions))
+            }
+            return read
+        } catch {
+            throw ClusterError("reading jobs", error)
+        }
+    }
+
+    /// One job's batches as a master reads them.
+    public struct JobBatches: Sendable {
+        public var jid: String
+        public var payload: [UInt8]
+        public var expires: Double
+        /// The master that published it.
+        public var origin: String
+        public var batches: [(seq: Int, minions: [String])] = []
+    }
+
+    /// The unexpired jobs and the last batch of each: what a master
+    /// compares with what it has sent (a hint lost) and looks through for a
+    /// minion that connects.
+    public func unexpiredJobs() async throws -> [(jid: String, lastSeq: Int)] {
         do {
             return try await rows("""
-                WITH claimed AS (
-                    UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
-                    WHERE (\(jid)::text IS NULL OR d.jid = \(jid)) AND j.jid = d.jid AND d.state = 'pending'
-                      AND d.minion IN (SELECT id FROM brine_minions WHERE master = \(master)) AND j.expires > \(Date().timeIntervalSince1970)
-                    RETURNING d.minion, d.jid)
-                \(unescaped: Self.byJob)
-                """).map(Dispatch.init)
+                SELECT s.jid, max(s.seq) FROM brine_jobs j JOIN brine_sends s USING (jid) WHERE j.expires > \(Date().timeIntervalSince1970) GROUP BY s.jid
+                """).map { row in
+                let (jid, seq) = try row.decode((String, Int32).self)
+                return (jid, Int(seq))
+            }
         } catch {
-            throw ClusterError("claiming jobs", error)
+            throw ClusterError("reading the unexpired jobs", error)
+        }
+    }
+
+    /// Which of these (job, minion) pairs have a return stored.
+    public func returned(_ pairs: [ReturnKey]) async throws -> Set<ReturnKey> {
+        guard !pairs.isEmpty else { return [] }
+        do {
+            return Set(try await rows("""
+                SELECT r.jid, r.minion FROM unnest(\(pairs.map(\.jid))::text[], \(pairs.map(\.minion))::text[]) AS p(jid, minion)
+                JOIN brine_returns r USING (jid, minion)
+                """).map { row in
+                let (jid, minion) = try row.decode((String, String).self)
+                return ReturnKey(jid: jid, minion: minion)
+            })
+        } catch {
+            throw ClusterError("reading returns", error)
         }
     }
 
@@ -112,11 +166,6 @@ extension ClusterDatabase {
         public var minions: [String]
         public var payload: [UInt8]
 
-        init(_ row: PostgresRow) throws {
-            let (jid, minions, payload) = try row.decode((String, [String], ByteBuffer).self)
-            self.init(jid: jid, minions: minions, payload: Array(payload.readableBytesView))
-        }
-
         public init(jid: String, minions: [String], payload: [UInt8]) {
             self.jid = jid
             self.minions = minions
@@ -124,41 +173,29 @@ extension ClusterDatabase {
         }
     }
 
-    /// Groups `claimed (minion, jid)` by job, with each job's payload once.
-    static let byJob = """
-        , grouped AS (SELECT jid, array_agg(minion) AS minions FROM claimed GROUP BY jid)
-        SELECT g.jid, g.minions, j.payload FROM grouped g JOIN brine_jobs j USING (jid)
-        """
-
     /// Minions that connected here or left, in the order it happened
     /// (the last event per minion counts): the ones connected are marked
-    /// as this master's and get every unexpired job they have not returned
-    /// (pending anywhere, or sent by a master they left); the others are
-    /// marked as connected nowhere unless another master has them since.
-    /// Minions drop a jid they already ran (`minion_jid_queue_hwm`), so a
-    /// job is not run twice.
-    public func presence(_ events: [(id: String, connected: Bool)]) async throws -> [Dispatch] {
+    /// as this master's, the others as connected nowhere unless another
+    /// master has them since. Returns the ids that arrived (whom the caller
+    /// sends the jobs they missed).
+    @discardableResult
+    public func presence(_ events: [(id: String, connected: Bool)]) async throws -> [String] {
         var last: [String: Bool] = [:]
         for event in events { last[event.id] = event.connected }
         let arrived = last.filter(\.value).map(\.key), left = last.filter { !$0.value }.map(\.key)
         do {
-            return try await transaction { connection in
+            try await transaction { connection in
                 if !left.isEmpty {
                     try await rows("UPDATE brine_minions SET master = NULL, changed = now() WHERE id = ANY(\(left)) AND master = \(master)", on: connection)
                 }
-                guard !arrived.isEmpty else { return [] }
-                try await rows("""
-                    INSERT INTO brine_minions (id, master) SELECT id, \(master) FROM unnest(\(arrived)::text[]) AS id
-                    ON CONFLICT (id) DO UPDATE SET master = excluded.master, changed = now()
-                    """, on: connection)
-                return try await rows("""
-                    WITH claimed AS (
-                        UPDATE brine_deliveries d SET state = 'sent', master = \(master) FROM brine_jobs j
-                        WHERE d.minion = ANY(\(arrived)) AND j.jid = d.jid AND d.state <> 'returned' AND j.expires > \(Date().timeIntervalSince1970)
-                        RETURNING d.minion, d.jid)
-                    \(unescaped: Self.byJob)
-                    """, on: connection).map(Dispatch.init)
+                if !arrived.isEmpty {
+                    try await rows("""
+                        INSERT INTO brine_minions (id, master) SELECT id, \(master) FROM unnest(\(arrived)::text[]) AS id
+                        ON CONFLICT (id) DO UPDATE SET master = excluded.master, changed = now()
+                        """, on: connection)
+                }
             }
+            return arrived
         } catch {
             throw ClusterError("recording connected minions", error)
         }
@@ -251,21 +288,18 @@ extension ClusterDatabase {
         public var size: Int { key.jid.utf8.count + key.minion.utf8.count + value.readableBytes }
     }
 
-    /// Stores returns received here, each only when its minion has an open
-    /// delivery of that job, and notifies `r:JID` once per job. Returns the
-    /// (jid, minion) pairs stored now; the others were duplicates or not
-    /// expected.
+    /// Stores returns received here (the caller checked that each job was
+    /// sent to its minion), each once, and notifies `r:JID` once per job.
+    /// Returns the (jid, minion) pairs stored now; the others were duplicates.
     public func recordReturns(_ returns: [ReceivedReturn]) async throws -> Set<ReturnKey> {
         guard !returns.isEmpty else { return [] }
         do {
             return try await transaction { connection in
                 let stored = try await rows("""
-                    WITH r AS (SELECT * FROM unnest(\(returns.map(\.key.jid))::text[], \(returns.map(\.key.minion))::text[],
-                                                   \(returns.map(\.value))::bytea[], \(returns.map(\.retcode))::int8[])
-                               AS r(jid, minion, value, retcode)),
-                    open AS (DELETE FROM brine_deliveries d USING r WHERE d.jid = r.jid AND d.minion = r.minion RETURNING d.jid, d.minion)
                     INSERT INTO brine_returns (jid, minion, value, retcode, received, master)
-                    SELECT r.jid, r.minion, r.value, r.retcode, \(Date().timeIntervalSince1970), \(master) FROM r JOIN open USING (jid, minion)
+                    SELECT jid, minion, value, retcode, \(Date().timeIntervalSince1970), \(master)
+                    FROM unnest(\(returns.map(\.key.jid))::text[], \(returns.map(\.key.minion))::text[],
+                                \(returns.map(\.value))::bytea[], \(returns.map(\.retcode))::int8[]) AS r(jid, minion, value, retcode)
                     ON CONFLICT DO NOTHING RETURNING jid, minion
                     """, on: connection).map { row in
                     let (jid, minion) = try row.decode((String, String).self)
@@ -302,18 +336,24 @@ extension ClusterDatabase {
         }
     }
 
+    /// How jobs pass between masters: 2 since jobs are sent by batch
+    /// (`brine_sends`); a live master without it (NULL) uses per-minion
+    /// deliveries, which no master of this version reads.
+    public static let protocolVersion: Int32 = 2
+
     /// This master is alive (every few seconds), with the digest of its
-    /// file and pillar trees; the digests of the other live masters.
-    public func heartbeat(treeDigest: String) async throws -> [String: String] {
+    /// file and pillar trees; the other live masters' digests and protocol
+    /// versions (nil: a version before `protocolVersion` existed).
+    public func heartbeat(treeDigest: String) async throws -> [String: (digest: String, protocol: Int32?)] {
         do {
             try await rows("""
-                INSERT INTO brine_masters (name, seen, tree_digest) VALUES (\(master), now(), \(treeDigest))
-                ON CONFLICT (name) DO UPDATE SET seen = now(), tree_digest = excluded.tree_digest
+                INSERT INTO brine_masters (name, seen, tree_digest, protocol) VALUES (\(master), now(), \(treeDigest), \(Self.protocolVersion))
+                ON CONFLICT (name) DO UPDATE SET seen = now(), tree_digest = excluded.tree_digest, protocol = excluded.protocol
                 """)
-            var out: [String: String] = [:]
-            for row in try await rows("SELECT name, tree_digest FROM brine_masters WHERE seen > now() - interval '15 seconds' AND name <> \(master)") {
-                let (name, digest) = try row.decode((String, String).self)
-                out[name] = digest
+            var out: [String: (digest: String, protocol: Int32?)] = [:]
+            for row in try await rows("SELECT name, tree_digest, protocol FROM brine_masters WHERE seen > now() - interval '15 seconds' AND name <> \(master)") {
+                let (name, digest, version) = try row.decode((String, String, Int32?).self)
+                out[name] = (digest, version)
             }
             return out
         } catch {
@@ -330,19 +370,17 @@ extension ClusterDatabase {
         }
     }
 
-    /// Drops jobs (with their deliveries and returns) older than `hours`.
+    /// Drops jobs (with their batches and returns) older than `hours`.
     public func expire(olderThanHours hours: Int) async throws {
         guard hours > 0 else { return }
         let cutoff = Date().timeIntervalSince1970 - Double(hours) * 3600
         do {
-            // Deliveries first: without one, no return can be stored for those jobs meanwhile.
             try await transaction { connection in
-                try await rows("DELETE FROM brine_deliveries WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
+                try await rows("DELETE FROM brine_sends WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
                 try await rows("DELETE FROM brine_returns WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
                 try await rows("DELETE FROM brine_jobs WHERE started < \(cutoff)", on: connection)
             }
             // Rows of jobs deleted by a master of an earlier version (which relied on ON DELETE CASCADE).
-            try await rows("DELETE FROM brine_deliveries d WHERE NOT EXISTS (SELECT 1 FROM brine_jobs j WHERE j.jid = d.jid)")
             try await rows("DELETE FROM brine_returns r WHERE NOT EXISTS (SELECT 1 FROM brine_jobs j WHERE j.jid = r.jid)")
         } catch {
             throw ClusterError("expiring jobs", error)
@@ -383,14 +421,27 @@ extension ClusterDatabase {
         }
     }
 
-    /// A job's returns, oldest first, and which expected minions were never sent it.
+    /// A job's returns, oldest first, and which expected minions were never
+    /// sent it: left out of every batch (a `-b` job cut short), or connected
+    /// to no live master when their batch went out (and not returned since:
+    /// one that connected in time and returned counts as sent).
     public func outcome(_ jid: String) async throws -> (returns: [StoredReturn], unsent: Set<String>) {
         do {
             let returns = try await rows("SELECT minion, value, retcode FROM brine_returns WHERE jid = \(jid) ORDER BY received").map {
                 try StoredReturn(jid: jid, row: $0)
             }
-            let unsent = try await rows("SELECT minion FROM brine_deliveries WHERE jid = \(jid) AND state = 'pending'").map { try $0.decode(String.self) }
-            return (returns, Set(unsent))
+            var sentTo = Set<String>(), everyone = false, unconnected = Set<String>()
+            for row in try await rows("SELECT minions, unconnected FROM brine_sends WHERE jid = \(jid)") {
+                let (minions, notThere) = try row.decode(([String]?, [String]).self)
+                if let minions { sentTo.formUnion(minions) } else { everyone = true }
+                unconnected.formUnion(notThere)
+            }
+            var unsent = unconnected
+            if !everyone, let job = try await job(jid) { unsent.formUnion(job.minions.filter { !sentTo.contains($0) }) }
+            unsent.subtract(returns.map(\.minion))
+            return (returns, unsent)
+        } catch let error as ClusterError {
+            throw error
         } catch {
             throw ClusterError("reading job \(jid)", error)
         }

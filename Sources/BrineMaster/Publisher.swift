@@ -155,9 +155,11 @@ struct Publisher: Sendable {
         var delivery = Delivery(expected: expected, window: resolved.window.size(of: expected.count))
         // Hands the job to the next minions until `window` are running. A
         // send never waits for a slow minion: its failure arrives as an event.
+        var batchSeq = 0
         func fill() async {
             // Minions found not connected free their place at once: take the next ones.
             while case let next = delivery.nextBatch(), !next.isEmpty {
+                defer { batchSeq += 1 }
                 let sessions = await registry.sessions(next)
                 let elsewhere = sessions.filter { $0.session == nil }.map(\.id)
                 // Not connected here: with one master, not connected; in a cluster, connected to no live
@@ -165,9 +167,12 @@ struct Publisher: Sendable {
                 var unconnected = elsewhere
                 if let cluster {
                     let local = sessions.filter { $0.session != nil }.map(\.id)
+                    // The whole job in one batch (no `-b`): recorded as "every minion of the job".
+                    let batch = batchSeq == 0 && next.count == expected.count ? nil : next
+                    await cluster.publishing(jid: jid, seq: batchSeq, local: local)
                     do {
-                        let reachable = try await cluster.answering("delivering the job") {
-                            try await cluster.database.deliver(jid: jid, local: local, remote: elsewhere)
+                        let reachable = try await cluster.answering("delivering the job") { [batchSeq] in
+                            try await cluster.database.deliver(jid: jid, seq: batchSeq, minions: batch, remote: elsewhere)
                         }
                         unconnected = elsewhere.filter { !reachable.contains($0) }
                     } catch {

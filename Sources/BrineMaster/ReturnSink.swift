@@ -116,24 +116,25 @@ struct ReturnSink: Sendable {
         }
     }
 
-    /// In a cluster: stored only against a delivery of that job to that
-    /// minion (the database checks, in the same statement), once; then in
-    /// the local job cache when this master published the job (its stats).
-    /// Retried for up to two minutes while the database is away (a restart,
-    /// a failover); nil after that.
+    /// In a cluster: stored only when the job was sent to that minion (a
+    /// publisher here waits for it, else the job's batches say so), once;
+    /// then in the local job cache when this master published the job (its
+    /// stats). Retried for up to two minutes while the database is away (a
+    /// restart, a failover); nil after that.
     func storeInCluster(_ batch: [QueuedReturn], _ cluster: ClusterNode) async -> Stored? {
         let records = batch.compactMap(\.record)
-        guard let stored = await cluster.untilWritten(givenUp: "\(batch.count) return(s) left to their minions to send again", {
-            try await ClusterNode.store(records, in: cluster.database)
+        let waited = await registry.waitingFor(batch.map(\.jobReturn))
+        guard let outcome = await cluster.untilWritten(givenUp: "\(batch.count) return(s) left to their minions to send again", {
+            try await cluster.store(records, published: waited)
         }) else { return nil }
-        let fresh = batch.filter { $0.record.map { stored.contains($0.key) } ?? false }.map(\.jobReturn)
-        if fresh.count < batch.count { logger.debug("\(batch.count - fresh.count) return(s) already stored or not expected") }
-        let waited = await registry.waitingFor(fresh)
-        let published = zip(fresh, waited).filter(\.1).map(\.0)
+        if outcome.unexpected > 0 { logger.warning("\(outcome.unexpected) return(s) for jobs their minions were not sent: dropped") }
+        let fresh = zip(batch, waited).filter { entry, _ in entry.record.map { outcome.stored.contains($0.key) } ?? false }
+        if fresh.count + outcome.unexpected < batch.count { logger.debug("\(batch.count - fresh.count - outcome.unexpected) return(s) already stored") }
+        let published = fresh.filter(\.1).map(\.0.jobReturn)
         if !published.isEmpty {
             do { try jobs?.recordReturns(published) } catch { logger.error("job cache: \(error)") }
         }
-        return Stored(fresh: fresh)
+        return Stored(fresh: fresh.map(\.0.jobReturn))
     }
 }
 

@@ -12,11 +12,15 @@ import Logging
 /// - Keys: a snapshot of the accepted keys (publishes and reconnect storms
 ///   read it, not the database), re-read per key on `k:ID` and whole on
 ///   every reconnect; a key no longer accepted closes its session here.
-/// - Jobs: `j:JID` → this master claims the job's pending deliveries for
-///   the minions connected here and sends them; a minion that connects is
-///   sent every unexpired job it has not returned.
-/// - Returns: stored in batches (`WorkQueue`); `r:JID` → the publisher of
-///   that job, if it is here, reads the new returns and streams them.
+/// - Jobs: `j:JID` → this master reads the job's new batches and sends
+///   them to their minions connected here; a minion that connects is sent
+///   every unexpired job it is a target of and has not returned
+///   (`ClusterJobBook` knows whom each job was sent to).
+/// - Returns: checked against the job's batches, stored in batches
+///   (`WorkQueue`); `r:JID` → the publisher of that job, if it is here,
+///   reads the new returns and streams them.
+/// - Hints are gathered (`WorkQueue`) and handled by one worker each: ten
+///   hints for one job while one is handled are one more read, not ten.
 /// - A heartbeat (every 5 s) with the digest of the file and pillar trees,
 ///   a warning when another live master's differs; `keep_jobs` cleanup on
 ///   one master at a time (an advisory lock).
@@ -33,12 +37,18 @@ public actor ClusterNode {
     /// Per job published here: from which transaction to read returns other masters stored (see `ClusterDatabase.returns`).
     private var windows: [String: Int64] = [:]
     private var digestsWarnedAbout: [String: String] = [:]
+    private var olderMastersWarnedAbout: Set<String> = []
+    private var book = ClusterJobBook()
 
     /// Connections and disconnections, in the order they happened.
     nonisolated let presenceQueue = WorkQueue<(id: String, connected: Bool)>()
     nonisolated let dataQueue = WorkQueue<ClusterDatabase.MinionData>(weight: \.size)
     /// Keys to re-read, gathered: a storm of admissions is a few reads, not one per key.
     nonisolated let keyHintQueue = WorkQueue<String>()
+    /// Jobs with batches to send to the minions here (`j:JID`, the sweep).
+    nonisolated let jobHintQueue = WorkQueue<String>()
+    /// Jobs published here with returns to read (`r:JID`).
+    nonisolated let returnHintQueue = WorkQueue<String>()
 
     /// nil when `cluster_database` is not set.
     public static func configured(_ opts: Config, registry: MinionRegistry, logger: Logger) throws -> ClusterNode? {
@@ -63,6 +73,29 @@ public actor ClusterNode {
         self.logger = logger
         self.opts = opts
         jobTTL = Double(max(1, opts.int("cluster_job_ttl") ?? 300))
+    }
+
+    /// Stores the returns of a batch that were sent for: `published` says
+    /// which a publisher here waits for (sent by it); the others are checked
+    /// against their jobs' batches (read when not known here). Returns what
+    /// was stored now and how many were not expected (dropped).
+    func store(_ returns: [ClusterDatabase.ReceivedReturn], published: [Bool]) async throws -> (stored: Set<ReturnKey>, unexpected: Int) {
+        var unknown = Set<String>()
+        for (received, waited) in zip(returns, published) where !waited && book.jobs[received.key.jid]?.targets.contains(received.key.minion) != true {
+            unknown.insert(received.key.jid)
+        }
+        if !unknown.isEmpty { try await learn(Array(unknown)) }
+        let kept = zip(returns, published).filter { received, waited in
+            waited || book.jobs[received.key.jid]?.targets.contains(received.key.minion) == true
+        }.map(\.0)
+        return (try await Self.store(kept, in: database), returns.count - kept.count)
+    }
+
+    /// Reads the batches of these jobs not known here yet.
+    private func learn(_ jids: [String]) async throws {
+        let wanted = jids.map { ($0, book.readFrom($0)) }
+        let read = try await database.batches(wanted)
+        for (jid, after) in wanted { if let batches = read[jid] { book.learn(batches, readAfter: after) } }
     }
 
     /// One bad return (a value PostgreSQL refuses) must not sink its whole
@@ -100,6 +133,10 @@ public actor ClusterNode {
                 try await database.forgetConnections()
             }
             try await reloadKeys()
+            // Jobs already out were sent by the masters their minions had; the minions that
+            // connect here get the ones they did not return (`sendMissed`), not every one again.
+            let unexpired = try await withTimeout(15) { [database] in try await database.unexpiredJobs() }
+            for (jid, seq) in unexpired { book.dispatched[jid] = seq }
         } catch is TimeoutError {
             throw BrineError(.config, "cluster database \(database.url.redacted) did not answer within 15 s",
                              hint: "check that PostgreSQL runs there and cluster_database's user, password and database")
@@ -137,6 +174,20 @@ public actor ClusterNode {
                     do { await self.update(ids, to: try await self.store.accepted(among: Array(ids))) } catch { self.logger.error("\(error)") }
                 }
             }
+            tasks.addTask {
+                await self.jobHintQueue.work { jids in
+                    for jid in Self.unique(jids) {
+                        do { try await self.dispatchNewBatches(jid) } catch { self.logger.error("\(error)") }
+                    }
+                }
+            }
+            tasks.addTask {
+                await self.returnHintQueue.work { jids in
+                    for jid in Self.unique(jids) {
+                        do { try await self.readReturns(jid) } catch { self.logger.error("\(error)") }
+                    }
+                }
+            }
             tasks.addTask { await self.beat() }
             tasks.addTask {
                 await self.database.singleton("keep_jobs") {
@@ -155,8 +206,8 @@ public actor ClusterNode {
         do {
             switch event {
             case .key(let id): keyHintQueue.append(id)
-            case .job(let jid): try await claim(jid)
-            case .returns(let jid): try await readReturns(jid)
+            case .job(let jid): jobHintQueue.append(jid)
+            case .returns(let jid): returnHintQueue.append(jid)
             case .caughtUp: try await catchUp()
             }
         } catch {
@@ -172,12 +223,20 @@ public actor ClusterNode {
         try await sweep()
     }
 
-    /// Every few seconds, and after a reconnect: deliveries left pending
-    /// for minions here (a hint lost to a database error) and returns of
-    /// jobs published here.
+    /// Every few seconds, and after a reconnect: batches not sent to the
+    /// minions here yet (a hint lost to a database error) and returns of
+    /// jobs published here; what concerns expired jobs is forgotten.
     func sweep() async throws {
-        await send(try await database.claim())
-        for jid in windows.keys { try await readReturns(jid) }
+        let unexpired = try await database.unexpiredJobs()
+        for (jid, seq) in unexpired where book.dispatched[jid] ?? -1 < seq { jobHintQueue.append(jid) }
+        book.keep(only: Set(unexpired.map(\.jid)))
+        for jid in windows.keys { returnHintQueue.append(jid) }
+    }
+
+    /// Each jid once, in the order first given.
+    static func unique(_ jids: [String]) -> [String] {
+        var seen = Set<String>()
+        return jids.filter { seen.insert($0).inserted }
     }
 
     // MARK: Keys
@@ -221,9 +280,48 @@ public actor ClusterNode {
 
     // MARK: Jobs
 
-    /// Claims a job's pending deliveries for minions connected here and sends it.
-    func claim(_ jid: String) async throws {
-        await send(try await database.claim(jid: jid))
+    /// Sends a job's batches not sent here yet to their minions connected
+    /// here (one worker: `jobHintQueue`). The minions a publisher here sent
+    /// a batch to are left out.
+    func dispatchNewBatches(_ jid: String) async throws {
+        let after = book.dispatched[jid] ?? -1
+        guard let read = try await database.batches([(jid, after)])[jid] else { return }
+        book.learn(read, readAfter: after)
+        var dispatches: [ClusterDatabase.Dispatch] = []
+        for batch in read.batches {
+            let sentHere = book.sentByPublisher.removeValue(forKey: .init(jid: jid, seq: batch.seq)) ?? []
+            dispatches.append(.init(jid: jid, minions: sentHere.isEmpty ? batch.minions : batch.minions.filter { !sentHere.contains($0) },
+                                    payload: read.payload))
+            book.dispatched[jid] = max(book.dispatched[jid] ?? -1, batch.seq)
+        }
+        await send(dispatches)
+    }
+
+    /// A publisher here is about to record a batch (`ClusterDatabase.deliver`)
+    /// and sends it to `local` itself.
+    func publishing(jid: String, seq: Int, local: [String]) {
+        book.sentByPublisher[.init(jid: jid, seq: seq)] = Set(local)
+    }
+
+    /// Minions just recorded as connected here: the unexpired jobs they are
+    /// targets of and have not returned.
+    func sendMissed(to arrived: [String]) async throws {
+        guard !arrived.isEmpty else { return }
+        let unexpired = try await database.unexpiredJobs()
+        try await learn(unexpired.filter { book.readFrom($0.jid) < $0.lastSeq }.map(\.jid))
+        var candidates: [ReturnKey] = []
+        for (jid, _) in unexpired {
+            guard let targets = book.jobs[jid]?.targets else { continue }
+            for id in arrived where targets.contains(id) { candidates.append(ReturnKey(jid: jid, minion: id)) }
+        }
+        let returned = try await database.returned(candidates)
+        var missed: [String: [String]] = [:]
+        for candidate in candidates where !returned.contains(candidate) { missed[candidate.jid, default: []].append(candidate.minion) }
+        let dispatches = missed.compactMap { jid, minions in
+            book.jobs[jid].map { ClusterDatabase.Dispatch(jid: jid, minions: minions, payload: $0.payload) }
+        }
+        for job in dispatches { logger.info("job \(job.jid): sent to \(job.minions.count) minion(s) that connected since it was published") }
+        await send(dispatches)
     }
 
     /// A minion admitted here: queued to be recorded as connected here
@@ -247,9 +345,8 @@ public actor ClusterNode {
     /// Records a batch of connections and disconnections, and sends the
     /// minions that arrived the unexpired jobs they have not returned.
     nonisolated func recordPresence(_ events: [(id: String, connected: Bool)]) async {
-        let pending = await untilWritten { try await database.presence(events) } ?? []
-        for job in pending { logger.info("job \(job.jid): sent to \(job.minions.count) minion(s) that connected since it was published") }
-        await send(pending)
+        guard let arrived = await untilWritten({ try await database.presence(events) }) else { return }
+        _ = await untilWritten { try await self.sendMissed(to: arrived) }
     }
 
     /// Writes one batch again and again (0.5 s doubling to 5 s) while the
@@ -278,7 +375,7 @@ public actor ClusterNode {
     nonisolated func send(_ jobs: [ClusterDatabase.Dispatch]) async {
         for job in jobs {
             for (_, session) in await registry.sessions(job.minions) {
-                // A failed send leaves the delivery `sent`: the minion gets it again when it reconnects.
+                // A failed send: the minion gets it when it reconnects (unless it expired).
                 _ = try? session?.enqueue(job.payload, deadline: Publisher.sendDeadline)
             }
         }
@@ -304,19 +401,27 @@ public actor ClusterNode {
 
     // MARK: Heartbeat
 
+    /// Read off the actor: a large tree must not hold up admissions and hints.
+    nonisolated static func digestOfTrees(_ opts: Config) async -> String {
+        await Task.detached { TreeDigest.of(opts) }.value
+    }
+
     func beat() async {
         let opts = self.opts
-        // Read off the actor: a large tree must not hold up admissions and hints.
-        func digestOfTrees() async -> String { await Task.detached { TreeDigest.of(opts) }.value }
-        var digest = await digestOfTrees()
+        var digest = await Self.digestOfTrees(opts)
         var beats = 0
         while !Task.isCancelled {
             beats += 1
-            if beats % 60 == 0 { digest = await digestOfTrees() }
+            if beats % 60 == 0 { digest = await Self.digestOfTrees(opts) }
             do { try await sweep() } catch { logger.error("\(error)") }
             do {
                 let others = try await database.heartbeat(treeDigest: digest)
-                for (name, theirs) in others where theirs != digest && digestsWarnedAbout[name] != theirs + digest {
+                for (name, other) in others where other.protocol == nil && !olderMastersWarnedAbout.contains(name) {
+                    olderMastersWarnedAbout.insert(name)
+                    logger.error("cluster: master \(LogText.escape(name)) runs an older Brine, which passes jobs through per-minion deliveries: jobs do not pass between it and this master; upgrade every master of the cluster")
+                }
+                for (name, other) in others where other.digest != digest && digestsWarnedAbout[name] != other.digest + digest {
+                    let theirs = other.digest
                     digestsWarnedAbout[name] = theirs + digest
                     logger.warning("cluster: master \(LogText.escape(name))'s file_roots/pillar_roots differ from this master's (digest \(theirs.prefix(12)) here \(digest.prefix(12))): deploy the same trees on every master")
                 }
