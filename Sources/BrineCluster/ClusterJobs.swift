@@ -126,6 +126,13 @@ extension ClusterDatabase {
         /// The master that published it.
         public var origin: String
         public var batches: [(seq: Int, minions: [String])] = []
+
+        public init(jid: String, payload: [UInt8], expires: Double, origin: String) {
+            self.jid = jid
+            self.payload = payload
+            self.expires = expires
+            self.origin = origin
+        }
     }
 
     /// The unexpired jobs and the last batch of each: what a master

@@ -150,6 +150,10 @@ struct ClusterTests {
 
         // A job from A reaches the minions on B and C, and their returns come back to A's client.
         #expect(try eventually(30) { Set(try ping(from: "a", "*").stdout.split(separator: "\n")) == ["m1: True", "m2: True"] }, "\(logs())")
+        // In batches of one (`-b 1`): each batch reaches the master that has its minion.
+        #expect(try eventually(10) {
+            Set(try ping(from: "a", "*", ["-b", "1"]).stdout.split(separator: "\n").filter { $0.hasSuffix(": True") }) == ["m1: True", "m2: True"]
+        }, "\(logs())")
         // Grains recorded by C target m2 from B.
         #expect(try eventually(10) { try on("b", ["-G", "id:m2", "test.ping", "--out", "txt", "-t", "5"]).stdout == "m2: True\n" }, "\(logs())")
         // Every master's job cache is the cluster's.
@@ -181,6 +185,11 @@ struct ClusterTests {
         let sent = try on("a", ["m2", "cmd.run", "touch \(marker)", "-t", "2"])
         #expect(sent.stdout.contains("Not connected"), "\(sent.stdout)")
         #expect(!FileManager.default.fileExists(atPath: marker))
+        // Any master's job cache says why m2 did not return.
+        let waiting = try on("c", ["jobs", "list", "--out", "json"]).stdout
+        let jid = try #require(try JSON.decode(waiting).mapValue?.first { $0.value["Function"] == .string("cmd.run") }?.key, "\(waiting)")
+        let shown = try on("c", ["jobs", "show", jid, "--out", "txt"]).stdout
+        #expect(shown.contains("m2: Minion did not return. [Not connected]"), "\(shown)")
         minions["m2"] = try Daemon(["minion", "-c", root + "/m2"], log: root + "/m2b.log")
         #expect(eventually(30) { FileManager.default.fileExists(atPath: marker) }, "\(logs())\n\(minions["m2"]?.output ?? "")")
 

@@ -14,7 +14,8 @@
 # every minion returned True once and the CLI exited 0; RSS of each master
 # and, with the database, how many minions each holds.
 # CPU seconds per run (user + system, averaged over the runs) of the
-# masters, the swarms and PostgreSQL: where the time goes on a shared machine.
+# masters (and each master), the swarms, PostgreSQL and the CLI: where the
+# time goes on a shared machine.
 # Env: N1 (10000), N3 (30000), RUNS (10), BRINE (release binary), PORT (25200),
 # SETUPS ("one three": which parts to run), PGEXTRA (more postgres options, e.g.
 # "-c shared_preload_libraries=pg_stat_statements" to see where its time goes).
@@ -87,13 +88,13 @@ measure() {
   : > "$WORK/times"
   complete=0
   swarms=$(pgrep -f -- "--swarm" | tr '\n' ' ')
-  postgres=$(pgrep -u postgres | tr '\n' ' ')
-  cpu_masters=$(cpu $pids); cpu_swarms=$(cpu $swarms); cpu_pg=$(cpu $postgres)
+  cpu_masters=$(cpu $pids); cpu_swarms=$(cpu $swarms); cpu_pg=$(pgcpu)
+  cpu_each=$(for p in $pids; do cpu "$p"; echo; done)
   pgstat "SELECT pg_stat_statements_reset()"
   for r in $(seq "$RUNS"); do
     rc=0
     python3 - "$BRINE" "$cfg" "$WORK/run.txt" >>"$WORK/times" <<'EOF' || rc=$?
-import subprocess, sys, time
+import resource, subprocess, sys, time
 brine, cfg, out = sys.argv[1:4]
 start = time.monotonic(); first = last = None
 with open(out, "w") as f:
@@ -105,7 +106,8 @@ with open(out, "w") as f:
             last = now
         f.write(line)
     rc = p.wait()
-print(f"{time.monotonic() - start:.3f} {first or 0:.3f} {last or 0:.3f}")
+cli = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(f"{time.monotonic() - start:.3f} {first or 0:.3f} {last or 0:.3f} {cli.ru_utime + cli.ru_stime:.3f}")
 sys.exit(rc)
 EOF
     returned=$(grep -c ': True$' "$WORK/run.txt" || true)
@@ -121,13 +123,25 @@ EOF
   last50=$(cut -d' ' -f3 "$WORK/times" | pct 0.5); last99=$(cut -d' ' -f3 "$WORK/times" | pct 0.99)
   cpu_masters=$(echo "$(cpu $pids) $cpu_masters $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
   cpu_swarms=$(echo "$(cpu $swarms) $cpu_swarms $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
-  cpu_pg=$(echo "$(cpu $postgres) $cpu_pg $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
+  cpu_pg=$(echo "$(pgcpu) $cpu_pg $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
+  # Each master's share (when there are several), and the CLI's (its own process, each run).
+  [ "$(echo $pids | wc -w)" -gt 1 ] && cpu_masters="$cpu_masters ($(i=0; for p in $pids; do i=$((i + 1)); echo "$(cpu "$p") $(echo "$cpu_each" | sed -n "${i}p") $RUNS"; done | awk '{printf "%s%.2f", NR > 1 ? "+" : "", ($1-$2)/$3}'))"
+  cpu_cli=$(awk '{t += $4} END {printf "%.2f", t / NR}' "$WORK/times")
   rss=$(for p in $pids; do awk '/^VmRSS|^VmHWM/ {kb[$1] = $2} END {printf "%.0f (%.0f) ", kb["VmRSS:"]/1024, kb["VmHWM:"]/1024}' "/proc/$p/status"; done)
   # How the minions spread over the masters (a master's RSS is for its share).
   spread="-"
   [ -n "${5:-}" ] && spread=$(cd / && runuser -u postgres -- psql -h "$WORK/pg" -p "$PGPORT" -d "$5" -q -A -t -F ' ' \
     -c "SELECT master, count(*) FROM brine_minions WHERE master IS NOT NULL GROUP BY master ORDER BY master" | tr '\n' ' ')
-  echo "| $label | $n ($got connected) | $wall50 s | $first50 / $first99 s | $last50 / $last99 s | $complete/$RUNS | $rss MiB | $spread | $cpu_masters / $cpu_swarms / $cpu_pg s |"
+  echo "| $label | $n ($got connected) | $wall50 s | $first50 / $first99 s | $last50 / $last99 s | $complete/$RUNS | $rss MiB | $spread | $cpu_masters / $cpu_swarms / $cpu_pg / $cpu_cli s |"
+}
+
+# pgcpu: PostgreSQL's CPU seconds so far: the postmaster with the backends it
+# reaped (cutime/cstime) and those alive (a sum over live backends alone went
+# negative when one ended between two readings).
+pgcpu() {
+  pm=$(head -1 "$WORK/pg/data/postmaster.pid")
+  cat /proc/[0-9]*/stat 2>/dev/null | awk -v pm="$pm" -v hz="$(getconf CLK_TCK)" '{pid = $1; sub(/.*\) /, "")
+    if (pid == pm) t += $12 + $13 + $14 + $15; else if ($2 == pm) t += $12 + $13} END {printf "%.2f", t / hz}'
 }
 
 # cpu PID...: user + system CPU seconds of these processes so far.
@@ -135,7 +149,7 @@ cpu() {
   for p in "$@"; do cat "/proc/$p/stat" 2>/dev/null; done | awk -v hz="$(getconf CLK_TCK)" '{sub(/.*\) /, ""); t += $12 + $13} END {printf "%.2f", t / hz}'
 }
 
-echo "| setup | minions | wall p50 | first return p50 / p99 | last return p50 / p99 | complete runs | master RSS (peak) | minions per master | CPU a run: masters / swarms / PostgreSQL |"
+echo "| setup | minions | wall p50 | first return p50 / p99 | last return p50 / p99 | complete runs | master RSS (peak) | minions per master | CPU a run: masters / swarms / PostgreSQL / CLI |"
 echo "|---|---|---|---|---|---|---|---|---|"
 
 # 1. One master, without and with the database.
