@@ -57,8 +57,11 @@ struct ClientSocket: Sendable {
         try await channel.executeThenClose { inbound, outbound in
             var iterator = inbound.makeAsyncIterator()
             let encoder = FrameEncoder()
-            func send(_ event: JobEvent) async throws {
-                try await outbound.write(ByteBuffer(bytes: try encoder.encode(event.encoded())))
+            // Events come in batches (the returns stored together): one write for each batch.
+            func send(_ events: [JobEvent]) async throws {
+                var frames = ByteBuffer()
+                for event in events { frames.writeBytes(try encoder.encode(event.encoded())) }
+                try await outbound.write(frames)
             }
             try await answer(await readRequest(&iterator, raw), channel: raw, send: send)
             let linger = raw.eventLoop.scheduleTask(in: .seconds(60)) { raw.close(promise: nil) }
@@ -87,31 +90,31 @@ struct ClientSocket: Sendable {
         }
     }
 
-    func answer(_ received: Result<PublishRequest, Refusal>, channel: any Channel, send: (JobEvent) async throws -> Void) async throws {
+    func answer(_ received: Result<PublishRequest, Refusal>, channel: any Channel, send: ([JobEvent]) async throws -> Void) async throws {
         let request: PublishRequest
         switch received {
         case .failure(let refusal):
             // A malformed request gets an answer, never a silent hang-up.
-            try await send(.refused(refusal))
+            try await send([.refused(refusal)])
             return
         case .success(let decoded):
             request = decoded
         }
         guard let user = await peerUser(channel) else {
-            try await send(.refused(Refusal(.notAuthorised, "cannot tell which user is asking")))
+            try await send([.refused(Refusal(.notAuthorised, "cannot tell which user is asking"))])
             return
         }
         // A client that leaves (`--async`, Ctrl-C) does not stop the job: its
         // batches still go out and its returns still reach the job cache.
         var clientGone = false
-        func forward(_ event: JobEvent) async {
+        func forward(_ events: [JobEvent]) async {
             guard !clientGone else { return }
-            do { try await send(event) } catch { clientGone = true }
+            do { try await send(events) } catch { clientGone = true }
         }
         do {
             try await publisher.publish(request, caller: Caller(name: user.name, groups: user.groups, acl: acl), send: forward)
         } catch let refusal as Refusal {
-            try await send(.refused(refusal))
+            try await send([.refused(refusal)])
         }
     }
 

@@ -188,7 +188,7 @@ extension MasterDaemon {
         let job = Task { () async -> Refusal? in
             defer { continuation.finish() }
             do {
-                try await publisher.publish(request, caller: caller, send: { continuation.yield($0) })
+                try await publisher.publish(request, caller: caller, send: { for event in $0 { continuation.yield(event) } })
             } catch let refusal as Refusal {
                 return refusal
             } catch {

@@ -20,10 +20,12 @@ public actor MinionRegistry {
         case disconnected(id: String)
     }
 
-    /// A job still being waited for: its expected minions and the stream its publisher reads.
+    /// A job still being waited for: its expected minions and the stream its
+    /// publisher reads, in batches (a batch of returns stored together is
+    /// one element: its publisher forwards them in one write).
     struct Waiter {
         let expected: Set<String>
-        let continuation: AsyncStream<DeliveryEvent>.Continuation
+        let continuation: AsyncStream<[DeliveryEvent]>.Continuation
     }
 
     private var connected: [String: Connected] = [:]
@@ -46,7 +48,7 @@ public actor MinionRegistry {
         connected[id] = nil
         // Jobs waiting for this minion stop waiting now, not at their timeout.
         for waiter in waiters.values where waiter.expected.contains(id) {
-            waiter.continuation.yield(.disconnected(id: id))
+            waiter.continuation.yield([.disconnected(id: id)])
         }
         return true
     }
@@ -104,8 +106,8 @@ public actor MinionRegistry {
     }
 
     /// A stream of events for a job, ended by `finish` (timeout or all in).
-    func waitForReturns(_ jid: String, expected: Set<String>) -> AsyncStream<DeliveryEvent> {
-        let (stream, continuation) = AsyncStream<DeliveryEvent>.makeStream()
+    func waitForReturns(_ jid: String, expected: Set<String>) -> AsyncStream<[DeliveryEvent]> {
+        let (stream, continuation) = AsyncStream<[DeliveryEvent]>.makeStream()
         waiters[jid] = Waiter(expected: expected, continuation: continuation)
         return stream
     }
@@ -116,7 +118,7 @@ public actor MinionRegistry {
     }
 
     func deliver(jid: String, _ event: DeliveryEvent) {
-        waiters[jid]?.continuation.yield(event)
+        waiters[jid]?.continuation.yield([event])
     }
 
     /// Of these returns, which a publisher here waits for (one hop for a batch).
@@ -126,7 +128,9 @@ public actor MinionRegistry {
 
     /// Hands a batch of returns to their publishers here, in one hop.
     func deliver(_ returns: [JobReturn]) {
-        for jobReturn in returns { waiters[jobReturn.jid]?.continuation.yield(.returned(jobReturn)) }
+        var byJob: [String: [DeliveryEvent]] = [:]
+        for jobReturn in returns where waiters[jobReturn.jid] != nil { byJob[jobReturn.jid, default: []].append(.returned(jobReturn)) }
+        for (jid, events) in byJob { waiters[jid]?.continuation.yield(events) }
     }
 
     func finish(_ jid: String) {

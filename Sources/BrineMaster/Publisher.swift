@@ -119,15 +119,16 @@ struct Publisher: Sendable {
         return (matched, timeout, batch)
     }
 
-    /// Publishes a job and reports it through `send`: `published`, each
-    /// return, then `done` naming every expected minion that did not return.
+    /// Publishes a job and reports it through `send`: `published`, the
+    /// returns (in the batches they were stored in), then `done` naming
+    /// every expected minion that did not return.
     /// Throws `Refusal` before anything is sent when the request is
     /// invalid or not allowed.
-    func publish(_ request: PublishRequest, caller: Caller, send: (JobEvent) async throws -> Void) async throws {
+    func publish(_ request: PublishRequest, caller: Caller, send: ([JobEvent]) async throws -> Void) async throws {
         let resolved = try await resolve(request, caller: caller)
         let expected = resolved.minions
         guard !expected.isEmpty else {
-            try await send(.published(jid: "", minions: []))
+            try await send([.published(jid: "", minions: [])])
             return
         }
         let jid = JID.make()
@@ -151,7 +152,7 @@ struct Publisher: Sendable {
         defer { if let cluster { Task { await cluster.unfollow(jid) } } }
         try jobs?.record(JobCache.Job(jid: jid, fun: request.fun, arguments: arguments, target: request.target, targetType: request.targetType,
                                       minions: expected, started: started, user: caller.name))
-        try await send(.published(jid: jid, minions: expected))
+        try await send([.published(jid: jid, minions: expected)])
         var delivery = Delivery(expected: expected, window: resolved.window.size(of: expected.count))
         // Hands the job to the next minions until `window` are running. A
         // send never waits for a slow minion: its failure arrives as an event.
@@ -198,24 +199,32 @@ struct Publisher: Sendable {
             await registry.finish(jid)
         }
         if delivery.isComplete { await registry.finish(jid) }
-        for await event in events {
-            switch event {
-            case .returned(let jobReturn):
-                guard delivery.returned(jobReturn.id) else { continue }
-                try await send(.returned(jobReturn))
-            case .unreachable(let id):
-                guard delivery.unreachable(id) else { continue }
-            case .disconnected(let id):
-                // In a cluster a minion that leaves moves to another master, and its return comes from there.
-                guard cluster == nil, delivery.lost(id) else { continue }
+        for await batch in events {
+            var changed = false
+            var returned: [JobEvent] = []
+            for event in batch {
+                switch event {
+                case .returned(let jobReturn):
+                    guard delivery.returned(jobReturn.id) else { continue }
+                    returned.append(.returned(jobReturn))
+                case .unreachable(let id):
+                    guard delivery.unreachable(id) else { continue }
+                case .disconnected(let id):
+                    // In a cluster a minion that leaves moves to another master, and its return comes from there.
+                    guard cluster == nil, delivery.lost(id) else { continue }
+                }
+                changed = true
             }
+            guard changed else { continue }
+            // A batch stored together goes out together: one write to the client, not one per return.
+            if !returned.isEmpty { try await send(returned) }
             await fill()
             if delivery.isComplete { await registry.finish(jid) }
         }
         timer.cancel()
         try? jobs?.recordDelivery(jid: jid, notConnected: delivery.notConnectedIDs, unreachable: delivery.unreachableIDs)
-        try await send(.done(jid: jid, notConnected: (delivery.notConnectedIDs + delivery.unreachableIDs).sorted(),
-                             noResponse: delivery.waitingIDs))
+        try await send([.done(jid: jid, notConnected: (delivery.notConnectedIDs + delivery.unreachableIDs).sorted(),
+                             noResponse: delivery.waitingIDs)])
     }
 }
 

@@ -125,7 +125,7 @@ EOF
   cpu_swarms=$(echo "$(cpu $swarms) $cpu_swarms $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
   cpu_pg=$(echo "$(pgcpu) $cpu_pg $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
   # Each master's share (when there are several), and the CLI's (its own process, each run).
-  [ "$(echo $pids | wc -w)" -gt 1 ] && cpu_masters="$cpu_masters ($(i=0; for p in $pids; do i=$((i + 1)); echo "$(cpu "$p") $(echo "$cpu_each" | sed -n "${i}p") $RUNS"; done | awk '{printf "%s%.2f", NR > 1 ? "+" : "", ($1-$2)/$3}'))"
+  [ "$(echo $pids | wc -w)" -gt 1 ] && cpu_masters="$cpu_masters ($(i=0; for p in $pids; do i=$((i + 1)); echo "$(cpu "$p") $(echo "$cpu_each" | sed -n "${i}p") $RUNS"; done | awk '{printf "%s%.2f", (NR > 1 ? "+" : ""), ($1-$2)/$3}'))"
   cpu_cli=$(awk '{t += $4} END {printf "%.2f", t / NR}' "$WORK/times")
   rss=$(for p in $pids; do awk '/^VmRSS|^VmHWM/ {kb[$1] = $2} END {printf "%.0f (%.0f) ", kb["VmRSS:"]/1024, kb["VmHWM:"]/1024}' "/proc/$p/status"; done)
   # How the minions spread over the masters (a master's RSS is for its share).
