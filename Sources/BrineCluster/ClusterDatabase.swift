@@ -118,7 +118,8 @@ public final class ClusterDatabase: Sendable {
         // that masters of both sides of that change in one cluster are told about.
         """
         DO $$ BEGIN
-            IF NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE table_name = 'brine_masters' AND column_name = 'protocol') THEN
+            IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                           WHERE table_schema = current_schema() AND table_name = 'brine_masters' AND column_name = 'protocol') THEN
                 ALTER TABLE brine_masters ADD COLUMN protocol INTEGER;
             END IF;
         END $$

@@ -136,12 +136,14 @@ struct Publisher: Sendable {
         let started = Date().timeIntervalSince1970
         let arguments = Value.map(["arg": .list(request.arguments.positional), "kwarg": .map(request.arguments.keyword)])
         let job = MasterMessage.job(.init(jid: jid, fun: request.fun, arguments: request.arguments)).encoded()
+        // In a cluster: until when a minion that was not connected is still sent the job.
+        let expires = started + max(resolved.timeout, cluster?.jobTTL ?? 0)
         if let cluster {
             // In the database first: a job the cluster cannot record is refused whole, never half-sent.
             do {
                 let record = ClusterDatabase.JobRecord(jid: jid, fun: request.fun, arguments: arguments, target: request.target,
                                                        targetType: request.targetType, minions: expected, started: started,
-                                                       expires: started + max(resolved.timeout, cluster.jobTTL), user: caller.name, payload: job)
+                                                       expires: expires, user: caller.name, payload: job)
                 try await cluster.answering("recording the job") { try await cluster.database.record(record) }
             } catch {
                 await registry.finish(jid)
@@ -170,7 +172,7 @@ struct Publisher: Sendable {
                     let local = sessions.filter { $0.session != nil }.map(\.id)
                     // The whole job in one batch (no `-b`): recorded as "every minion of the job".
                     let batch = batchSeq == 0 && next.count == expected.count ? nil : next
-                    await cluster.publishing(jid: jid, seq: batchSeq, local: local)
+                    await cluster.publishing(jid: jid, seq: batchSeq, local: local, expires: expires)
                     do {
                         let reachable = try await cluster.answering("delivering the job") { [batchSeq] in
                             try await cluster.database.deliver(jid: jid, seq: batchSeq, minions: batch, remote: elsewhere)
@@ -178,6 +180,9 @@ struct Publisher: Sendable {
                         unconnected = elsewhere.filter { !reachable.contains($0) }
                     } catch {
                         logger.error("\(error)")
+                        // Sent to none here: should the batch have been recorded after all, the
+                        // master's own hint (or its sweep) sends it to these minions too.
+                        await cluster.publishingFailed(jid: jid, seq: batchSeq)
                         for (id, _) in sessions { delivery.unreachable(id) }
                         continue
                     }

@@ -122,10 +122,11 @@ struct ReturnSink: Sendable {
     /// stats). Retried for up to two minutes while the database is away (a
     /// restart, a failover); nil after that.
     func storeInCluster(_ batch: [QueuedReturn], _ cluster: ClusterNode) async -> Stored? {
-        let records = batch.compactMap(\.record)
         let waited = await registry.waitingFor(batch.map(\.jobReturn))
+        // Each record beside whether its publisher waits here (a record is made for every return in a cluster).
+        let records = zip(batch, waited).compactMap { entry, waited in entry.record.map { ($0, waited) } }
         guard let outcome = await cluster.untilWritten(givenUp: "\(batch.count) return(s) left to their minions to send again", {
-            try await cluster.store(records, published: waited)
+            try await cluster.store(records.map(\.0), published: records.map(\.1))
         }) else { return nil }
         if outcome.unexpected > 0 { logger.warning("\(outcome.unexpected) return(s) for jobs their minions were not sent: dropped") }
         let fresh = zip(batch, waited).filter { entry, _ in entry.record.map { outcome.stored.contains($0.key) } ?? false }

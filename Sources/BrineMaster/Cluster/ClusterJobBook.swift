@@ -17,6 +17,20 @@ struct ClusterJobBook {
         var targets: Set<String>
         /// The last batch read into `targets`: all batches up to it are in.
         var seq: Int
+
+        /// A job first read (`batches` from its first batch on).
+        init(_ read: ClusterDatabase.JobBatches) {
+            (payload, expires, origin, targets, seq) = (read.payload, read.expires, read.origin, [], -1)
+            add(read)
+        }
+
+        /// Adds the batches after `seq` (read from just after it).
+        mutating func add(_ read: ClusterDatabase.JobBatches) {
+            for batch in read.batches where batch.seq > seq {
+                targets.formUnion(batch.minions)
+                seq = batch.seq
+            }
+        }
     }
 
     /// One batch of one job.
@@ -32,10 +46,12 @@ struct ClusterJobBook {
 
     /// Per unexpired job, the last batch sent to the minions here (apart
     /// from `jobs`: a job forgotten there is not sent again).
-    var dispatched: [String: Int] = [:]
+    private(set) var dispatched: [String: Int] = [:]
     /// Batches published here: the minions the publisher sent them to
     /// itself, left out when its own `j:JID` comes back.
-    var sentByPublisher: [BatchKey: Set<String>] = [:]
+    private(set) var sentByPublisher: [BatchKey: Set<String>] = [:]
+    /// When each job in `dispatched` or `sentByPublisher` expires: then it is forgotten.
+    private var expiries: [String: Double] = [:]
 
     init(maximumNames: Int = 200_000) {
         self.maximumNames = maximumNames
@@ -44,6 +60,13 @@ struct ClusterJobBook {
     /// The batches after `seq` to read for `jid` so that its targets are whole.
     func readFrom(_ jid: String) -> Int { jobs[jid]?.seq ?? -1 }
 
+    /// What is known of these jobs (copies: they stay whole whatever is forgotten later).
+    func known(_ jids: Set<String>) -> [String: Job] {
+        var known: [String: Job] = [:]
+        for jid in jids { known[jid] = jobs[jid] }
+        return known
+    }
+
     /// Adds batches read from the database. They extend what is known only
     /// when nothing lies between (read from the job's first batch, or from
     /// just after the last one learnt); returns the job as known now, nil
@@ -51,18 +74,15 @@ struct ClusterJobBook {
     @discardableResult
     mutating func learn(_ read: ClusterDatabase.JobBatches, readAfter after: Int) -> Job? {
         var job: Job
+        let before: Int
         if let known = jobs[read.jid] {
             guard known.seq >= after else { return nil }
-            job = known
+            (job, before) = (known, known.targets.count)
+            job.add(read)
         } else {
             guard after == -1 else { return nil }
-            job = Job(payload: read.payload, expires: read.expires, origin: read.origin, targets: [], seq: -1)
+            (job, before) = (Job(read), 0)
             order.append(read.jid)
-        }
-        let before = job.targets.count
-        for batch in read.batches where batch.seq > job.seq {
-            job.targets.formUnion(batch.minions)
-            job.seq = batch.seq
         }
         jobs[read.jid] = job
         names += job.targets.count - before
@@ -78,11 +98,33 @@ struct ClusterJobBook {
         }
     }
 
-    /// Keeps only what concerns these unexpired jobs.
-    mutating func keep(only unexpired: Set<String>) {
-        dispatched = dispatched.filter { unexpired.contains($0.key) }
-        sentByPublisher = sentByPublisher.filter { unexpired.contains($0.key.jid) }
-        for (jid, job) in jobs where !unexpired.contains(jid) {
+    /// The batches of `jid` up to `seq` were sent to the minions here.
+    mutating func dispatched(_ jid: String, through seq: Int, expires: Double) {
+        dispatched[jid] = max(dispatched[jid] ?? -1, seq)
+        expiries[jid] = max(expiries[jid] ?? 0, expires)
+    }
+
+    /// A publisher here sends this batch to `local` itself.
+    mutating func publishing(_ batch: BatchKey, local: Set<String>, expires: Double) {
+        sentByPublisher[batch] = local
+        expiries[batch.jid] = max(expiries[batch.jid] ?? 0, expires)
+    }
+
+    /// The minions the publisher here sent this batch to (once: the entry goes).
+    mutating func takeSentByPublisher(_ batch: BatchKey) -> Set<String> {
+        sentByPublisher.removeValue(forKey: batch) ?? []
+    }
+
+    /// Forgets what concerns jobs expired by `now` (by their own expiry:
+    /// never an entry made while a list of unexpired jobs was being read).
+    mutating func forgetExpired(now: Double) {
+        let expired = Set(expiries.filter { $0.value <= now }.keys)
+        if !expired.isEmpty {
+            dispatched = dispatched.filter { !expired.contains($0.key) }
+            sentByPublisher = sentByPublisher.filter { !expired.contains($0.key.jid) }
+            for jid in expired { expiries[jid] = nil }
+        }
+        for (jid, job) in jobs where job.expires <= now {
             jobs[jid] = nil
             names -= job.targets.count
         }

@@ -80,22 +80,36 @@ public actor ClusterNode {
     /// against their jobs' batches (read when not known here). Returns what
     /// was stored now and how many were not expected (dropped).
     func store(_ returns: [ClusterDatabase.ReceivedReturn], published: [Bool]) async throws -> (stored: Set<ReturnKey>, unexpected: Int) {
+        var jobs = book.known(Set(returns.map(\.key.jid)))
         var unknown = Set<String>()
-        for (received, waited) in zip(returns, published) where !waited && book.jobs[received.key.jid]?.targets.contains(received.key.minion) != true {
+        for (received, waited) in zip(returns, published) where !waited && jobs[received.key.jid]?.targets.contains(received.key.minion) != true {
             unknown.insert(received.key.jid)
         }
-        if !unknown.isEmpty { try await learn(Array(unknown)) }
+        if !unknown.isEmpty { jobs = try await read(Array(unknown), known: jobs) }
         let kept = zip(returns, published).filter { received, waited in
-            waited || book.jobs[received.key.jid]?.targets.contains(received.key.minion) == true
+            waited || jobs[received.key.jid]?.targets.contains(received.key.minion) == true
         }.map(\.0)
         return (try await Self.store(kept, in: database), returns.count - kept.count)
     }
 
-    /// Reads the batches of these jobs not known here yet.
-    private func learn(_ jids: [String]) async throws {
-        let wanted = jids.map { ($0, book.readFrom($0)) }
+    /// `known` with the batches of `jids` it lacks read now (all of a job
+    /// not in it). The answer is made from what was read, not from the book
+    /// after the read: other jobs learnt meanwhile may have pushed these out.
+    private func read(_ jids: [String], known: [String: ClusterJobBook.Job]) async throws -> [String: ClusterJobBook.Job] {
+        let wanted = jids.map { ($0, known[$0]?.seq ?? -1) }
         let read = try await database.batches(wanted)
-        for (jid, after) in wanted { if let batches = read[jid] { book.learn(batches, readAfter: after) } }
+        var jobs = known
+        for (jid, after) in wanted {
+            guard let batches = read[jid] else { continue }
+            if var job = jobs[jid] {
+                job.add(batches)
+                jobs[jid] = job
+            } else {
+                jobs[jid] = ClusterJobBook.Job(batches)
+            }
+            book.learn(batches, readAfter: after)
+        }
+        return jobs
     }
 
     /// One bad return (a value PostgreSQL refuses) must not sink its whole
@@ -136,7 +150,7 @@ public actor ClusterNode {
             // Jobs already out were sent by the masters their minions had; the minions that
             // connect here get the ones they did not return (`sendMissed`), not every one again.
             let unexpired = try await withTimeout(15) { [database] in try await database.unexpiredJobs() }
-            for (jid, seq) in unexpired { book.dispatched[jid] = seq }
+            for job in unexpired { book.dispatched(job.jid, through: job.lastSeq, expires: job.expires) }
         } catch is TimeoutError {
             throw BrineError(.config, "cluster database \(database.url.redacted) did not answer within 15 s",
                              hint: "check that PostgreSQL runs there and cluster_database's user, password and database")
@@ -227,9 +241,8 @@ public actor ClusterNode {
     /// minions here yet (a hint lost to a database error) and returns of
     /// jobs published here; what concerns expired jobs is forgotten.
     func sweep() async throws {
-        let unexpired = try await database.unexpiredJobs()
-        for (jid, seq) in unexpired where book.dispatched[jid] ?? -1 < seq { jobHintQueue.append(jid) }
-        book.keep(only: Set(unexpired.map(\.jid)))
+        for job in try await database.unexpiredJobs() where book.dispatched[job.jid] ?? -1 < job.lastSeq { jobHintQueue.append(job.jid) }
+        book.forgetExpired(now: Date().timeIntervalSince1970)
         for jid in windows.keys { returnHintQueue.append(jid) }
     }
 
@@ -289,18 +302,24 @@ public actor ClusterNode {
         book.learn(read, readAfter: after)
         var dispatches: [ClusterDatabase.Dispatch] = []
         for batch in read.batches {
-            let sentHere = book.sentByPublisher.removeValue(forKey: .init(jid: jid, seq: batch.seq)) ?? []
+            let sentHere = book.takeSentByPublisher(.init(jid: jid, seq: batch.seq))
             dispatches.append(.init(jid: jid, minions: sentHere.isEmpty ? batch.minions : batch.minions.filter { !sentHere.contains($0) },
                                     payload: read.payload))
-            book.dispatched[jid] = max(book.dispatched[jid] ?? -1, batch.seq)
+            book.dispatched(jid, through: batch.seq, expires: read.expires)
         }
         await send(dispatches)
     }
 
     /// A publisher here is about to record a batch (`ClusterDatabase.deliver`)
     /// and sends it to `local` itself.
-    func publishing(jid: String, seq: Int, local: [String]) {
-        book.sentByPublisher[.init(jid: jid, seq: seq)] = Set(local)
+    func publishing(jid: String, seq: Int, local: [String], expires: Double) {
+        book.publishing(.init(jid: jid, seq: seq), local: Set(local), expires: expires)
+    }
+
+    /// The batch could not be recorded (or not known to be): its publisher
+    /// sends it to no one, so whoever gets it sends it to all.
+    func publishingFailed(jid: String, seq: Int) {
+        _ = book.takeSentByPublisher(.init(jid: jid, seq: seq))
     }
 
     /// Minions just recorded as connected here: the unexpired jobs they are
@@ -308,17 +327,17 @@ public actor ClusterNode {
     func sendMissed(to arrived: [String]) async throws {
         guard !arrived.isEmpty else { return }
         let unexpired = try await database.unexpiredJobs()
-        try await learn(unexpired.filter { book.readFrom($0.jid) < $0.lastSeq }.map(\.jid))
+        let known = book.known(Set(unexpired.map(\.jid)))
+        let jobs = try await read(unexpired.filter { (known[$0.jid]?.seq ?? -1) < $0.lastSeq }.map(\.jid), known: known)
         var candidates: [ReturnKey] = []
-        for (jid, _) in unexpired {
-            guard let targets = book.jobs[jid]?.targets else { continue }
-            for id in arrived where targets.contains(id) { candidates.append(ReturnKey(jid: jid, minion: id)) }
+        for (jid, job) in jobs {
+            for id in arrived where job.targets.contains(id) { candidates.append(ReturnKey(jid: jid, minion: id)) }
         }
         let returned = try await database.returned(candidates)
         var missed: [String: [String]] = [:]
         for candidate in candidates where !returned.contains(candidate) { missed[candidate.jid, default: []].append(candidate.minion) }
         let dispatches = missed.compactMap { jid, minions in
-            book.jobs[jid].map { ClusterDatabase.Dispatch(jid: jid, minions: minions, payload: $0.payload) }
+            jobs[jid].map { ClusterDatabase.Dispatch(jid: jid, minions: minions, payload: $0.payload) }
         }
         for job in dispatches { logger.info("job \(job.jid): sent to \(job.minions.count) minion(s) that connected since it was published") }
         await send(dispatches)
