@@ -53,6 +53,11 @@ struct ClusterPostgres {
         #expect(made.code == 0, "\(made.output)")
     }
 
+    /// One statement in the cluster's database, as its superuser.
+    func sql(_ statement: String) -> (code: Int32, output: String) {
+        run("runuser -u postgres -- psql -h \(dir) -p \(port) -d brine -v ON_ERROR_STOP=1 -c \"\(statement)\"")
+    }
+
     func stop(_ mode: String = "fast") {
         if let bin = Self.binaries { _ = run("runuser -u postgres -- \(bin)/pg_ctl -D \(dir)/data -m \(mode) -w stop") }
     }
@@ -154,6 +159,10 @@ struct ClusterTests {
         #expect(try eventually(10) {
             Set(try ping(from: "a", "*", ["-b", "1"]).stdout.split(separator: "\n").filter { $0.hasSuffix(": True") }) == ["m1: True", "m2: True"]
         }, "\(logs())")
+        // A live master of a version before jobs went by batch (no protocol in its heartbeat) is told about.
+        let older = database.sql("INSERT INTO brine_masters (name, seen, tree_digest) VALUES ('older', now(), '')")
+        #expect(older.code == 0, "\(older.output)")
+        #expect(eventually(10) { logs().contains("cluster: master older runs an older Brine") }, "\(logs())")
         // Grains recorded by C target m2 from B.
         #expect(try eventually(10) { try on("b", ["-G", "id:m2", "test.ping", "--out", "txt", "-t", "5"]).stdout == "m2: True\n" }, "\(logs())")
         // Every master's job cache is the cluster's.
