@@ -2,8 +2,8 @@ import BrineCore
 import Logging
 import PostgresNIO
 
-/// What woke a master: a hint to re-read one key, one job's pending
-/// deliveries or one job's returns; `caughtUp` after every (re)connect,
+/// What woke a master: a hint to re-read one key, one job's new
+/// batches or one job's returns; `caughtUp` after every (re)connect,
 /// when notifications may have been missed and everything is re-read.
 public enum ClusterEvent: Sendable, Equatable {
     case key(String)
