@@ -1,4 +1,5 @@
 import BrineCore
+import DequeModule
 import Foundation
 import Synchronization
 
@@ -53,7 +54,8 @@ enum JobThread {
 final class JobThreads: @unchecked Sendable {
     // `jobs` and `idle` are guarded by `condition`; nothing else is mutable.
     private let condition = NSCondition()
-    private var jobs: [@Sendable () -> Void] = []
+    // A Deque: a swarm's burst of thousands of jobs is taken from the front without shifting the rest.
+    private var jobs = Deque<@Sendable () -> Void>()
     /// Threads waiting for a job.
     private var idle = 0
     let stackSize: Int
