@@ -132,7 +132,7 @@ public final class ClusterDatabase: Sendable {
         """,
         """
         DO $$ BEGIN
-            IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'brine_returns_jid_fkey') THEN
+            IF EXISTS (SELECT 1 FROM pg_constraint WHERE conname = 'brine_returns_jid_fkey' AND conrelid = 'brine_returns'::regclass) THEN
                 ALTER TABLE brine_returns DROP CONSTRAINT brine_returns_jid_fkey;
             END IF;
         END $$

@@ -138,11 +138,11 @@ extension ClusterDatabase {
     /// The unexpired jobs and the last batch of each: what a master
     /// compares with what it has sent (a hint lost) and looks through for a
     /// minion that connects.
-    public func unexpiredJobs() async throws -> [(jid: String, lastSeq: Int, expires: Double)] {
+    public func unexpiredJobs(at now: Double = Date().timeIntervalSince1970) async throws -> [(jid: String, lastSeq: Int, expires: Double)] {
         do {
             return try await rows("""
                 SELECT s.jid, max(s.seq), max(j.expires) FROM brine_jobs j JOIN brine_sends s USING (jid)
-                WHERE j.expires > \(Date().timeIntervalSince1970) GROUP BY s.jid
+                WHERE j.expires > \(now) GROUP BY s.jid
                 """).map { row in
                 let (jid, seq, expires) = try row.decode((String, Int32, Double).self)
                 return (jid, Int(seq), expires)

@@ -179,12 +179,17 @@ struct Publisher: Sendable {
                         }
                         unconnected = elsewhere.filter { !reachable.contains($0) }
                     } catch {
-                        logger.error("\(error)")
                         // Sent to none here: should the batch have been recorded after all, the
-                        // master's own hint (or its sweep) sends it to these minions too.
-                        await cluster.publishingFailed(jid: jid, seq: batchSeq)
-                        for (id, _) in sessions { delivery.unreachable(id) }
-                        continue
+                        // master's own hint (or its sweep) sends it to these minions too. Unless
+                        // that hint came first (it left them to this publisher): then send it here.
+                        if await cluster.publishingFailed(jid: jid, seq: batchSeq) {
+                            logger.error("\(error)")
+                            for (id, _) in sessions { delivery.unreachable(id) }
+                            continue
+                        }
+                        logger.warning("\(error); the batch was recorded meanwhile: sent")
+                        // Where the others are is not known: waited for, as if connected.
+                        unconnected = []
                     }
                 }
                 for id in unconnected { delivery.notConnected(id) }

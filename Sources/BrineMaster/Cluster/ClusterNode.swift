@@ -241,8 +241,10 @@ public actor ClusterNode {
     /// minions here yet (a hint lost to a database error) and returns of
     /// jobs published here; what concerns expired jobs is forgotten.
     func sweep() async throws {
-        for job in try await database.unexpiredJobs() where book.dispatched[job.jid] ?? -1 < job.lastSeq { jobHintQueue.append(job.jid) }
-        book.forgetExpired(now: Date().timeIntervalSince1970)
+        // One clock for both: a job that expires between them is neither queued nor forgotten.
+        let now = Date().timeIntervalSince1970
+        for job in try await database.unexpiredJobs(at: now) where book.dispatched[job.jid] ?? -1 < job.lastSeq { jobHintQueue.append(job.jid) }
+        book.forgetExpired(now: now)
         for jid in windows.keys { returnHintQueue.append(jid) }
     }
 
@@ -298,7 +300,8 @@ public actor ClusterNode {
     /// a batch to are left out.
     func dispatchNewBatches(_ jid: String) async throws {
         let after = book.dispatched[jid] ?? -1
-        guard let read = try await database.batches([(jid, after)])[jid] else { return }
+        // An expired job is sent to no one (a late hint; what was sent of it may be forgotten here).
+        guard let read = try await database.batches([(jid, after)])[jid], read.expires > Date().timeIntervalSince1970 else { return }
         book.learn(read, readAfter: after)
         var dispatches: [ClusterDatabase.Dispatch] = []
         for batch in read.batches {
@@ -316,10 +319,15 @@ public actor ClusterNode {
         book.publishing(.init(jid: jid, seq: seq), local: Set(local), expires: expires)
     }
 
-    /// The batch could not be recorded (or not known to be): its publisher
-    /// sends it to no one, so whoever gets it sends it to all.
-    func publishingFailed(jid: String, seq: Int) {
-        _ = book.takeSentByPublisher(.init(jid: jid, seq: seq))
+    /// The batch could not be recorded (or not known to be): true when its
+    /// publisher is to send it to no one (whoever gets it sends it to all);
+    /// false when this master's own hint already took it (it was recorded
+    /// after all, and sent to all but the publisher's minions).
+    func publishingFailed(jid: String, seq: Int) -> Bool {
+        let batch = ClusterJobBook.BatchKey(jid: jid, seq: seq)
+        guard book.sentByPublisher[batch] != nil else { return false }
+        _ = book.takeSentByPublisher(batch)
+        return true
     }
 
     /// Minions just recorded as connected here: the unexpired jobs they are
