@@ -103,13 +103,13 @@ extension ClusterDatabase {
         do {
             var read: [String: JobBatches] = [:]
             for row in try await rows("""
-                SELECT j.jid, j.payload, j.expires, j.origin, s.seq, coalesce(s.minions, j.minions)
+                SELECT j.jid, j.payload, j.expires, s.seq, coalesce(s.minions, j.minions)
                 FROM unnest(\(wanted.map(\.jid))::text[], \(wanted.map { Int32(clamping: $0.after) })::int4[]) AS w(jid, after)
                 JOIN brine_jobs j ON j.jid = w.jid JOIN brine_sends s ON s.jid = w.jid AND s.seq > w.after
                 ORDER BY s.seq
                 """) {
-                let (jid, payload, expires, origin, seq, minions) = try row.decode((String, ByteBuffer, Double, String, Int32, [String]).self)
-                read[jid, default: JobBatches(jid: jid, payload: Array(payload.readableBytesView), expires: expires, origin: origin)]
+                let (jid, payload, expires, seq, minions) = try row.decode((String, ByteBuffer, Double, Int32, [String]).self)
+                read[jid, default: JobBatches(jid: jid, payload: Array(payload.readableBytesView), expires: expires)]
                     .batches.append((Int(seq), minions))
             }
             return read
@@ -123,15 +123,12 @@ extension ClusterDatabase {
         public var jid: String
         public var payload: [UInt8]
         public var expires: Double
-        /// The master that published it.
-        public var origin: String
         public var batches: [(seq: Int, minions: [String])] = []
 
-        public init(jid: String, payload: [UInt8], expires: Double, origin: String) {
+        public init(jid: String, payload: [UInt8], expires: Double) {
             self.jid = jid
             self.payload = payload
             self.expires = expires
-            self.origin = origin
         }
     }
 

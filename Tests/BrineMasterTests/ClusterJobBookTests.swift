@@ -8,7 +8,7 @@ import Testing
 /// job known in part must never pass for a whole one.
 @Suite struct ClusterJobBookTests {
     func read(_ jid: String, _ batches: [(Int, [String])]) -> ClusterDatabase.JobBatches {
-        var read = ClusterDatabase.JobBatches(jid: jid, payload: [1, 2, 3], expires: 100, origin: "a")
+        var read = ClusterDatabase.JobBatches(jid: jid, payload: [1, 2, 3], expires: 100)
         read.batches = batches.map { (seq: $0.0, minions: $0.1) }
         return read
     }

@@ -89,7 +89,7 @@ measure() {
   complete=0
   swarms=$(pgrep -f -- "--swarm" | tr '\n' ' ')
   cpu_masters=$(cpu $pids); cpu_swarms=$(cpu $swarms); cpu_pg=$(pgcpu)
-  cpu_each=$(for p in $pids; do cpu "$p"; echo; done)
+  cpu_each=""; for p in $pids; do cpu_each="$cpu_each $(cpu "$p")"; done
   pgstat "SELECT pg_stat_statements_reset()"
   for r in $(seq "$RUNS"); do
     rc=0
@@ -121,11 +121,16 @@ EOF
   wall50=$(cut -d' ' -f1 "$WORK/times" | pct 0.5)
   first50=$(cut -d' ' -f2 "$WORK/times" | pct 0.5); first99=$(cut -d' ' -f2 "$WORK/times" | pct 0.99)
   last50=$(cut -d' ' -f3 "$WORK/times" | pct 0.5); last99=$(cut -d' ' -f3 "$WORK/times" | pct 0.99)
-  cpu_masters=$(echo "$(cpu $pids) $cpu_masters $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
-  cpu_swarms=$(echo "$(cpu $swarms) $cpu_swarms $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
-  cpu_pg=$(echo "$(pgcpu) $cpu_pg $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}')
+  perrun() { echo "$1 $2 $RUNS" | awk '{printf "%.2f", ($1-$2)/$3}'; }  # NOW BEFORE: CPU seconds a run
+  cpu_masters=$(perrun "$(cpu $pids)" "$cpu_masters")
+  cpu_swarms=$(perrun "$(cpu $swarms)" "$cpu_swarms")
+  cpu_pg=$(perrun "$(pgcpu)" "$cpu_pg")
   # Each master's share (when there are several), and the CLI's (its own process, each run).
-  [ "$(echo $pids | wc -w)" -gt 1 ] && cpu_masters="$cpu_masters ($(i=0; for p in $pids; do i=$((i + 1)); echo "$(cpu "$p") $(echo "$cpu_each" | sed -n "${i}p") $RUNS"; done | awk '{printf "%s%.2f", (NR > 1 ? "+" : ""), ($1-$2)/$3}'))"
+  if [ "$(echo $pids | wc -w)" -gt 1 ]; then
+    each=""; i=0
+    for p in $pids; do i=$((i + 1)); each="$each${each:++}$(perrun "$(cpu "$p")" "$(echo $cpu_each | cut -d' ' -f$i)")"; done
+    cpu_masters="$cpu_masters ($each)"
+  fi
   cpu_cli=$(awk '{t += $4} END {printf "%.2f", t / NR}' "$WORK/times")
   rss=$(for p in $pids; do awk '/^VmRSS|^VmHWM/ {kb[$1] = $2} END {printf "%.0f (%.0f) ", kb["VmRSS:"]/1024, kb["VmHWM:"]/1024}' "/proc/$p/status"; done)
   # How the minions spread over the masters (a master's RSS is for its share).

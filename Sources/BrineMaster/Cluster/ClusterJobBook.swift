@@ -13,14 +13,13 @@ struct ClusterJobBook {
     struct Job {
         var payload: [UInt8]
         var expires: Double
-        var origin: String
         var targets: Set<String>
         /// The last batch read into `targets`: all batches up to it are in.
         var seq: Int
 
         /// A job first read (`batches` from its first batch on).
         init(_ read: ClusterDatabase.JobBatches) {
-            (payload, expires, origin, targets, seq) = (read.payload, read.expires, read.origin, [], -1)
+            (payload, expires, targets, seq) = (read.payload, read.expires, [], -1)
             add(read)
         }
 
@@ -113,6 +112,11 @@ struct ClusterJobBook {
     /// The minions the publisher here sent this batch to (once: the entry goes).
     mutating func takeSentByPublisher(_ batch: BatchKey) -> Set<String> {
         sentByPublisher.removeValue(forKey: batch) ?? []
+    }
+
+    /// Withdraws what a publisher said it sends itself; false when it was already taken.
+    mutating func withdrawPublishing(_ batch: BatchKey) -> Bool {
+        sentByPublisher.removeValue(forKey: batch) != nil
     }
 
     /// Forgets what concerns jobs expired by `now` (by their own expiry:

@@ -324,10 +324,7 @@ public actor ClusterNode {
     /// false when this master's own hint already took it (it was recorded
     /// after all, and sent to all but the publisher's minions).
     func publishingFailed(jid: String, seq: Int) -> Bool {
-        let batch = ClusterJobBook.BatchKey(jid: jid, seq: seq)
-        guard book.sentByPublisher[batch] != nil else { return false }
-        _ = book.takeSentByPublisher(batch)
-        return true
+        book.withdrawPublishing(.init(jid: jid, seq: seq))
     }
 
     /// Minions just recorded as connected here: the unexpired jobs they are
