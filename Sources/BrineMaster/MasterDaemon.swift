@@ -14,10 +14,11 @@ import OrderedCollections
 /// minions get jobs.
 ///
 /// Concurrency: tasks and actors (`MinionRegistry`, `RefreshGate`); shared
-/// counters and flags are atomics (`ConnectionCount`, `ManagedFlag`); a
-/// `Mutex` guards only small state (a session's send state, the auth and
-/// monitor caches). One task per connection; a send never waits for a slow
-/// minion.
+/// counters are atomics (`ConnectionCount`); a `Mutex` guards only small
+/// state (a session's send state, the auth and monitor caches). A minion's
+/// connection is a channel handler on its event loop (`MinionConnection`)
+/// whose awaited work runs in short tasks; a client's is a task. A send
+/// never waits for a slow minion.
 public struct MasterDaemon: Sendable {
     public let opts: Config
     /// The minion keys: `fileKeys`, or the cluster's database.
@@ -79,14 +80,14 @@ public struct MasterDaemon: Sendable {
         }
         let host = opts.string("interface") ?? "0.0.0.0"
         let port = opts.int("ret_port") ?? 4506
-        let minionPort = try await WireBootstrap.listen(host: host, port: port)
-        let clientPort = try await WireBootstrap.listen(unixSocket: socketPath)
-        let clients = ClientSocket(path: socketPath, publisher: publisher, acl: AccessControl.publisher(opts), logger: logger)
-        clients.restrictAccess(socketDirectory: opts.string("sock_dir") ?? "/var/run/brine/master")
         let returns = ReturnSink(registry: registry, jobs: jobs, logger: logger, cluster: cluster)
         let listener = MinionListener(opts: opts, keys: keys, registry: registry, files: FileServer(opts: opts),
                                       pillar: PillarServer(opts: opts, registry: registry, logger: logger),
                                       returns: returns, logger: logger, masterKey: masterKey, cluster: cluster)
+        let minionPort = try await listener.bind(host: host, port: port)
+        let clientPort = try await WireBootstrap.listen(unixSocket: socketPath)
+        let clients = ClientSocket(path: socketPath, publisher: publisher, acl: AccessControl.publisher(opts), logger: logger)
+        clients.restrictAccess(socketDirectory: opts.string("sock_dir") ?? "/var/run/brine/master")
         let pidfile = opts.string("pidfile")
         let socket = socketPath
         let stop = Signals.onTermination {

@@ -5,9 +5,10 @@ import Logging
 import NIOCore
 import Synchronization
 
-/// The master's minion port: accepts connections, runs the Noise handshake
-/// (10 seconds at most, a capped number at once), admits the minion by its
-/// key, then serves what it sends: returns, file and pillar requests.
+/// The master's minion port: its connections (each a `MinionConnection`:
+/// the Noise handshake in 10 seconds at most, a capped number at once),
+/// and what they await: a minion's admission by its key, its hello, its
+/// file and pillar requests, its farewell.
 struct MinionListener: Sendable {
     let opts: Config
     let keys: any MinionKeys
@@ -25,95 +26,72 @@ struct MinionListener: Sendable {
     /// Connections opening and handling their first message (the hello, with grains) at once.
     let greetings = ConcurrencyLimit(128)
 
-    /// Serves every connection until the listener closes.
-    func serve(_ listener: WireBootstrap.Listener) async throws {
-        try await sendDeadlines.watching { try await accept(listener) }
+    /// Every connection open on the minion port (closed when the listener stops).
+    let connections = OpenChannels()
+
+    /// Binds the minion port; each connection is a `MinionConnection`.
+    func bind(host: String, port: Int) async throws -> any Channel {
+        try await WireBootstrap.bind(host: host, port: port) { channel in initialize(channel) }
     }
 
-    func accept(_ listener: WireBootstrap.Listener) async throws {
-        try await listener.executeThenClose { inbound in
-            try await withThrowingDiscardingTaskGroup { connections in
-                let limit = opts.int("max_unauthenticated_connections") ?? 10_000
-                for try await connection in inbound {
-                    // Connections that have not finished the handshake are capped: a
-                    // stranger opening sockets cannot exhaust the master's descriptors.
-                    guard unauthenticated.enter(limit: limit) else {
-                        connection.channel.close(promise: nil)
-                        continue
-                    }
-                    connections.addTask { await handle(connection) }
-                }
-            }
+    /// A new connection: refused when too many have not finished their
+    /// handshake (a stranger opening sockets cannot exhaust the master's
+    /// descriptors), else read only when its handler asks.
+    func initialize(_ channel: any Channel) -> EventLoopFuture<Void> {
+        guard unauthenticated.enter(limit: opts.int("max_unauthenticated_connections") ?? 10_000) else {
+            return channel.eventLoop.makeFailedFuture(ChannelError.inputClosed)
+        }
+        connections.insert(channel)
+        return channel.eventLoop.makeCompletedFuture {
+            try channel.syncOptions?.setOption(.autoRead, value: false)
+            try channel.pipeline.syncOperations.addHandler(MinionConnection(listener: self))
         }
     }
 
-    func handle(_ channel: WireBootstrap.Connection) async {
-        var minionID: String? = nil
-        let handshaken = ManagedFlag()
-        do {
-            // A peer that does not finish the handshake in time is dropped;
-            // one that finished is never dropped by this timer, however late it fires.
-            let raw = channel.channel
-            let deadline = raw.eventLoop.scheduleTask(in: .seconds(10)) {
-                if !handshaken.isSet { raw.close(promise: nil) }
+    /// Serves until the listener closes or this task is cancelled; then every connection is closed.
+    func serve(_ server: any Channel) async throws {
+        try await sendDeadlines.watching {
+            try await withTaskCancellationHandler {
+                try await server.closeFuture.get()
+            } onCancel: {
+                server.close(promise: nil)
             }
-            try await channel.executeThenClose { inbound, _ in
-                var iterator = inbound.makeAsyncIterator()
-                let state = HandshakeState(role: .responder, localStatic: masterKey.privateKey, prologue: brineWirePrologue)
-                let (session, early) = try await WireSession.handshake(state, payload: [], channel: raw, deadlines: sendDeadlines,
-                                                                           inbound: &iterator)
-                handshaken.set()
-                unauthenticated.leave()
-                deadline.cancel()
-                let hello = try MessagePack.decode(session.peerPayload)
-                guard let id = hello["id"]?.stringValue else { throw BrineError(.msgpack, "handshake without a minion id") }
-                let peer = Peer(id: id, session: session, acknowledgesReturns: hello["acks"]?.asFlag ?? false)
-                let admission = try await keys.admit(id: id, key: session.remoteStaticPublicKey, autoAccept: opts.bool("auto_accept"),
-                                               autosign: autosignGlobs(), maximumPending: opts.int("max_pending_keys") ?? 10_000)
-                guard admission == .accepted else {
-                    logger.warning("minion \(LogText.escape(id)): key \(admission)")
-                    try await session.send(MasterMessage.admission(admission).encoded())
-                    return
-                }
-                try await session.send(MasterMessage.admission(.accepted).encoded())
-                minionID = id
-                await registry.connect(id, session)
-                if cluster != nil, try await keys.status(of: id) != .accepted {
-                    // Revoked between admission and now (its notification found no session to close).
-                    _ = await registry.revoke([id])
-                    logger.warning("minion \(LogText.escape(id)): key no longer accepted, connection closed")
-                    return
-                }
-                logger.info("minion \(id) connected")
-                cluster?.minionConnected(id)
-                var ending: (any Error)? = nil
-                do {
-                    var greeted = false
-                    func take(_ messages: [[UInt8]]) async throws {
-                        for bytes in messages {
-                            guard !greeted else {
-                                try await receive(bytes, from: peer)
-                                continue
-                            }
-                            greeted = true
-                            if let other = try await greet(bytes, from: peer, on: raw) { try await process(other, size: bytes.count, from: peer) }
-                        }
-                    }
-                    try await take(early)
-                    while let buffer = try await iterator.next() { try await take(try session.receive(buffer)) }
-                } catch {
-                    ending = error
-                }
-                // However the connection ends, the registry forgets it: a dead
-                // session left there made later jobs report a live minion unreachable.
-                if await registry.disconnect(id, session) { cluster?.minionDisconnected(id) }
-                if let ending { throw ending }
+        }
+        connections.closeAll()
+    }
+
+    /// Admits the minion by its key and registers its session: its peer, or nil when refused.
+    func admit(_ session: WireSession) async throws -> Peer? {
+        let hello = try MessagePack.decode(session.peerPayload)
+        guard let id = hello["id"]?.stringValue else { throw BrineError(.msgpack, "handshake without a minion id") }
+        let peer = Peer(id: id, session: session, acknowledgesReturns: hello["acks"]?.asFlag ?? false)
+        let admission = try await keys.admit(id: id, key: session.remoteStaticPublicKey, autoAccept: opts.bool("auto_accept"),
+                                             autosign: autosignGlobs(), maximumPending: opts.int("max_pending_keys") ?? 10_000)
+        guard admission == .accepted else {
+            logger.warning("minion \(LogText.escape(id)): key \(admission)")
+            try await session.send(MasterMessage.admission(admission).encoded())
+            return nil
+        }
+        try await session.send(MasterMessage.admission(.accepted).encoded())
+        await registry.connect(id, session)
+        do {
+            if cluster != nil, try await keys.status(of: id) != .accepted {
+                // Revoked between admission and now (its notification found no session to close).
+                _ = await registry.revoke([id])
+                logger.warning("minion \(LogText.escape(id)): key no longer accepted, connection closed")
+                return nil
             }
         } catch {
-            logger.warning("connection \(minionID ?? "?") closed: \(LogText.escape("\(error)"))")
+            await forget(peer)
+            throw error
         }
-        if !handshaken.isSet { unauthenticated.leave() }
-        if let minionID { logger.info("minion \(minionID) disconnected") }
+        logger.info("minion \(id) connected")
+        cluster?.minionConnected(id)
+        return peer
+    }
+
+    func forget(_ peer: Peer) async {
+        if await registry.disconnect(peer.id, peer.session) { cluster?.minionDisconnected(peer.id) }
     }
 
     func autosignGlobs() -> [String] {
@@ -124,7 +102,7 @@ struct MinionListener: Sendable {
     }
 
     /// An authenticated minion connection.
-    struct Peer {
+    struct Peer: Sendable {
         let id: String
         let session: WireSession
         /// Said in its handshake: older minions drop messages they do not know.
@@ -145,12 +123,6 @@ struct MinionListener: Sendable {
             try await process(message, size: bytes.count, from: peer)
             return nil
         }
-    }
-
-    func receive(_ bytes: [UInt8], from peer: Peer) async throws {
-        // A type this master does not know (a newer minion's) is skipped, not fatal.
-        guard let message = try MinionMessage.decodeKnown(bytes) else { return }
-        try await process(message, size: bytes.count, from: peer)
     }
 
     func process(_ message: MinionMessage, size: Int, from peer: Peer) async throws {
@@ -201,9 +173,17 @@ final class ConnectionCount: Sendable {
     }
 }
 
-/// Set once, read from any thread (an event loop's timer reads what a task set).
-final class ManagedFlag: Sendable {
-    private let flag = Atomic<Bool>(false)
-    var isSet: Bool { flag.load(ordering: .acquiring) }
-    func set() { flag.store(true, ordering: .releasing) }
+/// Channels open on a listener, to close them all when it stops.
+final class OpenChannels: Sendable {
+    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+
+    func insert(_ channel: any Channel) {
+        let key = ObjectIdentifier(channel)
+        channels.withLock { $0[key] = channel }
+        channel.closeFuture.whenComplete { [self] _ in channels.withLock { _ = $0.removeValue(forKey: key) } }
+    }
+
+    func closeAll() {
+        for channel in channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+    }
 }

@@ -17,6 +17,18 @@ public enum WireBootstrap {
             .bind(host: host, port: port, childChannelInitializer: wrap)
     }
 
+    /// The master's minion port, each connection handled by the handlers
+    /// `initialize` adds to its pipeline (no task per connection: see
+    /// `MinionConnection`). Returns the listening channel.
+    public static func bind(
+        host: String, port: Int, childChannelInitializer initialize: @escaping @Sendable (any Channel) -> EventLoopFuture<Void>
+    ) async throws -> any Channel {
+        try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer(initialize)
+            .bind(host: host, port: port).get()
+    }
+
     /// The master's client socket. A client may close its side after
     /// sending its request: it still gets the answer (half closure).
     public static func listen(unixSocket path: String) async throws -> Listener {

@@ -110,33 +110,16 @@ public final class WireSession: Sendable {
         _ state: HandshakeState, payload: [UInt8], channel: any Channel, deadlines: SendDeadlines,
         inbound: inout NIOAsyncChannelInboundStream<ByteBuffer>.AsyncIterator
     ) async throws -> (WireSession, [[UInt8]]) {
-        var handshake = state
-        var decoder = FrameDecoder(maximumFrameLength: FrameDecoder.noiseFrameLimit)
-        let encoder = FrameEncoder(maximumFrameLength: FrameDecoder.noiseFrameLimit)
-        var frames: [[UInt8]] = []
-        var peerPayload: [UInt8] = []
-        var written = 0
-        while !handshake.isComplete {
-            if handshake.isOurTurnToWrite {
-                // Message 1 travels in clear: the initiator's payload waits for message 3.
-                let carriesPayload = handshake.role == .responder || written == 1
-                let message = try handshake.writeMessage(payload: carriesPayload ? payload : [])
-                written += 1
-                // Straight to the channel, as the session's frames go: one path, one order.
-                try await channel.writeAndFlush(ByteBuffer(bytes: try encoder.encode(message)))
-                continue
-            }
-            while frames.isEmpty {
-                guard let buffer = try await inbound.next() else { throw WireClosed() }
-                frames += try decoder.feed(buffer.readableBytesView)
-            }
-            peerPayload = try handshake.readMessage(frames.removeFirst())
+        var handshaker = WireHandshaker(state, payload: payload)
+        var out = try handshaker.start()
+        while true {
+            // Straight to the channel, as the session's frames go: one path, one order.
+            if !out.isEmpty { try await channel.writeAndFlush(ByteBuffer(bytes: out)) }
+            if handshaker.isComplete { break }
+            guard let buffer = try await inbound.next() else { throw WireClosed() }
+            out = try handshaker.feed(buffer.readableBytesView)
         }
-        let session = WireSession(stream: SecureStream(transport: try handshake.transport(), frameDecoder: decoder),
-                                  channel: channel, peerPayload: peerPayload, deadlines: deadlines)
-        var early: [[UInt8]] = []
-        for frame in frames { if let message = try session.openFrame(frame) { early.append(message) } }
-        return (session, early)
+        return try handshaker.session(channel: channel, deadlines: deadlines)
     }
 }
 
