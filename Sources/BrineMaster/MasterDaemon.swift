@@ -85,6 +85,11 @@ public struct MasterDaemon: Sendable {
                                       pillar: PillarServer(opts: opts, registry: registry, logger: logger),
                                       returns: returns, logger: logger, masterKey: masterKey, cluster: cluster)
         let minionPort = try await listener.bind(host: host, port: port)
+        // However this ends (a later step failing included), the port and its connections close.
+        defer {
+            minionPort.close(promise: nil)
+            listener.connections.closeAll()
+        }
         let clientPort = try await WireBootstrap.listen(unixSocket: socketPath)
         let clients = ClientSocket(path: socketPath, publisher: publisher, acl: AccessControl.publisher(opts), logger: logger)
         clients.restrictAccess(socketDirectory: opts.string("sock_dir") ?? "/var/run/brine/master")

@@ -126,9 +126,7 @@ final class MinionConnection: ChannelInboundHandler {
         }
         guard case .admitting = phase else {
             // Closed while being admitted: the registry took it after its end.
-            let listener = self.listener
-            Task { await listener.forget(peer) }
-            listener.logger.info("minion \(peer.id) disconnected")
+            farewell(peer)
             return
         }
         phase = .serving(peer)
@@ -154,6 +152,12 @@ final class MinionConnection: ChannelInboundHandler {
             }, then: { _ in })
             return
         }
+        // A large message is decoded off the event loop: its other connections go on meanwhile.
+        guard bytes.count <= Self.decodedOnEventLoop else {
+            run({ if let message = try MinionMessage.decodeKnown(bytes) { try await listener.process(message, size: bytes.count, from: peer) } },
+                then: { _ in })
+            return
+        }
         // A type this master does not know (a newer minion's) is skipped, not fatal.
         guard let message = try MinionMessage.decodeKnown(bytes) else { return }
         if case .jobReturn(let jobReturn) = message {
@@ -162,6 +166,24 @@ final class MinionConnection: ChannelInboundHandler {
         } else {
             run({ try await listener.process(message, size: bytes.count, from: peer) }, then: { _ in })
         }
+    }
+
+    /// The largest message decoded on the event loop (a `test.ping` return is ~100 bytes).
+    static let decodedOnEventLoop = 64 << 10
+
+    /// The connection ended with a minion admitted: the returns it had sent
+    /// and that waited behind a task are still taken (the old stream handed
+    /// over everything read before its end), then the registry forgets it.
+    private func farewell(_ peer: MinionListener.Peer) {
+        let listener = self.listener
+        let left = waiting
+        waiting.removeAll()
+        for bytes in left {
+            guard case .jobReturn(let jobReturn)? = try? MinionMessage.decodeKnown(bytes) else { continue }
+            listener.returns.receive(jobReturn, size: bytes.count, from: peer.id, acknowledgingOn: nil, inFlight: peer.returnsInFlight)
+        }
+        Task { await listener.forget(peer) }
+        listener.logger.info("minion \(peer.id) disconnected")
     }
 
     /// Runs `work` in a task of its own; meanwhile this connection reads
@@ -199,30 +221,26 @@ final class MinionConnection: ChannelInboundHandler {
     }
 
     private func fail(_ error: any Error) {
-        guard let context else { return }
         if case .closed = phase { return }
         let id: String = if case .serving(let peer) = phase { peer.id } else { "?" }
         listener.logger.warning("connection \(id) closed: \(LogText.escape("\(error)"))")
         ended()
-        context.close(promise: nil)
+        context?.close(promise: nil)
     }
 
     /// The connection is gone: what it held goes back, once.
     private func ended() {
         let previous = phase
         phase = .closed
-        waiting.removeAll()
         handshakeDeadline?.cancel()
         switch previous {
         case .closed, .admitting:
-            // Admitting: its admission's end sees `closed` and forgets it (`admitted`).
+            // Admitting: its admission's end sees `closed` and says farewell (`admitted`).
             return
         case .handshaking:
             listener.unauthenticated.leave()
         case .serving(let peer):
-            let listener = self.listener
-            Task { await listener.forget(peer) }
-            listener.logger.info("minion \(peer.id) disconnected")
+            farewell(peer)
         }
     }
 }

@@ -43,13 +43,19 @@ struct MinionListener: Sendable {
         }
         connections.insert(channel)
         return channel.eventLoop.makeCompletedFuture {
-            try channel.syncOptions?.setOption(.autoRead, value: false)
-            try channel.pipeline.syncOperations.addHandler(MinionConnection(listener: self))
+            do {
+                try channel.syncOptions?.setOption(.autoRead, value: false)
+                try channel.pipeline.syncOperations.addHandler(MinionConnection(listener: self))
+            } catch {
+                unauthenticated.leave()
+                throw error
+            }
         }
     }
 
     /// Serves until the listener closes or this task is cancelled; then every connection is closed.
     func serve(_ server: any Channel) async throws {
+        defer { connections.closeAll() }
         try await sendDeadlines.watching {
             try await withTaskCancellationHandler {
                 try await server.closeFuture.get()
@@ -57,7 +63,6 @@ struct MinionListener: Sendable {
                 server.close(promise: nil)
             }
         }
-        connections.closeAll()
     }
 
     /// Admits the minion by its key and registers its session: its peer, or nil when refused.
@@ -173,17 +178,26 @@ final class ConnectionCount: Sendable {
     }
 }
 
-/// Channels open on a listener, to close them all when it stops.
+/// Channels open on a listener, to close them all when it stops (and any
+/// accepted after: their initializer may run after the listener closed).
 final class OpenChannels: Sendable {
-    private let channels = Mutex<[ObjectIdentifier: any Channel]>([:])
+    private let state = Mutex<(channels: [ObjectIdentifier: any Channel], closed: Bool)>(([:], false))
 
     func insert(_ channel: any Channel) {
         let key = ObjectIdentifier(channel)
-        channels.withLock { $0[key] = channel }
-        channel.closeFuture.whenComplete { [self] _ in channels.withLock { _ = $0.removeValue(forKey: key) } }
+        let closed = state.withLock { state in
+            if !state.closed { state.channels[key] = channel }
+            return state.closed
+        }
+        guard !closed else { return channel.close(promise: nil) }
+        channel.closeFuture.whenComplete { [self] _ in state.withLock { _ = $0.channels.removeValue(forKey: key) } }
     }
 
     func closeAll() {
-        for channel in channels.withLock({ Array($0.values) }) { channel.close(promise: nil) }
+        let open = state.withLock { state in
+            state.closed = true
+            return Array(state.channels.values)
+        }
+        for channel in open { channel.close(promise: nil) }
     }
 }

@@ -32,8 +32,9 @@ struct ReturnSink: Sendable {
     func receive(_ sent: JobReturn, size: Int, from minion: String, acknowledgingOn session: WireSession?, inFlight: ReturnsInFlight) {
         let jobReturn = JobReturn(jid: sent.jid, id: minion, value: sent.value, retcode: sent.retcode)
         guard Self.isWellFormed(jid: jobReturn.jid) else {
-            logger.warning("minion \(minion) returned for job \(LogText.escape(jobReturn.jid)), which it was not sent: dropped")
-            _ = try? session?.enqueue(MasterMessage.returnAck(jid: jobReturn.jid).encoded())
+            logger.warning("minion \(minion) returned for job \(LogText.escape(String(jobReturn.jid.prefix(80)))), which it was not sent: dropped")
+            // Acknowledged so that it forgets it, unless the jid is too long to echo (up to 16 MiB).
+            if jobReturn.jid.utf8.count <= 1024 { _ = try? session?.enqueue(MasterMessage.returnAck(jid: jobReturn.jid).encoded()) }
             return
         }
         let weight = size * 3

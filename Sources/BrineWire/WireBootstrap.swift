@@ -3,7 +3,8 @@ import NIOPosix
 
 /// Every socket of Brine's own protocol, opened in one place: the master's
 /// minion port and client socket, a minion's connection, a client's.
-/// Each connection is a byte stream as an `NIOAsyncChannel`, on the
+/// Each connection is a byte stream as an `NIOAsyncChannel` (the master's
+/// minion connections: a channel handler of the caller's), on the
 /// process's one event loop group; framing and sealing sit above
 /// (`FrameDecoder`, `WireSession`).
 public enum WireBootstrap {

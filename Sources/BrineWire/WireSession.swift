@@ -6,7 +6,7 @@ import Synchronization
 /// A secured connection once the Noise handshake is done: sealed frames
 /// out, opened messages in.
 ///
-/// Reads happen on one task; sends come from any task (the master publishes
+/// Reads happen on one task or event loop; sends come from any task (the master publishes
 /// jobs while it answers a minion's file requests; a minion returns several
 /// jobs at once). Noise nonces are implicit, so frames must reach the wire
 /// in the order they were sealed: sealing and handing the bytes to the
@@ -59,18 +59,30 @@ public final class WireSession: Sendable {
     /// fails when the connection closed (including for missing `deadline`).
     public func enqueue(_ message: [UInt8], deadline: TimeAmount = .seconds(30)) throws -> EventLoopFuture<Void> {
         let channel = self.channel
-        let (written, size) = try sending.withLock { state throws -> (EventLoopFuture<Void>, Int) in
+        // On the channel's own event loop (the master's connection handler) a
+        // flush or a close completes earlier writes at once, and their
+        // callbacks below take the lock: both happen after it is released.
+        let onEventLoop = channel.eventLoop.inEventLoop
+        let sealed = try sending.withLock { state -> Result<(EventLoopFuture<Void>, Int), WireSessionError> in
             let bytes = try state.stream.seal(message)
             guard state.queuedBytes + bytes.count <= maximumQueuedBytes else {
-                channel.close(promise: nil)
-                throw WireSessionError.peerTooSlow(queuedBytes: state.queuedBytes)
+                return .failure(.peerTooSlow(queuedBytes: state.queuedBytes))
             }
             state.queuedBytes += bytes.count
             state.deadlines.append(.now() + deadline)
             if state.deadlines.count == 1 { sendDeadlines.watch(self) }
             // Under the lock: the channel receives frames in nonce order.
-            return (channel.writeAndFlush(ByteBuffer(bytes: bytes)), bytes.count)
+            let buffer = ByteBuffer(bytes: bytes)
+            return .success((onEventLoop ? channel.write(buffer) : channel.writeAndFlush(buffer), bytes.count))
         }
+        let (written, size): (EventLoopFuture<Void>, Int)
+        switch sealed {
+        case .success(let pair): (written, size) = pair
+        case .failure(let error):
+            channel.close(promise: nil)
+            throw error
+        }
+        if onEventLoop { channel.flush() }
         // The sealed size comes off again, as it went on (the plain size left
         // ~20 bytes a message behind: a long-lived session ended as "too slow").
         written.whenComplete { [self] _ in
