@@ -123,7 +123,8 @@ let package = Package(
         .testTarget(name: "BrineCoreTests", dependencies: ["BrineCore"]),
         .testTarget(name: "BrineModulesTests", dependencies: ["BrineModules"]),
         .testTarget(name: "BrineStateTests", dependencies: ["BrineState"]),
-        .testTarget(name: "BrineWireTests", dependencies: ["BrineWire", "BrineCore", .product(name: "NIOPosix", package: "swift-nio")],
+        .testTarget(name: "BrineWireTests", dependencies: ["BrineWire", "BrineCore", .product(name: "NIOPosix", package: "swift-nio"),
+                                                         .product(name: "NIOEmbedded", package: "swift-nio")],
                     resources: [.copy("Resources")]),
         .testTarget(name: "BrineMasterTests", dependencies: ["BrineMaster", "BrineCluster"]),
         // The minion's parts in process: its job pool, its requests to the master over a real session.
