@@ -2,6 +2,7 @@ import BrineCore
 import DequeModule
 import Foundation
 import Logging
+import Synchronization
 
 /// Salt's `process_count_max`: how many jobs run at once on a minion. A
 /// job over the limit waits for a place, in the order jobs arrived, with
@@ -12,18 +13,27 @@ import Logging
 /// one derived from the open-files limit, `(soft limit - 100) / 5` (15
 /// instead of 5 with `multiprocessing: False`), at least 1, and 1000 when
 /// the soft limit is unlimited.
-actor JobPool {
-    nonisolated let limit: Int
-    private var running = 0
-    private var nextTicket = 0
-    /// Jobs that arrived and have no place yet, oldest first.
-    private var queue = Deque<Int>()
-    /// Places handed to queued jobs not yet started (`start` takes them).
-    private var granted = Set<Int>()
-    private var sleepers: [Int: CheckedContinuation<Void, Never>] = [:]
+///
+/// Jobs go from the receive loop to a job thread (`JobThreads`) in one
+/// step: taking a place is a lock, not an actor, and a job's return leaves
+/// from its thread. Before, a job took an actor hop to get in line, a task
+/// of its own, another hop to start, a thread hand-off and back, and a hop
+/// to finish: five wake-ups for a `test.ping`, most of a swarm's CPU.
+final class JobPool: Sendable {
+    let limit: Int
+    private let threads: JobThreads
 
-    init(limit: Int) {
+    private struct State {
+        var running = 0
+        /// Jobs that arrived and have no place yet, oldest first.
+        var queue = Deque<@Sendable () -> Void>()
+    }
+
+    private let state = Mutex(State())
+
+    init(limit: Int, threads: JobThreads = JobThread.threads) {
         self.limit = max(1, limit)
+        self.threads = threads
     }
 
     /// Salt 3008's effective limit for these options.
@@ -38,40 +48,37 @@ actor JobPool {
         return soft > 100 ? max(1, Int(clamping: (soft - 100) / perJob)) : 1
     }
 
-    /// A job arrived: its place in line, taken now in arrival order (the
-    /// receive loop awaits this before the job's task starts).
-    func arrive(jid: String, logger: Logger) -> Int {
-        let ticket = nextTicket
-        nextTicket += 1
-        if running < limit && queue.isEmpty {
-            running += 1
-            granted.insert(ticket)
-        } else {
-            logger.warning("Maximum number of processes reached while executing jid \(jid), queuing... (Running: \(running), Max: \(limit))")
-            queue.append(ticket)
+    /// Runs `job` on a job thread: now if a place is free, else when one
+    /// frees, after the jobs that arrived before it.
+    func run(jid: String, logger: Logger, _ job: @escaping @Sendable () -> Void) {
+        let running: Int? = state.withLock { state in
+            if state.running < limit && state.queue.isEmpty {
+                state.running += 1
+                return nil
+            }
+            state.queue.append(job)
+            return state.running
         }
-        return ticket
-    }
-
-    /// Returns once the job holding `ticket` has a place.
-    func start(_ ticket: Int) async {
-        if granted.remove(ticket) != nil { return }
-        await withCheckedContinuation { sleepers[ticket] = $0 }
-    }
-
-    /// A job ended: its place goes to the oldest waiting job.
-    func finish() {
-        guard let next = queue.popFirst() else {
-            running -= 1
+        if let running {
+            logger.warning("Maximum number of processes reached while executing jid \(jid), queuing... (Running: \(running), Max: \(limit))")
             return
         }
-        if let sleeper = sleepers.removeValue(forKey: next) {
-            sleeper.resume()
-        } else {
-            granted.insert(next)
+        threads.submit { [self] in
+            job()
+            // The place goes to the oldest waiting job, on this thread.
+            while let next = handOver() { next() }
+        }
+    }
+
+    /// A job ended: the next waiting job, which takes its place, or nil (the place is free).
+    private func handOver() -> (@Sendable () -> Void)? {
+        state.withLock { state in
+            if let next = state.queue.popFirst() { return next }
+            state.running -= 1
+            return nil
         }
     }
 
     /// Jobs holding a place now (tests check that every place comes back).
-    var runningCount: Int { running }
+    var runningCount: Int { state.withLock { $0.running } }
 }

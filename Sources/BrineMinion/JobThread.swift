@@ -20,13 +20,6 @@ enum JobThread {
     /// the cooperative pool is shared by every task.
     static let threads = JobThreads(stackSize: stackSize, idleTimeout: 10)
 
-    /// Runs `body` on a job thread of its own; returns when it has finished.
-    static func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
-        await withCheckedContinuation { continuation in
-            threads.submit { continuation.resume(returning: body()) }
-        }
-    }
-
     /// The one place a job's thread waits for async work (a file from the
     /// master): the work runs as a task, the thread sleeps until it ends,
     /// or `deadline` passes (then null: the work has its own, shorter

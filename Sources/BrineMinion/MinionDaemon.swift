@@ -204,13 +204,10 @@ public struct MinionDaemon: Sendable {
                         let id = self.id
                         var perJob = jobContext
                         if let client = perJob.fileClient as? RemoteFileClient { perJob.pillarSource = Lazy { client.cachedPillar() } }
-                        let outbox = self.outbox, pool = self.pool
+                        let outbox = self.outbox
                         // In line before the next message is read: jobs start in the order they came.
-                        let ticket = await pool.arrive(jid: job.jid, logger: Self.logger)
-                        Task.detached { [perJob] in
-                            await pool.start(ticket)
-                            let (value, retcode) = await MinionDaemon.execute(job.fun, job.arguments, perJob)
-                            await pool.finish()
+                        pool.run(jid: job.jid, logger: Self.logger) { [perJob] in
+                            let (value, retcode) = MinionDaemon.execute(job.fun, job.arguments, perJob)
                             // Kept until the master acknowledges it, and sent on whichever connection
                             // is up by then: a job outlives the connection it came on.
                             outbox.keep(jid: job.jid, MinionMessage.jobReturn(JobReturn(jid: job.jid, id: id, value: value, retcode: retcode)).encoded())
@@ -239,21 +236,19 @@ public struct MinionDaemon: Sendable {
         return context
     }
 
-    /// Runs one job on its own thread (`JobThread`): its return and retcode,
-    /// or Salt's words for a function that is missing or failed.
-    static func execute(_ fun: String, _ arguments: CallArguments, _ base: ExecutionContext) async -> (BrineCore.Value, Int) {
-        await JobThread.run {
-            var context = base
-            context.outcome = Outcome()
-            do {
-                let value = try context.loader.call(fun, arguments, context: context)
-                return (value, context.outcome.retcode)
-            } catch let error as BrineError where error.kind == .notAvailable {
-                return (.string("'\(fun)' is not available."), 1)
-            } catch {
-                let text = (error as? BrineError)?.description ?? "\(error)"
-                return (.string("ERROR executing '\(fun)': \(text)"), 1)
-            }
+    /// Runs one job, on the job thread it was given (`JobPool`): its return
+    /// and retcode, or Salt's words for a function that is missing or failed.
+    static func execute(_ fun: String, _ arguments: CallArguments, _ base: ExecutionContext) -> (BrineCore.Value, Int) {
+        var context = base
+        context.outcome = Outcome()
+        do {
+            let value = try context.loader.call(fun, arguments, context: context)
+            return (value, context.outcome.retcode)
+        } catch let error as BrineError where error.kind == .notAvailable {
+            return (.string("'\(fun)' is not available."), 1)
+        } catch {
+            let text = (error as? BrineError)?.description ?? "\(error)"
+            return (.string("ERROR executing '\(fun)': \(text)"), 1)
         }
     }
 }

@@ -17,29 +17,37 @@ import Testing
     }
 
     @Test func theLimitHoldsAndQueuedJobsStartInArrivalOrder() async {
-        let pool = JobPool(limit: 2)
+        let pool = JobPool(limit: 2, threads: JobThreads(stackSize: 1 << 20, idleTimeout: 5))
         let tally = Tally()
-        await withTaskGroup(of: Void.self) { group in
-            for index in 0..<7 {
-                // As the minion's receive loop does: in line first, then the job's task.
-                let ticket = await pool.arrive(jid: "j\(index)", logger: Logger(label: "test"))
-                group.addTask {
-                    await pool.start(ticket)
-                    tally.enter(index)
-                    // The first two wait for each other (both hold a place at once, however
-                    // slow the machine); a third could only start past the limit.
-                    while index < 2, tally.state.withLock({ $0.started.count }) < 2 { try? await Task.sleep(for: .milliseconds(1)) }
-                    tally.leave()
-                    await pool.finish()
-                }
+        let done = Mutex(0)
+        for index in 0..<7 {
+            // As the minion's receive loop does: each job in line as it arrives.
+            pool.run(jid: "j\(index)", logger: Logger(label: "test")) {
+                tally.enter(index)
+                // The first two wait for each other (both hold a place at once, however
+                // slow the machine); a third could only start past the limit.
+                while index < 2, tally.state.withLock({ $0.started.count }) < 2 { usleep(1000) }
+                tally.leave()
+                done.withLock { $0 += 1 }
             }
         }
+        await Self.waitUntil { done.withLock { $0 } == 7 }
         let state = tally.state.withLock { $0 }
         #expect(state.most == 2)
         #expect(state.started.count == 7)
         // The first two start together; from the third on, each starts when a place frees, oldest first.
         #expect(Array(state.started.dropFirst(2)) == Array(2..<7))
-        #expect(await pool.runningCount == 0)
+        // The last job's thread gives its place back right after the job's body.
+        await Self.waitUntil { pool.runningCount == 0 }
+        #expect(pool.runningCount == 0)
+    }
+
+    /// Waits for `condition`, 30 s at most (the expectations after it say what failed).
+    static func waitUntil(_ condition: () -> Bool) async {
+        for _ in 0..<6000 {
+            if condition() { return }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     @Test func saltsLimitFromTheOpenFilesLimit() {
