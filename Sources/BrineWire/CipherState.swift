@@ -32,7 +32,12 @@ public struct CipherState: Sendable {
         guard nonce != UInt64.max else { throw .nonceExhausted }
         let box = try Self.seal(plaintext, key: key, counter: nonce, associatedData: associatedData)
         nonce += 1
-        return Array(box.ciphertext) + Array(box.tag)
+        // One allocation: every message of a session goes through here.
+        var sealed: [UInt8] = []
+        sealed.reserveCapacity(plaintext.count + Noise.tagLength)
+        sealed.append(contentsOf: box.ciphertext)
+        sealed.append(contentsOf: box.tag)
+        return sealed
     }
 
     /// DecryptWithAd: opens `ciphertext` (which ends with the tag). Without a key,
@@ -72,12 +77,15 @@ public struct CipherState: Sendable {
 
     /// The 96-bit ChaChaPoly nonce: 4 zero bytes then the counter little-endian (spec §12.3).
     private static func chachaNonce(_ counter: UInt64) throws(NoiseError) -> ChaChaPoly.Nonce {
-        var bytes = [UInt8](repeating: 0, count: 12)
-        for index in 0..<8 {
-            bytes[4 + index] = UInt8(truncatingIfNeeded: counter >> (8 * UInt64(index)))
-        }
         do {
-            return try ChaChaPoly.Nonce(data: bytes)
+            // On the stack: a nonce is made for every message.
+            return try withUnsafeTemporaryAllocation(byteCount: 12, alignment: 1) { bytes in
+                bytes.initializeMemory(as: UInt8.self, repeating: 0)
+                for index in 0..<8 {
+                    bytes[4 + index] = UInt8(truncatingIfNeeded: counter >> (8 * UInt64(index)))
+                }
+                return try ChaChaPoly.Nonce(data: UnsafeRawBufferPointer(bytes))
+            }
         } catch {
             throw .cryptoFailure("ChaChaPoly nonce: \(error)")
         }
