@@ -99,7 +99,7 @@ public final class JobCache: Sendable {
             for r in returns {
                 let fun: String?
                 if let known = functions[r.jid] { fun = known } else {
-                    fun = try String.fetchOne(db, sql: "SELECT fun FROM jobs WHERE jid = ?", arguments: [r.jid])
+                    fun = try String.fetchOne(db.cachedStatement(sql: "SELECT fun FROM jobs WHERE jid = ?"), arguments: [r.jid])
                     functions[r.jid] = fun
                 }
                 try Self.insertReturn(db, jid: r.jid, fun: fun, minion: r.id, value: r.value, retcode: r.retcode, received: received)
@@ -111,7 +111,8 @@ public final class JobCache: Sendable {
     private static func insertReturn(_ db: Database, jid: String, fun: String?, minion: String, value: Value, retcode: Int,
                                      received: Double) throws -> Bool
     {
-        try db.execute(sql: "INSERT OR IGNORE INTO returns VALUES (?, ?, ?, ?, ?)", arguments: [
+        // Prepared once per connection (a fleet's returns each parsed it again: `sqlite3Parser` in profiles).
+        try db.cachedStatement(sql: "INSERT OR IGNORE INTO returns VALUES (?, ?, ?, ?, ?)").execute(arguments: [
             jid, minion, Data(MessagePack.encode(value)), retcode, received,
         ])
         guard db.changesCount > 0 else { return false }
