@@ -161,8 +161,7 @@ final class MinionConnection: ChannelInboundHandler {
         // A type this master does not know (a newer minion's) is skipped, not fatal.
         guard let message = try MinionMessage.decodeKnown(bytes) else { return }
         if case .jobReturn(let jobReturn) = message {
-            listener.returns.receive(jobReturn, size: bytes.count, from: peer.id,
-                                     acknowledgingOn: peer.acknowledgesReturns ? peer.session : nil, inFlight: peer.returnsInFlight)
+            listener.receive(jobReturn, size: bytes.count, from: peer)
         } else {
             run({ try await listener.process(message, size: bytes.count, from: peer) }, then: { _ in })
         }
@@ -180,7 +179,7 @@ final class MinionConnection: ChannelInboundHandler {
         waiting.removeAll()
         for bytes in left {
             guard case .jobReturn(let jobReturn)? = try? MinionMessage.decodeKnown(bytes) else { continue }
-            listener.returns.receive(jobReturn, size: bytes.count, from: peer.id, acknowledgingOn: nil, inFlight: peer.returnsInFlight)
+            listener.receive(jobReturn, size: bytes.count, from: peer, acknowledging: false)
         }
         Task { await listener.forget(peer) }
         listener.logger.info("minion \(peer.id) disconnected")

@@ -154,9 +154,15 @@ struct MinionListener: Sendable {
             let data = await answer(request, for: peer.id)
             try await peer.session.send(MasterMessage.reply(rid: request.rid, data: data).encoded())
         case .jobReturn(let jobReturn):
-            returns.receive(jobReturn, size: size, from: peer.id, acknowledgingOn: peer.acknowledgesReturns ? peer.session : nil,
-                            inFlight: peer.returnsInFlight)
+            receive(jobReturn, size: size, from: peer)
         }
+    }
+
+    /// Hands a return to the `ReturnSink` (no await: from the event loop too);
+    /// acknowledged on the peer's session when it takes acks and `acknowledging`.
+    func receive(_ jobReturn: JobReturn, size: Int, from peer: Peer, acknowledging: Bool = true) {
+        returns.receive(jobReturn, size: size, from: peer.id, acknowledgingOn: acknowledging && peer.acknowledgesReturns ? peer.session : nil,
+                        inFlight: peer.returnsInFlight)
     }
 
     func answer(_ request: FileRequest, for id: String) async -> Value {

@@ -18,7 +18,8 @@ import Synchronization
 /// step: taking a place is a lock, not an actor, and a job's return leaves
 /// from its thread. Before, a job took an actor hop to get in line, a task
 /// of its own, another hop to start, a thread hand-off and back, and a hop
-/// to finish: five wake-ups for a `test.ping`, most of a swarm's CPU.
+/// to finish (no CPU change measurable on a 10,000-minion swarm; simpler,
+/// and fewer threads woken per job).
 final class JobPool: Sendable {
     let limit: Int
     private let threads: JobThreads
