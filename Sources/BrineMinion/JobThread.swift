@@ -41,16 +41,46 @@ enum JobThread {
 }
 
 /// Threads for blocking work, one job at a time each: a job is handed to
-/// an idle thread, or to a new one when none is idle (so a job never waits
-/// behind another; `JobPool` bounds how many run). A thread idle for
+/// an idle thread, or waits for a thread started for it (so a job never
+/// waits behind another; `JobPool` bounds how many run). A thread idle for
 /// `idleTimeout` seconds ends.
-final class JobThreads: @unchecked Sendable {
-    // `jobs` and `idle` are guarded by `condition`; nothing else is mutable.
-    private let condition = NSCondition()
-    // A Deque: a swarm's burst of thousands of jobs is taken from the front without shifting the rest.
-    private var jobs = Deque<@Sendable () -> Void>()
-    /// Threads waiting for a job.
-    private var idle = 0
+///
+/// Each waiting thread has its own semaphore and is handed its job
+/// directly: one lock taken briefly per job, one thread woken. A single
+/// condition shared by every thread (as before) made a 10,000-minion
+/// swarm's ping a contest for its mutex — `futex_wake` and the kernel's
+/// spin lock were a third of the swarm's CPU — and started a thread for
+/// nearly every job that arrived while the first were starting (~150 for
+/// one ping); a thread being started now counts for one queued job.
+final class JobThreads: Sendable {
+    typealias Job = @Sendable () -> Void
+
+    /// A waiting thread: the job handed to it, and how it is woken.
+    private final class Idle: @unchecked Sendable {
+        let wake = DispatchSemaphore(value: 0)
+        /// Guarded by `JobThreads.state`'s lock.
+        var handed: Job?
+    }
+
+    private struct State {
+        /// Jobs no thread has taken yet, oldest first (a Deque: a burst of thousands is taken from the front).
+        var jobs = Deque<Job>()
+        /// Waiting threads, the most recently idle last (taken first: the others time out).
+        var idle: [Idle] = []
+        /// Threads started and not yet looking for a job: each will take one.
+        var starting = 0
+        /// Threads alive (for tests).
+        var alive = 0
+
+        /// The next job for a thread that is free, or nil after putting it among the idle.
+        mutating func take(or waiting: Idle) -> Job? {
+            if let job = jobs.popFirst() { return job }
+            idle.append(waiting)
+            return nil
+        }
+    }
+
+    private let state = Mutex(State())
     let stackSize: Int
     let idleTimeout: Double
 
@@ -59,36 +89,60 @@ final class JobThreads: @unchecked Sendable {
         self.idleTimeout = idleTimeout
     }
 
-    func submit(_ job: @escaping @Sendable () -> Void) {
-        condition.lock()
-        jobs.append(job)
-        // More jobs waiting than idle threads to take them: one more thread.
-        let spawn = jobs.count > idle
-        if !spawn { condition.signal() }
-        condition.unlock()
-        guard spawn else { return }
-        let thread = Thread { [self] in work() }
-        thread.stackSize = stackSize
-        thread.start()
+    /// Threads alive now (tests check that idle ones end).
+    var threadCount: Int { state.withLock { $0.alive } }
+
+    func submit(_ job: @escaping Job) {
+        enum Next { case wake(Idle), start, none }
+        let next: Next = state.withLock { state in
+            if let idle = state.idle.popLast() {
+                idle.handed = job
+                return .wake(idle)
+            }
+            state.jobs.append(job)
+            // Every queued job has a thread on its way to it.
+            guard state.jobs.count > state.starting else { return .none }
+            state.starting += 1
+            state.alive += 1
+            return .start
+        }
+        switch next {
+        case .wake(let idle): idle.wake.signal()
+        case .start:
+            let thread = Thread { [self] in work() }
+            thread.stackSize = stackSize
+            thread.start()
+        case .none: break
+        }
     }
 
     private func work() {
-        condition.lock()
+        let me = Idle()
+        var next = state.withLock { state in
+            state.starting -= 1
+            return state.take(or: me)
+        }
         while true {
-            while jobs.isEmpty {
-                idle += 1
-                let signalled = condition.wait(until: Date(timeIntervalSinceNow: idleTimeout))
-                idle -= 1
-                if !signalled && jobs.isEmpty {
-                    condition.unlock()
-                    return
-                }
+            if let job = next {
+                job()
+                next = state.withLock { $0.take(or: me) }
+                continue
             }
-            let job = jobs.removeFirst()
-            condition.unlock()
-            job()
-            condition.lock()
+            if me.wake.wait(timeout: .now() + idleTimeout) == .timedOut {
+                let leaving = state.withLock { state in
+                    guard let index = state.idle.firstIndex(where: { $0 === me }) else { return false }
+                    state.idle.remove(at: index)
+                    state.alive -= 1
+                    return true
+                }
+                if leaving { return }
+                // Handed a job as the wait ended: its signal is on the way.
+                me.wake.wait()
+            }
+            next = state.withLock { _ in
+                defer { me.handed = nil }
+                return me.handed
+            }
         }
     }
 }
-

@@ -49,4 +49,17 @@ struct JobThreadsTests {
         // A thread per job would be 20; a preempted thread may make the next job start another.
         #expect(seen.count < 10, "\(seen.count) threads for 20 jobs in a row")
     }
+
+    @Test func idleThreadsEndAndLaterJobsStillRun() async throws {
+        let threads = JobThreads(stackSize: 1 << 20, idleTimeout: 0.05)
+        for _ in 0..<2 {
+            let ran: Bool = await withCheckedContinuation { continuation in
+                threads.submit { continuation.resume(returning: true) }
+            }
+            #expect(ran)
+            let deadline = Date(timeIntervalSinceNow: 10)
+            while threads.threadCount > 0 && Date() < deadline { try await Task.sleep(for: .milliseconds(10)) }
+            #expect(threads.threadCount == 0)
+        }
+    }
 }
