@@ -143,85 +143,110 @@ public struct MinionDaemon: Sendable {
     /// closed it, else why this side did (`MasterWatch`).
     func session(pair: StaticKeyPair, context: ExecutionContext, master: MasterList.Address,
                  primary: MasterList.Address) async throws -> MasterWatch.Reason? {
-        let (host, port) = (master.host, master.port)
-        let channel = try await WireBootstrap.connect(host: host, port: port)
-        return try await channel.executeThenClose { inbound, _ in
-            var iterator = inbound.makeAsyncIterator()
-            let state = HandshakeState(role: .initiator, localStatic: pair.privateKey, prologue: brineWirePrologue, pin: pin())
-            // `acks`: this minion understands return acknowledgements (older ones drop unknown messages).
-            let hello = MessagePack.encode(["id": .string(id), "acks": true])
-            let (session, early) = try await WireSession.handshake(state, payload: hello, channel: channel.channel,
-                                                                 deadlines: sendDeadlines, inbound: &iterator)
-            if !FileManager.default.fileExists(atPath: pinnedMasterKey) {
-                // First contact: pin the master's key from now on.
-                try KeyFiles.writePublicKey(session.remoteStaticPublicKey, to: pinnedMasterKey)
+        let state = HandshakeState(role: .initiator, localStatic: pair.privateKey, prologue: brineWirePrologue, pin: pin())
+        // `acks`: this minion understands return acknowledgements (older ones drop unknown messages).
+        let hello = MessagePack.encode(["id": .string(id), "acks": true])
+        let deadlines = sendDeadlines
+        let (channel, connection) = try await WireBootstrap.connect(host: master.host, port: master.port) { channel in
+            channel.eventLoop.makeCompletedFuture {
+                let handler = MasterConnection(handshake: state, hello: hello, deadlines: deadlines, eventLoop: channel.eventLoop)
+                try channel.pipeline.syncOperations.addHandler(handler)
+                return (channel, Connected(handler, channel: channel))
             }
-            var queue = early
-            // Messages of a type this minion does not know (a newer master's) are skipped.
-            func nextMessage() async throws -> MasterMessage? {
-                while true {
-                    while queue.isEmpty {
-                        guard let buffer = try await iterator.next() else { return nil }
-                        queue += try session.receive(buffer)
-                    }
-                    if let message = try MasterMessage.decodeKnown(queue.removeFirst()) { return message }
+        }
+        defer { channel.close(promise: nil) }
+        return try await withTaskCancellationHandler {
+            try await serve(channel: channel, connection: connection, context: context, master: master, primary: primary)
+        } onCancel: {
+            channel.close(promise: nil)
+        }
+    }
+
+    /// The connection's handler and the promises it keeps, for the task that made it.
+    struct Connected: Sendable {
+        let handler: NIOLoopBound<MasterConnection>
+        let admission: EventLoopFuture<MasterConnection.Admission>
+        let finished: EventLoopFuture<Void>
+
+        init(_ handler: MasterConnection, channel: any Channel) {
+            self.handler = NIOLoopBound(handler, eventLoop: channel.eventLoop)
+            admission = handler.admission.futureResult
+            finished = handler.finished.futureResult
+        }
+    }
+
+    /// Once connected: the admission, the hello, then the master's messages
+    /// handled on the connection's event loop until it ends.
+    private func serve(channel: any Channel, connection: Connected, context: ExecutionContext,
+                       master: MasterList.Address, primary: MasterList.Address) async throws -> MasterWatch.Reason? {
+        let session: WireSession
+        switch try await connection.admission.get() {
+        case .accepted(let accepted): session = accepted
+        case .refused(let word): throw Pending(status: word)
+        }
+        if !FileManager.default.fileExists(atPath: pinnedMasterKey) {
+            // First contact: pin the master's key from now on.
+            try KeyFiles.writePublicKey(session.remoteStaticPublicKey, to: pinnedMasterKey)
+        }
+        Self.logger.info("\(logPrefix)authenticated with the master at \(master.host):\(master.port)")
+        try await session.send(MinionMessage.hello(id: id, grains: (try? context.grains()) ?? .emptyMap).encoded())
+        // Returns the last connection could not deliver (or whose
+        // acknowledgement it did not see) go first: the master drops duplicates.
+        outbox.attach(session)
+        defer { outbox.detach(session) }
+        // Jobs reach the master through whichever connection is up when they ask,
+        // not the one they came on (a queued job may start after a reconnect).
+        let requests = FileRequests(session: session)
+        link.attach(requests)
+        defer {
+            link.detach(requests)
+            requests.failAll()
+        }
+        let watch = MasterWatch(opts, current: master, primary: primary)
+        // Bound to this connection: cancelled when it ends, whichever way.
+        let outcome = MasterWatch.Outcome()
+        let watching = Task { await watch.watch(channel, outcome: outcome) }
+        defer { watching.cancel() }
+        let handle = handler(requests: requests, jobContext: remoteContext(context))
+        let bound = connection.handler
+        channel.eventLoop.execute { bound.value.serve(handle) }
+        do {
+            try await connection.finished.get()
+        } catch {
+            // Closed by the watch: its reason, not the read's error.
+            if let reason = outcome.reason.withLock({ $0 }) { return reason }
+            throw error
+        }
+        return outcome.reason.withLock { $0 }
+    }
+
+    /// What the connection does with each message from the master, on its
+    /// event loop: a job goes to a job thread, in line before the next
+    /// message is read (jobs start in the order they came).
+    private func handler(requests: FileRequests, jobContext: ExecutionContext) -> MasterConnection.Handle {
+        let (id, outbox, pool, recentJobs, logPrefix) = (self.id, self.outbox, self.pool, self.recentJobs, self.logPrefix)
+        return { message in
+            switch message {
+            case .reply(let rid, let data):
+                requests.resolve(rid, data)
+            case .returnAck(let jid):
+                outbox.acknowledge(jid)
+            case .job(let job):
+                guard recentJobs.isNew(job.jid) else {
+                    Self.logger.debug("\(logPrefix)jid \(job.jid) already received: ignored")
+                    return
                 }
-            }
-            guard case .admission(let admission)? = try await nextMessage() else { throw WireClosed() }
-            guard admission == .accepted else { throw Pending(status: admission) }
-            Self.logger.info("\(logPrefix)authenticated with the master at \(host):\(port)")
-            try await session.send(MinionMessage.hello(id: id, grains: (try? context.grains()) ?? .emptyMap).encoded())
-            // Returns the last connection could not deliver (or whose
-            // acknowledgement it did not see) go first: the master drops duplicates.
-            outbox.attach(session)
-            defer { outbox.detach(session) }
-            // Jobs reach the master through whichever connection is up when they ask,
-            // not the one they came on (a queued job may start after a reconnect).
-            let requests = FileRequests(session: session)
-            link.attach(requests)
-            defer {
-                link.detach(requests)
-                requests.failAll()
-            }
-            let jobContext = remoteContext(context)
-            let watch = MasterWatch(opts, current: master, primary: primary)
-            // Bound to this connection: cancelled when it ends, whichever way.
-            let outcome = MasterWatch.Outcome()
-            let watching = Task { await watch.watch(channel.channel, outcome: outcome) }
-            defer { watching.cancel() }
-            do {
-                while let message = try await nextMessage() {
-                    switch message {
-                    case .reply(let rid, let data):
-                        requests.resolve(rid, data)
-                    case .returnAck(let jid):
-                        outbox.acknowledge(jid)
-                    case .job(let job):
-                        guard recentJobs.isNew(job.jid) else {
-                            Self.logger.debug("jid \(job.jid) already received: ignored")
-                            continue
-                        }
-                        let id = self.id
-                        var perJob = jobContext
-                        if let client = perJob.fileClient as? RemoteFileClient { perJob.pillarSource = Lazy { client.cachedPillar() } }
-                        let outbox = self.outbox
-                        // In line before the next message is read: jobs start in the order they came.
-                        pool.run(jid: job.jid, logger: Self.logger) { [perJob] in
-                            let (value, retcode) = MinionDaemon.execute(job.fun, job.arguments, perJob)
-                            // Kept until the master acknowledges it, and sent on whichever connection
-                            // is up by then: a job outlives the connection it came on.
-                            outbox.keep(jid: job.jid, MinionMessage.jobReturn(JobReturn(jid: job.jid, id: id, value: value, retcode: retcode)).encoded())
-                        }
-                    default:
-                        continue
-                    }
+                var perJob = jobContext
+                if let client = perJob.fileClient as? RemoteFileClient { perJob.pillarSource = Lazy { client.cachedPillar() } }
+                pool.run(jid: job.jid, logger: Self.logger) { [perJob] in
+                    let (value, retcode) = MinionDaemon.execute(job.fun, job.arguments, perJob)
+                    // Kept until the master acknowledges it, and sent on whichever connection
+                    // is up by then: a job outlives the connection it came on.
+                    outbox.keep(jid: job.jid, MinionMessage.jobReturn(JobReturn(jid: job.jid, id: id, value: value, retcode: retcode)).encoded())
                 }
-            } catch {
-                // Closed by the watch: its reason, not the read's error.
-                if let reason = outcome.reason.withLock({ $0 }) { return reason }
-                throw error
+            case .admission:
+                return
             }
-            return outcome.reason.withLock { $0 }
         }
     }
 

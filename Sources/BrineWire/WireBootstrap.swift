@@ -3,8 +3,9 @@ import NIOPosix
 
 /// Every socket of Brine's own protocol, opened in one place: the master's
 /// minion port and client socket, a minion's connection, a client's.
-/// Each connection is a byte stream as an `NIOAsyncChannel` (the master's
-/// minion connections: a channel handler of the caller's), on the
+/// Each connection is a byte stream as an `NIOAsyncChannel` (a minion's
+/// connection to its master, and the master's to each minion: a channel
+/// handler of the caller's), on the
 /// process's one event loop group; framing and sealing sit above
 /// (`FrameDecoder`, `WireSession`).
 public enum WireBootstrap {
@@ -38,9 +39,18 @@ public enum WireBootstrap {
             .bind(unixDomainSocketPath: path, cleanupExistingSocketFile: true, childChannelInitializer: wrap)
     }
 
-    /// A minion's connection to its master.
+    /// A connection to a master's minion port as a byte stream (tests' minions).
     public static func connect(host: String, port: Int) async throws -> Connection {
         try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: host, port: port, channelInitializer: wrap)
+    }
+
+    /// A minion's connection to its master, handled by what `initialize`
+    /// adds to its pipeline (no task reading it: see the minion's
+    /// `MasterConnection`); returns what `initialize` made.
+    public static func connect<Output: Sendable>(
+        host: String, port: Int, initialize: @escaping @Sendable (any Channel) -> EventLoopFuture<Output>
+    ) async throws -> Output {
+        try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton).connect(host: host, port: port, channelInitializer: initialize)
     }
 
     /// Whether something accepts connections at `host:port` within
