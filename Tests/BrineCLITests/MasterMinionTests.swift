@@ -69,7 +69,7 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
               base:
                 - \(root)/pillar
             """.write(toFile: root + "/etc/salt/master", atomically: true, encoding: .utf8)
-        for (id, dir) in [("jessie1", "m1"), ("53bf7d8db530", "m2"), ("jessie1", "impostor")] {
+        for (id, dir) in [("jessie1", "m1"), ("53bf7d8db530", "m2"), ("jessie1", "impostor"), ("stranger", "stranger")] {
             try FileManager.default.createDirectory(atPath: root + "/" + dir, withIntermediateDirectories: true)
             try "id: \(id)\nmaster: 127.0.0.1\nmaster_port: \(port)\nroot_dir: \(root)/\(dir)\npki_dir: pki\ncachedir: cache\nacceptance_wait_time: 0.3\n"
                 .write(toFile: root + "/\(dir)/minion", atomically: true, encoding: .utf8)
@@ -184,6 +184,16 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
         #expect(!impostor.output.contains("authenticated"))
         #expect(try brine(["jessie1", "test.ping"], as: "salt", environment: env).stdout == "jessie1:\n    True\n")
         impostor.stop()
+
+        // A minion that pinned another master's key stops at the handshake: its key never reaches this master.
+        try FileManager.default.createDirectory(atPath: root + "/stranger/pki", withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: root + "/m1/pki/minion.pub", toPath: root + "/stranger/pki/minion_master.pub")
+        let stranger = try Daemon(["minion", "-c", root + "/stranger"], log: root + "/stranger.log")
+        defer { stranger.stop() }
+        #expect(eventually { stranger.output.contains("does not match the pinned key") }, "\(stranger.output)")
+        #expect(!stranger.output.contains("authenticated"))
+        #expect(try !brine([], as: "salt-key", environment: env).stdout.contains("stranger"))
+        stranger.stop()
 
         // A stopped minion is named at the end, and the exit code says so.
         other.stop()
