@@ -16,11 +16,12 @@ final class MasterConnection: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias OutboundOut = ByteBuffer
 
-    /// The master's word on this minion's key, once the handshake is done.
-    enum Admission: Sendable {
-        case accepted(WireSession)
-        /// Not (yet) accepted: the master closes the connection.
-        case refused(KeyAdmission)
+    /// The master's word on this minion's key, once the handshake is done,
+    /// and the session (whatever the word: its peer's key is pinned on first contact).
+    struct Admission: Sendable {
+        /// Not `accepted`: the master closes the connection.
+        let word: KeyAdmission
+        let session: WireSession
     }
 
     /// What the serving minion does with each message (on the event loop: it must not block).
@@ -35,6 +36,7 @@ final class MasterConnection: ChannelInboundHandler {
         /// Not admitted: the master closes the connection, nothing more is read.
         case refused
         case serving(WireSession, Handle)
+        /// Ended; when it was admitted, the messages read before the end still wait for `serve`.
         case closed
     }
 
@@ -57,13 +59,31 @@ final class MasterConnection: ChannelInboundHandler {
         finished = eventLoop.makePromise()
     }
 
-    /// From now on each message goes to `handle`, those read meanwhile first.
+    /// From now on each message goes to `handle`, those read meanwhile
+    /// first — also when the connection ended since: as jobs outlive their
+    /// connection, those read before its end are run (their returns wait
+    /// for the next one).
     func serve(_ handle: @escaping Handle) {
-        guard case .admitted(let session) = phase else { return }
-        phase = .serving(session, handle)
-        while case .serving = phase, let bytes = waiting.popFirst() {
-            do { try deliver(bytes, to: handle) } catch { fail(error) }
+        switch phase {
+        case .admitted(let session):
+            phase = .serving(session, handle)
+            while case .serving = phase, let bytes = waiting.popFirst() {
+                do { try deliver(bytes, to: handle) } catch { fail(error) }
+            }
+        case .closed:
+            let left = waiting
+            waiting.removeAll()
+            for bytes in left {
+                do { try deliver(bytes, to: handle) } catch { return }
+            }
+        default:
+            return
         }
+    }
+
+    /// The handler could not join its channel: whoever waits learns it.
+    func abandon(_ error: any Error) {
+        end(error)
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
@@ -143,12 +163,11 @@ final class MasterConnection: ChannelInboundHandler {
             guard case .admission(let word) = message else { throw WireClosed() }
             if word == .accepted {
                 phase = .admitted(session)
-                answer(.success(.accepted(session)))
             } else {
                 phase = .refused
                 waiting.removeAll()
-                answer(.success(.refused(word)))
             }
+            answer(.success(Admission(word: word, session: session)))
             return
         }
     }
@@ -165,8 +184,8 @@ final class MasterConnection: ChannelInboundHandler {
     /// The connection is over: whoever waits learns it, once.
     private func end(_ error: (any Error)?) {
         if case .closed = phase { return }
+        if case .admitted = phase {} else { waiting.removeAll() }
         phase = .closed
-        waiting.removeAll()
         answer(.failure(error ?? WireClosed()))
         if let error { finished.fail(error) } else { finished.succeed(()) }
     }

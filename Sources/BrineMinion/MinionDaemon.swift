@@ -150,7 +150,12 @@ public struct MinionDaemon: Sendable {
         let (channel, connection) = try await WireBootstrap.connect(host: master.host, port: master.port) { channel in
             channel.eventLoop.makeCompletedFuture {
                 let handler = MasterConnection(handshake: state, hello: hello, deadlines: deadlines, eventLoop: channel.eventLoop)
-                try channel.pipeline.syncOperations.addHandler(handler)
+                do {
+                    try channel.pipeline.syncOperations.addHandler(handler)
+                } catch {
+                    handler.abandon(error)
+                    throw error
+                }
                 return (channel, Connected(handler, channel: channel))
             }
         }
@@ -179,15 +184,13 @@ public struct MinionDaemon: Sendable {
     /// handled on the connection's event loop until it ends.
     private func serve(channel: any Channel, connection: Connected, context: ExecutionContext,
                        master: MasterList.Address, primary: MasterList.Address) async throws -> MasterWatch.Reason? {
-        let session: WireSession
-        switch try await connection.admission.get() {
-        case .accepted(let accepted): session = accepted
-        case .refused(let word): throw Pending(status: word)
-        }
+        let admission = try await connection.admission.get()
+        let session = admission.session
         if !FileManager.default.fileExists(atPath: pinnedMasterKey) {
-            // First contact: pin the master's key from now on.
+            // First contact, whatever the master's word on our key: its key is pinned from now on.
             try KeyFiles.writePublicKey(session.remoteStaticPublicKey, to: pinnedMasterKey)
         }
+        guard admission.word == .accepted else { throw Pending(status: admission.word) }
         Self.logger.info("\(logPrefix)authenticated with the master at \(master.host):\(master.port)")
         try await session.send(MinionMessage.hello(id: id, grains: (try? context.grains()) ?? .emptyMap).encoded())
         // Returns the last connection could not deliver (or whose

@@ -114,6 +114,8 @@ func eventually(_ seconds: Double = 20, _ check: () throws -> Bool) rethrows -> 
         #expect(try eventually { try brine([], as: "salt-key", environment: env).stdout.contains("Unaccepted Keys:\n53bf7d8db530\njessie1\n") },
                 "\(master.output)")
         #expect(try brine([], as: "salt-key", environment: env).stdout == "Accepted Keys:\nDenied Keys:\nUnaccepted Keys:\n53bf7d8db530\njessie1\nRejected Keys:\n")
+        // A minion pins its master's key on first contact, before its own key is accepted.
+        #expect(eventually { FileManager.default.fileExists(atPath: root + "/m1/pki/minion_master.pub") })
         // Before acceptance nothing is sent.
         let early = try brine(["*", "test.ping"], as: "salt", environment: env)
         #expect(early.stdout == "No minions matched the target. No command was sent, no jid was assigned.\n")
