@@ -82,7 +82,7 @@ struct ClusterTests {
     /// The master's HTTP port (its monitor API).
     func api(_ name: String) -> String { "http://127.0.0.1:\(httpPorts[names.firstIndex(of: name) ?? 0])" }
 
-    func configure(_ database: ClusterPostgres) throws {
+    func configure(_ database: ClusterPostgres, extra: String = "") throws {
         for name in names {
             try FileManager.default.createDirectory(atPath: root + "/" + name, withIntermediateDirectories: true)
             try """
@@ -97,7 +97,7 @@ struct ClusterTests {
                 monitor:
                   enabled: true
                   port: \(httpPorts[names.firstIndex(of: name) ?? 0])
-
+                \(extra)
                 """.write(toFile: root + "/\(name)/master", atomically: true, encoding: .utf8)
         }
     }
@@ -240,5 +240,53 @@ struct ClusterTests {
         func lastTested() throws -> Value? { try HTTPClient.request("GET", api(survivor) + "/api/checks/\(checkID)").json()["lastTested"] }
         let before = try lastTested()
         #expect(try eventually(10) { try lastTested() != before }, "\(logs())")
+    }
+
+    /// A fleet (a `--swarm` of 300 minions, each with the three masters in
+    /// its own random order) spread over the cluster: a job from A is
+    /// answered by every member, and still is after B is killed (its members
+    /// move to A or C).
+    @Test func aSwarmOverThreeMastersAnswersWholeThroughALostMaster() throws {
+        let database = ClusterPostgres()
+        defer {
+            database.remove()
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        try database.start()
+        database.createDatabase()
+        try configure(database, extra: "auto_accept: True\n")
+        var masters: [String: Daemon] = [:]
+        defer { for daemon in masters.values { daemon.stop() } }
+        masters["a"] = try Daemon(["master", "-c", root + "/a"], log: root + "/a.log")
+        #expect(eventually(20) { FileManager.default.fileExists(atPath: root + "/cluster/cluster.pub") }, "\(masters["a"]?.output ?? "")")
+        masters["b"] = try Daemon(["master", "-c", root + "/b"], log: root + "/b.log")
+        masters["c"] = try Daemon(["master", "-c", root + "/c"], log: root + "/c.log")
+        func logs() -> String { names.map { "--- \($0)\n" + String(masters[$0]?.output.suffix(3000) ?? "") }.joined(separator: "\n") }
+
+        let size = 300
+        try minionConfig("s", masters: names)
+        let config = try String(contentsOfFile: root + "/s/minion", encoding: .utf8)
+        try (config + "random_master: True\n").write(toFile: root + "/s/minion", atomically: true, encoding: .utf8)
+        let swarm = try Daemon(["minion", "-c", root + "/s", "--swarm", "\(size)"], log: root + "/s.log")
+        defer { swarm.stop() }
+        func answered() throws -> Int {
+            try on("a", ["*", "test.ping", "--out", "txt", "-t", "10"]).stdout.split(separator: "\n").filter { $0.hasSuffix(": True") }.count
+        }
+        #expect(try eventually(90) { try answered() == size }, "\(logs())")
+        // Each master holds some of the fleet (the members' random orders spread it).
+        for name in names {
+            #expect(masters[name]?.output.contains("minion s-") == true, "\(name) holds no member\n\(logs())")
+        }
+
+        if let b = masters["b"] {
+            kill(b.process.processIdentifier, SIGKILL)
+            b.process.waitUntilExit()
+        }
+        masters["b"] = nil
+        var last = 0
+        #expect(try eventually(90) {
+            last = try answered()
+            return last == size
+        }, "\(last) of \(size) answered after B was killed\n\(logs())")
     }
 }
