@@ -75,7 +75,10 @@ struct Publisher: Sendable {
         } catch {
             throw Refusal(.invalid, "\(error)")
         }
-        var data = await registry.data(ids)
+        let unrestricted = permission.isUnrestricted
+        // A glob or list target for an unrestricted caller needs no grains or pillar (a fleet's '*': 10,000 copied for nothing).
+        let needsData = target.usesMinionData || !unrestricted
+        var data = needsData ? await registry.data(ids) : Array(repeating: (grains: Value.emptyMap, pillar: Value.emptyMap), count: ids.count)
         if let cluster, target.usesMinionData {
             // Minions connected to other masters: their grains and pillar as last recorded.
             let elsewhere = ids.indices.filter { data[$0].grains == .emptyMap }
@@ -86,7 +89,6 @@ struct Publisher: Sendable {
                 throw Refusal(.invalid, "\(error)")
             }
         }
-        let unrestricted = permission.isUnrestricted
         let nodegroups = opts.nodegroups
         // Each rule target parsed once, not once per minion (nil: a rule that does not parse matches nothing).
         var ruleTargets: [String: Target?] = [:]

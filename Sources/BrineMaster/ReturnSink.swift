@@ -67,9 +67,15 @@ struct ReturnSink: Sendable {
             let stored: Stored?
             if let cluster { stored = await storeInCluster(batch, cluster) } else { stored = await storeInJobCache(batch) }
             guard let stored else { return }
+            // A fleet's returns for one job share one acknowledgement: encoded once per job and batch.
+            var acks: [String: [UInt8]] = [:]
             for entry in batch where !stored.refused.contains(ReturnKey(jid: entry.jobReturn.jid, minion: entry.jobReturn.id)) {
+                guard let session = entry.session else { continue }
+                let jid = entry.jobReturn.jid
+                let ack = acks[jid] ?? MasterMessage.returnAck(jid: jid).encoded()
+                acks[jid] = ack
                 // Not awaited: a slow minion's socket must not hold up the others' acks.
-                _ = try? entry.session?.enqueue(MasterMessage.returnAck(jid: entry.jobReturn.jid).encoded())
+                _ = try? session.enqueue(ack)
             }
             await registry.deliver(stored.fresh)
         }
