@@ -2,9 +2,11 @@ import NIOCore
 
 /// The Noise XX handshake over a byte stream, one step at a time: bytes
 /// read go in, bytes to write come out, until the session. Whoever owns the
-/// socket drives it: `WireSession.handshake` from a task, the master's
-/// minion connections from their channel handler (a task per connection
-/// would keep its deepest frames for as long as the connection lives).
+/// socket drives it: both ends of a minion's connection from their channel
+/// handlers (the master's `MinionConnection`, the minion's
+/// `MasterConnection`: a task per connection would keep its deepest frames
+/// for as long as the connection lives, and be woken for every message),
+/// `WireSession.handshake` from a task (tests' peers).
 public struct WireHandshaker: Sendable {
     private var state: HandshakeState
     private let payload: [UInt8]
