@@ -157,6 +157,19 @@ public final class ClusterDatabase: Sendable {
         CREATE TABLE IF NOT EXISTS brine_check_events (
             check_id TEXT NOT NULL REFERENCES brine_checks ON DELETE CASCADE, timestamp DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL)
         """,
+        // Old pings are pruned (the monitor's `ping_history`): by time, and the polls stay counted on
+        // their check (a database written before counts the pings it has, once).
+        "CREATE INDEX IF NOT EXISTS brine_pings_timestamp ON brine_pings (timestamp)",
+        """
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM information_schema.columns
+                           WHERE table_schema = current_schema() AND table_name = 'brine_checks' AND column_name = 'pings_up') THEN
+                ALTER TABLE brine_checks ADD COLUMN pings_up BIGINT NOT NULL DEFAULT 0, ADD COLUMN pings_down BIGINT NOT NULL DEFAULT 0;
+                UPDATE brine_checks c SET pings_up = (SELECT count(*) FROM brine_pings p WHERE p.check_id = c.id AND p.is_up),
+                                          pings_down = (SELECT count(*) FROM brine_pings p WHERE p.check_id = c.id AND NOT p.is_up);
+            END IF;
+        END $$
+        """,
     ]
 
     package func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {

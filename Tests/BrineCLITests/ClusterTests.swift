@@ -234,9 +234,18 @@ struct ClusterTests {
         }
         let survivor = poller == "a" ? "c" : "a"
         let survivorLogLength = masters[survivor]?.output.count ?? 0
+        // A ping from long ago: the poller that takes over drops it (ping_history, three months by default).
+        let ancient = database.sql("INSERT INTO brine_pings (check_id, timestamp, is_up, is_responsive, time_ms) VALUES ('\(checkID)', 1, true, true, 1)")
+        #expect(ancient.code == 0, "\(ancient.output)")
         kill(daemon.process.processIdentifier, SIGKILL)
         daemon.process.waitUntilExit()
         #expect(eventually(20) { logged(survivor, since: survivorLogLength) }, "\(logs())")
+        #expect(eventually(10) { String(masters[survivor]?.output.dropFirst(survivorLogLength) ?? "").contains("monitor: 1 ping(s) older than") },
+                "\(logs())")
+        let metrics = try HTTPClient.request("GET", api(survivor) + "/metrics").body
+        #expect(metrics.contains("brine_check_pings_total{check=\"\(api("c"))/api/checks/count\""), "\(metrics)")
+        // Counted on the check as they were recorded: polls made before the takeover (at least four) still count.
+        #expect(!metrics.contains("result=\"up\"} 0\n"), "\(metrics)")
         func lastTested() throws -> Value? { try HTTPClient.request("GET", api(survivor) + "/api/checks/\(checkID)").json()["lastTested"] }
         let before = try lastTested()
         #expect(try eventually(10) { try lastTested() != before }, "\(logs())")

@@ -76,7 +76,7 @@ public struct ClusterMonitorStore: MonitorStore {
                 try await database.rows("""
                     UPDATE brine_checks SET error_count = \(after.errorCount), is_up = \(after.isUp), last_changed = \(after.lastChanged),
                         first_tested = \(after.firstTested), last_tested = \(after.lastTested), uptime_ms = \(after.uptimeMS),
-                        downtime_ms = \(after.downtimeMS)
+                        downtime_ms = \(after.downtimeMS), pings_up = pings_up + \(ping.isUp ? 1 : 0), pings_down = pings_down + \(ping.isUp ? 0 : 1)
                     WHERE id = \(check.id)
                     """, on: connection)
             }
@@ -98,13 +98,18 @@ public struct ClusterMonitorStore: MonitorStore {
     public func pingCounts() async throws -> [String: (up: Int, down: Int)] {
         try await reading("counting pings") {
             var counts: [String: (up: Int, down: Int)] = [:]
-            for row in try await database.rows("""
-                SELECT check_id, count(*) FILTER (WHERE is_up), count(*) FILTER (WHERE NOT is_up) FROM brine_pings GROUP BY check_id
-                """) {
+            for row in try await database.rows("SELECT id, pings_up, pings_down FROM brine_checks") {
                 let (id, up, down) = try row.decode((String, Int, Int).self)
                 counts[id] = (up, down)
             }
             return counts
+        }
+    }
+
+    public func prune(before: Double) async throws -> Int {
+        try await reading("pruning pings") {
+            try await database.rows("WITH gone AS (DELETE FROM brine_pings WHERE timestamp < \(before) RETURNING 1) SELECT count(*) FROM gone")
+                .first?.decode(Int.self) ?? 0
         }
     }
 

@@ -39,8 +39,11 @@ public protocol MonitorStore: Sendable {
     func record(_ ping: Ping) async throws
     /// The newest pings first: of one check, or of all.
     func pings(check: String?, limit: Int, offset: Int) async throws -> [Ping]
-    /// Per check id: polls up and down.
+    /// Per check id: polls up and down since it was made (counted on the
+    /// check as they are recorded, so pruning old pings keeps them).
     func pingCounts() async throws -> [String: (up: Int, down: Int)]
+    /// Drops the pings taken before `before` (seconds since 1970); how many went.
+    func prune(before: Double) async throws -> Int
 }
 
 extension MonitorStore {
@@ -151,8 +154,20 @@ public struct LocalMonitorStore: MonitorStore {
                 check_id TEXT NOT NULL, timestamp REAL NOT NULL, is_up INTEGER NOT NULL, is_responsive INTEGER NOT NULL,
                 time_ms REAL NOT NULL, status INTEGER, error TEXT);
             CREATE INDEX IF NOT EXISTS pings_check ON pings (check_id, timestamp);
+            CREATE INDEX IF NOT EXISTS pings_timestamp ON pings (timestamp);
             CREATE TABLE IF NOT EXISTS check_events (check_id TEXT NOT NULL, timestamp REAL NOT NULL, kind TEXT NOT NULL);
             """)
+        // Polls counted on their check (pings are pruned, counters go on): a
+        // cache written before counts the pings it has, once.
+        let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(checks)").compactMap { $0["name"] as String? }
+        if !columns.contains("pings_up") {
+            try db.execute(sql: """
+                ALTER TABLE checks ADD COLUMN pings_up INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE checks ADD COLUMN pings_down INTEGER NOT NULL DEFAULT 0;
+                UPDATE checks SET pings_up = (SELECT count(*) FROM pings WHERE check_id = checks.id AND is_up = 1),
+                                  pings_down = (SELECT count(*) FROM pings WHERE check_id = checks.id AND is_up = 0);
+                """)
+        }
     }
 
     public func allChecks() throws -> [Check] {
@@ -180,7 +195,9 @@ public struct LocalMonitorStore: MonitorStore {
     public func save(_ c: Check) throws {
         try pool.write { db in
             try db.execute(sql: """
-                INSERT INTO checks VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO checks (id, name, type, url, interval_ms, max_time_ms, alert_threshold, error_count, tags, is_paused,
+                                    is_up, last_changed, first_tested, last_tested, uptime_ms, downtime_ms, created)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 ON CONFLICT (id) DO UPDATE SET name = excluded.name, type = excluded.type, url = excluded.url,
                     interval_ms = excluded.interval_ms, max_time_ms = excluded.max_time_ms, alert_threshold = excluded.alert_threshold,
                     tags = excluded.tags, is_paused = excluded.is_paused
@@ -214,9 +231,9 @@ public struct LocalMonitorStore: MonitorStore {
             }
             try db.execute(sql: """
                 UPDATE checks SET error_count = ?, is_up = ?, last_changed = ?, first_tested = ?, last_tested = ?, uptime_ms = ?,
-                downtime_ms = ? WHERE id = ?
+                downtime_ms = ?, pings_up = pings_up + ?, pings_down = pings_down + ? WHERE id = ?
                 """, arguments: [after.errorCount, after.isUp, after.lastChanged, after.firstTested, after.lastTested,
-                                 after.uptimeMS, after.downtimeMS, after.id])
+                                 after.uptimeMS, after.downtimeMS, ping.isUp ? 1 : 0, ping.isUp ? 0 : 1, after.id])
         }
     }
 
@@ -236,10 +253,17 @@ public struct LocalMonitorStore: MonitorStore {
     public func pingCounts() throws -> [String: (up: Int, down: Int)] {
         try pool.read { db in
             var counts: [String: (up: Int, down: Int)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT check_id, SUM(is_up) AS up, SUM(1 - is_up) AS down FROM pings GROUP BY check_id") {
-                counts[row["check_id"]] = (row["up"], row["down"])
+            for row in try Row.fetchAll(db, sql: "SELECT id, pings_up, pings_down FROM checks") {
+                counts[row["id"]] = (row["pings_up"], row["pings_down"])
             }
             return counts
+        }
+    }
+
+    public func prune(before: Double) throws -> Int {
+        try pool.write { db in
+            try db.execute(sql: "DELETE FROM pings WHERE timestamp < ?", arguments: [before])
+            return db.changesCount
         }
     }
 }

@@ -14,14 +14,21 @@ public struct MonitorPoller: Sendable {
     let concurrency: Int
     /// A poll that takes longer is down (timed out).
     let timeout: Double
+    /// Seconds pings are kept (the uptime app's `pingHistory`, three months
+    /// by default); 0 keeps them all. Their check keeps counting them.
+    let pingHistory: Double
+    /// How often old pings are dropped (and once when the poller starts).
+    static let pruneInterval: Double = 3600
     static let logger = Logger.brine("brine.master.monitor")
     /// For https:// checks: the system's trust roots, plus `caFile`'s.
     let tls: NIOSSLContext?
 
-    public init(store: any MonitorStore, concurrency: Int = 16, timeout: Double = 10, caFile: String? = nil) {
+    public init(store: any MonitorStore, concurrency: Int = 16, timeout: Double = 10, caFile: String? = nil,
+                pingHistory: Double = 93 * 86_400) {
         self.store = store
         self.concurrency = max(1, concurrency)
         self.timeout = timeout
+        self.pingHistory = max(0, pingHistory)
         var configuration = TLSConfiguration.makeClientConfiguration()
         if let caFile {
             do {
@@ -35,8 +42,14 @@ public struct MonitorPoller: Sendable {
 
     public func run() async {
         let inFlight = InFlight()
+        var lastPruned = -Double.infinity
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
+                let now = Date().timeIntervalSince1970
+                if pingHistory > 0, now - lastPruned >= Self.pruneInterval {
+                    lastPruned = now
+                    await prune(before: now - pingHistory)
+                }
                 let busy = inFlight.ids.withLock { $0 }
                 let due = ((try? await store.due(now: Date().timeIntervalSince1970)) ?? []).filter { !busy.contains($0.id) }
                 for check in due.prefix(max(0, concurrency - busy.count)) {
@@ -49,6 +62,16 @@ public struct MonitorPoller: Sendable {
                 }
                 try? await Task.sleep(nanoseconds: 100_000_000)
             }
+        }
+    }
+
+    /// Drops the pings older than the history kept; a failure waits for the next turn.
+    func prune(before: Double) async {
+        do {
+            let gone = try await store.prune(before: before)
+            if gone > 0 { Self.logger.info("monitor: \(gone) ping(s) older than \(Check.isoDate(before)) dropped (ping_history)") }
+        } catch {
+            Self.logger.error("monitor: dropping old pings failed: \(error)")
         }
     }
 

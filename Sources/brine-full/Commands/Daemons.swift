@@ -62,7 +62,7 @@ struct Master: AsyncParsableCommand {
                 if http.monitor {
                     group.addTask {
                         await daemon.runMonitor(MonitorPoller(store: monitor, concurrency: http.concurrency, timeout: http.timeout,
-                                                              caFile: http.caFile))
+                                                              caFile: http.caFile, pingHistory: http.pingHistoryDays * 86_400))
                     }
                 }
                 try await group.next()
@@ -112,6 +112,8 @@ struct HTTPSettings {
     var certificate: (String, String)?
     /// `monitor: {ca_file}`: trust these roots for https:// checks, besides the system's.
     var caFile: String?
+    /// `monitor: {ping_history}`: days pings are kept (the uptime app's three months); 0 keeps all.
+    var pingHistoryDays: Double
 
     init?(_ opts: Config) {
         let monitorConfig = opts["monitor"] ?? .emptyMap, rest = opts["rest_api"] ?? .emptyMap
@@ -129,5 +131,6 @@ struct HTTPSettings {
             certificate = (crt, key)
         }
         caFile = monitorConfig["ca_file"]?.stringValue
+        pingHistoryDays = monitorConfig["ping_history"]?.doubleValue ?? 93
     }
 }
