@@ -257,7 +257,9 @@ public struct Target: Sendable {
             case "J": return .word(try data(.pillar, body, regex: true))
             case "E": return .word(.regex(try BoundedRegex(body)))
             case "L": return .word(Self.list(body))
-            case "S": return .word(Self.ipcidr(body))
+            case "S":
+                usesMinionData = true
+                return .word(Self.ipcidr(body))
             case "N": return try nodegroup(body, depth: depth + 1)
             default: throw BrineError(.usage, "unknown compound matcher '\(token.prefix(2))'")
             }

@@ -95,13 +95,10 @@ final class MinionConnection: ChannelInboundHandler {
     private func take(_ buffer: ByteBuffer, context: ChannelHandlerContext) throws {
         switch phase {
         case .handshaking(var handshaker):
-            let out = try handshaker.feed(buffer.readableBytesView)
-            if !out.isEmpty { context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: out)), promise: nil) }
-            guard handshaker.isComplete else {
+            guard let (session, early) = try handshaker.feed(buffer, answeringOn: context, deadlines: listener.sendDeadlines) else {
                 phase = .handshaking(handshaker)
                 return
             }
-            let (session, early) = try handshaker.session(channel: context.channel, deadlines: listener.sendDeadlines)
             handshakeDeadline?.cancel()
             listener.unauthenticated.leave()
             phase = .admitting(session)

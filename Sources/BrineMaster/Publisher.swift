@@ -79,8 +79,8 @@ struct Publisher: Sendable {
         // A glob or list target for an unrestricted caller needs no grains or pillar (a fleet's '*': 10,000 copied for nothing).
         let needsData = target.usesMinionData || !unrestricted
         var data = needsData ? await registry.data(ids) : Array(repeating: (grains: Value.emptyMap, pillar: Value.emptyMap), count: ids.count)
-        if let cluster, target.usesMinionData {
-            // Minions connected to other masters: their grains and pillar as last recorded.
+        if let cluster, needsData {
+            // Minions connected to other masters: their grains and pillar as last recorded (for the target, or the caller's rules).
             let elsewhere = ids.indices.filter { data[$0].grains == .emptyMap }
             do {
                 let stored = try await cluster.database.data(elsewhere.map { ids[$0] })

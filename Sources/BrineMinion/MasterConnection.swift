@@ -130,13 +130,10 @@ final class MasterConnection: ChannelInboundHandler {
     private func take(_ buffer: ByteBuffer, context: ChannelHandlerContext) throws {
         switch phase {
         case .handshaking(var handshaker):
-            let out = try handshaker.feed(buffer.readableBytesView)
-            if !out.isEmpty { context.writeAndFlush(wrapOutboundOut(ByteBuffer(bytes: out)), promise: nil) }
-            guard handshaker.isComplete else {
+            guard let (session, early) = try handshaker.feed(buffer, answeringOn: context, deadlines: deadlines) else {
                 phase = .handshaking(handshaker)
                 return
             }
-            let (session, early) = try handshaker.session(channel: context.channel, deadlines: deadlines)
             phase = .admitting(session)
             waiting.append(contentsOf: early)
             try admitFromWaiting(session)

@@ -39,6 +39,17 @@ public struct WireHandshaker: Sendable {
         return try advance()
     }
 
+    /// Takes bytes read by a channel handler and writes the answer on its
+    /// context; once complete, the session and the messages behind it (as
+    /// `session(channel:deadlines:)`), else nil.
+    public mutating func feed(_ buffer: ByteBuffer, answeringOn context: ChannelHandlerContext,
+                              deadlines: SendDeadlines) throws -> (WireSession, [[UInt8]])? {
+        let out = try feed(buffer.readableBytesView)
+        if !out.isEmpty { context.writeAndFlush(NIOAny(ByteBuffer(bytes: out)), promise: nil) }
+        guard isComplete else { return nil }
+        return try session(channel: context.channel, deadlines: deadlines)
+    }
+
     /// Once complete: the session on `channel` (its sends watched by
     /// `deadlines`), and the messages that arrived right behind the handshake.
     public func session(channel: any Channel, deadlines: SendDeadlines) throws -> (WireSession, [[UInt8]]) {

@@ -51,6 +51,11 @@ import Testing
         #expect(try matches("I@app:tier:front and E@web\\d+"))
         #expect(try Target("I@app:tier:front", type: "compound").usesPillar)
         #expect(try !Target("G@os:Debian", type: "compound").usesPillar)
+        // What needs grains says so (the publisher copies them only then): S@ matches the ipv4 grain.
+        for expression in ["G@os:Debian", "S@10.1.0.0/16", "web* or I@app:tier:front", "not P@os:D.*"] {
+            #expect(try Target(expression, type: "compound").usesMinionData, "\(expression)")
+        }
+        #expect(try !Target("web* or L@a,b or E@x.*", type: "compound").usesMinionData)
     }
 
     @Test func numbersFromRequestsAreBounded() throws {

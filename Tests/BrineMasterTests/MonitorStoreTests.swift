@@ -29,11 +29,13 @@ import Testing
         for (days, up) in [(1.0, false), (100, true), (199, true)] {
             try await store.record(ping(check.id, at: days * Self.day, up: up))
         }
-        #expect(try await store.prune(before: 150 * Self.day) == 2)
+        // At most `limit` a call (the poller calls again while a batch is full).
+        #expect(try await store.prune(before: 150 * Self.day, limit: 1) == 1)
+        #expect(try await store.prune(before: 150 * Self.day, limit: 10) == 1)
         #expect(try await store.pings(check: check.id).map(\.timestamp) == [199 * Self.day])
         let counts = try await store.pingCounts()[check.id]
         #expect(counts?.up == 2 && counts?.down == 1, "\(String(describing: counts))")
-        #expect(try await store.prune(before: 150 * Self.day) == 0)
+        #expect(try await store.prune(before: 150 * Self.day, limit: 10) == 0)
     }
 
     /// A job cache from before the counters: its pings are counted once, when it is opened.
@@ -73,7 +75,8 @@ import Testing
         let poller = MonitorPoller(store: store, pingHistory: Self.day)
         let running = Task { await poller.run() }
         defer { running.cancel() }
-        let deadline = Date(timeIntervalSinceNow: 10)
+        // Generous: other suites running beside this one can keep the task pool busy for a while.
+        let deadline = Date(timeIntervalSinceNow: 60)
         while try await store.pings(check: check.id).count > 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
         #expect(try await store.pings(check: check.id).count == 1)
         #expect(try await store.pingCounts()[check.id]?.up == 2)

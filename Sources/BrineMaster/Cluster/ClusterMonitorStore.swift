@@ -106,10 +106,13 @@ public struct ClusterMonitorStore: MonitorStore {
         }
     }
 
-    public func prune(before: Double) async throws -> Int {
-        try await reading("pruning pings") {
-            try await database.rows("WITH gone AS (DELETE FROM brine_pings WHERE timestamp < \(before) RETURNING 1) SELECT count(*) FROM gone")
-                .first?.decode(Int.self) ?? 0
+    public func prune(before: Double, limit: Int) async throws -> Int {
+        try await reading("dropping old pings") {
+            try await database.rows("""
+                WITH gone AS (DELETE FROM brine_pings WHERE ctid IN (SELECT ctid FROM brine_pings WHERE timestamp < \(before) LIMIT \(limit))
+                              RETURNING 1)
+                SELECT count(*) FROM gone
+                """).first?.decode(Int.self) ?? 0
         }
     }
 

@@ -42,8 +42,9 @@ public protocol MonitorStore: Sendable {
     /// Per check id: polls up and down since it was made (counted on the
     /// check as they are recorded, so pruning old pings keeps them).
     func pingCounts() async throws -> [String: (up: Int, down: Int)]
-    /// Drops the pings taken before `before` (seconds since 1970); how many went.
-    func prune(before: Double) async throws -> Int
+    /// Drops at most `limit` of the pings taken before `before` (seconds
+    /// since 1970), in one transaction; how many went.
+    func prune(before: Double, limit: Int) async throws -> Int
 }
 
 extension MonitorStore {
@@ -154,7 +155,6 @@ public struct LocalMonitorStore: MonitorStore {
                 check_id TEXT NOT NULL, timestamp REAL NOT NULL, is_up INTEGER NOT NULL, is_responsive INTEGER NOT NULL,
                 time_ms REAL NOT NULL, status INTEGER, error TEXT);
             CREATE INDEX IF NOT EXISTS pings_check ON pings (check_id, timestamp);
-            CREATE INDEX IF NOT EXISTS pings_timestamp ON pings (timestamp);
             CREATE TABLE IF NOT EXISTS check_events (check_id TEXT NOT NULL, timestamp REAL NOT NULL, kind TEXT NOT NULL);
             """)
         // Polls counted on their check (pings are pruned, counters go on): a
@@ -260,9 +260,11 @@ public struct LocalMonitorStore: MonitorStore {
         }
     }
 
-    public func prune(before: Double) throws -> Int {
+    public func prune(before: Double, limit: Int) throws -> Int {
         try pool.write { db in
-            try db.execute(sql: "DELETE FROM pings WHERE timestamp < ?", arguments: [before])
+            // No index on the time alone (a long first migration): the oldest rows come first in the table anyway.
+            try db.execute(sql: "DELETE FROM pings WHERE rowid IN (SELECT rowid FROM pings WHERE timestamp < ? LIMIT ?)",
+                           arguments: [before, limit])
             return db.changesCount
         }
     }

@@ -19,6 +19,9 @@ public struct MonitorPoller: Sendable {
     let pingHistory: Double
     /// How often old pings are dropped (and once when the poller starts).
     static let pruneInterval: Double = 3600
+    /// Pings dropped per transaction: a first prune of years of pings must
+    /// not hold the job cache's writer (returns wait for it) for long.
+    static let pruneBatch = 10_000
     static let logger = Logger.brine("brine.master.monitor")
     /// For https:// checks: the system's trust roots, plus `caFile`'s.
     let tls: NIOSSLContext?
@@ -46,9 +49,14 @@ public struct MonitorPoller: Sendable {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let now = Date().timeIntervalSince1970
-                if pingHistory > 0, now - lastPruned >= Self.pruneInterval {
+                if pingHistory > 0, now - lastPruned >= Self.pruneInterval, !inFlight.pruning.withLock({ $0 }) {
                     lastPruned = now
-                    await prune(before: now - pingHistory)
+                    inFlight.pruning.withLock { $0 = true }
+                    // Beside the polls, which go on meanwhile.
+                    group.addTask {
+                        await prune(before: now - pingHistory)
+                        inFlight.pruning.withLock { $0 = false }
+                    }
                 }
                 let busy = inFlight.ids.withLock { $0 }
                 let due = ((try? await store.due(now: Date().timeIntervalSince1970)) ?? []).filter { !busy.contains($0.id) }
@@ -65,14 +73,21 @@ public struct MonitorPoller: Sendable {
         }
     }
 
-    /// Drops the pings older than the history kept; a failure waits for the next turn.
+    /// Drops the pings older than the history kept, a batch at a time; a
+    /// failure waits for the next turn.
     func prune(before: Double) async {
+        var gone = 0
         do {
-            let gone = try await store.prune(before: before)
-            if gone > 0 { Self.logger.info("monitor: \(gone) ping(s) older than \(Check.isoDate(before)) dropped (ping_history)") }
+            while !Task.isCancelled {
+                let batch = try await store.prune(before: before, limit: Self.pruneBatch)
+                gone += batch
+                if batch < Self.pruneBatch { break }
+                await Task.yield()
+            }
         } catch {
             Self.logger.error("monitor: dropping old pings failed: \(error)")
         }
+        if gone > 0 { Self.logger.info("monitor: \(gone) ping(s) older than \(Check.isoDate(before)) dropped (ping_history)") }
     }
 
     /// One poll: an HTTP GET (up when the status is below 400) or a TCP connect.
@@ -138,6 +153,8 @@ public struct MonitorPoller: Sendable {
 /// Checks being polled now (shared with the polling tasks).
 final class InFlight: Sendable {
     let ids = Mutex<Set<String>>([])
+    /// Old pings are being dropped (one prune at a time).
+    let pruning = Mutex(false)
 }
 
 /// `scheme://host[:port][/path]` split for a request.

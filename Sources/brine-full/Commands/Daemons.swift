@@ -60,6 +60,7 @@ struct Master: AsyncParsableCommand {
                     }
                 }
                 if http.monitor {
+                    if let problem = http.pingHistoryProblem { daemon.logger.error("\(problem)") }
                     group.addTask {
                         await daemon.runMonitor(MonitorPoller(store: monitor, concurrency: http.concurrency, timeout: http.timeout,
                                                               caFile: http.caFile, pingHistory: http.pingHistoryDays * 86_400))
@@ -114,6 +115,8 @@ struct HTTPSettings {
     var caFile: String?
     /// `monitor: {ping_history}`: days pings are kept (the uptime app's three months); 0 keeps all.
     var pingHistoryDays: Double
+    /// A `ping_history` that is not a number of days ≥ 0: said in the log, and every ping is kept.
+    var pingHistoryProblem: String?
 
     init?(_ opts: Config) {
         let monitorConfig = opts["monitor"] ?? .emptyMap, rest = opts["rest_api"] ?? .emptyMap
@@ -131,6 +134,17 @@ struct HTTPSettings {
             certificate = (crt, key)
         }
         caFile = monitorConfig["ca_file"]?.stringValue
-        pingHistoryDays = monitorConfig["ping_history"]?.doubleValue ?? 93
+        switch monitorConfig["ping_history"] {
+        case nil:
+            pingHistoryDays = 93
+        case let value?:
+            if let days = value.doubleValue ?? value.stringValue.flatMap(Double.init), days >= 0, days.isFinite {
+                pingHistoryDays = days
+            } else {
+                // Nothing is dropped on a word that cannot be read.
+                pingHistoryDays = 0
+                pingHistoryProblem = "monitor: ping_history must be a number of days, 0 or more (got \(value)): every ping is kept"
+            }
+        }
     }
 }
