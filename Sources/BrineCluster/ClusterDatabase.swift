@@ -145,21 +145,7 @@ public final class ClusterDatabase: Sendable {
             max_time_ms BIGINT NOT NULL, alert_threshold BIGINT NOT NULL, error_count BIGINT NOT NULL DEFAULT 0, tags TEXT NOT NULL,
             is_paused BOOLEAN NOT NULL, is_up BOOLEAN, last_changed DOUBLE PRECISION, first_tested DOUBLE PRECISION,
             last_tested DOUBLE PRECISION, uptime_ms DOUBLE PRECISION NOT NULL DEFAULT 0, downtime_ms DOUBLE PRECISION NOT NULL DEFAULT 0,
-            created DOUBLE PRECISION NOT NULL, pings_up BIGINT NOT NULL DEFAULT 0, pings_down BIGINT NOT NULL DEFAULT 0)
-        """,
-        // Polls counted on their check: pings older than the monitor's `ping_history` are dropped,
-        // the counters go on. A database from before counts the pings it has, once. Here, before
-        // anything locks `brine_pings`: a running poller of an older master locks its check, then
-        // writes a ping, and must not meet this transaction the other way round.
-        """
-        DO $$ BEGIN
-            IF NOT EXISTS (SELECT 1 FROM information_schema.columns
-                           WHERE table_schema = current_schema() AND table_name = 'brine_checks' AND column_name = 'pings_up') THEN
-                ALTER TABLE brine_checks ADD COLUMN pings_up BIGINT NOT NULL DEFAULT 0, ADD COLUMN pings_down BIGINT NOT NULL DEFAULT 0;
-                UPDATE brine_checks c SET pings_up = (SELECT count(*) FROM brine_pings p WHERE p.check_id = c.id AND p.is_up),
-                                          pings_down = (SELECT count(*) FROM brine_pings p WHERE p.check_id = c.id AND NOT p.is_up);
-            END IF;
-        END $$
+            created DOUBLE PRECISION NOT NULL)
         """,
         """
         CREATE TABLE IF NOT EXISTS brine_pings (
@@ -170,6 +156,19 @@ public final class ClusterDatabase: Sendable {
         """
         CREATE TABLE IF NOT EXISTS brine_check_events (
             check_id TEXT NOT NULL REFERENCES brine_checks ON DELETE CASCADE, timestamp DOUBLE PRECISION NOT NULL, kind TEXT NOT NULL)
+        """,
+        // Polls counted per check as they are recorded: pings older than the monitor's `ping_history`
+        // are dropped, the counts go on (a database from before counts the pings it has, once).
+        """
+        DO $$ BEGIN
+            IF NOT EXISTS (SELECT 1 FROM information_schema.tables
+                           WHERE table_schema = current_schema() AND table_name = 'brine_check_counts') THEN
+                CREATE TABLE brine_check_counts (
+                    check_id TEXT PRIMARY KEY REFERENCES brine_checks ON DELETE CASCADE, up BIGINT NOT NULL, down BIGINT NOT NULL);
+                INSERT INTO brine_check_counts
+                    SELECT check_id, count(*) FILTER (WHERE is_up), count(*) FILTER (WHERE NOT is_up) FROM brine_pings GROUP BY check_id;
+            END IF;
+        END $$
         """,
     ]
 

@@ -76,8 +76,12 @@ public struct ClusterMonitorStore: MonitorStore {
                 try await database.rows("""
                     UPDATE brine_checks SET error_count = \(after.errorCount), is_up = \(after.isUp), last_changed = \(after.lastChanged),
                         first_tested = \(after.firstTested), last_tested = \(after.lastTested), uptime_ms = \(after.uptimeMS),
-                        downtime_ms = \(after.downtimeMS), pings_up = pings_up + \(ping.isUp ? 1 : 0), pings_down = pings_down + \(ping.isUp ? 0 : 1)
+                        downtime_ms = \(after.downtimeMS)
                     WHERE id = \(check.id)
+                    """, on: connection)
+                try await database.rows("""
+                    INSERT INTO brine_check_counts VALUES (\(check.id), \(ping.isUp ? 1 : 0), \(ping.isUp ? 0 : 1))
+                    ON CONFLICT (check_id) DO UPDATE SET up = brine_check_counts.up + excluded.up, down = brine_check_counts.down + excluded.down
                     """, on: connection)
             }
         }
@@ -98,7 +102,7 @@ public struct ClusterMonitorStore: MonitorStore {
     public func pingCounts() async throws -> [String: (up: Int, down: Int)] {
         try await reading("counting pings") {
             var counts: [String: (up: Int, down: Int)] = [:]
-            for row in try await database.rows("SELECT id, pings_up, pings_down FROM brine_checks") {
+            for row in try await database.rows("SELECT check_id, up, down FROM brine_check_counts") {
                 let (id, up, down) = try row.decode((String, Int, Int).self)
                 counts[id] = (up, down)
             }

@@ -157,15 +157,15 @@ public struct LocalMonitorStore: MonitorStore {
             CREATE INDEX IF NOT EXISTS pings_check ON pings (check_id, timestamp);
             CREATE TABLE IF NOT EXISTS check_events (check_id TEXT NOT NULL, timestamp REAL NOT NULL, kind TEXT NOT NULL);
             """)
-        // Polls counted on their check (pings are pruned, counters go on): a
-        // cache written before counts the pings it has, once.
-        let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(checks)").compactMap { $0["name"] as String? }
-        if !columns.contains("pings_up") {
+        // Polls counted per check as they are recorded (pings are dropped after `ping_history`, the
+        // counts go on). A table of their own, not columns of `checks`: an older master still
+        // running beside a newer `brine stats` keeps inserting its checks. A cache written
+        // before counts the pings it has, once.
+        let counted = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'check_counts')")
+        if counted != true {
             try db.execute(sql: """
-                ALTER TABLE checks ADD COLUMN pings_up INTEGER NOT NULL DEFAULT 0;
-                ALTER TABLE checks ADD COLUMN pings_down INTEGER NOT NULL DEFAULT 0;
-                UPDATE checks SET pings_up = (SELECT count(*) FROM pings WHERE check_id = checks.id AND is_up = 1),
-                                  pings_down = (SELECT count(*) FROM pings WHERE check_id = checks.id AND is_up = 0);
+                CREATE TABLE check_counts (check_id TEXT PRIMARY KEY, up INTEGER NOT NULL, down INTEGER NOT NULL);
+                INSERT INTO check_counts SELECT check_id, SUM(is_up), SUM(1 - is_up) FROM pings GROUP BY check_id;
                 """)
         }
     }
@@ -186,6 +186,7 @@ public struct LocalMonitorStore: MonitorStore {
         try pool.write { db in
             try db.execute(sql: "DELETE FROM pings WHERE check_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM check_events WHERE check_id = ?", arguments: [id])
+            try db.execute(sql: "DELETE FROM check_counts WHERE check_id = ?", arguments: [id])
             try db.execute(sql: "DELETE FROM checks WHERE id = ?", arguments: [id])
             return db.changesCount > 0
         }
@@ -231,9 +232,13 @@ public struct LocalMonitorStore: MonitorStore {
             }
             try db.execute(sql: """
                 UPDATE checks SET error_count = ?, is_up = ?, last_changed = ?, first_tested = ?, last_tested = ?, uptime_ms = ?,
-                downtime_ms = ?, pings_up = pings_up + ?, pings_down = pings_down + ? WHERE id = ?
+                downtime_ms = ? WHERE id = ?
                 """, arguments: [after.errorCount, after.isUp, after.lastChanged, after.firstTested, after.lastTested,
-                                 after.uptimeMS, after.downtimeMS, ping.isUp ? 1 : 0, ping.isUp ? 0 : 1, after.id])
+                                 after.uptimeMS, after.downtimeMS, after.id])
+            try db.execute(sql: """
+                INSERT INTO check_counts VALUES (?, ?, ?)
+                ON CONFLICT (check_id) DO UPDATE SET up = up + excluded.up, down = down + excluded.down
+                """, arguments: [check.id, ping.isUp ? 1 : 0, ping.isUp ? 0 : 1])
         }
     }
 
@@ -253,8 +258,8 @@ public struct LocalMonitorStore: MonitorStore {
     public func pingCounts() throws -> [String: (up: Int, down: Int)] {
         try pool.read { db in
             var counts: [String: (up: Int, down: Int)] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT id, pings_up, pings_down FROM checks") {
-                counts[row["id"]] = (row["pings_up"], row["pings_down"])
+            for row in try Row.fetchAll(db, sql: "SELECT check_id, up, down FROM check_counts") {
+                counts[row["check_id"]] = (row["up"], row["down"])
             }
             return counts
         }
