@@ -19,14 +19,17 @@ public struct ContainerMinion: Sendable {
     let docker: DockerClient
     let runtime: RuntimeBundle
     let master: Config
+    /// Where the master keeps minion keys: its `pki_dir`, or in a cluster
+    /// the database (a key written to files there would leave the container
+    /// waiting for an acceptance no master reads).
+    let keys: any MinionKeys
 
-    public init(docker: DockerClient, runtime: RuntimeBundle, master: Config) {
+    public init(docker: DockerClient, runtime: RuntimeBundle, master: Config, keys: (any MinionKeys)? = nil) {
         self.docker = docker
         self.runtime = runtime
         self.master = master
+        self.keys = keys ?? KeyStore(pkiDir: master.string("pki_dir") ?? "/etc/brine/pki/master")
     }
-
-    var keys: KeyStore { KeyStore(pkiDir: master.string("pki_dir") ?? "/etc/brine/pki/master") }
 
     /// The host directory holding a container minion's config, key and cache.
     func stateDirectory(_ id: String) -> String {
@@ -70,9 +73,9 @@ public struct ContainerMinion: Sendable {
             try FileManager.default.copyItem(atPath: masterKey, toPath: directory + "/state/pki/minion_master.pub")
         }
         if pending {
-            _ = try keys.admit(id: id, key: pair.publicKey)
+            _ = try await keys.admit(id: id, key: pair.publicKey, autoAccept: false, autosign: [], maximumPending: .max)
         } else {
-            try keys.preseed(id: id, key: pair.publicKey)
+            try await keys.preseed(id: id, key: pair.publicKey)
         }
         let config: OrderedDictionary<String, Value> = [
             "id": .string(id), "master": "salt", "master_port": .int(master.int("ret_port") ?? 4506),
@@ -143,7 +146,9 @@ public struct ContainerMinion: Sendable {
     public func remove(_ id: String) async throws {
         try KeyStore.validate(id: id)
         try await docker.removeContainer(id, force: true)
-        for status in KeyStore.Status.allCases { try? keys.delete(id, from: status) }
+        for status in KeyStore.Status.allCases where (try? await keys.contains(id, in: status)) == true {
+            try await keys.delete(id, from: status)
+        }
         try? FileManager.default.removeItem(atPath: stateDirectory(id))
     }
 

@@ -364,4 +364,33 @@ struct ContainerMinionTests {
         let again = try brine(["container", "run", "--name", other, DockerEngine.baseImage], environment: env)
         #expect(again.code == 1 && again.stderr.contains("already exists"), "\(again.stderr)")
     }
+
+    /// With `cluster_database` the master's keys are the database's: a
+    /// container's key goes there (it went to `pki_dir`, which no clustered
+    /// master reads: the container waited for ever), and `rm` takes it out.
+    @Test(.enabled(if: ClusterPostgres.usable)) func aClusteredMastersContainersAreAcceptedThere() throws {
+        _ = try DockerEngine.base.get()
+        let database = ClusterPostgres()
+        defer { database.remove() }
+        try database.start()
+        database.createDatabase()
+        try writeMaster()
+        let config = try String(contentsOfFile: root + "/etc/master", encoding: .utf8)
+        try (config + "cluster_id: test\ncluster_pki_dir: \(root)/cluster\ncluster_database: \(database.url)\nmaster_id: a\n")
+            .write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
+        let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
+        defer { master.stop() }
+        let id = "clustered-\(suffix)"
+        defer { _ = try? brine(["container", "rm", id], environment: env) }
+        #expect(eventually { FileManager.default.fileExists(atPath: root + "/var/run/brine/master/brine-master.sock") }, "\(master.output)")
+
+        let started = try brine(["container", "run", "--name", id, DockerEngine.baseImage], environment: env)
+        #expect(started.code == 0 && started.stdout.contains("connected"), "\(started.stdout)\(started.stderr)\n\(master.output)")
+        #expect(try brine(["key", "-l", "acc"], environment: env).stdout.contains(id))
+        #expect(!FileManager.default.fileExists(atPath: root + "/etc/brine/pki/master/minions/\(id)"))
+        #expect(try eventually { try brine([id, "test.ping"], environment: env).stdout == "\(id):\n    True\n" }, "\(master.output)")
+
+        #expect(try brine(["container", "rm", id], environment: env).code == 0)
+        #expect(!(try brine(["key", "-L"], environment: env).stdout.contains(id)))
+    }
 }

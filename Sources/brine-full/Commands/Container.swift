@@ -1,8 +1,11 @@
 import ArgumentParser
+import BrineCluster
 import BrineContainer
 import BrineCommandLine
 import BrineCore
+import BrineMaster
 import Foundation
+import Logging
 
 /// `brine container`: containers as minions of the running master.
 struct ContainerCommand: AsyncParsableCommand {
@@ -13,13 +16,21 @@ struct ContainerCommand: AsyncParsableCommand {
     )
 }
 
-/// What every `brine container` subcommand needs: the master's config and the engine.
+/// What every `brine container` subcommand needs: the master's config, the
+/// engine and the master's keys (in a cluster, the database's, as `brine key`).
 struct ContainerContext: ParsableArguments {
     @OptionGroup var config: ConfigOptions
 
-    func minions() async throws -> ContainerMinion {
+    func withMinions<T: Sendable>(_ body: (ContainerMinion) async throws -> T) async throws -> T {
         let master = try config.load(.master)
-        return ContainerMinion(docker: try await DockerClient.connect(), runtime: try RuntimeBundle.current(), master: master)
+        let docker = try await DockerClient.connect()
+        let runtime = try RuntimeBundle.current()
+        guard let database = try ClusterNode.database(master, logger: Logger.brine("brine.container")) else {
+            return try await body(ContainerMinion(docker: docker, runtime: runtime, master: master))
+        }
+        return try await database.withRunning { database in
+            try await body(ContainerMinion(docker: docker, runtime: runtime, master: master, keys: ClusterKeys(database: database)))
+        }
     }
 }
 
@@ -41,7 +52,7 @@ struct RunContainer: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let id = name ?? "brine-" + UUID().uuidString.prefix(8).lowercased()
-            let started = try await context.minions().run(image: image, id: id, hostname: hostname, pending: pending)
+            let started = try await context.withMinions { try await $0.run(image: image, id: id, hostname: hostname, pending: pending) }
             let state = pending ? "key pending: brine key -a \(id)" : (started.connected ? "connected" : "started, not yet connected")
             print("\(id) \(started.container.prefix(12)) \(state)")
         }
@@ -61,7 +72,7 @@ struct CommitContainer: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let id = try await context.minions().commit(name, as: image, changes: changes)
+            let id = try await context.withMinions { try await $0.commit(name, as: image, changes: changes) }
             print("\(image) \(id)")
         }
     }
@@ -76,10 +87,11 @@ struct RemoveContainer: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            let minions = try await context.minions()
-            for name in names {
-                try await minions.remove(name)
-                print(name)
+            try await context.withMinions { minions in
+                for name in names {
+                    try await minions.remove(name)
+                    print(name)
+                }
             }
         }
     }
@@ -92,7 +104,7 @@ struct ListContainers: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            for c in try await context.minions().list() {
+            for c in try await context.withMinions({ try await $0.list() }) {
                 print([c["id"], c["container"], c["image"], c["status"]].map { $0?.pythonString ?? "" }.joined(separator: "\t"))
             }
         }
