@@ -21,11 +21,13 @@ struct ContainerCommand: AsyncParsableCommand {
 struct ContainerContext: ParsableArguments {
     @OptionGroup var config: ConfigOptions
 
-    func withMinions<T: Sendable>(_ body: (ContainerMinion) async throws -> T) async throws -> T {
+    /// `keys`: whether the subcommand changes keys (`run`, `rm`); the others
+    /// do not need the cluster's database to be up.
+    func withMinions<T: Sendable>(keys: Bool = false, _ body: (ContainerMinion) async throws -> T) async throws -> T {
         let master = try config.load(.master)
         let docker = try await DockerClient.connect()
         let runtime = try RuntimeBundle.current()
-        guard let database = try ClusterNode.database(master, logger: Logger.brine("brine.container")) else {
+        guard keys, let database = try ClusterNode.database(master, logger: Logger.brine("brine.container")) else {
             return try await body(ContainerMinion(docker: docker, runtime: runtime, master: master))
         }
         return try await database.withRunning { database in
@@ -52,7 +54,7 @@ struct RunContainer: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let id = name ?? "brine-" + UUID().uuidString.prefix(8).lowercased()
-            let started = try await context.withMinions { try await $0.run(image: image, id: id, hostname: hostname, pending: pending) }
+            let started = try await context.withMinions(keys: true) { try await $0.run(image: image, id: id, hostname: hostname, pending: pending) }
             let state = pending ? "key pending: brine key -a \(id)" : (started.connected ? "connected" : "started, not yet connected")
             print("\(id) \(started.container.prefix(12)) \(state)")
         }
@@ -87,7 +89,7 @@ struct RemoveContainer: AsyncParsableCommand {
 
     func run() async throws {
         try await reportingErrors {
-            try await context.withMinions { minions in
+            try await context.withMinions(keys: true) { minions in
                 for name in names {
                     try await minions.remove(name)
                     print(name)
