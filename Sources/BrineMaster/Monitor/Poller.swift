@@ -45,7 +45,9 @@ public struct MonitorPoller: Sendable {
 
     public func run() async {
         let inFlight = InFlight()
-        var lastPruned = -Double.infinity
+        var lastPruned = Date().timeIntervalSince1970
+        // Before the first polls: a store from before may hold years of pings (dropped a batch at a time).
+        if pingHistory > 0 { await prune(before: lastPruned - pingHistory) }
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let now = Date().timeIntervalSince1970
