@@ -137,3 +137,39 @@ public struct SecureStream: Sendable {
         return error
     }
 }
+
+extension SecureStream {
+    /// The sending half of a stream: seals only.
+    public struct Sealer: Sendable {
+        private var stream: SecureStream
+
+        fileprivate init(_ stream: SecureStream) { self.stream = stream }
+
+        /// See `SecureStream.seal`.
+        public mutating func seal(_ message: [UInt8]) throws(SecureStreamError) -> [UInt8] { try stream.seal(message) }
+    }
+
+    /// The receiving half of a stream: opens only.
+    public struct Opener: Sendable {
+        private var stream: SecureStream
+
+        fileprivate init(_ stream: SecureStream) { self.stream = stream }
+
+        /// See `SecureStream.open`.
+        public mutating func open(_ bytes: some Collection<UInt8>) throws(SecureStreamError) -> [[UInt8]] { try stream.open(bytes) }
+
+        /// See `SecureStream.openFrame`.
+        public mutating func openFrame(_ noiseMessage: [UInt8]) throws(SecureStreamError) -> [UInt8]? { try stream.openFrame(noiseMessage) }
+    }
+
+    /// The two directions apart, so that each can be used under a lock of
+    /// its own: a connection read on its event loop is not held up while a
+    /// job thread seals a multi-MiB return on the same connection. Each
+    /// half keeps a copy of the transport but moves only its own
+    /// direction's nonce (the sealer never opens, the opener never seals),
+    /// so no nonce is ever used twice. A failure poisons its half only; the
+    /// caller closes the connection on either.
+    public consuming func split() -> (sealer: Sealer, opener: Opener) {
+        (Sealer(copy self), Opener(self))
+    }
+}

@@ -10,8 +10,10 @@ import Synchronization
 /// jobs while it answers a minion's file requests; a minion returns several
 /// jobs at once). Noise nonces are implicit, so frames must reach the wire
 /// in the order they were sealed: sealing and handing the bytes to the
-/// channel happen in one step under the session's lock (NIO keeps the
-/// order of writes it is given).
+/// channel happen in one step under the sending lock (NIO keeps the
+/// order of writes it is given). Opening has a lock of its own
+/// (`SecureStream.split`): the event loop reading a connection does not
+/// wait while a thread seals a large message for it.
 ///
 /// A peer that stops reading must not hold anyone up: a send never waits
 /// for room. The bytes not yet taken by the kernel are counted; past
@@ -22,7 +24,7 @@ import Synchronization
 /// every other session goes on.
 public final class WireSession: Sendable {
     struct Sending: ~Copyable {
-        var stream: SecureStream
+        var sealer: SecureStream.Sealer
         /// Bytes handed to the channel and not yet written to the socket.
         var queuedBytes = 0
         /// The deadline of each send not yet written, oldest first (NIO
@@ -31,6 +33,7 @@ public final class WireSession: Sendable {
     }
 
     private let sending: Mutex<Sending>
+    private let receiving: Mutex<SecureStream.Opener>
     private let channel: any Channel
     private let sendDeadlines: SendDeadlines
     public let remoteStaticPublicKey: Curve25519.KeyAgreement.PublicKey
@@ -41,7 +44,9 @@ public final class WireSession: Sendable {
 
     init(stream: SecureStream, channel: any Channel, peerPayload: [UInt8], deadlines: SendDeadlines, maximumQueuedBytes: Int = 32 << 20) {
         self.remoteStaticPublicKey = stream.remoteStaticPublicKey
-        self.sending = Mutex(Sending(stream: stream))
+        let (sealer, opener) = stream.split()
+        self.sending = Mutex(Sending(sealer: sealer))
+        self.receiving = Mutex(opener)
         self.channel = channel
         self.sendDeadlines = deadlines
         self.peerPayload = peerPayload
@@ -64,7 +69,7 @@ public final class WireSession: Sendable {
         // callbacks below take the lock: both happen after it is released.
         let onEventLoop = channel.eventLoop.inEventLoop
         let sealed = try sending.withLock { state -> Result<(EventLoopFuture<Void>, Int), WireSessionError> in
-            let bytes = try state.stream.seal(message)
+            let bytes = try state.sealer.seal(message)
             guard state.queuedBytes + bytes.count <= maximumQueuedBytes else {
                 return .failure(.peerTooSlow(queuedBytes: state.queuedBytes))
             }
@@ -107,11 +112,11 @@ public final class WireSession: Sendable {
 
     /// Opens whatever complete messages these bytes finish.
     public func receive(_ buffer: ByteBuffer) throws -> [[UInt8]] {
-        try sending.withLock { state in try state.stream.open(buffer.readableBytesView) }
+        try receiving.withLock { opener in try opener.open(buffer.readableBytesView) }
     }
 
     func openFrame(_ frame: [UInt8]) throws -> [UInt8]? {
-        try sending.withLock { state in try state.stream.openFrame(frame) }
+        try receiving.withLock { opener in try opener.openFrame(frame) }
     }
 
     /// Runs the XX handshake over a channel's byte streams. The initiator

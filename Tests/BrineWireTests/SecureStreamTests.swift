@@ -29,6 +29,23 @@ struct SecureStreamTests {
         #expect(received == messages)
     }
 
+    @Test("split halves carry each direction on its own, interleaved")
+    func splitHalves() throws {
+        let (client, server) = try pair()
+        var (clientSealer, clientOpener) = client.split()
+        var (serverSealer, serverOpener) = server.split()
+        for round in 0..<5 {
+            let out = try clientSealer.seal([UInt8(round)])
+            let back = try serverSealer.seal([UInt8(round), 1])
+            #expect(try serverOpener.open(out) == [[UInt8(round)]])
+            #expect(try clientOpener.open(back) == [[UInt8(round), 1]])
+        }
+        // A frame replayed to the opener fails: its own nonce moved on.
+        let again = try clientSealer.seal([9])
+        #expect(try serverOpener.open(again) == [[9]])
+        #expect(throws: SecureStreamError.self) { try serverOpener.open(again) }
+    }
+
     @Test("chunk layout: ⌈n/65518⌉ frames, each at most 65535 bytes")
     func layout() throws {
         var (client, _) = try pair()
