@@ -46,6 +46,12 @@ struct ClusterPostgres {
         #expect(started.code == 0, "\(started.output)")
     }
 
+    /// Starts the server and makes the `brine` database: what a test of the cluster needs first.
+    func startWithDatabase() throws {
+        try start()
+        createDatabase()
+    }
+
     func createDatabase() {
         let made = run("""
             runuser -u postgres -- psql -h \(dir) -p \(port) -d postgres -v ON_ERROR_STOP=1 -c "CREATE ROLE brine LOGIN PASSWORD 'cluster pw'" -c "CREATE DATABASE brine OWNER brine"
@@ -144,8 +150,7 @@ struct ClusterTests {
             database.remove()
             try? FileManager.default.removeItem(atPath: root)
         }
-        try database.start()
-        database.createDatabase()
+        try database.startWithDatabase()
         try configure(database)
         let masters = try startMasters()
         defer { for daemon in masters.values { daemon.stop() } }
@@ -277,8 +282,7 @@ struct ClusterTests {
             database.remove()
             try? FileManager.default.removeItem(atPath: root)
         }
-        try database.start()
-        database.createDatabase()
+        try database.startWithDatabase()
         try configure(database, extra: "auto_accept: True\n")
         var masters = try startMasters()
         defer { for daemon in masters.values { daemon.stop() } }

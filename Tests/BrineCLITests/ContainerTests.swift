@@ -372,8 +372,7 @@ struct ContainerMinionTests {
         _ = try DockerEngine.base.get()
         let database = ClusterPostgres()
         defer { database.remove() }
-        try database.start()
-        database.createDatabase()
+        try database.startWithDatabase()
         try writeMaster()
         let config = try String(contentsOfFile: root + "/etc/master", encoding: .utf8)
         try (config + "cluster_id: test\ncluster_pki_dir: \(root)/cluster\ncluster_database: \(database.url)\nmaster_id: a\n")

@@ -1,9 +1,7 @@
 import ArgumentParser
-import BrineCluster
 import BrineContainer
 import BrineCommandLine
 import BrineCore
-import BrineMaster
 import Foundation
 import Logging
 
@@ -27,11 +25,9 @@ struct ContainerContext: ParsableArguments {
         let master = try config.load(.master)
         let docker = try await DockerClient.connect()
         let runtime = try RuntimeBundle.current()
-        guard keys, let database = try ClusterNode.database(master, logger: Logger.brine("brine.container")) else {
-            return try await body(ContainerMinion(docker: docker, runtime: runtime, master: master))
-        }
-        return try await database.withRunning { database in
-            try await body(ContainerMinion(docker: docker, runtime: runtime, master: master, keys: ClusterKeys(database: database)))
+        guard keys else { return try await body(ContainerMinion(docker: docker, runtime: runtime, master: master)) }
+        return try await withMasterKeys(master, logger: Logger.brine("brine.container")) { keys in
+            try await body(ContainerMinion(docker: docker, runtime: runtime, master: master, keys: keys))
         }
     }
 }

@@ -73,11 +73,7 @@ struct Key: AsyncParsableCommand {
             return
         }
         let opts = try config.load(.master)
-        // In a cluster the keys are the database's: a change here is seen by every master.
-        guard let database = try ClusterNode.database(opts, logger: Logger.brine("brine.key")) else {
-            return try await act(KeyStore(pkiDir: opts.string("pki_dir") ?? "/etc/brine/pki/master"), opts)
-        }
-        try await database.withRunning { database in try await act(ClusterKeys(database: database), opts) }
+        try await withMasterKeys(opts, logger: Logger.brine("brine.key")) { try await act($0, opts) }
     }
 
     func act(_ store: any MinionKeys, _ opts: Config) async throws {
@@ -192,4 +188,14 @@ struct Key: AsyncParsableCommand {
             for id in ids { print("\(item(id, status)):  \(await store.fingerprint(id, in: status) ?? "(unreadable key)")") }
         }
     }
+}
+
+/// The master's minion keys for a command run beside it (`brine key`,
+/// `brine container`): `pki_dir`'s files, or in a cluster the database's,
+/// where a change is seen by every master (its pool runs for `body`).
+func withMasterKeys<T: Sendable>(_ opts: Config, logger: Logger, _ body: (any MinionKeys) async throws -> T) async throws -> T {
+    guard let database = try ClusterNode.database(opts, logger: logger) else {
+        return try await body(KeyStore(pkiDir: opts.string("pki_dir") ?? "/etc/brine/pki/master"))
+    }
+    return try await database.withRunning { database in try await body(ClusterKeys(database: database)) }
 }
