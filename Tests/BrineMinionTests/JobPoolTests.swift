@@ -25,8 +25,13 @@ import Testing
             pool.run(jid: "j\(index)", logger: Logger(label: "test")) {
                 tally.enter(index)
                 // The first two wait for each other (both hold a place at once, however
-                // slow the machine); a third could only start past the limit.
+                // slow the machine); a third could only start past the limit. The second
+                // keeps its place until every other job started: the queued ones then go
+                // through the one place that frees, one after another, so the order they
+                // start in is the order they were taken in (with two places freeing
+                // together, a thread that took job 2 could be overtaken before running it).
                 while index < 2, tally.state.withLock({ $0.started.count }) < 2 { usleep(1000) }
+                while index == 1, tally.state.withLock({ $0.started.count }) < 7 { usleep(1000) }
                 tally.leave()
                 done.withLock { $0 += 1 }
             }
@@ -35,7 +40,7 @@ import Testing
         let state = tally.state.withLock { $0 }
         #expect(state.most == 2)
         #expect(state.started.count == 7)
-        // The first two start together; from the third on, each starts when a place frees, oldest first.
+        // The first two start together; from the third on, each starts when the place frees, oldest first.
         #expect(Array(state.started.dropFirst(2)) == Array(2..<7))
         // The last job's thread gives its place back right after the job's body.
         await Self.waitUntil { pool.runningCount == 0 }
