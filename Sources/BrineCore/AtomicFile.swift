@@ -17,12 +17,7 @@ public enum AtomicFile {
         let slash = path.utf8.lastIndex(of: UInt8(ascii: "/"))
         let directory = slash.map { $0 == path.utf8.startIndex ? "/" : String(path[..<$0]) } ?? ""
         let base = slash.map { String(path[path.utf8.index(after: $0)...]) } ?? path
-        var template = Array("\(directory.isEmpty ? "." : directory)/.\(base).brine-XXXXXX".utf8CString)
-        let fd = template.withUnsafeMutableBufferPointer { buffer in buffer.baseAddress.map { mkstemp($0) } ?? -1 }
-        guard fd >= 0 else {
-            throw BrineError(.io, "cannot write \(path): \(systemError(errno))")
-        }
-        let tempPath = String(decoding: template.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        let (fd, tempPath) = try createTemporary(near: "\(directory.isEmpty ? "." : directory)/.\(base).brine-", for: path)
         var ok = false
         defer {
             if !ok { unlink(tempPath) }
@@ -43,10 +38,8 @@ public enum AtomicFile {
         if stat(path, &existing) == 0 {
             fchmod(fd, mode ?? (existing.st_mode & 0o7777))
             if geteuid() == 0 { fchown(fd, existing.st_uid, existing.st_gid) }
-        } else {
-            let mask = umask(0)
-            umask(mask)
-            fchmod(fd, mode ?? (0o666 & ~mask))
+        } else if let mode {
+            fchmod(fd, mode)
         }
         close(fd)
         guard rename(tempPath, path) == 0 else {
@@ -58,6 +51,22 @@ public enum AtomicFile {
             return
         }
         ok = true
+    }
+
+    /// A new file `prefix` + six random characters, made with mode 0666 so
+    /// that the kernel applies the process's umask (as for any new file).
+    /// Not `mkstemp` (0600) followed by reading the umask: `umask` can only be
+    /// read by setting it, and two threads doing that at once can leave the
+    /// process's umask at 0 for good.
+    static func createTemporary(near prefix: String, for path: String) throws(BrineError) -> (fd: Int32, path: String) {
+        let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+        for _ in 0..<100 {
+            let candidate = prefix + String((0..<6).map { _ in letters.randomElement() ?? "x" })
+            let fd = open(candidate, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o666)
+            if fd >= 0 { return (fd, candidate) }
+            guard errno == EEXIST || errno == EINTR else { break }
+        }
+        throw BrineError(.io, "cannot write \(path): \(systemError(errno))")
     }
 
     static func writeInPlace(_ bytes: [UInt8], to path: String) throws(BrineError) {

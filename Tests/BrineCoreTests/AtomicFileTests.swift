@@ -19,6 +19,28 @@ import Testing
         #expect(try FileManager.default.contentsOfDirectory(atPath: root) == ["f"])
     }
 
+    /// A new file gets the process's umask as any new file does, and
+    /// writers on many threads at once never change that umask (reading it
+    /// means setting it: two threads doing so could leave it at 0).
+    @Test func newFilesFollowTheUmaskWhateverTheThreads() throws {
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        func umaskNow() throws -> Int {
+            let status = try String(contentsOfFile: "/proc/self/status", encoding: .utf8)
+            let line = try #require(status.split(separator: "\n").first { $0.hasPrefix("Umask:") })
+            return try #require(Int(line.dropFirst("Umask:".count).trimmingCharacters(in: .whitespaces), radix: 8))
+        }
+        let before = try umaskNow()
+        DispatchQueue.concurrentPerform(iterations: 2000) { index in
+            try? AtomicFile.write("\(index)\n", to: root + "/f\(index)")
+        }
+        #expect(try umaskNow() == before)
+        for index in [0, 999, 1999] {
+            #expect((try FileManager.default.attributesOfItem(atPath: root + "/f\(index)")[.posixPermissions] as? Int) == 0o666 & ~before)
+        }
+        #expect(try FileManager.default.contentsOfDirectory(atPath: root).count == 2000)
+    }
+
     @Test(.enabled(if: geteuid() == 0)) func writesABindMountedFileInPlace() throws {
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: root) }
