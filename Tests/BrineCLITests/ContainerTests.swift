@@ -279,7 +279,7 @@ struct ImageBuildTests {
         ])
         let build = try Daemon(["build", root + "/brine-build.yaml", "--no-color"], log: root + "/build.log")
         #expect(eventually(30) { build.output.contains("Step 1/1 slow: applying") }, "\(build.output)")
-        #expect(eventually(10) { (try? DockerEngine.sh("docker ps -q --filter name=brine-build-interrupted").stdout.isEmpty) == false })
+        #expect(eventually(60) { (try? DockerEngine.sh("docker ps -q --filter name=brine-build-interrupted").stdout.isEmpty) == false })
         kill(build.process.processIdentifier, SIGINT)
         build.process.waitUntilExit()
         #expect(build.process.terminationStatus == 130, "\(build.output)")

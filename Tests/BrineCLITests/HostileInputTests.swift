@@ -205,7 +205,7 @@ import Testing
         let arguments = Array(repeating: String(repeating: "x", count: 100_000), count: 10)
         var dropped = false
         for round in 0..<100 where !dropped {
-            let job = try startBrine(["-L", "a-stuck,m1", "test.arg"] + arguments + ["--out", "txt", "-t", "1"], environment: env,
+            let job = try startBrine(["-L", "a-stuck,m1", "test.arg"] + arguments + ["--out", "txt", "-t", "4"], environment: env,
                                      outputFile: root + "/stuck-run.txt")
             let started = Date()
             while job.process.isRunning && Date().timeIntervalSince(started) < 40 { Thread.sleep(forTimeInterval: 0.05) }

@@ -34,7 +34,7 @@ final class WebServers {
         daemon.standardOutput = FileHandle.nullDevice
         daemon.standardError = FileHandle.nullDevice
         try daemon.run()
-        _ = eventually(10) { (try? HTTPClient.request("GET", "http://127.0.0.1:\(port)/", timeout: 1))?.status == 200 }
+        _ = eventually(60) { (try? HTTPClient.request("GET", "http://127.0.0.1:\(port)/", timeout: 1))?.status == 200 }
     }
 
     /// SIGKILL: the test runner's threads block SIGTERM, and a child
@@ -165,7 +165,7 @@ struct MonitorMaster {
         #expect(try master.check("http://127.0.0.1:\(web.port)")?["interval"] == 1000)
 
         // The poller: up, wrong status, nothing listening.
-        #expect(eventually(15) { (try? master.checks())?.allSatisfy { $0["isUp"] != .null } == true }, "\(daemon.output)")
+        #expect(eventually(60) { (try? master.checks())?.allSatisfy { $0["isUp"] != .null } == true }, "\(daemon.output)")
         #expect(try master.check("http://127.0.0.1:\(web.port)")?["isUp"] == true)
         let error = try master.check("http://127.0.0.1:\(web.port)/error")
         #expect(error?["isUp"] == false)
@@ -191,7 +191,7 @@ struct MonitorMaster {
         let slow = try master.call(["monitor.add", "http://127.0.0.1:\(web.port)/slow", "interval=0.5", "maxTime=100", "--out", "json"])
         #expect(slow.code == 0, "\(slow.stdout)\(slow.stderr)")
         let id = try JSON.decode(slow.stdout)["local"]?["_id"]?.stringValue ?? ""
-        #expect(eventually(10) { ((try? master.get("/api/checks/\(id)/pings"))?.listValue?.count ?? 0) >= 2 })
+        #expect(eventually(60) { ((try? master.get("/api/checks/\(id)/pings"))?.listValue?.count ?? 0) >= 2 })
         let ping = try master.get("/api/checks/\(id)/pings").listValue?.first
         #expect(ping?["isUp"] == true && ping?["isResponsive"] == false, "\(String(describing: ping))")
         #expect((ping?["time"]?.intValue ?? 0) >= 400)
@@ -199,10 +199,10 @@ struct MonitorMaster {
         // Three failures in a row before the check is down.
         let flaky = try master.call(["monitor.add", "http://127.0.0.1:\(web.closedPort)/", "interval=0.3", "alertTreshold=3", "--out", "json"])
         let flakyID = try JSON.decode(flaky.stdout)["local"]?["_id"]?.stringValue ?? ""
-        #expect(eventually(10) { (try? master.get("/api/checks/\(flakyID)"))?["errorCount"]?.intValue ?? 0 >= 1 })
+        #expect(eventually(60) { (try? master.get("/api/checks/\(flakyID)"))?["errorCount"]?.intValue ?? 0 >= 1 })
         let early = try master.get("/api/checks/\(flakyID)")
         if (early["errorCount"]?.intValue ?? 0) < 3 { #expect(early["isUp"] == .null) }
-        #expect(eventually(10) { (try? master.get("/api/checks/\(flakyID)"))?["isUp"] == false })
+        #expect(eventually(60) { (try? master.get("/api/checks/\(flakyID)"))?["isUp"] == false })
         #expect((try master.get("/api/checks/\(flakyID)")["errorCount"]?.intValue ?? 0) >= 3)
 
         // The module's other functions.

@@ -64,7 +64,7 @@ struct SchemaValidator {
             interface: 127.0.0.1
             ret_port: \(retPort)
             root_dir: \(root)/
-            token_expire: 4
+            token_expire: 600
             rest_api:
               enabled: true
               port: \(httpPort)
@@ -204,18 +204,23 @@ struct SchemaValidator {
         let events = root + "/events.txt"
         let curl = Process()
         curl.executableURL = URL(fileURLWithPath: "/usr/bin/curl")
-        curl.arguments = ["-s", "-N", "--max-time", "4", "-H", "X-Auth-Token: \(token)", "-o", events, api + "/events"]
+        curl.arguments = ["-s", "-N", "--max-time", "120", "-H", "X-Auth-Token: \(token)", "-o", events, api + "/events"]
         try curl.run()
-        Thread.sleep(forTimeInterval: 0.5)
+        defer {
+            // SIGKILL: the test process's threads block SIGTERM, and a child inherits that mask.
+            if curl.isRunning { kill(curl.processIdentifier, SIGKILL) }
+            curl.waitUntilExit()
+        }
+        func streamed() -> String { (try? String(contentsOfFile: events, encoding: .utf8)) ?? "" }
+        // The stream sends returns newer than when it started: the job goes once it has.
+        #expect(eventually(60) { streamed().hasPrefix("retry: 400") }, "\(streamed())")
         _ = try call("POST", "/", token: token, json: ["client": "local", "tgt": "m1", "fun": "test.echo", "arg": ["event-marker"]], validator: validator)
-        curl.waitUntilExit()
-        let streamed = (try? String(contentsOfFile: events, encoding: .utf8)) ?? ""
-        #expect(streamed.contains("tag: salt/job/") && streamed.contains("/ret/m1\ndata: {"), "\(streamed)")
-        #expect(streamed.contains("\"return\": \"event-marker\""), "\(streamed)")
+        #expect(eventually(60) { streamed().contains("\"return\": \"event-marker\"") }, "\(streamed())")
+        #expect(streamed().contains("tag: salt/job/") && streamed().contains("/ret/m1\ndata: {"), "\(streamed())")
 
-        // Tokens expire (token_expire: 4 s here).
-        Thread.sleep(forTimeInterval: 4)
-        #expect(try requestWithToken("GET", "/minions", token: token).status == 401)
+        // Tokens live token_expire seconds (their expiry: AccessControlTests.tokensExpire).
+        let issued = try #require(loginBody["return"]?[0])
+        #expect(issued["expire"]?.doubleValue.flatMap { end in issued["start"]?.doubleValue.map { end - $0 } } == 600, "\(issued)")
     }
 }
 

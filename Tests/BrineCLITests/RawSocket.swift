@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import Synchronization
 
 /// A blocking socket for tests that must send exactly the bytes they mean,
 /// malformed ones included (a real HTTP or wire client would refuse to).
@@ -103,6 +104,37 @@ struct SeededGenerator: RandomNumberGenerator {
 /// A port for a test's daemon, below Linux's ephemeral range (32768–60999):
 /// a swarm test leaves thousands of client sockets in TIME_WAIT on ephemeral
 /// ports, and a later test binding one of them would fail at random.
+///
+/// Each call gives another port (the suites run at once in one process and
+/// take about fifty: drawn at random, two of them met in one run in twelve),
+/// and one that 127.0.0.1 could bind just now.
 func testPort() -> Int {
-    Int.random(in: 20000...32000)
+    TestPorts.next()
+}
+
+enum TestPorts {
+    static let first = 20000, count = 12000
+    static let offset = Atomic(Int.random(in: 0..<count))
+
+    static func next() -> Int {
+        for _ in 0..<count {
+            let port = first + offset.wrappingAdd(1, ordering: .relaxed).oldValue % count
+            if isFree(port) { return port }
+        }
+        return Int.random(in: first..<first + count)
+    }
+
+    /// Whether a listening socket could bind `port` on 127.0.0.1 now.
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return true }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
 }

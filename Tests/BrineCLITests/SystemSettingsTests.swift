@@ -238,7 +238,7 @@ extension SystemSettingsImageTests {
             kill(server.processIdentifier, SIGKILL)
             server.waitUntilExit()
         }
-        #expect(eventually(10) { (try? HTTPClient.request("GET", "http://127.0.0.1:\(port)/Release", timeout: 1))?.status == 200 })
+        #expect(eventually(60) { (try? HTTPClient.request("GET", "http://127.0.0.1:\(port)/Release", timeout: 1))?.status == 200 })
         let build = "from: \(DockerEngine.baseImage)\nsls: [cached]\ngrains: {test_run: \(runID)}\n"
         try write([
             "salt/cached.sls": """

@@ -64,11 +64,18 @@ struct DockerClientTests {
             #expect(frames.filter { $0.0 == .stdout }.map(\.1).joined() == "hi clienttest\n")
             #expect(frames.filter { $0.0 == .stderr }.map(\.1).joined() == "oops\n")
 
-            let logs = Mutex("")
-            try await docker.logs(id, follow: false) { stream, bytes in
-                logs.withLock { $0 += "\(stream == .stdout ? "1" : "2"):" + String(decoding: bytes, as: UTF8.self) }
+            // The main process's two lines reach the engine's log in their own time: read until both are there.
+            var logged = ""
+            for _ in 0..<600 {
+                let logs = Mutex("")
+                try await docker.logs(id, follow: false) { stream, bytes in
+                    logs.withLock { $0 += "\(stream == .stdout ? "1" : "2"):" + String(decoding: bytes, as: UTF8.self) }
+                }
+                logged = logs.withLock { $0 }
+                if logged.contains("1:out\n") && logged.contains("2:err\n") { break }
+                try await Task.sleep(for: .milliseconds(100))
             }
-            #expect(logs.withLock { $0 }.contains("1:out\n") && logs.withLock { $0 }.contains("2:err\n"))
+            #expect(logged.contains("1:out\n") && logged.contains("2:err\n"), "\(logged)")
             #expect(try await docker.listContainers(label: "io.brine.test=client").contains { $0["Id"]?.stringValue == id })
 
             try await docker.stopContainer(id, timeout: 1)

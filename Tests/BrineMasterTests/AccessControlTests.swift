@@ -23,6 +23,18 @@ import Testing
         acl.check(user: user, groups: groups, fun: fun, arguments: CallArguments.parse(args), minions: minions, matches: matches)
     }
 
+    /// `token_expire`: a token works until its lifetime has passed, then
+    /// never again (the clock is given, not waited for).
+    @Test func tokensExpire() {
+        let tokens = TokenStore(lifetime: 4)
+        let session = tokens.issue(user: "fred", eauth: "file", acl: acl, now: 1000)
+        #expect(session.expire == 1004)
+        #expect(tokens.session(session.token, now: 1003.9)?.user == "fred")
+        #expect(tokens.session(session.token, now: 1004) == nil)
+        #expect(tokens.session(session.token, now: 1000) == nil, "an expired token is forgotten")
+        #expect(tokens.session("not-issued", now: 1000) == nil)
+    }
+
     @Test func usersGetWhatTheirListSays() {
         #expect(check("fred", "test.ping", on: ["web1", "db1"]) == .allowed)
         #expect(check("fred", "pkg.install", ["vim"], on: ["web1"]) == .allowed)

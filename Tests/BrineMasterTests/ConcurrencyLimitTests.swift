@@ -6,7 +6,7 @@ import Testing
 /// The turn a connection takes to open its first message: never more than
 /// the limit inside at once, every waiter served in the end, and a
 /// cancelled waiter leaves the line without taking a turn.
-@Suite(.timeLimit(.minutes(1))) struct ConcurrencyLimitTests {
+@Suite(.timeLimit(.minutes(10))) struct ConcurrencyLimitTests {
     final class Inside: Sendable {
         let counts = Mutex((now: 0, most: 0, done: 0))
     }

@@ -4,7 +4,7 @@ import Testing
 /// The cluster's hand-written queue: what the database worker takes and
 /// what a full queue refuses. A lost wake-up would hang rather than fail:
 /// the time limit turns it into a failure.
-@Suite(.timeLimit(.minutes(1)))
+@Suite(.timeLimit(.minutes(10)))
 struct WorkQueueTests {
     @Test func batchesKeepOrderAndStopAtTheirLimits() async {
         let queue = WorkQueue<Int>(batchLimit: 3, batchBytes: 10, weight: { $0 })

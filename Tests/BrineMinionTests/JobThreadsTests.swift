@@ -13,30 +13,29 @@ final class Seen: Sendable {
 /// and a thread is used again for the next job.
 struct JobThreadsTests {
     @Test func blockingJobsRunAtOnceEachOnItsOwnThread() async {
-        let threads = JobThreads(stackSize: 1 << 20, idleTimeout: 5)
+        let threads = JobThreads(stackSize: 1 << 20, idleTimeout: 600)
         // Five jobs that each wait until all five have started: they finish only if all run at once.
+        // Submitted from here one after another (no task each: the suite's task pool may be starved).
         let seen = Seen()
-        await withTaskGroup(of: Bool.self) { group in
-            for _ in 0..<5 {
-                group.addTask {
-                    await withCheckedContinuation { continuation in
-                        threads.submit {
-                            seen.started.withLock { $0 += 1 }
-                            seen.ids.withLock { _ = $0.insert(UInt(pthread_self())) }
-                            let deadline = Date(timeIntervalSinceNow: 10)
-                            while seen.started.withLock({ $0 }) < 5 && Date() < deadline { usleep(1000) }
-                            continuation.resume(returning: seen.started.withLock { $0 } == 5)
-                        }
-                    }
-                }
+        let outcomes = Mutex([Bool]())
+        for _ in 0..<5 {
+            threads.submit {
+                seen.started.withLock { $0 += 1 }
+                seen.ids.withLock { _ = $0.insert(UInt(pthread_self())) }
+                let deadline = Date(timeIntervalSinceNow: 120)
+                while seen.started.withLock({ $0 }) < 5 && Date() < deadline { usleep(1000) }
+                let allStarted = seen.started.withLock { $0 } == 5
+                outcomes.withLock { $0.append(allStarted) }
             }
-            for await allRan in group { #expect(allRan) }
         }
+        let deadline = Date(timeIntervalSinceNow: 180)
+        while outcomes.withLock({ $0.count }) < 5 && Date() < deadline { try? await Task.sleep(for: .milliseconds(5)) }
+        #expect(outcomes.withLock { $0 } == Array(repeating: true, count: 5))
         #expect(seen.ids.withLock { $0.count } == 5)
     }
 
     @Test func oneJobAfterAnotherReusesTheThread() async {
-        let threads = JobThreads(stackSize: 1 << 20, idleTimeout: 5)
+        let threads = JobThreads(stackSize: 1 << 20, idleTimeout: 600)
         var seen = Set<UInt>()
         for _ in 0..<20 {
             let id: UInt = await withCheckedContinuation { continuation in

@@ -92,7 +92,8 @@ import Testing
         let out = tree.target
         let server = Process()
         server.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        let port = 20000 + Int(getpid() % 20000)
+        // Below the CLI tests' ports (testPort: 20000–31999), which run in this process too.
+        let port = 19000 + Int(getpid() % 1000)
         server.arguments = ["-m", "http.server", String(port), "--bind", "127.0.0.1", "--directory", tree.salt + "/files"]
         server.standardOutput = FileHandle.nullDevice
         server.standardError = FileHandle.nullDevice
@@ -124,7 +125,8 @@ import Testing
                 - source: http://127.0.0.1:\(port)/app.tar.gz
             """
         var first: [Value] = []
-        for _ in 0..<50 {  // until the server listens
+        let deadline = Date().addingTimeInterval(60)
+        while Date() < deadline {  // until the server listens
             first = try apply(text)
             if first[2]["result"] == true { break }
             try FileManager.default.removeItem(atPath: out)

@@ -230,16 +230,27 @@ import Testing
 @Suite struct ParallelTests {
     let tree = Tree()
 
-    /// Three one-second sleeps marked parallel overlap; the state that
-    /// requires them waits for all three; run numbers follow the file.
+    /// Three states marked parallel overlap (each waits until all three
+    /// started: run one after another, the first would give up); the state
+    /// that requires them waits for all three; run numbers follow the file.
     @Test func parallelStatesOverlapAndStayOrdered() throws {
         defer { tree.remove() }
         let t = tree.target
+        try FileManager.default.createDirectory(atPath: t, withIntermediateDirectories: true)
+        try """
+            touch \(t)/started$1
+            i=0
+            until [ -e \(t)/started1 ] && [ -e \(t)/started2 ] && [ -e \(t)/started3 ]; do
+              i=$((i + 1)); [ $i -gt 600 ] && { echo alone > \(t)/done$1; exit 0; }
+              sleep 0.1
+            done
+            echo together > \(t)/done$1
+            """.write(toFile: t + "/barrier.sh", atomically: true, encoding: .utf8)
         try tree.sls("p.sls", """
             {% for n in [1, 2, 3] %}
             sleep{{ n }}:
               cmd.run:
-                - name: sleep 1; date +%s.%N > \(t)/done{{ n }}
+                - name: sh \(t)/barrier.sh {{ n }}
                 - parallel: True
             {% endfor %}
             after:
@@ -254,10 +265,6 @@ import Testing
         let result = try ctx.loader.call("state.apply", CallArguments.parse(["p"]), context: ctx)
         #expect(result.runs.map { $0.ret["__id__"]?.stringValue ?? "" } == ["sleep1", "sleep2", "sleep3", "after"])
         #expect(result.runs.allSatisfy { $0.ret["result"] == true })
-        let stamps = (tree.read(t + "/all") ?? "").split(separator: "\n").compactMap { Double($0) }
-        #expect(stamps.count == 3)
-        // Finished within a fraction of a second of each other: they ran side by side
-        // (sequentially they would be a second apart). Not a timing assertion on speed.
-        #expect((stamps.max() ?? 0) - (stamps.min() ?? 0) < 0.9)
+        #expect(tree.read(t + "/all") == "together\ntogether\ntogether\n")
     }
 }

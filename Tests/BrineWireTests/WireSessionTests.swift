@@ -63,7 +63,7 @@ import Testing
     /// it learns at once and its other sessions go on. The peer here
     /// finishes the handshake and then never reads again: the kernel's
     /// buffers fill, later writes wait, and only the deadline can end them.
-    @Test(.timeLimit(.minutes(1))) func aPeerThatStopsReadingIsDroppedAtTheDeadline() async throws {
+    @Test(.timeLimit(.minutes(10))) func aPeerThatStopsReadingIsDroppedAtTheDeadline() async throws {
         let group = MultiThreadedEventLoopGroup.singleton
         let master = StaticKeyPair.generate(), minion = StaticKeyPair.generate()
         let server = try await ServerBootstrap(group: group).bind(host: "127.0.0.1", port: 0) { channel in
