@@ -181,6 +181,51 @@ public struct ClusterKeys: MinionKeys {
         guard !deleted.isEmpty else { throw BrineError(.io, "the key of \(id) was already gone: another master or brine key changed it") }
     }
 
+    /// What `adopt` did: the keys added in their sections, and the ids the
+    /// cluster already had in another section or with another key (the
+    /// cluster's word was kept).
+    public struct Adoption: Sendable, Equatable {
+        public var added: [KeyStore.Status: Int] = [:]
+        public var differing: [String] = []
+    }
+
+    /// Adds keys a master kept in `pki_dir` before it joined the cluster,
+    /// in their sections (accepted, pending, rejected; denied keys are made
+    /// again when their minion comes back), in one transaction. An id the
+    /// cluster already knows keeps the cluster's section and key: a master
+    /// joining never overrides what the others decided.
+    public func adopt(_ keys: [(id: String, status: KeyStore.Status, key: [UInt8])]) async throws -> Adoption {
+        let kept = keys.filter { $0.status != .denied && (try? KeyStore.validate(id: $0.id)) != nil }
+        guard !kept.isEmpty else { return Adoption() }
+        let ids = kept.map(\.id), states = kept.map(\.status.rawValue), raws = kept.map { ByteBuffer(bytes: $0.key) }
+        do {
+            return try await database.transaction { connection in
+                var adoption = Adoption()
+                let added = try await database.rows("""
+                    INSERT INTO brine_keys (id, state, key)
+                    SELECT id, state, key FROM unnest(\(ids)::text[], \(states)::text[], \(raws)::bytea[]) AS l(id, state, key)
+                    ON CONFLICT DO NOTHING RETURNING id, state
+                    """, on: connection)
+                var notified: [String] = []
+                for row in added {
+                    let (id, state) = try row.decode((String, String).self)
+                    notified.append(id)
+                    if let status = KeyStore.Status(rawValue: state) { adoption.added[status, default: 0] += 1 }
+                }
+                try await database.rows("SELECT pg_notify('brine_cluster', 'k:' || id) FROM unnest(\(notified)::text[]) AS id", on: connection)
+                let differing = try await database.rows("""
+                    SELECT l.id FROM unnest(\(ids)::text[], \(states)::text[], \(raws)::bytea[]) AS l(id, state, key)
+                    JOIN brine_keys k ON k.id = l.id AND k.state <> 'minions_denied'
+                    WHERE k.state <> l.state OR k.key <> l.key ORDER BY l.id
+                    """, on: connection)
+                adoption.differing = try differing.map { try $0.decode(String.self) }
+                return adoption
+            }
+        } catch {
+            throw ClusterError("adding pki_dir's keys to the cluster", error)
+        }
+    }
+
     public func preseed(id: String, key: Curve25519.KeyAgreement.PublicKey) async throws {
         try KeyStore.validate(id: id)
         let raw = ByteBuffer(bytes: key.rawRepresentation)

@@ -70,7 +70,7 @@ public struct MasterDaemon: Sendable {
         try fileKeys.prepare()
         try jobs?.expire(olderThanHours: opts.int("keep_jobs") ?? 24)
         do { try VCSPillar.refreshAll(opts) } catch { logger.error("ext_pillar: \(error)") }
-        let masterKey = try KeyFiles.master(opts).loadOrGenerate().pair
+        let masterKey = try loadMasterKey()
         try PrivateDirectory.make(opts.string("sock_dir") ?? "/var/run/brine/master")
         // The cache holds returns, pillar repositories and minions' data: its owner's only.
         try PrivateDirectory.make(opts.string("cachedir") ?? "/var/cache/brine/master")
@@ -104,7 +104,7 @@ public struct MasterDaemon: Sendable {
         try await withThrowingDiscardingTaskGroup { tasks in
             if let cluster {
                 tasks.addTask { await cluster.database.run() }
-                try await cluster.prepare()
+                try await cluster.prepare(adoptingFrom: fileKeys)
                 tasks.addTask { await cluster.serve() }
             } else {
                 tasks.addTask { await watchKeys() }
@@ -113,6 +113,21 @@ public struct MasterDaemon: Sendable {
             tasks.addTask { try await listener.serve(minionPort) }
             tasks.addTask { try await clients.serve(clientPort) }
         }
+    }
+
+    /// The master's static key pair; in a cluster (`cluster_id`) the
+    /// cluster's, made from this master's own key when it is the first to
+    /// need it: a master that had minions before it joined keeps them (each
+    /// minion pinned the key it first met, and refuses another).
+    func loadMasterKey() throws -> StaticKeyPair {
+        let files = KeyFiles.master(opts)
+        let own = KeyFiles(directory: fileKeys.pkiDir, name: "master")
+        guard files.privateKeyPath != own.privateKeyPath else { return try files.loadOrGenerate().pair }
+        let (pair, created) = try files.loadOrGenerate(seededFrom: own)
+        if created, (try? own.load())?.publicKey.rawRepresentation == pair.publicKey.rawRepresentation {
+            logger.info("\(files.privateKeyPath): the cluster's key is this master's own (\(own.privateKeyPath)): its minions keep trusting it")
+        }
+        return pair
     }
 
     /// The monitor's checks: the cluster's, shared by every master, with
@@ -125,6 +140,7 @@ public struct MasterDaemon: Sendable {
     /// one master at a time (it moves when that master dies).
     public func runMonitor(_ poller: MonitorPoller) async {
         guard let cluster else { return await poller.run() }
+        if let jobs { await cluster.adoptChecks(of: LocalMonitorStore(jobs: jobs), into: poller.store) }
         await cluster.database.singleton("monitor") { await poller.run() }
     }
 

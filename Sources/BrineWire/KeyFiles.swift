@@ -70,14 +70,17 @@ public struct KeyFiles: Sendable {
     /// A missing `.pub` next to a good `.pem` is rewritten from it; a missing
     /// `.pem` next to an existing `.pub` is an error (we would silently change
     /// the node's identity otherwise).
-    public func loadOrGenerate() throws(KeyFileError) -> (pair: StaticKeyPair, created: Bool) {
+    /// - Parameter seed: where a missing pair is taken from before one is
+    ///   generated: a master's own key when it makes its cluster's, so the
+    ///   minions that pinned it keep trusting the cluster.
+    public func loadOrGenerate(seededFrom seed: KeyFiles? = nil) throws(KeyFileError) -> (pair: StaticKeyPair, created: Bool) {
         let hasPrivate = KeyFileIO.exists(privateKeyPath)
         let hasPublic = KeyFileIO.exists(publicKeyPath)
         switch (hasPrivate, hasPublic) {
         case (false, false):
             // Masters of a cluster started together on one `cluster_pki_dir`: the first
             // key placed is everyone's (each writing its own left them with different keys).
-            let pair = StaticKeyPair.generate()
+            let pair = seed.flatMap { try? $0.load() } ?? StaticKeyPair.generate()
             try KeyFileIO.ensureDirectory(KeyFileIO.parentDirectory(of: privateKeyPath), mode: 0o700)
             do {
                 try KeyFileIO.writeAtomically(KeyPEM.encode(privateKey: pair.privateKey), to: privateKeyPath, mode: Self.privateKeyMode,

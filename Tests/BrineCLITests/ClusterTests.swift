@@ -172,15 +172,15 @@ struct ClusterTests {
         // A job from A reaches the minions on B and C, and their returns come back to A's client.
         #expect(try eventually(30) { Set(try ping(from: "a", "*").stdout.split(separator: "\n")) == ["m1: True", "m2: True"] }, "\(logs())")
         // In batches of one (`-b 1`): each batch reaches the master that has its minion.
-        #expect(try eventually(10) {
+        #expect(try eventually(60) {
             Set(try ping(from: "a", "*", ["-b", "1"]).stdout.split(separator: "\n").filter { $0.hasSuffix(": True") }) == ["m1: True", "m2: True"]
         }, "\(logs())")
         // A live master of a version before jobs went by batch (no protocol in its heartbeat) is told about.
-        let older = database.sql("INSERT INTO brine_masters (name, seen, tree_digest) VALUES ('older', now(), '')")
+        let older = database.sql("INSERT INTO brine_masters (name, seen, tree_digest) VALUES ('older', now() + interval '1 hour', '')")
         #expect(older.code == 0, "\(older.output)")
-        #expect(eventually(10) { logs().contains("cluster: master older runs an older Brine") }, "\(logs())")
+        #expect(eventually(60) { logs().contains("cluster: master older runs an older Brine") }, "\(logs())")
         // Grains recorded by C target m2 from B.
-        #expect(try eventually(10) { try on("b", ["-G", "id:m2", "test.ping", "--out", "txt", "-t", "5"]).stdout == "m2: True\n" }, "\(logs())")
+        #expect(try eventually(60) { try on("b", ["-G", "id:m2", "test.ping", "--out", "txt", "-t", "5"]).stdout == "m2: True\n" }, "\(logs())")
         // Every master's job cache is the cluster's.
         let listed = try on("c", ["jobs", "list", "--out", "json"])
         #expect(listed.stdout.contains("\"Function\": \"test.ping\""), "\(listed.stdout)")
@@ -191,7 +191,7 @@ struct ClusterTests {
         #expect(!checkID.isEmpty, "\(created)")
         #expect(try HTTPClient.request("GET", api("c") + "/api/checks/\(checkID)").json()["url"]?.stringValue == api("c") + "/api/checks/count")
         func pollCount() throws -> Int { try HTTPClient.request("GET", api("b") + "/api/pings?check=\(checkID)").json().listValue?.count ?? 0 }
-        #expect(try eventually(15) { try pollCount() >= 4 }, "\(logs())")
+        #expect(try eventually(60) { try pollCount() >= 4 }, "\(logs())")
         let pollers = names.filter { masters[$0]?.output.contains("cluster: this master runs monitor") == true }
         #expect(pollers.count == 1, "\(logs())")
         #expect(try HTTPClient.request("GET", api("b") + "/api/checks/\(checkID)").json()["isUp"] == .bool(true))
@@ -205,7 +205,7 @@ struct ClusterTests {
 
         // A job for a minion connected nowhere waits for it: delivered when it comes back.
         minions["m2"]?.stop()
-        #expect(try eventually(10) { try ping(from: "a", "m2").stdout.contains("Not connected") }, "\(logs())")
+        #expect(try eventually(60) { try ping(from: "a", "m2").stdout.contains("Not connected") }, "\(logs())")
         let marker = root + "/delivered-later"
         let sent = try on("a", ["m2", "cmd.run", "touch \(marker)", "-t", "2"])
         #expect(sent.stdout.contains("Not connected"), "\(sent.stdout)")
@@ -235,7 +235,7 @@ struct ClusterTests {
 
         // Deleted on C: closed wherever it is connected.
         #expect(try on("c", ["key", "-y", "-d", "m2"]).stdout.contains("Key for minion m2 deleted."))
-        #expect(eventually(10) { logs().contains("minion m2: key no longer accepted, connection closed") }, "\(logs())")
+        #expect(eventually(60) { logs().contains("minion m2: key no longer accepted, connection closed") }, "\(logs())")
         #expect(try ping(from: "a", "*").stdout == "m1: True\n")
 
         // The monitor's poller moves when its master dies (SIGKILL): the other live master takes it over.
@@ -264,18 +264,89 @@ struct ClusterTests {
         kill(daemon.process.processIdentifier, SIGKILL)
         daemon.process.waitUntilExit()
         #expect(eventually(20) { logged(survivor, since: survivorLogLength) }, "\(logs())")
-        #expect(eventually(10) { String(masters[survivor]?.output.dropFirst(survivorLogLength) ?? "").contains("ping(s) older than") },
+        #expect(eventually(60) { String(masters[survivor]?.output.dropFirst(survivorLogLength) ?? "").contains("ping(s) older than") },
                 "\(logs())")
         #expect(try upCount() >= counted, "\(logs())")
         func lastTested() throws -> Value? { try HTTPClient.request("GET", api(survivor) + "/api/checks/\(checkID)").json()["lastTested"] }
         let before = try lastTested()
-        #expect(try eventually(10) { try lastTested() != before }, "\(logs())")
+        #expect(try eventually(60) { try lastTested() != before }, "\(logs())")
     }
 
     /// A fleet (a `--swarm` of 300 minions, each with the three masters in
     /// its own random order) spread over the cluster: a job from A is
     /// answered by every member, and still is after B is killed (its members
     /// move to A or C).
+    /// A master that served minions alone joins a cluster: its key becomes
+    /// the cluster's (its minions pinned it), its accepted and rejected keys
+    /// the cluster's, once; what the cluster already said of an id wins, and
+    /// a key deleted in the cluster since stays deleted when it restarts.
+    @Test func aMasterThatServedAloneBringsItsMinionsIntoTheCluster() throws {
+        let database = ClusterPostgres()
+        defer {
+            database.remove()
+            try? FileManager.default.removeItem(atPath: root)
+        }
+        try database.startWithDatabase()
+        try FileManager.default.createDirectory(atPath: root + "/a", withIntermediateDirectories: true)
+        try """
+            interface: 127.0.0.1
+            ret_port: \(port("a"))
+            root_dir: \(root)/a
+            log_level: info
+            monitor:
+              enabled: true
+              port: \(httpPorts[0])
+
+            """.write(toFile: root + "/a/master", atomically: true, encoding: .utf8)
+        var alone: Daemon? = try Daemon(["master", "-c", root + "/a"], log: root + "/a-alone.log")
+        defer { alone?.stop() }
+        var minions: [String: Daemon] = [:]
+        defer { for daemon in minions.values { daemon.stop() } }
+        for id in ["m1", "m2", "m3"] {
+            try minionConfig(id, masters: ["a"])
+            minions[id] = try Daemon(["minion", "-c", root + "/" + id], log: root + "/\(id).log")
+        }
+        #expect(try eventually(30) { try on("a", ["key", "-l", "un"]).stdout == "Unaccepted Keys:\nm1\nm2\nm3\n" }, "\(alone?.output ?? "")")
+        #expect(try on("a", ["key", "-y", "-a", "m1"]).code == 0)
+        #expect(try on("a", ["key", "-y", "-a", "m3"]).code == 0)
+        #expect(try on("a", ["key", "-y", "-r", "m2"]).code == 0)
+        #expect(try eventually(30) { try ping(from: "a", "m1").stdout == "m1: True\n" }, "\(alone?.output ?? "")")
+        let watched = api("a") + "/api/checks/count"
+        let check = try HTTPClient.request("PUT", api("a") + "/api/checks", json: ["url": .string(watched), "interval": 60]).json()
+        #expect(check["url"]?.stringValue == watched, "\(check)")
+        alone?.stop()
+        alone = nil
+
+        // The cluster already has m3, under another key: its word is kept.
+        try configure(database)
+        #expect(try on("b", ["key", "-L"]).code == 0)  // makes the tables
+        let other = database.sql("INSERT INTO brine_keys (id, state, key) VALUES ('m3', 'minions_rejected', decode(repeat('ab', 32), 'hex'))")
+        #expect(other.code == 0, "\(other.output)")
+        var masters = try startMasters()
+        defer { for daemon in masters.values { daemon.stop() } }
+        func logs() -> String { names.map { "--- \($0)\n" + (masters[$0]?.output ?? "") }.joined(separator: "\n") }
+
+        // m1 still trusts A (the cluster's key is A's own) and answers a job from B.
+        #expect(try eventually(40) { try ping(from: "b", "m1").stdout == "m1: True\n" }, "\(logs())\n\(minions["m1"]?.output ?? "")")
+        #expect(try on("c", ["key", "-l", "acc"]).stdout == "Accepted Keys:\nm1\n")
+        #expect(try on("c", ["key", "-l", "rej"]).stdout == "Rejected Keys:\nm2\nm3\n")
+        #expect(masters["a"]?.output.contains("kept the cluster's section or key for m3") == true, "\(logs())")
+        #expect(masters["a"]?.output.contains("added pki_dir's keys to the cluster's: 1 accepted, 1 rejected") == true, "\(logs())")
+        // A's monitor check is the cluster's, once.
+        #expect(try eventually(30) {
+            try HTTPClient.request("GET", api("c") + "/api/checks").json().listValue?.compactMap { $0["url"]?.stringValue } == [watched]
+        }, "\(logs())")
+
+        // Deleted in the cluster: a restart of A does not bring it back.
+        #expect(try on("c", ["key", "-y", "-d", "m1"]).stdout.contains("Key for minion m1 deleted."))
+        masters["a"]?.stop()
+        masters["a"] = try Daemon(["master", "-c", root + "/a"], log: root + "/a2.log")
+        #expect(eventually(30) { masters["a"]?.output.contains("cluster test: master a on") == true }, "\(logs())")
+        #expect(try eventually(30) { try on("b", ["key", "-l", "un"]).stdout.contains("m1") }, "\(logs())")
+        #expect(try on("b", ["key", "-l", "acc"]).stdout == "Accepted Keys:\n")
+        #expect(masters["a"]?.output.contains("added pki_dir's keys") == false, "\(logs())")
+    }
+
     @Test func aSwarmOverThreeMastersAnswersWholeThroughALostMaster() throws {
         let database = ClusterPostgres()
         defer {

@@ -139,13 +139,14 @@ public actor ClusterNode {
     /// connections are forgotten, the key snapshot is read. Needs the
     /// database's pool running (`database.run()`); gives up after 15 s
     /// with a clear error.
-    func prepare() async throws {
+    func prepare(adoptingFrom local: KeyStore? = nil) async throws {
         try await connect(within: 15)
         do {
             try await withTimeout(15) { [database] in
                 try await database.migrate()
                 try await database.forgetConnections()
             }
+            if let local { try await adoptKeys(of: local) }
             try await reloadKeys()
             // Jobs already out were sent by the masters their minions had; the minions that
             // connect here get the ones they did not return (`sendMissed`), not every one again.
