@@ -138,6 +138,11 @@ public final class ClusterDatabase: Sendable {
         END $$
         """,
         "CREATE INDEX IF NOT EXISTS brine_returns_tx ON brine_returns (jid, tx)",
+        // What each master brought from before it joined (its pki_dir keys, its monitor checks), once.
+        """
+        CREATE TABLE IF NOT EXISTS brine_adoptions (
+            master TEXT NOT NULL, what TEXT NOT NULL, at TIMESTAMPTZ NOT NULL DEFAULT now(), PRIMARY KEY (master, what))
+        """,
         // The monitor's checks (the uptime app's fields), their polls and up/down changes.
         """
         CREATE TABLE IF NOT EXISTS brine_checks (
@@ -171,6 +176,32 @@ public final class ClusterDatabase: Sendable {
         END $$
         """,
     ]
+
+    /// Whether this master has served the cluster before (it has a heartbeat row).
+    public func hasServed() async throws -> Bool {
+        do {
+            return try await !rows("SELECT 1 FROM brine_masters WHERE name = \(master)").isEmpty
+        } catch {
+            throw ClusterError("reading the masters", error)
+        }
+    }
+
+    /// Runs `body` in a transaction, once per master and `what` (recorded in
+    /// `brine_adoptions` with what `body` did), one master at a time (so two
+    /// masters joining together do not wait on each other's rows); nil when
+    /// it was done before.
+    package func once<T: Sendable>(_ what: String, _ body: (PostgresConnection) async throws -> T) async throws -> T? {
+        try await transaction { connection in
+            try await connection.query("SELECT pg_advisory_xact_lock(\(Self.adoptionLock))", logger: logger)
+            let done = try await rows("SELECT 1 FROM brine_adoptions WHERE master = \(master) AND what = \(what)", on: connection)
+            guard done.isEmpty else { return nil }
+            let result = try await body(connection)
+            try await rows("INSERT INTO brine_adoptions (master, what) VALUES (\(master), \(what))", on: connection)
+            return result
+        }
+    }
+
+    static let adoptionLock: Int64 = 0x6272_696E_6502  // "brine" + 2
 
     package func transaction<T: Sendable>(_ body: (PostgresConnection) async throws -> T) async throws -> T {
         try await client.withConnection { connection in

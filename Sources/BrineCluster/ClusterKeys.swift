@@ -189,18 +189,26 @@ public struct ClusterKeys: MinionKeys {
         public var differing: [String] = []
     }
 
-    /// Adds keys a master kept in `pki_dir` before it joined the cluster,
+    /// Adds keys this master kept in `pki_dir` before it joined the cluster,
     /// in their sections (accepted, pending, rejected; denied keys are made
-    /// again when their minion comes back), in one transaction. An id the
-    /// cluster already knows keeps the cluster's section and key: a master
-    /// joining never overrides what the others decided.
-    public func adopt(_ keys: [(id: String, status: KeyStore.Status, key: [UInt8])]) async throws -> Adoption {
-        let kept = keys.filter { $0.status != .denied && (try? KeyStore.validate(id: $0.id)) != nil }
-        guard !kept.isEmpty else { return Adoption() }
-        let ids = kept.map(\.id), states = kept.map(\.status.rawValue), raws = kept.map { ByteBuffer(bytes: $0.key) }
+    /// again when their minion comes back), once per master (nil when done
+    /// before; `ClusterDatabase.once`). An id the cluster already knows
+    /// keeps the cluster's section and key: a master joining never overrides
+    /// what the others decided. An id in two local sections counts where
+    /// Salt looks first: rejected, then accepted, then pending.
+    public func adopt(_ keys: [(id: String, status: KeyStore.Status, key: [UInt8])]) async throws -> Adoption? {
+        let rank: [KeyStore.Status: Int] = [.rejected: 0, .accepted: 1, .pending: 2]
+        var chosen: [String: (status: KeyStore.Status, key: [UInt8])] = [:]
+        for entry in keys where entry.status != .denied && (try? KeyStore.validate(id: entry.id)) != nil {
+            if let known = chosen[entry.id], rank[known.status, default: 3] <= rank[entry.status, default: 3] { continue }
+            chosen[entry.id] = (entry.status, entry.key)
+        }
+        let kept = chosen.sorted { $0.key < $1.key }
+        let ids = kept.map(\.key), states = kept.map(\.value.status.rawValue), raws = kept.map { ByteBuffer(bytes: $0.value.key) }
         do {
-            return try await database.transaction { connection in
+            return try await database.once("keys") { connection in
                 var adoption = Adoption()
+                guard !ids.isEmpty else { return adoption }
                 let added = try await database.rows("""
                     INSERT INTO brine_keys (id, state, key)
                     SELECT id, state, key FROM unnest(\(ids)::text[], \(states)::text[], \(raws)::bytea[]) AS l(id, state, key)

@@ -106,6 +106,7 @@ public struct MasterDaemon: Sendable {
                 tasks.addTask { await cluster.database.run() }
                 try await cluster.prepare(adoptingFrom: fileKeys)
                 tasks.addTask { await cluster.serve() }
+                if let jobs { tasks.addTask { await cluster.adoptChecks(of: LocalMonitorStore(jobs: jobs)) } }
             } else {
                 tasks.addTask { await watchKeys() }
             }
@@ -118,14 +119,25 @@ public struct MasterDaemon: Sendable {
     /// The master's static key pair; in a cluster (`cluster_id`) the
     /// cluster's, made from this master's own key when it is the first to
     /// need it: a master that had minions before it joined keeps them (each
-    /// minion pinned the key it first met, and refuses another).
+    /// minion pinned the key it first met, and refuses another). An own key
+    /// that cannot be read stops the start (a new cluster key would be for
+    /// good, and every minion that pinned the old one would refuse it).
     func loadMasterKey() throws -> StaticKeyPair {
         let files = KeyFiles.master(opts)
         let own = KeyFiles(directory: fileKeys.pkiDir, name: "master")
         guard files.privateKeyPath != own.privateKeyPath else { return try files.loadOrGenerate().pair }
-        let (pair, created) = try files.loadOrGenerate(seededFrom: own)
-        if created, (try? own.load())?.publicKey.rawRepresentation == pair.publicKey.rawRepresentation {
-            logger.info("\(files.privateKeyPath): the cluster's key is this master's own (\(own.privateKeyPath)): its minions keep trusting it")
+        // Read strictly only when it is to become the cluster's.
+        let ownPair = FileManager.default.fileExists(atPath: files.privateKeyPath) ? (try? own.loadPrivateKey()) ?? nil : try own.loadPrivateKey()
+        let (pair, created) = try files.loadOrGenerate(seed: ownPair)
+        guard let ownPair else { return pair }
+        if ownPair.publicKey.rawRepresentation == pair.publicKey.rawRepresentation {
+            if created { logger.info("\(files.privateKeyPath): the cluster's key is this master's own (\(own.privateKeyPath)): its minions keep trusting it") }
+        } else if !fileKeys.list(.accepted).isEmpty {
+            logger.warning("""
+                \(own.privateKeyPath) is not the cluster's key (\(files.privateKeyPath)): the minions this master served alone \
+                pinned it and will refuse the cluster; remove minion_master.pub from their pki_dir, or start the cluster \
+                from this master's key (README: several masters)
+                """)
         }
         return pair
     }
@@ -140,7 +152,6 @@ public struct MasterDaemon: Sendable {
     /// one master at a time (it moves when that master dies).
     public func runMonitor(_ poller: MonitorPoller) async {
         guard let cluster else { return await poller.run() }
-        if let jobs { await cluster.adoptChecks(of: LocalMonitorStore(jobs: jobs), into: poller.store) }
         await cluster.database.singleton("monitor") { await poller.run() }
     }
 

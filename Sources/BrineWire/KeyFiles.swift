@@ -70,17 +70,17 @@ public struct KeyFiles: Sendable {
     /// A missing `.pub` next to a good `.pem` is rewritten from it; a missing
     /// `.pem` next to an existing `.pub` is an error (we would silently change
     /// the node's identity otherwise).
-    /// - Parameter seed: where a missing pair is taken from before one is
-    ///   generated: a master's own key when it makes its cluster's, so the
+    /// - Parameter seed: the pair written when there is none, instead of a
+    ///   new one: a master's own key when it makes its cluster's, so the
     ///   minions that pinned it keep trusting the cluster.
-    public func loadOrGenerate(seededFrom seed: KeyFiles? = nil) throws(KeyFileError) -> (pair: StaticKeyPair, created: Bool) {
+    public func loadOrGenerate(seed: StaticKeyPair? = nil) throws(KeyFileError) -> (pair: StaticKeyPair, created: Bool) {
         let hasPrivate = KeyFileIO.exists(privateKeyPath)
         let hasPublic = KeyFileIO.exists(publicKeyPath)
         switch (hasPrivate, hasPublic) {
         case (false, false):
             // Masters of a cluster started together on one `cluster_pki_dir`: the first
             // key placed is everyone's (each writing its own left them with different keys).
-            let pair = seed.flatMap { try? $0.load() } ?? StaticKeyPair.generate()
+            let pair = seed ?? StaticKeyPair.generate()
             try KeyFileIO.ensureDirectory(KeyFileIO.parentDirectory(of: privateKeyPath), mode: 0o700)
             do {
                 try KeyFileIO.writeAtomically(KeyPEM.encode(privateKey: pair.privateKey), to: privateKeyPath, mode: Self.privateKeyMode,
@@ -97,6 +97,13 @@ public struct KeyFiles: Sendable {
         case (true, true):
             return (try load(), false)
         }
+    }
+
+    /// The pair of the private key file alone (nil when there is none): its
+    /// public half may be missing; a key that cannot be read is an error.
+    public func loadPrivateKey() throws(KeyFileError) -> StaticKeyPair? {
+        guard KeyFileIO.exists(privateKeyPath) else { return nil }
+        return StaticKeyPair(privateKey: try KeyPEM.decodePrivateKey(try KeyFileIO.readText(privateKeyPath, requirePrivate: true), source: privateKeyPath))
     }
 
     /// The pair from the private key file, its public half written beside it

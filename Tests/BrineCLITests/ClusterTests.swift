@@ -272,14 +272,12 @@ struct ClusterTests {
         #expect(try eventually(60) { try lastTested() != before }, "\(logs())")
     }
 
-    /// A fleet (a `--swarm` of 300 minions, each with the three masters in
-    /// its own random order) spread over the cluster: a job from A is
-    /// answered by every member, and still is after B is killed (its members
-    /// move to A or C).
     /// A master that served minions alone joins a cluster: its key becomes
-    /// the cluster's (its minions pinned it), its accepted and rejected keys
-    /// the cluster's, once; what the cluster already said of an id wins, and
-    /// a key deleted in the cluster since stays deleted when it restarts.
+    /// the cluster's (its minions pinned it), its accepted, pending and
+    /// rejected keys and its monitor check the cluster's, once; what the
+    /// cluster already said of an id wins; a key deleted in the cluster since
+    /// stays deleted when it restarts, also when its marker file is gone (the
+    /// database knows it served the cluster before).
     @Test func aMasterThatServedAloneBringsItsMinionsIntoTheCluster() throws {
         let database = ClusterPostgres()
         defer {
@@ -302,11 +300,11 @@ struct ClusterTests {
         defer { alone?.stop() }
         var minions: [String: Daemon] = [:]
         defer { for daemon in minions.values { daemon.stop() } }
-        for id in ["m1", "m2", "m3"] {
+        for id in ["m1", "m2", "m3", "m4"] {
             try minionConfig(id, masters: ["a"])
             minions[id] = try Daemon(["minion", "-c", root + "/" + id], log: root + "/\(id).log")
         }
-        #expect(try eventually(30) { try on("a", ["key", "-l", "un"]).stdout == "Unaccepted Keys:\nm1\nm2\nm3\n" }, "\(alone?.output ?? "")")
+        #expect(try eventually(30) { try on("a", ["key", "-l", "un"]).stdout == "Unaccepted Keys:\nm1\nm2\nm3\nm4\n" }, "\(alone?.output ?? "")")
         #expect(try on("a", ["key", "-y", "-a", "m1"]).code == 0)
         #expect(try on("a", ["key", "-y", "-a", "m3"]).code == 0)
         #expect(try on("a", ["key", "-y", "-r", "m2"]).code == 0)
@@ -330,23 +328,40 @@ struct ClusterTests {
         #expect(try eventually(40) { try ping(from: "b", "m1").stdout == "m1: True\n" }, "\(logs())\n\(minions["m1"]?.output ?? "")")
         #expect(try on("c", ["key", "-l", "acc"]).stdout == "Accepted Keys:\nm1\n")
         #expect(try on("c", ["key", "-l", "rej"]).stdout == "Rejected Keys:\nm2\nm3\n")
+        #expect(try on("c", ["key", "-l", "un"]).stdout == "Unaccepted Keys:\nm4\n")
         #expect(masters["a"]?.output.contains("kept the cluster's section or key for m3") == true, "\(logs())")
-        #expect(masters["a"]?.output.contains("added pki_dir's keys to the cluster's: 1 accepted, 1 rejected") == true, "\(logs())")
+        #expect(masters["a"]?.output.contains("added pki_dir's keys to the cluster's: 1 accepted, 1 pending, 1 rejected") == true, "\(logs())")
         // A's monitor check is the cluster's, once.
         #expect(try eventually(30) {
             try HTTPClient.request("GET", api("c") + "/api/checks").json().listValue?.compactMap { $0["url"]?.stringValue } == [watched]
         }, "\(logs())")
 
-        // Deleted in the cluster: a restart of A does not bring it back.
+        // m1 gone and deleted in the cluster: a restart of A does not bring its key back.
+        minions["m1"]?.stop()
+        minions["m1"] = nil
         #expect(try on("c", ["key", "-y", "-d", "m1"]).stdout.contains("Key for minion m1 deleted."))
         masters["a"]?.stop()
         masters["a"] = try Daemon(["master", "-c", root + "/a"], log: root + "/a2.log")
-        #expect(eventually(30) { masters["a"]?.output.contains("cluster test: master a on") == true }, "\(logs())")
-        #expect(try eventually(30) { try on("b", ["key", "-l", "un"]).stdout.contains("m1") }, "\(logs())")
-        #expect(try on("b", ["key", "-l", "acc"]).stdout == "Accepted Keys:\n")
+        #expect(eventually(60) { masters["a"]?.output.contains("cluster test: master a on") == true }, "\(logs())")
+        #expect(try !on("b", ["key", "-L"]).stdout.contains("m1"))
         #expect(masters["a"]?.output.contains("added pki_dir's keys") == false, "\(logs())")
+
+        // Without its marker file and the database's record (as a master that joined before
+        // this version): it served the cluster, so its pki_dir (as old as the day it joined) stays out.
+        masters["a"]?.stop()
+        try FileManager.default.removeItem(atPath: root + "/a/etc/brine/pki/master/cluster_keys_adopted")
+        let forgotten = database.sql("DELETE FROM brine_adoptions")
+        #expect(forgotten.code == 0, "\(forgotten.output)")
+        masters["a"] = try Daemon(["master", "-c", root + "/a"], log: root + "/a3.log")
+        #expect(eventually(60) { masters["a"]?.output.contains("cluster test: master a on") == true }, "\(logs())")
+        #expect(masters["a"]?.output.contains("master a served this cluster before: pki_dir's keys are not added again") == true, "\(logs())")
+        #expect(try !on("b", ["key", "-L"]).stdout.contains("m1"))
     }
 
+    /// A fleet (a `--swarm` of 300 minions, each with the three masters in
+    /// its own random order) spread over the cluster: a job from A is
+    /// answered by every member, and still is after B is killed (its members
+    /// move to A or C).
     @Test func aSwarmOverThreeMastersAnswersWholeThroughALostMaster() throws {
         let database = ClusterPostgres()
         defer {

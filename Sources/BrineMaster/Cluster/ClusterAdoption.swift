@@ -7,27 +7,42 @@ import Foundation
 /// cluster's once: its minion keys (else its whole fleet would wait for
 /// acceptance again) and the monitor's checks. Its job cache and pings stay
 /// in its own SQLite file (`brine jobs` on it shows the cluster's).
+///
+/// Once means once per master, recorded in the database with what was
+/// added (`brine_adoptions`, in the same transaction), and never for a
+/// master that served the cluster before (a master upgraded to this version
+/// has a `pki_dir` as old as the day it joined: keys deleted since would
+/// come back). A file per cluster database in `pki_dir`/`cachedir` also
+/// says so (`AdoptionMarker`): a start after a `master_id` change does not
+/// add them again either.
 extension ClusterNode {
-    /// Once per cluster database: the keys this master kept in `pki_dir`
-    /// before `cluster_database` was set join the cluster's, so its minions
-    /// are not all pending again (`ClusterKeys.adopt`: what the cluster
-    /// already says of an id wins). `pki_dir/cluster_keys_adopted` names the
-    /// databases done: a restart must not bring back a key deleted in the
-    /// cluster since.
+    /// Before the key snapshot is read (`prepare`).
     func adoptKeys(of local: KeyStore) async throws {
         let marker = AdoptionMarker(path: local.pkiDir + "/cluster_keys_adopted", database: database.url)
         guard !marker.isDone else { return }
-        var keys: [(id: String, status: KeyStore.Status, key: [UInt8])] = []
-        for status in [KeyStore.Status.accepted, .pending, .rejected] {
-            for id in local.list(status) {
-                do {
-                    keys.append((id, status, Array(try local.publicKey(id, in: status).rawRepresentation)))
-                } catch {
-                    logger.warning("\(local.directory(status))/\(LogText.escape(id)): \(error); not added to the cluster")
+        if servedBefore {
+            logger.info("cluster: master \(database.master) served this cluster before: pki_dir's keys are not added again")
+        } else {
+            var keys: [(id: String, status: KeyStore.Status, key: [UInt8])] = []
+            for status in [KeyStore.Status.accepted, .pending, .rejected] {
+                for id in local.list(status) {
+                    do {
+                        keys.append((id, status, Array(try local.publicKey(id, in: status).rawRepresentation)))
+                    } catch {
+                        logger.warning("\(local.directory(status))/\(LogText.escape(id)): \(error); not added to the cluster")
+                    }
                 }
             }
+            if let adoption = try await withTimeout(15, { [store, keys] in try await store.adopt(keys) }) { report(adoption) }
         }
-        let adoption = try await withTimeout(15) { [store, keys] in try await store.adopt(keys) }
+        do {
+            try marker.markDone()
+        } catch {
+            logger.warning("\(error) (the cluster's database records it too)")
+        }
+    }
+
+    private func report(_ adoption: ClusterKeys.Adoption) {
         let added = [(KeyStore.Status.accepted, "accepted"), (.pending, "pending"), (.rejected, "rejected")].compactMap { status, word in
             adoption.added[status].map { "\($0) \(word)" }
         }
@@ -38,51 +53,34 @@ extension ClusterNode {
                 pki_dir has another (brine key -L lists the cluster's)
                 """)
         }
-        do {
-            try marker.markDone()
-        } catch {
-            logger.error("\(error): pki_dir's keys would be added again at the next start (keys deleted in the cluster since would come back)")
-        }
     }
 
-    /// Once per cluster database, as the keys: the checks this master's
-    /// monitor had alone (`cachedir/cluster_checks_adopted`). A check the
-    /// cluster has (the same id, or the same URL: two masters that watched
-    /// one site) is not added twice. Their pings stay here; the poller
-    /// tests them again. Tries again every 5 s while the database is away.
-    func adoptChecks(of local: some MonitorStore, into cluster: some MonitorStore) async {
+    /// As the keys, for the monitor's checks (a task of its own beside the
+    /// master's work: the database may be away for a while). Gives up after
+    /// ten tries a minute apart at most.
+    func adoptChecks(of local: LocalMonitorStore) async {
         let marker = AdoptionMarker(path: (opts.string("cachedir") ?? "/var/cache/brine/master") + "/cluster_checks_adopted", database: database.url)
-        while !marker.isDone, !Task.isCancelled {
-            let added: Int
+        guard !marker.isDone, !servedBefore else { return }
+        let cluster = ClusterMonitorStore(database: database)
+        for attempt in 1...10 {
             do {
-                added = try await Self.copyChecks(from: local, to: cluster)
+                let checks = try local.allChecks()
+                if let added = try await withTimeout(30, { try await cluster.adopt(checks) }), added > 0 {
+                    logger.info("cluster: added \(added) of this master's monitor checks to the cluster's")
+                }
+                do { try marker.markDone() } catch { logger.warning("\(error) (the cluster's database records it too)") }
+                return
             } catch {
-                logger.warning("cluster: adding this master's monitor checks: \(error); trying again in 5 s")
-                try? await Task.sleep(for: .seconds(5))
-                continue
+                guard attempt < 10, !Task.isCancelled else {
+                    logger.error("cluster: this master's monitor checks were not added: \(error); they will be tried again at the next start")
+                    return
+                }
+                logger.warning("cluster: adding this master's monitor checks: \(error); trying again")
+                try? await Task.sleep(for: .seconds(min(60, 5 * attempt)))
             }
-            if added > 0 { logger.info("cluster: added \(added) of this master's monitor checks to the cluster's") }
-            do {
-                try marker.markDone()
-            } catch {
-                logger.error("\(error): this master's checks would be added again at the next start")
-            }
-            return
         }
-    }
-
-    /// The checks of `local` that `cluster` has neither by id nor by URL, oldest first; how many.
-    static func copyChecks(from local: some MonitorStore, to cluster: some MonitorStore) async throws -> Int {
-        var added = 0
-        for check in try await local.allChecks().sorted(by: { $0.created < $1.created }) {
-            guard try await cluster.check(check.id) == nil, try await cluster.check(url: check.url) == nil else { continue }
-            try await cluster.save(check)
-            added += 1
-        }
-        return added
     }
 }
-
 
 /// A file naming the cluster databases something local was added to once
 /// (one `host:port/database` a line), so that it is not added again: what

@@ -51,6 +51,28 @@ public struct ClusterMonitorStore: MonitorStore {
         }
     }
 
+    /// Adds the checks this master's monitor had before it joined, once per
+    /// master (nil when done before; `ClusterDatabase.once`): each unless the
+    /// cluster has its id or its URL (two masters that watched one site add
+    /// it once). How many were added.
+    func adopt(_ checks: [Check]) async throws -> Int? {
+        try await reading("adding this master's checks to the cluster") {
+            try await database.once("checks") { connection in
+                var added = 0
+                for c in checks.sorted(by: { $0.created < $1.created }) {
+                    added += try await database.rows("""
+                        INSERT INTO brine_checks (id, name, type, url, interval_ms, max_time_ms, alert_threshold, tags, is_paused, created)
+                        SELECT \(c.id), \(c.name), \(c.type.rawValue), \(c.url), \(c.intervalMS), \(c.maxTimeMS), \(c.alertThreshold),
+                               \(c.tagsJSON), \(c.isPaused), \(c.created)
+                        WHERE NOT EXISTS (SELECT 1 FROM brine_checks WHERE url = \(c.url))
+                        ON CONFLICT (id) DO NOTHING RETURNING id
+                        """, on: connection).count
+                }
+                return added
+            }
+        }
+    }
+
     public func delete(_ id: String) async throws -> Bool {
         try await reading("deleting check \(id)") {
             // Pings and events go with it (ON DELETE CASCADE).

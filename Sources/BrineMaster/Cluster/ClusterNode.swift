@@ -39,6 +39,8 @@ public actor ClusterNode {
     private var digestsWarnedAbout: [String: String] = [:]
     private var olderMastersWarnedAbout: Set<String> = []
     private var book = ClusterJobBook()
+    /// This master had a heartbeat row when it started: what it kept alone is not added (`ClusterAdoption`).
+    var servedBefore = false
 
     /// Connections and disconnections, in the order they happened.
     nonisolated let presenceQueue = WorkQueue<(id: String, connected: Bool)>()
@@ -146,6 +148,7 @@ public actor ClusterNode {
                 try await database.migrate()
                 try await database.forgetConnections()
             }
+            servedBefore = try await withTimeout(15) { [database] in try await database.hasServed() }
             if let local { try await adoptKeys(of: local) }
             try await reloadKeys()
             // Jobs already out were sent by the masters their minions had; the minions that
