@@ -13,6 +13,7 @@ import OrderedCollections
 public struct MasterHTTP: Sendable {
     let monitor: any MonitorStore
     let jobs: JobCache
+    let stateRuns: any StateRunStore
     let host: String
     let port: Int
     /// The REST API's routes are served only with a master to ask.
@@ -23,13 +24,14 @@ public struct MasterHTTP: Sendable {
     /// Whether `/api/…`, `/metrics` and `/` answer without a token.
     let monitoringIsPublic: Bool
 
-    /// `monitor`: the checks' store (the job cache's when not given; the
-    /// cluster's with `cluster_database`).
-    public init(jobs: JobCache, monitor: (any MonitorStore)? = nil, host: String, port: Int, restAPI master: MasterDaemon? = nil,
-                certificate: (String, String)? = nil, monitoringIsPublic: Bool = true)
+    /// `monitor`: the checks' store, `stateRuns` where state runs are read
+    /// (each the job cache's when not given; the cluster's with `cluster_database`).
+    public init(jobs: JobCache, monitor: (any MonitorStore)? = nil, stateRuns: (any StateRunStore)? = nil, host: String, port: Int,
+                restAPI master: MasterDaemon? = nil, certificate: (String, String)? = nil, monitoringIsPublic: Bool = true)
     {
         self.monitoringIsPublic = monitoringIsPublic
         self.jobs = jobs
+        self.stateRuns = stateRuns ?? jobs
         self.monitor = monitor ?? LocalMonitorStore(jobs: jobs)
         self.host = host
         self.port = port
@@ -44,7 +46,7 @@ public struct MasterHTTP: Sendable {
         let tokens = master.map { TokenStore(lifetime: $0.opts.double("token_expire") ?? 43200) }
         if !monitoringIsPublic { router.add(middleware: MonitoringNeedsToken(tokens: tokens)) }
         CheckRoutes(store: monitor).add(to: router)
-        ReportRoutes(jobs: jobs, monitor: monitor).add(to: router)
+        ReportRoutes(jobs: jobs, runs: stateRuns, monitor: monitor).add(to: router)
         router.get("openapi.json") { _, _ in Answer.json(OpenAPI.document) }
         if let master, let tokens {
             RESTRoutes(master: master, jobs: jobs, tokens: tokens, auth: ExternalAuth(master.opts)).add(to: router)

@@ -6,22 +6,24 @@ import Hummingbird
 /// Statistics (`/api/stats`), Prometheus (`/metrics`) and the fleet page (`/`).
 struct ReportRoutes: Sendable {
     let jobs: JobCache
+    /// The job cache's state runs, or the cluster's.
+    let runs: any StateRunStore
     let monitor: any MonitorStore
 
     func add(to router: Router<MasterRequestContext>) {
         router.get("api/stats") { request, _ in
             do {
                 let period = try FleetStats.parsePeriod(request.uri.queryParameters.get("since") ?? "7d")
-                return Answer.json(try jobs.stats(since: Date().timeIntervalSince1970 - period).asValue)
+                return Answer.json(try await runs.stats(since: Date().timeIntervalSince1970 - period, limit: 10).asValue)
             } catch let error as BrineError {
                 return Answer.error(error.message, status: .badRequest)
             }
         }
         router.get("metrics") { _, _ in
-            Answer.text(try await PrometheusExport.render(jobs: jobs, monitor: monitor), contentType: "text/plain; version=0.0.4; charset=utf-8")
+            Answer.text(try await PrometheusExport.render(jobs: jobs, runs: runs, monitor: monitor), contentType: "text/plain; version=0.0.4; charset=utf-8")
         }
         router.get("/") { _, _ in
-            Answer.text(try await FleetPage.render(jobs: jobs, monitor: monitor), contentType: "text/html; charset=utf-8")
+            Answer.text(try await FleetPage.render(runs: runs, monitor: monitor), contentType: "text/html; charset=utf-8")
         }
     }
 }
@@ -31,8 +33,8 @@ struct ReportRoutes: Sendable {
 enum FleetPage {
     static let runs = 12
 
-    static func render(jobs: JobCache, monitor: any MonitorStore) async throws -> String {
-        let grid = try jobs.recentRuns(perMinion: runs)
+    static func render(runs store: any StateRunStore, monitor: any MonitorStore) async throws -> String {
+        let grid = try await store.recentRuns(perMinion: runs)
         let checks = try await monitor.checks().sorted { $0.name < $1.name }
         var html = """
             <!doctype html>

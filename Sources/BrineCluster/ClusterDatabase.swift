@@ -138,6 +138,21 @@ public final class ClusterDatabase: Sendable {
         END $$
         """,
         "CREATE INDEX IF NOT EXISTS brine_returns_tx ON brine_returns (jid, tx)",
+        // State runs among the returns (their jobs' function is a state run's), and their states:
+        // what `brine stats`, `/metrics` and the fleet page read on any master.
+        """
+        CREATE TABLE IF NOT EXISTS brine_state_runs (
+            jid TEXT NOT NULL, minion TEXT NOT NULL, fun TEXT NOT NULL, finished DOUBLE PRECISION NOT NULL,
+            duration_ms DOUBLE PRECISION NOT NULL, succeeded BIGINT NOT NULL, changed BIGINT NOT NULL, failed BIGINT NOT NULL,
+            PRIMARY KEY (jid, minion))
+        """,
+        "CREATE INDEX IF NOT EXISTS brine_state_runs_finished ON brine_state_runs (finished)",
+        """
+        CREATE TABLE IF NOT EXISTS brine_state_results (
+            jid TEXT NOT NULL, minion TEXT NOT NULL, tag TEXT NOT NULL, state_id TEXT NOT NULL, function TEXT NOT NULL,
+            sls TEXT NOT NULL, result BOOLEAN, changed BOOLEAN NOT NULL, duration_ms DOUBLE PRECISION NOT NULL,
+            PRIMARY KEY (jid, minion, tag))
+        """,
         // What each master brought from before it joined (its pki_dir keys, its monitor checks), once.
         """
         CREATE TABLE IF NOT EXISTS brine_adoptions (

@@ -283,11 +283,14 @@ extension ClusterDatabase {
         public let key: ReturnKey
         let value: ByteBuffer
         let retcode: Int
+        /// Its states, when it reads as a state run (stored as one only when its job is one).
+        let stateRun: StateRunRecord?
 
         public init(_ jobReturn: JobReturn) {
             key = ReturnKey(jid: jobReturn.jid, minion: jobReturn.id)
             value = ByteBuffer(value: jobReturn.value)
             retcode = jobReturn.retcode
+            stateRun = StateRunRecord(jobReturn.value)
         }
 
         public var size: Int { key.jid.utf8.count + key.minion.utf8.count + value.readableBytes }
@@ -314,11 +317,60 @@ extension ClusterDatabase {
                 if !jids.isEmpty {
                     try await rows("SELECT pg_notify('brine_cluster', 'r:' || jid) FROM unnest(\(jids)::text[]) AS jid", on: connection)
                 }
-                return Set(stored)
+                let fresh = Set(stored)
+                try await recordStateRuns(returns.filter { $0.stateRun != nil && fresh.contains($0.key) }, on: connection)
+                return fresh
             }
         } catch {
             throw ClusterError("recording returns", error)
         }
+    }
+
+    /// The state runs among returns just stored (their jobs' function is a
+    /// state run's), a row each and one per state: `brine stats`, `/metrics`
+    /// and the fleet page on any master read them.
+    func recordStateRuns(_ returns: [ReceivedReturn], on connection: PostgresConnection) async throws {
+        guard !returns.isEmpty else { return }
+        let runs = try await rows("""
+            INSERT INTO brine_state_runs (jid, minion, fun, finished, duration_ms, succeeded, changed, failed)
+            SELECT r.jid, r.minion, j.fun, \(Date().timeIntervalSince1970), r.duration_ms, r.succeeded, r.changed, r.failed
+            FROM unnest(\(returns.map(\.key.jid))::text[], \(returns.map(\.key.minion))::text[],
+                        \(returns.map { $0.stateRun?.durationMS ?? 0 })::float8[], \(returns.map { $0.stateRun?.succeeded ?? 0 })::int8[],
+                        \(returns.map { $0.stateRun?.changed ?? 0 })::int8[], \(returns.map { $0.stateRun?.failed ?? 0 })::int8[])
+                 AS r(jid, minion, duration_ms, succeeded, changed, failed)
+            JOIN brine_jobs j ON j.jid = r.jid
+            WHERE j.fun = ANY(\(Array(StateRunRecord.stateFunctions))::text[])
+            ON CONFLICT DO NOTHING RETURNING jid, minion
+            """, on: connection).map { row in
+            let (jid, minion) = try row.decode((String, String).self)
+            return ReturnKey(jid: jid, minion: minion)
+        }
+        let recorded = Set(runs)
+        var jids: [String] = [], minions: [String] = [], tags: [String] = [], ids: [String] = [], functions: [String] = []
+        var slss: [String] = [], results: [Int16] = [], changed: [Bool] = [], durations: [Double] = []
+        for received in returns where recorded.contains(received.key) {
+            for state in received.stateRun?.states ?? [] {
+                jids.append(received.key.jid)
+                minions.append(received.key.minion)
+                tags.append(state.tag)
+                ids.append(state.id)
+                functions.append(state.function)
+                slss.append(state.sls)
+                // -1: no result (test mode), as NULL.
+                results.append(state.result.map { $0 ? 1 : 0 } ?? -1)
+                changed.append(state.changed)
+                durations.append(state.durationMS)
+            }
+        }
+        guard !jids.isEmpty else { return }
+        try await rows("""
+            INSERT INTO brine_state_results (jid, minion, tag, state_id, function, sls, result, changed, duration_ms)
+            SELECT jid, minion, tag, state_id, function, sls, NULLIF(result, -1) = 1, changed, duration_ms
+            FROM unnest(\(jids)::text[], \(minions)::text[], \(tags)::text[], \(ids)::text[], \(functions)::text[], \(slss)::text[],
+                        \(results)::int2[], \(changed)::bool[], \(durations)::float8[])
+                 AS s(jid, minion, tag, state_id, function, sls, result, changed, duration_ms)
+            ON CONFLICT DO NOTHING
+            """, on: connection)
     }
 
     /// A job's returns stored by other masters by transactions from
@@ -383,6 +435,8 @@ extension ClusterDatabase {
             try await transaction { connection in
                 try await rows("DELETE FROM brine_sends WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
                 try await rows("DELETE FROM brine_returns WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
+                try await rows("DELETE FROM brine_state_results WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
+                try await rows("DELETE FROM brine_state_runs WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
                 try await rows("DELETE FROM brine_jobs WHERE started < \(cutoff)", on: connection)
             }
             // Rows of jobs deleted by a master of an earlier version (which relied on ON DELETE CASCADE).

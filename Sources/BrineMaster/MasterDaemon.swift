@@ -148,10 +148,19 @@ public struct MasterDaemon: Sendable {
         cluster.map { ClusterMonitorStore(database: $0.database) } ?? LocalMonitorStore(jobs: jobs)
     }
 
+    /// Where state runs are read (`/metrics`, the fleet page, `/api/stats`):
+    /// the cluster's, every master's minions, with `cluster_database`; else
+    /// this master's job cache.
+    public func stateRunStore(jobs: JobCache) -> any StateRunStore {
+        cluster.map { ClusterStateRuns(database: $0.database) } ?? jobs
+    }
+
     /// Runs the monitor's poller: on this master alone, or in a cluster on
     /// one master at a time (it moves when that master dies).
     public func runMonitor(_ poller: MonitorPoller) async {
         guard let cluster else { return await poller.run() }
+        // Not before this master made the tables (a new database): the poller's first step reads them.
+        await cluster.untilPrepared()
         await cluster.database.singleton("monitor") { await poller.run() }
     }
 

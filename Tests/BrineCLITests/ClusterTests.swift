@@ -181,6 +181,19 @@ struct ClusterTests {
         #expect(eventually(60) { logs().contains("cluster: master older runs an older Brine") }, "\(logs())")
         // Grains recorded by C target m2 from B.
         #expect(try eventually(60) { try on("b", ["-G", "id:m2", "test.ping", "--out", "txt", "-t", "5"]).stdout == "m2: True\n" }, "\(logs())")
+        // State runs are the cluster's: published on A for minions on B and C, counted by
+        // `brine stats` on C and in /metrics on B (a master that published none of them).
+        let applied = try on("a", ["*", "state.single", "test.succeed_with_changes", "name=counted", "--out", "txt", "-t", "30"])
+        #expect(applied.code == 0, "\(applied.stdout)\(applied.stderr)")
+        var stats: Value = .null
+        #expect(try eventually(60) {
+            stats = try JSON.decode(try on("c", ["stats", "--out", "json"]).stdout)
+            return Set(stats["minions"]?.mapValue?.keys ?? []) == ["m1", "m2"]
+        }, "\(stats)\n\(logs())")
+        #expect(stats["minions"]?["m2"]?["last_run"]?["changed"] == .int(1), "\(stats)")
+        #expect(stats["most_changing"]?[0]?["id"] == "counted", "\(stats)")
+        let metrics = try HTTPClient.request("GET", api("b") + "/metrics").body
+        #expect(metrics.contains("brine_state_runs_total{minion=\"m1\"} 1\nbrine_state_runs_total{minion=\"m2\"} 1\n"), "\(metrics)")
         // Every master's job cache is the cluster's.
         let listed = try on("c", ["jobs", "list", "--out", "json"])
         #expect(listed.stdout.contains("\"Function\": \"test.ping\""), "\(listed.stdout)")

@@ -39,6 +39,8 @@ public actor ClusterNode {
     private var digestsWarnedAbout: [String: String] = [:]
     private var olderMastersWarnedAbout: Set<String> = []
     private var book = ClusterJobBook()
+    /// `prepare` is done: the tables exist, the keys are read.
+    private(set) var isPrepared = false
     /// This master had a heartbeat row when it started: what it kept alone is not added (`ClusterAdoption`).
     var servedBefore = false
 
@@ -160,6 +162,12 @@ public actor ClusterNode {
                              hint: "check that PostgreSQL runs there and cluster_database's user, password and database")
         }
         logger.info("cluster \(opts.string("cluster_id") ?? ""): master \(database.master) on \(database.url.redacted)")
+        isPrepared = true
+    }
+
+    /// Returns once `prepare` is done (the tables exist), or when cancelled.
+    func untilPrepared() async {
+        while !isPrepared, !Task.isCancelled { try? await Task.sleep(for: .milliseconds(100)) }
     }
 
     /// Waits for one connection (a PostgreSQL starting with the masters),

@@ -4,8 +4,10 @@ import Foundation
 /// Prometheus text exposition (version 0.0.4) of the fleet: per minion its
 /// last state run, counters over the job cache, and every check.
 public enum PrometheusExport {
-    public static func render(jobs: JobCache, monitor: any MonitorStore) async throws -> String {
-        let stats = try jobs.stats(since: 0)
+    /// `runs`: the job cache's state runs, or the cluster's (every master's
+    /// minions); the delivery counters are this master's job cache's.
+    public static func render(jobs: JobCache, runs: any StateRunStore, monitor: any MonitorStore) async throws -> String {
+        let stats = try await runs.stats(since: 0, limit: 10)
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"

@@ -53,7 +53,7 @@ struct Master: AsyncParsableCommand {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 group.addTask { try await daemon.run() }
                 group.addTask {
-                    try await MasterHTTP(jobs: jobs, monitor: monitor, host: http.interface, port: http.port, restAPI: http.restAPI ? daemon : nil,
+                    try await MasterHTTP(jobs: jobs, monitor: monitor, stateRuns: daemon.stateRunStore(jobs: jobs), host: http.interface, port: http.port, restAPI: http.restAPI ? daemon : nil,
                                          certificate: http.certificate, monitoringIsPublic: http.monitoringIsPublic).run { port in
                         let scheme = http.certificate == nil ? "http" : "https"
                         daemon.logger.info("HTTP port on \(scheme)://\(http.interface):\(port)/ (\(http.restAPI ? "REST API, " : "")monitor API, stats, metrics, fleet page)")

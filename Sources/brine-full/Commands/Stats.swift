@@ -1,12 +1,15 @@
 import ArgumentParser
+import BrineCluster
 import BrineCommandLine
 import BrineCore
 import BrineMaster
 import Foundation
+import Logging
 
 /// `brine stats`: statistics over the state runs in the master's job cache
-/// (the seed's salt-highstate-stats), and a Munin plugin mode.
-struct Stats: ParsableCommand {
+/// (the seed's salt-highstate-stats), and a Munin plugin mode. In a cluster
+/// (`cluster_database`) the cluster's state runs: every master's minions.
+struct Stats: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "stats",
         abstract: "Statistics over state runs: per minion, most failing, most changing and slowest states, per day.",
@@ -22,16 +25,16 @@ struct Stats: ParsableCommand {
     @Option(name: .customLong("limit"), help: "Entries per list.") var limit = 10
     @Argument(help: "munin, then config, fetch or autoconf.") var words: [String] = []
 
-    func run() throws {
-        try reportingErrors {
+    func run() async throws {
+        try await reportingErrors {
             let opts = try config.load(.master)
             if words.first == "munin" {
-                try munin(opts, mode: words.dropFirst().first ?? "fetch")
+                try await munin(opts, mode: words.dropFirst().first ?? "fetch")
                 return
             }
             guard words.isEmpty else { throw BrineError(.usage, "unknown argument '\(words[0])'", hint: "brine stats [--since 7d] [--out json] | brine stats munin config|fetch|autoconf") }
-            let stats = try JobCache(directory: MasterDaemon.jobCacheDirectory(opts))
-                .stats(since: Date().timeIntervalSince1970 - FleetStats.parsePeriod(since), limit: limit)
+            let start = Date().timeIntervalSince1970 - (try FleetStats.parsePeriod(since))
+            let stats = try await Self.stats(opts, since: start, limit: limit)
             switch out ?? "text" {
             case "json": print(JSON.encode(stats.asValue))
             case "text": print(Self.text(stats), terminator: "")
@@ -40,13 +43,22 @@ struct Stats: ParsableCommand {
         }
     }
 
-    func munin(_ opts: Config, mode: String) throws {
+    /// The job cache's state runs, or in a cluster the database's.
+    static func stats(_ opts: Config, since: Double, limit: Int) async throws -> FleetStats {
+        if let database = try ClusterNode.database(opts, logger: Logger.brine("brine.stats")) {
+            return try await database.withRunning { try await ClusterStateRuns(database: $0).stats(since: since, limit: limit) }
+        }
+        return try JobCache(directory: MasterDaemon.jobCacheDirectory(opts)).stats(since: since, limit: limit)
+    }
+
+    func munin(_ opts: Config, mode: String) async throws {
         let directory = MasterDaemon.jobCacheDirectory(opts)
         if mode == "autoconf" {
-            print(FileManager.default.isReadableFile(atPath: directory + "/jobs.sqlite") ? "yes" : "no (no job cache at \(directory))")
+            let clustered = !(opts.string("cluster_database") ?? "").isEmpty
+            print(clustered || FileManager.default.isReadableFile(atPath: directory + "/jobs.sqlite") ? "yes" : "no (no job cache at \(directory))")
             return
         }
-        let stats = try JobCache(directory: directory).stats(since: 0)
+        let stats = try await Self.stats(opts, since: 0, limit: 10)
         let groups = opts.nodegroups
         switch mode {
         case "config": print("host_name \(opts.string("id") ?? CoreGrainsHost.name)\n" + MuninPlugin.config(stats, nodegroups: groups), terminator: "")

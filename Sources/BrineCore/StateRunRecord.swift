@@ -1,5 +1,3 @@
-import BrineCore
-
 /// A state run's return, summarised as the highstate outputter's summary
 /// counts it, with one entry per state.
 public struct StateRunRecord: Sendable {
@@ -22,12 +20,12 @@ public struct StateRunRecord: Sendable {
 
     /// A state's `duration` as the minion sent it: a number, finite and not
     /// negative, else 0 (NaN would be stored as NULL and fail its batch).
-    static func duration(_ value: Value?) -> Double {
+    public static func duration(_ value: Value?) -> Double {
         guard let milliseconds = value?.doubleValue, milliseconds.isFinite, milliseconds >= 0 else { return 0 }
         return milliseconds
     }
 
-    static let stateFunctions: Set<String> = ["state.apply", "state.highstate", "state.sls", "state.sls_id", "state.single", "state.test"]
+    public static let stateFunctions: Set<String> = ["state.apply", "state.highstate", "state.sls", "state.sls_id", "state.single", "state.test"]
 
     public static func isStateRun(_ fun: String) -> Bool { stateFunctions.contains(fun) }
 
