@@ -40,10 +40,15 @@ public final class ClusterDatabase: Sendable {
     /// Runs `body` with the pool running (for one-shot commands such as
     /// `brine key`), once one connection was made (`checkConnection`) and
     /// the tables exist (keys can be accepted before any master started).
-    public func withRunning<T: Sendable>(_ body: (ClusterDatabase) async throws -> T) async throws -> T {
+    /// `migrating: false` for a command that only reads (`brine stats`, run
+    /// by Munin every five minutes): no schema statements, whose locks would
+    /// queue the masters' writes behind them.
+    public func withRunning<T: Sendable>(migrating: Bool = true, _ body: (ClusterDatabase) async throws -> T) async throws -> T {
         try await checkConnection()
         return try await withBackground(run) {
-            do { try await migrate() } catch { throw ClusterError("creating the tables", error) }
+            if migrating {
+                do { try await migrate() } catch { throw ClusterError("creating the tables", error) }
+            }
             return try await body(self)
         }
     }
@@ -150,9 +155,11 @@ public final class ClusterDatabase: Sendable {
         """
         CREATE TABLE IF NOT EXISTS brine_state_results (
             jid TEXT NOT NULL, minion TEXT NOT NULL, tag TEXT NOT NULL, state_id TEXT NOT NULL, function TEXT NOT NULL,
-            sls TEXT NOT NULL, result BOOLEAN, changed BOOLEAN NOT NULL, duration_ms DOUBLE PRECISION NOT NULL,
-            PRIMARY KEY (jid, minion, tag))
+            sls TEXT NOT NULL, result BOOLEAN, changed BOOLEAN NOT NULL, duration_ms DOUBLE PRECISION NOT NULL)
         """,
+        // Not the tag in a key: a tag holds the state's name (a long inline script), and a btree
+        // entry over 2,704 bytes is refused. A run's states are written once, with the run.
+        "CREATE INDEX IF NOT EXISTS brine_state_results_run ON brine_state_results (jid, minion)",
         // What each master brought from before it joined (its pki_dir keys, its monitor checks), once.
         """
         CREATE TABLE IF NOT EXISTS brine_adoptions (

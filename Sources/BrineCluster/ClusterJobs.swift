@@ -283,14 +283,15 @@ extension ClusterDatabase {
         public let key: ReturnKey
         let value: ByteBuffer
         let retcode: Int
-        /// Its states, when it reads as a state run (stored as one only when its job is one).
-        let stateRun: StateRunRecord?
+        /// The value, kept when it may be a state run's (a map whose first
+        /// entry has a `result`): read as one only once stored, when its job is one.
+        let candidate: Value?
 
         public init(_ jobReturn: JobReturn) {
             key = ReturnKey(jid: jobReturn.jid, minion: jobReturn.id)
             value = ByteBuffer(value: jobReturn.value)
             retcode = jobReturn.retcode
-            stateRun = StateRunRecord(jobReturn.value)
+            candidate = jobReturn.value.mapValue?.values.first?["result"] == nil ? nil : jobReturn.value
         }
 
         public var size: Int { key.jid.utf8.count + key.minion.utf8.count + value.readableBytes }
@@ -301,11 +302,12 @@ extension ClusterDatabase {
     /// Returns the (jid, minion) pairs stored now; the others were duplicates.
     public func recordReturns(_ returns: [ReceivedReturn]) async throws -> Set<ReturnKey> {
         guard !returns.isEmpty else { return [] }
+        let received = Date().timeIntervalSince1970
         do {
             return try await transaction { connection in
                 let stored = try await rows("""
                     INSERT INTO brine_returns (jid, minion, value, retcode, received, master)
-                    SELECT jid, minion, value, retcode, \(Date().timeIntervalSince1970), \(master)
+                    SELECT jid, minion, value, retcode, \(received), \(master)
                     FROM unnest(\(returns.map(\.key.jid))::text[], \(returns.map(\.key.minion))::text[],
                                 \(returns.map(\.value))::bytea[], \(returns.map(\.retcode))::int8[]) AS r(jid, minion, value, retcode)
                     ON CONFLICT DO NOTHING RETURNING jid, minion
@@ -318,7 +320,17 @@ extension ClusterDatabase {
                     try await rows("SELECT pg_notify('brine_cluster', 'r:' || jid) FROM unnest(\(jids)::text[]) AS jid", on: connection)
                 }
                 let fresh = Set(stored)
-                try await recordStateRuns(returns.filter { $0.stateRun != nil && fresh.contains($0.key) }, on: connection)
+                let candidates = returns.filter { $0.candidate != nil && fresh.contains($0.key) }
+                if !candidates.isEmpty {
+                    // Statistics never cost a return: what PostgreSQL refuses of them is dropped alone.
+                    try await rows("SAVEPOINT state_runs", on: connection)
+                    do {
+                        try await recordStateRuns(candidates, finished: received, on: connection)
+                    } catch {
+                        try await rows("ROLLBACK TO SAVEPOINT state_runs", on: connection)
+                        logger.error("cluster database: state runs of \(candidates.count) return(s) not recorded for statistics: \(String(reflecting: error))")
+                    }
+                }
                 return fresh
             }
         } catch {
@@ -329,17 +341,23 @@ extension ClusterDatabase {
     /// The state runs among returns just stored (their jobs' function is a
     /// state run's), a row each and one per state: `brine stats`, `/metrics`
     /// and the fleet page on any master read them.
-    func recordStateRuns(_ returns: [ReceivedReturn], on connection: PostgresConnection) async throws {
+    func recordStateRuns(_ candidates: [ReceivedReturn], finished: Double, on connection: PostgresConnection) async throws {
+        let stateJobs = try await rows("""
+            SELECT jid FROM brine_jobs WHERE jid = ANY(\(Array(Set(candidates.map(\.key.jid))))) AND fun = ANY(\(Array(StateRunRecord.stateFunctions)))
+            """, on: connection).reduce(into: Set<String>()) { $0.insert(try $1.decode(String.self)) }
+        let returns = candidates.compactMap { received -> (key: ReturnKey, stateRun: StateRunRecord)? in
+            guard stateJobs.contains(received.key.jid), let value = received.candidate, let run = StateRunRecord(value) else { return nil }
+            return (received.key, run)
+        }
         guard !returns.isEmpty else { return }
         let runs = try await rows("""
             INSERT INTO brine_state_runs (jid, minion, fun, finished, duration_ms, succeeded, changed, failed)
-            SELECT r.jid, r.minion, j.fun, \(Date().timeIntervalSince1970), r.duration_ms, r.succeeded, r.changed, r.failed
-            FROM unnest(\(returns.map(\.key.jid))::text[], \(returns.map(\.key.minion))::text[],
-                        \(returns.map { $0.stateRun?.durationMS ?? 0 })::float8[], \(returns.map { $0.stateRun?.succeeded ?? 0 })::int8[],
-                        \(returns.map { $0.stateRun?.changed ?? 0 })::int8[], \(returns.map { $0.stateRun?.failed ?? 0 })::int8[])
+            SELECT r.jid, r.minion, j.fun, \(finished), r.duration_ms, r.succeeded, r.changed, r.failed
+            FROM unnest(\(returns.map { $0.key.jid })::text[], \(returns.map { $0.key.minion })::text[],
+                        \(returns.map { $0.stateRun.durationMS })::float8[], \(returns.map { $0.stateRun.succeeded })::int8[],
+                        \(returns.map { $0.stateRun.changed })::int8[], \(returns.map { $0.stateRun.failed })::int8[])
                  AS r(jid, minion, duration_ms, succeeded, changed, failed)
             JOIN brine_jobs j ON j.jid = r.jid
-            WHERE j.fun = ANY(\(Array(StateRunRecord.stateFunctions))::text[])
             ON CONFLICT DO NOTHING RETURNING jid, minion
             """, on: connection).map { row in
             let (jid, minion) = try row.decode((String, String).self)
@@ -349,13 +367,14 @@ extension ClusterDatabase {
         var jids: [String] = [], minions: [String] = [], tags: [String] = [], ids: [String] = [], functions: [String] = []
         var slss: [String] = [], results: [Int16] = [], changed: [Bool] = [], durations: [Double] = []
         for received in returns where recorded.contains(received.key) {
-            for state in received.stateRun?.states ?? [] {
+            for state in received.stateRun.states {
                 jids.append(received.key.jid)
                 minions.append(received.key.minion)
-                tags.append(state.tag)
-                ids.append(state.id)
-                functions.append(state.function)
-                slss.append(state.sls)
+                // From the minion: PostgreSQL's text refuses NUL (the run's statistics would be dropped).
+                tags.append(Self.storable(state.tag))
+                ids.append(Self.storable(state.id))
+                functions.append(Self.storable(state.function))
+                slss.append(Self.storable(state.sls))
                 // -1: no result (test mode), as NULL.
                 results.append(state.result.map { $0 ? 1 : 0 } ?? -1)
                 changed.append(state.changed)
@@ -369,8 +388,12 @@ extension ClusterDatabase {
             FROM unnest(\(jids)::text[], \(minions)::text[], \(tags)::text[], \(ids)::text[], \(functions)::text[], \(slss)::text[],
                         \(results)::int2[], \(changed)::bool[], \(durations)::float8[])
                  AS s(jid, minion, tag, state_id, function, sls, result, changed, duration_ms)
-            ON CONFLICT DO NOTHING
             """, on: connection)
+    }
+
+    /// `text` as PostgreSQL's text takes it: NUL (which it refuses) as U+FFFD.
+    static func storable(_ text: String) -> String {
+        text.utf8.contains(0) ? text.replacingOccurrences(of: "\u{0}", with: "\u{FFFD}") : text
     }
 
     /// A job's returns stored by other masters by transactions from
@@ -439,8 +462,11 @@ extension ClusterDatabase {
                 try await rows("DELETE FROM brine_state_runs WHERE jid IN (SELECT jid FROM brine_jobs WHERE started < \(cutoff))", on: connection)
                 try await rows("DELETE FROM brine_jobs WHERE started < \(cutoff)", on: connection)
             }
-            // Rows of jobs deleted by a master of an earlier version (which relied on ON DELETE CASCADE).
-            try await rows("DELETE FROM brine_returns r WHERE NOT EXISTS (SELECT 1 FROM brine_jobs j WHERE j.jid = r.jid)")
+            // Rows of jobs deleted by a master of an earlier version (which relied on ON DELETE CASCADE,
+            // or did not know the state tables).
+            for table in ["brine_returns", "brine_state_results", "brine_state_runs"] {
+                try await rows("DELETE FROM \(unescaped: table) r WHERE NOT EXISTS (SELECT 1 FROM brine_jobs j WHERE j.jid = r.jid)")
+            }
         } catch {
             throw ClusterError("expiring jobs", error)
         }

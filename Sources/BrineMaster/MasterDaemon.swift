@@ -161,6 +161,7 @@ public struct MasterDaemon: Sendable {
         guard let cluster else { return await poller.run() }
         // Not before this master made the tables (a new database): the poller's first step reads them.
         await cluster.untilPrepared()
+        guard !Task.isCancelled else { return }
         await cluster.database.singleton("monitor") { await poller.run() }
     }
 

@@ -397,6 +397,29 @@ struct ClusterTests {
             try on("a", ["*", "test.ping", "--out", "txt", "-t", "10"]).stdout.split(separator: "\n").filter { $0.hasSuffix(": True") }.count
         }
         #expect(try eventually(90) { try answered() == size }, "\(logs())")
+        // A state run's return with NUL in its state's names (PostgreSQL's text refuses NUL) is
+        // stored, counted, and sinks nothing: the next job is answered whole.
+        var hostile = try WireClient(port: port("a"), id: "hostile-state")
+        let run = try startBrine(["-L", "hostile-state", "state.single", "test.succeed_with_changes", "name=x", "--out", "txt", "-t", "30"],
+                                 environment: ["BRINE_CONFIG_DIR": root + "/a"], outputFile: root + "/hostile-run.txt")
+        var jid: String?
+        while jid == nil, let message = try hostile.receive() {
+            if message["type"] == "job" { jid = message["jid"]?.stringValue }
+        }
+        let tag = "test_|-x\u{0}y_|-x\u{0}y_|-succeed_with_changes"
+        let states: Value = .map([tag: ["result": true, "changes": ["n": 1], "__id__": "x\u{0}y", "__sls__": "s\u{0}", "duration": 1.5]])
+        hostile.sendQuietly(MessagePack.encode(["type": "return", "jid": .string(jid ?? ""), "id": "hostile-state", "return": states, "retcode": 0]))
+        let hostileRun = run.finish()
+        #expect(hostileRun.stdout.contains("hostile-state:"), "\(hostileRun.stdout)")
+        var counted: Value = .null
+        #expect(try eventually(60) {
+            counted = try JSON.decode(try on("b", ["stats", "--out", "json"]).stdout)
+            return counted["minions"]?["hostile-state"]?["last_run"]?["changed"] == .int(1)
+        }, "\(counted)")
+        #expect(counted["most_changing"]?[0]?["id"] == .string("x\u{FFFD}y"), "\(counted)")
+        #expect(try eventually(60) { try answered() == size }, "\(logs())")
+        withExtendedLifetime(hostile) {}
+
         // Each master holds some of the fleet (the members' random orders spread it).
         for name in names {
             #expect(masters[name]?.output.contains("minion s-") == true, "\(name) holds no member\n\(logs())")

@@ -7,7 +7,7 @@ public enum PrometheusExport {
     /// `runs`: the job cache's state runs, or the cluster's (every master's
     /// minions); the delivery counters are this master's job cache's.
     public static func render(jobs: JobCache, runs: any StateRunStore, monitor: any MonitorStore) async throws -> String {
-        let stats = try await runs.stats(since: 0, limit: 10)
+        let stats = try await runs.lastRuns()
         var out = ""
         func family(_ name: String, _ type: String, _ help: String, _ samples: [(labels: [(String, String)], value: Double)]) {
             out += "# HELP \(name) \(help)\n# TYPE \(name) \(type)\n"

@@ -8,6 +8,11 @@ public protocol StateRunStore: Sendable {
     func stats(since: Double, limit: Int) async throws -> FleetStats
     /// Each minion's latest `perMinion` state runs, newest first (the page's grid).
     func recentRuns(perMinion: Int) async throws -> OrderedDictionary<String, [FleetStats.Run]>
+    /// Each minion's last run and run counts, all time (the lists and days
+    /// may be left empty): what `/metrics` and Munin read on every scrape.
+    func lastRuns() async throws -> FleetStats
 }
 
-extension JobCache: StateRunStore {}
+extension JobCache: StateRunStore {
+    public func lastRuns() async throws -> FleetStats { try stats(since: 0) }
+}

@@ -34,7 +34,7 @@ struct Stats: AsyncParsableCommand {
             }
             guard words.isEmpty else { throw BrineError(.usage, "unknown argument '\(words[0])'", hint: "brine stats [--since 7d] [--out json] | brine stats munin config|fetch|autoconf") }
             let start = Date().timeIntervalSince1970 - (try FleetStats.parsePeriod(since))
-            let stats = try await Self.stats(opts, since: start, limit: limit)
+            let stats = try await Self.withStore(opts) { [limit] in try await $0.stats(since: start, limit: limit) }
             switch out ?? "text" {
             case "json": print(JSON.encode(stats.asValue))
             case "text": print(Self.text(stats), terminator: "")
@@ -43,12 +43,13 @@ struct Stats: AsyncParsableCommand {
         }
     }
 
-    /// The job cache's state runs, or in a cluster the database's.
-    static func stats(_ opts: Config, since: Double, limit: Int) async throws -> FleetStats {
+    /// `body` on the job cache's state runs, or in a cluster the database's
+    /// (read only: no schema statements, Munin runs this every five minutes).
+    static func withStore(_ opts: Config, _ body: (any StateRunStore) async throws -> FleetStats) async throws -> FleetStats {
         if let database = try ClusterNode.database(opts, logger: Logger.brine("brine.stats")) {
-            return try await database.withRunning { try await ClusterStateRuns(database: $0).stats(since: since, limit: limit) }
+            return try await database.withRunning(migrating: false) { try await body(ClusterStateRuns(database: $0)) }
         }
-        return try JobCache(directory: MasterDaemon.jobCacheDirectory(opts)).stats(since: since, limit: limit)
+        return try await body(try JobCache(directory: MasterDaemon.jobCacheDirectory(opts)))
     }
 
     func munin(_ opts: Config, mode: String) async throws {
@@ -58,7 +59,7 @@ struct Stats: AsyncParsableCommand {
             print(clustered || FileManager.default.isReadableFile(atPath: directory + "/jobs.sqlite") ? "yes" : "no (no job cache at \(directory))")
             return
         }
-        let stats = try await Self.stats(opts, since: 0, limit: 10)
+        let stats = try await Self.withStore(opts) { try await $0.lastRuns() }
         let groups = opts.nodegroups
         switch mode {
         case "config": print("host_name \(opts.string("id") ?? CoreGrainsHost.name)\n" + MuninPlugin.config(stats, nodegroups: groups), terminator: "")
