@@ -137,12 +137,13 @@ struct ReturnSink: Sendable {
         }) else { return nil }
         if outcome.unexpected > 0 { logger.warning("\(outcome.unexpected) return(s) for jobs their minions were not sent: dropped") }
         let fresh = zip(batch, waited).filter { entry, _ in entry.record.map { outcome.stored.contains($0.key) } ?? false }
-        if fresh.count + outcome.unexpected < batch.count { logger.debug("\(batch.count - fresh.count - outcome.unexpected) return(s) already stored") }
+        let again = batch.count - fresh.count - outcome.unexpected - outcome.refused.count
+        if again > 0 { logger.debug("\(again) return(s) already stored") }
         let published = fresh.filter(\.1).map(\.0.jobReturn)
         if !published.isEmpty {
             do { try jobs?.recordReturns(published) } catch { logger.error("job cache: \(error)") }
         }
-        return Stored(fresh: fresh.map(\.0.jobReturn))
+        return Stored(fresh: fresh.map(\.0.jobReturn), refused: outcome.refused)
     }
 }
 

@@ -83,7 +83,9 @@ public actor ClusterNode {
     /// which a publisher here waits for (sent by it); the others are checked
     /// against their jobs' batches (read when not known here). Returns what
     /// was stored now and how many were not expected (dropped).
-    func store(_ returns: [ClusterDatabase.ReceivedReturn], published: [Bool]) async throws -> (stored: Set<ReturnKey>, unexpected: Int) {
+    func store(_ returns: [ClusterDatabase.ReceivedReturn], published: [Bool]) async throws
+        -> (stored: Set<ReturnKey>, refused: Set<ReturnKey>, unexpected: Int)
+    {
         var jobs = book.known(Set(returns.map(\.key.jid)))
         var unknown = Set<String>()
         for (received, waited) in zip(returns, published) where !waited && jobs[received.key.jid]?.targets.contains(received.key.minion) != true {
@@ -93,7 +95,8 @@ public actor ClusterNode {
         let kept = zip(returns, published).filter { received, waited in
             waited || jobs[received.key.jid]?.targets.contains(received.key.minion) == true
         }.map(\.0)
-        return (try await Self.store(kept, in: database), returns.count - kept.count)
+        let outcome = try await Self.store(kept, in: database, logger: logger)
+        return (outcome.stored, outcome.refused, returns.count - kept.count)
     }
 
     /// `known` with the batches of `jids` it lacks read now (all of a job
@@ -119,18 +122,26 @@ public actor ClusterNode {
     /// One bad return (a value PostgreSQL refuses) must not sink its whole
     /// batch: when the batch fails, each is stored alone; the error is
     /// thrown only when none could be (the database is away).
-    static func store(_ returns: [ClusterDatabase.ReceivedReturn], in database: ClusterDatabase) async throws -> Set<ReturnKey> {
+    /// The ones it refused are named (left unacknowledged: their minions send
+    /// them again), not taken for duplicates.
+    static func store(_ returns: [ClusterDatabase.ReceivedReturn], in database: ClusterDatabase, logger: Logger) async throws
+        -> (stored: Set<ReturnKey>, refused: Set<ReturnKey>)
+    {
         do {
-            return try await database.recordReturns(returns)
+            return (try await database.recordReturns(returns), [])
         } catch {
             guard returns.count > 1 else { throw error }
-            var stored = Set<ReturnKey>()
-            var failures = 0
+            var stored = Set<ReturnKey>(), refused = Set<ReturnKey>()
             for single in returns {
-                do { stored.formUnion(try await database.recordReturns([single])) } catch { failures += 1 }
+                do {
+                    stored.formUnion(try await database.recordReturns([single]))
+                } catch let refusal {
+                    refused.insert(single.key)
+                    logger.error("\(refusal); the return of \(LogText.escape(single.key.minion)) for \(single.key.jid) is left to it to send again")
+                }
             }
-            if failures == returns.count { throw error }
-            return stored
+            if refused.count == returns.count { throw error }
+            return (stored, refused)
         }
     }
 
