@@ -82,4 +82,26 @@ import Testing
         #expect(try await store.pings(check: check.id).count == 1)
         #expect(try await store.pingCounts()[check.id]?.up == 2)
     }
+
+    /// And again every `pruneInterval` (hourly; short here), beside the polls:
+    /// a ping that turns old after the start is dropped without a restart.
+    @Test func thePollerDropsOldPingsAgainWhileItRuns() async throws {
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let store: any MonitorStore = LocalMonitorStore(jobs: try JobCache(directory: dir))
+        let check = try await newCheck(store, paused: true)
+        try await store.record(ping(check.id, at: Date().timeIntervalSince1970 - 60, up: true))
+        try await store.record(ping(check.id, at: Date().timeIntervalSince1970 - 3 * Self.day, up: true))
+        let poller = MonitorPoller(store: store, concurrency: 1, timeout: 10, caFile: nil, pingHistory: Self.day, pruneInterval: 0.2)
+        let running = Task { await poller.run() }
+        defer { running.cancel() }
+        // The prune at the start, then one of the later ones (300 s at most each: see above).
+        for round in 1...2 {
+            let deadline = Date(timeIntervalSinceNow: 300)
+            while try await store.pings(check: check.id).count > 1 && Date() < deadline { try await Task.sleep(for: .milliseconds(50)) }
+            #expect(try await store.pings(check: check.id).count == 1, "round \(round)")
+            if round == 1 { try await store.record(ping(check.id, at: Date().timeIntervalSince1970 - 2 * Self.day, up: false)) }
+        }
+        #expect(try await store.pingCounts()[check.id]?.up == 2)
+        #expect(try await store.pingCounts()[check.id]?.down == 1)
+    }
 }

@@ -17,8 +17,8 @@ public struct MonitorPoller: Sendable {
     /// Seconds pings are kept (the uptime app's `pingHistory`, three months
     /// by default); 0 keeps them all. Their check keeps counting them.
     let pingHistory: Double
-    /// How often old pings are dropped (and once when the poller starts).
-    static let pruneInterval: Double = 3600
+    /// How often old pings are dropped, in seconds (and once when the poller starts): hourly.
+    let pruneInterval: Double
     /// Pings dropped per transaction: a first prune of years of pings must
     /// not hold the job cache's writer (returns wait for it) for long.
     static let pruneBatch = 10_000
@@ -28,6 +28,12 @@ public struct MonitorPoller: Sendable {
 
     public init(store: any MonitorStore, concurrency: Int = 16, timeout: Double = 10, caFile: String? = nil,
                 pingHistory: Double = 93 * 86_400) {
+        self.init(store: store, concurrency: concurrency, timeout: timeout, caFile: caFile, pingHistory: pingHistory, pruneInterval: 3600)
+    }
+
+    /// `pruneInterval`: tests make it short.
+    init(store: any MonitorStore, concurrency: Int, timeout: Double, caFile: String?, pingHistory: Double, pruneInterval: Double) {
+        self.pruneInterval = pruneInterval
         self.store = store
         self.concurrency = max(1, concurrency)
         self.timeout = timeout
@@ -51,7 +57,7 @@ public struct MonitorPoller: Sendable {
         await withDiscardingTaskGroup { group in
             while !Task.isCancelled {
                 let now = Date().timeIntervalSince1970
-                if pingHistory > 0, now - lastPruned >= Self.pruneInterval, !inFlight.pruning.withLock({ $0 }) {
+                if pingHistory > 0, now - lastPruned >= pruneInterval, !inFlight.pruning.withLock({ $0 }) {
                     lastPruned = now
                     inFlight.pruning.withLock { $0 = true }
                     // Beside the polls, which go on meanwhile.
