@@ -291,8 +291,9 @@ struct SchemaValidator {
 
     var api: String { "http://127.0.0.1:\(port)" }
 
-    /// A master whose REST API knows `user` through PAM, answering.
-    func startMaster() throws -> Daemon {
+    /// A master whose REST API knows `user` through PAM (`service`: the
+    /// master's `auth.pam.service`, `login` by default), answering.
+    func startMaster(service: String? = nil) throws -> Daemon {
         try FileManager.default.createDirectory(atPath: root + "/etc", withIntermediateDirectories: true)
         try """
             interface: 127.0.0.1
@@ -302,6 +303,7 @@ struct SchemaValidator {
             external_auth:
               pam:
                 \(user): [test.ping]
+            \(service.map { "auth.pam.service: \($0)" } ?? "")
             """.write(toFile: root + "/etc/master", atomically: true, encoding: .utf8)
         let master = try Daemon(["master", "-c", root + "/etc"], log: root + "/master.log")
         #expect(eventually { (try? HTTPClient.request("GET", api + "/openapi.json", timeout: 1))?.status == 200 }, "\(master.output)")
@@ -332,7 +334,16 @@ struct SchemaValidator {
     @Test func wrongPAMPasswordsDoNotStallThePort() throws {
         #expect(try shell("useradd -M -s /usr/sbin/nologin \(user) && echo '\(user):S3cret-pam' | chpasswd").code == 0)
         defer { _ = try? shell("userdel \(user)") }
-        let master = try startMaster()
+        // A service of the test's own whose failures wait 10 s (login's wait 3; two threads check, so the four take 20 s): the page has
+        // that long to be answered first, however loaded the machine.
+        let service = "brine-test-\(user)"
+        try """
+            auth optional pam_faildelay.so delay=10000000
+            auth required pam_unix.so nodelay
+            account required pam_unix.so
+            """.write(toFile: "/etc/pam.d/" + service, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(atPath: "/etc/pam.d/" + service) }
+        let master = try startMaster(service: service)
         defer { master.stop() }
         let finished = Mutex<[String]>([])
         let logins = (0..<4).map { i in
@@ -346,7 +357,7 @@ struct SchemaValidator {
         Thread.sleep(forTimeInterval: 0.3)
         let page = try HTTPClient.request("GET", api + "/openapi.json", timeout: 60)
         finished.withLock { $0.append("page \(page.status)") }
-        #expect(eventually(30) { finished.withLock { $0.count } == 5 })
+        #expect(eventually(120) { finished.withLock { $0.count } == 5 })
         let order = finished.withLock { $0 }
         #expect(order.first == "page 200", "\(order): the page waited for PAM checks")
         #expect(order.filter { $0 == "login 401" }.count == 4, "\(order)")
