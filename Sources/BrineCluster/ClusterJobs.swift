@@ -342,22 +342,26 @@ extension ClusterDatabase {
     /// state run's), a row each and one per state: `brine stats`, `/metrics`
     /// and the fleet page on any master read them.
     func recordStateRuns(_ candidates: [ReceivedReturn], finished: Double, on connection: PostgresConnection) async throws {
-        let stateJobs = try await rows("""
-            SELECT jid FROM brine_jobs WHERE jid = ANY(\(Array(Set(candidates.map(\.key.jid))))) AND fun = ANY(\(Array(StateRunRecord.stateFunctions)))
-            """, on: connection).reduce(into: Set<String>()) { $0.insert(try $1.decode(String.self)) }
-        let returns = candidates.compactMap { received -> (key: ReturnKey, stateRun: StateRunRecord)? in
-            guard stateJobs.contains(received.key.jid), let value = received.candidate, let run = StateRunRecord(value) else { return nil }
-            return (received.key, run)
+        // The function of each state job among them, read once: it decides which are state runs and is stored with them.
+        var stateJobs: [String: String] = [:]
+        for row in try await rows("""
+            SELECT jid, fun FROM brine_jobs WHERE jid = ANY(\(Array(Set(candidates.map(\.key.jid))))) AND fun = ANY(\(Array(StateRunRecord.stateFunctions)))
+            """, on: connection) {
+            let (jid, fun) = try row.decode((String, String).self)
+            stateJobs[jid] = fun
+        }
+        let returns = candidates.compactMap { received -> (key: ReturnKey, fun: String, stateRun: StateRunRecord)? in
+            guard let fun = stateJobs[received.key.jid], let value = received.candidate, let run = StateRunRecord(value) else { return nil }
+            return (received.key, fun, run)
         }
         guard !returns.isEmpty else { return }
         let runs = try await rows("""
             INSERT INTO brine_state_runs (jid, minion, fun, finished, duration_ms, succeeded, changed, failed)
-            SELECT r.jid, r.minion, j.fun, \(finished), r.duration_ms, r.succeeded, r.changed, r.failed
-            FROM unnest(\(returns.map { $0.key.jid })::text[], \(returns.map { $0.key.minion })::text[],
+            SELECT jid, minion, fun, \(finished), duration_ms, succeeded, changed, failed
+            FROM unnest(\(returns.map { $0.key.jid })::text[], \(returns.map { $0.key.minion })::text[], \(returns.map { $0.fun })::text[],
                         \(returns.map { $0.stateRun.durationMS })::float8[], \(returns.map { $0.stateRun.succeeded })::int8[],
                         \(returns.map { $0.stateRun.changed })::int8[], \(returns.map { $0.stateRun.failed })::int8[])
-                 AS r(jid, minion, duration_ms, succeeded, changed, failed)
-            JOIN brine_jobs j ON j.jid = r.jid
+                 AS r(jid, minion, fun, duration_ms, succeeded, changed, failed)
             ON CONFLICT DO NOTHING RETURNING jid, minion
             """, on: connection).map { row in
             let (jid, minion) = try row.decode((String, String).self)

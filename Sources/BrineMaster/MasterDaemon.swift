@@ -127,7 +127,7 @@ public struct MasterDaemon: Sendable {
         let own = KeyFiles(directory: fileKeys.pkiDir, name: "master")
         guard files.privateKeyPath != own.privateKeyPath else { return try files.loadOrGenerate().pair }
         // Read strictly only when it is to become the cluster's.
-        let ownPair = FileManager.default.fileExists(atPath: files.privateKeyPath) ? (try? own.loadPrivateKey()) ?? nil : try own.loadPrivateKey()
+        let ownPair = FileManager.default.fileExists(atPath: files.privateKeyPath) ? try? own.loadPrivateKey() : try own.loadPrivateKey()
         let (pair, created) = try files.loadOrGenerate(seed: ownPair)
         guard let ownPair else { return pair }
         if ownPair.publicKey.rawRepresentation == pair.publicKey.rawRepresentation {
